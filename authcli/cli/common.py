@@ -1,0 +1,70 @@
+"""What every command shares: consoles made per call, one-line errors, the step player."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from contextlib import closing
+from enum import Enum
+from typing import Callable, Iterator, TypeVar
+
+import typer
+from rich.console import Console
+
+from authcli.errors import AuthcliError
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class Format(str, Enum):
+    rich = "rich"
+    markdown = "markdown"
+    json = "json"
+
+
+def stdout_console() -> Console:
+    # Made per command, so NO_COLOR, the terminal check and COLUMNS are read at run time.
+    return Console(highlight=False, soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def reports_errors(func: F) -> F:
+    """Turn AuthcliError and Ctrl-C into one line on stderr and a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        try:
+            return func(*args, **kwargs)
+        except AuthcliError as err:
+            stderr_console().print(f"error: {err}", markup=False, highlight=False)
+            raise typer.Exit(err.exit_code) from None
+        except KeyboardInterrupt:
+            stderr_console().print("interrupted", markup=False)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def play(info, steps: Iterator, fmt: Format, *, pause: bool) -> None:
+    """Feed a walkthrough's steps to a renderer, one at a time; `pause` waits for Enter."""
+    if fmt is Format.rich:
+        from authcli.render.terminal import TerminalRenderer
+        renderer = TerminalRenderer(stdout_console())
+    elif fmt is Format.markdown:
+        from authcli.render.markdown import MarkdownRenderer
+        renderer = MarkdownRenderer(sys.stdout)
+    else:
+        from authcli.render.jsonout import JsonRenderer
+        renderer = JsonRenderer(sys.stdout)
+    # Only a person at a terminal can press Enter; never block a pipe or a CI job.
+    pause = pause and sys.stdin.isatty()
+    renderer.start(info)
+    with closing(steps):
+        for step in steps:
+            renderer.step(step)
+            if pause:
+                stderr_console().input("[dim]Enter: next step[/dim] ")
+    renderer.end()

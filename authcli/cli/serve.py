@@ -1,0 +1,71 @@
+"""`authcli serve`: the demo server in the foreground, one log line per request."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from enum import Enum
+
+import typer
+from rich.text import Text
+
+from authcli.cli.common import reports_errors, stdout_console
+
+
+class Mode(str, Enum):
+    session = "session"
+
+
+@reports_errors
+def serve(
+    mode: Mode = typer.Option(Mode.session, "--mode", help="Which authentication scheme to serve."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
+    ttl: int = typer.Option(300, "--ttl", min=1, help="Seconds a session lives before the server expires it."),
+) -> None:
+    """Run the demo server until Ctrl-C, printing one line per request.
+
+    Example: authcli serve --mode session --port 8000, then in another terminal:
+    curl -c jar -b jar -H 'Content-Type: application/json' -d '{"email":"a@b.com","password":"123"}' http://127.0.0.1:8000/login
+    """
+    from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
+    from authcli.server import AuthServer, SessionAuth
+    from authcli.server.journal import RequestRecord
+    from authcli.stores import MemoryStore
+
+    console = stdout_console()
+    store = MemoryStore()
+    auth = SessionAuth(store, ttl)
+
+    def log(record: RequestRecord) -> None:
+        decision = record.events[-1].message if record.events else ""
+        size = len(store.snapshot().rows)
+        line = Text.assemble(
+            (time.strftime("%H:%M:%S "), "dim"),
+            (f"{record.request.method} {record.request.target} ", "bold"),
+            (str(record.status), "green" if record.status < 400 else "red"),
+            (f" [store: {size} session{'s' if size != 1 else ''}] ", "dim"), decision)
+        line.truncate(max(console.width, 40), overflow="ellipsis")
+        console.print(line)
+
+    server = AuthServer(auth, host, port, on_record=log).start()
+    stop = threading.Event()
+    # SIGTERM ends the server as cleanly as Ctrl-C does.
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        console.print(Text.assemble(("authcli serve", "bold"), f" --mode {mode.value}: listening on ",
+                                    (server.url, "bold cyan"), f" (sessions live {ttl} s)"))
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            console.print(Text(f"warning: {host} is reachable from other machines, and the demo "
+                               f"user's password is {DEMO_PASSWORD}", style="yellow"))
+        console.print(f"Demo user {DEMO_EMAIL} / {DEMO_PASSWORD}. Try it with curl (see README) or "
+                      f"open {server.url}/ in a browser. Ctrl-C stops.", markup=False)
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+    console.print("stopped", markup=False)

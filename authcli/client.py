@@ -1,0 +1,58 @@
+"""The scripted client: real `requests` traffic, paired with what the server received and did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from authcli.errors import WalkthroughError
+from authcli.server.httpd import AuthServer
+from authcli.walkthroughs.model import CookieView, Exchange, HttpRequest, HttpResponse
+
+TIMEOUT = 10
+
+
+class ScriptedClient:
+    """A browser stand-in: one `requests.Session`, whose cookie jar works like a browser's."""
+
+    def __init__(self, server: AuthServer):
+        self.server = server
+        self.browser = requests.Session()
+
+    def close(self) -> None:
+        self.browser.close()
+
+    def send(self, method: str, path: str, *, json: Any = None,
+             headers: dict[str, str] | None = None, fresh: bool = False) -> Exchange:
+        """Send one request; `fresh` sends it from a new client with an empty jar (an attacker)."""
+        mark = self.server.mark()
+        http = requests.Session() if fresh else self.browser
+        try:
+            resp = http.request(method, self.server.url + path, json=json, headers=headers,
+                                timeout=TIMEOUT, allow_redirects=False)
+        except requests.RequestException as err:
+            raise WalkthroughError(f"{method} {path} failed: {err}") from None
+        finally:
+            if fresh:
+                http.close()
+        records = self.server.records_since(mark)
+        if len(records) != 1:
+            raise WalkthroughError(f"expected the server to record one request, found {len(records)}")
+        received = records[0].request
+        request = HttpRequest(received.method, self.server.url + received.target, received.target,
+                              received.http_version, received.headers,
+                              received.body.decode("utf-8", "replace"))
+        version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(resp.raw.version, "HTTP/1.1")
+        response = HttpResponse(resp.status_code, resp.reason, version,
+                                list(resp.raw.headers.items()), resp.text)
+        return Exchange(request, response, list(records[0].events))
+
+    def jar(self) -> list[CookieView]:
+        views = []
+        for c in self.browser.cookies:
+            # http.cookiejar keeps HttpOnly/SameSite as "nonstandard" attributes, case as sent.
+            rest = {k.lower(): v for k, v in getattr(c, "_rest", {}).items()}
+            views.append(CookieView(c.name, c.value or "", c.domain, c.path, bool(c.secure),
+                                    "httponly" in rest, rest.get("samesite"), c.expires))
+        return views

@@ -1,0 +1,76 @@
+"""Salted scrypt password hashes and the demo user directory (a@b.com / 123)."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+# Django's scrypt hasher uses N=2**14 too; OWASP asks 2**17 for production, which
+# would cost ~0.3 s per login and slow the classroom demo for no teaching gain.
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+_DKLEN = 32
+
+DEMO_EMAIL = "a@b.com"
+DEMO_PASSWORD = "123"
+DEMO_USER_ID = 1
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=_DKLEN)
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """Return `scrypt$N$r$p$salt$hash`, the form stored instead of the password."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """Recompute the hash with the stored salt and compare in constant time."""
+    _, n, r, p, salt, digest = encoded.split("$")
+    candidate = _scrypt(password, _unb64(salt), int(n), int(r), int(p))
+    return hmac.compare_digest(candidate, _unb64(digest))
+
+
+@dataclass(frozen=True)
+class User:
+    email: str
+    user_id: int
+    password_hash: str
+
+
+class UserDirectory:
+    """Users by email. Unknown emails cost one scrypt too, so timing does not tell them apart."""
+
+    def __init__(self, users: list[User]):
+        self._by_email = {u.email: u for u in users}
+        self._dummy_hash = hash_password(secrets.token_urlsafe(16))
+
+    def users(self) -> list[User]:
+        return list(self._by_email.values())
+
+    def check(self, email: str, password: str) -> User | None:
+        user = self._by_email.get(email)
+        ok = verify_password(password, user.password_hash if user else self._dummy_hash)
+        return user if (user and ok) else None
+
+
+@functools.lru_cache(maxsize=1)
+def demo_users() -> UserDirectory:
+    """The handout's one user, hashed once per process (scrypt is deliberately slow)."""
+    return UserDirectory([User(DEMO_EMAIL, DEMO_USER_ID, hash_password(DEMO_PASSWORD))])

@@ -1,0 +1,1 @@
+"""Rendering walkthrough steps: terminal (rich), Markdown or JSON. The only package importing rich."""

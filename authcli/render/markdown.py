@@ -1,0 +1,63 @@
+"""Steps as a Markdown transcript a teacher can hand out."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from authcli.render import text as plain
+from authcli.walkthroughs.model import Step, WalkthroughInfo
+
+
+def _cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(title: str, columns: list[str], rows: list[list[str]]) -> list[str]:
+    lines = [f"**{title}**", ""]
+    if not rows:
+        return lines + ["(empty)", ""]
+    lines.append("| " + " | ".join(_cell(c) for c in columns) + " |")
+    lines.append("|" + "---|" * len(columns))
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _fence(lines: list[str]) -> list[str]:
+    return ["```http", *lines, "```", ""]
+
+
+def step_markdown(step: Step) -> str:
+    title = f"Step {step.number}. {step.title}" if step.number is not None else step.title
+    out = [f"## {title}", ""]
+    for para in step.text:
+        out += [para, ""]
+    if step.exchange is not None:
+        ex = step.exchange
+        out += ["Request, as the server received it:", ""] + _fence(plain.request_lines(ex.request))
+        out += ["Response, as the client received it:", ""] + _fence(plain.response_lines(ex.response))
+        if ex.server:
+            out += ["What the server did:", ""] + [f"- `{e.message}`" for e in ex.server] + [""]
+    if step.notes:
+        out += [f"- **{n.term}**: {n.text}" for n in step.notes] + [""]
+    if step.store is not None:
+        out += _table(plain.store_title(step.store), plain.STORE_COLUMNS, plain.store_rows(step.store))
+    if step.cookie_jar is not None:
+        out += _table(plain.jar_title(step.cookie_jar), plain.JAR_COLUMNS, plain.jar_rows(step.cookie_jar))
+    for table in step.tables:
+        out += _table(table.title, table.columns, table.rows)
+    return "\n".join(out)
+
+
+class MarkdownRenderer:
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def start(self, info: WalkthroughInfo) -> None:
+        self.out.write(f"# authcli demo {info.name}: {info.title}\n\n")
+
+    def step(self, step: Step) -> None:
+        self.out.write(step_markdown(step) + "\n")
+        self.out.flush()
+
+    def end(self) -> None:
+        pass

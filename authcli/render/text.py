@@ -1,0 +1,60 @@
+"""Steps as plain text pieces (HTTP lines, table rows); the renderers add colour or Markdown."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+
+from authcli.stores.base import StoreSnapshot
+from authcli.walkthroughs.model import CookieView, HttpRequest, HttpResponse
+
+STORE_COLUMNS = ["key", "value", "expires in"]
+JAR_COLUMNS = ["cookie", "attributes (as the jar keeps them)"]
+
+
+def request_lines(request: HttpRequest) -> list[str]:
+    lines = [f"{request.method} {request.target} {request.http_version}"]
+    lines += [f"{name}: {value}" for name, value in request.headers]
+    if request.body:
+        lines += ["", request.body]
+    return lines
+
+
+def response_lines(response: HttpResponse) -> list[str]:
+    lines = [f"{response.http_version} {response.status} {response.reason}"]
+    lines += [f"{name}: {value}" for name, value in response.headers]
+    if response.body:
+        lines += ["", response.body.rstrip("\n")]
+    return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return "empty" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def store_title(snapshot: StoreSnapshot) -> str:
+    return f"Session store ({snapshot.backend}, on the server): {_count(len(snapshot.rows), 'record')}"
+
+
+def store_rows(snapshot: StoreSnapshot) -> list[list[str]]:
+    return [[row.key, json.dumps(row.value), "-" if row.ttl is None else f"{math.ceil(row.ttl)} s"]
+            for row in snapshot.rows]
+
+
+def _cookie_attributes(c: CookieView) -> str:
+    attrs = [f"domain {c.domain}", f"path {c.path}"]
+    attrs.append("HttpOnly" if c.http_only else "readable by JavaScript")
+    attrs.append(f"SameSite={c.same_site}" if c.same_site else "no SameSite")
+    attrs.append("Secure" if c.secure else "not Secure")
+    attrs.append("kept until the browser closes" if c.expires is None
+                 else f"expires {datetime.fromtimestamp(c.expires, timezone.utc):%Y-%m-%dT%H:%M:%SZ}")
+    return ", ".join(attrs)
+
+
+def jar_rows(jar: list[CookieView]) -> list[list[str]]:
+    return [[f"{c.name}={c.value}", _cookie_attributes(c)] for c in jar]
+
+
+def jar_title(jar: list[CookieView]) -> str:
+    return f"Client cookie jar: {_count(len(jar), 'cookie')}"

@@ -1,0 +1,63 @@
+"""In-memory session store: a dict guarded by a lock, like `sessionStore` in the handout."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any, Callable
+
+from authcli.stores.base import StoreRow, StoreSnapshot
+
+
+class MemoryStore:
+    """Lives in the server process: fast, and lost when that process stops."""
+
+    backend = "memory"
+
+    def __init__(self, clock: Callable[[], float] = time.time):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._records: dict[str, tuple[str, float]] = {}
+
+    def key(self, session_id: str) -> str:
+        return session_id
+
+    def create(self, session_id: str, record: dict[str, Any], ttl: int) -> None:
+        # Stored as JSON text, as Redis will: what comes back is a copy, never shared state.
+        with self._lock:
+            if session_id in self._records:
+                raise KeyError("session ID already exists")
+            self._records[session_id] = (json.dumps(record), self._clock() + ttl)
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._records.get(session_id)
+            if entry is None:
+                return None
+            text, deadline = entry
+            if self._clock() >= deadline:
+                del self._records[session_id]
+                return None
+            return json.loads(text)
+
+    def delete(self, session_id: str) -> bool:
+        with self._lock:
+            return self._records.pop(session_id, None) is not None
+
+    def snapshot(self) -> StoreSnapshot:
+        now = self._clock()
+        with self._lock:
+            for sid in [s for s, (_, d) in self._records.items() if now >= d]:
+                del self._records[sid]
+            rows = [
+                StoreRow(sid, sid, json.loads(text), deadline - now)
+                for sid, (text, deadline) in self._records.items()
+            ]
+        return StoreSnapshot(self.backend, rows)
+
+    def __len__(self) -> int:
+        return len(self.snapshot().rows)
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,1 @@
+"""The scenarios: ordered steps of real traffic with their teaching text."""

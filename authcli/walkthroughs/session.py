@@ -1,0 +1,199 @@
+"""The session-cookie walkthrough: the handout's sections 1-5, each step from real traffic."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable, Iterator
+
+from authcli.client import ScriptedClient
+from authcli.errors import WalkthroughError
+from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, SCRYPT_N
+from authcli.server.cookies import COOKIE_NAME, new_session_id
+from authcli.server.httpd import AuthServer
+from authcli.server.session_auth import SessionAuth
+from authcli.stores.base import SessionStore
+from authcli.stores.memory import MemoryStore
+from authcli.walkthroughs.model import Exchange, Note, Step, Table, WalkthroughInfo
+
+INFO = WalkthroughInfo("session", "Session cookies: the server remembers you")
+DEFAULT_TTL = 3
+# After the record's deadline, a little slack so the expired lookup is not a race.
+EXPIRY_MARGIN = 0.2
+
+COOKIE_FLAG_NOTES = [
+    Note("HttpOnly", "page JavaScript cannot read the cookie (document.cookie), so an XSS bug "
+         "cannot steal the session."),
+    Note("SameSite=Lax", "the cookie is not sent on cross-site POSTs, which stops most CSRF "
+         "attacks; following a link to this site still sends it."),
+    Note("Path=/", "sent with every request to this server, not only to /login. No Domain: "
+         "only this exact host gets it, not its subdomains."),
+    Note("no Expires / Max-Age", "a browser-session cookie. The server alone decides when the "
+         "session ends (see the expiry step)."),
+    Note("Secure (left off)", "production adds Secure, and the __Host- prefix, so the cookie only "
+         "travels over HTTPS. It is off here because this demo speaks plain http://127.0.0.1: "
+         "Python's requests never sends a Secure cookie back over http (browsers make an "
+         "exception for localhost)."),
+]
+
+
+def _expect(exchange: Exchange, status: int, what: str) -> Exchange:
+    got = exchange.response.status
+    if got != status:
+        raise WalkthroughError(f"{what}: expected HTTP {status}, the server answered {got}")
+    return exchange
+
+
+def _credential_bytes(exchange: Exchange) -> int:
+    value = exchange.request.header("Cookie") or ""
+    return len(f"Cookie: {value}")
+
+
+def session_walkthrough(ttl: int = DEFAULT_TTL, *, store: SessionStore | None = None,
+                        clock: Callable[[], float] = time.time,
+                        sleep: Callable[[float], None] = time.sleep) -> Iterator[Step]:
+    """Yield the session demo's steps. The server lives exactly as long as the generator."""
+    store = store or MemoryStore(clock=clock)
+    auth = SessionAuth(store, ttl, clock=clock)
+    with AuthServer(auth) as server:
+        client = ScriptedClient(server)
+        try:
+            yield from _steps(server, auth, client, ttl, clock, sleep)
+        finally:
+            client.close()
+            store.close()
+
+
+def _steps(server: AuthServer, auth: SessionAuth, client: ScriptedClient, ttl: int,
+           clock: Callable[[], float], sleep: Callable[[float], None]) -> Iterator[Step]:
+    store = auth.store
+    user = auth.users.users()[0]
+    yield Step(None, f"A real server on {server.url}", [
+        f"authcli started an HTTP server on {server.url} and a {store.backend} session store: "
+        "a table on the server, like the handout's `sessionStore`. The client is Python's "
+        "requests, which keeps cookies the way a browser does.",
+        f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
+        f"only a salted scrypt hash of the password (N={SCRYPT_N}), never the password itself.",
+    ], store=store.snapshot(), notes=[Note(user.email, user.password_hash)])
+
+    wrong = _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": "wrong"}),
+                    401, "wrong password")
+    yield Step(1, "Log in with a wrong password", [
+        "POST /login with the wrong password. The server hashes what was sent with the stored "
+        "salt and compares the result in constant time: no match, so 401 and nothing is stored.",
+        "An unknown email gets exactly the same answer, so the login form does not reveal who "
+        "has an account.",
+    ], exchange=wrong, store=store.snapshot())
+
+    login = _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
+                    200, "login")
+    session_id = login.server[-1].data["sessionId"]
+    yield Step(2, "Log in with the right password", [
+        f"Password {DEMO_PASSWORD} matches. The server creates a random session ID "
+        f"({len(session_id)} characters from Python's `secrets`: 256 bits, unguessable), stores "
+        "{userId, createdAt, expiresAt} under it, and sends only the ID back, in Set-Cookie.",
+        "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags at all. "
+        "This server adds them; each one explained:",
+    ], exchange=login, store=store.snapshot(), notes=COOKIE_FLAG_NOTES)
+
+    jar = client.jar()
+    if [c.value for c in jar if c.name == COOKIE_NAME] != [session_id]:
+        raise WalkthroughError("the client's cookie jar did not keep the session cookie")
+    yield Step(3, "The client's cookie jar saved it", [
+        "requests put the cookie in its jar, as a browser would, with the attributes the server "
+        "set. The script does not copy the ID anywhere itself.",
+    ], cookie_jar=jar)
+
+    profile = _expect(client.send("GET", "/profile"), 200, "profile")
+    yield Step(4, "GET /profile: the cookie goes back by itself", [
+        "The script calls GET /profile with no headers of its own. The Cookie line below was "
+        "added by the cookie jar, because the cookie's host and path match.",
+        f"The server reads the ID from that header, looks it up in the store, finds userId "
+        f"{user.user_id}, and answers 200. The ID is only a key; the data stayed on the server.",
+    ], exchange=profile, store=store.snapshot())
+
+    before = store.snapshot()
+    forged = _expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_session_id()}"},
+                                 fresh=True), 401, "forged session ID")
+    after = store.snapshot()
+    if after.ids() != before.ids():
+        raise WalkthroughError("the store changed after a forged session ID")
+    yield Step(5, "A forged session ID gets 401", [
+        "Another client sends an ID of exactly the right shape that this server never issued. "
+        "The lookup finds nothing, so 401, and the store is unchanged: unknown IDs never create "
+        "records.",
+        "Guessing a live ID means guessing 256 random bits; the ID has no pattern to forge.",
+    ], exchange=forged, store=after)
+
+    row = after.get(session_id)
+    if row is None or row.ttl is None:
+        raise WalkthroughError("the session disappeared before its time")
+    wait = max(row.ttl, 0.0) + EXPIRY_MARGIN
+    deadline = clock() + wait
+    yield Step(6, f"Waiting {ttl} s for the session to expire", [
+        f"Sessions here have an absolute timeout: each lives {ttl} s from createdAt "
+        f"(until {row.value['expiresAt']}), whatever the client does. An idle timeout would "
+        "instead restart the clock on every request; real sites often use both.",
+        "The client keeps its cookie the whole time; only the server's record expires.",
+    ], store=after, wait=wait)
+    # The renderer may animate a countdown; whatever it did, the deadline really passes here.
+    if clock() < deadline:
+        sleep(deadline - clock())
+
+    expired = _expect(client.send("GET", "/profile"), 401, "expired session")
+    if f"{COOKIE_NAME}={session_id}" not in (expired.request.header("Cookie") or ""):
+        raise WalkthroughError("the client did not send its cookie after expiry")
+    yield Step(7, "After expiry: the cookie still goes out, the server says 401", [
+        f"The Cookie line shows the client still sends the same ID. But the server's record "
+        f"expired at {row.value['expiresAt']}, so the lookup finds nothing: 401 Unauthorized.",
+        "Expiry is enforced by the server. Keeping the cookie, or editing its expiry in the "
+        "browser, cannot extend a session.",
+    ], exchange=expired, store=store.snapshot(), cookie_jar=client.jar())
+
+    relogin = _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
+                      200, "second login")
+    new_id = relogin.server[-1].data["sessionId"]
+    yield Step(8, "Log in again: a brand-new ID", [
+        f"The client still had the old cookie and sent it to /login. The server ignores it and "
+        f"issues a new ID ({new_id[:8]}... instead of {session_id[:8]}...).",
+        "Never reuse an ID the client brings to /login: an attacker could plant a known ID in "
+        "a victim's browser and wait for them to log in with it (session fixation).",
+    ], exchange=relogin, store=store.snapshot(), cookie_jar=client.jar())
+
+    logout = _expect(client.send("POST", "/logout"), 200, "logout")
+    jar_after = client.jar()
+    if jar_after:
+        raise WalkthroughError("the client kept its cookie after logout")
+    yield Step(9, "POST /logout: the record is deleted, the cookie cleared", [
+        "The server deletes the record from the store and answers with Set-Cookie ... Max-Age=0, "
+        "which tells the client to drop the cookie. The jar is now empty.",
+    ], exchange=logout, store=store.snapshot(), cookie_jar=jar_after)
+
+    replay = _expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_id}"},
+                                 fresh=True), 401, "replayed cookie")
+    yield Step(10, "Replaying the old cookie after logout gets 401", [
+        "Someone who copied the cookie before logout sends it again. The record is gone, so "
+        "401. With server-side sessions, logout really ends the session, at once.",
+    ], exchange=replay, store=store.snapshot())
+
+    record = relogin.server[-1].data["record"]
+    cookie_bytes = _credential_bytes(profile)
+    yield Step(None, "Recap", [
+        "Everything above crossed a real socket. What each side held, and what it cost:",
+    ], tables=[
+        Table("What lived where", ["", "observed in this run"], [
+            ["Server (session store)", f"{json.dumps(record)}: "
+             f"{len(json.dumps(record))} bytes of JSON per session, under its ID"],
+            ["Client (cookie jar)", f"only the random ID: {COOKIE_NAME}=<{len(new_id)} characters>"],
+            ["Each request carried", f"Cookie: {COOKIE_NAME}=<id>, {cookie_bytes} bytes of credentials"],
+        ]),
+        Table("The handout's table, Sessions column, with this run's evidence", ["", "Sessions"], [
+            ["Data stored in", f"Server ({store.backend}): the record appeared in step 2 and was "
+             "deleted in step 9"],
+            ["Auth sent via", f"Cookie header, {cookie_bytes} bytes, added by the jar (step 4)"],
+            ["Server checks", "Session ID in store: found -> 200 (step 4); unknown -> 401 "
+             "(step 5); expired -> 401 (step 7); logged out -> 401 (step 10)"],
+            ["Scaling", f"This store is one process's {store.backend}: a second server would not "
+             "know these sessions. Shared stores such as Redis, or sticky sessions, fix that."],
+        ]),
+    ])

@@ -1,0 +1,111 @@
+"""The commands as a user runs them: help, version, formats, errors, and `serve` in a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+from typer.testing import CliRunner
+
+from authcli import __version__
+from authcli.cli import app
+from conftest import CREDS
+
+runner = CliRunner()
+COMMANDS = [["demo", "session"], ["serve"], ["demo"]]
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"authcli {__version__}"
+
+
+def test_python_dash_m_works():
+    out = subprocess.run([sys.executable, "-m", "authcli", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == f"authcli {__version__}"
+
+
+def test_root_help_lists_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("demo", "serve", "--version"):
+        assert name in result.stdout
+
+
+@pytest.mark.parametrize("command", [["demo", "session"], ["serve"]])
+def test_every_command_has_help_with_an_example(command):
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Example: authcli " + " ".join(command) in result.stdout
+
+
+@pytest.mark.parametrize("args", [["demo", "session", "--ttl", "0"], ["demo", "session", "--format", "pdf"],
+                                  ["demo", "nope"], ["serve", "--mode", "kerberos"]])
+def test_usage_errors_exit_2_without_traceback(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_demo_session_json(tmp_path):
+    result = runner.invoke(app, ["demo", "session", "--ttl", "1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["walkthrough"] == "session"
+    with_http = [s for s in doc["steps"] if "request" in s]
+    assert [s["response"]["status"] for s in with_http] == [401, 200, 200, 401, 401, 200, 200, 401]
+    for step in with_http:
+        assert {"method", "url", "headers", "body"} <= step["request"].keys()
+        assert {"status", "headers", "body"} <= step["response"].keys()
+        assert "store" in step and step["title"]
+        assert step["request"]["url"].startswith("http://127.0.0.1:")
+
+
+def test_demo_session_markdown_and_step_mode_never_blocks_a_pipe():
+    result = runner.invoke(app, ["demo", "session", "--ttl", "1", "--format", "markdown", "--step"])
+    assert result.exit_code == 0, result.output
+    md = result.stdout
+    assert md.startswith("# authcli demo session")
+    assert "## Step 2. Log in with the right password" in md
+    assert "```http\nPOST /login HTTP/1.1\n" in md
+    assert re.search(r"Set-Cookie: sessionId=[\w-]{43}; Path=/; HttpOnly; SameSite=Lax", md)
+    assert "| key | value | expires in |" in md
+
+
+def test_serve_logs_each_request_and_stops_cleanly_on_ctrl_c():
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "authcli", "serve", "--port", "0", "--ttl", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        banner = proc.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)
+        proc.stdout.readline()  # the demo-user line
+        http = requests.Session()
+        assert http.post(url + "/login", json=CREDS).status_code == 200
+        assert http.get(url + "/profile").status_code == 200
+        assert requests.get(url + "/profile").status_code == 401
+        lines = [proc.stdout.readline() for _ in range(3)]
+        assert "POST /login 200" in lines[0] and "[store: 1 session]" in lines[0]
+        assert "GET /profile 200" in lines[1] and "sessionStore[" in lines[1]
+        assert "GET /profile 401" in lines[2] and "no sessionId cookie" in lines[2]
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    assert proc.returncode == 0 and "stopped" in out and err == ""
+
+
+def test_serve_on_a_busy_port_is_one_clear_line():
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: cannot listen on 127.0.0.1:{port}: the port is in use"

@@ -1,0 +1,221 @@
+"""The session server over real HTTP: each route, each SECURITY.md session row, expiry, logout."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+import requests
+
+from authcli.server.cookies import new_session_id
+from conftest import CREDS, login
+
+
+def store_ids(server):
+    return server.app.store.snapshot().ids()
+
+
+def test_login_sets_a_fresh_cookie_with_flags(session_server, http):
+    resp = http.post(session_server.url + "/login", json=CREDS)
+    assert resp.status_code == 200 and resp.text == "Logged in\n"
+    set_cookie = resp.headers["Set-Cookie"]
+    sid = resp.cookies["sessionId"]
+    assert set_cookie == f"sessionId={sid}; Path=/; HttpOnly; SameSite=Lax"
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert store_ids(session_server) == [sid]
+    record = session_server.app.store.get(sid)
+    assert record["userId"] == 1 and {"createdAt", "expiresAt"} <= record.keys()
+
+
+def test_profile_with_cookie_from_the_jar(session_server, http):
+    login(http, session_server.url)
+    resp = http.get(session_server.url + "/profile")
+    assert resp.status_code == 200 and resp.text == "Welcome user 1\n"
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_login_form_body_works_for_browsers(session_server, http):
+    resp = http.post(session_server.url + "/login", data={"email": "a@b.com", "password": "123"})
+    assert resp.status_code == 200
+
+
+def test_index_page_offers_a_login_form(session_server, http):
+    resp = http.get(session_server.url + "/")
+    assert resp.status_code == 200 and 'action="/login"' in resp.text
+
+
+@pytest.mark.parametrize("creds", [
+    {"email": "a@b.com", "password": "wrong"},
+    {"email": "nobody@b.com", "password": "123"},
+])
+def test_wrong_password_and_unknown_email_get_the_same_401(session_server, http, creds):
+    resp = http.post(session_server.url + "/login", json=creds)
+    assert (resp.status_code, resp.text) == (401, "Wrong credentials\n")
+    assert "Set-Cookie" not in resp.headers and store_ids(session_server) == []
+
+
+@pytest.mark.parametrize("body, headers, status, words", [
+    (b"", {}, 400, "Empty body"),
+    (b"not json", {"Content-Type": "application/json"}, 400, "not JSON"),
+    (b"[1, 2]", {"Content-Type": "application/json"}, 400, "JSON object"),
+    (b'{"email": "a@b.com"}', {"Content-Type": "application/json"}, 400, "Missing field password"),
+    (b'{"email": 1, "password": ["123"]}', {"Content-Type": "application/json"}, 400, "strings"),
+    (b"\xff\xfe", {"Content-Type": "application/json"}, 400, "UTF-8"),
+    (json.dumps({"email": "a" * 1000, "password": "x"}).encode(), {}, 400, "limited"),
+    (b"x" * 20_000, {}, 413, "too large"),
+    (b"[" * 5000, {}, 400, "not JSON"),
+])
+def test_bad_login_bodies_get_a_clear_4xx(session_server, body, headers, status, words):
+    resp = requests.post(session_server.url + "/login", data=body, headers=headers)
+    assert resp.status_code == status and words in resp.text
+    assert store_ids(session_server) == []
+    assert requests.post(session_server.url + "/login", json=CREDS).status_code == 200
+
+
+@pytest.mark.parametrize("cookie", [
+    None,
+    f"sessionId={new_session_id()}",                 # forged, right shape
+    "sessionId=abc123",                              # the handout's example ID
+    f"sessionId={new_session_id()[:20]}",            # truncated
+    "sessionId=" + "A" * 5000,                       # 5 KB
+    "sessionId=",                                    # empty
+    "sessionId=\x01\x02\x7f",                        # control characters
+    'sessionId="quoted"',
+])
+def test_bad_session_ids_get_401_and_write_nothing(session_server, cookie):
+    headers = {"Cookie": cookie} if cookie is not None else {}
+    resp = requests.get(session_server.url + "/profile", headers=headers)
+    assert (resp.status_code, resp.text) == (401, "Not logged in\n")
+    assert store_ids(session_server) == []
+
+
+def test_cookie_header_rules_are_fixed(session_server, http):
+    sid = login(http, session_server.url)
+    url = session_server.url + "/profile"
+    # Quotes never span `;` (browser rule): the valid ID after a stray quote is read.
+    assert requests.get(url, headers={"Cookie": f'a="x; sessionId={sid}'}).status_code == 200
+    # Two sessionId values are ambiguous: refused, never guessed.
+    both = f"sessionId={new_session_id()}; sessionId={sid}"
+    assert requests.get(url, headers={"Cookie": both}).status_code == 401
+
+
+def test_session_id_in_the_url_is_ignored(session_server, http):
+    sid = login(http, session_server.url)
+    resp = requests.get(session_server.url + f"/profile?sessionId={sid}")
+    assert resp.status_code == 401
+
+
+def test_session_fixation_brought_id_is_never_adopted(session_server, http):
+    planted = new_session_id()
+    resp = http.post(session_server.url + "/login", json=CREDS, headers={"Cookie": f"sessionId={planted}"})
+    issued = resp.cookies["sessionId"]
+    assert issued != planted and store_ids(session_server) == [issued]
+
+
+def test_login_again_rotates_the_id_and_drops_the_old_record(session_server, http):
+    first = login(http, session_server.url)
+    second = login(http, session_server.url)  # the jar sends `first` along
+    assert second != first and store_ids(session_server) == [second]
+    assert requests.get(session_server.url + "/profile", cookies={"sessionId": first}).status_code == 401
+
+
+def test_server_side_expiry_even_when_the_cookie_is_sent(session_server, http, clock):
+    sid = login(http, session_server.url)
+    clock.advance(59)
+    assert http.get(session_server.url + "/profile").status_code == 200
+    clock.advance(1.1)  # absolute timeout: the request above did not extend it
+    resp = http.get(session_server.url + "/profile")
+    assert resp.status_code == 401
+    assert f"sessionId={sid}" in resp.request.headers["Cookie"]
+    assert store_ids(session_server) == []
+
+
+def test_logout_deletes_record_clears_cookie_and_replay_fails(session_server, http):
+    sid = login(http, session_server.url)
+    resp = http.post(session_server.url + "/logout")
+    assert resp.status_code == 200
+    assert "Max-Age=0" in resp.headers["Set-Cookie"] and resp.headers["Cache-Control"] == "no-store"
+    assert len(http.cookies) == 0 and store_ids(session_server) == []
+    replay = requests.get(session_server.url + "/profile", cookies={"sessionId": sid})
+    assert replay.status_code == 401
+
+
+def test_logout_without_a_session_is_harmless(session_server):
+    assert requests.post(session_server.url + "/logout").status_code == 200
+
+
+@pytest.mark.parametrize("method, path, status", [
+    ("GET", "/nope", 404), ("GET", "/login", 405), ("PUT", "/profile", 405),
+    ("DELETE", "/logout", 405), ("BREW", "/profile", 405), ("HEAD", "/profile", 405),
+])
+def test_unknown_routes_and_methods(session_server, method, path, status):
+    resp = requests.request(method, session_server.url + path)
+    assert resp.status_code == status
+    if status == 405:
+        assert resp.headers["Allow"]
+
+
+def test_server_records_events_and_never_prints(session_server, http, capsys):
+    mark = session_server.mark()
+    login(http, session_server.url)
+    http.get(session_server.url + "/profile")
+    records = session_server.records_since(mark)
+    assert [r.status for r in records] == [200, 200]
+    assert [e.kind for e in records[0].events] == ["credentials", "store.write"]
+    assert records[1].events[0].data["found"] is True
+    assert capsys.readouterr() == ("", "")
+
+
+def raw(server, data: bytes, *, read: bool = True) -> bytes:
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(data)
+        if not read:
+            return b""
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+@pytest.mark.parametrize("data, status", [
+    (b"GARBAGE\r\n\r\n", b"400"),
+    (b"GET /profile HTTP/9.9\r\n\r\n", b"505"),
+    (b"GET /profile HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", b"431"),
+    (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\nConnection: close\r\n\r\n", b"400"),
+    (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n"
+     b"Connection: close\r\n\r\nhello", b"400"),
+    (b"POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
+     b"411"),
+    (b"GET /profile HTTP/1.1\r\nConnection: close\r\n\r\n", b"400"),  # no Host header
+    (b"GET /profile HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n", b"400"),
+    (b"GET /profile HTTP/1.0\r\n\r\n", b"401"),  # HTTP/1.0 needs no Host; closes after
+])
+def test_raw_socket_abuse_gets_4xx_and_server_keeps_serving(session_server, data, status):
+    answer = raw(session_server, data)
+    # A one-word request line is answered HTTP/0.9 style, without a status line.
+    assert status in answer.split(b"\r\n")[0].split(b" ")[:2]
+    assert requests.post(session_server.url + "/login", json=CREDS).status_code == 200
+
+
+def test_silent_half_request_is_dropped_and_stop_is_prompt(session_server):
+    # A client that sends half a body and goes quiet holds its thread only until the timeout.
+    with socket.create_connection((session_server.host, session_server.port)) as sock:
+        sock.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"em")
+        sock.settimeout(5)
+        assert sock.recv(100) == b""  # the server closed the connection (request_timeout=2)
+    assert requests.get(session_server.url + "/profile").status_code == 401
+
+
+def test_stop_closes_idle_keep_alive_connections(memory_store, clock):
+    from authcli.server import AuthServer, SessionAuth
+    import time
+    server = AuthServer(SessionAuth(memory_store, 60, clock=clock)).start()
+    session = requests.Session()
+    session.get(server.url + "/profile")  # leaves a keep-alive connection open
+    started = time.monotonic()
+    server.stop()
+    assert time.monotonic() - started < 1.0
+    session.close()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"http://127.0.0.1:{server._address[1] or 1}/profile", timeout=1)

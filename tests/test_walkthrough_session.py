@@ -1,0 +1,121 @@
+"""The session walkthrough's data: run on a fake clock, so expiry costs no waiting."""
+
+from __future__ import annotations
+
+import pytest
+
+from authcli.stores import MemoryStore
+from authcli.walkthroughs.session import session_walkthrough
+
+
+@pytest.fixture(scope="module")
+def steps():
+    from conftest import FakeClock
+    clock = FakeClock()
+    slept = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.advance(seconds)
+
+    result = list(session_walkthrough(3, store=MemoryStore(clock=clock), clock=clock, sleep=sleep))
+    assert len(slept) == 1 and slept[0] > 3  # the walkthrough itself made sure expiry happened
+    return result
+
+
+def by_number(steps, n):
+    return next(s for s in steps if s.number == n)
+
+
+def test_step_order_and_statuses(steps):
+    numbered = [s for s in steps if s.number is not None]
+    assert [s.number for s in numbered] == list(range(1, 11))
+    statuses = [s.exchange.response.status if s.exchange else None for s in numbered]
+    assert statuses == [401, 200, None, 200, 401, None, 401, 200, 200, 401]
+    assert steps[0].title.startswith("A real server on http://127.0.0.1:")
+    assert steps[-1].title == "Recap"
+
+
+def test_every_step_teaches_something(steps):
+    assert all(s.text and all(p.strip() for p in s.text) for s in steps)
+
+
+def test_wrong_password_leaves_store_empty(steps):
+    step = by_number(steps, 1)
+    assert step.exchange.request.body == '{"email": "a@b.com", "password": "wrong"}'
+    assert step.exchange.response.body == "Wrong credentials\n"
+    assert step.store.rows == []
+
+
+def test_login_step_shows_set_cookie_and_store_row(steps):
+    step = by_number(steps, 2)
+    sid = step.exchange.server[-1].data["sessionId"]
+    assert step.exchange.response.header("Set-Cookie") == f"sessionId={sid}; Path=/; HttpOnly; SameSite=Lax"
+    assert step.store.ids() == [sid]
+    assert set(step.store.rows[0].value) == {"userId", "createdAt", "expiresAt"}
+    assert {n.term for n in step.notes} >= {"HttpOnly", "SameSite=Lax", "Secure (left off)"}
+
+
+def test_jar_then_cookie_goes_back_automatically(steps):
+    sid = by_number(steps, 2).exchange.server[-1].data["sessionId"]
+    jar = by_number(steps, 3).cookie_jar
+    assert [(c.name, c.value, c.http_only, c.same_site, c.secure) for c in jar] == [
+        ("sessionId", sid, True, "Lax", False)]
+    profile = by_number(steps, 4).exchange
+    assert profile.request.header("Cookie") == f"sessionId={sid}"
+    assert profile.response.body == "Welcome user 1\n"
+    assert f'sessionStore["{sid}"] -> {{"userId": 1' in profile.server[0].message
+
+
+def test_forged_id_writes_nothing(steps):
+    step = by_number(steps, 5)
+    forged = step.exchange.request.header("Cookie").split("=", 1)[1]
+    assert forged not in step.store.ids() and len(step.store.rows) == 1
+
+
+def test_expiry_is_the_servers_doing(steps):
+    wait = by_number(steps, 6)
+    assert wait.wait and wait.wait > 2.5
+    step = by_number(steps, 7)
+    sid = by_number(steps, 2).exchange.server[-1].data["sessionId"]
+    assert step.exchange.request.header("Cookie") == f"sessionId={sid}"  # still sent
+    assert step.exchange.response.status == 401 and step.store.rows == []
+    assert [c.value for c in step.cookie_jar] == [sid]
+
+
+def test_relogin_logout_and_replay(steps):
+    old = by_number(steps, 2).exchange.server[-1].data["sessionId"]
+    relogin = by_number(steps, 8)
+    new = relogin.exchange.server[-1].data["sessionId"]
+    assert new != old and any(e.kind == "fixation" for e in relogin.exchange.server)
+    logout = by_number(steps, 9)
+    assert "Max-Age=0" in logout.exchange.response.header("Set-Cookie")
+    assert logout.cookie_jar == [] and logout.store.rows == []
+    replay = by_number(steps, 10)
+    assert replay.exchange.request.header("Cookie") == f"sessionId={new}"
+    assert replay.exchange.response.status == 401
+
+
+def test_recap_counts_real_bytes(steps):
+    recap = steps[-1]
+    cookie = by_number(steps, 4).exchange.request.header("Cookie")
+    assert f"{len('Cookie: ' + cookie)} bytes" in recap.tables[0].rows[2][1]
+    assert [row[0] for row in recap.tables[1].rows] == [
+        "Data stored in", "Auth sent via", "Server checks", "Scaling"]
+
+
+def test_json_shape(steps):
+    data = by_number(steps, 2).to_dict()
+    assert set(data["request"]) >= {"method", "url", "headers", "body"}
+    assert set(data["response"]) >= {"status", "headers", "body"}
+    assert data["store"]["rows"][0]["value"]["userId"] == 1
+
+
+def test_closing_early_stops_the_server():
+    gen = session_walkthrough(3)
+    intro = next(gen)
+    url = intro.title.split(" on ")[1]
+    gen.close()
+    import requests
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "/profile", timeout=1)
