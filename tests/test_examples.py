@@ -10,7 +10,7 @@ from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples.md"
 # Each transcript: the command as a user types it. Run with plain output at 100 columns.
-COMMANDS = ["authcli demo session"]
+COMMANDS = ["authcli demo session --ttl 1"]  # --ttl 1: the test waits 1 s, not 3
 
 HEADER = """# authcli examples
 

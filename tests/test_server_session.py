@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import pytest
 import requests
 
+from authcli.server import AuthServer, SessionAuth
 from authcli.server.cookies import new_session_id
 from conftest import CREDS, login
 
@@ -37,6 +39,13 @@ def test_profile_with_cookie_from_the_jar(session_server, http):
 
 def test_login_form_body_works_for_browsers(session_server, http):
     resp = http.post(session_server.url + "/login", data={"email": "a@b.com", "password": "123"})
+    assert resp.status_code == 200
+
+
+def test_json_sent_as_curl_d_default_form_type_still_works(session_server):
+    body = '{"email": "a@b.com", "password": "123"}'
+    resp = requests.post(session_server.url + "/login", data=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert resp.status_code == 200
 
 
@@ -198,24 +207,30 @@ def test_raw_socket_abuse_gets_4xx_and_server_keeps_serving(session_server, data
     assert requests.post(session_server.url + "/login", json=CREDS).status_code == 200
 
 
-def test_silent_half_request_is_dropped_and_stop_is_prompt(session_server):
-    # A client that sends half a body and goes quiet holds its thread only until the timeout.
-    with socket.create_connection((session_server.host, session_server.port)) as sock:
-        sock.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"em")
-        sock.settimeout(5)
-        assert sock.recv(100) == b""  # the server closed the connection (request_timeout=2)
-    assert requests.get(session_server.url + "/profile").status_code == 401
+@pytest.mark.parametrize("half", [
+    b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"em",  # half a body
+    b"GET /profile HTTP/1.1\r\nHost: x\r\n",                                # half the headers
+])
+def test_silent_half_request_is_dropped(memory_store, clock, half):
+    # A client that sends part of a request and goes quiet holds its thread only until the timeout.
+    with AuthServer(SessionAuth(memory_store, 60, clock=clock), request_timeout=0.5) as server:
+        with socket.create_connection((server.host, server.port)) as sock:
+            sock.sendall(half)
+            sock.settimeout(5)
+            started = time.monotonic()
+            assert sock.recv(100) == b""  # closed by the server, no response owed
+            assert time.monotonic() - started < 2
+        assert requests.get(server.url + "/profile").status_code == 401
 
 
 def test_stop_closes_idle_keep_alive_connections(memory_store, clock):
-    from authcli.server import AuthServer, SessionAuth
-    import time
     server = AuthServer(SessionAuth(memory_store, 60, clock=clock)).start()
+    url = server.url
     session = requests.Session()
-    session.get(server.url + "/profile")  # leaves a keep-alive connection open
+    session.get(url + "/profile")  # leaves a keep-alive connection (and its thread) open
     started = time.monotonic()
     server.stop()
     assert time.monotonic() - started < 1.0
     session.close()
     with pytest.raises(requests.ConnectionError):
-        requests.get(f"http://127.0.0.1:{server._address[1] or 1}/profile", timeout=1)
+        requests.get(url + "/profile", timeout=1)

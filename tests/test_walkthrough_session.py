@@ -119,3 +119,18 @@ def test_closing_early_stops_the_server():
     import requests
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/profile", timeout=1)
+
+
+def test_long_pauses_between_steps_never_break_the_story():
+    """--step: a teacher may talk for minutes on any step; the traffic shown stays consistent."""
+    from conftest import FakeClock
+    clock = FakeClock()
+    steps = []
+    for step in session_walkthrough(3, store=MemoryStore(clock=clock), clock=clock, sleep=clock.advance):
+        steps.append(step)
+        clock.advance(120)  # the class discusses this step for two minutes
+    statuses = [s.exchange.response.status for s in steps if s.exchange]
+    assert statuses == [401, 200, 200, 401, 401, 200, 200, 401]
+    wait = by_number(steps, 6)
+    assert "already expired" in wait.text[0] and wait.store.rows == []
+    assert by_number(steps, 9).exchange.server[0].kind == "store.delete"

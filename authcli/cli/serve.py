@@ -39,7 +39,7 @@ def serve(
     auth = SessionAuth(store, ttl)
 
     def log(record: RequestRecord) -> None:
-        decision = record.events[-1].message if record.events else ""
+        decision = "; ".join(e.message for e in record.events)
         size = len(store.snapshot().rows)
         line = Text.assemble(
             (time.strftime("%H:%M:%S "), "dim"),

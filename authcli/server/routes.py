@@ -62,7 +62,8 @@ def read_credentials(request: Request) -> tuple[str, str]:
         raw = request.body.decode("utf-8")
     except UnicodeDecodeError:
         raise HttpError(400, f"Body is not UTF-8: {usage}") from None
-    if content_type == "application/x-www-form-urlencoded":
+    # `curl -d '{...}'` labels JSON as a form; a body that opens with `{` is read as JSON.
+    if content_type == "application/x-www-form-urlencoded" and not raw.lstrip().startswith("{"):
         try:
             form = parse_qs(raw, strict_parsing=True, max_num_fields=10)
         except ValueError:

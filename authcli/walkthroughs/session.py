@@ -64,8 +64,16 @@ def session_walkthrough(ttl: int = DEFAULT_TTL, *, store: SessionStore | None = 
             store.close()
 
 
+def _login(client: ScriptedClient) -> Exchange:
+    return _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
+                   200, "login")
+
+
 def _steps(server: AuthServer, auth: SessionAuth, client: ScriptedClient, ttl: int,
            clock: Callable[[], float], sleep: Callable[[float], None]) -> Iterator[Step]:
+    # Requests that need a session to be alive run as one burst (an "act"); their steps are
+    # yielded afterwards. A teacher pausing between steps (--step) then shows real traffic
+    # recorded a moment ago, instead of racing the session's TTL.
     store = auth.store
     user = auth.users.users()[0]
     yield Step(None, f"A real server on {server.url}", [
@@ -76,41 +84,82 @@ def _steps(server: AuthServer, auth: SessionAuth, client: ScriptedClient, ttl: i
         f"only a salted scrypt hash of the password (N={SCRYPT_N}), never the password itself.",
     ], store=store.snapshot(), notes=[Note(user.email, user.password_hash)])
 
+    first = _first_act(client, store, user.user_id)
+    session_id = first[1].exchange.server[-1].data["sessionId"]
+    row = first[-1].store.get(session_id) if first[-1].store else None
+    if row is None or row.ttl is None:
+        raise WalkthroughError("the session disappeared before its time")
+    deadline = clock() + row.ttl
+    yield from first
+
+    expires_at = row.value["expiresAt"]
+    left = deadline - clock()
+    if left > 0:
+        why = (f"Sessions here have an absolute timeout: each lives {ttl} s from createdAt "
+               f"(until {expires_at}), whatever the client does. An idle timeout would instead "
+               "restart the clock on every request; real sites often use both.")
+    else:
+        why = (f"The session already expired at {expires_at}, while the steps above were on "
+               f"screen: sessions here have an absolute timeout of {ttl} s from createdAt, "
+               "whatever the client does.")
+    yield Step(6, f"Waiting for the session to expire ({ttl} s after login)", [
+        why, "The client keeps its cookie the whole time; only the server's record expires.",
+    ], store=store.snapshot(), wait=max(left, 0.0) + EXPIRY_MARGIN)
+    # The renderer may animate a countdown; whatever it did, the deadline really passes here.
+    if clock() < deadline + EXPIRY_MARGIN:
+        sleep(deadline + EXPIRY_MARGIN - clock())
+
+    expired = _expect(client.send("GET", "/profile"), 401, "expired session")
+    if f"{COOKIE_NAME}={session_id}" not in (expired.request.header("Cookie") or ""):
+        raise WalkthroughError("the client did not send its cookie after expiry")
+    yield Step(7, "After expiry: the cookie still goes out, the server says 401", [
+        f"The Cookie line shows the client still sends the same ID. But the server's record "
+        f"expired at {expires_at}, so the lookup finds nothing: 401 Unauthorized.",
+        "Expiry is enforced by the server. Keeping the cookie, or editing its expiry in the "
+        "browser, cannot extend a session.",
+    ], exchange=expired, store=store.snapshot(), cookie_jar=client.jar())
+
+    last = _last_act(client, store, session_id)
+    yield from last
+    yield _recap(store.backend, first[3].exchange, last[0].exchange)
+
+
+def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> list[Step]:
+    """Steps 1-5: wrong password, login, the jar, /profile, a forged ID."""
     wrong = _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": "wrong"}),
                     401, "wrong password")
-    yield Step(1, "Log in with a wrong password", [
+    steps = [Step(1, "Log in with a wrong password", [
         "POST /login with the wrong password. The server hashes what was sent with the stored "
         "salt and compares the result in constant time: no match, so 401 and nothing is stored.",
         "An unknown email gets exactly the same answer, so the login form does not reveal who "
         "has an account.",
-    ], exchange=wrong, store=store.snapshot())
+    ], exchange=wrong, store=store.snapshot())]
 
-    login = _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
-                    200, "login")
+    login = _login(client)
     session_id = login.server[-1].data["sessionId"]
-    yield Step(2, "Log in with the right password", [
+    steps.append(Step(2, "Log in with the right password", [
         f"Password {DEMO_PASSWORD} matches. The server creates a random session ID "
         f"({len(session_id)} characters from Python's `secrets`: 256 bits, unguessable), stores "
         "{userId, createdAt, expiresAt} under it, and sends only the ID back, in Set-Cookie.",
         "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags at all. "
         "This server adds them; each one explained:",
-    ], exchange=login, store=store.snapshot(), notes=COOKIE_FLAG_NOTES)
+    ], exchange=login, store=store.snapshot(), notes=COOKIE_FLAG_NOTES))
 
     jar = client.jar()
     if [c.value for c in jar if c.name == COOKIE_NAME] != [session_id]:
         raise WalkthroughError("the client's cookie jar did not keep the session cookie")
-    yield Step(3, "The client's cookie jar saved it", [
+    steps.append(Step(3, "The client's cookie jar saved it", [
         "requests put the cookie in its jar, as a browser would, with the attributes the server "
         "set. The script does not copy the ID anywhere itself.",
-    ], cookie_jar=jar)
+    ], cookie_jar=jar))
 
     profile = _expect(client.send("GET", "/profile"), 200, "profile")
-    yield Step(4, "GET /profile: the cookie goes back by itself", [
+    steps.append(Step(4, "GET /profile: the cookie goes back by itself", [
         "The script calls GET /profile with no headers of its own. The Cookie line below was "
         "added by the cookie jar, because the cookie's host and path match.",
         f"The server reads the ID from that header, looks it up in the store, finds userId "
-        f"{user.user_id}, and answers 200. The ID is only a key; the data stayed on the server.",
-    ], exchange=profile, store=store.snapshot())
+        f"{user_id}, and answers 200. The ID is only a key; the data stayed on the server.",
+    ], exchange=profile, store=store.snapshot()))
 
     before = store.snapshot()
     forged = _expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_session_id()}"},
@@ -118,82 +167,65 @@ def _steps(server: AuthServer, auth: SessionAuth, client: ScriptedClient, ttl: i
     after = store.snapshot()
     if after.ids() != before.ids():
         raise WalkthroughError("the store changed after a forged session ID")
-    yield Step(5, "A forged session ID gets 401", [
+    steps.append(Step(5, "A forged session ID gets 401", [
         "Another client sends an ID of exactly the right shape that this server never issued. "
         "The lookup finds nothing, so 401, and the store is unchanged: unknown IDs never create "
         "records.",
         "Guessing a live ID means guessing 256 random bits; the ID has no pattern to forge.",
-    ], exchange=forged, store=after)
+    ], exchange=forged, store=after))
+    return steps
 
-    row = after.get(session_id)
-    if row is None or row.ttl is None:
-        raise WalkthroughError("the session disappeared before its time")
-    wait = max(row.ttl, 0.0) + EXPIRY_MARGIN
-    deadline = clock() + wait
-    yield Step(6, f"Waiting {ttl} s for the session to expire", [
-        f"Sessions here have an absolute timeout: each lives {ttl} s from createdAt "
-        f"(until {row.value['expiresAt']}), whatever the client does. An idle timeout would "
-        "instead restart the clock on every request; real sites often use both.",
-        "The client keeps its cookie the whole time; only the server's record expires.",
-    ], store=after, wait=wait)
-    # The renderer may animate a countdown; whatever it did, the deadline really passes here.
-    if clock() < deadline:
-        sleep(deadline - clock())
 
-    expired = _expect(client.send("GET", "/profile"), 401, "expired session")
-    if f"{COOKIE_NAME}={session_id}" not in (expired.request.header("Cookie") or ""):
-        raise WalkthroughError("the client did not send its cookie after expiry")
-    yield Step(7, "After expiry: the cookie still goes out, the server says 401", [
-        f"The Cookie line shows the client still sends the same ID. But the server's record "
-        f"expired at {row.value['expiresAt']}, so the lookup finds nothing: 401 Unauthorized.",
-        "Expiry is enforced by the server. Keeping the cookie, or editing its expiry in the "
-        "browser, cannot extend a session.",
-    ], exchange=expired, store=store.snapshot(), cookie_jar=client.jar())
-
-    relogin = _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
-                      200, "second login")
+def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[Step]:
+    """Steps 8-10: log in again, log out, replay the logged-out cookie."""
+    relogin = _login(client)
     new_id = relogin.server[-1].data["sessionId"]
-    yield Step(8, "Log in again: a brand-new ID", [
+    steps = [Step(8, "Log in again: a brand-new ID", [
         f"The client still had the old cookie and sent it to /login. The server ignores it and "
-        f"issues a new ID ({new_id[:8]}... instead of {session_id[:8]}...).",
+        f"issues a new ID ({new_id[:8]}... instead of {old_id[:8]}...).",
         "Never reuse an ID the client brings to /login: an attacker could plant a known ID in "
         "a victim's browser and wait for them to log in with it (session fixation).",
-    ], exchange=relogin, store=store.snapshot(), cookie_jar=client.jar())
+    ], exchange=relogin, store=store.snapshot(), cookie_jar=client.jar())]
 
     logout = _expect(client.send("POST", "/logout"), 200, "logout")
+    if logout.server[0].data.get("sessionId") != new_id:
+        raise WalkthroughError("logout did not delete the session")
     jar_after = client.jar()
     if jar_after:
         raise WalkthroughError("the client kept its cookie after logout")
-    yield Step(9, "POST /logout: the record is deleted, the cookie cleared", [
+    steps.append(Step(9, "POST /logout: the record is deleted, the cookie cleared", [
         "The server deletes the record from the store and answers with Set-Cookie ... Max-Age=0, "
         "which tells the client to drop the cookie. The jar is now empty.",
-    ], exchange=logout, store=store.snapshot(), cookie_jar=jar_after)
+    ], exchange=logout, store=store.snapshot(), cookie_jar=jar_after))
 
     replay = _expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_id}"},
                                  fresh=True), 401, "replayed cookie")
-    yield Step(10, "Replaying the old cookie after logout gets 401", [
+    steps.append(Step(10, "Replaying the old cookie after logout gets 401", [
         "Someone who copied the cookie before logout sends it again. The record is gone, so "
         "401. With server-side sessions, logout really ends the session, at once.",
-    ], exchange=replay, store=store.snapshot())
+    ], exchange=replay, store=store.snapshot()))
+    return steps
 
-    record = relogin.server[-1].data["record"]
+
+def _recap(backend: str, profile: Exchange, login: Exchange) -> Step:
+    record = login.server[-1].data["record"]
     cookie_bytes = _credential_bytes(profile)
-    yield Step(None, "Recap", [
+    return Step(None, "Recap", [
         "Everything above crossed a real socket. What each side held, and what it cost:",
     ], tables=[
         Table("What lived where", ["", "observed in this run"], [
             ["Server (session store)", f"{json.dumps(record)}: "
              f"{len(json.dumps(record))} bytes of JSON per session, under its ID"],
-            ["Client (cookie jar)", f"only the random ID: {COOKIE_NAME}=<{len(new_id)} characters>"],
+            ["Client (cookie jar)", f"only the random ID: {COOKIE_NAME}=<{len(login.server[-1].data['sessionId'])} characters>"],
             ["Each request carried", f"Cookie: {COOKIE_NAME}=<id>, {cookie_bytes} bytes of credentials"],
         ]),
         Table("The handout's table, Sessions column, with this run's evidence", ["", "Sessions"], [
-            ["Data stored in", f"Server ({store.backend}): the record appeared in step 2 and was "
+            ["Data stored in", f"Server ({backend}): the record appeared in step 2 and was "
              "deleted in step 9"],
             ["Auth sent via", f"Cookie header, {cookie_bytes} bytes, added by the jar (step 4)"],
             ["Server checks", "Session ID in store: found -> 200 (step 4); unknown -> 401 "
              "(step 5); expired -> 401 (step 7); logged out -> 401 (step 10)"],
-            ["Scaling", f"This store is one process's {store.backend}: a second server would not "
+            ["Scaling", f"This store is one process's {backend}: a second server would not "
              "know these sessions. Shared stores such as Redis, or sticky sessions, fix that."],
         ]),
     ])

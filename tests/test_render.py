@@ -1,0 +1,55 @@
+"""Renderers on fixed-width consoles: checked as plain text, never as ANSI codes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from authcli.render.markdown import MarkdownRenderer
+from authcli.render.terminal import TerminalRenderer
+from authcli.stores import MemoryStore
+from authcli.walkthroughs.session import INFO, session_walkthrough
+
+
+@pytest.fixture(scope="module")
+def steps():
+    from conftest import FakeClock
+    clock = FakeClock()
+    return list(session_walkthrough(3, store=MemoryStore(clock=clock), clock=clock, sleep=clock.advance))
+
+
+def test_terminal_text(steps):
+    console = Console(file=io.StringIO(), width=100, record=True, color_system=None)
+    renderer = TerminalRenderer(console)
+    renderer.start(INFO)
+    for step in steps:
+        renderer.step(step)
+    text = console.export_text()
+    sid = steps[2].exchange.server[-1].data["sessionId"]
+    assert "Step 2 · Log in with the right password" in text
+    assert f"Set-Cookie: sessionId={sid}; Path=/; HttpOnly;" in text
+    assert f"Cookie: sessionId={sid}" in text
+    assert "client -> server (as the server received it)" in text
+    assert "Session store (memory, on the server): 1 record" in text
+    assert f" {sid} " in text  # IDs are never folded in tables
+    assert "Client cookie jar: empty" in text
+    assert "\x1b[" not in text
+
+
+def test_colour_only_on_a_terminal(steps):
+    out = io.StringIO()
+    TerminalRenderer(Console(file=out, width=100)).step(steps[2])
+    assert "\x1b[" not in out.getvalue()  # a file is not a terminal: plain text
+
+
+def test_markdown_tables_escape_pipes(steps):
+    out = io.StringIO()
+    renderer = MarkdownRenderer(out)
+    renderer.start(INFO)
+    for step in steps:
+        renderer.step(step)
+    md = out.getvalue()
+    assert md.count("```http") == 2 * sum(1 for s in steps if s.exchange)
+    assert "## Recap" in md and "| Data stored in |" in md
