@@ -74,7 +74,7 @@ def test_demo_session_markdown_and_step_mode_never_blocks_a_pipe():
     assert "## Step 2. Log in with the right password" in md
     assert "```http\nPOST /login HTTP/1.1\n" in md
     assert re.search(r"Set-Cookie: sessionId=[\w-]{43}; Path=/; HttpOnly; SameSite=Lax", md)
-    assert "| key | value | expires in |" in md
+    assert "| key | value | time to live |" in md
 
 
 def test_serve_logs_each_request_and_stops_cleanly_on_ctrl_c():

@@ -33,7 +33,7 @@ def test_terminal_text(steps):
     assert f"Cookie: sessionId={sid}" in text
     assert "client -> server (as the server received it)" in text
     assert "Session store (memory, on the server): 1 record" in text
-    assert f" {sid} " in text  # IDs are never folded in tables
+    assert f'sessionStore["{sid}"]  (expires in 3 s)' in text  # the handout's notation, unfolded
     assert "Client cookie jar: empty" in text
     assert "\x1b[" not in text
 

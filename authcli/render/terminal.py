@@ -13,6 +13,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from authcli.render import text as plain
+from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs.model import Step, WalkthroughInfo
 
 CREDENTIAL_HEADERS = {"cookie", "set-cookie", "authorization"}
@@ -55,6 +56,15 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> RenderableT
     return Group(heading, table, "")
 
 
+def _store(snapshot: StoreSnapshot) -> RenderableType:
+    """Each record as `sessionStore["id"] -> {...}`, the handout's own notation."""
+    parts: list[RenderableType] = [Text(plain.store_title(snapshot), style="bold")]
+    for key, value, ttl in plain.store_rows(snapshot):
+        parts.append(Text.assemble("  ", (key, "cyan"), (f"  ({ttl})", "dim")))
+        parts.append(_hanging([("    ->", Text(value))]))
+    return Group(*parts, "")
+
+
 def _hanging(rows: list[tuple[Text | str, Text | str]]) -> RichTable:
     """Two columns, the second wrapping under itself: bullets and term: explanation lists."""
     grid = RichTable.grid(padding=(0, 1))
@@ -84,7 +94,7 @@ def step_renderable(step: Step) -> RenderableType:
     if step.notes:
         parts += [_hanging([(Text("  " + n.term, style="bold"), Text(n.text)) for n in step.notes]), ""]
     if step.store is not None:
-        parts.append(_table(plain.store_title(step.store), plain.STORE_COLUMNS, plain.store_rows(step.store)))
+        parts.append(_store(step.store))
     if step.cookie_jar is not None:
         parts.append(_table(plain.jar_title(step.cookie_jar), plain.JAR_COLUMNS, plain.jar_rows(step.cookie_jar)))
     for table in step.tables:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs.model import CookieView, HttpRequest, HttpResponse
 
-STORE_COLUMNS = ["key", "value", "expires in"]
+STORE_COLUMNS = ["key", "value", "time to live"]
 JAR_COLUMNS = ["cookie", "attributes (as the jar keeps them)"]
 
 
@@ -37,8 +37,17 @@ def store_title(snapshot: StoreSnapshot) -> str:
     return f"Session store ({snapshot.backend}, on the server): {_count(len(snapshot.rows), 'record')}"
 
 
+def store_key(snapshot: StoreSnapshot, key: str) -> str:
+    """The memory store is the handout's `sessionStore` object, so it is shown in its notation."""
+    return f'sessionStore["{key}"]' if snapshot.backend == "memory" else key
+
+
+def expires_in(ttl: float | None) -> str:
+    return "no expiry" if ttl is None else f"expires in {math.ceil(ttl)} s"
+
+
 def store_rows(snapshot: StoreSnapshot) -> list[list[str]]:
-    return [[row.key, json.dumps(row.value), "-" if row.ttl is None else f"{math.ceil(row.ttl)} s"]
+    return [[store_key(snapshot, row.key), json.dumps(row.value), expires_in(row.ttl)]
             for row in snapshot.rows]
 
 

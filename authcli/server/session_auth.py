@@ -63,7 +63,8 @@ class SessionAuth:
         events: list[Event] = []
         user = self.users.check(email, password)
         if user is None:
-            events.append(Event("credentials", f"{email!r}: no user with this email and password "
+            shown = email if email.isprintable() else repr(email)
+            events.append(Event("credentials", f"{shown}: no user with this email and password "
                                 "(checked against a salted scrypt hash, in constant time)"))
             return text(401, "Wrong credentials", events, [NO_STORE])
         events.append(Event("credentials", f"{email}: password matches the stored scrypt hash",
