@@ -8,6 +8,7 @@ import typer
 
 from authcli import __version__
 from authcli.cli import demo
+from authcli.cli.decode import decode
 from authcli.cli.serve import serve
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(demo.app, name="demo")
 app.command("serve")(serve)
+app.command("decode")(decode)
 
 
 def _version(value: bool) -> None:

@@ -16,6 +16,13 @@ from authcli.errors import AuthcliError
 F = TypeVar("F", bound=Callable[..., object])
 
 
+class Alg(str, Enum):
+    HS256 = "HS256"
+    RS256 = "RS256"
+    ES256 = "ES256"
+    EdDSA = "EdDSA"
+
+
 class Format(str, Enum):
     rich = "rich"
     markdown = "markdown"
@@ -39,7 +46,8 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except AuthcliError as err:
-            stderr_console().print(f"error: {err}", markup=False, highlight=False)
+            # soft_wrap: one line however narrow the terminal, so scripts can read it.
+            stderr_console().print(f"error: {err}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(err.exit_code) from None
         except KeyboardInterrupt:
             stderr_console().print("interrupted", markup=False)

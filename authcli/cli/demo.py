@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
-from authcli.cli.common import Format, play, reports_errors
+from authcli.cli.common import Alg, Format, play, reports_errors
 
 app = typer.Typer(help="Narrated walkthroughs on a real local server.", no_args_is_help=True)
 
@@ -28,3 +30,24 @@ def session(
     from authcli.walkthroughs.session import INFO, session_walkthrough
 
     play(INFO, session_walkthrough(ttl), fmt, pause=step)
+
+
+@app.command("jwt")
+@reports_errors
+def jwt_demo(
+    ttl: int = typer.Option(3, "--ttl", min=1, max=3600, help="Seconds until the token's exp."),
+    alg: Alg = typer.Option(Alg.HS256, "--alg", help="HS256 uses a shared secret; the others a key pair made at start."),
+    secret: Optional[str] = typer.Option(None, "--secret", help="HS256 secret text, e.g. the handout's mySecretKey "
+                                         "(flagged when weak). Default: 32 random bytes."),
+    fmt: Format = FORMAT,
+    step: bool = STEP,
+) -> None:
+    """Log in for a JWT, use it as a Bearer token, tamper with it, watch it expire: every request shown.
+
+    Example: authcli demo jwt --secret mySecretKey
+    """
+    from authcli.tokens import make_signing_key
+    from authcli.walkthroughs.jwt import INFO, jwt_walkthrough
+
+    key = make_signing_key(alg.value, secret.encode("utf-8") if secret is not None else None)
+    play(INFO, jwt_walkthrough(key, ttl), fmt, pause=step)

@@ -6,15 +6,18 @@ import signal
 import threading
 import time
 from enum import Enum
+from typing import Optional
 
 import typer
 from rich.text import Text
 
-from authcli.cli.common import reports_errors, stdout_console
+from authcli.cli.common import Alg, reports_errors, stdout_console
+from authcli.errors import UsageError
 
 
 class Mode(str, Enum):
     session = "session"
+    jwt = "jwt"
 
 
 @reports_errors
@@ -22,30 +25,48 @@ def serve(
     mode: Mode = typer.Option(Mode.session, "--mode", help="Which authentication scheme to serve."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
-    ttl: int = typer.Option(300, "--ttl", min=1, help="Seconds a session lives before the server expires it."),
+    ttl: int = typer.Option(300, "--ttl", min=1, help="Seconds a session or token lives."),
+    alg: Alg = typer.Option(Alg.HS256, "--alg", help="jwt mode: the signing algorithm."),
+    secret: Optional[str] = typer.Option(None, "--secret", help="jwt mode, HS256: the secret (default: 32 random bytes)."),
 ) -> None:
     """Run the demo server until Ctrl-C, printing one line per request.
 
     Example: authcli serve --mode session --port 8000, then in another terminal:
-    curl -c jar -b jar -H 'Content-Type: application/json' -d '{"email":"a@b.com","password":"123"}' http://127.0.0.1:8000/login
+    curl -c jar -b jar -d '{"email":"a@b.com","password":"123"}' http://127.0.0.1:8000/login
+
+    With --mode jwt, /login answers {"token": ...}; send it as Authorization: Bearer <token>.
     """
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
-    from authcli.server import AuthServer, SessionAuth
+    from authcli.server import AuthServer, JwtAuth, SessionAuth
     from authcli.server.journal import RequestRecord
     from authcli.stores import MemoryStore
 
     console = stdout_console()
-    store = MemoryStore()
-    auth = SessionAuth(store, ttl)
+    if mode is Mode.session:
+        if secret is not None or alg is not Alg.HS256:
+            raise UsageError("--alg and --secret belong to --mode jwt")
+        store = MemoryStore()
+        auth: object = SessionAuth(store, ttl)
+        lifetime = f"sessions live {ttl} s"
+    else:
+        from authcli.tokens import make_signing_key
+        store = None
+        key = make_signing_key(alg.value, secret.encode("utf-8") if secret is not None else None)
+        auth = JwtAuth(key, ttl)
+        lifetime = f"{key.alg} tokens live {ttl} s" + (", WEAK secret" if key.weak else "")
 
     def log(record: RequestRecord) -> None:
         decision = "; ".join(e.message for e in record.events)
-        size = len(store.snapshot().rows)
+        if store is None:
+            state = "[stateless] "
+        else:
+            size = len(store.snapshot().rows)
+            state = f"[store: {size} session{'s' if size != 1 else ''}] "
         line = Text.assemble(
             (time.strftime("%H:%M:%S "), "dim"),
             (f"{record.request.method} {record.request.target} ", "bold"),
             (str(record.status), "green" if record.status < 400 else "red"),
-            (f" [store: {size} session{'s' if size != 1 else ''}] ", "dim"), decision)
+            (" " + state, "dim"), decision)
         line.truncate(max(console.width, 40), overflow="ellipsis")
         console.print(line)
 
@@ -55,7 +76,7 @@ def serve(
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         console.print(Text.assemble(("authcli serve", "bold"), f" --mode {mode.value}: listening on ",
-                                    (server.url, "bold cyan"), f" (sessions live {ttl} s)"))
+                                    (server.url, "bold cyan"), f" ({lifetime})"))
         if host not in ("127.0.0.1", "localhost", "::1"):
             console.print(Text(f"warning: {host} is reachable from other machines, and the demo "
                                f"user's password is {DEMO_PASSWORD}", style="yellow"))

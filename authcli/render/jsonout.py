@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any, TextIO
 
+from authcli.tokens import Examination
 from authcli.walkthroughs.model import Step, WalkthroughInfo
 
 
@@ -24,3 +26,18 @@ class JsonRenderer:
     def end(self) -> None:
         json.dump(self.doc, self.out, indent=2)
         self.out.write("\n")
+
+
+def examination_json(exam: Examination) -> str:
+    view = exam.view
+    return json.dumps({
+        "header": view.header,
+        "payload": view.payload,
+        "signature": view.signature_b64,
+        "signature_bytes": view.signature_bytes,
+        "claims": [asdict(c) for c in view.claims],
+        "key": exam.key,
+        "verified": exam.verified,
+        "checks": [asdict(c) for c in exam.verdict.checks] if exam.verdict else [],
+        "warnings": exam.warnings,
+    }, indent=2, ensure_ascii=False)

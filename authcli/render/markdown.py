@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from authcli.render import text as plain
+from authcli.tokens import TokenView
 from authcli.walkthroughs.model import Step, WalkthroughInfo
 
 
@@ -26,17 +27,32 @@ def _fence(lines: list[str]) -> list[str]:
     return ["```http", *lines, "```", ""]
 
 
+def token_markdown(view: TokenView) -> list[str]:
+    out = ["Token (header.payload.signature):", "", "```", view.token, "```", ""]
+    out += ["Header:", "", "```json", plain.pretty_json(view.header), "```", ""]
+    out += ["Payload (encoded, not encrypted):", "", "```json", plain.pretty_json(view.payload), "```", ""]
+    if view.claims:
+        out += _table("Registered claims", plain.CLAIM_COLUMNS, plain.claim_rows(view))
+    return out + [f"Signature: `{plain.signature_line(view)}`", ""]
+
+
 def step_markdown(step: Step) -> str:
     title = f"Step {step.number}. {step.title}" if step.number is not None else step.title
     out = [f"## {title}", ""]
     for para in step.text:
         out += [para, ""]
+    if step.warnings:
+        out += [f"> **Warning:** {w}" for w in step.warnings] + [""]
     if step.exchange is not None:
         ex = step.exchange
         out += ["Request, as the server received it:", ""] + _fence(plain.request_lines(ex.request))
         out += ["Response, as the client received it:", ""] + _fence(plain.response_lines(ex.response))
         if ex.server:
             out += ["What the server did:", ""] + [f"- `{e.message}`" for e in ex.server] + [""]
+    if step.token is not None:
+        out += token_markdown(step.token)
+    if step.checks:
+        out += ["The server's checks:", ""] + [f"- {plain.check_line(c)}" for c in step.checks] + [""]
     if step.notes:
         out += [f"- **{n.term}**: {n.text}" for n in step.notes] + [""]
     if step.store is not None:

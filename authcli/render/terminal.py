@@ -6,13 +6,13 @@ import time
 
 from rich import box
 from rich.console import Console, Group, RenderableType
-from rich.markup import escape
 from rich.panel import Panel
 from rich.rule import Rule
-from rich.table import Table as RichTable
 from rich.text import Text
 
 from authcli.render import text as plain
+from authcli.render.parts import hanging, table
+from authcli.render.token import checks_renderable, token_renderable, warnings_renderable
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs.model import Step, WalkthroughInfo
 
@@ -43,36 +43,13 @@ def _http_block(lines: list[str], status: int | None = None) -> Text:
     return out
 
 
-def _table(title: str, columns: list[str], rows: list[list[str]]) -> RenderableType:
-    heading = Text(title, style="bold")
-    if not rows:
-        return Group(heading, "")
-    table = RichTable(box=box.SIMPLE_HEAD, expand=False, show_edge=False)
-    for i, column in enumerate(columns):
-        # The first column holds IDs and keys: keep them whole so they can be compared by eye.
-        table.add_column(column, overflow="fold", no_wrap=i == 0)
-    for row in rows:
-        table.add_row(*(escape(cell) for cell in row))
-    return Group(heading, table, "")
-
-
 def _store(snapshot: StoreSnapshot) -> RenderableType:
     """Each record as `sessionStore["id"] -> {...}`, the handout's own notation."""
     parts: list[RenderableType] = [Text(plain.store_title(snapshot), style="bold")]
     for key, value, ttl in plain.store_rows(snapshot):
         parts.append(Text.assemble("  ", (key, "cyan"), (f"  ({ttl})", "dim")))
-        parts.append(_hanging([("    ->", Text(value))]))
+        parts.append(hanging([("    ->", Text(value))]))
     return Group(*parts, "")
-
-
-def _hanging(rows: list[tuple[Text | str, Text | str]]) -> RichTable:
-    """Two columns, the second wrapping under itself: bullets and term: explanation lists."""
-    grid = RichTable.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(overflow="fold")
-    for left, right in rows:
-        grid.add_row(left, right)
-    return grid
 
 
 def step_renderable(step: Step) -> RenderableType:
@@ -81,6 +58,8 @@ def step_renderable(step: Step) -> RenderableType:
     parts: list[RenderableType] = [Rule(Text(title, style="bold"), align="left"), ""]
     for para in step.text:
         parts += [Text(para), ""]
+    if step.warnings:
+        parts.append(warnings_renderable(step.warnings))
     if step.exchange is not None:
         ex = step.exchange
         parts.append(Panel(_http_block(plain.request_lines(ex.request)), box=box.ROUNDED,
@@ -90,15 +69,19 @@ def step_renderable(step: Step) -> RenderableType:
                            title_align="left"))
         if ex.server:
             parts.append(Text("What the server did:", style="bold"))
-            parts += [_hanging([("  •", Text(e.message)) for e in ex.server]), ""]
+            parts += [hanging([("  •", Text(e.message)) for e in ex.server]), ""]
+    if step.token is not None:
+        parts.append(token_renderable(step.token))
+    if step.checks:
+        parts.append(checks_renderable(step.checks, "The server's checks:"))
     if step.notes:
-        parts += [_hanging([(Text("  " + n.term, style="bold"), Text(n.text)) for n in step.notes]), ""]
+        parts += [hanging([(Text("  " + n.term, style="bold"), Text(n.text)) for n in step.notes]), ""]
     if step.store is not None:
         parts.append(_store(step.store))
     if step.cookie_jar is not None:
-        parts.append(_table(plain.jar_title(step.cookie_jar), plain.JAR_COLUMNS, plain.jar_rows(step.cookie_jar)))
-    for table in step.tables:
-        parts.append(_table(table.title, table.columns, table.rows))
+        parts.append(table(plain.jar_title(step.cookie_jar), plain.JAR_COLUMNS, plain.jar_rows(step.cookie_jar)))
+    for extra in step.tables:
+        parts.append(table(extra.title, extra.columns, extra.rows))
     return Group(*parts)
 
 

@@ -7,9 +7,11 @@ import math
 from datetime import datetime, timezone
 
 from authcli.stores.base import StoreSnapshot
+from authcli.tokens import Check, TokenView
 from authcli.walkthroughs.model import CookieView, HttpRequest, HttpResponse
 
 STORE_COLUMNS = ["key", "value", "time to live"]
+CLAIM_COLUMNS = ["claim", "value", "as a date", "meaning"]
 JAR_COLUMNS = ["cookie", "attributes (as the jar keeps them)"]
 
 
@@ -34,6 +36,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def store_title(snapshot: StoreSnapshot) -> str:
+    if snapshot.backend == "none":
+        return "Server-side storage: none. The server keeps no record of logins or tokens."
     return f"Session store ({snapshot.backend}, on the server): {_count(len(snapshot.rows), 'record')}"
 
 
@@ -67,3 +71,21 @@ def jar_rows(jar: list[CookieView]) -> list[list[str]]:
 
 def jar_title(jar: list[CookieView]) -> str:
     return f"Client cookie jar: {_count(len(jar), 'cookie')}"
+
+
+def claim_rows(view: TokenView) -> list[list[str]]:
+    return [[c.name, c.value, c.readable, c.meaning] for c in view.claims]
+
+
+def pretty_json(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def signature_line(view: TokenView) -> str:
+    if not view.signature_b64:
+        return "(empty: 0 bytes, the token is unsigned)"
+    return f"{view.signature_b64} ({view.signature_bytes} bytes)"
+
+
+def check_line(check: Check) -> str:
+    return f"{'PASS' if check.ok else 'FAIL'} {check.name}: {check.detail}"

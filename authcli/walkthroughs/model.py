@@ -7,6 +7,7 @@ from typing import Any
 
 from authcli.server.journal import Event
 from authcli.stores.base import StoreSnapshot
+from authcli.tokens import Check, TokenView
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class Step:
     cookie_jar: list[CookieView] | None = None
     notes: list[Note] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    token: TokenView | None = None
+    checks: list[Check] | None = None
+    warnings: list[str] = field(default_factory=list)
     wait: float | None = None
 
     def to_dict(self) -> dict[str, Any]:

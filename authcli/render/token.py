@@ -1,0 +1,59 @@
+"""A JWT on a terminal: coloured by part like jwt.io, decoded parts, claims, checks, warnings."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from authcli.render import text as plain
+from authcli.render.parts import hanging, table
+from authcli.tokens import Check, Examination, TokenView
+
+PART_STYLES = ("bold red", "bold magenta", "bold cyan")  # header, payload, signature (jwt.io's)
+
+
+def coloured_token(view: TokenView) -> Text:
+    out = Text(overflow="fold")
+    for i, (segment, style) in enumerate(zip(view.segments, PART_STYLES)):
+        if i:
+            out.append(".", style="dim")
+        out.append(segment, style=style)
+    return out
+
+
+def token_renderable(view: TokenView) -> RenderableType:
+    return Group(
+        Text("Token (header.payload.signature):", style="bold"), coloured_token(view), "",
+        Text("Header", style="bold red"), Text(plain.pretty_json(view.header)), "",
+        Text("Payload", style="bold magenta"), Text(plain.pretty_json(view.payload)), "",
+        table("Registered claims", plain.CLAIM_COLUMNS, plain.claim_rows(view)) if view.claims else "",
+        Text.assemble(("Signature ", "bold cyan"), plain.signature_line(view)), "",
+    )
+
+
+def checks_renderable(checks: list[Check], title: str) -> RenderableType:
+    rows = [(Text("  PASS" if c.ok else "  FAIL", style="bold green" if c.ok else "bold red"),
+             Text.assemble((c.name, "bold"), ": ", c.detail)) for c in checks]
+    return Group(Text(title, style="bold"), hanging(rows), "")
+
+
+def warnings_renderable(warnings: list[str]) -> RenderableType:
+    return Group(hanging([(Text("  !", style="bold yellow"), Text(w, style="yellow")) for w in warnings]), "")
+
+
+def examination_renderable(exam: Examination) -> RenderableType:
+    parts: list[RenderableType] = [token_renderable(exam.view),
+                                   Text("The header and payload are encoded, not encrypted: anyone "
+                                        "holding the token can read them.", style="dim"), ""]
+    if exam.verdict is None:
+        parts += [Text.assemble((" UNVERIFIED ", "bold black on yellow"),
+                                " no key given, so nothing above is proven: anyone can write a token "
+                                "like this. Pass --secret, --secret-file or --key to check it."), ""]
+    else:
+        parts.append(checks_renderable(exam.verdict.checks, f"Verification with {exam.key}:"))
+        failed = exam.verdict.failed
+        parts += [Text(" VERIFIED ", style="bold black on green") if failed is None else
+                  Text.assemble((" NOT VERIFIED ", "bold white on red"), f" {failed.name} failed"), ""]
+    if exam.warnings:
+        parts += [Text("Warnings:", style="bold yellow"), warnings_renderable(exam.warnings)]
+    return Group(*parts)

@@ -1,0 +1,216 @@
+"""The JWT walkthrough: the handout's jwt.sign / Bearer / jwt.verify, each step from real traffic."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable, Iterator
+
+from authcli.client import ScriptedClient
+from authcli.errors import WalkthroughError
+from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
+from authcli.server.cookies import COOKIE_NAME, SESSION_ID_BYTES
+from authcli.server.httpd import AuthServer
+from authcli.server.jwt_auth import JwtAuth
+from authcli.stores.base import StoreSnapshot
+from authcli.tokens import HASH_BYTES, Check, SigningKey, b64url, inspect, split, utc
+from authcli.walkthroughs.model import Exchange, Step, Table, WalkthroughInfo
+
+INFO = WalkthroughInfo("jwt", "JWT: the token carries everything, the server stores nothing")
+DEFAULT_TTL = 3
+EXPIRY_MARGIN = 0.2
+NOTHING_STORED = StoreSnapshot("none")
+ENCODED_NOT_ENCRYPTED = ("The header and payload are base64url: encoded, not encrypted. Anyone "
+                         "holding the token can read them (try authcli decode). Only the signature "
+                         "needs the key.")
+
+
+def _expect(exchange: Exchange, status: int, what: str) -> Exchange:
+    if exchange.response.status != status:
+        raise WalkthroughError(f"{what}: expected HTTP {status}, the server answered {exchange.response.status}")
+    return exchange
+
+
+def _checks(exchange: Exchange) -> list[Check]:
+    event = next((e for e in exchange.server if e.kind == "verify"), None)
+    return [Check(**c) for c in event.data.get("checks", [])] if event else []
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def jwt_walkthrough(key: SigningKey, ttl: int = DEFAULT_TTL, *,
+                    clock: Callable[[], float] = time.time,
+                    sleep: Callable[[float], None] = time.sleep) -> Iterator[Step]:
+    """Yield the JWT demo's steps. The server lives exactly as long as the generator."""
+    auth = JwtAuth(key, ttl, clock=clock)
+    with AuthServer(auth) as server:
+        client = ScriptedClient(server)
+        try:
+            yield from _steps(server, auth, client, ttl, clock, sleep)
+        finally:
+            client.close()
+
+
+def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient) -> Step:
+    key = auth.key
+    text = [f"authcli started an HTTP server on {server.url} that signs tokens with {key.alg}. "
+            "It has no session store at all: after login it will not remember you."]
+    warnings: list[str] = []
+    exchange = None
+    if key.secret is not None:
+        need = HASH_BYTES[key.alg[2:]]
+        if key.weak:
+            text.append(f"Its secret is the handout's {key.secret.decode('utf-8', 'replace')!r}: "
+                        f"{len(key.secret)} bytes of guessable text.")
+            warnings.append(f"WEAK SECRET: {key.alg} needs at least {need} random bytes (RFC 7518 3.2). "
+                            "Anyone holding one token can guess secrets offline, billions per second, "
+                            "with no contact with the server; once found, they can sign a token for "
+                            "any user. Use secrets.token_bytes(32), kept out of the code.")
+        else:
+            text.append(f"Its secret is {len(key.secret)} random bytes ({len(key.secret) * 8} bits) from "
+                        "Python's secrets module, held only in the server's memory. The same secret "
+                        "signs and verifies: every service that checks tokens must hold it.")
+    else:
+        exchange = _expect(client.send("GET", "/.well-known/jwks.json"), 200, "JWKS")
+        text.append(f"It generated an {key.alg} key pair at start. The private key signs and never "
+                     "leaves the server; the public key only verifies, so it is published as a JWKS "
+                     "(below, fetched over HTTP) for any other service that must check tokens.")
+    return Step(None, f"A real server on {server.url}", text, exchange=exchange,
+                store=NOTHING_STORED, warnings=warnings)
+
+
+def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
+           clock: Callable[[], float], sleep: Callable[[float], None]) -> Iterator[Step]:
+    # As in the session walkthrough, everything that needs the token alive runs as one burst
+    # and is shown afterwards, so --step pauses cannot race the token's exp.
+    yield _key_step(server, auth, client)
+    act = _first_act(client, auth, clock)
+    token = act[0].token.token
+    exp = act[0].token.payload["exp"]
+    yield from act
+
+    left = exp - clock()
+    expires_at = utc(exp)
+    why = (f"The token's exp is {expires_at}. Until then it works everywhere, for anyone who holds it."
+           if left > 0 else f"The token's exp, {expires_at}, already passed while the steps above were on screen.")
+    yield Step(8, f"Waiting for exp ({ttl} s after login)", [
+        why, "The server does nothing at expiry: there is no record to delete. The token simply "
+        "stops passing the exp check.",
+    ], wait=max(left, 0.0) + EXPIRY_MARGIN)
+    if clock() < exp + EXPIRY_MARGIN:
+        sleep(exp + EXPIRY_MARGIN - clock())
+
+    expired = _expect(client.send("GET", "/profile", headers=_bearer(token)), 401, "expired token")
+    challenge = expired.response.header("WWW-Authenticate") or ""
+    failed = [c.name for c in _checks(expired) if not c.ok]
+    if 'error="invalid_token"' not in challenge or failed != ["exp"]:
+        raise WalkthroughError(f"expected only the exp check to fail after exp, got {failed}")
+    yield Step(9, "After exp: the same token gets 401", [
+        "Same token, same header. Algorithm and signature still pass, but exp is in the past, so "
+        "the server refuses it.",
+        "The 401 carries WWW-Authenticate: Bearer error=\"invalid_token\" (RFC 6750), which tells "
+        "the client to get a new token, usually by logging in again or with a refresh token.",
+    ], exchange=expired, checks=_checks(expired))
+
+    yield _recap(act)
+
+
+def _first_act(client: ScriptedClient, auth: JwtAuth, clock: Callable[[], float]) -> list[Step]:
+    """Steps 1-7: login, keep, use, tamper, alg none, logout, use after logout."""
+    login = _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
+                    200, "login")
+    token = json.loads(login.response.body)["token"]
+    parts = split(token)
+    view = inspect(parts, clock())
+    steps = [Step(1, "POST /login: the server signs a token", [
+        f"The password matches, so the server builds a payload ({', '.join(parts.payload)}) and signs "
+        f"it with {auth.key.alg}: the handout's jwt.sign({{ userId: 123 }}, key, {{ expiresIn }}). "
+        "The token goes back in the response body.",
+        ENCODED_NOT_ENCRYPTED,
+    ], exchange=login, token=view)]
+
+    steps.append(Step(2, "The client keeps the token itself", [
+        "A browser app keeps the token in memory or localStorage; this script keeps it in a "
+        "variable. Nothing puts it in a cookie jar, so nothing sends it automatically: the client "
+        "must attach it to every request itself.",
+        "The price of localStorage: any script running on the page, including one injected by an "
+        "XSS bug, can read the token and use it from anywhere until it expires. An HttpOnly cookie "
+        "cannot be read by scripts (but then CSRF defences matter again).",
+    ], cookie_jar=client.jar(), tables=[Table("Client storage (like localStorage)", ["key", "value"],
+                                              [["token", token]])]))
+
+    profile = _expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile")
+    steps.append(Step(3, "GET /profile with Authorization: Bearer", [
+        "The client adds Authorization: Bearer <token>, the handout's axios headers. The server "
+        "runs jwt.verify as a list of checks, with the algorithm taken from its own allow-list, "
+        "never from the token:",
+    ], exchange=profile, checks=_checks(profile), store=NOTHING_STORED))
+    # Step 3 shows the (empty) server storage: nothing was written by login or by the check.
+
+    forged_payload = {**parts.payload, "sub": "1", "userId": 1}
+    forged_b64 = b64url(json.dumps(forged_payload, separators=(",", ":")).encode())
+    tampered_token = f"{parts.header_b64}.{forged_b64}.{parts.signature_b64}"
+    tampered = _expect(client.send("GET", "/profile", headers=_bearer(tampered_token)), 401, "tampered token")
+    steps.append(Step(4, "A tampered token: payload changed, signature kept", [
+        "Anyone can edit the payload: here userId 123 becomes 1 (another user), re-encoded, with "
+        "the original signature. The signature no longer fits the changed bytes, and without the "
+        "key nobody can make one that does: 401.",
+    ], exchange=tampered, checks=_checks(tampered), tables=[Table("What the attacker changed",
+        ["part", "issued by the server", "sent by the attacker"], [
+            ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
+            ["signature", parts.signature_b64, "the same (kept)"]])]))
+
+    none_header = b64url(json.dumps({"alg": "none", "typ": "JWT"}, separators=(",", ":")).encode())
+    none_token = f"{none_header}.{forged_b64}."
+    unsigned = _expect(client.send("GET", "/profile", headers=_bearer(none_token)), 401, "alg none")
+    steps.append(Step(5, "alg: none, an unsigned token", [
+        "The same forged payload, with header {\"alg\": \"none\"} and an empty signature. A library "
+        "that let the token pick its own algorithm would skip the signature check and log the "
+        "attacker in as anyone. This server's allow-list decides, so 401.",
+    ], exchange=unsigned, checks=_checks(unsigned), tables=[Table("What the attacker changed",
+        ["part", "issued by the server", "sent by the attacker"], [
+            ["header", json.dumps(parts.header), json.dumps({"alg": "none", "typ": "JWT"})],
+            ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
+            ["signature", parts.signature_b64, "(empty)"]])]))
+
+    logout = _expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
+    steps.append(Step(6, "POST /logout: the server has nothing to delete", [
+        "With sessions, logout deleted the record and the cookie died with it. Here there is no "
+        "record: the server cannot forget a token it never stored. The client drops its copy, "
+        "and that is all logout can do.",
+    ], exchange=logout))
+
+    after = _expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
+    steps.append(Step(7, "The logged-out token still works", [
+        "Anyone who copied the token before logout can still use it: 200, until exp. Revoking "
+        "tokens early needs a denylist of jti values checked on every request, which is server "
+        "state again, the very thing JWT was chosen to avoid. Short lifetimes keep the window small.",
+    ], exchange=after, checks=_checks(after)))
+    return steps
+
+
+def _recap(act: list[Step]) -> Step:
+    token = act[0].token.token
+    bearer_bytes = len(f"Authorization: Bearer {token}")
+    cookie_bytes = len(f"Cookie: {COOKIE_NAME}=") + len(b64url(bytes(SESSION_ID_BYTES)))
+    payload = act[0].token.payload
+    return Step(None, "Recap", [
+        "Everything above crossed a real socket. What each side held, and what it cost:",
+    ], tables=[
+        Table("What lived where", ["", "observed in this run"], [
+            ["Server", "no store: only the signing key"],
+            ["Client", f"the whole token, {len(token)} characters, payload {json.dumps(payload)}"],
+            ["Each request carried", f"Authorization: Bearer <token>, {bearer_bytes} bytes "
+             f"(a session cookie is {cookie_bytes})"],
+        ]),
+        Table("The handout's table, JWT column, with this run's evidence", ["", "JWT"], [
+            ["Data stored in", "Token (client side): the payload above, readable by anyone holding it"],
+            ["Auth sent via", f"Authorization header, Bearer token, {bearer_bytes} bytes (step 3)"],
+            ["Server checks", "Signature with the key: valid -> 200 (step 3); tampered -> 401 "
+             "(step 4); alg none -> 401 (step 5); expired -> 401 (step 9)"],
+            ["Scaling", "Any server holding the key can verify, with no shared store. The price: "
+             "logout cannot revoke (step 7) without server state."],
+        ]),
+    ])
