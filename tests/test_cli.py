@@ -38,7 +38,7 @@ def test_root_help_lists_commands():
         assert name in result.stdout
 
 
-@pytest.mark.parametrize("command", [["demo", "session"], ["serve"]])
+@pytest.mark.parametrize("command", [["demo", "session"], ["demo", "jwt"], ["serve"], ["decode"]])
 def test_every_command_has_help_with_an_example(command):
     result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
@@ -46,7 +46,9 @@ def test_every_command_has_help_with_an_example(command):
 
 
 @pytest.mark.parametrize("args", [["demo", "session", "--ttl", "0"], ["demo", "session", "--format", "pdf"],
-                                  ["demo", "nope"], ["serve", "--mode", "kerberos"]])
+                                  ["demo", "nope"], ["serve", "--mode", "kerberos"],
+                                  ["demo", "jwt", "--alg", "none"], ["demo", "jwt", "--alg", "RS256", "--secret", "x"],
+                                  ["serve", "--secret", "x"], ["decode"]])
 def test_usage_errors_exit_2_without_traceback(args):
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "Traceback" not in result.output
@@ -109,3 +111,36 @@ def test_serve_on_a_busy_port_is_one_clear_line():
         result = runner.invoke(app, ["serve", "--port", str(port)])
     assert result.exit_code == 2
     assert result.output.strip() == f"error: cannot listen on 127.0.0.1:{port}: the port is in use"
+
+
+def test_demo_jwt_json():
+    result = runner.invoke(app, ["demo", "jwt", "--ttl", "1", "--format", "json", "--alg", "EdDSA"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["walkthrough"] == "jwt"
+    with_http = [s for s in doc["steps"] if "request" in s]
+    assert [s["response"]["status"] for s in with_http] == [200, 200, 200, 401, 401, 200, 200, 401]
+    login = with_http[1]
+    assert login["token"]["header"]["alg"] == "EdDSA" and login["token"]["signature_bytes"] == 64
+    assert [c["ok"] for c in with_http[3]["checks"]] == [True, False, True, True]
+
+
+def test_serve_jwt_mode():
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "authcli", "serve", "--mode", "jwt", "--port", "0",
+                             "--secret", "mySecretKey"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        banner = proc.stdout.readline()
+        assert "WEAK secret" in banner
+        url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)
+        proc.stdout.readline()
+        token = requests.post(url + "/login", json=CREDS).json()["token"]
+        assert requests.get(url + "/profile", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        lines = [proc.stdout.readline() for _ in range(2)]
+        assert "POST /login 200 [stateless]" in lines[0] and "GET /profile 200 [stateless]" in lines[1]
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    assert proc.returncode == 0 and err == ""

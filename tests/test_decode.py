@@ -1,0 +1,236 @@
+"""`authcli decode` on tokens made by PyJWT, with every kind of key input, and on malformed input."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import jwt as pyjwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from typer.testing import CliRunner
+
+from authcli.cli import app
+from authcli.tokens import make_signing_key
+
+runner = CliRunner()
+SECRET = "s" * 32
+
+
+def decode(*args, input=None):
+    result = runner.invoke(app, ["decode", *args], input=input, env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert "Traceback" not in result.output
+    return result
+
+
+def claims(**over):
+    now = int(time.time())
+    return {"sub": "123", "iat": now, "exp": now + 300, **over}
+
+
+@pytest.fixture(scope="module", params=["RS256", "ES256", "EdDSA"])
+def pair(request):
+    key = make_signing_key(request.param)
+    token = pyjwt.encode(claims(), key.private, algorithm=key.alg, headers={"kid": key.kid})
+    return key, token
+
+
+def pem(key) -> bytes:
+    return key.private.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def test_unverified_without_a_key():
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    result = decode(token)
+    assert result.exit_code == 0
+    out = result.stdout
+    assert "UNVERIFIED" in out and '"sub": "123"' in out and "Registered claims" in out
+    assert "encoded, not encrypted" in out
+    assert "(32 bytes)" in out  # HS256 signature length
+
+
+def test_hs256_with_secret_and_secret_file(tmp_path):
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    assert decode(token, "--secret", SECRET).exit_code == 0
+    path = tmp_path / "secret"
+    path.write_text(SECRET + "\n")
+    result = decode(token, "--secret-file", str(path))
+    assert result.exit_code == 0 and "VERIFIED" in result.stdout and "UNVERIFIED" not in result.stdout
+
+
+def test_wrong_secret_exits_1_and_names_the_check():
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    result = decode(token, "--secret", "t" * 32)
+    assert result.exit_code == 1
+    assert "FAIL signature" in result.stdout and "NOT VERIFIED" in result.stdout
+
+
+def test_key_pair_with_pem(pair, tmp_path):
+    key, token = pair
+    path = tmp_path / "pub.pem"
+    path.write_bytes(pem(key))
+    result = decode(token, "--key", str(path))
+    assert result.exit_code == 0, result.output
+    assert f"PASS algorithm: {key.alg}" in result.stdout
+
+
+def test_key_pair_with_jwk_and_jwks(pair, tmp_path):
+    key, token = pair
+    jwk = key.jwks["keys"][0]
+    (tmp_path / "jwk.json").write_text(json.dumps(jwk))
+    assert decode(token, "--key", str(tmp_path / "jwk.json")).exit_code == 0
+    other = make_signing_key("ES256").jwks["keys"][0]
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [other, jwk]}))
+    assert decode(token, "--key", str(tmp_path / "jwks.json")).exit_code == 0  # picked by kid
+
+
+def test_jwks_without_the_kid_is_a_usage_error(pair, tmp_path):
+    key, token = pair
+    other = make_signing_key("ES256").jwks["keys"][0]
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [other]}))
+    result = decode(token, "--key", str(tmp_path / "jwks.json"))
+    assert result.exit_code == 2 and "no key with kid" in result.stderr
+
+
+def test_wrong_public_key_fails_signature(pair, tmp_path):
+    key, token = pair
+    path = tmp_path / "pub.pem"
+    path.write_bytes(pem(make_signing_key(key.alg)))
+    result = decode(token, "--key", str(path))
+    assert result.exit_code == 1 and "FAIL signature" in result.stdout
+
+
+def test_alg_pinning():
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    assert decode(token, "--secret", SECRET, "--alg", "HS256").exit_code == 0
+    result = decode(token, "--secret", SECRET, "--alg", "HS512")
+    assert result.exit_code == 1 and "not in the allow-list [HS512]" in result.stdout
+    assert decode(token, "--secret", SECRET, "--alg", "RS256").exit_code == 2
+    assert decode(token, "--secret", SECRET, "--alg", "none").exit_code == 2
+    assert decode(token, "--alg", "HS256").exit_code == 2  # an algorithm without a key
+
+
+def test_rsa_public_key_used_as_hmac_secret_is_refused(tmp_path):
+    # The classic confusion attack: HS256 "signed" with the server's public PEM as the secret.
+    rs = make_signing_key("RS256")
+    public_pem = pem(rs)
+    forged = pyjwt.api_jws.PyJWS()
+    header = {"alg": "HS256", "typ": "JWT"}
+    import base64, hashlib, hmac  # noqa: E401
+    def b64(raw): return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims()).encode())}"
+    sig = b64(hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest())
+    path = tmp_path / "pub.pem"
+    path.write_bytes(public_pem)
+    result = decode(f"{signing_input}.{sig}", "--key", str(path))
+    assert result.exit_code == 1 and "FAIL algorithm" in result.stdout
+    assert forged is not None
+
+
+def test_expired_token_explains_when():
+    token = pyjwt.encode({"sub": "1", "iat": 1300000000, "exp": 1300819380}, SECRET, algorithm="HS256")
+    result = decode(token, "--secret", SECRET)
+    assert result.exit_code == 1
+    assert "FAIL exp: expired 2011-03-22 18:43:00 UTC" in result.stdout and "years ago" in result.stdout
+
+
+def test_leeway_audience_issuer():
+    now = int(time.time())
+    token = pyjwt.encode(claims(exp=now - 5, aud="api", iss="auth.example"), SECRET, algorithm="HS256")
+    assert decode(token, "--secret", SECRET).exit_code == 1
+    assert decode(token, "--secret", SECRET, "--leeway", "30").exit_code == 0
+    assert decode(token, "--secret", SECRET, "--leeway", "30", "--audience", "api",
+                  "--issuer", "auth.example").exit_code == 0
+    result = decode(token, "--secret", SECRET, "--leeway", "30", "--audience", "web")
+    assert result.exit_code == 1 and "FAIL aud" in result.stdout
+    assert decode(token, "--secret", SECRET, "--leeway", "30", "--issuer", "evil").exit_code == 1
+
+
+def test_nbf_in_the_future_fails():
+    token = pyjwt.encode(claims(nbf=int(time.time()) + 600), SECRET, algorithm="HS256")
+    result = decode(token, "--secret", SECRET)
+    assert result.exit_code == 1 and "FAIL nbf" in result.stdout
+
+
+def test_json_output():
+    token = pyjwt.encode(claims(email="a@b.com"), "short", algorithm="HS256")
+    doc = json.loads(decode(token, "--json").stdout)
+    assert doc["verified"] is None and doc["checks"] == []
+    assert doc["header"] == {"alg": "HS256", "typ": "JWT"} and doc["payload"]["sub"] == "123"
+    assert doc["signature_bytes"] == 32 and doc["signature"] == token.split(".")[2]
+    assert any("email" in w for w in doc["warnings"])
+    checked = decode(token, "--json", "--secret", "short")
+    doc = json.loads(checked.stdout)
+    assert checked.exit_code == 0 and doc["verified"] is True
+    assert [c["name"] for c in doc["checks"]] == ["algorithm", "signature", "exp", "iat"]
+    assert any("HMAC secret is 5 bytes" in w for w in doc["warnings"])
+
+
+def test_warnings():
+    none_token = "eyJhbGciOiJub25lIn0." + pyjwt.utils.base64url_encode(b'{"sub":"1"}').decode() + "."
+    doc = json.loads(decode(none_token, "--json").stdout)
+    assert any("unsigned" in w for w in doc["warnings"]) and any("no exp" in w for w in doc["warnings"])
+    long_lived = pyjwt.encode(claims(exp=int(time.time()) + 90 * 86400, password="hunter2"), SECRET)
+    doc = json.loads(decode(long_lived, "--json").stdout)
+    assert any("very long lifetime: 90 days" in w for w in doc["warnings"])
+    assert any("password" in w for w in doc["warnings"])
+
+
+def test_stdin_and_bearer_prefix():
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    result = decode("-", "--secret", SECRET, input=f"  Bearer {token}\n")
+    assert result.exit_code == 0 and "VERIFIED" in result.stdout
+
+
+@pytest.mark.parametrize("token, words", [
+    ("", "empty"),
+    ("abc", "3 parts"),
+    ("a.b", "3 parts separated by '.', this has 2"),
+    ("a.b.c.d.e", "encrypted JWE"),
+    ("e30.e30.%%", "signature is not base64url"),
+    ("e30=.e30.", "header is not base64url"),
+    ("e.e30.", "not a possible length"),
+    ("bm90IGpzb24.e30.", "header is not JSON"),
+    ("e30.W1199.", "payload is not"),
+    ("e30.WzFd.", "payload is JSON but not an object"),
+    ("_w.e30.", "not UTF-8"),
+])
+def test_malformed_input_is_one_line_and_exit_2(token, words):
+    result = decode(token)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0], result.stderr
+
+
+def test_two_keys_is_a_usage_error(tmp_path):
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    (tmp_path / "s").write_text(SECRET)
+    result = decode(token, "--secret", SECRET, "--secret-file", str(tmp_path / "s"))
+    assert result.exit_code == 2 and "give one key" in result.stderr
+
+
+def test_missing_key_file_is_a_usage_error(tmp_path):
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    result = decode(token, "--key", str(tmp_path / "nope.pem"))
+    assert result.exit_code == 2 and "cannot read key file" in result.stderr
+
+
+def test_garbage_key_file(tmp_path):
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    for content in (b"not a key", b"{not json", b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+                    b'{"kty": "RSA"}', b'{"keys": "x"}', b"[]"):
+        (tmp_path / "k").write_bytes(content)
+        result = decode(token, "--key", str(tmp_path / "k"))
+        assert result.exit_code == 2 and result.stderr.startswith("error: "), (content, result.output)
+
+
+def test_short_secret_warns_in_the_report_not_on_stderr():
+    import subprocess
+    import sys
+    token = pyjwt.encode(claims(), "short", algorithm="HS256")
+    out = subprocess.run([sys.executable, "-m", "authcli", "decode", token, "--secret", "short"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr == ""
+    assert "HMAC secret is 5 bytes" in out.stdout
