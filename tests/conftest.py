@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import requests
 
@@ -39,6 +41,38 @@ def session_server(memory_store, clock):
     auth = SessionAuth(memory_store, ttl=60, clock=clock)
     with AuthServer(auth, request_timeout=2.0) as server:
         yield server
+
+
+REDIS_HINT = ("Redis tests need a redis-server binary: apt-get install redis-server "
+              "(set AUTHCLI_REQUIRE_REDIS=1 to make its absence a failure, as CI does)")
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A throwaway redis-server for the whole run, on a free port, stopped at the end."""
+    import shutil
+
+    from authcli.stores.redis import ThrowawayRedis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("AUTHCLI_REQUIRE_REDIS"):
+            pytest.fail("AUTHCLI_REQUIRE_REDIS is set but " + REDIS_HINT)
+        pytest.skip(REDIS_HINT)
+    server = ThrowawayRedis(binary)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The shared test Redis, emptied before each test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    client.close()
+    return redis_server.url
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def test_demo_session_json(tmp_path):
     doc = json.loads(result.stdout)
     assert doc["walkthrough"] == "session"
     with_http = [s for s in doc["steps"] if "request" in s]
-    assert [s["response"]["status"] for s in with_http] == [401, 200, 200, 401, 401, 200, 200, 401]
+    assert [s["response"]["status"] for s in with_http] == [401, 200, 200, 401, 401, 200, 200, 401, 200, 401]
     for step in with_http:
         assert {"method", "url", "headers", "body"} <= step["request"].keys()
         assert {"status", "headers", "body"} <= step["response"].keys()

@@ -17,7 +17,7 @@ from authcli.walkthroughs.session import INFO, session_walkthrough
 def steps():
     from conftest import FakeClock
     clock = FakeClock()
-    return list(session_walkthrough(3, store=MemoryStore(clock=clock), clock=clock, sleep=clock.advance))
+    return list(session_walkthrough(3, make_store=lambda: MemoryStore(clock=clock), clock=clock, sleep=clock.advance))
 
 
 def test_terminal_text(steps):

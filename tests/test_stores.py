@@ -1,73 +1,104 @@
-"""The contract every session store keeps (parametrized so the Redis store runs the same tests)."""
+"""The contract every session store keeps, run against the memory store and a real Redis."""
 
+from __future__ import annotations
+
+import json
 import threading
+import time
 
 import pytest
 
+from authcli.server.cookies import new_session_id
 from authcli.stores import MemoryStore
 
 RECORD = {"userId": 1, "createdAt": "2027-01-15T08:00:00Z", "expiresAt": "2027-01-15T08:01:00Z"}
 
 
-@pytest.fixture(params=["memory"])
-def store(request, clock):
-    made = MemoryStore(clock=clock)
+class Subject:
+    """A store under test, and how to let time pass for it."""
+
+    def __init__(self, store, expire):
+        self.store = store
+        self.expire = expire
+
+
+@pytest.fixture(params=["memory", "redis"])
+def subject(request, clock):
+    if request.param == "memory":
+        made = Subject(MemoryStore(clock=clock), clock.advance)
+    else:
+        from authcli.stores.redis import RedisStore
+        # Redis keeps its own clock: expiry tests really wait (about a second, never more).
+        made = Subject(RedisStore(request.getfixturevalue("redis_url")), time.sleep)
     yield made
-    made.close()
+    made.store.close()
 
 
-def test_create_get_delete(store):
-    store.create("id-1", RECORD, ttl=60)
-    assert store.get("id-1") == RECORD
-    assert store.delete("id-1") is True
-    assert store.get("id-1") is None
-    assert store.delete("id-1") is False
+def test_create_get_delete(subject):
+    store, sid = subject.store, new_session_id()
+    store.create(sid, RECORD, ttl=60)
+    assert store.get(sid) == RECORD
+    assert store.delete(sid) is True
+    assert store.get(sid) is None
+    assert store.delete(sid) is False
 
 
-def test_get_returns_a_copy(store):
-    store.create("id-1", RECORD, ttl=60)
-    store.get("id-1")["userId"] = 99
-    assert store.get("id-1")["userId"] == 1
+def test_get_returns_a_copy(subject):
+    store, sid = subject.store, new_session_id()
+    store.create(sid, RECORD, ttl=60)
+    store.get(sid)["userId"] = 99
+    assert store.get(sid)["userId"] == 1
 
 
-def test_unknown_id_reads_write_nothing(store):
-    assert store.get("never-issued") is None
+def test_unknown_id_reads_write_nothing(subject):
+    assert subject.store.get(new_session_id()) is None
+    assert subject.store.snapshot().rows == []
+
+
+def test_records_expire_after_ttl(subject):
+    store, sid = subject.store, new_session_id()
+    store.create(sid, RECORD, ttl=1)
+    subject.expire(0.5)
+    assert store.get(sid) == RECORD
+    row = store.snapshot().get(sid)
+    assert row.value == RECORD and 0 < row.ttl <= 0.5
+    subject.expire(0.6)
+    assert store.get(sid) is None
     assert store.snapshot().rows == []
 
 
-def test_records_expire_after_ttl(store, clock):
-    store.create("id-1", RECORD, ttl=5)
-    clock.advance(4.9)
-    assert store.get("id-1") == RECORD
-    row = store.snapshot().get("id-1")
-    assert row.value == RECORD and row.ttl == pytest.approx(0.1)
-    clock.advance(0.2)
-    assert store.get("id-1") is None
-    assert store.snapshot().rows == []
-
-
-def test_snapshot_lists_live_records(store):
-    store.create("a", RECORD, ttl=60)
-    store.create("b", {**RECORD, "userId": 2}, ttl=60)
+def test_snapshot_lists_live_records(subject):
+    store, a, b = subject.store, new_session_id(), new_session_id()
+    store.create(a, RECORD, ttl=60)
+    store.create(b, {**RECORD, "userId": 2}, ttl=60)
     snap = store.snapshot()
     assert snap.backend == store.backend
-    assert sorted(snap.ids()) == ["a", "b"] and snap.get("b").value["userId"] == 2
+    assert sorted(snap.ids()) == sorted([a, b]) and snap.get(b).value["userId"] == 2
+    assert snap.get(a).key == store.key(a)
 
 
-def test_duplicate_create_is_refused(store):
-    store.create("a", RECORD, ttl=60)
+def test_duplicate_create_is_refused(subject):
+    sid = new_session_id()
+    subject.store.create(sid, RECORD, ttl=60)
     with pytest.raises(KeyError):
-        store.create("a", RECORD, ttl=60)
+        subject.store.create(sid, RECORD, ttl=60)
 
 
-def test_threads_never_cross_records(store):
-    errors = []
+def test_describe_speaks_the_backends_notation(subject):
+    store, sid = subject.store, new_session_id()
+    text = store.describe("write", sid, RECORD, 60)
+    assert sid in text and json.dumps(RECORD) in text
+    assert store.describe("read", sid) != store.describe("read", sid, RECORD)
+
+
+def test_threads_never_cross_records(subject):
+    store, errors = subject.store, []
 
     def worker(n: int) -> None:
-        for i in range(200):
-            sid = f"t{n}-{i}"
-            store.create(sid, {"userId": n}, ttl=60)
-            if store.get(sid) != {"userId": n}:
+        for i in range(100):
+            sid = new_session_id()
+            store.create(sid, {"userId": n, "i": i}, ttl=60)
+            if store.get(sid) != {"userId": n, "i": i}:
                 errors.append(sid)
             if i % 2:
                 store.delete(sid)
@@ -78,4 +109,18 @@ def test_threads_never_cross_records(store):
     for t in threads:
         t.join()
     assert errors == []
-    assert len(store.snapshot().rows) == 8 * 100
+    assert len(store.snapshot().rows) == 8 * 50
+
+
+def test_redis_keys_are_prefixed_json_with_a_ttl(redis_url):
+    import redis
+
+    from authcli.stores.redis import RedisStore
+    store, sid = RedisStore(redis_url), new_session_id()
+    store.create(sid, RECORD, ttl=60)
+    raw = redis.Redis.from_url(redis_url, decode_responses=True)
+    assert raw.keys("*") == [f"session:{sid}"]
+    assert json.loads(raw.get(f"session:{sid}")) == RECORD  # JSON, never pickle
+    assert 58 <= raw.ttl(f"session:{sid}") <= 60
+    raw.close()
+    store.close()

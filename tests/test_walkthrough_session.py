@@ -18,7 +18,7 @@ def steps():
         slept.append(seconds)
         clock.advance(seconds)
 
-    result = list(session_walkthrough(3, store=MemoryStore(clock=clock), clock=clock, sleep=sleep))
+    result = list(session_walkthrough(3, make_store=lambda: MemoryStore(clock=clock), clock=clock, sleep=sleep))
     assert len(slept) == 1 and slept[0] > 3  # the walkthrough itself made sure expiry happened
     return result
 
@@ -29,9 +29,9 @@ def by_number(steps, n):
 
 def test_step_order_and_statuses(steps):
     numbered = [s for s in steps if s.number is not None]
-    assert [s.number for s in numbered] == list(range(1, 11))
+    assert [s.number for s in numbered] == list(range(1, 13))
     statuses = [s.exchange.response.status if s.exchange else None for s in numbered]
-    assert statuses == [401, 200, None, 200, 401, None, 401, 200, 200, 401]
+    assert statuses == [401, 200, None, 200, 401, None, 401, 200, 200, 401, 200, 401]
     assert steps[0].title.startswith("A real server on http://127.0.0.1:")
     assert steps[-1].title == "Recap"
 
@@ -96,6 +96,16 @@ def test_relogin_logout_and_replay(steps):
     assert replay.exchange.response.status == 401
 
 
+def test_restart_loses_memory_sessions(steps):
+    login, after = by_number(steps, 11), by_number(steps, 12)
+    sid = login.exchange.server[-1].data["sessionId"]
+    assert login.store.ids() == [sid]
+    assert after.exchange.request.header("Cookie") == f"sessionId={sid}"
+    assert after.exchange.request.url != login.exchange.request.url.replace("/login", "/profile")  # new port
+    assert after.exchange.response.status == 401 and after.store.rows == []
+    assert "(401, step 12)" in steps[-1].tables[1].rows[3][1]
+
+
 def test_recap_counts_real_bytes(steps):
     recap = steps[-1]
     cookie = by_number(steps, 4).exchange.request.header("Cookie")
@@ -126,11 +136,11 @@ def test_long_pauses_between_steps_never_break_the_story():
     from conftest import FakeClock
     clock = FakeClock()
     steps = []
-    for step in session_walkthrough(3, store=MemoryStore(clock=clock), clock=clock, sleep=clock.advance):
+    for step in session_walkthrough(3, make_store=lambda: MemoryStore(clock=clock), clock=clock, sleep=clock.advance):
         steps.append(step)
         clock.advance(120)  # the class discusses this step for two minutes
     statuses = [s.exchange.response.status for s in steps if s.exchange]
-    assert statuses == [401, 200, 200, 401, 401, 200, 200, 401]
+    assert statuses == [401, 200, 200, 401, 401, 200, 200, 401, 200, 401]
     wait = by_number(steps, 6)
     assert "already expired" in wait.text[0] and wait.store.rows == []
     assert by_number(steps, 9).exchange.server[0].kind == "store.delete"

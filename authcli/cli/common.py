@@ -23,6 +23,16 @@ class Alg(str, Enum):
     EdDSA = "EdDSA"
 
 
+class StoreKind(str, Enum):
+    memory = "memory"
+    redis = "redis"
+
+
+def redis_url_option():
+    return typer.Option(None, "--redis-url", help="Redis for --store redis (default: $REDIS_URL, "
+                        "else redis://127.0.0.1:6379/0; if none answers, a throwaway redis-server is started).")
+
+
 class Format(str, Enum):
     rich = "rich"
     markdown = "markdown"
@@ -36,6 +46,11 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
+
+
+def notice(message: str) -> None:
+    """A line about the run itself (not the walkthrough): stderr, so piped output stays clean."""
+    stderr_console().print(message, markup=False, soft_wrap=True, style="dim")
 
 
 def reports_errors(func: F) -> F:

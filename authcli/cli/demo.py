@@ -6,7 +6,8 @@ from typing import Optional
 
 import typer
 
-from authcli.cli.common import Alg, Format, play, reports_errors
+from authcli.cli.common import Alg, Format, StoreKind, notice, play, redis_url_option, reports_errors
+from authcli.errors import UsageError
 
 app = typer.Typer(help="Narrated walkthroughs on a real local server.", no_args_is_help=True)
 
@@ -20,16 +21,27 @@ STEP = typer.Option(False, "--step", help="Wait for Enter between steps (classro
 def session(
     ttl: int = typer.Option(3, "--ttl", min=1, max=3600,
                             help="Seconds a session lives on the server before it expires."),
+    store: StoreKind = typer.Option(StoreKind.memory, "--store", help="Where sessions live: server memory or Redis."),
+    redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
     step: bool = STEP,
 ) -> None:
-    """Log in with a session cookie, use it, watch it expire, log out: every request shown.
+    """Log in with a session cookie, use it, watch it expire, log out, restart the server: every request shown.
 
-    Example: authcli demo session --ttl 5 --step
+    Example: authcli demo session --ttl 5 --step --store redis
     """
     from authcli.walkthroughs.session import INFO, session_walkthrough
 
-    play(INFO, session_walkthrough(ttl), fmt, pause=step)
+    if store is StoreKind.memory:
+        if redis_url is not None:
+            raise UsageError("--redis-url goes with --store redis")
+        play(INFO, session_walkthrough(ttl), fmt, pause=step)
+        return
+    from authcli.stores.redis import RedisConnection, RedisStore
+
+    with RedisConnection(redis_url) as redis:
+        notice(redis.note)
+        play(INFO, session_walkthrough(ttl, make_store=lambda: RedisStore(redis.url)), fmt, pause=step)
 
 
 @app.command("jwt")

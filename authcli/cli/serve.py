@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from contextlib import ExitStack
 import threading
 import time
 from enum import Enum
@@ -11,8 +12,9 @@ from typing import Optional
 import typer
 from rich.text import Text
 
-from authcli.cli.common import Alg, reports_errors, stdout_console
-from authcli.errors import UsageError
+from authcli.cli.common import Alg, StoreKind, notice, redis_url_option, reports_errors, stdout_console
+from authcli.errors import StoreUnavailable, UsageError
+from authcli.stores.base import SessionStore
 
 
 class Mode(str, Enum):
@@ -26,6 +28,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
     ttl: int = typer.Option(300, "--ttl", min=1, help="Seconds a session or token lives."),
+    store: StoreKind = typer.Option(StoreKind.memory, "--store", help="session mode: server memory or Redis."),
+    redis_url: Optional[str] = redis_url_option(),
     alg: Alg = typer.Option(Alg.HS256, "--alg", help="jwt mode: the signing algorithm."),
     secret: Optional[str] = typer.Option(None, "--secret", help="jwt mode, HS256: the secret (default: 32 random bytes)."),
 ) -> None:
@@ -36,37 +40,57 @@ def serve(
 
     With --mode jwt, /login answers {"token": ...}; send it as Authorization: Bearer <token>.
     """
+    from authcli.server import JwtAuth, SessionAuth
+
+    with ExitStack() as stack:
+        if mode is Mode.session:
+            if secret is not None or alg is not Alg.HS256:
+                raise UsageError("--alg and --secret belong to --mode jwt")
+            if store is StoreKind.redis:
+                from authcli.stores.redis import RedisConnection, RedisStore
+                redis = stack.enter_context(RedisConnection(redis_url))
+                notice(redis.note)
+                sessions: SessionStore = RedisStore(redis.url)
+            else:
+                if redis_url is not None:
+                    raise UsageError("--redis-url goes with --store redis")
+                from authcli.stores import MemoryStore
+                sessions = MemoryStore()
+            stack.callback(sessions.close)
+            _run(SessionAuth(sessions, ttl), sessions, mode, host, port, f"sessions live {ttl} s in {sessions.backend}")
+        else:
+            if store is not StoreKind.memory or redis_url is not None:
+                raise UsageError("--store and --redis-url belong to --mode session")
+            from authcli.tokens import make_signing_key
+            key = make_signing_key(alg.value, secret.encode("utf-8") if secret is not None else None)
+            _run(JwtAuth(key, ttl), None, mode, host, port,
+                 f"{key.alg} tokens live {ttl} s" + (", WEAK secret" if key.weak else ""))
+
+
+def _state(sessions: SessionStore | None) -> str:
+    if sessions is None:
+        return "[stateless] "
+    try:
+        size = len(sessions.snapshot().rows)
+    except StoreUnavailable:
+        return "[store: unavailable] "
+    return f"[store: {size} session{'s' if size != 1 else ''}] "
+
+
+def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str) -> None:
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
-    from authcli.server import AuthServer, JwtAuth, SessionAuth
+    from authcli.server import AuthServer
     from authcli.server.journal import RequestRecord
-    from authcli.stores import MemoryStore
 
     console = stdout_console()
-    if mode is Mode.session:
-        if secret is not None or alg is not Alg.HS256:
-            raise UsageError("--alg and --secret belong to --mode jwt")
-        store = MemoryStore()
-        auth: object = SessionAuth(store, ttl)
-        lifetime = f"sessions live {ttl} s"
-    else:
-        from authcli.tokens import make_signing_key
-        store = None
-        key = make_signing_key(alg.value, secret.encode("utf-8") if secret is not None else None)
-        auth = JwtAuth(key, ttl)
-        lifetime = f"{key.alg} tokens live {ttl} s" + (", WEAK secret" if key.weak else "")
 
     def log(record: RequestRecord) -> None:
         decision = "; ".join(e.message for e in record.events)
-        if store is None:
-            state = "[stateless] "
-        else:
-            size = len(store.snapshot().rows)
-            state = f"[store: {size} session{'s' if size != 1 else ''}] "
         line = Text.assemble(
             (time.strftime("%H:%M:%S "), "dim"),
             (f"{record.request.method} {record.request.target} ", "bold"),
             (str(record.status), "green" if record.status < 400 else "red"),
-            (" " + state, "dim"), decision)
+            (" " + _state(sessions), "dim"), decision)
         line.truncate(max(console.width, 40), overflow="ellipsis")
         console.print(line)
 

@@ -55,7 +55,9 @@ def step_markdown(step: Step) -> str:
         out += ["The server's checks:", ""] + [f"- {plain.check_line(c)}" for c in step.checks] + [""]
     if step.notes:
         out += [f"- **{n.term}**: {n.text}" for n in step.notes] + [""]
-    if step.store is not None:
+    if step.store is not None and step.store.backend == "redis" and step.store.rows:
+        out += [f"**{plain.store_title(step.store)}**", "", "```", *plain.redis_cli_lines(step.store), "```", ""]
+    elif step.store is not None:
         out += _table(plain.store_title(step.store), plain.STORE_COLUMNS, plain.store_rows(step.store))
     if step.cookie_jar is not None:
         out += _table(plain.jar_title(step.cookie_jar), plain.JAR_COLUMNS, plain.jar_rows(step.cookie_jar))

@@ -46,6 +46,10 @@ def _http_block(lines: list[str], status: int | None = None) -> Text:
 def _store(snapshot: StoreSnapshot) -> RenderableType:
     """Each record as `sessionStore["id"] -> {...}`, the handout's own notation."""
     parts: list[RenderableType] = [Text(plain.store_title(snapshot), style="bold")]
+    if snapshot.backend == "redis":
+        for line in plain.redis_cli_lines(snapshot):
+            parts.append(Text("  " + line, style="cyan" if line.startswith("> ") else "", overflow="fold"))
+        return Group(*parts, "")
     for key, value, ttl in plain.store_rows(snapshot):
         parts.append(Text.assemble("  ", (key, "cyan"), (f"  ({ttl})", "dim")))
         parts.append(hanging([("    ->", Text(value))]))

@@ -38,6 +38,8 @@ def _count(n: int, noun: str) -> str:
 def store_title(snapshot: StoreSnapshot) -> str:
     if snapshot.backend == "none":
         return "Server-side storage: none. The server keeps no record of logins or tokens."
+    if snapshot.backend == "redis":
+        return f"Redis, read back with SCAN, GET and PTTL: {_count(len(snapshot.rows), 'session key')}"
     return f"Session store ({snapshot.backend}, on the server): {_count(len(snapshot.rows), 'record')}"
 
 
@@ -48,6 +50,15 @@ def store_key(snapshot: StoreSnapshot, key: str) -> str:
 
 def expires_in(ttl: float | None) -> str:
     return "no expiry" if ttl is None else f"expires in {math.ceil(ttl)} s"
+
+
+def redis_cli_lines(snapshot: StoreSnapshot) -> list[str]:
+    """What Redis holds, as redis-cli would show the commands that read it back."""
+    lines = []
+    for row in snapshot.rows:
+        pttl = -1 if row.ttl is None else round(row.ttl * 1000)
+        lines += [f"> GET {row.key}", f"'{json.dumps(row.value)}'", f"> PTTL {row.key}", f"(integer) {pttl}"]
+    return lines
 
 
 def store_rows(snapshot: StoreSnapshot) -> list[list[str]]:

@@ -147,7 +147,10 @@ class _Server(ThreadingHTTPServer):
             self.journal.append(record)
             self.recorded += 1
         if self.on_record is not None:
-            self.on_record(record)
+            try:
+                self.on_record(record)
+            except Exception:  # an observer's failure must never cost the client its answer
+                self.handler_errors += 1
 
     def process_request(self, request, client_address) -> None:
         with self._lock:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timezone
 from typing import Callable
@@ -31,11 +30,6 @@ Your browser stores the <code>sessionId</code> cookie and sends it back by itsel
 
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def show(session_id: str, value: object) -> str:
-    """The handout's notation: sessionStore["abc123"] -> {"userId": 1}."""
-    return f'sessionStore["{session_id}"]' + (f" -> {json.dumps(value)}" if value is not None else "")
 
 
 class SessionAuth:
@@ -80,7 +74,7 @@ class SessionAuth:
         now = self.clock()
         record = {"userId": user.user_id, "createdAt": iso(now), "expiresAt": iso(now + self.ttl)}
         self.store.create(session_id, record, self.ttl)
-        events.append(Event("store.write", show(session_id, record) + f"  (expires in {self.ttl} s)",
+        events.append(Event("store.write", self.store.describe("write", session_id, record, self.ttl),
                             {"sessionId": session_id, "record": record, "ttl": self.ttl}))
         return text(200, "Logged in", events, [("Set-Cookie", set_cookie(session_id)), NO_STORE])
 
@@ -92,21 +86,22 @@ class SessionAuth:
             return text(401, "Not logged in", events, [NO_STORE])
         session = self.store.get(lookup.session_id)
         if session is None:
-            events.append(Event("store.read", show(lookup.session_id, None)
-                                + " -> no such record (never issued, expired or logged out) -> 401",
+            events.append(Event("store.read", self.store.describe("read", lookup.session_id)
+                                + " (never issued, expired or logged out) -> 401",
                                 {"sessionId": lookup.session_id, "found": False}))
             return text(401, "Not logged in", events, [NO_STORE])
-        events.append(Event("store.read", show(lookup.session_id, session),
+        events.append(Event("store.read", self.store.describe("read", lookup.session_id, session),
                             {"sessionId": lookup.session_id, "found": True, "record": session}))
         return text(200, f"Welcome user {session['userId']}", events, [NO_STORE])
 
     def logout(self, request: Request) -> Response:
         lookup = read_session_cookie(request.header_values("Cookie"))
-        if lookup.session_id is not None and self.store.delete(lookup.session_id):
-            events = [Event("store.delete", f"deleted {show(lookup.session_id, None)}",
-                            {"sessionId": lookup.session_id})]
+        if lookup.session_id is not None:
+            deleted = self.store.delete(lookup.session_id)
+            events = [Event("store.delete", self.store.describe("delete", lookup.session_id, deleted),
+                            {"sessionId": lookup.session_id, "deleted": deleted})]
         else:
-            events = [Event("store.delete", "no live session to delete")]
+            events = [Event("store.delete", f"{lookup.problem}: no session to delete", {"deleted": False})]
         events.append(Event("cookie", "Set-Cookie with Max-Age=0 tells the browser to drop the cookie"))
         return text(200, "Logged out", events, [("Set-Cookie", clear_cookie()), NO_STORE])
 

@@ -55,6 +55,10 @@ class SessionStore(Protocol):
         """Every live record, for display."""
         ...
 
+    def describe(self, op: str, session_id: str, result: Any = None, ttl: int | None = None) -> str:
+        """One line saying what a `write`, `read` or `delete` did, in the backend's own notation."""
+        ...
+
     def close(self) -> None:
         """Release connections or threads the store holds."""
         ...

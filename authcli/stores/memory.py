@@ -56,6 +56,15 @@ class MemoryStore:
             ]
         return StoreSnapshot(self.backend, rows)
 
+    def describe(self, op: str, session_id: str, result: Any = None, ttl: int | None = None) -> str:
+        """What the store did, in the handout's notation: sessionStore["abc123"] -> {...}."""
+        ref = f'sessionStore["{session_id}"]'
+        if op == "write":
+            return f"{ref} = {json.dumps(result)}  (expires in {ttl} s)"
+        if op == "read":
+            return f"{ref} -> " + (json.dumps(result) if result is not None else "no such record")
+        return f"delete {ref} -> " + ("deleted" if result else "there was no record")
+
     def __len__(self) -> int:
         return len(self.snapshot().rows)
 

@@ -14,6 +14,7 @@ from authcli.server.httpd import AuthServer
 from authcli.server.jwt_auth import JwtAuth
 from authcli.stores.base import StoreSnapshot
 from authcli.tokens import HASH_BYTES, Check, SigningKey, b64url, inspect, split, utc
+from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import Exchange, Step, Table, WalkthroughInfo
 
 INFO = WalkthroughInfo("jwt", "JWT: the token carries everything, the server stores nothing")
@@ -23,12 +24,6 @@ NOTHING_STORED = StoreSnapshot("none")
 ENCODED_NOT_ENCRYPTED = ("The header and payload are base64url: encoded, not encrypted. Anyone "
                          "holding the token can read them (try authcli decode). Only the signature "
                          "needs the key.")
-
-
-def _expect(exchange: Exchange, status: int, what: str) -> Exchange:
-    if exchange.response.status != status:
-        raise WalkthroughError(f"{what}: expected HTTP {status}, the server answered {exchange.response.status}")
-    return exchange
 
 
 def _checks(exchange: Exchange) -> list[Check]:
@@ -77,7 +72,7 @@ def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient) -> Step
                         "Python's secrets module, held only in the server's memory. The same secret "
                         "signs and verifies: every service that checks tokens must hold it.")
     else:
-        exchange = _expect(client.send("GET", "/.well-known/jwks.json"), 200, "JWKS")
+        exchange = expect(client.send("GET", "/.well-known/jwks.json"), 200, "JWKS")
         text.append(f"It generated an {key.alg} key pair at start. The private key signs and never "
                      "leaves the server; the public key only verifies, so it is published as a JWKS "
                      "(below, fetched over HTTP) for any other service that must check tokens.")
@@ -90,7 +85,7 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     # As in the session walkthrough, everything that needs the token alive runs as one burst
     # and is shown afterwards, so --step pauses cannot race the token's exp.
     yield _key_step(server, auth, client)
-    act = _first_act(client, auth, clock)
+    act = _first_act(client, auth)
     token = act[0].token.token
     exp = act[0].token.payload["exp"]
     yield from act
@@ -106,7 +101,7 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     if clock() < exp + EXPIRY_MARGIN:
         sleep(exp + EXPIRY_MARGIN - clock())
 
-    expired = _expect(client.send("GET", "/profile", headers=_bearer(token)), 401, "expired token")
+    expired = expect(client.send("GET", "/profile", headers=_bearer(token)), 401, "expired token")
     challenge = expired.response.header("WWW-Authenticate") or ""
     failed = [c.name for c in _checks(expired) if not c.ok]
     if 'error="invalid_token"' not in challenge or failed != ["exp"]:
@@ -121,13 +116,15 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     yield _recap(act)
 
 
-def _first_act(client: ScriptedClient, auth: JwtAuth, clock: Callable[[], float]) -> list[Step]:
+def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     """Steps 1-7: login, keep, use, tamper, alg none, logout, use after logout."""
-    login = _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
+    login = expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
                     200, "login")
     token = json.loads(login.response.body)["token"]
     parts = split(token)
-    view = inspect(parts, clock())
+    # Relative times "as issued": iat is whole seconds, so a clock read a moment later could
+    # say "1 second ago" or "0 seconds ago" by chance.
+    view = inspect(parts, parts.payload["iat"])
     steps = [Step(1, "POST /login: the server signs a token", [
         f"The password matches, so the server builds a payload ({', '.join(parts.payload)}) and signs "
         f"it with {auth.key.alg}: the handout's jwt.sign({{ userId: 123 }}, key, {{ expiresIn }}). "
@@ -145,7 +142,7 @@ def _first_act(client: ScriptedClient, auth: JwtAuth, clock: Callable[[], float]
     ], cookie_jar=client.jar(), tables=[Table("Client storage (like localStorage)", ["key", "value"],
                                               [["token", token]])]))
 
-    profile = _expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile")
+    profile = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile")
     steps.append(Step(3, "GET /profile with Authorization: Bearer", [
         "The client adds Authorization: Bearer <token>, the handout's axios headers. The server "
         "runs jwt.verify as a list of checks, with the algorithm taken from its own allow-list, "
@@ -156,7 +153,7 @@ def _first_act(client: ScriptedClient, auth: JwtAuth, clock: Callable[[], float]
     forged_payload = {**parts.payload, "sub": "1", "userId": 1}
     forged_b64 = b64url(json.dumps(forged_payload, separators=(",", ":")).encode())
     tampered_token = f"{parts.header_b64}.{forged_b64}.{parts.signature_b64}"
-    tampered = _expect(client.send("GET", "/profile", headers=_bearer(tampered_token)), 401, "tampered token")
+    tampered = expect(client.send("GET", "/profile", headers=_bearer(tampered_token)), 401, "tampered token")
     steps.append(Step(4, "A tampered token: payload changed, signature kept", [
         "Anyone can edit the payload: here userId 123 becomes 1 (another user), re-encoded, with "
         "the original signature. The signature no longer fits the changed bytes, and without the "
@@ -168,7 +165,7 @@ def _first_act(client: ScriptedClient, auth: JwtAuth, clock: Callable[[], float]
 
     none_header = b64url(json.dumps({"alg": "none", "typ": "JWT"}, separators=(",", ":")).encode())
     none_token = f"{none_header}.{forged_b64}."
-    unsigned = _expect(client.send("GET", "/profile", headers=_bearer(none_token)), 401, "alg none")
+    unsigned = expect(client.send("GET", "/profile", headers=_bearer(none_token)), 401, "alg none")
     steps.append(Step(5, "alg: none, an unsigned token", [
         "The same forged payload, with header {\"alg\": \"none\"} and an empty signature. A library "
         "that let the token pick its own algorithm would skip the signature check and log the "
@@ -179,14 +176,14 @@ def _first_act(client: ScriptedClient, auth: JwtAuth, clock: Callable[[], float]
             ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
             ["signature", _short(parts.signature_b64), "(empty)"]])]))
 
-    logout = _expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
+    logout = expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
     steps.append(Step(6, "POST /logout: the server has nothing to delete", [
         "With sessions, logout deleted the record and the cookie died with it. Here there is no "
         "record: the server cannot forget a token it never stored. The client drops its copy, "
         "and that is all logout can do.",
     ], exchange=logout))
 
-    after = _expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
+    after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
     steps.append(Step(7, "The logged-out token still works", [
         "Anyone who copied the token before logout can still use it: 200, until exp. Revoking "
         "tokens early needs a denylist of jti values checked on every request, which is server "

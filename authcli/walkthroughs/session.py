@@ -14,6 +14,7 @@ from authcli.server.httpd import AuthServer
 from authcli.server.session_auth import SessionAuth
 from authcli.stores.base import SessionStore
 from authcli.stores.memory import MemoryStore
+from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import Exchange, Note, Step, Table, WalkthroughInfo
 
 INFO = WalkthroughInfo("session", "Session cookies: the server remembers you")
@@ -37,49 +38,81 @@ COOKIE_FLAG_NOTES = [
 ]
 
 
-def _expect(exchange: Exchange, status: int, what: str) -> Exchange:
-    got = exchange.response.status
-    if got != status:
-        raise WalkthroughError(f"{what}: expected HTTP {status}, the server answered {got}")
-    return exchange
-
-
 def _credential_bytes(exchange: Exchange) -> int:
     value = exchange.request.header("Cookie") or ""
     return len(f"Cookie: {value}")
 
 
-def session_walkthrough(ttl: int = DEFAULT_TTL, *, store: SessionStore | None = None,
+class _Stage:
+    """The server the client talks to, which the walkthrough can stop and start again."""
+
+    def __init__(self, make_store: Callable[[], SessionStore], ttl: int, clock: Callable[[], float]):
+        self._make_store = make_store
+        self._ttl = ttl
+        self._clock = clock
+        self._start()
+        self.client = ScriptedClient(self.server)
+
+    def _start(self) -> None:
+        self.store = self._make_store()
+        self.auth = SessionAuth(self.store, self._ttl, clock=self._clock)
+        try:
+            self.server = AuthServer(self.auth).start()
+        except BaseException:
+            self.store.close()
+            raise
+
+    def restart(self) -> None:
+        """As a deploy or a crash would: a new server process, with whatever its store keeps."""
+        self.server.stop()
+        self.store.close()
+        self._start()
+        self.client.server = self.server
+
+    def close(self) -> None:
+        self.client.close()
+        self.server.stop()
+        self.store.close()
+
+
+def session_walkthrough(ttl: int = DEFAULT_TTL, *, make_store: Callable[[], SessionStore] | None = None,
                         clock: Callable[[], float] = time.time,
                         sleep: Callable[[float], None] = time.sleep) -> Iterator[Step]:
-    """Yield the session demo's steps. The server lives exactly as long as the generator."""
-    store = store or MemoryStore(clock=clock)
-    auth = SessionAuth(store, ttl, clock=clock)
-    with AuthServer(auth) as server:
-        client = ScriptedClient(server)
-        try:
-            yield from _steps(server, auth, client, ttl, clock, sleep)
-        finally:
-            client.close()
-            store.close()
+    """Yield the session demo's steps. The servers live exactly as long as the generator.
+
+    `make_store` is called at start and again at the restart step: a new MemoryStore is the
+    empty memory of a new process; a new RedisStore reconnects to the same Redis.
+    """
+    stage = _Stage(make_store or (lambda: MemoryStore(clock=clock)), ttl, clock)
+    try:
+        yield from _steps(stage, ttl, clock, sleep)
+    finally:
+        stage.close()
 
 
 def _login(client: ScriptedClient) -> Exchange:
-    return _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
+    return expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}),
                    200, "login")
 
 
-def _steps(server: AuthServer, auth: SessionAuth, client: ScriptedClient, ttl: int,
-           clock: Callable[[], float], sleep: Callable[[float], None]) -> Iterator[Step]:
+def _where(store: SessionStore) -> str:
+    if store.backend == "redis":
+        return (f"a Redis session store at {store.url}: each session is a key session:<id> "
+                "holding JSON, with a time to live that Redis itself enforces")
+    return ("an in-memory session store: a dict inside the server process, like the handout's "
+            "`sessionStore`")
+
+
+def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
+           sleep: Callable[[float], None]) -> Iterator[Step]:
     # Requests that need a session to be alive run as one burst (an "act"); their steps are
     # yielded afterwards. A teacher pausing between steps (--step) then shows real traffic
     # recorded a moment ago, instead of racing the session's TTL.
-    store = auth.store
-    user = auth.users.users()[0]
-    yield Step(None, f"A real server on {server.url}", [
-        f"authcli started an HTTP server on {server.url} and a {store.backend} session store: "
-        "a table on the server, like the handout's `sessionStore`. The client is Python's "
-        "requests, which keeps cookies the way a browser does.",
+    store, client = stage.store, stage.client
+    user = stage.auth.users.users()[0]
+    yield Step(None, f"A real server on {stage.server.url}", [
+        f"authcli started an HTTP server on {stage.server.url} with {_where(store)}. The client "
+        "is Python's requests, which keeps cookies the way a browser does.",
         f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
         f"only a salted scrypt hash of the password (N={SCRYPT_N}), never the password itself.",
     ], store=store.snapshot(), notes=[Note(user.email, user.password_hash)])
@@ -102,31 +135,65 @@ def _steps(server: AuthServer, auth: SessionAuth, client: ScriptedClient, ttl: i
         why = (f"The session already expired at {expires_at}, while the steps above were on "
                f"screen: sessions here have an absolute timeout of {ttl} s from createdAt, "
                "whatever the client does.")
+    who = ("Redis deletes the key by itself when its TTL runs out." if store.backend == "redis"
+           else "The server drops the record when it finds it expired.")
     yield Step(6, f"Waiting for the session to expire ({ttl} s after login)", [
-        why, "The client keeps its cookie the whole time; only the server's record expires.",
+        why, f"The client keeps its cookie the whole time; only the server's record expires. {who}",
     ], store=store.snapshot(), wait=max(left, 0.0) + EXPIRY_MARGIN)
     # The renderer may animate a countdown; whatever it did, the deadline really passes here.
     if clock() < deadline + EXPIRY_MARGIN:
         sleep(deadline + EXPIRY_MARGIN - clock())
 
-    expired = _expect(client.send("GET", "/profile"), 401, "expired session")
+    expired = expect(client.send("GET", "/profile"), 401, "expired session")
     if f"{COOKIE_NAME}={session_id}" not in (expired.request.header("Cookie") or ""):
         raise WalkthroughError("the client did not send its cookie after expiry")
+    gone = ("the key is gone from Redis" if store.backend == "redis" else "the record is gone")
     yield Step(7, "After expiry: the cookie still goes out, the server says 401", [
-        f"The Cookie line shows the client still sends the same ID. But the server's record "
-        f"expired at {expires_at}, so the lookup finds nothing: 401 Unauthorized.",
+        f"The Cookie line shows the client still sends the same ID. But the session expired at "
+        f"{expires_at} and {gone}, so the lookup finds nothing: 401 Unauthorized.",
         "Expiry is enforced by the server. Keeping the cookie, or editing its expiry in the "
         "browser, cannot extend a session.",
     ], exchange=expired, store=store.snapshot(), cookie_jar=client.jar())
 
     last = _last_act(client, store, session_id)
     yield from last
-    yield _recap(store.backend, first[3].exchange, last[0].exchange)
+    restart = _restart_act(stage)
+    yield from restart
+    yield _recap(stage.store.backend, first[3].exchange, last[0].exchange, restart[-1].exchange)
+
+
+def _restart_act(stage: _Stage) -> list[Step]:
+    """Steps 11-12: log in, restart the server, use the session again."""
+    login = _login(stage.client)
+    session_id = login.server[-1].data["sessionId"]
+    old_url, backend = stage.server.url, stage.store.backend
+    steps = [Step(11, "Log in, then restart the server", [
+        f"A fresh login, then authcli stops the server at {old_url} and starts a new one, as a "
+        "deploy or a crash would. The client keeps its cookie.",
+    ], exchange=login, store=stage.store.snapshot())]
+    stage.restart()
+    survives = backend == "redis"
+    after = expect(stage.client.send("GET", "/profile"), 200 if survives else 401, "profile after restart")
+    if survives:
+        text = [f"The new server at {stage.server.url} connected to the same Redis, found "
+                f"session:{session_id[:8]}... there, and answered 200. The session outlived the "
+                "server process: any number of servers can share it.",
+                "Cookies belong to a host, not a port, so the client sent its cookie to the new "
+                "server too."]
+    else:
+        text = [f"The new server at {stage.server.url} starts with an empty memory store: the "
+                "session lived inside the old process and died with it. 401, the user must log "
+                "in again. The same happens whenever a second server, behind a load balancer, "
+                "gets a request for a session it never saw.",
+                "Cookies belong to a host, not a port, so the client did send its cookie to the "
+                "new server. Try `--store redis` to see sessions survive."]
+    steps.append(Step(12, "After the restart", text, exchange=after, store=stage.store.snapshot()))
+    return steps
 
 
 def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> list[Step]:
     """Steps 1-5: wrong password, login, the jar, /profile, a forged ID."""
-    wrong = _expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": "wrong"}),
+    wrong = expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": "wrong"}),
                     401, "wrong password")
     steps = [Step(1, "Log in with a wrong password", [
         "POST /login with the wrong password. The server hashes what was sent with the stored "
@@ -153,7 +220,7 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
         "set. The script does not copy the ID anywhere itself.",
     ], cookie_jar=jar))
 
-    profile = _expect(client.send("GET", "/profile"), 200, "profile")
+    profile = expect(client.send("GET", "/profile"), 200, "profile")
     steps.append(Step(4, "GET /profile: the cookie goes back by itself", [
         "The script calls GET /profile with no headers of its own. The Cookie line below was "
         "added by the cookie jar, because the cookie's host and path match.",
@@ -162,7 +229,7 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
     ], exchange=profile, store=store.snapshot()))
 
     before = store.snapshot()
-    forged = _expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_session_id()}"},
+    forged = expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_session_id()}"},
                                  fresh=True), 401, "forged session ID")
     after = store.snapshot()
     if after.ids() != before.ids():
@@ -187,8 +254,8 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[
         "a victim's browser and wait for them to log in with it (session fixation).",
     ], exchange=relogin, store=store.snapshot(), cookie_jar=client.jar())]
 
-    logout = _expect(client.send("POST", "/logout"), 200, "logout")
-    if logout.server[0].data.get("sessionId") != new_id:
+    logout = expect(client.send("POST", "/logout"), 200, "logout")
+    if not logout.server[0].data.get("deleted"):
         raise WalkthroughError("logout did not delete the session")
     jar_after = client.jar()
     if jar_after:
@@ -198,7 +265,7 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[
         "which tells the client to drop the cookie. The jar is now empty.",
     ], exchange=logout, store=store.snapshot(), cookie_jar=jar_after))
 
-    replay = _expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_id}"},
+    replay = expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_id}"},
                                  fresh=True), 401, "replayed cookie")
     steps.append(Step(10, "Replaying the old cookie after logout gets 401", [
         "Someone who copied the cookie before logout sends it again. The record is gone, so "
@@ -207,9 +274,16 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[
     return steps
 
 
-def _recap(backend: str, profile: Exchange, login: Exchange) -> Step:
+def _recap(backend: str, profile: Exchange, login: Exchange, after_restart: Exchange) -> Step:
     record = login.server[-1].data["record"]
     cookie_bytes = _credential_bytes(profile)
+    if backend == "redis":
+        scaling = (f"After a restart the session still worked ({after_restart.response.status}, step 12): "
+                   "every server pointing at this Redis shares the sessions.")
+    else:
+        scaling = (f"After a restart the session was gone ({after_restart.response.status}, step 12): "
+                   "memory belongs to one process. Sticky sessions, or a shared store such as "
+                   "Redis (--store redis), fix that.")
     return Step(None, "Recap", [
         "Everything above crossed a real socket. What each side held, and what it cost:",
     ], tables=[
@@ -225,7 +299,6 @@ def _recap(backend: str, profile: Exchange, login: Exchange) -> Step:
             ["Auth sent via", f"Cookie header, {cookie_bytes} bytes, added by the jar (step 4)"],
             ["Server checks", "Session ID in store: found -> 200 (step 4); unknown -> 401 "
              "(step 5); expired -> 401 (step 7); logged out -> 401 (step 10)"],
-            ["Scaling", f"This store is one process's {backend}: a second server would not "
-             "know these sessions. Shared stores such as Redis, or sticky sessions, fix that."],
+            ["Scaling", scaling],
         ]),
     ])

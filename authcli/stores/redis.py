@@ -1,0 +1,189 @@
+"""Redis session store: `session:<id>` keys, JSON values, expiry by Redis itself (SET ... EX).
+
+Also finds a Redis to use: the URL given, else a throwaway `redis-server` started on a free
+loopback port, without persistence, stopped on exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from typing import Any
+
+from authcli.errors import AuthcliError, StoreUnavailable
+from authcli.stores.base import StoreRow, StoreSnapshot
+
+PREFIX = "session:"
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+ID_IN_KEY = re.compile(r"session:([A-Za-z0-9_-]{43})")
+# A dead Redis must turn into a quick 503, never a hung request.
+TIMEOUT = 1.0
+
+
+class RedisMissing(AuthcliError):
+    """No Redis answers and none can be started here."""
+
+
+def _redis_module():
+    try:
+        import redis
+    except ImportError:
+        raise RedisMissing("the Redis store needs redis-py: pip install 'authcli[redis]'") from None
+    return redis
+
+
+class RedisStore:
+    """Shared by every server that points at the same Redis, and it outlives them."""
+
+    backend = "redis"
+
+    def __init__(self, url: str):
+        redis = _redis_module()
+        self.url = url
+        self._errors = (redis.ConnectionError, redis.TimeoutError)
+        self._redis = redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT,
+                                           decode_responses=True, health_check_interval=0)
+
+    def _call(self, fn, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except self._errors as err:
+            raise StoreUnavailable(f"Redis at {self.url} is not answering ({type(err).__name__})") from None
+
+    def ping(self) -> None:
+        self._call(self._redis.ping)
+
+    def key(self, session_id: str) -> str:
+        return PREFIX + session_id
+
+    def create(self, session_id: str, record: dict[str, Any], ttl: int) -> None:
+        # NX: never overwrite a live session, however unlikely a collision of 256-bit IDs is.
+        if not self._call(self._redis.set, self.key(session_id), json.dumps(record), ex=ttl, nx=True):
+            raise KeyError("session ID already exists")
+
+    def get(self, session_id: str) -> dict[str, Any] | None:
+        text = self._call(self._redis.get, self.key(session_id))
+        return json.loads(text) if text is not None else None
+
+    def delete(self, session_id: str) -> bool:
+        return bool(self._call(self._redis.delete, self.key(session_id)))
+
+    def snapshot(self) -> StoreSnapshot:
+        """Read back from Redis itself: SCAN for session keys, then GET and PTTL each."""
+        keys = sorted(k for k in self._call(lambda: list(self._redis.scan_iter(match=PREFIX + "*", count=1000)))
+                      if ID_IN_KEY.fullmatch(k))
+        if not keys:
+            return StoreSnapshot(self.backend)
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.get(key)
+            pipe.pttl(key)
+        replies = self._call(pipe.execute)
+        rows = []
+        for key, text, pttl in zip(keys, replies[::2], replies[1::2]):
+            if text is None:  # expired between SCAN and GET
+                continue
+            try:
+                value = json.loads(text)
+            except ValueError:
+                continue
+            rows.append(StoreRow(key, key[len(PREFIX):], value, pttl / 1000 if pttl >= 0 else None))
+        return StoreSnapshot(self.backend, rows)
+
+    def describe(self, op: str, session_id: str, result: Any = None, ttl: int | None = None) -> str:
+        """The Redis command the store ran, in redis-cli notation."""
+        key = self.key(session_id)
+        if op == "write":
+            return f"SET {key} '{json.dumps(result)}' EX {ttl} NX -> OK"
+        if op == "read":
+            return f"GET {key} -> " + (f"'{json.dumps(result)}'" if result is not None else "(nil)")
+        return f"DEL {key} -> (integer) {1 if result else 0}"
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ThrowawayRedis:
+    """A `redis-server` of our own on a free loopback port: no disk, gone when stopped."""
+
+    def __init__(self, binary: str, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._dir = tempfile.mkdtemp(prefix="authcli-redis-")
+        self._proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self._dir, "--daemonize", "no", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                err = (self._proc.stderr.read() or b"").decode(errors="replace").strip().splitlines()
+                raise RedisMissing(f"redis-server exited at start: {err[-1] if err else 'no message'}")
+            if _answers(self.url):
+                return
+            time.sleep(0.02)
+        self.stop()
+        raise RedisMissing("redis-server did not answer within 5 s")
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        if self._proc.stderr:
+            self._proc.stderr.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _answers(url: str) -> bool:
+    redis = _redis_module()
+    client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    try:
+        return bool(client.ping())
+    except (redis.RedisError, OSError):
+        return False
+    finally:
+        client.close()
+
+
+class RedisConnection:
+    """Context manager: a Redis URL that answers, and a sentence saying where it came from."""
+
+    def __init__(self, url: str | None = None):
+        self.requested = url or os.environ.get("REDIS_URL") or DEFAULT_URL
+        self.url = self.requested
+        self.note = ""
+        self._throwaway: ThrowawayRedis | None = None
+
+    def __enter__(self) -> RedisConnection:
+        if _answers(self.requested):
+            self.note = f"Using Redis at {self.requested}."
+            return self
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RedisMissing(f"no Redis answers at {self.requested} and no redis-server is installed: "
+                               "install it (apt-get install redis-server) or pass --redis-url")
+        self._throwaway = ThrowawayRedis(binary)
+        self.url = self._throwaway.url
+        self.note = (f"No Redis answered at {self.requested}, so authcli started a throwaway "
+                     f"redis-server on {self.url} (no persistence); it stops when authcli does.")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._throwaway is not None:
+            self._throwaway.stop()

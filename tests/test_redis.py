@@ -1,0 +1,175 @@
+"""Redis as the session store: real redis-server, restarts, outages, concurrency, start-up rules."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+import requests
+from typer.testing import CliRunner
+
+from authcli.cli import app
+from authcli.server import AuthServer, SessionAuth
+from authcli.stores import MemoryStore
+from authcli.stores.redis import RedisConnection, RedisMissing, RedisStore, ThrowawayRedis, free_port
+from authcli.walkthroughs.session import session_walkthrough
+from conftest import CREDS, login
+
+
+def test_walkthrough_with_redis_shows_commands_and_real_keys(redis_url):
+    steps = list(session_walkthrough(1, make_store=lambda: RedisStore(redis_url)))
+    by = {s.number: s for s in steps if s.number}
+    sid = by[2].exchange.server[-1].data["sessionId"]
+    assert by[2].exchange.server[-1].message.startswith(f"SET session:{sid} '")
+    assert " EX 1 NX -> OK" in by[2].exchange.server[-1].message
+    assert by[2].store.backend == "redis" and by[2].store.rows[0].key == f"session:{sid}"
+    assert by[4].exchange.server[0].message.startswith(f"GET session:{sid} -> '")
+    # Redis expired the key by itself: the server's GET found nothing.
+    assert by[7].exchange.server[0].message.startswith(f"GET session:{sid} -> (nil)")
+    assert by[7].exchange.response.status == 401 and by[7].store.rows == []
+    assert by[9].exchange.server[0].message.endswith("-> (integer) 1")
+    # The session outlived the server restart.
+    assert by[12].exchange.response.status == 200 and len(by[12].store.rows) == 1
+    assert "still worked (200, step 12)" in steps[-1].tables[1].rows[3][1]
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_sessions_outlive_a_restart_only_with_redis(kind, request):
+    def make():
+        return RedisStore(request.getfixturevalue("redis_url")) if kind == "redis" else MemoryStore()
+
+    http = requests.Session()
+    with AuthServer(SessionAuth(make(), 60)) as first:
+        login(http, first.url)
+    with AuthServer(SessionAuth(make(), 60)) as second:
+        status = http.get(second.url + "/profile").status_code
+    assert status == (200 if kind == "redis" else 401)
+
+
+def test_serve_with_redis_survives_its_own_restart(redis_url):
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+    http = requests.Session()
+    statuses = []
+    for round_ in range(2):
+        proc = subprocess.Popen([sys.executable, "-m", "authcli", "serve", "--store", "redis",
+                                 "--redis-url", redis_url, "--port", "0"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            url = re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline()).group(0)
+            if round_ == 0:
+                login(http, url)
+            statuses.append(http.get(url + "/profile").status_code)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=10)
+        finally:
+            proc.kill() if proc.poll() is None else None
+        assert proc.returncode == 0 and f"Using Redis at {redis_url}" in err
+    assert statuses == [200, 200]
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_concurrent_clients_never_cross_sessions(kind, request):
+    store = RedisStore(request.getfixturevalue("redis_url")) if kind == "redis" else MemoryStore()
+    errors, issued = [], []
+    lock = threading.Lock()
+    with AuthServer(SessionAuth(store, 60)) as server:
+        def client(n: int) -> None:
+            for _ in range(4):
+                with requests.Session() as http:
+                    try:
+                        sid = login(http, server.url)
+                        for _ in range(5):
+                            resp = http.get(server.url + "/profile")
+                            if resp.status_code != 200 or resp.request.headers["Cookie"] != f"sessionId={sid}":
+                                errors.append((n, resp.status_code))
+                        assert http.post(server.url + "/logout").status_code == 200
+                        if http.get(server.url + "/profile").status_code != 401:
+                            errors.append((n, "alive after logout"))
+                        with lock:
+                            issued.append(sid)
+                    except Exception as err:  # counted, never lost
+                        errors.append((n, repr(err)))
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert server.handler_errors == 0
+    assert errors == []
+    assert len(issued) == len(set(issued)) == 32
+    assert store.snapshot().rows == []
+    store.close()
+
+
+def test_redis_going_away_gives_503_then_recovers():
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("needs redis-server")
+    port = free_port()
+    redis = ThrowawayRedis(binary, port)
+    store = RedisStore(redis.url)
+    try:
+        with AuthServer(SessionAuth(store, 60)) as server:
+            http = requests.Session()
+            login(http, server.url)
+            redis.stop()
+            down = http.get(server.url + "/profile")
+            assert down.status_code == 503 and "Session store unavailable" in down.text
+            assert requests.post(server.url + "/login", json=CREDS).status_code == 503
+            assert requests.get(server.url + "/nope").status_code == 404  # still serving
+            redis = ThrowawayRedis(binary, port)
+            # Back: a throwaway Redis has no persistence, so log in again; it all works.
+            assert http.get(server.url + "/profile").status_code == 401
+            login(http, server.url)
+            assert http.get(server.url + "/profile").status_code == 200
+            assert server.handler_errors == 0
+    finally:
+        redis.stop()
+        store.close()
+
+
+def test_connection_starts_a_throwaway_when_nothing_answers(redis_server):
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    with RedisConnection(dead) as conn:
+        assert conn.url != dead and "started a throwaway redis-server" in conn.note
+        store = RedisStore(conn.url)
+        store.ping()
+        store.close()
+        url = conn.url
+    with pytest.raises(Exception):
+        RedisStore(url).ping()
+
+
+def test_connection_uses_a_live_url_and_redis_url_env(redis_url, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    with RedisConnection() as conn:
+        assert conn.url == redis_url and conn.note == f"Using Redis at {redis_url}."
+
+
+def test_no_redis_anywhere_is_one_clear_line(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    with pytest.raises(RedisMissing, match="apt-get install redis-server"):
+        RedisConnection(dead).__enter__()
+    result = CliRunner().invoke(app, ["demo", "session", "--store", "redis", "--redis-url", dead])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no redis-server is installed" in lines[0]
+
+
+def test_demo_session_redis_json(redis_url):
+    result = CliRunner().invoke(app, ["demo", "session", "--store", "redis", "--redis-url", redis_url,
+                                      "--ttl", "1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    import json
+    doc = json.loads(result.stdout)
+    login_step = next(s for s in doc["steps"] if s["number"] == 2)
+    assert login_step["store"]["backend"] == "redis"
+    assert login_step["store"]["rows"][0]["key"].startswith("session:")
