@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from conftest import REDIS_HINT
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples.md"
 # Each transcript: the command as a user types it. Run with plain output at 100 columns.
 # A token signed with the handout's secret, expiring in 2100: its bytes never change.
@@ -84,13 +88,21 @@ def section(document_text: str, command: str) -> str:
     return document_text[start:document_text.index("\n```", start)]
 
 
-def test_examples_md_is_what_the_tool_prints(redis_url):
-    fresh = document({command: run(command, code, redis_url) for command, code in COMMANDS})
+def test_examples_md_is_what_the_tool_prints(request):
+    try:
+        redis_url = request.getfixturevalue("redis_url")
+    except pytest.skip.Exception:
+        redis_url = None  # check every other transcript, then report the skip
+    commands = [(c, code) for c, code in COMMANDS if redis_url or "--store redis" not in c]
+    fresh = document({command: run(command, code, redis_url or "") for command, code in commands})
     if os.environ.get("AUTHCLI_WRITE_EXAMPLES"):
+        assert redis_url, "regenerating examples.md needs redis-server"
         EXAMPLES.write_text(fresh)
     current = EXAMPLES.read_text()
-    for command, _ in COMMANDS:  # one section at a time, so a failure names its command
+    for command, _ in commands:  # one section at a time, so a failure names its command
         assert normalize(section(current, command)) == normalize(section(fresh, command)), command
+    if redis_url is None:
+        pytest.skip("the Redis transcript was not checked: " + REDIS_HINT)
     assert normalize(current) == normalize(fresh)
 
 
