@@ -63,3 +63,37 @@ def jwt_demo(
 
     key = make_signing_key(alg.value, secret.encode("utf-8") if secret is not None else None)
     play(INFO, jwt_walkthrough(key, ttl), fmt, pause=step)
+
+
+@app.command("scaling")
+@reports_errors
+def scaling(
+    rounds: str = typer.Option("1,2,3,4", "--rounds", help="Which rounds, e.g. 1,3: 1 memory, 2 sticky, 3 Redis, 4 JWT."),
+    redis_url: Optional[str] = redis_url_option(),
+    fmt: Format = FORMAT,
+    step: bool = STEP,
+) -> None:
+    """Two servers behind a load balancer: memory sessions, sticky sessions, Redis, JWT.
+
+    Example: authcli demo scaling --rounds 1,4
+    """
+    from contextlib import ExitStack
+
+    from authcli.walkthroughs.scaling import ALL_ROUNDS, INFO, scaling_walkthrough
+
+    try:
+        chosen = tuple(int(r) for r in rounds.split(",") if r.strip())
+    except ValueError:
+        raise UsageError(f"--rounds takes numbers from 1 to 4 separated by commas, not {rounds!r}") from None
+    if not chosen or any(r not in ALL_ROUNDS for r in chosen):
+        raise UsageError(f"--rounds takes numbers from 1 to 4 separated by commas, not {rounds!r}")
+    with ExitStack() as stack:
+        url, problem = None, ""
+        if 3 in chosen:
+            from authcli.stores.redis import RedisConnection, RedisMissing
+            try:
+                url = stack.enter_context(RedisConnection(redis_url)).url
+                notice(f"Round 3 uses Redis at {url}.")
+            except RedisMissing as err:
+                problem = str(err)
+        play(INFO, scaling_walkthrough(chosen, redis_url=url, redis_problem=problem), fmt, pause=step)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from authcli.render import text as plain
+from authcli.stores.base import StoreSnapshot
 from authcli.tokens import TokenView
 from authcli.walkthroughs.model import Step, WalkthroughInfo
 
@@ -25,6 +26,12 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> list[str]:
 
 def _fence(lines: list[str]) -> list[str]:
     return ["```http", *lines, "```", ""]
+
+
+def _store(snapshot: StoreSnapshot) -> list[str]:
+    if snapshot.backend == "redis" and snapshot.rows:
+        return [f"**{plain.store_title(snapshot)}**", "", "```", *plain.redis_cli_lines(snapshot), "```", ""]
+    return _table(plain.store_title(snapshot), plain.STORE_COLUMNS, plain.store_rows(snapshot))
 
 
 def token_markdown(view: TokenView) -> list[str]:
@@ -55,10 +62,12 @@ def step_markdown(step: Step) -> str:
         out += ["The server's checks:", ""] + [f"- {plain.check_line(c)}" for c in step.checks] + [""]
     if step.notes:
         out += [f"- **{n.term}**: {n.text}" for n in step.notes] + [""]
-    if step.store is not None and step.store.backend == "redis" and step.store.rows:
-        out += [f"**{plain.store_title(step.store)}**", "", "```", *plain.redis_cli_lines(step.store), "```", ""]
-    elif step.store is not None:
-        out += _table(plain.store_title(step.store), plain.STORE_COLUMNS, plain.store_rows(step.store))
+    if step.store is not None:
+        out += _store(step.store)
+    for view in step.servers or []:
+        out += [f"**Server {view.name}** ({view.url or 'stopped'})", ""]
+        if view.store is not None:
+            out += _store(view.store)
     if step.cookie_jar is not None:
         out += _table(plain.jar_title(step.cookie_jar), plain.JAR_COLUMNS, plain.jar_rows(step.cookie_jar))
     for table in step.tables:

@@ -8,13 +8,14 @@ from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.rule import Rule
+from rich.table import Table as RichTable
 from rich.text import Text
 
 from authcli.render import text as plain
 from authcli.render.parts import hanging, table
 from authcli.render.token import checks_renderable, token_renderable, warnings_renderable
 from authcli.stores.base import StoreSnapshot
-from authcli.walkthroughs.model import Step, WalkthroughInfo
+from authcli.walkthroughs.model import ServerView, Step, WalkthroughInfo
 
 CREDENTIAL_HEADERS = {"cookie", "set-cookie", "authorization"}
 
@@ -56,6 +57,12 @@ def _store(snapshot: StoreSnapshot) -> RenderableType:
     return Group(*parts, "")
 
 
+def _server_panel(view: ServerView) -> Panel:
+    title = f"{view.name} · {view.url}" if view.url else f"{view.name} · stopped"
+    body: RenderableType = _store(view.store) if view.store is not None else Text("not running", style="dim")
+    return Panel(body, title=title, title_align="left", box=box.ROUNDED)
+
+
 def step_renderable(step: Step) -> RenderableType:
     """Everything one step shows, top to bottom."""
     title = f"Step {step.number} · {step.title}" if step.number is not None else step.title
@@ -82,6 +89,13 @@ def step_renderable(step: Step) -> RenderableType:
         parts += [hanging([(Text("  " + n.term, style="bold"), Text(n.text)) for n in step.notes]), ""]
     if step.store is not None:
         parts.append(_store(step.store))
+    if step.servers:
+        # Side by side whatever the width: comparing the stores is the point.
+        grid = RichTable.grid(expand=True, padding=(0, 1))
+        for _ in step.servers:
+            grid.add_column(ratio=1)
+        grid.add_row(*(_server_panel(view) for view in step.servers))
+        parts += [grid, ""]
     if step.cookie_jar is not None:
         parts.append(table(plain.jar_title(step.cookie_jar), plain.JAR_COLUMNS, plain.jar_rows(step.cookie_jar)))
     for extra in step.tables:

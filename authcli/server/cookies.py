@@ -34,18 +34,29 @@ class CookieLookup:
     problem: str | None
 
 
+def _values(cookie_headers: list[str], name: str) -> list[str]:
+    values = []
+    for header in cookie_headers:
+        for pair in header.split(";"):
+            key, sep, value = pair.partition("=")
+            if sep and key.strip() == name:
+                values.append(value.strip())
+    return values
+
+
+def read_cookie(cookie_headers: list[str], name: str) -> str | None:
+    """The one value of cookie `name`, or None when absent or ambiguous."""
+    values = _values(cookie_headers, name)
+    return values[0] if len(values) == 1 else None
+
+
 def read_session_cookie(cookie_headers: list[str]) -> CookieLookup:
     """Split on `;` as browsers do (RFC 6265 5.4); exactly one well-formed sessionId or nothing.
 
     Quotes do not span pairs, so `a="x; sessionId=ID` carries ID. Two sessionId pairs are
     refused rather than guessing which one the user meant.
     """
-    values = []
-    for header in cookie_headers:
-        for pair in header.split(";"):
-            name, sep, value = pair.partition("=")
-            if sep and name.strip() == COOKIE_NAME:
-                values.append(value.strip())
+    values = _values(cookie_headers, COOKIE_NAME)
     if not values:
         return CookieLookup(None, f"no {COOKIE_NAME} cookie")
     if len(values) > 1:

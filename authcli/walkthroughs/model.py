@@ -74,6 +74,15 @@ class Table:
     rows: list[list[str]]
 
 
+@dataclass(frozen=True)
+class ServerView:
+    """One server of several: its name, where it listens (None: stopped), and what it stores."""
+
+    name: str
+    url: str | None
+    store: StoreSnapshot | None
+
+
 @dataclass
 class Step:
     """One narrated step. Only `title` and `text` are always set; the rest is what the step shows."""
@@ -89,6 +98,7 @@ class Step:
     token: TokenView | None = None
     checks: list[Check] | None = None
     warnings: list[str] = field(default_factory=list)
+    servers: list[ServerView] | None = None
     wait: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,6 +108,7 @@ class Step:
             data["request"] = data["exchange"]["request"]
             data["response"] = data["exchange"]["response"]
             data["server"] = data["exchange"]["server"]
+            data["served_by"] = self.exchange.response.header("X-Served-By")
         data.pop("exchange")
         return data
 

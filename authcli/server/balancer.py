@@ -1,0 +1,99 @@
+"""A tiny HTTP load balancer in front of authcli servers: round-robin or sticky, with failover."""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import threading
+from dataclasses import dataclass
+
+from authcli.server.cookies import read_cookie
+from authcli.server.httpd import AuthServer
+from authcli.server.journal import Event, Request, Response
+
+STICKY_COOKIE = "lb"
+SERVED_BY = "X-Served-By"
+# Hop-by-hop headers belong to one connection, never forwarded (RFC 9110 7.6.1).
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+# The balancer's own HTTP layer writes these again.
+REWRITTEN = HOP_BY_HOP | {"server", "date", "content-length"}
+
+
+@dataclass
+class Backend:
+    """A named server behind the balancer; `server` is None while it is stopped."""
+
+    name: str
+    server: AuthServer | None
+
+
+class Balancer:
+    """An App for AuthServer that forwards each request to a backend and says which one answered."""
+
+    mode = "balancer"
+
+    def __init__(self, backends: list[Backend], policy: str = "round-robin", timeout: float = 5.0):
+        if policy not in ("round-robin", "sticky"):
+            raise ValueError(policy)
+        self.backends = backends
+        self.policy = policy
+        self.timeout = timeout
+        self._turn = itertools.count()
+        self._lock = threading.Lock()
+
+    def _order(self, request: Request) -> tuple[list[Backend], str]:
+        """Backends to try, first choice first, and why that one."""
+        with self._lock:
+            start = next(self._turn) % len(self.backends)
+        rotated = self.backends[start:] + self.backends[:start]
+        if self.policy == "sticky":
+            pinned = read_cookie(request.header_values("Cookie"), STICKY_COOKIE)
+            match = [b for b in self.backends if b.name == pinned]
+            if match:
+                return match + [b for b in rotated if b is not match[0]], f"sticky cookie {STICKY_COOKIE}={pinned}"
+            return rotated, "no sticky cookie yet: round-robin"
+        return rotated, "round-robin"
+
+    def handle(self, request: Request) -> Response:
+        order, why = self._order(request)
+        events = [Event("balance", f"{why}: {' then '.join(b.name for b in order)}")]
+        for backend in order:
+            server = backend.server
+            if server is None:
+                events.append(Event("balance", f"{backend.name} is stopped: skipped"))
+                continue
+            try:
+                response = self._forward(server, request)
+            except OSError as err:
+                events.append(Event("balance", f"{backend.name} did not answer ({type(err).__name__}): trying the next"))
+                continue
+            events.append(Event("balance", f"forwarded to {backend.name}", {"backend": backend.name}))
+            events += [Event(e.kind, f"{backend.name}: {e.message}", {**e.data, "backend": backend.name})
+                       for e in response.events]
+            response.events = events
+            response.headers.append((SERVED_BY, backend.name))
+            if self.policy == "sticky" and read_cookie(request.header_values("Cookie"), STICKY_COOKIE) != backend.name:
+                response.headers.append(("Set-Cookie", f"{STICKY_COOKIE}={backend.name}; Path=/; HttpOnly; SameSite=Lax"))
+                events.append(Event("balance", f"pinned this client to {backend.name} with its own cookie"))
+            return response
+        events.append(Event("balance", "no backend answered -> 503"))
+        return Response(503, "No server available behind the balancer\n", [("Retry-After", "1")], events)
+
+    def _forward(self, server: AuthServer, request: Request) -> Response:
+        mark = server.mark()
+        conn = http.client.HTTPConnection(server.host, server.port, timeout=self.timeout)
+        try:
+            conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
+            for name, value in request.headers:
+                if name.lower() not in HOP_BY_HOP:
+                    conn.putheader(name, value)
+            conn.endheaders(request.body or None)
+            answer = conn.getresponse()
+            body = answer.read()
+            headers = [(k, v) for k, v in answer.getheaders() if k.lower() not in REWRITTEN]
+            status = answer.status
+        finally:
+            conn.close()
+        records = server.records_since(mark)
+        events = list(records[-1].events) if records else []
+        return Response(status, body.decode("utf-8", "replace"), headers, events)

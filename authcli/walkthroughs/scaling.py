@@ -1,0 +1,240 @@
+"""The scaling walkthrough: two servers behind a load balancer, sessions versus JWT, for real."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from typing import Callable, Iterator
+
+from authcli.client import ScriptedClient
+from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
+from authcli.server.balancer import SERVED_BY, STICKY_COOKIE, Backend, Balancer
+from authcli.server.httpd import App, AuthServer
+from authcli.server.jwt_auth import JwtAuth
+from authcli.server.session_auth import SessionAuth
+from authcli.stores.base import StoreSnapshot
+from authcli.stores.memory import MemoryStore
+from authcli.tokens import make_signing_key
+from authcli.walkthroughs.common import expect
+from authcli.walkthroughs.model import Exchange, ServerView, Step, Table, WalkthroughInfo
+
+INFO = WalkthroughInfo("scaling", "Scaling: two servers behind a load balancer")
+ALL_ROUNDS = (1, 2, 3, 4)
+TTL = 300
+CREDS = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+
+
+class _Cluster:
+    """Servers A and B (threads here, each its own HTTP server, port and store) behind a balancer."""
+
+    def __init__(self, make_app: Callable[[], App], policy: str):
+        self._make_app = make_app
+        self.apps: dict[str, App] = {}
+        self.backends = [Backend("A", None), Backend("B", None)]
+        for backend in self.backends:
+            self.start(backend.name)
+        self.balancer = AuthServer(Balancer(self.backends, policy)).start()
+        self.client = ScriptedClient(self.balancer)
+
+    def _backend(self, name: str) -> Backend:
+        return next(b for b in self.backends if b.name == name)
+
+    def start(self, name: str) -> None:
+        app = self._make_app()
+        self.apps[name] = app
+        self._backend(name).server = AuthServer(app).start()
+
+    def stop(self, name: str) -> None:
+        backend = self._backend(name)
+        if backend.server is not None:
+            backend.server.stop()
+            backend.server = None
+        store = getattr(self.apps[name], "store", None)
+        if store is not None:
+            store.close()
+
+    def views(self) -> list[ServerView]:
+        views = []
+        for backend in self.backends:
+            store = getattr(self.apps[backend.name], "store", None)
+            if backend.server is None:
+                views.append(ServerView(backend.name, None, None))
+            else:
+                views.append(ServerView(backend.name, backend.server.url,
+                                        store.snapshot() if store is not None else StoreSnapshot("none")))
+        return views
+
+    def send(self, method: str, path: str, **kwargs) -> Exchange:
+        return self.client.send(method, path, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()
+        self.balancer.stop()
+        for backend in self.backends:
+            self.stop(backend.name)
+
+
+def served_by(exchange: Exchange) -> str:
+    return exchange.response.header(SERVED_BY) or "?"
+
+
+def _answer(exchange: Exchange) -> str:
+    return f"{served_by(exchange)} answered {exchange.response.status}"
+
+
+def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, redis_url: str | None = None,
+                        redis_problem: str = "no Redis available") -> Iterator[Step]:
+    """Yield the scaling demo's steps; every server is stopped when the generator ends."""
+    observed: dict[int, list[Exchange]] = {}
+    with ExitStack() as stack:
+        def cluster(make_app: Callable[[], App], policy: str) -> _Cluster:
+            made = _Cluster(make_app, policy)
+            stack.callback(made.close)
+            return made
+
+        yield Step(None, "Two servers and a load balancer", [
+            "Each round starts two authcli servers, A and B, each on its own port with its own "
+            "memory (threads of this process standing in for separate machines), and a tiny load "
+            "balancer in front of them. The client only ever talks to the balancer, which forwards "
+            f"each request to A or B and adds a response header {SERVED_BY} naming the one that "
+            "answered.",
+        ])
+        for number in rounds:
+            if number == 1:
+                yield from _round1(cluster(lambda: SessionAuth(MemoryStore(), TTL), "round-robin"), observed)
+            elif number == 2:
+                yield from _round2(cluster(lambda: SessionAuth(MemoryStore(), TTL), "sticky"), observed)
+            elif number == 3:
+                if redis_url is None:
+                    yield Step(None, "Round 3 skipped: shared Redis", [
+                        f"Round 3 needs Redis and {redis_problem}. Install redis-server "
+                        "(apt-get install redis-server) or pass --redis-url, then run it again "
+                        "with --rounds 3."])
+                    continue
+                from authcli.stores.redis import RedisStore
+                yield from _round3(cluster(lambda: SessionAuth(RedisStore(redis_url), TTL), "round-robin"),
+                                   observed)
+            elif number == 4:
+                key = make_signing_key("HS256")
+                yield from _round4(cluster(lambda: JwtAuth(key, TTL), "round-robin"), observed)
+            stack.close()  # each round's servers are gone before the next round starts
+        yield _recap(observed)
+
+
+def _round1(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
+    login = expect(c.send("POST", "/login", json=CREDS), 200, "round 1 login")
+    yield Step(None, "Round 1 · Sessions in memory, round-robin: log in", [
+        f"POST /login went to {served_by(login)}. {served_by(login)} created the session in its own "
+        "memory and sent the cookie back through the balancer.",
+    ], exchange=login, servers=c.views())
+    profile = c.send("GET", "/profile")
+    yield Step(None, "Round 1 · The next request lands on the other server", [
+        f"Round-robin sent GET /profile to {served_by(profile)}. The browser sent its cookie, but "
+        f"{served_by(profile)} has never seen this session: {profile.response.status}. The session "
+        f"exists only in {served_by(login)}'s memory (compare the two stores).",
+    ], exchange=profile, servers=c.views())
+    observed[1] = [login, profile]
+
+
+def _round2(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
+    login = expect(c.send("POST", "/login", json=CREDS), 200, "round 2 login")
+    first = served_by(login)
+    yield Step(None, "Round 2 · Sticky sessions: the balancer pins the client", [
+        f"POST /login went to {first}. Look at the response: two Set-Cookie lines. One is the "
+        f"session; the other, {STICKY_COOKIE}={first}, is the balancer's own cookie, so that it can "
+        f"send every later request from this browser to {first}.",
+    ], exchange=login, servers=c.views())
+    profiles = [c.send("GET", "/profile") for _ in range(2)]
+    yield Step(None, "Round 2 · Every request goes to the same server", [
+        f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. The "
+        f"{STICKY_COOKIE} cookie overrides round-robin, so the session is always found.",
+    ], exchange=profiles[1], servers=c.views())
+    c.stop(first)
+    after = c.send("GET", "/profile")
+    yield Step(None, f"Round 2 · Server {first} stops: the session is gone", [
+        f"authcli stopped {first}, as a crash or a deploy would. The balancer could not reach it "
+        f"and sent the request to {served_by(after)} instead: {after.response.status}. The session "
+        f"lived only in {first}'s memory, so the user is logged out. Sticky sessions spread the "
+        "load, not the state.",
+    ], exchange=after, servers=c.views())
+    observed[2] = [login, *profiles, after]
+
+
+def _round3(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
+    login = expect(c.send("POST", "/login", json=CREDS), 200, "round 3 login")
+    yield Step(None, "Round 3 · A shared Redis store, round-robin: log in", [
+        f"Both servers keep sessions in the same Redis. POST /login went to {served_by(login)}, "
+        "which wrote session:<id> into Redis.",
+    ], exchange=login, servers=c.views())
+    profile = c.send("GET", "/profile")
+    yield Step(None, "Round 3 · The other server finds the session", [
+        f"Round-robin sent GET /profile to {served_by(profile)}: {profile.response.status}. Both "
+        "servers read the same Redis, so it does not matter which one answers.",
+    ], exchange=profile, servers=c.views())
+    stopped = served_by(login)
+    c.stop(stopped)
+    after = c.send("GET", "/profile")
+    yield Step(None, f"Round 3 · Server {stopped} stops: nothing is lost", [
+        f"authcli stopped {stopped}, the server that created the session. {_answer(after)}: the "
+        "session lives in Redis, not in any one server.",
+    ], exchange=after, servers=c.views())
+    observed[3] = [login, profile, after]
+
+
+def _round4(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
+    login = expect(c.send("POST", "/login", json=CREDS), 200, "round 4 login")
+    token = json.loads(login.response.body)["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    yield Step(None, "Round 4 · JWT with a shared key, round-robin: log in", [
+        f"Both servers hold the same HS256 secret. POST /login went to {served_by(login)}, which "
+        "signed a token and stored nothing: both stores stay empty.",
+    ], exchange=login, servers=c.views())
+    profiles = [c.send("GET", "/profile", headers=bearer) for _ in range(2)]
+    yield Step(None, "Round 4 · Both servers verify the token", [
+        f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. Each "
+        "checks the signature with the shared key; neither looks anything up.",
+    ], exchange=profiles[1], servers=c.views())
+    for name in ("A", "B"):
+        c.stop(name)
+        c.start(name)
+    after = c.send("GET", "/profile", headers=bearer)
+    yield Step(None, "Round 4 · Restart both servers: the token still works", [
+        f"authcli restarted A and B (new processes' worth of memory, the same key). {_answer(after)}. "
+        "There was nothing to lose.",
+        "The price: no server can take the token back. Logging out, or banning the user, leaves the "
+        "token valid until exp unless every server checks a shared denylist, which is a shared "
+        "store again.",
+    ], exchange=after, servers=c.views())
+    observed[4] = [login, *profiles, after]
+
+
+def _statuses(exchanges: list[Exchange]) -> str:
+    return ", ".join(_answer(e) for e in exchanges)
+
+
+def _recap(observed: dict[int, list[Exchange]]) -> Step:
+    sessions, jwt_cells = [], []
+    if 1 in observed:
+        sessions.append(f"round 1, memory + round-robin: {_statuses(observed[1])}")
+    if 2 in observed:
+        sessions.append(f"round 2, sticky: {_statuses(observed[2])}")
+    if 3 in observed:
+        sessions.append(f"round 3, shared Redis: {_statuses(observed[3])}")
+    if 4 in observed:
+        jwt_cells.append(f"round 4: {_statuses(observed[4])}")
+    cookie = next((e.request.header("Cookie") for ex in observed.values() for e in ex if e.request.header("Cookie")), None)
+    bearer = next((e.request.header("Authorization") for e in observed.get(4, []) if e.request.header("Authorization")), None)
+    rows = [
+        ["Data stored in", "the serving server's store (memory: only where you logged in; Redis: shared)",
+         "the token; both servers' stores stayed empty" if 4 in observed else "(round 4 not run)"],
+        ["Auth sent via", f"Cookie header ({len('Cookie: ' + cookie)} bytes)" if cookie else "(no session round run)",
+         f"Authorization header ({len('Authorization: ' + bearer)} bytes)" if bearer else "(round 4 not run)"],
+        ["Server checks", "session ID in that server's store", "signature with the shared key"],
+        ["Scaling (observed)", "; ".join(sessions) or "(no session round run)",
+         "; ".join(jwt_cells) + ". Price: no revocation without shared state" if jwt_cells else "(round 4 not run)"],
+    ]
+    return Step(None, "Recap: the handout's table, filled in by this run", [
+        "Sessions need every server to see the same store (or the client pinned to one server, "
+        "until it dies); JWTs need every server to hold the key. Status codes and which server "
+        "answered, as observed:",
+    ], tables=[Table("Sessions vs JWT, with evidence", ["", "Sessions", "JWT"], rows)])

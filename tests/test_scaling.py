@@ -1,0 +1,121 @@
+"""demo scaling: each round's outcome, asserted from the JSON the command prints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+from typer.testing import CliRunner
+
+from authcli.cli import app
+from authcli.walkthroughs.scaling import scaling_walkthrough
+
+
+def run(*args: str) -> dict:
+    result = CliRunner().invoke(app, ["demo", "scaling", "--format", "json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def round_steps(doc: dict, n: int) -> list[dict]:
+    return [s for s in doc["steps"] if s["title"].startswith(f"Round {n} ·")]
+
+
+def outcome(steps: list[dict]) -> list[tuple[str, int]]:
+    return [(s["served_by"], s["response"]["status"]) for s in steps]
+
+
+def stores(step: dict) -> dict[str, int | None]:
+    return {v["name"]: (len(v["store"]["rows"]) if v["store"] else None) for v in step["servers"]}
+
+
+@pytest.fixture(scope="module")
+def doc_1_2_4():
+    return run("--rounds", "1,2,4")
+
+
+def test_round1_memory_round_robin(doc_1_2_4):
+    steps = round_steps(doc_1_2_4, 1)
+    assert outcome(steps) == [("A", 200), ("B", 401)]
+    assert stores(steps[1]) == {"A": 1, "B": 0}  # the session exists only on A
+    assert steps[1]["request"]["headers"]  # the cookie was sent all the same
+    assert any(k == "Cookie" for k, _ in steps[1]["request"]["headers"])
+
+
+def test_round2_sticky_until_the_server_dies(doc_1_2_4):
+    steps = round_steps(doc_1_2_4, 2)
+    cookies = [v for k, v in steps[0]["response"]["headers"] if k == "Set-Cookie"]
+    assert any(c.startswith("sessionId=") for c in cookies) and "lb=A; Path=/; HttpOnly; SameSite=Lax" in cookies
+    assert outcome(steps) == [("A", 200), ("A", 200), ("B", 401)]
+    last = steps[-1]
+    assert stores(last) == {"A": None, "B": 0} and last["servers"][0]["url"] is None
+    assert any("A is stopped" in e["message"] for e in last["server"])
+
+
+def test_round4_jwt_both_servers_nothing_stored(doc_1_2_4):
+    steps = round_steps(doc_1_2_4, 4)
+    assert [s["response"]["status"] for s in steps] == [200, 200, 200]
+    served = {e["data"].get("backend") for s in steps[1:] for e in s["server"] if e["kind"] == "verify"}
+    assert served <= {"A", "B"} and len(served) >= 1
+    for step in steps:
+        assert stores(step) == {"A": 0, "B": 0}
+    assert steps[-1]["servers"][0]["url"] != steps[0]["servers"][0]["url"]  # A really restarted
+
+
+def test_recap_is_filled_from_the_run(doc_1_2_4):
+    table = doc_1_2_4["steps"][-1]["tables"][0]
+    scaling = next(r for r in table["rows"] if r[0].startswith("Scaling"))
+    assert "B answered 401" in scaling[1] and "round 4: A answered 200, B answered 200" in scaling[2]
+
+
+def test_round3_shared_redis(redis_url):
+    steps = round_steps(run("--rounds", "3", "--redis-url", redis_url), 3)
+    assert outcome(steps) == [("A", 200), ("B", 200), ("B", 200)]
+    assert stores(steps[1]) == {"A": 1, "B": 1}  # one Redis, seen from both
+    assert stores(steps[2]) == {"A": None, "B": 1}
+
+
+def test_round3_without_redis_is_skipped_with_a_reason(monkeypatch):
+    from authcli.stores.redis import free_port
+    monkeypatch.setenv("PATH", "/nonexistent")
+    doc = run("--rounds", "3,1", "--redis-url", f"redis://127.0.0.1:{free_port()}/0")
+    skipped = next(s for s in doc["steps"] if s["title"].startswith("Round 3 skipped"))
+    assert "apt-get install redis-server" in skipped["text"][0]
+    assert outcome(round_steps(doc, 1)) == [("A", 200), ("B", 401)]
+
+
+def urls(steps) -> set[str]:
+    found = set()
+    for step in steps:
+        for view in step.servers or []:
+            if view.url:
+                found.add(view.url)
+        if step.exchange:
+            found.add(step.exchange.request.url.rsplit("/", 1)[0])
+    return found
+
+
+def assert_all_closed(addresses: set[str]) -> None:
+    assert addresses
+    for url in addresses:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url + "/", timeout=1)
+
+
+def test_every_server_is_stopped_at_the_end():
+    steps = list(scaling_walkthrough((1, 2, 4)))
+    assert_all_closed(urls(steps))
+
+
+def test_every_server_is_stopped_when_interrupted():
+    gen = scaling_walkthrough((1, 2))
+    steps = [next(gen) for _ in range(4)]
+    gen.close()  # what Ctrl-C does through play()
+    assert_all_closed(urls(steps))
+
+
+@pytest.mark.parametrize("rounds", ["", "5", "1,x", "0"])
+def test_bad_rounds(rounds):
+    result = CliRunner().invoke(app, ["demo", "scaling", "--rounds", rounds])
+    assert result.exit_code == 2 and "--rounds takes numbers from 1 to 4" in result.stderr
