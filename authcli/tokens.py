@@ -12,19 +12,26 @@ import hashlib
 import json
 import re
 import secrets
+import functools
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Sequence
 
-import jwt
-from jwt.warnings import InsecureKeyLengthWarning
-
 from authcli.errors import AuthcliError
 
-# authcli reports short HMAC keys itself, in its output; PyJWT's stderr warning would only
-# interrupt the narration.
-warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
+
+@functools.lru_cache(maxsize=None)
+def _jwt():
+    """PyJWT, imported when a signature is made or checked: decoding alone is base64 and JSON,
+    and importing PyJWT (with cryptography) would double `authcli decode`'s start-up."""
+    import jwt
+    from jwt.warnings import InsecureKeyLengthWarning
+
+    # authcli reports short HMAC keys itself, in its output; PyJWT's stderr warning would only
+    # interrupt the narration.
+    warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
+    return jwt
 
 B64URL = re.compile(r"[A-Za-z0-9_-]*")
 HMAC_ALGS = ("HS256", "HS384", "HS512")
@@ -283,6 +290,7 @@ def key_from_pem(data: bytes, alg: str | None = None) -> VerifyKey:
 
 
 def key_from_jwk(jwk: dict[str, Any], alg: str | None = None) -> VerifyKey:
+    jwt = _jwt()
     try:
         parsed = jwt.PyJWK(jwk, algorithm=alg or jwk.get("alg"))
     except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError) as err:
@@ -405,6 +413,7 @@ def _signature(parts: TokenParts, key: VerifyKey, alg: str) -> Check:
     # verifiers check it against the public key and could not have made it themselves.
     how = (f"{alg} recomputed over header.payload ({signed} bytes) with the secret" if alg in HMAC_ALGS
            else f"{alg} signature over header.payload ({signed} bytes) checked with the public key")
+    jwt = _jwt()
     try:
         jwt.PyJWS().decode_complete(parts.token, key.key, algorithms=[alg])
     except jwt.InvalidSignatureError:
@@ -477,6 +486,7 @@ def make_signing_key(alg: str = "HS256", secret: bytes | None = None) -> Signing
         raise BadKey(f"--secret is for HMAC (HS256); {alg} uses a generated key pair")
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+    jwt = _jwt()
     if alg == "RS256":
         private: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         to_jwk = jwt.algorithms.RSAAlgorithm.to_jwk
@@ -498,7 +508,7 @@ def make_signing_key(alg: str = "HS256", secret: bytes | None = None) -> Signing
 
 def issue(key: SigningKey, claims: dict[str, Any]) -> str:
     headers = {"kid": key.kid} if key.kid else None
-    return jwt.encode(claims, key.private, algorithm=key.alg, headers=headers)
+    return _jwt().encode(claims, key.private, algorithm=key.alg, headers=headers)
 
 
 # --- the decode command's whole answer ------------------------------------------------------
@@ -536,7 +546,7 @@ def load_key(*, secret: str | None, secret_file: bytes | None, key_file: bytes |
         raise BadKey(f"give one key, not {' and '.join(given)}")
     if alg is not None and alg.lower() == "none":
         raise BadKey("--alg none would skip the signature check; authcli never does that")
-    if alg is not None and alg not in jwt.algorithms.get_default_algorithms():
+    if alg is not None and alg not in _jwt().algorithms.get_default_algorithms():
         raise BadKey(f"unknown algorithm {alg!r}")
     if secret is not None:
         return secret_key(secret.encode("utf-8"), alg)

@@ -14,7 +14,7 @@ import requests
 from typer.testing import CliRunner
 
 from authcli import __version__
-from authcli.cli import app
+from authcli.cli.app import app
 from conftest import CREDS
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
-from authcli.cli import app
+from authcli.cli.app import app
 from authcli.tokens import make_signing_key
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
-from authcli.cli import app
+from authcli.cli.app import app
 from authcli.server import AuthServer, SessionAuth
 from authcli.stores import MemoryStore
 from authcli.stores.redis import RedisConnection, RedisMissing, RedisStore, ThrowawayRedis, free_port

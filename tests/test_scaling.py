@@ -8,7 +8,7 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
-from authcli.cli import app
+from authcli.cli.app import app
 from authcli.walkthroughs.scaling import scaling_walkthrough
 
 

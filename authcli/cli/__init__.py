@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
-import typer
-
-from authcli import __version__
-from authcli.cli import demo
-from authcli.cli.decode import decode
-from authcli.cli.serve import serve
-
-app = typer.Typer(
-    name="authcli",
-    help="See web authentication work: a tiny local server and a scripted client, narrated step by step.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(demo.app, name="demo")
-app.command("serve")(serve)
-app.command("decode")(decode)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"authcli {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
-                                           help="Show the version and exit."),
-) -> None:
-    """See web authentication work: a tiny local server and a scripted client, narrated step by step.
-
-    Example: authcli demo session
-    """
+import sys
 
 
 def main() -> None:
+    # `--version` answers before typer is even imported: it is what scripts and bug reports ask.
+    if sys.argv[1:] == ["--version"]:
+        from authcli import __version__
+
+        print(f"authcli {__version__}")
+        return
+    from authcli.cli.app import app
+
     app()

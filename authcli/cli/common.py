@@ -9,7 +9,6 @@ from enum import Enum
 from typing import Callable, Iterator, TypeVar
 
 import typer
-from rich.console import Console
 
 from authcli.errors import AuthcliError
 
@@ -39,12 +38,18 @@ class Format(str, Enum):
     json = "json"
 
 
-def stdout_console() -> Console:
-    # Made per command, so NO_COLOR, the terminal check and COLUMNS are read at run time.
+def stdout_console():
+    """A rich Console made per command, so NO_COLOR, the terminal check and COLUMNS are read
+    at run time. rich is imported here, not at start-up: `--version` and `decode --json` never
+    need it."""
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
-def stderr_console() -> Console:
+def stderr_console():
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 

@@ -41,6 +41,7 @@ def decode(
     Exit codes: 0 decoded (and verified, when a key was given), 1 a check failed,
     2 malformed token or usage error.
 
+    \b
     Example: authcli decode eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2ln --secret mySecretKey
     """
     import time

@@ -9,7 +9,8 @@ import typer
 from authcli.cli.common import Alg, Format, StoreKind, notice, play, redis_url_option, reports_errors
 from authcli.errors import UsageError
 
-app = typer.Typer(help="Narrated walkthroughs on a real local server.", no_args_is_help=True)
+app = typer.Typer(help="Narrated walkthroughs on a real local server.", no_args_is_help=True,
+                  rich_markup_mode=None)
 
 FORMAT = typer.Option(Format.rich, "--format", "-f",
                       help="rich: coloured terminal output; markdown: a handout; json: data.")
@@ -28,6 +29,7 @@ def session(
 ) -> None:
     """Log in with a session cookie, use it, watch it expire, log out, restart the server: every request shown.
 
+    \b
     Example: authcli demo session --ttl 5 --step --store redis
     """
     from authcli.walkthroughs.session import INFO, session_walkthrough
@@ -56,6 +58,7 @@ def jwt_demo(
 ) -> None:
     """Log in for a JWT, use it as a Bearer token, tamper with it, watch it expire: every request shown.
 
+    \b
     Example: authcli demo jwt --secret mySecretKey
     """
     from authcli.tokens import make_signing_key
@@ -75,6 +78,7 @@ def scaling(
 ) -> None:
     """Two servers behind a load balancer: memory sessions, sticky sessions, Redis, JWT.
 
+    \b
     Example: authcli demo scaling --rounds 1,4
     """
     from contextlib import ExitStack

@@ -7,14 +7,15 @@ from contextlib import ExitStack
 import threading
 import time
 from enum import Enum
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.text import Text
 
 from authcli.cli.common import Alg, StoreKind, notice, redis_url_option, reports_errors, stdout_console
 from authcli.errors import StoreUnavailable, UsageError
-from authcli.stores.base import SessionStore
+
+if TYPE_CHECKING:
+    from authcli.stores.base import SessionStore
 
 
 class Mode(str, Enum):
@@ -35,6 +36,7 @@ def serve(
 ) -> None:
     """Run the demo server until Ctrl-C, printing one line per request.
 
+    \b
     Example: authcli serve --mode session --port 8000, then in another terminal:
     curl -c jar -b jar -d '{"email":"a@b.com","password":"123"}' http://127.0.0.1:8000/login
 
@@ -78,6 +80,8 @@ def _state(sessions: SessionStore | None) -> str:
 
 
 def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str) -> None:
+    from rich.text import Text
+
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
     from authcli.server import AuthServer
     from authcli.server.journal import RequestRecord

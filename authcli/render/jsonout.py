@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from authcli.tokens import Examination
-from authcli.walkthroughs.model import Step, WalkthroughInfo
+if TYPE_CHECKING:  # decode --json imports this module; it needs none of the walkthrough types
+    from authcli.tokens import Examination
+    from authcli.walkthroughs.model import Step, WalkthroughInfo
 
 
 class JsonRenderer:

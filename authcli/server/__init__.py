@@ -1,7 +1,22 @@
-"""The tiny local HTTP server and the auth schemes it runs."""
+"""The tiny local HTTP server and the auth schemes it runs.
 
-from authcli.server.httpd import AuthServer
-from authcli.server.jwt_auth import JwtAuth
-from authcli.server.session_auth import SessionAuth
+Names are imported on first use (PEP 562), so importing a small module such as
+`authcli.server.journal` does not pull in the HTTP server.
+"""
 
-__all__ = ["AuthServer", "JwtAuth", "SessionAuth"]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "AuthServer": "authcli.server.httpd",
+    "JwtAuth": "authcli.server.jwt_auth",
+    "SessionAuth": "authcli.server.session_auth",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(name)

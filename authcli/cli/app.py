@@ -1,0 +1,45 @@
+"""The root typer app: joins the command modules and adds --version."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from authcli import __version__
+from authcli.cli import demo
+from authcli.cli.decode import decode
+from authcli.cli.serve import serve
+
+# rich_markup_mode=None: plain click help and usage errors. Rich help panels cost ~50 ms per
+# --help (benchmarks/startup.sh); authcli's own output still uses rich.
+app = typer.Typer(
+    name="authcli",
+    rich_markup_mode=None,
+    help="See web authentication work: a tiny local server and a scripted client, narrated step by step.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(demo.app, name="demo")
+app.command("serve")(serve)
+app.command("decode")(decode)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"authcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                           help="Show the version and exit."),
+) -> None:
+    """See web authentication work: a tiny local server and a scripted client, narrated step by step.
+
+    \b
+    Example: authcli demo session
+    """
+
