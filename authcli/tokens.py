@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import re
 import secrets
 import functools
@@ -77,9 +78,13 @@ def b64url(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json accepts NaN and Infinity; RFC 8259 does not
+
+
 def _json_object(raw: bytes, part: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
     except UnicodeDecodeError:
         raise MalformedToken(f"the {part} is not UTF-8 text once base64url-decoded") from None
     except (ValueError, RecursionError):
@@ -154,7 +159,10 @@ def relative(ts: float, now: float) -> str:
 
 
 def is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A JSON number usable as a NumericDate (finite; bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value) if isinstance(value, float) else True
 
 
 # --- inspection ------------------------------------------------------------------------------
@@ -421,7 +429,7 @@ def _signature(parts: TokenParts, key: VerifyKey, alg: str) -> Check:
                      "with another key")
     except (jwt.InvalidKeyError, jwt.InvalidAlgorithmError) as err:
         return Check("signature", False, f"the key cannot verify {alg}: {err}")
-    except (jwt.DecodeError, ValueError, TypeError) as err:
+    except (jwt.PyJWTError, ValueError, TypeError) as err:
         return Check("signature", False, f"could not be checked: {err}")
     return Check("signature", True, f"{how}: match, unchanged since it was signed")
 

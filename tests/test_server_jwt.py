@@ -234,3 +234,30 @@ def test_real_clock_agrees_with_pyjwt(key):
         assert profile(server, expired).status_code == 401
         with pytest.raises(pyjwt.ExpiredSignatureError):
             pyjwt.decode(expired, SECRET, algorithms=["HS256"])
+
+
+def test_concurrent_clients_all_verify(key):
+    import threading
+    errors, tokens = [], []
+    lock = threading.Lock()
+    with AuthServer(JwtAuth(key, 60)) as server:
+        def client(n: int) -> None:
+            for _ in range(4):
+                try:
+                    token = get_token(server)
+                    for _ in range(5):
+                        resp = profile(server, token)
+                        if (resp.status_code, resp.text) != (200, "Welcome user 123\n"):
+                            errors.append((n, resp.status_code))
+                    with lock:
+                        tokens.append(token)
+                except Exception as err:  # counted, never lost
+                    errors.append((n, repr(err)))
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert server.handler_errors == 0
+    assert errors == [] and len(tokens) == len(set(tokens)) == 32  # jti makes every token unique
