@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import math
 import re
 import secrets
-import functools
+import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Sequence
 
 from authcli.errors import AuthcliError
@@ -137,7 +137,7 @@ def split(text: str) -> TokenParts:
 
 def utc(ts: float) -> str:
     try:
-        return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
     except (OverflowError, OSError, ValueError):
         return f"{ts} (out of range)"
 
@@ -242,6 +242,15 @@ class VerifyKey:
     algorithms: tuple[str, ...]
     description: str
     hmac_bytes: int | None = None
+    # PyJWT's algorithm object and its prepared key, per algorithm: made on first use, so a
+    # server verifying every request never prepares (re-parses) the key again.
+    _prepared: dict[str, tuple[Any, Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def prepared(self, alg: str) -> tuple[Any, Any]:
+        if alg not in self._prepared:
+            algorithm = _jwt().get_algorithm_by_name(alg)
+            self._prepared[alg] = (algorithm, algorithm.prepare_key(self.key))
+        return self._prepared[alg]
 
 
 def secret_key(secret: bytes, alg: str | None = None) -> VerifyKey:
@@ -396,6 +405,9 @@ def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
     else:
         checks.append(Check("algorithm", True, f"{alg} is in the allow-list [{allowed}]"))
         checks.append(_signature(parts, key, alg))
+    if "crit" in parts.header:  # RFC 7515 4.1.11: extensions a verifier does not know mean no
+        checks.append(Check("crit", False, f"the token requires header extensions "
+                            f"{json.dumps(parts.header['crit'])} that this verifier does not implement"))
     payload = parts.payload
     for name in require:
         if name not in payload and name not in TIME_CLAIMS:
@@ -416,21 +428,25 @@ def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
 
 
 def _signature(parts: TokenParts, key: VerifyKey, alg: str) -> Check:
-    signed = len(parts.header_b64) + 1 + len(parts.payload_b64)
+    """PyJWT's own algorithm verifies the bytes; the token was already split, so it is not
+    parsed a second time the way PyJWS.decode would."""
+    signing_input = f"{parts.header_b64}.{parts.payload_b64}".encode("ascii")
     # HMAC verifiers recompute the signature with the shared secret; RSA, ECDSA and EdDSA
     # verifiers check it against the public key and could not have made it themselves.
-    how = (f"{alg} recomputed over header.payload ({signed} bytes) with the secret" if alg in HMAC_ALGS
-           else f"{alg} signature over header.payload ({signed} bytes) checked with the public key")
+    how = (f"{alg} recomputed over header.payload ({len(signing_input)} bytes) with the secret"
+           if alg in HMAC_ALGS else
+           f"{alg} signature over header.payload ({len(signing_input)} bytes) checked with the public key")
     jwt = _jwt()
     try:
-        jwt.PyJWS().decode_complete(parts.token, key.key, algorithms=[alg])
-    except jwt.InvalidSignatureError:
-        return Check("signature", False, f"{how}: no match, so the token was changed or signed "
-                     "with another key")
-    except (jwt.InvalidKeyError, jwt.InvalidAlgorithmError) as err:
+        algorithm, prepared = key.prepared(alg)
+        valid = algorithm.verify(signing_input, prepared, parts.signature)
+    except (jwt.InvalidKeyError, jwt.InvalidAlgorithmError, NotImplementedError) as err:
         return Check("signature", False, f"the key cannot verify {alg}: {err}")
     except (jwt.PyJWTError, ValueError, TypeError) as err:
         return Check("signature", False, f"could not be checked: {err}")
+    if not valid:
+        return Check("signature", False, f"{how}: no match, so the token was changed or signed "
+                     "with another key")
     return Check("signature", True, f"{how}: match, unchanged since it was signed")
 
 

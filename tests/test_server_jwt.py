@@ -261,3 +261,21 @@ def test_concurrent_clients_all_verify(key):
             t.join()
         assert server.handler_errors == 0
     assert errors == [] and len(tokens) == len(set(tokens)) == 32  # jti makes every token unique
+
+
+def test_crit_extensions_are_refused(server, clock):
+    token = sign(good_claims(clock), headers={"crit": ["exp-ext"], "exp-ext": 1})
+    expect_invalid(profile(server, token), "crit")
+
+
+def test_the_key_is_prepared_once_not_per_request(clock, monkeypatch):
+    calls = []
+    original = pyjwt.algorithms.HMACAlgorithm.prepare_key
+    monkeypatch.setattr(pyjwt.algorithms.HMACAlgorithm, "prepare_key",
+                        lambda self, key: calls.append(1) or original(self, key))
+    with AuthServer(JwtAuth(make_signing_key("HS256", SECRET), 60, clock=clock)) as server:
+        token = get_token(server)  # signing with a key object or bytes parses nothing either
+        calls.clear()
+        for _ in range(5):
+            assert profile(server, token).status_code == 200
+    assert len(calls) == 1  # the first verification prepared the key; the others reused it

@@ -199,6 +199,7 @@ def raw(server, data: bytes, *, read: bool = True) -> bytes:
     (b"GET /profile HTTP/1.1\r\nConnection: close\r\n\r\n", b"400"),  # no Host header
     (b"GET /profile HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n", b"400"),
     (b"GET /profile HTTP/1.0\r\n\r\n", b"401"),  # HTTP/1.0 needs no Host; closes after
+    (b"GET /profile\r\n\r\n", b"Not"),  # HTTP/0.9: the body alone, "Not logged in"
 ])
 def test_raw_socket_abuse_gets_4xx_and_server_keeps_serving(session_server, data, status):
     answer = raw(session_server, data)

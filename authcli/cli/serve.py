@@ -33,6 +33,7 @@ def serve(
     redis_url: Optional[str] = redis_url_option(),
     alg: Alg = typer.Option(Alg.HS256, "--alg", help="jwt mode: the signing algorithm."),
     secret: Optional[str] = typer.Option(None, "--secret", help="jwt mode, HS256: the secret (default: 32 random bytes)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per request (long runs, load tests)."),
 ) -> None:
     """Run the demo server until Ctrl-C, printing one line per request.
 
@@ -59,14 +60,15 @@ def serve(
                 from authcli.stores import MemoryStore
                 sessions = MemoryStore()
             stack.callback(sessions.close)
-            _run(SessionAuth(sessions, ttl), sessions, mode, host, port, f"sessions live {ttl} s in {sessions.backend}")
+            _run(SessionAuth(sessions, ttl), sessions, mode, host, port,
+                 f"sessions live {ttl} s in {sessions.backend}", quiet)
         else:
             if store is not StoreKind.memory or redis_url is not None:
                 raise UsageError("--store and --redis-url belong to --mode session")
             from authcli.tokens import make_signing_key
             key = make_signing_key(alg.value, secret.encode("utf-8") if secret is not None else None)
             _run(JwtAuth(key, ttl), None, mode, host, port,
-                 f"{key.alg} tokens live {ttl} s" + (", WEAK secret" if key.weak else ""))
+                 f"{key.alg} tokens live {ttl} s" + (", WEAK secret" if key.weak else ""), quiet)
 
 
 def _state(sessions: SessionStore | None) -> str:
@@ -79,7 +81,8 @@ def _state(sessions: SessionStore | None) -> str:
     return f"[store: {size} session{'s' if size != 1 else ''}] "
 
 
-def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str) -> None:
+def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str,
+         quiet: bool) -> None:
     from rich.text import Text
 
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
@@ -98,7 +101,7 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
         line.truncate(max(console.width, 40), overflow="ellipsis")
         console.print(line)
 
-    server = AuthServer(auth, host, port, on_record=log).start()
+    server = AuthServer(auth, host, port, on_record=None if quiet else log).start()
     stop = threading.Event()
     # SIGTERM ends the server as cleanly as Ctrl-C does.
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -6,7 +6,6 @@ import json
 import re
 import secrets
 import time
-from dataclasses import asdict
 from typing import Any, Callable
 
 from authcli.passwords import UserDirectory, demo_users
@@ -112,7 +111,7 @@ class JwtAuth:
             events.append(Event("verify", f"malformed token: {err} -> 401"))
             return invalid_token(f"malformed token: {err}", events)
         verdict = verify(parts, self.key.verify, now=self.clock(), leeway=self.leeway, require=REQUIRED)
-        data = {"checks": [asdict(c) for c in verdict.checks], "header": parts.header, "payload": parts.payload}
+        data = {"checks": verdict.checks, "header": parts.header, "payload": parts.payload}
         failed = verdict.failed
         if failed is not None:
             events.append(Event("verify", f"refused, {failed.name}: {failed.detail} -> 401", data))
