@@ -189,7 +189,8 @@ class TokenView:
     warnings: list[str]
 
 
-def inspect(parts: TokenParts, now: float) -> TokenView:
+def inspect(parts: TokenParts, now: float | None) -> TokenView:
+    """`now` adds "in 3 minutes" / "2 days ago" to the dates; None leaves the dates alone."""
     claims = []
     for name, meaning in REGISTERED.items():
         if name not in parts.payload:
@@ -197,8 +198,10 @@ def inspect(parts: TokenParts, now: float) -> TokenView:
         value = parts.payload[name]
         readable = ""
         if name in TIME_CLAIMS:
-            readable = (f"{utc(value)}, {relative(value, now)}" if is_number(value)
-                        else "not a number: invalid")
+            if not is_number(value):
+                readable = "not a number: invalid"
+            else:
+                readable = utc(value) + (f", {relative(value, now)}" if now is not None else "")
         claims.append(Claim(name, json.dumps(value), meaning, readable))
     return TokenView(parts.token, [parts.header_b64, parts.payload_b64, parts.signature_b64],
                      parts.header, parts.payload, parts.signature_b64, len(parts.signature),

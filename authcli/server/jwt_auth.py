@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 import time
@@ -68,9 +69,11 @@ class JwtAuth:
         if user is None:
             return text(401, "Wrong credentials", [Event("credentials", "no user with this email and "
                         "password (checked against a salted scrypt hash, in constant time)")], [NO_STORE])
-        now = int(self.clock())
-        claims = {"sub": str(user.user_id), "userId": user.user_id, "iat": now,
-                  "exp": now + self.ttl, "jti": secrets.token_urlsafe(16)}
+        now = self.clock()
+        # NumericDates are whole seconds: rounding exp up keeps the token alive at least ttl
+        # seconds (rounding down could leave a 1-second token a few milliseconds).
+        claims = {"sub": str(user.user_id), "userId": user.user_id, "iat": int(now),
+                  "exp": math.ceil(now + self.ttl), "jti": secrets.token_urlsafe(16)}
         token = issue(self.key, claims)
         events = [
             Event("credentials", f"{email}: password matches the stored scrypt hash", {"userId": user.user_id}),

@@ -20,7 +20,7 @@ from authcli.walkthroughs.model import Exchange, Note, Step, Table, WalkthroughI
 INFO = WalkthroughInfo("session", "Session cookies: the server remembers you")
 DEFAULT_TTL = 3
 # After the record's deadline, a little slack so the expired lookup is not a race.
-EXPIRY_MARGIN = 0.2
+EXPIRY_MARGIN = 0.05
 
 COOKIE_FLAG_NOTES = [
     Note("HttpOnly", "page JavaScript cannot read the cookie (document.cookie), so an XSS bug "
