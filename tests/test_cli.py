@@ -38,7 +38,8 @@ def test_root_help_lists_commands():
         assert name in result.stdout
 
 
-@pytest.mark.parametrize("command", [["demo", "session"], ["demo", "jwt"], ["demo", "scaling"], ["serve"], ["decode"]])
+@pytest.mark.parametrize("command", [["demo", "session"], ["demo", "jwt"], ["demo", "scaling"], ["serve"],
+                                     ["decode"], ["bench"]])
 def test_every_command_has_help_with_an_example(command):
     result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0

@@ -242,7 +242,7 @@ def test_concurrent_clients_all_verify(key):
     lock = threading.Lock()
     with AuthServer(JwtAuth(key, 60)) as server:
         def client(n: int) -> None:
-            for _ in range(4):
+            for _ in range(2):
                 try:
                     token = get_token(server)
                     for _ in range(5):
@@ -260,7 +260,7 @@ def test_concurrent_clients_all_verify(key):
         for t in threads:
             t.join()
         assert server.handler_errors == 0
-    assert errors == [] and len(tokens) == len(set(tokens)) == 32  # jti makes every token unique
+    assert errors == [] and len(tokens) == len(set(tokens)) == 16  # jti makes every token unique
 
 
 def test_crit_extensions_are_refused(server, clock):

@@ -8,6 +8,7 @@ import typer
 
 from authcli import __version__
 from authcli.cli import demo
+from authcli.cli.bench import bench
 from authcli.cli.decode import decode
 from authcli.cli.serve import serve
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(demo.app, name="demo")
 app.command("serve")(serve)
 app.command("decode")(decode)
+app.command("bench")(bench)
 
 
 def _version(value: bool) -> None:

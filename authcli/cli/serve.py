@@ -103,8 +103,9 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
 
     server = AuthServer(auth, host, port, on_record=None if quiet else log).start()
     stop = threading.Event()
-    # SIGTERM ends the server as cleanly as Ctrl-C does.
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C and SIGTERM both end the server cleanly, even when started from a script that
+    # ignores SIGINT for its background jobs.
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         console.print(Text.assemble(("authcli serve", "bold"), f" --mode {mode.value}: listening on ",
                                     (server.url, "bold cyan"), f" ({lifetime})"))
@@ -119,5 +120,6 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
         pass
     finally:
         server.stop()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     console.print("stopped", markup=False)
