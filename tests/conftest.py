@@ -85,3 +85,23 @@ def login(http: requests.Session, url: str) -> str:
     resp = http.post(url + "/login", json=CREDS, timeout=5)
     assert resp.status_code == 200, resp.text
     return resp.cookies["sessionId"]
+
+
+def hammer(client, threads: int = 8) -> list:
+    """Run client(n) in `threads` threads at once; every exception is returned, none lost."""
+    import threading
+
+    errors: list = []
+
+    def run(n: int) -> None:
+        try:
+            client(n)
+        except Exception as err:
+            errors.append((n, repr(err)))
+
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return errors

@@ -17,7 +17,12 @@ from authcli.cli.serve import serve
 app = typer.Typer(
     name="authcli",
     rich_markup_mode=None,
-    help="See web authentication work: a tiny local server and a scripted client, narrated step by step.",
+    help="See web authentication work: a tiny local server and a scripted client, narrated step by step."
+         "\n\n\b\nStart here:\n"
+         "  authcli demo session     session cookies, from login to logout\n"
+         "  authcli demo jwt         JWTs: sign, send, verify, expire\n"
+         "  authcli demo scaling     two servers behind a load balancer\n"
+         "  authcli decode TOKEN     take a real token apart (and verify it)",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -39,9 +44,5 @@ def _root(
     version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
                                            help="Show the version and exit."),
 ) -> None:
-    """See web authentication work: a tiny local server and a scripted client, narrated step by step.
-
-    \b
-    Example: authcli demo session
-    """
+    """Global options (the help text itself is the app's `help` above)."""
 

@@ -17,7 +17,7 @@ def _cell(value: str) -> str:
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> list[str]:
     lines = [f"**{title}**", ""]
     if not rows:
-        return lines + ["(empty)", ""]
+        return lines
     lines.append("| " + " | ".join(_cell(c) for c in columns) + " |")
     lines.append("|" + "---|" * len(columns))
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
