@@ -81,6 +81,9 @@ def normalize(text: str) -> str:
     text = re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", "UTCTIME", text)
     text = re.sub(r"(in )?\b\d+ (second|minute|hour|day|year)s?( ago)?", "RELATIVE", text)
     text = re.sub(r"\(integer\) \d{2,}", "(integer) PTTL", text)
+    # http.cookiejar orders cookies differently across Python versions.
+    text = re.sub(r"(?<!Set-)Cookie: ([^\s│]+(?:; [^\s│]+)+)",
+                  lambda m: "Cookie: " + "; ".join(sorted(m.group(1).split("; "))), text)
     return "\n".join(line.rstrip() for line in text.splitlines())
 
 
