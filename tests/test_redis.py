@@ -160,3 +160,20 @@ def test_demo_session_redis_json(redis_url):
     login_step = next(s for s in doc["steps"] if s["number"] == 2)
     assert login_step["store"]["backend"] == "redis"
     assert login_step["store"]["rows"][0]["key"].startswith("session:")
+
+
+def test_redis_dying_mid_demo_ends_with_one_clear_error(redis_server):
+    from authcli.errors import AuthcliError
+
+    redis = ThrowawayRedis(shutil.which("redis-server"))
+    steps = session_walkthrough(1, make_store=lambda: RedisStore(redis.url))
+    try:
+        next(steps)
+        redis.stop()
+        with pytest.raises(AuthcliError) as caught:
+            list(steps)
+        message = str(caught.value)
+        assert "\n" not in message and ("503" in message or "not answering" in message)
+    finally:
+        steps.close()
+        redis.stop()

@@ -65,8 +65,5 @@ class MemoryStore:
             return f"{ref} -> " + (json.dumps(result) if result is not None else "no such record")
         return f"delete {ref} -> " + ("deleted" if result else "there was no record")
 
-    def __len__(self) -> int:
-        return len(self.snapshot().rows)
-
     def close(self) -> None:
         pass
