@@ -35,6 +35,10 @@ def _short(b64: str) -> str:
     return f"{b64[:12]}... ({len(b64)} characters)"
 
 
+def _changes(rows: list[list[str]]) -> Table:
+    return Table("What the attacker changed", ["part", "issued by the server", "sent by the attacker"], rows)
+
+
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -148,7 +152,6 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         "runs jwt.verify as a list of checks, with the algorithm taken from its own allow-list, "
         "never from the token:",
     ], exchange=profile, checks=_checks(profile), store=NOTHING_STORED))
-    # Step 3 shows the (empty) server storage: nothing was written by login or by the check.
 
     forged_payload = {**parts.payload, "sub": "1", "userId": 1}
     forged_b64 = b64url(json.dumps(forged_payload, separators=(",", ":")).encode())
@@ -158,10 +161,9 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         "Anyone can edit the payload: here userId 123 becomes 1 (another user), re-encoded, with "
         "the original signature. The signature no longer fits the changed bytes, and without the "
         "key nobody can make one that does: 401.",
-    ], exchange=tampered, checks=_checks(tampered), tables=[Table("What the attacker changed",
-        ["part", "issued by the server", "sent by the attacker"], [
-            ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-            ["signature", _short(parts.signature_b64), "the same, kept"]])]))
+    ], exchange=tampered, checks=_checks(tampered), tables=[_changes([
+        ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
+        ["signature", _short(parts.signature_b64), "the same, kept"]])]))
 
     none_header = b64url(json.dumps({"alg": "none", "typ": "JWT"}, separators=(",", ":")).encode())
     none_token = f"{none_header}.{forged_b64}."
@@ -170,11 +172,10 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         "The same forged payload, with header {\"alg\": \"none\"} and an empty signature. A library "
         "that let the token pick its own algorithm would skip the signature check and log the "
         "attacker in as anyone. This server's allow-list decides, so 401.",
-    ], exchange=unsigned, checks=_checks(unsigned), tables=[Table("What the attacker changed",
-        ["part", "issued by the server", "sent by the attacker"], [
-            ["header", json.dumps(parts.header), json.dumps({"alg": "none", "typ": "JWT"})],
-            ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-            ["signature", _short(parts.signature_b64), "(empty)"]])]))
+    ], exchange=unsigned, checks=_checks(unsigned), tables=[_changes([
+        ["header", json.dumps(parts.header), json.dumps({"alg": "none", "typ": "JWT"})],
+        ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
+        ["signature", _short(parts.signature_b64), "(empty)"]])]))
 
     logout = expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
     steps.append(Step(6, "POST /logout: the server has nothing to delete", [

@@ -127,7 +127,7 @@ def _round1(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
         f"POST /login went to {served_by(login)}. {served_by(login)} created the session in its own "
         "memory and sent the cookie back through the balancer.",
     ], exchange=login, servers=c.views())
-    profile = c.send("GET", "/profile")
+    profile = expect(c.send("GET", "/profile"), 401, "round 1 profile on the other server")
     yield Step(None, "Round 1 · The next request lands on the other server", [
         f"Round-robin sent GET /profile to {served_by(profile)}. The browser sent its cookie, but "
         f"{served_by(profile)} has never seen this session: {profile.response.status}. The session "
@@ -144,13 +144,13 @@ def _round2(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
         f"session; the other, {STICKY_COOKIE}={first}, is the balancer's own cookie, so that it can "
         f"send every later request from this browser to {first}.",
     ], exchange=login, servers=c.views())
-    profiles = [c.send("GET", "/profile") for _ in range(2)]
+    profiles = [expect(c.send("GET", "/profile"), 200, "round 2 pinned profile") for _ in range(2)]
     yield Step(None, "Round 2 · Every request goes to the same server", [
         f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. The "
         f"{STICKY_COOKIE} cookie overrides round-robin, so the session is always found.",
     ], exchange=profiles[1], servers=c.views())
     c.stop(first)
-    after = c.send("GET", "/profile")
+    after = expect(c.send("GET", "/profile"), 401, "round 2 profile after the pinned server stopped")
     yield Step(None, f"Round 2 · Server {first} stops: the session is gone", [
         f"authcli stopped {first}, as a crash or a deploy would. The balancer could not reach it "
         f"and sent the request to {served_by(after)} instead: {after.response.status}. The session "
@@ -166,14 +166,14 @@ def _round3(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
         f"Both servers keep sessions in the same Redis. POST /login went to {served_by(login)}, "
         "which wrote session:<id> into Redis.",
     ], exchange=login, servers=c.views())
-    profile = c.send("GET", "/profile")
+    profile = expect(c.send("GET", "/profile"), 200, "round 3 profile on the other server")
     yield Step(None, "Round 3 · The other server finds the session", [
         f"Round-robin sent GET /profile to {served_by(profile)}: {profile.response.status}. Both "
         "servers read the same Redis, so it does not matter which one answers.",
     ], exchange=profile, servers=c.views())
     stopped = served_by(login)
     c.stop(stopped)
-    after = c.send("GET", "/profile")
+    after = expect(c.send("GET", "/profile"), 200, "round 3 profile after a server stopped")
     yield Step(None, f"Round 3 · Server {stopped} stops: nothing is lost", [
         f"authcli stopped {stopped}, the server that created the session. {_answer(after)}: the "
         "session lives in Redis, not in any one server.",
@@ -189,7 +189,7 @@ def _round4(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
         f"Both servers hold the same HS256 secret. POST /login went to {served_by(login)}, which "
         "signed a token and stored nothing: both stores stay empty.",
     ], exchange=login, servers=c.views())
-    profiles = [c.send("GET", "/profile", headers=bearer) for _ in range(2)]
+    profiles = [expect(c.send("GET", "/profile", headers=bearer), 200, "round 4 profile") for _ in range(2)]
     yield Step(None, "Round 4 · Both servers verify the token", [
         f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. Each "
         "checks the signature with the shared key; neither looks anything up.",
@@ -197,7 +197,7 @@ def _round4(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     for name in ("A", "B"):
         c.stop(name)
         c.start(name)
-    after = c.send("GET", "/profile", headers=bearer)
+    after = expect(c.send("GET", "/profile", headers=bearer), 200, "round 4 profile after restarts")
     yield Step(None, "Round 4 · Restart both servers: the token still works", [
         f"authcli restarted A and B (new processes' worth of memory, the same key). {_answer(after)}. "
         "There was nothing to lose.",
