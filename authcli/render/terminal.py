@@ -15,7 +15,7 @@ from authcli.render import text as plain
 from authcli.render.parts import hanging, table
 from authcli.render.token import checks_renderable, token_renderable, warnings_renderable
 from authcli.stores.base import StoreSnapshot
-from authcli.walkthroughs.model import ServerView, Step, WalkthroughInfo
+from authcli.walkthroughs.model import CookieView, ServerView, Step, WalkthroughInfo
 
 CREDENTIAL_HEADERS = {"cookie", "set-cookie", "authorization"}
 
@@ -54,6 +54,15 @@ def _store(snapshot: StoreSnapshot) -> RenderableType:
     for key, value, ttl in plain.store_rows(snapshot):
         parts.append(Text.assemble("  ", (key, "cyan"), (f"  ({ttl})", "dim")))
         parts.append(hanging([("    ->", Text(value))]))
+    return Group(*parts, "")
+
+
+def _jar(jar: list[CookieView]) -> RenderableType:
+    """Each cookie on its own line, its attributes under it: IDs stay whole at 80 columns."""
+    parts: list[RenderableType] = [Text(plain.jar_title(jar), style="bold")]
+    for cookie, attributes in plain.jar_rows(jar):
+        parts.append(Text("  " + cookie, style="yellow", overflow="fold"))
+        parts.append(hanging([("   ", Text(attributes, style="dim"))]))
     return Group(*parts, "")
 
 
@@ -97,7 +106,7 @@ def step_renderable(step: Step) -> RenderableType:
         grid.add_row(*(_server_panel(view) for view in step.servers))
         parts += [grid, ""]
     if step.cookie_jar is not None:
-        parts.append(table(plain.jar_title(step.cookie_jar), plain.JAR_COLUMNS, plain.jar_rows(step.cookie_jar)))
+        parts.append(_jar(step.cookie_jar))
     for extra in step.tables:
         parts.append(table(extra.title, extra.columns, extra.rows))
     return Group(*parts)
