@@ -70,7 +70,7 @@ def main() -> None:
     base = means["minimal PyJWT decode script"]
     print(f"{'command':<32} {'mean':>9} {'vs minimal':>11}")
     for name, mean in means.items():
-        ratio = f"{mean / base:.2f}x" if name in quick else f"TTL + {mean - 1:.2f} s"
+        ratio = f"{mean / base:.2f}x" if name in quick else f"TTL {mean - 1:+.2f} s"
         print(f"{name:<32} {mean * 1000:>7.1f}ms {ratio:>11}")
 
 
