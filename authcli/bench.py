@@ -11,11 +11,15 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from authcli.stores import StoreSource
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, what is being measured)
-CONFIGS = [("session", "memory"), ("session", "redis"), ("jwt", "HS256"), ("jwt", "RS256"),
-           ("jwt", "ES256"), ("jwt", "EdDSA")]
+STORES = ("memory", "redis")
+ALGS = ("HS256", "RS256", "ES256", "EdDSA")
+CONFIGS = [("session", name) for name in STORES] + [("jwt", alg) for alg in ALGS]
 
 
 @dataclass(frozen=True)
@@ -89,23 +93,21 @@ def _http_rate(host: str, port: int, header: str, seconds: float, connections: i
     return sum(counts) / (time.monotonic() - started)
 
 
-def _setup(scheme: str, variant: str, redis_url: str | None):
-    """(app, credential header, check description, the check as a zero-argument function)."""
+def _session_setup(source: StoreSource):
+    """(app, credential header, check description, the check, close) for a session store."""
     from authcli.server.cookies import new_session_id
+    from authcli.server.session_auth import SessionAuth
 
-    if scheme == "session":
-        from authcli.server.session_auth import SessionAuth
-        if variant == "redis":
-            from authcli.stores.redis import RedisStore
-            store = RedisStore(redis_url)
-        else:
-            from authcli.stores.memory import MemoryStore
-            store = MemoryStore()
-        app = SessionAuth(store, 3600)
-        session_id = new_session_id()
-        store.create(session_id, {"userId": 1, "createdAt": "-", "expiresAt": "-"}, 3600)
-        return (app, f"Cookie: sessionId={session_id}",
-                f"{store.backend} lookup", lambda: store.get(session_id), store.close)
+    store = source.make()
+    app = SessionAuth(store, 3600)
+    session_id = new_session_id()
+    store.create(session_id, {"userId": 1, "createdAt": "-", "expiresAt": "-"}, 3600)
+    return (app, f"Cookie: sessionId={session_id}",
+            f"{store.facts.name} lookup", lambda: store.get(session_id), store.close)
+
+
+def _jwt_setup(variant: str):
+    """(app, credential header, check description, the check, close) for a signing algorithm."""
     from authcli.server.jwt_auth import REQUIRED, JwtAuth
     from authcli.tokens import issue, make_signing_key, split, verify
 
@@ -120,8 +122,9 @@ def _setup(scheme: str, variant: str, redis_url: str | None):
     return app, f"Authorization: Bearer {token}", f"{variant} verify", check, lambda: None
 
 
-def run(*, quick: bool = False, redis_url: str | None = None, redis_problem: str = "",
+def run(*, quick: bool = False, stores: dict[str, StoreSource | str] | None = None,
         connections: int = 4, progress: ProgressFn | None = None) -> BenchResult:
+    """`stores` maps each name in STORES to its source, or to why it cannot be had here."""
     from authcli.server.httpd import AuthServer
 
     seconds = 0.4 if quick else 2.0
@@ -130,11 +133,15 @@ def run(*, quick: bool = False, redis_url: str | None = None, redis_problem: str
     for done, (scheme, variant) in enumerate(CONFIGS):
         if progress:
             progress(done, len(CONFIGS), f"{scheme} / {variant}")
-        if scheme == "session" and variant == "redis" and redis_url is None:
-            rows.append(BenchRow(scheme, variant, "redis lookup", None, None, None, None,
-                                 f"skipped: {redis_problem or 'no Redis'}"))
-            continue
-        app, header, what, check, close = _setup(scheme, variant, redis_url)
+        if scheme == "session":
+            source = (stores or {}).get(variant, f"no {variant} store given")
+            if isinstance(source, str):
+                rows.append(BenchRow(scheme, variant, f"{variant} lookup", None, None, None, None,
+                                     f"skipped: {source}"))
+                continue
+            app, header, what, check, close = _session_setup(source)
+        else:
+            app, header, what, check, close = _jwt_setup(variant)
         try:
             check_us = _time_per_call(check, budget)
             with AuthServer(app) as server:

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from http.cookiejar import Cookie
 from typing import Any
 
 import requests
 
 from authcli.errors import WalkthroughError
+from authcli.http import CookieView, Exchange, HttpRequest, HttpResponse
 from authcli.server.httpd import AuthServer
-from authcli.walkthroughs.model import CookieView, Exchange, HttpRequest, HttpResponse
 
 TIMEOUT = 10
+
+
+def _attr(cookie: Cookie, name: str) -> str | None:
+    """A non-standard attribute (HttpOnly, SameSite) through http.cookiejar's public API, which
+    keeps names as the server spelt them: the usual spelling first, then lower case."""
+    for spelling in (name, name.lower()):
+        if cookie.has_nonstandard_attr(spelling):
+            return cookie.get_nonstandard_attr(spelling) or ""
+    return None
 
 
 class ScriptedClient:
@@ -51,8 +61,7 @@ class ScriptedClient:
     def jar(self) -> list[CookieView]:
         views = []
         for c in self.browser.cookies:
-            # http.cookiejar keeps HttpOnly/SameSite as "nonstandard" attributes, case as sent.
-            rest = {k.lower(): v for k, v in getattr(c, "_rest", {}).items()}
             views.append(CookieView(c.name, c.value or "", c.domain, c.path, bool(c.secure),
-                                    "httponly" in rest, rest.get("samesite"), c.expires))
+                                    _attr(c, "HttpOnly") is not None, _attr(c, "SameSite") or None,
+                                    c.expires))
         return views

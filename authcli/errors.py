@@ -1,12 +1,13 @@
-"""The one exception tree of authcli: the CLI catches AuthcliError and prints one line."""
+"""The one exception tree of authcli: the CLI catches AuthcliError once and prints one line.
+
+Exit codes are not decided here: `authcli.cli.common.exit_code` maps each class to one.
+"""
 
 from __future__ import annotations
 
 
 class AuthcliError(Exception):
-    """Root of every error authcli reports to a user."""
-
-    exit_code = 2
+    """Root of every error authcli raises on purpose."""
 
 
 class UsageError(AuthcliError):
@@ -21,7 +22,30 @@ class StoreUnavailable(AuthcliError):
     """The session store cannot be reached right now."""
 
 
+class StoreMissing(AuthcliError):
+    """The store asked for cannot be had here (no Redis answers and none can be started)."""
+
+
+class StoreConfigError(AuthcliError):
+    """The store was given settings it cannot use (a malformed Redis URL, a URL for memory)."""
+
+
 class WalkthroughError(AuthcliError):
     """A walkthrough saw the server answer differently from what it teaches."""
 
-    exit_code = 1
+
+class MalformedToken(AuthcliError):
+    """The text is not a well-formed signed JWT (segments, base64url or JSON)."""
+
+
+class BadKey(AuthcliError):
+    """A key or secret that cannot be used to sign or verify."""
+
+
+class HttpError(AuthcliError):
+    """A request the server refuses with a 4xx and a one-line reason (status 0: close, no answer)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message

@@ -7,6 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from authcli import bench
+from authcli.stores.memory import MemorySource
 from authcli.cli.app import app
 
 
@@ -26,7 +27,7 @@ def test_bench_json_has_every_row(redis_url):
 def test_bench_without_redis_skips_that_row(monkeypatch):
     monkeypatch.setattr(bench, "CONFIGS", [("session", "memory"), ("session", "redis"), ("jwt", "HS256")])
     seen = []
-    result = bench.run(quick=True, redis_url=None, redis_problem="no redis-server",
+    result = bench.run(quick=True, stores={"memory": MemorySource(), "redis": "no redis-server"},
                        progress=lambda done, total, label: seen.append((done, total, label)))
     redis_row = next(r for r in result.rows if r.variant == "redis")
     assert redis_row.check_us is None and "no redis-server" in redis_row.note

@@ -17,23 +17,25 @@ from typer.testing import CliRunner
 from authcli.cli.app import app
 from authcli.server import AuthServer, SessionAuth
 from authcli.stores import MemoryStore
-from authcli.stores.redis import RedisConnection, RedisMissing, RedisStore, ThrowawayRedis, free_port
+from authcli.errors import StoreMissing
+from authcli.stores.redis import RedisConnection, RedisStore, ThrowawayRedis, free_port
 from authcli.walkthroughs.session import session_walkthrough
+from authcli.server.events import SessionCreated, SessionDeleted, SessionLookedUp
 from conftest import CREDS, hammer, login
 
 
 def test_walkthrough_with_redis_shows_commands_and_real_keys(redis_url):
     steps = list(session_walkthrough(1, make_store=lambda: RedisStore(redis_url)))
     by = {s.number: s for s in steps if s.number}
-    sid = by[2].exchange.server[-1].data["sessionId"]
-    assert by[2].exchange.server[-1].message.startswith(f"SET session:{sid} '")
-    assert " EX 1 NX -> OK" in by[2].exchange.server[-1].message
-    assert by[2].store.backend == "redis" and by[2].store.rows[0].key == f"session:{sid}"
-    assert by[4].exchange.server[0].message.startswith(f"GET session:{sid} -> '")
+    sid = by[2].exchange.event(SessionCreated).session_id
+    assert by[2].exchange.event(SessionCreated).message.startswith(f"SET session:{sid} '")
+    assert " EX 1 NX -> OK" in by[2].exchange.event(SessionCreated).message
+    assert by[2].store.facts.name == "redis" and by[2].store.rows[0].key == f"session:{sid}"
+    assert by[4].exchange.event(SessionLookedUp).message.startswith(f"GET session:{sid} -> '")
     # Redis expired the key by itself: the server's GET found nothing.
-    assert by[7].exchange.server[0].message.startswith(f"GET session:{sid} -> (nil)")
+    assert by[7].exchange.event(SessionLookedUp).message.startswith(f"GET session:{sid} -> (nil)")
     assert by[7].exchange.response.status == 401 and by[7].store.rows == []
-    assert by[9].exchange.server[0].message.endswith("-> (integer) 1")
+    assert by[9].exchange.event(SessionDeleted).message.endswith("-> (integer) 1")
     # The session outlived the server restart.
     assert by[12].exchange.response.status == 200 and len(by[12].store.rows) == 1
     assert "still worked (200, step 12)" in steps[-1].tables[1].rows[3][1]
@@ -143,7 +145,7 @@ def test_connection_uses_a_live_url_and_redis_url_env(redis_url, monkeypatch):
 def test_no_redis_anywhere_is_one_clear_line(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    with pytest.raises(RedisMissing, match="apt-get install redis-server"):
+    with pytest.raises(StoreMissing, match="apt-get install redis-server"):
         RedisConnection(dead).__enter__()
     result = CliRunner().invoke(app, ["demo", "session", "--store", "redis", "--redis-url", dead])
     assert result.exit_code == 2 and "Traceback" not in result.output

@@ -11,6 +11,7 @@ from authcli.render.markdown import MarkdownRenderer
 from authcli.render.terminal import TerminalRenderer
 from authcli.stores import MemoryStore
 from authcli.walkthroughs.session import INFO, session_walkthrough
+from authcli.server.events import SessionCreated
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def test_terminal_text(steps):
     for step in steps:
         renderer.step(step)
     text = console.export_text()
-    sid = steps[2].exchange.server[-1].data["sessionId"]
+    sid = steps[2].exchange.event(SessionCreated).session_id
     assert "Step 2 · Log in with the right password" in text
     assert f"Set-Cookie: sessionId={sid}; Path=/; HttpOnly;" in text
     assert f"Cookie: sessionId={sid}" in text

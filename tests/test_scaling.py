@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from authcli.cli.app import app
 from authcli.walkthroughs.scaling import scaling_walkthrough
+from authcli.walkthroughs.model import ServersBlock
 
 
 def run(*args: str) -> dict:
@@ -88,7 +89,7 @@ def test_round3_without_redis_is_skipped_with_a_reason(monkeypatch):
 def urls(steps) -> set[str]:
     found = set()
     for step in steps:
-        for view in step.servers or []:
+        for view in (step.first(ServersBlock).views if step.first(ServersBlock) else []):
             if view.url:
                 found.add(view.url)
         if step.exchange:

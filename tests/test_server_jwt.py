@@ -10,7 +10,9 @@ import pytest
 import requests
 
 from authcli.server import AuthServer, JwtAuth
-from authcli.tokens import b64url, make_signing_key
+from authcli.encoding import b64url
+from authcli.server.policy import JwtPolicy
+from authcli.tokens import make_signing_key
 from conftest import CREDS, hammer
 
 SECRET = b"k" * 32
@@ -202,7 +204,7 @@ def test_logout_says_the_token_still_works(server):
 
 
 def test_leeway_is_small_and_explicit(key, clock):
-    with AuthServer(JwtAuth(key, 60, clock=clock, leeway=2)) as server:
+    with AuthServer(JwtAuth(key, 60, clock=clock, policy=JwtPolicy(leeway=2))) as server:
         token = get_token(server)
         clock.advance(61)
         assert profile(server, token).status_code == 200

@@ -172,7 +172,7 @@ def test_server_records_events_and_never_prints(session_server, http, capsys):
     records = session_server.records_since(mark)
     assert [r.status for r in records] == [200, 200]
     assert [e.kind for e in records[0].events] == ["credentials", "store.write"]
-    assert records[1].events[0].data["found"] is True
+    assert records[1].events[0].found is True
     assert capsys.readouterr() == ("", "")
 
 

@@ -72,7 +72,7 @@ def test_snapshot_lists_live_records(subject):
     store.create(a, RECORD, ttl=60)
     store.create(b, {**RECORD, "userId": 2}, ttl=60)
     snap = store.snapshot()
-    assert snap.backend == store.backend
+    assert snap.facts == store.facts
     assert sorted(snap.ids()) == sorted([a, b]) and snap.get(b).value["userId"] == 2
     assert snap.get(a).key == store.key(a)
 

@@ -6,6 +6,9 @@ import pytest
 
 from authcli.stores import MemoryStore
 from authcli.walkthroughs.session import session_walkthrough
+from authcli.server.events import FixationRefused, SessionCreated, SessionDeleted, SessionLookedUp
+from authcli.render.jsonout import step_json
+from authcli.walkthroughs.model import NotesBlock
 
 
 @pytest.fixture(scope="module")
@@ -49,22 +52,22 @@ def test_wrong_password_leaves_store_empty(steps):
 
 def test_login_step_shows_set_cookie_and_store_row(steps):
     step = by_number(steps, 2)
-    sid = step.exchange.server[-1].data["sessionId"]
+    sid = step.exchange.event(SessionCreated).session_id
     assert step.exchange.response.header("Set-Cookie") == f"sessionId={sid}; Path=/; HttpOnly; SameSite=Lax"
     assert step.store.ids() == [sid]
     assert set(step.store.rows[0].value) == {"userId", "createdAt", "expiresAt"}
-    assert {n.term for n in step.notes} >= {"HttpOnly", "SameSite=Lax", "Secure (left off)"}
+    assert {n.term for n in step.first(NotesBlock).notes} >= {"HttpOnly", "SameSite=Lax", "Secure (left off)"}
 
 
 def test_jar_then_cookie_goes_back_automatically(steps):
-    sid = by_number(steps, 2).exchange.server[-1].data["sessionId"]
+    sid = by_number(steps, 2).exchange.event(SessionCreated).session_id
     jar = by_number(steps, 3).cookie_jar
     assert [(c.name, c.value, c.http_only, c.same_site, c.secure) for c in jar] == [
         ("sessionId", sid, True, "Lax", False)]
     profile = by_number(steps, 4).exchange
     assert profile.request.header("Cookie") == f"sessionId={sid}"
     assert profile.response.body == "Welcome user 1\n"
-    assert f'sessionStore["{sid}"] -> {{"userId": 1' in profile.server[0].message
+    assert f'sessionStore["{sid}"] -> {{"userId": 1' in profile.event(SessionLookedUp).message
 
 
 def test_forged_id_writes_nothing(steps):
@@ -77,17 +80,17 @@ def test_expiry_is_the_servers_doing(steps):
     wait = by_number(steps, 6)
     assert wait.wait and wait.wait > 2.5
     step = by_number(steps, 7)
-    sid = by_number(steps, 2).exchange.server[-1].data["sessionId"]
+    sid = by_number(steps, 2).exchange.event(SessionCreated).session_id
     assert step.exchange.request.header("Cookie") == f"sessionId={sid}"  # still sent
     assert step.exchange.response.status == 401 and step.store.rows == []
     assert [c.value for c in step.cookie_jar] == [sid]
 
 
 def test_relogin_logout_and_replay(steps):
-    old = by_number(steps, 2).exchange.server[-1].data["sessionId"]
+    old = by_number(steps, 2).exchange.event(SessionCreated).session_id
     relogin = by_number(steps, 8)
-    new = relogin.exchange.server[-1].data["sessionId"]
-    assert new != old and any(e.kind == "fixation" for e in relogin.exchange.server)
+    new = relogin.exchange.event(SessionCreated).session_id
+    assert new != old and relogin.exchange.events(FixationRefused)
     logout = by_number(steps, 9)
     assert "Max-Age=0" in logout.exchange.response.header("Set-Cookie")
     assert logout.cookie_jar == [] and logout.store.rows == []
@@ -98,7 +101,7 @@ def test_relogin_logout_and_replay(steps):
 
 def test_restart_loses_memory_sessions(steps):
     login, after = by_number(steps, 11), by_number(steps, 12)
-    sid = login.exchange.server[-1].data["sessionId"]
+    sid = login.exchange.event(SessionCreated).session_id
     assert login.store.ids() == [sid]
     assert after.exchange.request.header("Cookie") == f"sessionId={sid}"
     assert after.exchange.request.url != login.exchange.request.url.replace("/login", "/profile")  # new port
@@ -115,7 +118,7 @@ def test_recap_counts_real_bytes(steps):
 
 
 def test_json_shape(steps):
-    data = by_number(steps, 2).to_dict()
+    data = step_json(by_number(steps, 2))
     assert set(data["request"]) >= {"method", "url", "headers", "body"}
     assert set(data["response"]) >= {"status", "headers", "body"}
     assert data["store"]["rows"][0]["value"]["userId"] == 1
@@ -143,4 +146,4 @@ def test_long_pauses_between_steps_never_break_the_story():
     assert statuses == [401, 200, 200, 401, 401, 200, 200, 401, 200, 401]
     wait = by_number(steps, 6)
     assert "already expired" in wait.text[0] and wait.store.rows == []
-    assert by_number(steps, 9).exchange.server[0].kind == "store.delete"
+    assert by_number(steps, 9).exchange.event(SessionDeleted).deleted

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from authcli.cli.common import redis_url_option, reports_errors, stderr_console, stdout_console
+from authcli.cli.common import redis_url_option, reports_errors, stderr_console, stdout_console, try_store
 
 
 @reports_errors
@@ -29,14 +29,13 @@ def bench(
     Example: authcli bench --quick
     """
     from authcli import bench as measure
-    from authcli.stores.redis import RedisConnection, RedisMissing
+    from authcli.stores import facts
 
     with ExitStack() as stack:
-        url, problem = None, ""
-        try:
-            url = stack.enter_context(RedisConnection(redis_url)).url
-        except RedisMissing as err:
-            problem = str(err)
+        stores = {}
+        for name in measure.STORES:
+            source, problem = try_store(stack, name, redis_url if facts(name).takes_url else None)
+            stores[name] = source or problem
         err_console = stderr_console()
         if err_console.is_terminal:
             from rich.progress import Progress
@@ -47,9 +46,9 @@ def bench(
                 def progress(done: int, total: int, label: str) -> None:
                     bar.update(task, completed=done, total=total, description=f"measuring {label}")
 
-                result = measure.run(quick=quick, redis_url=url, redis_problem=problem, progress=progress)
+                result = measure.run(quick=quick, stores=stores, progress=progress)
         else:
-            result = measure.run(quick=quick, redis_url=url, redis_problem=problem)
+            result = measure.run(quick=quick, stores=stores)
     if json_out:
         sys.stdout.write(json.dumps(asdict(result), indent=2) + "\n")
     else:

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import functools
 import sys
-from contextlib import closing
+from contextlib import ExitStack, closing
 from enum import Enum
-from typing import Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 import typer
 
-from authcli.errors import AuthcliError
+from authcli.errors import AuthcliError, StoreMissing, UsageError, WalkthroughError
+from authcli.stores import SOURCES
+
+if TYPE_CHECKING:
+    from authcli.stores import StoreSource
+    from authcli.tokens import SigningKey
 
 F = TypeVar("F", bound=Callable[..., object])
+
+# Exit codes, decided once: 1 when the story or a check went another way than taught, 2 for
+# everything the user can fix (usage, keys, tokens, an unreachable store...).
+EXIT_CODES: dict[type[AuthcliError], int] = {WalkthroughError: 1}
+
+
+def exit_code(err: AuthcliError) -> int:
+    return next((code for cls, code in EXIT_CODES.items() if isinstance(err, cls)), 2)
 
 
 class Alg(str, Enum):
@@ -22,9 +35,8 @@ class Alg(str, Enum):
     EdDSA = "EdDSA"
 
 
-class StoreKind(str, Enum):
-    memory = "memory"
-    redis = "redis"
+# One choice per store in the registry: a new store needs no change here.
+StoreKind = Enum("StoreKind", {name: name for name in SOURCES}, type=str)  # type: ignore[misc]
 
 
 def redis_url_option():
@@ -68,12 +80,41 @@ def reports_errors(func: F) -> F:
         except AuthcliError as err:
             # soft_wrap: one line however narrow the terminal, so scripts can read it.
             stderr_console().print(f"error: {err}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(err.exit_code) from None
+            raise typer.Exit(exit_code(err)) from None
         except KeyboardInterrupt:
             stderr_console().print("interrupted", markup=False)
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def open_store(stack: ExitStack, kind: str, redis_url: str | None) -> StoreSource:
+    """The store source for --store, entered on `stack`; its note goes to stderr."""
+    from authcli.stores import facts, open_source
+
+    if redis_url is not None and not facts(kind).takes_url:
+        raise UsageError(f"--redis-url goes with --store redis, not --store {kind}")
+    source = stack.enter_context(open_source(kind, redis_url))
+    if source.note:
+        notice(source.note)
+    return source
+
+
+def try_store(stack: ExitStack, kind: str, redis_url: str | None) -> tuple[StoreSource | None, str]:
+    """Like open_store, for commands that go on without it: (source, "") or (None, why not)."""
+    try:
+        return open_store(stack, kind, redis_url), ""
+    except StoreMissing as err:
+        return None, str(err)
+
+
+def signing_key(alg: str, secret: str | None) -> SigningKey:
+    """A server's signing key from --alg and --secret."""
+    from authcli.tokens import HMAC_ALGS, make_signing_key
+
+    if secret is not None and alg not in HMAC_ALGS:
+        raise UsageError(f"--secret is for HMAC (--alg HS256); {alg} uses a key pair made at start")
+    return make_signing_key(alg, secret.encode("utf-8") if secret is not None else None)
 
 
 def play(info, steps: Iterator, fmt: Format, *, pause: bool) -> None:

@@ -24,6 +24,31 @@ def _read(path: Path, what: str) -> bytes:
     return data
 
 
+def _key(secret: str | None, secret_file: Path | None, key: Path | None, header: dict, alg: str | None):
+    """The one key the user gave, or None; never more than one. Option names live here, not in
+    the tokens library."""
+    from authcli.tokens import check_algorithm, key_from_file, secret_key
+
+    given = [name for name, value in (("--secret", secret), ("--secret-file", secret_file),
+                                      ("--key", key)) if value is not None]
+    if len(given) > 1:
+        raise UsageError(f"give one key, not {' and '.join(given)}")
+    if alg is not None:
+        if alg.lower() == "none":
+            raise UsageError("--alg none would skip the signature check; authcli never does that")
+        check_algorithm(alg)
+    if secret is not None:
+        return secret_key(secret.encode("utf-8"), alg)
+    if secret_file is not None:
+        # Secret files usually end with a newline that is not part of the secret.
+        return secret_key(_read(secret_file, "secret file").rstrip(b"\r\n"), alg)
+    if key is not None:
+        return key_from_file(_read(key, "key file"), header, alg)
+    if alg is not None:
+        raise UsageError("--alg pins the algorithm used with a key: give --secret, --secret-file or --key too")
+    return None
+
+
 @reports_errors
 def decode(
     token: str = typer.Argument(..., help="The JWT (a leading 'Bearer ' is fine), or - to read it from stdin."),
@@ -46,15 +71,14 @@ def decode(
     """
     import time
 
-    from authcli.tokens import examine, load_key, split
+    from authcli.tokens import examine, split
 
     if token == "-":
         token = sys.stdin.read(MAX_INPUT + 1)
         if len(token) > MAX_INPUT:
             raise UsageError("the token on stdin is larger than 1 MB")
     parts = split(token)
-    verify_key = load_key(secret=secret, secret_file=_read(secret_file, "secret file") if secret_file else None,
-                          key_file=_read(key, "key file") if key else None, header=parts.header, alg=alg)
+    verify_key = _key(secret, secret_file, key, parts.header, alg)
     result = examine(token, verify_key, now=time.time(), leeway=leeway, audience=audience, issuer=issuer)
     if json_out:
         from authcli.render.jsonout import examination_json

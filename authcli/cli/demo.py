@@ -6,7 +6,9 @@ from typing import Optional
 
 import typer
 
-from authcli.cli.common import Alg, Format, StoreKind, notice, play, redis_url_option, reports_errors
+from authcli.cli.common import (
+    Alg, Format, StoreKind, open_store, play, redis_url_option, reports_errors, signing_key, try_store,
+)
 from authcli.errors import UsageError
 
 app = typer.Typer(help="Narrated walkthroughs on a real local server.", no_args_is_help=True,
@@ -32,18 +34,13 @@ def session(
     \b
     Example: authcli demo session --ttl 5 --step --store redis
     """
+    from contextlib import ExitStack
+
     from authcli.walkthroughs.session import INFO, session_walkthrough
 
-    if store is StoreKind.memory:
-        if redis_url is not None:
-            raise UsageError("--redis-url goes with --store redis")
-        play(INFO, session_walkthrough(ttl), fmt, pause=step)
-        return
-    from authcli.stores.redis import RedisConnection, RedisStore
-
-    with RedisConnection(redis_url) as redis:
-        notice(redis.note)
-        play(INFO, session_walkthrough(ttl, make_store=lambda: RedisStore(redis.url)), fmt, pause=step)
+    with ExitStack() as stack:
+        source = open_store(stack, store.value, redis_url)
+        play(INFO, session_walkthrough(ttl, make_store=source.make), fmt, pause=step)
 
 
 @app.command("jwt")
@@ -61,10 +58,9 @@ def jwt_demo(
     \b
     Example: authcli demo jwt --secret mySecretKey
     """
-    from authcli.tokens import make_signing_key
     from authcli.walkthroughs.jwt import INFO, jwt_walkthrough
 
-    key = make_signing_key(alg.value, secret.encode("utf-8") if secret is not None else None)
+    key = signing_key(alg.value, secret)
     play(INFO, jwt_walkthrough(key, ttl), fmt, pause=step)
 
 
@@ -92,12 +88,5 @@ def scaling(
     if not chosen or any(r not in ALL_ROUNDS for r in chosen):
         raise UsageError(f"--rounds takes numbers from 1 to 4 separated by commas, not {rounds!r}")
     with ExitStack() as stack:
-        url, problem = None, ""
-        if 3 in chosen:
-            from authcli.stores.redis import RedisConnection, RedisMissing
-            try:
-                url = stack.enter_context(RedisConnection(redis_url)).url
-                notice(f"Round 3 uses Redis at {url}.")
-            except RedisMissing as err:
-                problem = str(err)
-        play(INFO, scaling_walkthrough(chosen, redis_url=url, redis_problem=problem), fmt, pause=step)
+        shared, problem = try_store(stack, "redis", redis_url) if 3 in chosen else (None, "")
+        play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem), fmt, pause=step)

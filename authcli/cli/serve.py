@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from authcli.cli.common import Alg, StoreKind, notice, redis_url_option, reports_errors, stdout_console
+from authcli.cli.common import (
+    Alg, StoreKind, open_store, redis_url_option, reports_errors, signing_key, stdout_console,
+)
 from authcli.errors import StoreUnavailable, UsageError
 
 if TYPE_CHECKING:
@@ -29,7 +31,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
     ttl: int = typer.Option(300, "--ttl", min=1, help="Seconds a session or token lives."),
-    store: StoreKind = typer.Option(StoreKind.memory, "--store", help="session mode: server memory or Redis."),
+    store: Optional[StoreKind] = typer.Option(None, "--store", show_default="memory",
+                                              help="session mode: server memory or Redis."),
     redis_url: Optional[str] = redis_url_option(),
     alg: Alg = typer.Option(Alg.HS256, "--alg", help="jwt mode: the signing algorithm."),
     secret: Optional[str] = typer.Option(None, "--secret", help="jwt mode, HS256: the secret (default: 32 random bytes)."),
@@ -49,24 +52,14 @@ def serve(
         if mode is Mode.session:
             if secret is not None or alg is not Alg.HS256:
                 raise UsageError("--alg and --secret belong to --mode jwt")
-            if store is StoreKind.redis:
-                from authcli.stores.redis import RedisConnection, RedisStore
-                redis = stack.enter_context(RedisConnection(redis_url))
-                notice(redis.note)
-                sessions: SessionStore = RedisStore(redis.url)
-            else:
-                if redis_url is not None:
-                    raise UsageError("--redis-url goes with --store redis")
-                from authcli.stores import MemoryStore
-                sessions = MemoryStore()
+            sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make()
             stack.callback(sessions.close)
             _run(SessionAuth(sessions, ttl), sessions, mode, host, port,
-                 f"sessions live {ttl} s in {sessions.backend}", quiet)
+                 f"sessions live {ttl} s in {sessions.facts.name}", quiet)
         else:
-            if store is not StoreKind.memory or redis_url is not None:
+            if store is not None or redis_url is not None:
                 raise UsageError("--store and --redis-url belong to --mode session")
-            from authcli.tokens import make_signing_key
-            key = make_signing_key(alg.value, secret.encode("utf-8") if secret is not None else None)
+            key = signing_key(alg.value, secret)
             _run(JwtAuth(key, ttl), None, mode, host, port,
                  f"{key.alg} tokens live {ttl} s" + (", WEAK secret" if key.weak else ""), quiet)
 

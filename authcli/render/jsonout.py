@@ -1,14 +1,81 @@
-"""Steps as one JSON document: {"walkthrough", "title", "steps": [...]}."""
+"""Steps as one JSON document: {"walkthrough", "title", "steps": [...]}; and decode's answer."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 if TYPE_CHECKING:  # decode --json imports this module; it needs none of the walkthrough types
+    from authcli.http import Exchange
+    from authcli.stores.base import StoreSnapshot
     from authcli.tokens import Examination
-    from authcli.walkthroughs.model import Step, WalkthroughInfo
+    from authcli.walkthroughs.model import ServerView, Step, WalkthroughInfo
+
+NO_STORE = {"backend": "none", "rows": []}
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses (and server events, which know their own plain form) as JSON values."""
+    if hasattr(value, "as_data"):
+        return _plain(value.as_data())
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _plain(v) for k, v in vars(value).items() if not k.startswith("_")}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _snapshot(snapshot: StoreSnapshot) -> dict[str, Any]:
+    return {"backend": snapshot.facts.name, "rows": _plain(snapshot.rows)}
+
+
+def _server_view(view: ServerView) -> dict[str, Any]:
+    store = None if view.url is None else _snapshot(view.store) if view.store is not None else NO_STORE
+    return {"name": view.name, "url": view.url, "store": store}
+
+
+def _exchange(exchange: Exchange) -> dict[str, Any]:
+    # Top-level request/response keep the JSON easy to query: .steps[].response.status
+    return {"request": _plain(exchange.request), "response": _plain(exchange.response),
+            "server": _plain(exchange.server), "served_by": exchange.response.header("X-Served-By")}
+
+
+@functools.lru_cache(maxsize=None)
+def _blocks() -> dict[type, Callable[[Any, dict[str, Any]], None]]:
+    """One function per block kind, each filling its keys of the step's object."""
+    from authcli.walkthroughs import model as m
+
+    return {
+        m.Narration: lambda b, d: d["text"].extend(b.paragraphs),
+        m.Warnings: lambda b, d: d["warnings"].extend(b.items),
+        m.ExchangeBlock: lambda b, d: d.update(_exchange(b.exchange)),
+        m.TokenBlock: lambda b, d: d.update(token=_plain(b.view)),
+        m.ChecksBlock: lambda b, d: d.update(checks=_plain(b.checks)),
+        m.NotesBlock: lambda b, d: d["notes"].extend(_plain(b.notes)),
+        m.StoreBlock: lambda b, d: d.update(store=_snapshot(b.snapshot)),
+        m.NothingStored: lambda b, d: d.update(store=NO_STORE),
+        m.ServersBlock: lambda b, d: d.update(servers=[_server_view(v) for v in b.views]),
+        m.JarBlock: lambda b, d: d.update(cookie_jar=_plain(b.cookies)),
+        m.ClientStorage: lambda b, d: d["tables"].append(
+            {"title": b.title, "columns": ["key", "value"], "rows": [[k, v] for k, v in b.items.items()]}),
+        m.TableBlock: lambda b, d: d["tables"].append(_plain(b.table)),
+        m.Wait: lambda b, d: d.update(wait=b.seconds),
+    }
+
+
+def step_json(step: Step) -> dict[str, Any]:
+    """One step as a JSON object; every step has every key, so queries never miss one."""
+    blocks = _blocks()
+    data: dict[str, Any] = {"number": step.number, "title": step.title, "text": [], "store": None,
+                            "cookie_jar": None, "notes": [], "tables": [], "token": None,
+                            "checks": None, "warnings": [], "servers": None, "wait": None}
+    for block in step.blocks:
+        blocks[type(block)](block, data)
+    return data
 
 
 class JsonRenderer:
@@ -22,7 +89,7 @@ class JsonRenderer:
         self.doc = {"walkthrough": info.name, "title": info.title, "steps": []}
 
     def step(self, step: Step) -> None:
-        self.doc["steps"].append(step.to_dict())
+        self.doc["steps"].append(step_json(step))
 
     def end(self) -> None:
         json.dump(self.doc, self.out, indent=2)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from authcli.http import Exchange
 from authcli.render import text as plain
 from authcli.stores.base import StoreSnapshot
 from authcli.tokens import TokenView
-from authcli.walkthroughs.model import Step, WalkthroughInfo
+from authcli.walkthroughs import model as m
 
 
 def _cell(value: str) -> str:
@@ -29,9 +30,14 @@ def _fence(lines: list[str]) -> list[str]:
 
 
 def _store(snapshot: StoreSnapshot) -> list[str]:
-    if snapshot.backend == "redis" and snapshot.rows:
-        return [f"**{plain.store_title(snapshot)}**", "", "```", *plain.redis_cli_lines(snapshot), "```", ""]
-    return _table(plain.store_title(snapshot), plain.STORE_COLUMNS, plain.store_rows(snapshot))
+    transcript = snapshot.transcript()
+    if transcript is not None:
+        return [f"**{snapshot.title}**", "", "```", *transcript, "```", ""]
+    return _table(snapshot.title, plain.STORE_COLUMNS, plain.store_rows(snapshot))
+
+
+def _nothing_stored(block: m.NothingStored) -> list[str]:
+    return [f"**{block.text}**", ""]
 
 
 def token_markdown(view: TokenView) -> list[str]:
@@ -43,35 +49,46 @@ def token_markdown(view: TokenView) -> list[str]:
     return out + [f"Signature: `{plain.signature_line(view)}`", ""]
 
 
-def step_markdown(step: Step) -> str:
+def _exchange(ex: Exchange) -> list[str]:
+    out = ["Request, as the server received it:", ""] + _fence(plain.request_lines(ex.request))
+    out += ["Response, as the client received it:", ""] + _fence(plain.response_lines(ex.response))
+    if ex.server:
+        out += ["What the server did:", ""] + [f"- `{e.message}`" for e in ex.server] + [""]
+    return out
+
+
+def _servers(block: m.ServersBlock) -> list[str]:
+    out: list[str] = []
+    for view in block.views:
+        out += [f"**Server {view.name}** ({view.url or 'stopped'})", ""]
+        if view.url is not None:
+            out += _store(view.store) if view.store is not None else _nothing_stored(m.NothingStored())
+    return out
+
+
+# One function per block kind, each returning Markdown lines.
+BLOCKS = {
+    m.Narration: lambda b: [line for para in b.paragraphs for line in (para, "")],
+    m.Warnings: lambda b: [f"> **Warning:** {w}" for w in b.items] + [""],
+    m.ExchangeBlock: lambda b: _exchange(b.exchange),
+    m.TokenBlock: lambda b: token_markdown(b.view),
+    m.ChecksBlock: lambda b: [b.title, ""] + [f"- {plain.check_line(c)}" for c in b.checks] + [""],
+    m.NotesBlock: lambda b: [f"- **{n.term}**: {n.text}" for n in b.notes] + [""],
+    m.StoreBlock: lambda b: _store(b.snapshot),
+    m.NothingStored: _nothing_stored,
+    m.ServersBlock: _servers,
+    m.JarBlock: lambda b: _table(plain.jar_title(b.cookies), plain.JAR_COLUMNS, plain.jar_rows(b.cookies)),
+    m.ClientStorage: lambda b: _table(b.title, ["key", "value"], [[k, v] for k, v in b.items.items()]),
+    m.TableBlock: lambda b: _table(b.table.title, b.table.columns, b.table.rows),
+    m.Wait: lambda b: [],
+}
+
+
+def step_markdown(step: m.Step) -> str:
     title = f"Step {step.number}. {step.title}" if step.number is not None else step.title
     out = [f"## {title}", ""]
-    for para in step.text:
-        out += [para, ""]
-    if step.warnings:
-        out += [f"> **Warning:** {w}" for w in step.warnings] + [""]
-    if step.exchange is not None:
-        ex = step.exchange
-        out += ["Request, as the server received it:", ""] + _fence(plain.request_lines(ex.request))
-        out += ["Response, as the client received it:", ""] + _fence(plain.response_lines(ex.response))
-        if ex.server:
-            out += ["What the server did:", ""] + [f"- `{e.message}`" for e in ex.server] + [""]
-    if step.token is not None:
-        out += token_markdown(step.token)
-    if step.checks:
-        out += ["The server's checks:", ""] + [f"- {plain.check_line(c)}" for c in step.checks] + [""]
-    if step.notes:
-        out += [f"- **{n.term}**: {n.text}" for n in step.notes] + [""]
-    if step.store is not None:
-        out += _store(step.store)
-    for view in step.servers or []:
-        out += [f"**Server {view.name}** ({view.url or 'stopped'})", ""]
-        if view.store is not None:
-            out += _store(view.store)
-    if step.cookie_jar is not None:
-        out += _table(plain.jar_title(step.cookie_jar), plain.JAR_COLUMNS, plain.jar_rows(step.cookie_jar))
-    for table in step.tables:
-        out += _table(table.title, table.columns, table.rows)
+    for block in step.blocks:
+        out += BLOCKS[type(block)](block)
     return "\n".join(out)
 
 
@@ -79,10 +96,10 @@ class MarkdownRenderer:
     def __init__(self, out: TextIO):
         self.out = out
 
-    def start(self, info: WalkthroughInfo) -> None:
+    def start(self, info: m.WalkthroughInfo) -> None:
         self.out.write(f"# authcli demo {info.name}: {info.title}\n\n")
 
-    def step(self, step: Step) -> None:
+    def step(self, step: m.Step) -> None:
         self.out.write(step_markdown(step) + "\n")
         self.out.flush()
 

@@ -11,11 +11,12 @@ from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from authcli.http import CookieView, Exchange
 from authcli.render import text as plain
 from authcli.render.parts import hanging, table
 from authcli.render.token import checks_renderable, token_renderable, warnings_renderable
 from authcli.stores.base import StoreSnapshot
-from authcli.walkthroughs.model import CookieView, ServerView, Step, WalkthroughInfo
+from authcli.walkthroughs import model as m
 
 CREDENTIAL_HEADERS = {"cookie", "set-cookie", "authorization"}
 
@@ -45,16 +46,21 @@ def _http_block(lines: list[str], status: int | None = None) -> Text:
 
 
 def _store(snapshot: StoreSnapshot) -> RenderableType:
-    """Each record as `sessionStore["id"] -> {...}`, the handout's own notation."""
-    parts: list[RenderableType] = [Text(plain.store_title(snapshot), style="bold")]
-    if snapshot.backend == "redis":
-        for line in plain.redis_cli_lines(snapshot):
+    """The store in its own notation: `sessionStore["id"] -> {...}` or redis-cli commands."""
+    parts: list[RenderableType] = [Text(snapshot.title, style="bold")]
+    transcript = snapshot.transcript()
+    if transcript is not None:
+        for line in transcript:
             parts.append(Text("  " + line, style="cyan" if line.startswith("> ") else "", overflow="fold"))
         return Group(*parts, "")
     for key, value, ttl in plain.store_rows(snapshot):
         parts.append(Text.assemble("  ", (key, "cyan"), (f"  ({ttl})", "dim")))
         parts.append(hanging([("    ->", Text(value))]))
     return Group(*parts, "")
+
+
+def _nothing_stored(block: m.NothingStored) -> RenderableType:
+    return Group(Text(block.text, style="bold"), "")
 
 
 def _jar(jar: list[CookieView]) -> RenderableType:
@@ -66,50 +72,74 @@ def _jar(jar: list[CookieView]) -> RenderableType:
     return Group(*parts, "")
 
 
-def _server_panel(view: ServerView) -> Panel:
+def _server_panel(view: m.ServerView) -> Panel:
     title = f"{view.name} · {view.url}" if view.url else f"{view.name} · stopped"
-    body: RenderableType = _store(view.store) if view.store is not None else Text("not running", style="dim")
+    if view.url is None:
+        body: RenderableType = Text("not running", style="dim")
+    elif view.store is None:
+        body = _nothing_stored(m.NothingStored())
+    else:
+        body = _store(view.store)
     return Panel(body, title=title, title_align="left", box=box.ROUNDED)
 
 
-def step_renderable(step: Step) -> RenderableType:
-    """Everything one step shows, top to bottom."""
-    title = f"Step {step.number} · {step.title}" if step.number is not None else step.title
-    parts: list[RenderableType] = [Rule(Text(title, style="bold"), align="left"), ""]
-    for para in step.text:
-        parts += [Text(para), ""]
-    if step.warnings:
-        parts.append(warnings_renderable(step.warnings))
-    if step.exchange is not None:
-        ex = step.exchange
-        parts.append(Panel(_http_block(plain.request_lines(ex.request)), box=box.ROUNDED,
-                           title="client -> server (as the server received it)", title_align="left"))
-        parts.append(Panel(_http_block(plain.response_lines(ex.response), ex.response.status),
-                           box=box.ROUNDED, title="server -> client (as the client received it)",
-                           title_align="left"))
-        if ex.server:
-            parts.append(Text("What the server did:", style="bold"))
-            parts += [hanging([("  •", Text(e.message)) for e in ex.server]), ""]
-    if step.token is not None:
-        parts.append(token_renderable(step.token))
-    if step.checks:
-        parts.append(checks_renderable(step.checks, "The server's checks:"))
-    if step.notes:
-        parts += [hanging([(Text("  " + n.term, style="bold"), Text(n.text)) for n in step.notes]), ""]
-    if step.store is not None:
-        parts.append(_store(step.store))
-    if step.servers:
-        # Side by side whatever the width: comparing the stores is the point.
-        grid = RichTable.grid(expand=True, padding=(0, 1))
-        for _ in step.servers:
-            grid.add_column(ratio=1)
-        grid.add_row(*(_server_panel(view) for view in step.servers))
-        parts += [grid, ""]
-    if step.cookie_jar is not None:
-        parts.append(_jar(step.cookie_jar))
-    for extra in step.tables:
-        parts.append(table(extra.title, extra.columns, extra.rows))
+def _servers(block: m.ServersBlock) -> RenderableType:
+    # Side by side whatever the width: comparing the stores is the point.
+    grid = RichTable.grid(expand=True, padding=(0, 1))
+    for _ in block.views:
+        grid.add_column(ratio=1)
+    grid.add_row(*(_server_panel(view) for view in block.views))
+    return Group(grid, "")
+
+
+def _exchange(ex: Exchange) -> RenderableType:
+    parts: list[RenderableType] = [
+        Panel(_http_block(plain.request_lines(ex.request)), box=box.ROUNDED,
+              title="client -> server (as the server received it)", title_align="left"),
+        Panel(_http_block(plain.response_lines(ex.response), ex.response.status), box=box.ROUNDED,
+              title="server -> client (as the client received it)", title_align="left"),
+    ]
+    if ex.server:
+        parts.append(Text("What the server did:", style="bold"))
+        parts += [hanging([("  •", Text(e.message)) for e in ex.server]), ""]
     return Group(*parts)
+
+
+def _narration(block: m.Narration) -> RenderableType:
+    return Group(*(part for para in block.paragraphs for part in (Text(para), "")))
+
+
+def _notes(block: m.NotesBlock) -> RenderableType:
+    return Group(hanging([(Text("  " + n.term, style="bold"), Text(n.text)) for n in block.notes]), "")
+
+
+def _client_storage(block: m.ClientStorage) -> RenderableType:
+    return table(block.title, ["key", "value"], [[k, v] for k, v in block.items.items()])
+
+
+# One function per block kind; a Wait shows nothing in place (the renderer counts it down).
+BLOCKS = {
+    m.Narration: _narration,
+    m.Warnings: lambda b: warnings_renderable(b.items),
+    m.ExchangeBlock: lambda b: _exchange(b.exchange),
+    m.TokenBlock: lambda b: token_renderable(b.view),
+    m.ChecksBlock: lambda b: checks_renderable(b.checks, b.title),
+    m.NotesBlock: _notes,
+    m.StoreBlock: lambda b: _store(b.snapshot),
+    m.NothingStored: _nothing_stored,
+    m.ServersBlock: _servers,
+    m.JarBlock: lambda b: _jar(b.cookies),
+    m.ClientStorage: _client_storage,
+    m.TableBlock: lambda b: table(b.table.title, b.table.columns, b.table.rows),
+    m.Wait: lambda b: Group(),
+}
+
+
+def step_renderable(step: m.Step) -> RenderableType:
+    """Everything one step shows, top to bottom, in the order of its blocks."""
+    title = f"Step {step.number} · {step.title}" if step.number is not None else step.title
+    return Group(Rule(Text(title, style="bold"), align="left"), "",
+                 *(BLOCKS[type(block)](block) for block in step.blocks))
 
 
 class TerminalRenderer:
@@ -118,20 +148,21 @@ class TerminalRenderer:
     def __init__(self, console: Console):
         self.console = console
 
-    def start(self, info: WalkthroughInfo) -> None:
+    def start(self, info: m.WalkthroughInfo) -> None:
         self.console.print(Text(f"authcli demo {info.name}: {info.title}", style="bold"))
         self.console.print()
 
-    def step(self, step: Step) -> None:
+    def step(self, step: m.Step) -> None:
         self.console.print(step_renderable(step))
-        if step.wait and self.console.is_terminal:
-            self._countdown(step.wait)
+        wait = step.first(m.Wait)
+        if wait and wait.seconds and self.console.is_terminal:
+            self._countdown(wait)
 
-    def _countdown(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
+    def _countdown(self, wait: m.Wait) -> None:
+        deadline = time.monotonic() + wait.seconds
         with self.console.status("") as status:
             while (left := deadline - time.monotonic()) > 0:
-                status.update(f"session expires in {left:4.1f} s ...")
+                status.update(f"{wait.label} {left:4.1f} s ...")
                 time.sleep(min(0.1, left))
 
     def end(self) -> None:

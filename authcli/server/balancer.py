@@ -5,11 +5,13 @@ from __future__ import annotations
 import http.client
 import itertools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from authcli.errors import HttpError
 from authcli.server.cookies import read_cookie
+from authcli.server.events import Balanced, Event, Forwarded
 from authcli.server.httpd import AuthServer
-from authcli.server.journal import Event, Request, Response
+from authcli.server.journal import Request, Response
 
 STICKY_COOKIE = "lb"
 SERVED_BY = "X-Served-By"
@@ -31,6 +33,7 @@ class Balancer:
     """An App for AuthServer that forwards each request to a backend and says which one answered."""
 
     mode = "balancer"
+    store = None
 
     def __init__(self, backends: list[Backend], policy: str = "round-robin", timeout: float = 5.0):
         if policy not in ("round-robin", "sticky"):
@@ -56,44 +59,51 @@ class Balancer:
 
     def handle(self, request: Request) -> Response:
         order, why = self._order(request)
-        events = [Event("balance", f"{why}: {' then '.join(b.name for b in order)}")]
+        events: list[Event] = [Balanced(f"{why}: {' then '.join(b.name for b in order)}")]
         for backend in order:
             server = backend.server
             if server is None:
-                events.append(Event("balance", f"{backend.name} is stopped: skipped"))
+                events.append(Balanced(f"{backend.name} is stopped: skipped"))
                 continue
             try:
                 response = self._forward(server, request)
-            except OSError as err:
-                events.append(Event("balance", f"{backend.name} did not answer ({type(err).__name__}): trying the next"))
+            except (OSError, http.client.HTTPException) as err:
+                events.append(Balanced(f"{backend.name} did not answer ({type(err).__name__}): trying the next"))
                 continue
-            events.append(Event("balance", f"forwarded to {backend.name}", {"backend": backend.name}))
-            events += [Event(e.kind, f"{backend.name}: {e.message}", {**e.data, "backend": backend.name})
+            events.append(Forwarded(f"forwarded to {backend.name}", backend=backend.name))
+            events += [replace(e, message=f"{backend.name}: {e.message}", backend=backend.name)
                        for e in response.events]
             response.events = events
             response.headers.append((SERVED_BY, backend.name))
             if self.policy == "sticky" and read_cookie(request.header_values("Cookie"), STICKY_COOKIE) != backend.name:
                 response.headers.append(("Set-Cookie", f"{STICKY_COOKIE}={backend.name}; Path=/; HttpOnly; SameSite=Lax"))
-                events.append(Event("balance", f"pinned this client to {backend.name} with its own cookie"))
+                events.append(Balanced(f"pinned this client to {backend.name} with its own cookie"))
             return response
-        events.append(Event("balance", "no backend answered -> 503"))
+        events.append(Balanced("no backend answered -> 503"))
         return Response(503, "No server available behind the balancer\n", [("Retry-After", "1")], events)
 
     def _forward(self, server: AuthServer, request: Request) -> Response:
-        mark = server.mark()
         conn = http.client.HTTPConnection(server.host, server.port, timeout=self.timeout)
         try:
-            conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
-            for name, value in request.headers:
-                if name.lower() not in HOP_BY_HOP:
-                    conn.putheader(name, value)
+            try:
+                conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
+                for name, value in request.headers:
+                    if name.lower() not in HOP_BY_HOP:
+                        conn.putheader(name, value)
+            except ValueError as err:  # http.client refuses control characters: so do we
+                raise HttpError(400, f"The balancer cannot forward this request: {err}") from None
             conn.endheaders(request.body or None)
+            # This connection's own address: taken now, as http.client drops the socket once
+            # a response that closes the connection has been read.
+            local = conn.sock.getsockname()[:2]
             answer = conn.getresponse()
             body = answer.read()
             headers = [(k, v) for k, v in answer.getheaders() if k.lower() not in REWRITTEN]
             status = answer.status
+            # Found by this connection's own address, not by position in the journal: under
+            # concurrent traffic the newest record may be another client's.
+            record = server.record_from(local)
         finally:
             conn.close()
-        records = server.records_since(mark)
-        events = list(records[-1].events) if records else []
+        events = list(record.events) if record is not None else []
         return Response(status, body.decode("utf-8", "replace"), headers, events)

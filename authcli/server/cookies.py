@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 
-COOKIE_NAME = "sessionId"
-SESSION_ID_BYTES = 32  # 256 bits from `secrets`; OWASP asks for at least 64 bits of entropy
-SESSION_ID_RE = re.compile(r"[A-Za-z0-9_-]{43}")
-# Secure is left off because the demo speaks plain http:// (see `cookie_flag_notes`).
-COOKIE_ATTRIBUTES = "Path=/; HttpOnly; SameSite=Lax"
+from authcli.server.policy import HARDENED_SESSIONS, SessionPolicy
+
+COOKIE_NAME = HARDENED_SESSIONS.cookie.name
+SESSION_ID_BYTES = HARDENED_SESSIONS.id_bytes
 
 
-def new_session_id() -> str:
+def new_session_id(policy: SessionPolicy = HARDENED_SESSIONS) -> str:
     """A fresh random ID that means nothing by itself: the data lives in the store."""
-    return secrets.token_urlsafe(SESSION_ID_BYTES)
+    return secrets.token_urlsafe(policy.id_bytes)
 
 
-def set_cookie(session_id: str) -> str:
-    return f"{COOKIE_NAME}={session_id}; {COOKIE_ATTRIBUTES}"
+def set_cookie(session_id: str, policy: SessionPolicy = HARDENED_SESSIONS) -> str:
+    return f"{policy.cookie.name}={session_id}; {policy.cookie.attributes()}"
 
 
-def clear_cookie() -> str:
-    return f"{COOKIE_NAME}=; Max-Age=0; {COOKIE_ATTRIBUTES}"
+def clear_cookie(policy: SessionPolicy = HARDENED_SESSIONS) -> str:
+    return f"{policy.cookie.name}=; Max-Age=0; {policy.cookie.attributes()}"
 
 
 @dataclass(frozen=True)
@@ -50,19 +48,24 @@ def read_cookie(cookie_headers: list[str], name: str) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-def read_session_cookie(cookie_headers: list[str]) -> CookieLookup:
-    """Split on `;` as browsers do (RFC 6265 5.4); exactly one well-formed sessionId or nothing.
+def read_session_cookie(cookie_headers: list[str], policy: SessionPolicy = HARDENED_SESSIONS) -> CookieLookup:
+    """Split on `;` as browsers do (RFC 6265 5.4); exactly one well-formed session ID or nothing.
 
     Quotes do not span pairs, so `a="x; sessionId=ID` carries ID. Two sessionId pairs are
     refused rather than guessing which one the user meant.
     """
-    values = _values(cookie_headers, COOKIE_NAME)
+    name = policy.cookie.name
+    values = _values(cookie_headers, name)
     if not values:
-        return CookieLookup(None, f"no {COOKIE_NAME} cookie")
+        return CookieLookup(None, f"no {name} cookie")
     if len(values) > 1:
-        return CookieLookup(None, f"{len(values)} {COOKIE_NAME} cookies: ambiguous, none is used")
-    value = values[0]
-    if not SESSION_ID_RE.fullmatch(value):
+        return CookieLookup(None, f"{len(values)} {name} cookies: ambiguous, none is used")
+    return check_session_id(values[0], policy)
+
+
+def check_session_id(value: str, policy: SessionPolicy = HARDENED_SESSIONS) -> CookieLookup:
+    """Only IDs of the shape this server issues reach the store."""
+    if not policy.id_pattern.fullmatch(value):
         shown = repr(value) if len(value) <= 20 and value.isprintable() else f"{len(value)} characters"
-        return CookieLookup(None, f"malformed {COOKIE_NAME} ({shown}): not an ID this server issues")
+        return CookieLookup(None, f"malformed {policy.cookie.name} ({shown}): not an ID this server issues")
     return CookieLookup(value, None)

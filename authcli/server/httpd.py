@@ -8,18 +8,27 @@ import threading
 import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from authcli import __version__
-from authcli.errors import ServerStartError, StoreUnavailable
-from authcli.server.journal import Event, Request, RequestRecord, Response
+from authcli.errors import HttpError, ServerStartError, StoreUnavailable
+from authcli.server.events import Bug, Refused, StoreFailed
+from authcli.server.journal import Request, RequestRecord, Response
+
+if TYPE_CHECKING:
+    from authcli.stores.base import SessionStore
 
 MAX_BODY = 16 * 1024
 JOURNAL_SIZE = 1000
 
 
 class App(Protocol):
-    """An auth scheme: turns a received request into a response plus events."""
+    """An auth scheme: turns a received request into a response plus events.
+
+    `store` is the session store it keeps state in, or None for a stateless scheme.
+    """
+
+    store: SessionStore | None
 
     def handle(self, request: Request) -> Response: ...
 
@@ -52,7 +61,8 @@ class _Handler(BaseHTTPRequestHandler):
         command = getattr(self, "command", None) or "-"
         target = getattr(self, "path", None) or "-"
         request = Request(command, target, getattr(self, "request_version", "-"), [])
-        self.server.record(RequestRecord(request, code, [Event("refused", message or "malformed request")]))
+        self.server.record(RequestRecord(request, code, [Refused(message or "malformed request")],
+                                         self.client_address[:2]))
         super().send_error(code, message, explain)
 
     def _dispatch(self) -> None:
@@ -61,20 +71,22 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request(self.command, self.path, self.request_version, headers)
         try:
             request.body = self._read_body(headers)
-        except _Refusal as refusal:
+        except HttpError as refusal:
             if refusal.status:
                 self._send(request, Response(refusal.status, refusal.message + "\n", close=True,
-                                             events=[Event("refused", refusal.message)]))
+                                             events=[Refused(refusal.message)]))
             else:
                 self.close_connection = True
             return
         try:
             response = self.server.app.handle(request)
+        except HttpError as err:
+            response = Response(err.status or 400, err.message + "\n", events=[Refused(err.message)])
         except StoreUnavailable as err:
             response = Response(503, f"Session store unavailable: {err}\n",
-                                [("Retry-After", "1")], [Event("store.error", str(err))])
+                                [("Retry-After", "1")], [StoreFailed(str(err))])
         except Exception as err:  # a bug must not kill the server; it is recorded, not hidden
-            response = Response(500, "Internal server error\n", events=[Event("bug", repr(err))], close=True)
+            response = Response(500, "Internal server error\n", events=[Bug(repr(err))], close=True)
         self._send(request, response)
 
     def _read_body(self, headers: list[tuple[str, str]]) -> bytes:
@@ -88,28 +100,28 @@ class _Handler(BaseHTTPRequestHandler):
             elif lname == "transfer-encoding":
                 chunked = True
         if self.request_version == "HTTP/1.1" and hosts != 1:
-            raise _Refusal(400, "An HTTP/1.1 request needs exactly one Host header")
+            raise HttpError(400, "An HTTP/1.1 request needs exactly one Host header")
         if chunked:
-            raise _Refusal(411, "Send the body with Content-Length (chunked bodies are not supported)")
+            raise HttpError(411, "Send the body with Content-Length (chunked bodies are not supported)")
         if not lengths:
             return b""
         if len(set(lengths)) != 1 or not lengths[0].strip().isdigit():
-            raise _Refusal(400, "Bad Content-Length")
+            raise HttpError(400, "Bad Content-Length")
         length = int(lengths[0])
         if length > MAX_BODY:
-            raise _Refusal(413, f"Body too large: {length} bytes, the limit is {MAX_BODY}")
+            raise HttpError(413, f"Body too large: {length} bytes, the limit is {MAX_BODY}")
         try:
             body = self.rfile.read(length)
         except OSError:  # the watchdog shut down a client that went quiet
-            raise _Refusal(0, "") from None
+            raise HttpError(0, "") from None
         if len(body) != length:
-            raise _Refusal(0, "")
+            raise HttpError(0, "")
         return body
 
     def _send(self, request: Request, response: Response) -> None:
         # Recorded before the bytes go out, so a client that reads the journal after its
         # response always finds this request there.
-        self.server.record(RequestRecord(request, response.status, response.events))
+        self.server.record(RequestRecord(request, response.status, response.events, self.client_address[:2]))
         body = response.body.encode("utf-8")
         self.send_response(response.status)
         names = {k.lower() for k, _ in response.headers}
@@ -132,13 +144,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 for _method in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"):
     setattr(_Handler, "do_" + _method, _Handler._dispatch)
-
-
-class _Refusal(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class _Server(ThreadingHTTPServer):
@@ -286,6 +291,14 @@ class AuthServer:
     def mark(self) -> int:
         """A position in the journal; `records_since(mark)` returns what came after it."""
         return self._server.recorded
+
+    def record_from(self, peer: tuple[str, int]) -> RequestRecord | None:
+        """The newest record of a request from this client address. While that client's
+        connection is open no other connection has its address, so under any concurrency this
+        is the answer the client just read."""
+        server = self._server
+        with server._lock:
+            return next((r for r in reversed(server.journal) if r.peer == peer), None)
 
     def records_since(self, mark: int) -> list[RequestRecord]:
         server = self._server

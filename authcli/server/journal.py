@@ -1,18 +1,10 @@
-"""What crossed the wire and what the server decided, as plain data (never printed here)."""
+"""What crossed the wire, as plain data (never printed here): requests, responses, records."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-
-@dataclass(frozen=True)
-class Event:
-    """One thing the server did while answering: a credential check, a store read, a verdict."""
-
-    kind: str
-    message: str
-    data: dict[str, Any] = field(default_factory=dict)
+from authcli.server.events import Event
 
 
 @dataclass
@@ -47,8 +39,13 @@ class Response:
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request, its answer's status and the server's events: the narration's raw material."""
+    """One request, its answer's status and the server's events: the narration's raw material.
+
+    `peer` is the client's (host, port): while a connection is open no other has the same,
+    which is how the load balancer finds the record of the request it forwarded.
+    """
 
     request: Request
     status: int
     events: list[Event]
+    peer: tuple[str, int] | None = None

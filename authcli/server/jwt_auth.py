@@ -6,16 +6,24 @@ import json
 import re
 import secrets
 import time
+from dataclasses import replace
 from typing import Any, Callable
+from urllib.parse import parse_qs
 
+from authcli.errors import MalformedToken
 from authcli.passwords import UserDirectory, demo_users
-from authcli.server.journal import Event, Request, Response
-from authcli.server.routes import Router, read_credentials, text
-from authcli.tokens import MalformedToken, SigningKey, issue, split, utc, verify
+from authcli.server.events import (
+    AuthorizationRefused, CredentialsChecked, Event, JwksServed, QueryIgnored, TokenChecked,
+    TokenLogout, TokenSigned,
+)
+from authcli.server.journal import Request, Response
+from authcli.server.policy import HARDENED_JWT, JwtPolicy
+from authcli.server.routes import NO_STORE, Router, read_credentials, text
+from authcli.timefmt import utc
+from authcli.tokens import SigningKey, issue, split, verify
 
-NO_STORE = ("Cache-Control", "no-store")
 JWT_USER_ID = 123  # the handout's jwt.sign({ userId: 123 }, ...)
-REQUIRED = ("exp", "iat", "sub")
+REQUIRED = HARDENED_JWT.required_claims
 REALM = 'Bearer realm="authcli"'
 
 INDEX = """<!doctype html>
@@ -38,18 +46,23 @@ def invalid_token(description: str, events: list[Event]) -> Response:
 
 
 class JwtAuth:
-    """The handout's jwt.sign / jwt.verify, with the algorithm pinned and exp required."""
+    """The handout's jwt.sign / jwt.verify, with the algorithm pinned and exp required.
+
+    Every security decision reads `policy`; `ttl` is a shortcut for `policy.ttl`.
+    """
 
     mode = "jwt"
     store = None
 
-    def __init__(self, key: SigningKey, ttl: int, *, users: UserDirectory | None = None,
-                 clock: Callable[[], float] = time.time, leeway: float = 0):
+    def __init__(self, key: SigningKey, ttl: int | None = None, *, policy: JwtPolicy = HARDENED_JWT,
+                 users: UserDirectory | None = None, clock: Callable[[], float] = time.time):
         self.key = key
-        self.ttl = ttl
+        self.policy = policy if ttl is None else replace(policy, ttl=ttl)
+        # The verifier's allow-list: the policy's, else the key's own (the algorithm it signs with).
+        self.verify_key = (replace(key.verify, algorithms=self.policy.algorithms)
+                           if self.policy.algorithms else key.verify)
         self.users = users or demo_users(JWT_USER_ID)
         self.clock = clock
-        self.leeway = leeway
         table: dict[str, dict[str, Any]] = {
             "/login": {"POST": self.login},
             "/profile": {"GET": self.profile},
@@ -59,6 +72,10 @@ class JwtAuth:
             table["/.well-known/jwks.json"] = {"GET": self.jwks}
         self.router = Router(table, INDEX)
 
+    @property
+    def ttl(self) -> int:
+        return self.policy.ttl
+
     def handle(self, request: Request) -> Response:
         return self.router.handle(request)
 
@@ -66,8 +83,9 @@ class JwtAuth:
         email, password = read_credentials(request)
         user = self.users.check(email, password)
         if user is None:
-            return text(401, "Wrong credentials", [Event("credentials", "no user with this email and "
-                        "password (checked against a salted scrypt hash, in constant time)")], [NO_STORE])
+            return text(401, "Wrong credentials", [CredentialsChecked(
+                "no user with this email and password (checked against a salted scrypt hash, in "
+                "constant time)")], [NO_STORE])
         now = self.clock()
         # NumericDates are whole seconds. exp is rounded to the nearest one, so a token lives
         # ttl +/- 0.5 s: rounding down could leave a 1-second token a few milliseconds, and
@@ -76,30 +94,35 @@ class JwtAuth:
                   "exp": round(now + self.ttl), "jti": secrets.token_urlsafe(16)}
         token = issue(self.key, claims)
         events = [
-            Event("credentials", f"{email}: password matches the stored scrypt hash", {"userId": user.user_id}),
-            Event("sign", f"signed {json.dumps(claims)} with {self.key.alg}: a {len(token)}-character "
-                  "token. Nothing was stored on the server.", {"claims": claims, "token": token}),
+            CredentialsChecked(f"{email}: password matches the stored scrypt hash", user_id=user.user_id),
+            TokenSigned(f"signed {json.dumps(claims)} with {self.key.alg}: a {len(token)}-character "
+                        "token. Nothing was stored on the server.", claims=claims, token=token),
         ]
         body = json.dumps({"token": token, "token_type": "Bearer", "expires_in": self.ttl})
         return Response(200, body + "\n", [("Content-Type", "application/json"), NO_STORE], events)
 
     def _bearer(self, request: Request) -> tuple[str | None, Response | None, list[Event]]:
-        events = []
-        if re.search(r"[?&]access_token=", request.target):
-            events.append(Event("query", "?access_token= in the URL is ignored: tokens are read only "
-                                "from the Authorization header (URLs leak into logs and history)"))
+        events: list[Event] = []
+        query = parse_qs(request.target.split("?", 1)[1]) if "?" in request.target else {}
         values = request.header_values("Authorization")
+        if "access_token" in query:
+            if self.policy.read_token_from_query and not values and len(query["access_token"]) == 1:
+                events.append(QueryIgnored("?access_token= in the URL is USED: URLs leak into logs "
+                                           "and history"))
+                return query["access_token"][0], None, events
+            events.append(QueryIgnored("?access_token= in the URL is ignored: tokens are read only "
+                                       "from the Authorization header (URLs leak into logs and history)"))
         if not values:
-            events.append(Event("header", "no Authorization header -> 401"))
+            events.append(AuthorizationRefused("no Authorization header -> 401"))
             return None, text(401, "Not logged in: send Authorization: Bearer <token>", events,
                               [("WWW-Authenticate", REALM), NO_STORE]), events
         if len(values) > 1:
-            events.append(Event("header", f"{len(values)} Authorization headers: ambiguous -> 400"))
+            events.append(AuthorizationRefused(f"{len(values)} Authorization headers: ambiguous -> 400"))
             return None, text(400, "Send exactly one Authorization header", events,
                               [("WWW-Authenticate", f'{REALM}, error="invalid_request"'), NO_STORE]), events
         scheme, _, token = values[0].strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            events.append(Event("header", "Authorization is not 'Bearer <token>' -> 401"))
+            events.append(AuthorizationRefused("Authorization is not 'Bearer <token>' -> 401"))
             return None, text(401, "Not logged in: send Authorization: Bearer <token>", events,
                               [("WWW-Authenticate", REALM), NO_STORE]), events
         return token.strip(), None, events
@@ -111,17 +134,18 @@ class JwtAuth:
         try:
             parts = split(token)
         except MalformedToken as err:
-            events.append(Event("verify", f"malformed token: {err} -> 401"))
+            events.append(TokenChecked(f"malformed token: {err} -> 401"))
             return invalid_token(f"malformed token: {err}", events)
-        verdict = verify(parts, self.key.verify, now=self.clock(), leeway=self.leeway, require=REQUIRED)
+        verdict = verify(parts, self.verify_key, now=self.clock(), leeway=self.policy.leeway,
+                         require=self.policy.required_claims)
         data = {"checks": verdict.checks, "header": parts.header, "payload": parts.payload}
         failed = verdict.failed
         if failed is not None:
-            events.append(Event("verify", f"refused, {failed.name}: {failed.detail} -> 401", data))
+            events.append(TokenChecked(f"refused, {failed.name}: {failed.detail} -> 401", **data))
             return invalid_token(f"{failed.name}: {failed.detail}", events)
         sub = parts.payload["sub"]
-        events.append(Event("verify", f"{', '.join(c.name for c in verdict.checks)} all pass; "
-                            f"sub={sub}. No store was read: the token carried everything.", data))
+        events.append(TokenChecked(f"{', '.join(c.name for c in verdict.checks)} all pass; "
+                                   f"sub={sub}. No store was read: the token carried everything.", **data))
         return text(200, f"Welcome user {sub}", events, [NO_STORE])
 
     def logout(self, request: Request) -> Response:
@@ -133,7 +157,7 @@ class JwtAuth:
                 until = f" (exp {utc(exp)})" if isinstance(exp, (int, float)) else ""
             except MalformedToken:
                 pass
-        events = [Event("logout", "nothing to delete: the server keeps no record of tokens, so "
+        events: list[Event] = [TokenLogout("nothing to delete: the server keeps no record of tokens, so "
                         f"this token stays valid until it expires{until}")]
         return text(200, "Logged out on this client only. This server stores no sessions, so it "
                     f"cannot forget your token: it stays valid until it expires{until}. Delete it "
@@ -143,4 +167,4 @@ class JwtAuth:
     def jwks(self, request: Request) -> Response:
         return Response(200, json.dumps(self.key.jwks, indent=2) + "\n",
                         [("Content-Type", "application/json")],
-                        [Event("jwks", "served the public key set: any service can verify tokens with it")])
+                        [JwksServed("served the public key set: any service can verify tokens with it")])

@@ -1,4 +1,4 @@
-"""Routing and the request parsing every auth scheme shares (the login body)."""
+"""Routing, and what every auth scheme shares: the login body, plain-text answers, no-store."""
 
 from __future__ import annotations
 
@@ -6,19 +6,14 @@ import json
 from typing import Callable
 from urllib.parse import parse_qs
 
-from authcli.server.journal import Event, Request, Response
+from authcli.errors import HttpError
+from authcli.server.events import Event, Refused
+from authcli.server.journal import Request, Response
 
 Route = Callable[[Request], Response]
 MAX_FIELD = 256  # longer emails or passwords are refused before any hashing work
-
-
-class HttpError(Exception):
-    """A request the server refuses with a 4xx and a one-line reason."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+# On every response that carries a session ID or a token: no cache may keep a copy.
+NO_STORE = ("Cache-Control", "no-store")
 
 
 def text(status: int, body: str, events: list[Event], headers: list[tuple[str, str]] | None = None) -> Response:
@@ -46,7 +41,7 @@ class Router:
         try:
             return route(request)
         except HttpError as err:
-            return text(err.status, err.message, [Event("refused", err.message)])
+            return text(err.status, err.message, [Refused(err.message)])
 
     def summary(self) -> str:
         return ", ".join(f"{m} {p}" for p, ms in self._table.items() for m in ms)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from dataclasses import replace
 from typing import Callable
+from urllib.parse import parse_qs
 
 from authcli.passwords import UserDirectory, demo_users
 from authcli.server.cookies import (
-    COOKIE_NAME, clear_cookie, new_session_id, read_session_cookie, set_cookie,
+    CookieLookup, check_session_id, clear_cookie, new_session_id, read_session_cookie, set_cookie,
 )
-from authcli.server.journal import Event, Request, Response
-from authcli.server.routes import Router, read_credentials, text
+from authcli.server.events import (
+    CookieCleared, CookieRefused, CredentialsChecked, Event, FixationRefused, QueryIgnored,
+    SessionCreated, SessionDeleted, SessionLookedUp,
+)
+from authcli.server.journal import Request, Response
+from authcli.server.policy import HARDENED_SESSIONS, SessionPolicy
+from authcli.server.routes import NO_STORE, Router, read_credentials, text
 from authcli.stores.base import SessionStore
-
-NO_STORE = ("Cache-Control", "no-store")
+from authcli.timefmt import iso
 
 INDEX = """<!doctype html>
 <meta charset="utf-8"><title>authcli session server</title>
@@ -26,21 +31,22 @@ Your browser stores the <code>sessionId</code> cookie and sends it back by itsel
 <button>POST /login</button></form>
 <form method="post" action="/logout"><button>POST /logout</button></form>
 """
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+SCRYPT_NOTE = "(checked against a salted scrypt hash, in constant time)"
 
 
 class SessionAuth:
-    """The handout's app.post('/login') and app.get('/profile'), done the way SECURITY.md asks."""
+    """The handout's app.post('/login') and app.get('/profile'), done the way SECURITY.md asks.
+
+    Every security decision reads `policy`; `ttl` is a shortcut for `policy.ttl`.
+    """
 
     mode = "session"
 
-    def __init__(self, store: SessionStore, ttl: int, *, users: UserDirectory | None = None,
+    def __init__(self, store: SessionStore, ttl: int | None = None, *,
+                 policy: SessionPolicy = HARDENED_SESSIONS, users: UserDirectory | None = None,
                  clock: Callable[[], float] = time.time):
         self.store = store
-        self.ttl = ttl
+        self.policy = policy if ttl is None else replace(policy, ttl=ttl)
         self.users = users or demo_users()
         self.clock = clock
         self.router = Router({
@@ -48,6 +54,10 @@ class SessionAuth:
             "/profile": {"GET": self.profile},
             "/logout": {"POST": self.logout},
         }, INDEX)
+
+    @property
+    def ttl(self) -> int:
+        return self.policy.ttl
 
     def handle(self, request: Request) -> Response:
         return self.router.handle(request)
@@ -58,56 +68,76 @@ class SessionAuth:
         user = self.users.check(email, password)
         if user is None:
             shown = email if email.isprintable() else repr(email)
-            events.append(Event("credentials", f"{shown}: no user with this email and password "
-                                "(checked against a salted scrypt hash, in constant time)"))
+            events.append(CredentialsChecked(f"{shown}: no user with this email and password {SCRYPT_NOTE}"))
             return text(401, "Wrong credentials", events, [NO_STORE])
-        events.append(Event("credentials", f"{email}: password matches the stored scrypt hash",
-                            {"userId": user.user_id}))
-        brought = read_session_cookie(request.header_values("Cookie")).session_id
-        if brought is not None:
-            # Session fixation: never adopt an ID the client chose; drop it if it was real.
-            dropped = self.store.delete(brought)
-            events.append(Event("fixation", f"the client brought {COOKIE_NAME}={brought}: not reused"
-                                + (" (its old record was deleted)" if dropped else "")
-                                + "; a new ID is issued"))
-        session_id = new_session_id()
+        events.append(CredentialsChecked(f"{email}: password matches the stored scrypt hash",
+                                         user_id=user.user_id))
+        session_id = self._fixation(request, events) or new_session_id(self.policy)
         now = self.clock()
         record = {"userId": user.user_id, "createdAt": iso(now), "expiresAt": iso(now + self.ttl)}
         self.store.create(session_id, record, self.ttl)
-        events.append(Event("store.write", self.store.describe("write", session_id, record, self.ttl),
-                            {"sessionId": session_id, "record": record, "ttl": self.ttl}))
-        return text(200, "Logged in", events, [("Set-Cookie", set_cookie(session_id)), NO_STORE])
+        events.append(SessionCreated(self.store.describe("write", session_id, record, self.ttl),
+                                     session_id=session_id, record=record, ttl=self.ttl))
+        return text(200, "Logged in", events, [("Set-Cookie", set_cookie(session_id, self.policy)), NO_STORE])
+
+    def _fixation(self, request: Request, events: list[Event]) -> str | None:
+        """The ID the client brought, when the policy adopts it; None means issue a new one."""
+        brought = read_session_cookie(request.header_values("Cookie"), self.policy).session_id
+        if brought is None:
+            return None
+        name = self.policy.cookie.name
+        if self.policy.adopt_client_id:
+            events.append(FixationRefused(f"the client brought {name}={brought}: ADOPTED as the new "
+                                          "session's ID (session fixation)"))
+            self.store.delete(brought)
+            return brought
+        # Session fixation: never adopt an ID the client chose; drop it if it was real.
+        dropped = self.store.delete(brought)
+        events.append(FixationRefused(f"the client brought {name}={brought}: not reused"
+                                      + (" (its old record was deleted)" if dropped else "")
+                                      + "; a new ID is issued"))
+        return None
+
+    def _lookup(self, request: Request, events: list[Event]) -> CookieLookup:
+        name = self.policy.cookie.name
+        query = request.target.split("?", 1)[1] if "?" in request.target else ""
+        if f"{name}=" in query:
+            values = parse_qs(query).get(name, [])
+            if self.policy.read_id_from_query and len(values) == 1:
+                events.append(QueryIgnored(f"?{name}= in the URL is USED: IDs in URLs leak into "
+                                           "logs, history and Referer"))
+                return check_session_id(values[0], self.policy)
+            events.append(QueryIgnored(f"?{name}= in the URL is ignored: IDs are read only from "
+                                       "the Cookie header (URLs leak into logs, history and Referer)"))
+        return read_session_cookie(request.header_values("Cookie"), self.policy)
 
     def profile(self, request: Request) -> Response:
-        events = self._ignored_query(request)
-        lookup = read_session_cookie(request.header_values("Cookie"))
+        events: list[Event] = []
+        lookup = self._lookup(request, events)
         if lookup.session_id is None:
-            events.append(Event("cookie", f"{lookup.problem} -> 401"))
+            events.append(CookieRefused(f"{lookup.problem} -> 401"))
             return text(401, "Not logged in", events, [NO_STORE])
         session = self.store.get(lookup.session_id)
         if session is None:
-            events.append(Event("store.read", self.store.describe("read", lookup.session_id)
-                                + " (never issued, expired or logged out) -> 401",
-                                {"sessionId": lookup.session_id, "found": False}))
+            events.append(SessionLookedUp(self.store.describe("read", lookup.session_id)
+                                          + " (never issued, expired or logged out) -> 401",
+                                          session_id=lookup.session_id))
             return text(401, "Not logged in", events, [NO_STORE])
-        events.append(Event("store.read", self.store.describe("read", lookup.session_id, session),
-                            {"sessionId": lookup.session_id, "found": True, "record": session}))
+        events.append(SessionLookedUp(self.store.describe("read", lookup.session_id, session),
+                                      session_id=lookup.session_id, found=True, record=session))
         return text(200, f"Welcome user {session['userId']}", events, [NO_STORE])
 
     def logout(self, request: Request) -> Response:
-        lookup = read_session_cookie(request.header_values("Cookie"))
-        if lookup.session_id is not None:
-            deleted = self.store.delete(lookup.session_id)
-            events = [Event("store.delete", self.store.describe("delete", lookup.session_id, deleted),
-                            {"sessionId": lookup.session_id, "deleted": deleted})]
+        lookup = read_session_cookie(request.header_values("Cookie"), self.policy)
+        events: list[Event]
+        if lookup.session_id is None:
+            events = [SessionDeleted(f"{lookup.problem}: no session to delete")]
+        elif not self.policy.logout_deletes_record:
+            events = [SessionDeleted("the record is KEPT: logout only clears the cookie, so a copied "
+                                     "cookie still works", session_id=lookup.session_id)]
         else:
-            events = [Event("store.delete", f"{lookup.problem}: no session to delete", {"deleted": False})]
-        events.append(Event("cookie", "Set-Cookie with Max-Age=0 tells the browser to drop the cookie"))
-        return text(200, "Logged out", events, [("Set-Cookie", clear_cookie()), NO_STORE])
-
-    @staticmethod
-    def _ignored_query(request: Request) -> list[Event]:
-        if "?" in request.target and f"{COOKIE_NAME}=" in request.target.split("?", 1)[1]:
-            return [Event("query", f"?{COOKIE_NAME}= in the URL is ignored: IDs are read only from "
-                          "the Cookie header (URLs leak into logs, history and Referer)")]
-        return []
+            deleted = self.store.delete(lookup.session_id)
+            events = [SessionDeleted(self.store.describe("delete", lookup.session_id, deleted),
+                                     session_id=lookup.session_id, deleted=deleted)]
+        events.append(CookieCleared("Set-Cookie with Max-Age=0 tells the browser to drop the cookie"))
+        return text(200, "Logged out", events, [("Set-Cookie", clear_cookie(self.policy)), NO_STORE])

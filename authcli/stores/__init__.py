@@ -1,6 +1,41 @@
-"""Session stores: one interface, an in-memory implementation, and (next) Redis."""
+"""Session stores: one interface, facts that tell them apart, and where each kind comes from.
 
-from authcli.stores.base import SessionStore, StoreRow, StoreSnapshot
+A new store is one module with FACTS, a store class and a `Source` class (see memory.py), plus
+its line in SOURCES. Nothing outside this package branches on a store's name.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable, ContextManager, Protocol
+
+from authcli.stores.base import SessionStore, StoreFacts, StoreRow, StoreSnapshot
 from authcli.stores.memory import MemoryStore
 
-__all__ = ["MemoryStore", "SessionStore", "StoreRow", "StoreSnapshot"]
+# name -> module. Imported on use: redis-py is an optional extra.
+SOURCES = {
+    "memory": "authcli.stores.memory",
+    "redis": "authcli.stores.redis",
+}
+
+
+class StoreSource(Protocol):
+    """A context manager that finds (or starts) a backend; `make()` opens a store on it."""
+
+    facts: StoreFacts
+    note: str  # where it came from, for stderr ("" when there is nothing to say)
+
+    def make(self, clock: Callable[[], float] = ...) -> SessionStore: ...
+
+
+def facts(name: str) -> StoreFacts:
+    return importlib.import_module(SOURCES[name]).FACTS
+
+
+def open_source(name: str, url: str | None = None) -> ContextManager[StoreSource]:
+    """The source for store `name`: use it in a `with`, then `make()` stores from it."""
+    return importlib.import_module(SOURCES[name]).Source(url)
+
+
+__all__ = ["MemoryStore", "SOURCES", "SessionStore", "StoreFacts", "StoreRow", "StoreSnapshot",
+           "StoreSource", "facts", "open_source"]

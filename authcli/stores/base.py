@@ -1,9 +1,40 @@
-"""The session-store interface every backend implements, and its plain-data snapshot."""
+"""The session-store interface every backend implements, the facts that tell backends apart,
+and the plain-data snapshot a walkthrough shows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What differs between stores, as facts: code outside stores/ reads these, never a name."""
+
+    name: str                 # what `--store` calls it
+    label: str                # how a sentence names it: "memory", "Redis"
+    survives_restart: bool    # a new server process finds the old sessions
+    expires_by_itself: bool   # the store drops expired records on its own (Redis TTL)
+    expiry: str               # one sentence: who removes an expired record
+    gone: str                 # what is left of an expired record: "the record is gone"
+    takes_url: bool = False   # reached at a URL (--redis-url)
+
+
+class StoreNotation(Protocol):
+    """How a store's contents are written, in its own notation (the handout's `sessionStore`
+    object, redis-cli commands...)."""
+
+    def title(self, rows: list[StoreRow]) -> str:
+        """The heading above the contents."""
+        ...
+
+    def label(self, row: StoreRow) -> str:
+        """One record's key as this store spells it."""
+        ...
+
+    def transcript(self, rows: list[StoreRow]) -> list[str] | None:
+        """The contents as a transcript of commands, or None to show key -> value rows."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -20,8 +51,23 @@ class StoreRow:
 class StoreSnapshot:
     """Everything the store holds at one moment, read back from the store itself."""
 
-    backend: str
+    facts: StoreFacts
+    notation: StoreNotation = field(compare=False, repr=False)
     rows: list[StoreRow] = field(default_factory=list)
+
+    @property
+    def backend(self) -> str:
+        return self.facts.name
+
+    @property
+    def title(self) -> str:
+        return self.notation.title(self.rows)
+
+    def labels(self) -> list[str]:
+        return [self.notation.label(row) for row in self.rows]
+
+    def transcript(self) -> list[str] | None:
+        return self.notation.transcript(self.rows)
 
     def ids(self) -> list[str]:
         return [row.session_id for row in self.rows]
@@ -33,7 +79,11 @@ class StoreSnapshot:
 class SessionStore(Protocol):
     """Session ID -> JSON record with a time to live. Expired records are gone for every method."""
 
-    backend: str
+    facts: StoreFacts
+
+    def where(self) -> str:
+        """Where the sessions live, as a phrase: "an in-memory session store: ..."."""
+        ...
 
     def key(self, session_id: str) -> str:
         """The name this store files the record under (e.g. `session:<id>` in Redis)."""
@@ -62,3 +112,7 @@ class SessionStore(Protocol):
     def close(self) -> None:
         """Release connections or threads the store holds."""
         ...
+
+
+def count_phrase(n: int, noun: str) -> str:
+    return "empty" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"

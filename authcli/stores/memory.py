@@ -7,18 +7,46 @@ import threading
 import time
 from typing import Any, Callable
 
-from authcli.stores.base import StoreRow, StoreSnapshot
+from authcli.errors import StoreConfigError
+from authcli.stores.base import StoreFacts, StoreRow, StoreSnapshot, count_phrase
+
+FACTS = StoreFacts(
+    name="memory",
+    label="memory",
+    survives_restart=False,
+    expires_by_itself=False,
+    expiry="The server drops the record when it finds it expired.",
+    gone="the record is gone",
+)
+
+
+class ObjectNotation:
+    """The handout's own notation: `sessionStore["abc123"] -> {...}`."""
+
+    def title(self, rows: list[StoreRow]) -> str:
+        return f"Session store (memory, on the server): {count_phrase(len(rows), 'record')}"
+
+    def label(self, row: StoreRow) -> str:
+        return f'sessionStore["{row.key}"]'
+
+    def transcript(self, rows: list[StoreRow]) -> list[str] | None:
+        return None
 
 
 class MemoryStore:
     """Lives in the server process: fast, and lost when that process stops."""
 
-    backend = "memory"
+    facts = FACTS
+    notation = ObjectNotation()
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[str, tuple[str, float]] = {}
+
+    def where(self) -> str:
+        return ("an in-memory session store: a dict inside the server process, like the handout's "
+                "`sessionStore`")
 
     def key(self, session_id: str) -> str:
         return session_id
@@ -54,7 +82,7 @@ class MemoryStore:
                 StoreRow(sid, sid, json.loads(text), deadline - now)
                 for sid, (text, deadline) in self._records.items()
             ]
-        return StoreSnapshot(self.backend, rows)
+        return StoreSnapshot(self.facts, self.notation, rows)
 
     def describe(self, op: str, session_id: str, result: Any = None, ttl: int | None = None) -> str:
         """What the store did, in the handout's notation: sessionStore["abc123"] -> {...}."""
@@ -67,3 +95,26 @@ class MemoryStore:
 
     def close(self) -> None:
         pass
+
+
+class MemorySource:
+    """Where memory stores come from: each `make()` is a new, empty process memory."""
+
+    facts = FACTS
+    note = ""
+
+    def __init__(self, url: str | None = None):
+        if url is not None:
+            raise StoreConfigError("the memory store takes no URL")
+
+    def make(self, clock: Callable[[], float] = time.time) -> MemoryStore:
+        return MemoryStore(clock=clock)
+
+    def __enter__(self) -> MemorySource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+Source = MemorySource

@@ -16,8 +16,8 @@ import tempfile
 import time
 from typing import Any
 
-from authcli.errors import AuthcliError, StoreUnavailable
-from authcli.stores.base import StoreRow, StoreSnapshot
+from authcli.errors import StoreConfigError, StoreMissing, StoreUnavailable
+from authcli.stores.base import StoreFacts, StoreRow, StoreSnapshot, count_phrase
 
 PREFIX = "session:"
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
@@ -25,36 +25,74 @@ ID_IN_KEY = re.compile(r"session:([A-Za-z0-9_-]{43})")
 # A dead Redis must turn into a quick 503, never a hung request.
 TIMEOUT = 1.0
 
+FACTS = StoreFacts(
+    name="redis",
+    label="Redis",
+    survives_restart=True,
+    expires_by_itself=True,
+    expiry="Redis deletes the key by itself when its TTL runs out.",
+    gone="the key is gone from Redis",
+    takes_url=True,
+)
 
-class RedisMissing(AuthcliError):
-    """No Redis answers and none can be started here."""
+
+class CommandNotation:
+    """What Redis holds, as redis-cli would show the commands that read it back."""
+
+    def title(self, rows: list[StoreRow]) -> str:
+        return f"Redis, read back with SCAN, GET and PTTL: {count_phrase(len(rows), 'session key')}"
+
+    def label(self, row: StoreRow) -> str:
+        return row.key
+
+    def transcript(self, rows: list[StoreRow]) -> list[str] | None:
+        if not rows:
+            return None
+        lines = []
+        for row in rows:
+            pttl = -1 if row.ttl is None else round(row.ttl * 1000)
+            lines += [f"> GET {row.key}", f"'{json.dumps(row.value)}'", f"> PTTL {row.key}", f"(integer) {pttl}"]
+        return lines
 
 
 def _redis_module():
     try:
         import redis
     except ImportError:
-        raise RedisMissing("the Redis store needs redis-py: pip install 'authcli[redis]'") from None
+        raise StoreMissing("the Redis store needs redis-py: pip install 'authcli[redis]'") from None
     return redis
+
+
+def client(url: str, timeout: float, **options: Any):
+    """A redis-py client for `url`; a URL it cannot use is one clear error, not a ValueError."""
+    redis = _redis_module()
+    try:
+        return redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, **options)
+    except (ValueError, TypeError) as err:
+        raise StoreConfigError(f"unusable Redis URL {url!r}: {err}") from None
 
 
 class RedisStore:
     """Shared by every server that points at the same Redis, and it outlives them."""
 
-    backend = "redis"
+    facts = FACTS
+    notation = CommandNotation()
 
     def __init__(self, url: str):
         redis = _redis_module()
         self.url = url
         self._errors = (redis.ConnectionError, redis.TimeoutError)
-        self._redis = redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT,
-                                           decode_responses=True, health_check_interval=0)
+        self._redis = client(url, TIMEOUT, decode_responses=True, health_check_interval=0)
 
     def _call(self, fn, *args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except self._errors as err:
             raise StoreUnavailable(f"Redis at {self.url} is not answering ({type(err).__name__})") from None
+
+    def where(self) -> str:
+        return (f"a Redis session store at {self.url}: each session is a key session:<id> "
+                "holding JSON, with a time to live that Redis itself enforces")
 
     def ping(self) -> None:
         self._call(self._redis.ping)
@@ -79,7 +117,7 @@ class RedisStore:
         keys = sorted(k for k in self._call(lambda: list(self._redis.scan_iter(match=PREFIX + "*", count=1000)))
                       if ID_IN_KEY.fullmatch(k))
         if not keys:
-            return StoreSnapshot(self.backend)
+            return StoreSnapshot(self.facts, self.notation)
         pipe = self._redis.pipeline(transaction=False)
         for key in keys:
             pipe.get(key)
@@ -94,7 +132,7 @@ class RedisStore:
             except ValueError:
                 continue
             rows.append(StoreRow(key, key[len(PREFIX):], value, pttl / 1000 if pttl >= 0 else None))
-        return StoreSnapshot(self.backend, rows)
+        return StoreSnapshot(self.facts, self.notation, rows)
 
     def describe(self, op: str, session_id: str, result: Any = None, ttl: int | None = None) -> str:
         """The Redis command the store ran, in redis-cli notation."""
@@ -130,12 +168,12 @@ class ThrowawayRedis:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 err = (self._proc.stderr.read() or b"").decode(errors="replace").strip().splitlines()
-                raise RedisMissing(f"redis-server exited at start: {err[-1] if err else 'no message'}")
+                raise StoreMissing(f"redis-server exited at start: {err[-1] if err else 'no message'}")
             if _answers(self.url):
                 return
             time.sleep(0.02)
         self.stop()
-        raise RedisMissing("redis-server did not answer within 5 s")
+        raise StoreMissing("redis-server did not answer within 5 s")
 
     def stop(self) -> None:
         if self._proc.poll() is None:
@@ -152,17 +190,20 @@ class ThrowawayRedis:
 
 def _answers(url: str) -> bool:
     redis = _redis_module()
-    client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    probe = client(url, 0.5)
     try:
-        return bool(client.ping())
+        return bool(probe.ping())
     except (redis.RedisError, OSError):
         return False
     finally:
-        client.close()
+        probe.close()
 
 
 class RedisConnection:
-    """Context manager: a Redis URL that answers, and a sentence saying where it came from."""
+    """Where Redis stores come from: a Redis URL that answers (else a throwaway redis-server),
+    and a note saying which. Each `make()` is a new connection to the same Redis."""
+
+    facts = FACTS
 
     def __init__(self, url: str | None = None):
         self.requested = url or os.environ.get("REDIS_URL") or DEFAULT_URL
@@ -176,7 +217,7 @@ class RedisConnection:
             return self
         binary = shutil.which("redis-server")
         if binary is None:
-            raise RedisMissing(f"no Redis answers at {self.requested} and no redis-server is installed: "
+            raise StoreMissing(f"no Redis answers at {self.requested} and no redis-server is installed: "
                                "install it (apt-get install redis-server) or pass --redis-url")
         self._throwaway = ThrowawayRedis(binary)
         self.url = self._throwaway.url
@@ -187,3 +228,10 @@ class RedisConnection:
     def __exit__(self, *exc: object) -> None:
         if self._throwaway is not None:
             self._throwaway.stop()
+
+    def make(self, clock: Any = None) -> RedisStore:
+        """A new connection; Redis keeps its own clock, so `clock` is not used."""
+        return RedisStore(self.url)
+
+
+Source = RedisConnection

@@ -7,28 +7,39 @@ import time
 from typing import Callable, Iterator
 
 from authcli.client import ScriptedClient
+from authcli.encoding import b64url
 from authcli.errors import WalkthroughError
+from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
 from authcli.server.cookies import COOKIE_NAME, SESSION_ID_BYTES
+from authcli.server.events import TokenChecked
 from authcli.server.httpd import AuthServer
 from authcli.server.jwt_auth import JwtAuth
-from authcli.stores.base import StoreSnapshot
-from authcli.tokens import HASH_BYTES, Check, SigningKey, b64url, inspect, split, utc
+from authcli.timefmt import utc
+from authcli.tokens import HASH_BYTES, SigningKey, TokenView, inspect, split
 from authcli.walkthroughs.common import expect
-from authcli.walkthroughs.model import Exchange, Step, Table, WalkthroughInfo
+from authcli.walkthroughs.model import (
+    ChecksBlock, ClientStorage, ExchangeBlock, JarBlock, NothingStored, Step, Table, TableBlock,
+    TokenBlock, Wait, WalkthroughInfo, Warnings, step,
+)
 
 INFO = WalkthroughInfo("jwt", "JWT: the token carries everything, the server stores nothing")
 DEFAULT_TTL = 3
 EXPIRY_MARGIN = 0.05
-NOTHING_STORED = StoreSnapshot("none")
 ENCODED_NOT_ENCRYPTED = ("The header and payload are base64url: encoded, not encrypted. Anyone "
                          "holding the token can read them (try authcli decode). Only the signature "
                          "needs the key.")
 
 
-def _checks(exchange: Exchange) -> list[Check]:
-    event = next((e for e in exchange.server if e.kind == "verify"), None)
-    return list(event.data.get("checks", [])) if event else []
+def _checks(exchange: Exchange) -> ChecksBlock:
+    """The server's verdict on the token this exchange carried, check by check."""
+    return ChecksBlock(list(exchange.event(TokenChecked).checks))
+
+
+def _token(steps: list[Step]) -> TokenView:
+    if steps[0].token is None:
+        raise WalkthroughError("the login step shows no token")
+    return steps[0].token
 
 
 def _short(b64: str) -> str:
@@ -80,8 +91,8 @@ def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient) -> Step
         text.append(f"It generated an {key.alg} key pair at start. The private key signs and never "
                      "leaves the server; the public key only verifies, so it is published as a JWKS "
                      "(below, fetched over HTTP) for any other service that must check tokens.")
-    return Step(None, f"A real server on {server.url}", text, exchange=exchange,
-                store=NOTHING_STORED, warnings=warnings)
+    return step(None, f"A real server on {server.url}", text, Warnings(warnings) if warnings else None,
+                ExchangeBlock(exchange) if exchange else None, NothingStored())
 
 
 def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
@@ -90,32 +101,32 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     # and is shown afterwards, so --step pauses cannot race the token's exp.
     yield _key_step(server, auth, client)
     act = _first_act(client, auth)
-    token = act[0].token.token
-    exp = act[0].token.payload["exp"]
+    view = _token(act)
+    token, exp = view.token, view.payload["exp"]
     yield from act
 
     left = exp - clock()
     expires_at = utc(exp)
     why = (f"The token's exp is {expires_at}. Until then it works everywhere, for anyone who holds it."
            if left > 0 else f"The token's exp, {expires_at}, already passed while the steps above were on screen.")
-    yield Step(8, f"Waiting for exp ({ttl} s after login)", [
+    yield step(8, f"Waiting for exp ({ttl} s after login)", [
         why, "The server does nothing at expiry: there is no record to delete. The token simply "
         "stops passing the exp check.",
-    ], wait=max(left, 0.0) + EXPIRY_MARGIN)
+    ], Wait(max(left, 0.0) + EXPIRY_MARGIN, "token expires in"))
     if clock() < exp + EXPIRY_MARGIN:
         sleep(exp + EXPIRY_MARGIN - clock())
 
     expired = expect(client.send("GET", "/profile", headers=_bearer(token)), 401, "expired token")
     challenge = expired.response.header("WWW-Authenticate") or ""
-    failed = [c.name for c in _checks(expired) if not c.ok]
+    failed = expired.event(TokenChecked).failed
     if 'error="invalid_token"' not in challenge or failed != ["exp"]:
         raise WalkthroughError(f"expected only the exp check to fail after exp, got {failed}")
-    yield Step(9, "After exp: the same token gets 401", [
+    yield step(9, "After exp: the same token gets 401", [
         "Same token, same header. Algorithm and signature still pass, but exp is in the past, so "
         "the server refuses it.",
         "The 401 carries WWW-Authenticate: Bearer error=\"invalid_token\" (RFC 6750), which tells "
         "the client to get a new token, usually by logging in again or with a refresh token.",
-    ], exchange=expired, checks=_checks(expired))
+    ], ExchangeBlock(expired), _checks(expired))
 
     yield _recap(act)
 
@@ -129,90 +140,87 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     # Dates without "in 2 seconds": the step text gives the lifetime, and a whole-second
     # NumericDate read a moment later would say 1 or 2 by chance.
     view = inspect(parts, None)
-    steps = [Step(1, "POST /login: the server signs a token", [
+    steps = [step(1, "POST /login: the server signs a token", [
         f"The password matches, so the server builds a payload ({', '.join(parts.payload)}) and signs "
         f"it with {auth.key.alg}: the handout's jwt.sign({{ userId: 123 }}, key, {{ expiresIn }}). "
         "The token goes back in the response body.",
         ENCODED_NOT_ENCRYPTED,
-    ], exchange=login, token=view)]
+    ], ExchangeBlock(login), TokenBlock(view))]
 
-    steps.append(Step(2, "The client keeps the token itself", [
+    steps.append(step(2, "The client keeps the token itself", [
         "A browser app keeps the token in memory or localStorage; this script keeps it in a "
         "variable. Nothing puts it in a cookie jar, so nothing sends it automatically: the client "
         "must attach it to every request itself.",
         "The price of localStorage: any script running on the page, including one injected by an "
         "XSS bug, can read the token and use it from anywhere until it expires. An HttpOnly cookie "
         "cannot be read by scripts (but then CSRF defences matter again).",
-    ], cookie_jar=client.jar(), tables=[Table("Client storage (like localStorage)", ["key", "value"],
-                                              [["token", token]])]))
+    ], JarBlock(client.jar()), ClientStorage({"token": token})))
 
     profile = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile")
-    steps.append(Step(3, "GET /profile with Authorization: Bearer", [
+    steps.append(step(3, "GET /profile with Authorization: Bearer", [
         "The client adds Authorization: Bearer <token>, the handout's axios headers. The server "
         "runs jwt.verify as a list of checks, with the algorithm taken from its own allow-list, "
         "never from the token:",
-    ], exchange=profile, checks=_checks(profile), store=NOTHING_STORED))
+    ], ExchangeBlock(profile), _checks(profile), NothingStored()))
 
     forged_payload = {**parts.payload, "sub": "1", "userId": 1}
     forged_b64 = b64url(json.dumps(forged_payload, separators=(",", ":")).encode())
     tampered_token = f"{parts.header_b64}.{forged_b64}.{parts.signature_b64}"
     tampered = expect(client.send("GET", "/profile", headers=_bearer(tampered_token)), 401, "tampered token")
-    steps.append(Step(4, "A tampered token: payload changed, signature kept", [
+    steps.append(step(4, "A tampered token: payload changed, signature kept", [
         "Anyone can edit the payload: here userId 123 becomes 1 (another user), re-encoded, with "
         "the original signature. The signature no longer fits the changed bytes, and without the "
         "key nobody can make one that does: 401.",
-    ], exchange=tampered, checks=_checks(tampered), tables=[_changes([
+    ], ExchangeBlock(tampered), _checks(tampered), TableBlock(_changes([
         ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-        ["signature", _short(parts.signature_b64), "the same, kept"]])]))
+        ["signature", _short(parts.signature_b64), "the same, kept"]]))))
 
     none_header = b64url(json.dumps({"alg": "none", "typ": "JWT"}, separators=(",", ":")).encode())
     none_token = f"{none_header}.{forged_b64}."
     unsigned = expect(client.send("GET", "/profile", headers=_bearer(none_token)), 401, "alg none")
-    steps.append(Step(5, "alg: none, an unsigned token", [
+    steps.append(step(5, "alg: none, an unsigned token", [
         "The same forged payload, with header {\"alg\": \"none\"} and an empty signature. A library "
         "that let the token pick its own algorithm would skip the signature check and log the "
         "attacker in as anyone. This server's allow-list decides, so 401.",
-    ], exchange=unsigned, checks=_checks(unsigned), tables=[_changes([
+    ], ExchangeBlock(unsigned), _checks(unsigned), TableBlock(_changes([
         ["header", json.dumps(parts.header), json.dumps({"alg": "none", "typ": "JWT"})],
         ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-        ["signature", _short(parts.signature_b64), "(empty)"]])]))
+        ["signature", _short(parts.signature_b64), "(empty)"]]))))
 
     logout = expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
-    steps.append(Step(6, "POST /logout: the server has nothing to delete", [
+    steps.append(step(6, "POST /logout: the server has nothing to delete", [
         "With sessions, logout deleted the record and the cookie died with it. Here there is no "
         "record: the server cannot forget a token it never stored. The client drops its copy, "
         "and that is all logout can do.",
-    ], exchange=logout))
+    ], ExchangeBlock(logout)))
 
     after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
-    steps.append(Step(7, "The logged-out token still works", [
+    steps.append(step(7, "The logged-out token still works", [
         "Anyone who copied the token before logout can still use it: 200, until exp. Revoking "
         "tokens early needs a denylist of jti values checked on every request, which is server "
         "state again, the very thing JWT was chosen to avoid. Short lifetimes keep the window small.",
-    ], exchange=after, checks=_checks(after)))
+    ], ExchangeBlock(after), _checks(after)))
     return steps
 
 
 def _recap(act: list[Step]) -> Step:
-    token = act[0].token.token
+    view = _token(act)
+    token = view.token
     bearer_bytes = len(f"Authorization: Bearer {token}")
     cookie_bytes = len(f"Cookie: {COOKIE_NAME}=") + len(b64url(bytes(SESSION_ID_BYTES)))
-    payload = act[0].token.payload
-    return Step(None, "Recap", [
+    payload = view.payload
+    return step(None, "Recap", [
         "Everything above crossed a real socket. What each side held, and what it cost:",
-    ], tables=[
-        Table("What lived where", ["", "observed in this run"], [
+    ], TableBlock(Table("What lived where", ["", "observed in this run"], [
             ["Server", "no store: only the signing key"],
             ["Client", f"the whole token, {len(token)} characters, payload {json.dumps(payload)}"],
             ["Each request carried", f"Authorization: Bearer <token>, {bearer_bytes} bytes "
              f"(a session cookie is {cookie_bytes})"],
-        ]),
-        Table("The handout's table, JWT column, with this run's evidence", ["", "JWT"], [
+        ])), TableBlock(Table("The handout's table, JWT column, with this run's evidence", ["", "JWT"], [
             ["Data stored in", "Token (client side): the payload above, readable by anyone holding it"],
             ["Auth sent via", f"Authorization header, Bearer token, {bearer_bytes} bytes (step 3)"],
             ["Server checks", "Signature with the key: valid -> 200 (step 3); tampered -> 401 "
              "(step 4); alg none -> 401 (step 5); expired -> 401 (step 9)"],
             ["Scaling", "Any server holding the key can verify, with no shared store. The price: "
              "logout cannot revoke (step 7) without server state."],
-        ]),
-    ])
+        ])))

@@ -1,62 +1,16 @@
-"""The plain data a walkthrough yields: steps holding real exchanges, store snapshots, cookie jars."""
+"""The plain data a walkthrough yields: a step is a title and an ordered list of typed blocks.
+
+Each renderer has one function per block kind. The HTTP data model itself is `authcli.http`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TypeVar, Union
 
-from authcli.server.journal import Event
+from authcli.http import CookieView, Exchange
 from authcli.stores.base import StoreSnapshot
 from authcli.tokens import Check, TokenView
-
-
-@dataclass(frozen=True)
-class HttpRequest:
-    method: str
-    url: str
-    target: str
-    http_version: str
-    headers: list[tuple[str, str]]
-    body: str
-
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    reason: str
-    http_version: str
-    headers: list[tuple[str, str]]
-    body: str
-
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One request as the server received it, the response as the client received it,
-    and what the server did in between."""
-
-    request: HttpRequest
-    response: HttpResponse
-    server: list[Event]
-
-
-@dataclass(frozen=True)
-class CookieView:
-    """One cookie in the client's jar, with the attributes the server set on it."""
-
-    name: str
-    value: str
-    domain: str
-    path: str
-    secure: bool
-    http_only: bool
-    same_site: str | None
-    expires: int | None
 
 
 @dataclass(frozen=True)
@@ -76,41 +30,162 @@ class Table:
 
 @dataclass(frozen=True)
 class ServerView:
-    """One server of several: its name, where it listens (None: stopped), and what it stores."""
+    """One server of several: its name, where it listens (None: stopped), and what it stores
+    (None: it keeps no store at all)."""
 
     name: str
     url: str | None
     store: StoreSnapshot | None
 
 
-@dataclass
+# --- blocks: what a step shows, one kind each ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Narration:
+    """The teaching text: paragraphs."""
+
+    paragraphs: list[str]
+
+
+@dataclass(frozen=True)
+class Warnings:
+    items: list[str]
+
+
+@dataclass(frozen=True)
+class ExchangeBlock:
+    """A real request, its response, and what the server did."""
+
+    exchange: Exchange
+
+
+@dataclass(frozen=True)
+class TokenBlock:
+    view: TokenView
+
+
+@dataclass(frozen=True)
+class ChecksBlock:
+    checks: list[Check]
+    title: str = "The server's checks:"
+
+
+@dataclass(frozen=True)
+class NotesBlock:
+    notes: list[Note]
+
+
+@dataclass(frozen=True)
+class StoreBlock:
+    """The session store's contents, read back from the store itself."""
+
+    snapshot: StoreSnapshot
+
+
+@dataclass(frozen=True)
+class NothingStored:
+    """A stateless server: there is no store to show, and that is the point."""
+
+    text: str = "Server-side storage: none. The server keeps no record of logins or tokens."
+
+
+@dataclass(frozen=True)
+class ServersBlock:
+    """Several servers side by side, each with its store."""
+
+    views: list[ServerView]
+
+
+@dataclass(frozen=True)
+class JarBlock:
+    """The client's cookie jar."""
+
+    cookies: list[CookieView]
+
+
+@dataclass(frozen=True)
+class ClientStorage:
+    """What the client keeps itself, outside any cookie jar (like localStorage)."""
+
+    items: dict[str, str]
+    title: str = "Client storage (like localStorage)"
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    table: Table
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Time that really passes before the next step; `label` says what is running out."""
+
+    seconds: float
+    label: str
+
+
+Block = Union[Narration, Warnings, ExchangeBlock, TokenBlock, ChecksBlock, NotesBlock, StoreBlock,
+              NothingStored, ServersBlock, JarBlock, ClientStorage, TableBlock, Wait]
+B = TypeVar("B")
+
+
+@dataclass(frozen=True)
 class Step:
-    """One narrated step. Only `title` and `text` are always set; the rest is what the step shows."""
+    """One narrated step: a number (None for set-up and recap), a title, blocks in order."""
 
     number: int | None
     title: str
-    text: list[str]
-    exchange: Exchange | None = None
-    store: StoreSnapshot | None = None
-    cookie_jar: list[CookieView] | None = None
-    notes: list[Note] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    token: TokenView | None = None
-    checks: list[Check] | None = None
-    warnings: list[str] = field(default_factory=list)
-    servers: list[ServerView] | None = None
-    wait: float | None = None
+    blocks: list[Block] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        if self.exchange is not None:
-            # Top-level request/response keep the JSON easy to query: .steps[].response.status
-            data["request"] = data["exchange"]["request"]
-            data["response"] = data["exchange"]["response"]
-            data["server"] = data["exchange"]["server"]
-            data["served_by"] = self.exchange.response.header("X-Served-By")
-        data.pop("exchange")
-        return data
+    def all(self, kind: type[B]) -> list[B]:
+        return [b for b in self.blocks if isinstance(b, kind)]
+
+    def first(self, kind: type[B]) -> B | None:
+        return next((b for b in self.blocks if isinstance(b, kind)), None)
+
+    @property
+    def text(self) -> list[str]:
+        return [p for b in self.all(Narration) for p in b.paragraphs]
+
+    # Read-only views for callers that ask one question of a step (tests, recaps).
+    @property
+    def exchange(self) -> Exchange | None:
+        block = self.first(ExchangeBlock)
+        return block.exchange if block else None
+
+    @property
+    def store(self) -> StoreSnapshot | None:
+        block = self.first(StoreBlock)
+        return block.snapshot if block else None
+
+    @property
+    def token(self) -> TokenView | None:
+        block = self.first(TokenBlock)
+        return block.view if block else None
+
+    @property
+    def checks(self) -> list[Check] | None:
+        block = self.first(ChecksBlock)
+        return block.checks if block else None
+
+    @property
+    def cookie_jar(self) -> list[CookieView] | None:
+        block = self.first(JarBlock)
+        return block.cookies if block else None
+
+    @property
+    def tables(self) -> list[Table]:
+        return [b.table for b in self.all(TableBlock)]
+
+    @property
+    def wait(self) -> float | None:
+        block = self.first(Wait)
+        return block.seconds if block else None
+
+
+def step(number: int | None, title: str, text: list[str], *blocks: Block | None) -> Step:
+    """A step from its text and blocks, in the order given; None blocks are left out."""
+    return Step(number, title, [Narration(text), *(b for b in blocks if b is not None)])
 
 
 @dataclass(frozen=True)

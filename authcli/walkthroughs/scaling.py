@@ -7,16 +7,19 @@ from contextlib import ExitStack
 from typing import Callable, Iterator
 
 from authcli.client import ScriptedClient
+from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
 from authcli.server.balancer import SERVED_BY, STICKY_COOKIE, Backend, Balancer
 from authcli.server.httpd import App, AuthServer
 from authcli.server.jwt_auth import JwtAuth
 from authcli.server.session_auth import SessionAuth
-from authcli.stores.base import StoreSnapshot
+from authcli.stores import StoreSource
 from authcli.stores.memory import MemoryStore
 from authcli.tokens import make_signing_key
 from authcli.walkthroughs.common import expect
-from authcli.walkthroughs.model import Exchange, ServerView, Step, Table, WalkthroughInfo
+from authcli.walkthroughs.model import (
+    ExchangeBlock, ServersBlock, ServerView, Step, Table, TableBlock, WalkthroughInfo, step,
+)
 
 INFO = WalkthroughInfo("scaling", "Scaling: two servers behind a load balancer")
 ALL_ROUNDS = (1, 2, 3, 4)
@@ -49,19 +52,16 @@ class _Cluster:
         if backend.server is not None:
             backend.server.stop()
             backend.server = None
-        store = getattr(self.apps[name], "store", None)
+        store = self.apps[name].store
         if store is not None:
             store.close()
 
     def views(self) -> list[ServerView]:
         views = []
         for backend in self.backends:
-            store = getattr(self.apps[backend.name], "store", None)
-            if backend.server is None:
-                views.append(ServerView(backend.name, None, None))
-            else:
-                views.append(ServerView(backend.name, backend.server.url,
-                                        store.snapshot() if store is not None else StoreSnapshot("none")))
+            store = self.apps[backend.name].store
+            url = backend.server.url if backend.server is not None else None
+            views.append(ServerView(backend.name, url, store.snapshot() if url and store is not None else None))
         return views
 
     def send(self, method: str, path: str, **kwargs) -> Exchange:
@@ -82,9 +82,12 @@ def _answer(exchange: Exchange) -> str:
     return f"{served_by(exchange)} answered {exchange.response.status}"
 
 
-def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, redis_url: str | None = None,
-                        redis_problem: str = "no Redis available") -> Iterator[Step]:
-    """Yield the scaling demo's steps; every server is stopped when the generator ends."""
+def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, shared: StoreSource | None = None,
+                        shared_problem: str = "no Redis available") -> Iterator[Step]:
+    """Yield the scaling demo's steps; every server is stopped when the generator ends.
+
+    Round 3 makes both servers' stores from `shared`, a source both servers reach (Redis).
+    """
     observed: dict[int, list[Exchange]] = {}
     with ExitStack() as stack:
         def cluster(make_app: Callable[[], App], policy: str) -> _Cluster:
@@ -92,7 +95,7 @@ def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, redis_url: str 
             stack.callback(made.close)
             return made
 
-        yield Step(None, "Two servers and a load balancer", [
+        yield step(None, "Two servers and a load balancer", [
             "Each round starts two authcli servers, A and B, each on its own port with its own "
             "memory (threads of this process standing in for separate machines), and a tiny load "
             "balancer in front of them. The client only ever talks to the balancer, which forwards "
@@ -105,14 +108,13 @@ def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, redis_url: str 
             elif number == 2:
                 yield from _round2(cluster(lambda: SessionAuth(MemoryStore(), TTL), "sticky"), observed)
             elif number == 3:
-                if redis_url is None:
-                    yield Step(None, "Round 3 skipped: shared Redis", [
-                        f"Round 3 needs Redis and {redis_problem}. Install redis-server "
+                if shared is None:
+                    yield step(None, "Round 3 skipped: shared Redis", [
+                        f"Round 3 needs Redis and {shared_problem}. Install redis-server "
                         "(apt-get install redis-server) or pass --redis-url, then run it again "
                         "with --rounds 3."])
                     continue
-                from authcli.stores.redis import RedisStore
-                yield from _round3(cluster(lambda: SessionAuth(RedisStore(redis_url), TTL), "round-robin"),
+                yield from _round3(cluster(lambda: SessionAuth(shared.make(), TTL), "round-robin"),
                                    observed)
             elif number == 4:
                 key = make_signing_key("HS256")
@@ -123,61 +125,61 @@ def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, redis_url: str 
 
 def _round1(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     login = expect(c.send("POST", "/login", json=CREDS), 200, "round 1 login")
-    yield Step(None, "Round 1 · Sessions in memory, round-robin: log in", [
+    yield step(None, "Round 1 · Sessions in memory, round-robin: log in", [
         f"POST /login went to {served_by(login)}. {served_by(login)} created the session in its own "
         "memory and sent the cookie back through the balancer.",
-    ], exchange=login, servers=c.views())
+    ], ExchangeBlock(login), ServersBlock(c.views()))
     profile = expect(c.send("GET", "/profile"), 401, "round 1 profile on the other server")
-    yield Step(None, "Round 1 · The next request lands on the other server", [
+    yield step(None, "Round 1 · The next request lands on the other server", [
         f"Round-robin sent GET /profile to {served_by(profile)}. The browser sent its cookie, but "
         f"{served_by(profile)} has never seen this session: {profile.response.status}. The session "
         f"exists only in {served_by(login)}'s memory (compare the two stores).",
-    ], exchange=profile, servers=c.views())
+    ], ExchangeBlock(profile), ServersBlock(c.views()))
     observed[1] = [login, profile]
 
 
 def _round2(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     login = expect(c.send("POST", "/login", json=CREDS), 200, "round 2 login")
     first = served_by(login)
-    yield Step(None, "Round 2 · Sticky sessions: the balancer pins the client", [
+    yield step(None, "Round 2 · Sticky sessions: the balancer pins the client", [
         f"POST /login went to {first}. Look at the response: two Set-Cookie lines. One is the "
         f"session; the other, {STICKY_COOKIE}={first}, is the balancer's own cookie, so that it can "
         f"send every later request from this browser to {first}.",
-    ], exchange=login, servers=c.views())
+    ], ExchangeBlock(login), ServersBlock(c.views()))
     profiles = [expect(c.send("GET", "/profile"), 200, "round 2 pinned profile") for _ in range(2)]
-    yield Step(None, "Round 2 · Every request goes to the same server", [
+    yield step(None, "Round 2 · Every request goes to the same server", [
         f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. The "
         f"{STICKY_COOKIE} cookie overrides round-robin, so the session is always found.",
-    ], exchange=profiles[1], servers=c.views())
+    ], ExchangeBlock(profiles[1]), ServersBlock(c.views()))
     c.stop(first)
     after = expect(c.send("GET", "/profile"), 401, "round 2 profile after the pinned server stopped")
-    yield Step(None, f"Round 2 · Server {first} stops: the session is gone", [
+    yield step(None, f"Round 2 · Server {first} stops: the session is gone", [
         f"authcli stopped {first}, as a crash or a deploy would. The balancer could not reach it "
         f"and sent the request to {served_by(after)} instead: {after.response.status}. The session "
         f"lived only in {first}'s memory, so the user is logged out. Sticky sessions spread the "
         "load, not the state.",
-    ], exchange=after, servers=c.views())
+    ], ExchangeBlock(after), ServersBlock(c.views()))
     observed[2] = [login, *profiles, after]
 
 
 def _round3(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     login = expect(c.send("POST", "/login", json=CREDS), 200, "round 3 login")
-    yield Step(None, "Round 3 · A shared Redis store, round-robin: log in", [
+    yield step(None, "Round 3 · A shared Redis store, round-robin: log in", [
         f"Both servers keep sessions in the same Redis. POST /login went to {served_by(login)}, "
         "which wrote session:<id> into Redis.",
-    ], exchange=login, servers=c.views())
+    ], ExchangeBlock(login), ServersBlock(c.views()))
     profile = expect(c.send("GET", "/profile"), 200, "round 3 profile on the other server")
-    yield Step(None, "Round 3 · The other server finds the session", [
+    yield step(None, "Round 3 · The other server finds the session", [
         f"Round-robin sent GET /profile to {served_by(profile)}: {profile.response.status}. Both "
         "servers read the same Redis, so it does not matter which one answers.",
-    ], exchange=profile, servers=c.views())
+    ], ExchangeBlock(profile), ServersBlock(c.views()))
     stopped = served_by(login)
     c.stop(stopped)
     after = expect(c.send("GET", "/profile"), 200, "round 3 profile after a server stopped")
-    yield Step(None, f"Round 3 · Server {stopped} stops: nothing is lost", [
+    yield step(None, f"Round 3 · Server {stopped} stops: nothing is lost", [
         f"authcli stopped {stopped}, the server that created the session. {_answer(after)}: the "
         "session lives in Redis, not in any one server.",
-    ], exchange=after, servers=c.views())
+    ], ExchangeBlock(after), ServersBlock(c.views()))
     observed[3] = [login, profile, after]
 
 
@@ -185,26 +187,26 @@ def _round4(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     login = expect(c.send("POST", "/login", json=CREDS), 200, "round 4 login")
     token = json.loads(login.response.body)["token"]
     bearer = {"Authorization": f"Bearer {token}"}
-    yield Step(None, "Round 4 · JWT with a shared key, round-robin: log in", [
+    yield step(None, "Round 4 · JWT with a shared key, round-robin: log in", [
         f"Both servers hold the same HS256 secret. POST /login went to {served_by(login)}, which "
         "signed a token and stored nothing: both stores stay empty.",
-    ], exchange=login, servers=c.views())
+    ], ExchangeBlock(login), ServersBlock(c.views()))
     profiles = [expect(c.send("GET", "/profile", headers=bearer), 200, "round 4 profile") for _ in range(2)]
-    yield Step(None, "Round 4 · Both servers verify the token", [
+    yield step(None, "Round 4 · Both servers verify the token", [
         f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. Each "
         "checks the signature with the shared key; neither looks anything up.",
-    ], exchange=profiles[1], servers=c.views())
+    ], ExchangeBlock(profiles[1]), ServersBlock(c.views()))
     for name in ("A", "B"):
         c.stop(name)
         c.start(name)
     after = expect(c.send("GET", "/profile", headers=bearer), 200, "round 4 profile after restarts")
-    yield Step(None, "Round 4 · Restart both servers: the token still works", [
+    yield step(None, "Round 4 · Restart both servers: the token still works", [
         f"authcli restarted A and B (new processes' worth of memory, the same key). {_answer(after)}. "
         "There was nothing to lose.",
         "The price: no server can take the token back. Logging out, or banning the user, leaves the "
         "token valid until exp unless every server checks a shared denylist, which is a shared "
         "store again.",
-    ], exchange=after, servers=c.views())
+    ], ExchangeBlock(after), ServersBlock(c.views()))
     observed[4] = [login, *profiles, after]
 
 
@@ -233,8 +235,8 @@ def _recap(observed: dict[int, list[Exchange]]) -> Step:
         ["Scaling (observed)", "; ".join(sessions) or "(no session round run)",
          "; ".join(jwt_cells) + ". Price: no revocation without shared state" if jwt_cells else "(round 4 not run)"],
     ]
-    return Step(None, "Recap: the handout's table, filled in by this run", [
+    return step(None, "Recap: the handout's table, filled in by this run", [
         "Sessions need every server to see the same store (or the client pinned to one server, "
         "until it dies); JWTs need every server to hold the key. Status codes and which server "
         "answered, as observed:",
-    ], tables=[Table("Sessions vs JWT, with evidence", ["", "Sessions", "JWT"], rows)])
+    ], TableBlock(Table("Sessions vs JWT, with evidence", ["", "Sessions", "JWT"], rows)))

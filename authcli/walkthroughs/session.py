@@ -8,14 +8,19 @@ from typing import Callable, Iterator
 
 from authcli.client import ScriptedClient
 from authcli.errors import WalkthroughError
+from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, SCRYPT_N
 from authcli.server.cookies import COOKIE_NAME, new_session_id
+from authcli.server.events import FixationRefused, SessionCreated, SessionDeleted
 from authcli.server.httpd import AuthServer
 from authcli.server.session_auth import SessionAuth
-from authcli.stores.base import SessionStore
+from authcli.stores.base import SessionStore, StoreFacts
 from authcli.stores.memory import MemoryStore
 from authcli.walkthroughs.common import expect
-from authcli.walkthroughs.model import Exchange, Note, Step, Table, WalkthroughInfo
+from authcli.walkthroughs.model import (
+    ExchangeBlock, JarBlock, Note, NotesBlock, Step, StoreBlock, Table, TableBlock, Wait,
+    WalkthroughInfo, step,
+)
 
 INFO = WalkthroughInfo("session", "Session cookies: the server remembers you")
 DEFAULT_TTL = 3
@@ -95,12 +100,12 @@ def _login(client: ScriptedClient) -> Exchange:
                    200, "login")
 
 
-def _where(store: SessionStore) -> str:
-    if store.backend == "redis":
-        return (f"a Redis session store at {store.url}: each session is a key session:<id> "
-                "holding JSON, with a time to live that Redis itself enforces")
-    return ("an in-memory session store: a dict inside the server process, like the handout's "
-            "`sessionStore`")
+def _store(store: SessionStore) -> StoreBlock:
+    return StoreBlock(store.snapshot())
+
+
+def _created(exchange: Exchange) -> str:
+    return exchange.event(SessionCreated).session_id
 
 
 def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
@@ -110,16 +115,17 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     # recorded a moment ago, instead of racing the session's TTL.
     store, client = stage.store, stage.client
     user = stage.auth.users.users()[0]
-    yield Step(None, f"A real server on {stage.server.url}", [
-        f"authcli started an HTTP server on {stage.server.url} with {_where(store)}. The client "
+    yield step(None, f"A real server on {stage.server.url}", [
+        f"authcli started an HTTP server on {stage.server.url} with {store.where()}. The client "
         "is Python's requests, which keeps cookies the way a browser does.",
         f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
         f"only a salted scrypt hash of the password (N={SCRYPT_N}), never the password itself.",
-    ], store=store.snapshot(), notes=[Note(user.email, user.password_hash)])
+    ], NotesBlock([Note(user.email, user.password_hash)]), _store(store))
 
     first = _first_act(client, store, user.user_id)
-    session_id = first[1].exchange.server[-1].data["sessionId"]
-    row = first[-1].store.get(session_id) if first[-1].store else None
+    session_id = _created(first[1].exchange)
+    last_store = first[-1].first(StoreBlock)
+    row = last_store.snapshot.get(session_id) if last_store else None
     if row is None or row.ttl is None:
         raise WalkthroughError("the session disappeared before its time")
     deadline = clock() + row.ttl
@@ -135,11 +141,10 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         why = (f"The session already expired at {expires_at}, while the steps above were on "
                f"screen: sessions here have an absolute timeout of {ttl} s from createdAt, "
                "whatever the client does.")
-    who = ("Redis deletes the key by itself when its TTL runs out." if store.backend == "redis"
-           else "The server drops the record when it finds it expired.")
-    yield Step(6, f"Waiting for the session to expire ({ttl} s after login)", [
-        why, f"The client keeps its cookie the whole time; only the server's record expires. {who}",
-    ], store=store.snapshot(), wait=max(left, 0.0) + EXPIRY_MARGIN)
+    yield step(6, f"Waiting for the session to expire ({ttl} s after login)", [
+        why, "The client keeps its cookie the whole time; only the server's record expires. "
+        + store.facts.expiry,
+    ], _store(store), Wait(max(left, 0.0) + EXPIRY_MARGIN, "session expires in"))
     # The renderer may animate a countdown; whatever it did, the deadline really passes here.
     if clock() < deadline + EXPIRY_MARGIN:
         sleep(deadline + EXPIRY_MARGIN - clock())
@@ -147,47 +152,47 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     expired = expect(client.send("GET", "/profile"), 401, "expired session")
     if f"{COOKIE_NAME}={session_id}" not in (expired.request.header("Cookie") or ""):
         raise WalkthroughError("the client did not send its cookie after expiry")
-    gone = ("the key is gone from Redis" if store.backend == "redis" else "the record is gone")
-    yield Step(7, "After expiry: the cookie still goes out, the server says 401", [
+    yield step(7, "After expiry: the cookie still goes out, the server says 401", [
         f"The Cookie line shows the client still sends the same ID. But the session expired at "
-        f"{expires_at} and {gone}, so the lookup finds nothing: 401 Unauthorized.",
+        f"{expires_at} and {store.facts.gone}, so the lookup finds nothing: 401 Unauthorized.",
         "Expiry is enforced by the server. Keeping the cookie, or editing its expiry in the "
         "browser, cannot extend a session.",
-    ], exchange=expired, store=store.snapshot(), cookie_jar=client.jar())
+    ], ExchangeBlock(expired), _store(store), JarBlock(client.jar()))
 
     last = _last_act(client, store, session_id)
     yield from last
     restart = _restart_act(stage)
     yield from restart
-    yield _recap(stage.store.backend, first[3].exchange, last[0].exchange, restart[-1].exchange)
+    yield _recap(stage.store.facts, first[3].exchange, last[0].exchange, restart[-1].exchange)
 
 
 def _restart_act(stage: _Stage) -> list[Step]:
     """Steps 11-12: log in, restart the server, use the session again."""
     login = _login(stage.client)
-    session_id = login.server[-1].data["sessionId"]
-    old_url, backend = stage.server.url, stage.store.backend
-    steps = [Step(11, "Log in, then restart the server", [
+    session_id = _created(login)
+    old_url, facts = stage.server.url, stage.store.facts
+    steps = [step(11, "Log in, then restart the server", [
         f"A fresh login, then authcli stops the server at {old_url} and starts a new one, as a "
         "deploy or a crash would. The client keeps its cookie.",
-    ], exchange=login, store=stage.store.snapshot())]
+    ], ExchangeBlock(login), _store(stage.store))]
     stage.restart()
-    survives = backend == "redis"
+    survives = facts.survives_restart
     after = expect(stage.client.send("GET", "/profile"), 200 if survives else 401, "profile after restart")
     if survives:
-        text = [f"The new server at {stage.server.url} connected to the same Redis, found "
-                f"session:{session_id[:8]}... there, and answered 200. The session outlived the "
-                "server process: any number of servers can share it.",
+        key = stage.store.key(session_id)
+        text = [f"The new server at {stage.server.url} connected to the same {facts.label}, found "
+                f"{key[:key.index(session_id) + 8]}... there, and answered 200. The session "
+                "outlived the server process: any number of servers can share it.",
                 "Cookies belong to a host, not a port, so the client sent its cookie to the new "
                 "server too."]
     else:
-        text = [f"The new server at {stage.server.url} starts with an empty memory store: the "
+        text = [f"The new server at {stage.server.url} starts with an empty {facts.label} store: the "
                 "session lived inside the old process and died with it. 401, the user must log "
                 "in again. The same happens whenever a second server, behind a load balancer, "
                 "gets a request for a session it never saw.",
                 "Cookies belong to a host, not a port, so the client did send its cookie to the "
                 "new server. Try `--store redis` to see sessions survive."]
-    steps.append(Step(12, "After the restart", text, exchange=after, store=stage.store.snapshot()))
+    steps.append(step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store)))
     return steps
 
 
@@ -195,38 +200,38 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
     """Steps 1-5: wrong password, login, the jar, /profile, a forged ID."""
     wrong = expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": "wrong"}),
                     401, "wrong password")
-    steps = [Step(1, "Log in with a wrong password", [
+    steps = [step(1, "Log in with a wrong password", [
         "POST /login with the wrong password. The server hashes what was sent with the stored "
         "salt and compares the result in constant time: no match, so 401 and nothing is stored.",
         "An unknown email gets exactly the same answer, so the login form does not reveal who "
         "has an account.",
-    ], exchange=wrong, store=store.snapshot())]
+    ], ExchangeBlock(wrong), _store(store))]
 
     login = _login(client)
-    session_id = login.server[-1].data["sessionId"]
-    steps.append(Step(2, "Log in with the right password", [
+    session_id = _created(login)
+    steps.append(step(2, "Log in with the right password", [
         f"Password {DEMO_PASSWORD} matches. The server creates a random session ID "
         f"({len(session_id)} characters from Python's `secrets`: 256 bits, unguessable), stores "
         "{userId, createdAt, expiresAt} under it, and sends only the ID back, in Set-Cookie.",
         "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags at all. "
         "This server adds them; each one explained:",
-    ], exchange=login, store=store.snapshot(), notes=COOKIE_FLAG_NOTES))
+    ], ExchangeBlock(login), NotesBlock(COOKIE_FLAG_NOTES), _store(store)))
 
     jar = client.jar()
     if [c.value for c in jar if c.name == COOKIE_NAME] != [session_id]:
         raise WalkthroughError("the client's cookie jar did not keep the session cookie")
-    steps.append(Step(3, "The client's cookie jar saved it", [
+    steps.append(step(3, "The client's cookie jar saved it", [
         "requests put the cookie in its jar, as a browser would, with the attributes the server "
         "set. The script does not copy the ID anywhere itself.",
-    ], cookie_jar=jar))
+    ], JarBlock(jar)))
 
     profile = expect(client.send("GET", "/profile"), 200, "profile")
-    steps.append(Step(4, "GET /profile: the cookie goes back by itself", [
+    steps.append(step(4, "GET /profile: the cookie goes back by itself", [
         "The script calls GET /profile with no headers of its own. The Cookie line below was "
         "added by the cookie jar, because the cookie's host and path match.",
         f"The server reads the ID from that header, looks it up in the store, finds userId "
         f"{user_id}, and answers 200. The ID is only a key; the data stayed on the server.",
-    ], exchange=profile, store=store.snapshot()))
+    ], ExchangeBlock(profile), _store(store)))
 
     before = store.snapshot()
     forged = expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_session_id()}"},
@@ -234,71 +239,70 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
     after = store.snapshot()
     if after.ids() != before.ids():
         raise WalkthroughError("the store changed after a forged session ID")
-    steps.append(Step(5, "A forged session ID gets 401", [
+    steps.append(step(5, "A forged session ID gets 401", [
         "Another client sends an ID of exactly the right shape that this server never issued. "
         "The lookup finds nothing, so 401, and the store is unchanged: unknown IDs never create "
         "records.",
         "Guessing a live ID means guessing 256 random bits; the ID has no pattern to forge.",
-    ], exchange=forged, store=after))
+    ], ExchangeBlock(forged), StoreBlock(after)))
     return steps
 
 
 def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[Step]:
     """Steps 8-10: log in again, log out, replay the logged-out cookie."""
     relogin = _login(client)
-    new_id = relogin.server[-1].data["sessionId"]
-    steps = [Step(8, "Log in again: a brand-new ID", [
+    new_id = _created(relogin)
+    relogin.event(FixationRefused)  # the old cookie went to /login and was not adopted
+    steps = [step(8, "Log in again: a brand-new ID", [
         f"The client still had the old cookie and sent it to /login. The server ignores it and "
         f"issues a new ID ({new_id[:8]}... instead of {old_id[:8]}...).",
         "Never reuse an ID the client brings to /login: an attacker could plant a known ID in "
         "a victim's browser and wait for them to log in with it (session fixation).",
-    ], exchange=relogin, store=store.snapshot(), cookie_jar=client.jar())]
+    ], ExchangeBlock(relogin), _store(store), JarBlock(client.jar()))]
 
     logout = expect(client.send("POST", "/logout"), 200, "logout")
-    if not logout.server[0].data.get("deleted"):
+    if not logout.event(SessionDeleted).deleted:
         raise WalkthroughError("logout did not delete the session")
     jar_after = client.jar()
     if jar_after:
         raise WalkthroughError("the client kept its cookie after logout")
-    steps.append(Step(9, "POST /logout: the record is deleted, the cookie cleared", [
+    steps.append(step(9, "POST /logout: the record is deleted, the cookie cleared", [
         "The server deletes the record from the store and answers with Set-Cookie ... Max-Age=0, "
         "which tells the client to drop the cookie. The jar is now empty.",
-    ], exchange=logout, store=store.snapshot(), cookie_jar=jar_after))
+    ], ExchangeBlock(logout), _store(store), JarBlock(jar_after)))
 
     replay = expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_id}"},
                                  fresh=True), 401, "replayed cookie")
-    steps.append(Step(10, "Replaying the old cookie after logout gets 401", [
+    steps.append(step(10, "Replaying the old cookie after logout gets 401", [
         "Someone who copied the cookie before logout sends it again. The record is gone, so "
         "401. With server-side sessions, logout really ends the session, at once.",
-    ], exchange=replay, store=store.snapshot()))
+    ], ExchangeBlock(replay), _store(store)))
     return steps
 
 
-def _recap(backend: str, profile: Exchange, login: Exchange, after_restart: Exchange) -> Step:
-    record = login.server[-1].data["record"]
+def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart: Exchange) -> Step:
+    created = login.event(SessionCreated)
+    record = created.record
     cookie_bytes = _credential_bytes(profile)
-    if backend == "redis":
+    if facts.survives_restart:
         scaling = (f"After a restart the session still worked ({after_restart.response.status}, step 12): "
-                   "every server pointing at this Redis shares the sessions.")
+                   f"every server pointing at this {facts.label} shares the sessions.")
     else:
         scaling = (f"After a restart the session was gone ({after_restart.response.status}, step 12): "
                    "memory belongs to one process. Sticky sessions, or a shared store such as "
                    "Redis (--store redis), fix that.")
-    return Step(None, "Recap", [
+    return step(None, "Recap", [
         "Everything above crossed a real socket. What each side held, and what it cost:",
-    ], tables=[
-        Table("What lived where", ["", "observed in this run"], [
+    ], TableBlock(Table("What lived where", ["", "observed in this run"], [
             ["Server (session store)", f"{json.dumps(record)}: "
              f"{len(json.dumps(record))} bytes of JSON per session, under its ID"],
-            ["Client (cookie jar)", f"only the random ID: {COOKIE_NAME}=<{len(login.server[-1].data['sessionId'])} characters>"],
+            ["Client (cookie jar)", f"only the random ID: {COOKIE_NAME}=<{len(created.session_id)} characters>"],
             ["Each request carried", f"Cookie: {COOKIE_NAME}=<id>, {cookie_bytes} bytes of credentials"],
-        ]),
-        Table("The handout's table, Sessions column, with this run's evidence", ["", "Sessions"], [
-            ["Data stored in", f"Server ({backend}): the record appeared in step 2 and was "
+        ])), TableBlock(Table("The handout's table, Sessions column, with this run's evidence", ["", "Sessions"], [
+            ["Data stored in", f"Server ({facts.name}): the record appeared in step 2 and was "
              "deleted in step 9"],
             ["Auth sent via", f"Cookie header, {cookie_bytes} bytes, added by the jar (step 4)"],
             ["Server checks", "Session ID in store: found -> 200 (step 4); unknown -> 401 "
              "(step 5); expired -> 401 (step 7); logged out -> 401 (step 10)"],
             ["Scaling", scaling],
-        ]),
-    ])
+        ])))

@@ -1,0 +1,176 @@
+"""What the server did while answering, as types: a step asks for the event it needs by type.
+
+Every event has a one-line `message` (what the log and the narration show) and, when it ran
+behind the load balancer, the `backend` that did it. `as_data()` is the plain form JSON shows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+
+def _camel(name: str) -> str:
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing the server did: a credential check, a store read, a verdict, a refusal."""
+
+    message: str
+    backend: str | None = field(default=None, kw_only=True)
+    kind: ClassVar[str] = "event"
+
+    def as_data(self) -> dict[str, Any]:
+        """{"kind", "message", "data"}: the typed fields under data, named as the handout does."""
+        data = {_camel(f.name): getattr(self, f.name) for f in fields(self)
+                if f.name not in ("message", "backend")}
+        if self.backend is not None:
+            data["backend"] = self.backend
+        return {"kind": self.kind, "message": self.message, "data": data}
+
+
+@dataclass(frozen=True)
+class CredentialsChecked(Event):
+    """/login compared the password with the stored hash; `user_id` is None when it failed."""
+
+    user_id: int | None = None
+    kind: ClassVar[str] = "credentials"
+
+
+@dataclass(frozen=True)
+class FixationRefused(Event):
+    """/login was brought a session ID and did not adopt it."""
+
+    kind: ClassVar[str] = "fixation"
+
+
+@dataclass(frozen=True)
+class SessionCreated(Event):
+    """A new record was written to the store under a new session ID."""
+
+    session_id: str = ""
+    record: dict[str, Any] = field(default_factory=dict)
+    ttl: int = 0
+    kind: ClassVar[str] = "store.write"
+
+
+@dataclass(frozen=True)
+class SessionLookedUp(Event):
+    """The store was asked for a session ID; `record` is None when nothing was found."""
+
+    session_id: str = ""
+    found: bool = False
+    record: dict[str, Any] | None = None
+    kind: ClassVar[str] = "store.read"
+
+
+@dataclass(frozen=True)
+class SessionDeleted(Event):
+    """Logout asked the store to delete a record; `deleted` says whether there was one."""
+
+    session_id: str | None = None
+    deleted: bool = False
+    kind: ClassVar[str] = "store.delete"
+
+
+@dataclass(frozen=True)
+class CookieRefused(Event):
+    """The request's Cookie header carried no usable session ID."""
+
+    kind: ClassVar[str] = "cookie"
+
+
+@dataclass(frozen=True)
+class CookieCleared(Event):
+    """The response tells the client to drop its session cookie."""
+
+    kind: ClassVar[str] = "cookie"
+
+
+@dataclass(frozen=True)
+class QueryIgnored(Event):
+    """A credential in the URL's query string was ignored."""
+
+    kind: ClassVar[str] = "query"
+
+
+@dataclass(frozen=True)
+class TokenSigned(Event):
+    """/login signed these claims into this token; nothing was stored."""
+
+    claims: dict[str, Any] = field(default_factory=dict)
+    token: str = ""
+    kind: ClassVar[str] = "sign"
+
+
+@dataclass(frozen=True)
+class TokenChecked(Event):
+    """A bearer token was verified; `checks` is empty when it could not even be parsed."""
+
+    checks: list[Any] = field(default_factory=list)
+    header: dict[str, Any] | None = None
+    payload: dict[str, Any] | None = None
+    kind: ClassVar[str] = "verify"
+
+    @property
+    def failed(self) -> list[str]:
+        return [c.name for c in self.checks if not c.ok]
+
+
+@dataclass(frozen=True)
+class AuthorizationRefused(Event):
+    """The Authorization header was missing, doubled, or not `Bearer <token>`."""
+
+    kind: ClassVar[str] = "header"
+
+
+@dataclass(frozen=True)
+class TokenLogout(Event):
+    """JWT logout: nothing on the server to delete."""
+
+    kind: ClassVar[str] = "logout"
+
+
+@dataclass(frozen=True)
+class JwksServed(Event):
+    """The public key set was served."""
+
+    kind: ClassVar[str] = "jwks"
+
+
+@dataclass(frozen=True)
+class Refused(Event):
+    """The request was refused before any route ran, or a route refused its input (4xx)."""
+
+    kind: ClassVar[str] = "refused"
+
+
+@dataclass(frozen=True)
+class StoreFailed(Event):
+    """The session store did not answer: 503."""
+
+    kind: ClassVar[str] = "store.error"
+
+
+@dataclass(frozen=True)
+class Bug(Event):
+    """An exception authcli did not expect: 500, recorded, never hidden."""
+
+    kind: ClassVar[str] = "bug"
+
+
+@dataclass(frozen=True)
+class Balanced(Event):
+    """The load balancer chose, skipped or pinned a backend."""
+
+    kind: ClassVar[str] = "balance"
+
+
+@dataclass(frozen=True)
+class Forwarded(Event):
+    """The load balancer forwarded the request to `backend`, which answered."""
+
+    kind: ClassVar[str] = "balance"

@@ -1,0 +1,220 @@
+"""Keys: HMAC secrets, PEM and JWK/JWKS public keys (picked by kid), and a server's signing key.
+
+The key always comes from the verifier's side; a token's own `kid` only picks among keys the
+verifier already holds, and `jku`, `jwk` and `x5u` headers are never followed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import secrets
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from authcli.encoding import b64url
+from authcli.errors import BadKey
+from authcli.tokens.parse import TokenParts
+
+HMAC_ALGS = ("HS256", "HS384", "HS512")
+RSA_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+OKP_ALGS = ("EdDSA",)
+HASH_BYTES = {"256": 32, "384": 48, "512": 64}
+
+
+@functools.lru_cache(maxsize=None)
+def pyjwt():
+    """PyJWT, imported when a signature is made or checked: decoding alone is base64 and JSON,
+    and importing PyJWT (with cryptography) would double `authcli decode`'s start-up."""
+    import jwt
+    from jwt.warnings import InsecureKeyLengthWarning
+
+    # authcli reports short HMAC keys itself, in its output; PyJWT's stderr warning would only
+    # interrupt the narration.
+    warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
+    return jwt
+
+
+@dataclass(frozen=True)
+class VerifyKey:
+    """A key ready for PyJWT (parsed once), the algorithms it may verify, and how to describe it."""
+
+    key: Any
+    algorithms: tuple[str, ...]
+    description: str
+    hmac_bytes: int | None = None
+    # PyJWT's algorithm object and its prepared key, per algorithm: made on first use, so a
+    # server verifying every request never prepares (re-parses) the key again.
+    _prepared: dict[str, tuple[Any, Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def prepared(self, alg: str) -> tuple[Any, Any]:
+        if alg not in self._prepared:
+            algorithm = pyjwt().get_algorithm_by_name(alg)
+            self._prepared[alg] = (algorithm, algorithm.prepare_key(self.key))
+        return self._prepared[alg]
+
+    def pinned(self, alg: str | None) -> VerifyKey:
+        """The same key, allowed to verify only `alg` (None: unchanged)."""
+        if alg is None:
+            return self
+        if alg not in self.algorithms:
+            raise BadKey(f"algorithm {alg} does not fit this key ({self.description}: "
+                         f"{', '.join(self.algorithms)})")
+        return VerifyKey(self.key, (alg,), self.description, self.hmac_bytes)
+
+
+def check_algorithm(alg: str) -> None:
+    """Refuse `none` and names PyJWT does not know, before any key is read."""
+    if alg.lower() == "none":
+        raise BadKey("algorithm none would skip the signature check; authcli never does that")
+    if alg not in pyjwt().algorithms.get_default_algorithms():
+        raise BadKey(f"unknown algorithm {alg!r}")
+
+
+def secret_key(secret: bytes, alg: str | None = None) -> VerifyKey:
+    algs = (alg,) if alg else HMAC_ALGS
+    if any(a not in HMAC_ALGS for a in algs):
+        raise BadKey(f"a shared secret can only verify {', '.join(HMAC_ALGS)}, not {alg}")
+    if not secret:
+        raise BadKey("the secret is empty")
+    return VerifyKey(secret, algs, f"HMAC secret, {len(secret)} bytes", len(secret))
+
+
+def _public_key_algs(key: Any) -> tuple[str, ...]:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    if isinstance(key, (rsa.RSAPublicKey, rsa.RSAPrivateKey)):
+        return RSA_ALGS
+    if isinstance(key, (ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey)):
+        alg = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512",
+               "secp256k1": "ES256K"}.get(key.curve.name)
+        if alg is None:
+            raise BadKey(f"unsupported elliptic curve {key.curve.name}")
+        return (alg,)
+    if isinstance(key, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey,
+                        ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)):
+        return OKP_ALGS
+    raise BadKey(f"unsupported key type {type(key).__name__}")
+
+
+def key_from_pem(data: bytes, alg: str | None = None) -> VerifyKey:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key: Any = serialization.load_pem_public_key(data)
+    except ValueError:
+        try:
+            key = x509.load_pem_x509_certificate(data).public_key()
+        except ValueError:
+            try:
+                key = serialization.load_pem_private_key(data, password=None).public_key()
+            except (ValueError, TypeError):
+                raise BadKey("not a PEM public key, certificate or unencrypted private key") from None
+    algs = _public_key_algs(key)
+    name = type(key).__name__.lstrip("_").replace("PublicKey", "")
+    return VerifyKey(key, algs, f"{name} public key").pinned(alg)
+
+
+def key_from_jwk(jwk: dict[str, Any], alg: str | None = None) -> VerifyKey:
+    jwt = pyjwt()
+    try:
+        parsed = jwt.PyJWK(jwk, algorithm=alg or jwk.get("alg"))
+    except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError) as err:
+        raise BadKey(f"unusable JWK: {err}") from None
+    if jwk.get("kty") == "oct":
+        secret = parsed.key if isinstance(parsed.key, bytes) else str(parsed.key).encode()
+        return secret_key(secret).pinned(alg)
+    algs = _public_key_algs(parsed.key)
+    kid = f" kid={jwk['kid']}" if "kid" in jwk else ""
+    return VerifyKey(parsed.key, algs, f"JWK ({jwk.get('kty')}{kid})").pinned(alg)
+
+
+def _pick_from_jwks(keys: list[dict[str, Any]], kid: Any) -> dict[str, Any]:
+    """The token's kid picks among keys the verifier already holds; it never adds one."""
+    if kid is not None:
+        matching = [k for k in keys if k.get("kid") == kid]
+        if not matching:
+            raise BadKey(f"the JWKS has no key with kid {kid!r} (it has "
+                         f"{', '.join(repr(k.get('kid')) for k in keys) or 'none'})")
+        return matching[0]
+    if len(keys) == 1:
+        return keys[0]
+    raise BadKey(f"the token has no kid and the JWKS holds {len(keys)} keys: cannot tell which one signed it")
+
+
+def key_from_file(data: bytes, header: dict[str, Any], alg: str | None = None) -> VerifyKey:
+    """A PEM key, a JWK, or a JWKS from which the token's `kid` picks the key."""
+    text = data.strip()
+    if text.startswith(b"{"):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise BadKey("the key file starts like JSON but is not valid JSON") from None
+        if not isinstance(doc, dict):
+            raise BadKey("the key file is JSON but neither a JWK nor a JWKS")
+        if "keys" in doc:
+            keys = [k for k in doc["keys"] if isinstance(k, dict)] if isinstance(doc["keys"], list) else []
+            return key_from_jwk(_pick_from_jwks(keys, header.get("kid")), alg)
+        return key_from_jwk(doc, alg)
+    if b"-----BEGIN" in text:
+        return key_from_pem(text, alg)
+    raise BadKey("the key file is neither PEM nor JSON (JWK/JWKS); a shared secret goes in a secret file")
+
+
+def key_warnings(key: VerifyKey, parts: TokenParts) -> list[str]:
+    alg = parts.header.get("alg")
+    if key.hmac_bytes is None or alg not in HMAC_ALGS:
+        return []
+    need = HASH_BYTES[alg[2:]]
+    if key.hmac_bytes >= need:
+        return []
+    return [f"the HMAC secret is {key.hmac_bytes} bytes, shorter than {alg}'s {need}-byte hash "
+            "(RFC 7518 3.2): a short or guessable secret can be brute-forced offline from any "
+            "one token, and then anyone can sign tokens for any user."]
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A server's key, generated or given once at start: sign with `private`, verify with `verify`."""
+
+    alg: str
+    private: Any
+    verify: VerifyKey
+    kid: str | None
+    jwks: dict[str, Any] | None
+    secret: bytes | None = None
+
+    @property
+    def weak(self) -> bool:
+        return self.secret is not None and len(self.secret) < HASH_BYTES[self.alg[2:]]
+
+
+def make_signing_key(alg: str = "HS256", secret: bytes | None = None) -> SigningKey:
+    if alg in HMAC_ALGS:
+        raw = secret if secret is not None else secrets.token_bytes(HASH_BYTES[alg[2:]])
+        return SigningKey(alg, raw, secret_key(raw, alg), None, None, raw)
+    if secret is not None:
+        raise BadKey(f"a shared secret is for HMAC (HS256); {alg} uses a generated key pair")
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    jwt = pyjwt()
+    if alg == "RS256":
+        private: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        to_jwk = jwt.algorithms.RSAAlgorithm.to_jwk
+    elif alg == "ES256":
+        private = ec.generate_private_key(ec.SECP256R1())
+        to_jwk = jwt.algorithms.ECAlgorithm.to_jwk
+    elif alg == "EdDSA":
+        private = ed25519.Ed25519PrivateKey.generate()
+        to_jwk = jwt.algorithms.OKPAlgorithm.to_jwk
+    else:
+        raise BadKey(f"unsupported algorithm {alg}: use HS256, RS256, ES256 or EdDSA")
+    public = private.public_key()
+    jwk = json.loads(to_jwk(public))
+    # RFC 7638-style thumbprint, shortened: a stable name for this key in the JWKS.
+    kid = b64url(hashlib.sha256(json.dumps(jwk, sort_keys=True, separators=(",", ":")).encode()).digest())[:16]
+    jwk.update({"kid": kid, "use": "sig", "alg": alg})
+    return SigningKey(alg, private, VerifyKey(public, (alg,), f"{alg} public key"), kid, {"keys": [jwk]})

@@ -1,0 +1,132 @@
+"""Verification check by check: every check reported as data, time given as `now`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from authcli.timefmt import ago, utc
+from authcli.tokens.inspect import TIME_CLAIMS, is_number
+from authcli.tokens.keys import HMAC_ALGS, VerifyKey, pyjwt
+from authcli.tokens.parse import TokenParts
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Each check with its reason; `ok` only when every check passed."""
+
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    @property
+    def failed(self) -> Check | None:
+        return next((c for c in self.checks if not c.ok), None)
+
+
+def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
+           require: Sequence[str] = ("exp",), audience: str | None = None,
+           issuer: str | None = None) -> Verdict:
+    """Check a token the way a careful server does, reporting every check, not only the first failure.
+
+    The algorithm comes from the verifier's list, never from the token; the signature is checked
+    by PyJWT; claims are checked against `now`.
+    """
+    checks: list[Check] = []
+    alg = parts.header.get("alg")
+    allowed = ", ".join(key.algorithms)
+    if not isinstance(alg, str) or alg not in key.algorithms:
+        why = ("'none' means unsigned and is never accepted" if isinstance(alg, str) and alg.lower() == "none"
+               else "the verifier decides the algorithm, not the token")
+        checks.append(Check("algorithm", False, f"{json.dumps(alg)} is not in the allow-list [{allowed}]: {why}"))
+        checks.append(Check("signature", False, "not checked: the algorithm was refused"))
+    else:
+        checks.append(Check("algorithm", True, f"{alg} is in the allow-list [{allowed}]"))
+        checks.append(_signature(parts, key, alg))
+    if "crit" in parts.header:  # RFC 7515 4.1.11: extensions a verifier does not know mean no
+        checks.append(Check("crit", False, f"the token requires header extensions "
+                            f"{json.dumps(parts.header['crit'])} that this verifier does not implement"))
+    payload = parts.payload
+    for name in require:
+        if name not in payload and name not in TIME_CLAIMS:
+            checks.append(Check(name, False, f"required claim {name} is missing"))
+    checks += _time_checks(payload, now, leeway, require)
+    if audience is not None:
+        aud = payload.get("aud")
+        auds = aud if isinstance(aud, list) else [aud]
+        ok = audience in auds
+        checks.append(Check("aud", ok, f"{json.dumps(aud)} {'includes' if ok else 'does not include'} {audience!r}"
+                            if "aud" in payload else "no aud claim, but an audience was required"))
+    if issuer is not None:
+        iss = payload.get("iss")
+        ok = iss == issuer
+        checks.append(Check("iss", ok, f"{json.dumps(iss)} {'is' if ok else 'is not'} {issuer!r}"
+                            if "iss" in payload else "no iss claim, but an issuer was required"))
+    return Verdict(checks)
+
+
+def _signature(parts: TokenParts, key: VerifyKey, alg: str) -> Check:
+    """PyJWT's own algorithm verifies the bytes; the token was already split, so it is not
+    parsed a second time the way PyJWS.decode would."""
+    signing_input = f"{parts.header_b64}.{parts.payload_b64}".encode("ascii")
+    # HMAC verifiers recompute the signature with the shared secret; RSA, ECDSA and EdDSA
+    # verifiers check it against the public key and could not have made it themselves.
+    how = (f"{alg} recomputed over header.payload ({len(signing_input)} bytes) with the secret"
+           if alg in HMAC_ALGS else
+           f"{alg} signature over header.payload ({len(signing_input)} bytes) checked with the public key")
+    jwt = pyjwt()
+    try:
+        algorithm, prepared = key.prepared(alg)
+        valid = algorithm.verify(signing_input, prepared, parts.signature)
+    except (jwt.InvalidKeyError, jwt.InvalidAlgorithmError, NotImplementedError) as err:
+        return Check("signature", False, f"the key cannot verify {alg}: {err}")
+    except (jwt.PyJWTError, ValueError, TypeError) as err:
+        return Check("signature", False, f"could not be checked: {err}")
+    if not valid:
+        return Check("signature", False, f"{how}: no match, so the token was changed or signed "
+                     "with another key")
+    return Check("signature", True, f"{how}: match, unchanged since it was signed")
+
+
+def _time_checks(payload: dict[str, Any], now: float, leeway: float, require: Sequence[str]) -> list[Check]:
+    checks = []
+    slack = f" (leeway {leeway:g} s)" if leeway else ""
+    if "exp" in payload:
+        exp = payload["exp"]
+        if not is_number(exp):
+            checks.append(Check("exp", False, f"{json.dumps(exp)} is not a NumericDate (seconds since 1970)"))
+        elif exp <= now - leeway:
+            checks.append(Check("exp", False, f"expired {utc(exp)}, {ago(now - exp)} ago{slack}"))
+        else:
+            checks.append(Check("exp", True, f"expires {utc(exp)}, in {ago(exp - now)}"))
+    elif "exp" in require:
+        checks.append(Check("exp", False, "no exp claim: a token without expiry is refused"))
+    if "nbf" in payload:
+        nbf = payload["nbf"]
+        if not is_number(nbf):
+            checks.append(Check("nbf", False, f"{json.dumps(nbf)} is not a NumericDate"))
+        elif nbf > now + leeway:
+            checks.append(Check("nbf", False, f"not valid before {utc(nbf)}, in {ago(nbf - now)}{slack}"))
+        else:
+            checks.append(Check("nbf", True, f"valid since {utc(nbf)}"))
+    if "iat" in payload:
+        iat = payload["iat"]
+        if not is_number(iat):
+            checks.append(Check("iat", False, f"{json.dumps(iat)} is not a NumericDate"))
+        elif iat > now + leeway:
+            checks.append(Check("iat", False, f"issued in the future: {utc(iat)}{slack}"))
+        else:
+            checks.append(Check("iat", True, f"issued {utc(iat)}, {ago(now - iat)} ago"))
+    elif "iat" in require:
+        checks.append(Check("iat", False, "required claim iat is missing"))
+    return checks
