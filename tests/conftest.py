@@ -105,3 +105,64 @@ def hammer(client, threads: int = 8) -> list:
     for worker in workers:
         worker.join()
     return errors
+
+
+class ServeProcess:
+    """`authcli serve ...` in a real process; every read is bounded, so a silent server fails
+    the test instead of hanging the suite."""
+
+    def __init__(self, *args: str, timeout: float = 10):
+        import queue
+        import subprocess
+        import sys
+        import threading
+
+        env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
+        self.timeout = timeout
+        self.proc = subprocess.Popen([sys.executable, "-m", "authcli", "serve", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._err: list[str] = []
+        self._readers = [threading.Thread(target=self._read, daemon=True),
+                         threading.Thread(target=lambda: self._err.extend(self.proc.stderr), daemon=True)]
+        for reader in self._readers:
+            reader.start()
+        self.out = self.err = ""
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self._lines.put(line)
+
+    def line(self) -> str:
+        import queue
+
+        try:
+            return self._lines.get(timeout=self.timeout)
+        except queue.Empty:
+            raise AssertionError(f"authcli serve printed nothing for {self.timeout} s") from None
+
+    def url(self) -> str:
+        import re
+
+        return re.search(r"http://127\.0\.0\.1:\d+", self.line()).group(0)
+
+    def stop(self, sig: int) -> int:
+        """Send `sig`, wait for the exit; the rest of stdout and all of stderr are kept."""
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=self.timeout)
+        for reader in self._readers:
+            reader.join(timeout=self.timeout)
+        self.err = "".join(self._err)
+        rest = []
+        while not self._lines.empty():
+            rest.append(self._lines.get())
+        self.out = "".join(rest)
+        return self.proc.returncode
+
+    def __enter__(self) -> ServeProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()

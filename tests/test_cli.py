@@ -15,10 +15,9 @@ from typer.testing import CliRunner
 
 from authcli import __version__
 from authcli.cli.app import app
-from conftest import CREDS
+from conftest import CREDS, ServeProcess
 
 runner = CliRunner()
-COMMANDS = [["demo", "session"], ["serve"], ["demo"]]
 
 
 def test_version():
@@ -38,21 +37,60 @@ def test_root_help_lists_commands():
         assert name in result.stdout
 
 
-@pytest.mark.parametrize("command", [["demo", "session"], ["demo", "jwt"], ["demo", "scaling"], ["serve"],
-                                     ["decode"], ["bench"]])
+def leaf_commands(group=None, path=()) -> list[tuple[str, ...]]:
+    """Every runnable command, read from the app itself: a new command is checked too."""
+    import typer.main
+
+    group = group or typer.main.get_command(app)
+    found = []
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):
+            found += leaf_commands(command, (*path, name))
+        else:
+            found.append((*path, name))
+    return found
+
+
+def test_the_command_list_is_complete():
+    assert {" ".join(c) for c in leaf_commands()} >= {"demo session", "demo jwt", "demo scaling", "serve",
+                                                      "decode", "bench"}
+
+
+@pytest.mark.parametrize("command", leaf_commands(), ids=" ".join)
 def test_every_command_has_help_with_an_example(command):
     result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "Example: authcli " + " ".join(command) in result.stdout
 
 
-@pytest.mark.parametrize("args", [["demo", "session", "--ttl", "0"], ["demo", "session", "--format", "pdf"],
-                                  ["demo", "nope"], ["serve", "--mode", "kerberos"],
-                                  ["demo", "jwt", "--alg", "none"], ["demo", "jwt", "--alg", "RS256", "--secret", "x"],
-                                  ["serve", "--secret", "x"], ["decode"]])
-def test_usage_errors_exit_2_without_traceback(args):
+@pytest.mark.parametrize("args, says", [
+    (["demo", "session", "--ttl", "0"], "Invalid value for '--ttl'"),
+    (["demo", "session", "--format", "pdf"], "Invalid value for '--format'"),
+    (["demo", "nope"], "No such command 'nope'"),
+    (["serve", "--mode", "kerberos"], "Invalid value for '--mode'"),
+    (["demo", "jwt", "--alg", "none"], "Invalid value for '--alg'"),
+    (["decode"], "Missing argument"),
+])
+def test_usage_errors_exit_2_with_clicks_message(args, says):
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and "Traceback" not in result.output
+    assert says in result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["demo", "jwt", "--alg", "RS256", "--secret", "x"], "error: --secret is for HMAC (--alg HS256)"),
+    (["serve", "--secret", "x"], "error: --alg and --secret belong to --mode jwt"),
+    (["demo", "session", "--redis-url", "redis://127.0.0.1:6379/0"], "error: --redis-url goes with --store redis"),
+    (["demo", "session", "--store", "redis", "--redis-url", "garbage://x"], "error: unusable Redis URL 'garbage://x'"),
+    (["serve", "--store", "redis", "--redis-url", "redis://127.0.0.1:abc/0"],
+     "error: unusable Redis URL 'redis://127.0.0.1:abc/0': Port could not be cast"),
+    (["demo", "scaling", "--rounds", "3", "--redis-url", "redis://[::1"], "error: unusable Redis URL"),
+    (["bench", "--quick", "--redis-url", "redis://127.0.0.1:99999/0"], "error: unusable Redis URL"),
+])
+def test_authcli_errors_are_one_line_exit_2(args, says):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(says) and result.stderr.count("\n") == 1, result.stderr
 
 
 def test_demo_session_json(tmp_path):
@@ -81,26 +119,19 @@ def test_demo_session_markdown_and_step_mode_never_blocks_a_pipe():
 
 
 def test_serve_logs_each_request_and_stops_cleanly_on_ctrl_c():
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "authcli", "serve", "--port", "0", "--ttl", "60"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        banner = proc.stdout.readline()
-        url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)
-        proc.stdout.readline()  # the demo-user line
+    with ServeProcess("--port", "0", "--ttl", "60") as serve:
+        url = serve.url()
+        serve.line()  # the demo-user line
         http = requests.Session()
         assert http.post(url + "/login", json=CREDS).status_code == 200
         assert http.get(url + "/profile").status_code == 200
         assert requests.get(url + "/profile").status_code == 401
-        lines = [proc.stdout.readline() for _ in range(3)]
+        lines = [serve.line() for _ in range(3)]
         assert "POST /login 200" in lines[0] and "[store: 1 session]" in lines[0]
         assert "GET /profile 200" in lines[1] and "sessionStore[" in lines[1]
         assert "GET /profile 401" in lines[2] and "no sessionId cookie" in lines[2]
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        proc.kill() if proc.poll() is None else None
-    assert proc.returncode == 0 and "stopped" in out and err == ""
+        assert serve.stop(signal.SIGINT) == 0
+    assert "stopped" in serve.out and serve.err == ""
 
 
 def test_serve_on_a_busy_port_is_one_clear_line():
@@ -127,21 +158,14 @@ def test_demo_jwt_json():
 
 
 def test_serve_jwt_mode():
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "authcli", "serve", "--mode", "jwt", "--port", "0",
-                             "--secret", "mySecretKey"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        banner = proc.stdout.readline()
+    with ServeProcess("--mode", "jwt", "--port", "0", "--secret", "mySecretKey") as serve:
+        banner = serve.line()
         assert "WEAK secret" in banner
         url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)
-        proc.stdout.readline()
+        serve.line()
         token = requests.post(url + "/login", json=CREDS).json()["token"]
         assert requests.get(url + "/profile", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-        lines = [proc.stdout.readline() for _ in range(2)]
+        lines = [serve.line() for _ in range(2)]
         assert "POST /login 200 [stateless]" in lines[0] and "GET /profile 200 [stateless]" in lines[1]
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        proc.kill() if proc.poll() is None else None
-    assert proc.returncode == 0 and err == ""
+        assert serve.stop(signal.SIGTERM) == 0
+    assert serve.err == ""

@@ -48,7 +48,8 @@ def check_cli(text: str) -> None:
             args.insert(1, "--")
         result = runner.invoke(app, args, env={"COLUMNS": "100", "NO_COLOR": "1"})
         assert result.exit_code in (0, 1, 2), (args, result.output)
-        assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
         if result.exit_code == 2:
             lines = result.stderr.strip().splitlines()
             assert lines and lines[-1].startswith(("error: ", "Error: ")), result.stderr

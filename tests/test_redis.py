@@ -21,7 +21,7 @@ from authcli.errors import StoreMissing
 from authcli.stores.redis import RedisConnection, RedisStore, ThrowawayRedis, free_port
 from authcli.walkthroughs.session import session_walkthrough
 from authcli.server.events import SessionCreated, SessionDeleted, SessionLookedUp
-from conftest import CREDS, hammer, login
+from conftest import CREDS, ServeProcess, hammer, login
 
 
 def test_walkthrough_with_redis_shows_commands_and_real_keys(redis_url):
@@ -55,23 +55,16 @@ def test_sessions_outlive_a_restart_only_with_redis(kind, request):
 
 
 def test_serve_with_redis_survives_its_own_restart(redis_url):
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
     http = requests.Session()
     statuses = []
     for round_ in range(2):
-        proc = subprocess.Popen([sys.executable, "-m", "authcli", "serve", "--store", "redis",
-                                 "--redis-url", redis_url, "--port", "0"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        try:
-            url = re.search(r"http://127\.0\.0\.1:\d+", proc.stdout.readline()).group(0)
+        with ServeProcess("--store", "redis", "--redis-url", redis_url, "--port", "0") as serve:
+            url = serve.url()
             if round_ == 0:
                 login(http, url)
             statuses.append(http.get(url + "/profile").status_code)
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=10)
-        finally:
-            proc.kill() if proc.poll() is None else None
-        assert proc.returncode == 0 and f"Using Redis at {redis_url}" in err
+            assert serve.stop(signal.SIGINT) == 0
+        assert f"Using Redis at {redis_url}" in serve.err
     assert statuses == [200, 200]
 
 

@@ -1,4 +1,4 @@
-"""The JWT server over real HTTP: every JWT row of SECURITY.md's bad-input table."""
+"""The JWT server over real HTTP: every JWT row of the security bar's bad-input table (shared/SECURITY.md)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""The session server over real HTTP: each route, each SECURITY.md session row, expiry, logout."""
+"""The session server over real HTTP: each route, each session rule of the security bar (shared/SECURITY.md), expiry, logout."""
 
 from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 
 import pytest
@@ -217,10 +218,8 @@ def test_silent_half_request_is_dropped(memory_store, clock, half):
     with AuthServer(SessionAuth(memory_store, 60, clock=clock), request_timeout=0.5) as server:
         with socket.create_connection((server.host, server.port)) as sock:
             sock.sendall(half)
-            sock.settimeout(5)
-            started = time.monotonic()
+            sock.settimeout(5)  # far beyond request_timeout: a timeout here is the failure
             assert sock.recv(100) == b""  # closed by the server, no response owed
-            assert time.monotonic() - started < 2
         assert requests.get(server.url + "/profile").status_code == 401
 
 
@@ -229,9 +228,10 @@ def test_stop_closes_idle_keep_alive_connections(memory_store, clock):
     url = server.url
     session = requests.Session()
     session.get(url + "/profile")  # leaves a keep-alive connection (and its thread) open
-    started = time.monotonic()
-    server.stop()
-    assert time.monotonic() - started < 1.0
+    stopper = threading.Thread(target=server.stop)
+    stopper.start()
+    stopper.join(timeout=5)  # half the 10 s request timeout: stop did not wait for the client
+    assert not stopper.is_alive()
     session.close()
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/profile", timeout=1)

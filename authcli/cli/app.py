@@ -13,7 +13,7 @@ from authcli.cli.decode import decode
 from authcli.cli.serve import serve
 
 # rich_markup_mode=None: plain click help and usage errors. Rich help panels cost ~50 ms per
-# --help (benchmarks/startup.sh); authcli's own output still uses rich.
+# --help (benchmarks/startup.py); authcli's own output still uses rich.
 app = typer.Typer(
     name="authcli",
     rich_markup_mode=None,

@@ -51,7 +51,7 @@ def _key(secret: str | None, secret_file: Path | None, key: Path | None, header:
 
 @reports_errors
 def decode(
-    token: str = typer.Argument(..., help="The JWT (a leading 'Bearer ' is fine), or - to read it from stdin."),
+    token: str = typer.Argument(..., metavar="TOKEN", help="The JWT (a leading 'Bearer ' is fine), or - to read it from stdin."),
     secret: Optional[str] = typer.Option(None, "--secret", help="HMAC secret as text."),
     secret_file: Optional[Path] = typer.Option(None, "--secret-file", help="HMAC secret in a file (raw bytes)."),
     key: Optional[Path] = typer.Option(None, "--key", help="Public key: PEM, or a JWK / JWKS JSON file (picked by kid)."),

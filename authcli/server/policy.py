@@ -1,7 +1,8 @@
 """Every security decision the server makes, as values: one frozen policy per auth scheme.
 
-The defaults are the hardened server SECURITY.md asks for. A deliberately weak server (for an
-attack lab) is the same server with other values here, never a second copy of the code.
+The defaults are the hardened server that OWASP's session and JWT cheat sheets and RFC 8725 ask
+for. A deliberately weak server (for an attack lab) is the same server with other values here,
+never a second copy of the code.
 """
 
 from __future__ import annotations

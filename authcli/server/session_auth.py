@@ -35,7 +35,7 @@ SCRYPT_NOTE = "(checked against a salted scrypt hash, in constant time)"
 
 
 class SessionAuth:
-    """The handout's app.post('/login') and app.get('/profile'), done the way SECURITY.md asks.
+    """The handout's app.post('/login') and app.get('/profile'), done the way OWASP's session cheat sheet asks.
 
     Every security decision reads `policy`; `ttl` is a shortcut for `policy.ttl`.
     """

@@ -16,7 +16,7 @@ from authcli.server.events import TokenChecked
 from authcli.server.httpd import AuthServer
 from authcli.server.jwt_auth import JwtAuth
 from authcli.timefmt import utc
-from authcli.tokens import HASH_BYTES, SigningKey, TokenView, inspect, split
+from authcli.tokens import HASH_BYTES, SigningKey, TokenParts, TokenView, inspect, split
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
     ChecksBlock, ClientStorage, ExchangeBlock, JarBlock, NothingStored, Step, Table, TableBlock,
@@ -163,6 +163,27 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         "never from the token:",
     ], ExchangeBlock(profile), _checks(profile), NothingStored()))
 
+    steps += _forgeries(client, parts)
+
+    logout = expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
+    steps.append(step(6, "POST /logout: the server has nothing to delete", [
+        "With sessions, logout deleted the record and the cookie died with it. Here there is no "
+        "record: the server cannot forget a token it never stored. The client drops its copy, "
+        "and that is all logout can do.",
+    ], ExchangeBlock(logout)))
+
+    after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
+    steps.append(step(7, "The logged-out token still works", [
+        "Anyone who copied the token before logout can still use it: 200, until exp. Revoking "
+        "tokens early needs a denylist of jti values checked on every request, which is server "
+        "state again, the very thing JWT was chosen to avoid. Short lifetimes keep the window small.",
+    ], ExchangeBlock(after), _checks(after)))
+    return steps
+
+
+def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
+    """Steps 4-5: the payload changed under the old signature, then the same with alg none."""
+    steps = []
     forged_payload = {**parts.payload, "sub": "1", "userId": 1}
     forged_b64 = b64url(json.dumps(forged_payload, separators=(",", ":")).encode())
     tampered_token = f"{parts.header_b64}.{forged_b64}.{parts.signature_b64}"
@@ -187,19 +208,6 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
         ["signature", _short(parts.signature_b64), "(empty)"]]))))
 
-    logout = expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
-    steps.append(step(6, "POST /logout: the server has nothing to delete", [
-        "With sessions, logout deleted the record and the cookie died with it. Here there is no "
-        "record: the server cannot forget a token it never stored. The client drops its copy, "
-        "and that is all logout can do.",
-    ], ExchangeBlock(logout)))
-
-    after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
-    steps.append(step(7, "The logged-out token still works", [
-        "Anyone who copied the token before logout can still use it: 200, until exp. Revoking "
-        "tokens early needs a denylist of jti values checked on every request, which is server "
-        "state again, the very thing JWT was chosen to avoid. Short lifetimes keep the window small.",
-    ], ExchangeBlock(after), _checks(after)))
     return steps
 
 
