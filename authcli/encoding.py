@@ -12,3 +12,15 @@ def b64url(raw: bytes) -> str:
 def unb64url(text: str) -> bytes:
     """Decode, adding the padding back; raises binascii.Error or ValueError on bad input."""
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def is_text(value: object) -> bool:
+    """True when every string in a JSON value is real Unicode text: JSON's `"\\ud800"` escape
+    decodes to a lone surrogate, which no UTF-8 encoder, hash or terminal can take."""
+    import json
+
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        return False
+    return True

@@ -30,6 +30,10 @@ class StoreConfigError(AuthcliError):
     """The store was given settings it cannot use (a malformed Redis URL, a URL for memory)."""
 
 
+class Saturated(AuthcliError):
+    """The server is at a limit it keeps on purpose (concurrent password checks): 503, try again."""
+
+
 class WalkthroughError(AuthcliError):
     """A walkthrough saw the server answer differently from what it teaches."""
 

@@ -138,13 +138,16 @@ def test_expired_token_explains_when():
 def test_leeway_audience_issuer():
     now = int(time.time())
     token = pyjwt.encode(claims(exp=now - 5, aud="api", iss="auth.example"), SECRET, algorithm="HS256")
-    assert decode(token, "--secret", SECRET).exit_code == 1
-    assert decode(token, "--secret", SECRET, "--leeway", "30").exit_code == 0
+    assert decode(token, "--secret", SECRET, "--audience", "api").exit_code == 1  # expired
+    assert decode(token, "--secret", SECRET, "--leeway", "30", "--audience", "api").exit_code == 0
     assert decode(token, "--secret", SECRET, "--leeway", "30", "--audience", "api",
                   "--issuer", "auth.example").exit_code == 0
+    # RFC 7519 4.1.3: a verifier that names no audience must refuse a token that has one.
+    result = decode(token, "--secret", SECRET, "--leeway", "30")
+    assert result.exit_code == 1 and "FAIL aud: the token is meant for \"api\"" in result.stdout
     result = decode(token, "--secret", SECRET, "--leeway", "30", "--audience", "web")
     assert result.exit_code == 1 and "FAIL aud" in result.stdout
-    assert decode(token, "--secret", SECRET, "--leeway", "30", "--issuer", "evil").exit_code == 1
+    assert decode(token, "--secret", SECRET, "--leeway", "30", "--audience", "api", "--issuer", "evil").exit_code == 1
 
 
 def test_nbf_in_the_future_fails():

@@ -38,21 +38,26 @@ def test_profile_with_cookie_from_the_jar(session_server, http):
     assert resp.headers["Cache-Control"] == "no-store"
 
 
-def test_login_form_body_works_for_browsers(session_server, http):
-    resp = http.post(session_server.url + "/login", data={"email": "a@b.com", "password": "123"})
-    assert resp.status_code == 200
-
-
-def test_json_sent_as_curl_d_default_form_type_still_works(session_server):
-    body = '{"email": "a@b.com", "password": "123"}'
-    resp = requests.post(session_server.url + "/login", data=body,
-                         headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert resp.status_code == 200
+@pytest.mark.parametrize("body, content_type", [
+    ("email=a%40b.com&password=123", "application/x-www-form-urlencoded"),  # an HTML form
+    ('{"email": "a@b.com", "password": "123"}', "application/x-www-form-urlencoded"),  # curl -d
+    ('{"email": "a@b.com", "password": "123"}', "text/plain"),  # the JSON-in-a-form CSRF trick
+    ('{"email": "a@b.com", "password": "123"}', None),
+])
+def test_login_takes_json_only(session_server, body, content_type):
+    """A cross-site HTML form can send urlencoded or text/plain bodies, never application/json."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    resp = requests.post(session_server.url + "/login", data=body, headers=headers)
+    assert resp.status_code == 415 and "Content-Type: application/json" in resp.text
+    assert "Set-Cookie" not in resp.headers and store_ids(session_server) == []
 
 
 def test_index_page_offers_a_login_form(session_server, http):
     resp = http.get(session_server.url + "/")
-    assert resp.status_code == 200 and 'action="/login"' in resp.text
+    assert resp.status_code == 200 and 'id="login"' in resp.text and '<script src="/app.js">' in resp.text
+    assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+    script = http.get(session_server.url + "/app.js")
+    assert script.headers["Content-Type"].startswith("text/javascript") and 'JSON.stringify' in script.text
 
 
 @pytest.mark.parametrize("creds", [
@@ -72,9 +77,11 @@ def test_wrong_password_and_unknown_email_get_the_same_401(session_server, http,
     (b'{"email": "a@b.com"}', {"Content-Type": "application/json"}, 400, "Missing field password"),
     (b'{"email": 1, "password": ["123"]}', {"Content-Type": "application/json"}, 400, "strings"),
     (b"\xff\xfe", {"Content-Type": "application/json"}, 400, "UTF-8"),
-    (json.dumps({"email": "a" * 1000, "password": "x"}).encode(), {}, 400, "limited"),
+    (json.dumps({"email": "a" * 1000, "password": "x"}).encode(), {"Content-Type": "application/json"}, 400,
+     "limited"),
     (b"x" * 20_000, {}, 413, "too large"),
-    (b"[" * 5000, {}, 400, "not JSON"),
+    (b"[" * 5000, {"Content-Type": "application/json"}, 400, "not JSON"),
+    (b'{"email": "a@b.com", "password": "\\ud800"}', {"Content-Type": "application/json"}, 400, "surrogate"),
 ])
 def test_bad_login_bodies_get_a_clear_4xx(session_server, body, headers, status, words):
     resp = requests.post(session_server.url + "/login", data=body, headers=headers)
@@ -200,11 +207,15 @@ def raw(server, data: bytes, *, read: bool = True) -> bytes:
     (b"GET /profile HTTP/1.1\r\nConnection: close\r\n\r\n", b"400"),  # no Host header
     (b"GET /profile HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n", b"400"),
     (b"GET /profile HTTP/1.0\r\n\r\n", b"401"),  # HTTP/1.0 needs no Host; closes after
-    (b"GET /profile\r\n\r\n", b"Not"),  # HTTP/0.9: the body alone, "Not logged in"
+    (b"GET /profile\r\n\r\n", b"400"),  # HTTP/0.9 is not spoken (RFC 9112 allows refusing it)
+    (b"GET /profile HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", b"400"),  # obs-fold
+    (b"GET /profile HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", b"400"),  # a bare CR
+    (b"GET /profile HTTP/01.1\r\n\r\n", b"400"),  # a malformed version skips no Host rule
+    (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n\r\n", b"400"),  # a non-ASCII digit
+    (b"POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n", b"400"),  # space before :
 ])
 def test_raw_socket_abuse_gets_4xx_and_server_keeps_serving(session_server, data, status):
     answer = raw(session_server, data)
-    # A one-word request line is answered HTTP/0.9 style, without a status line.
     assert status in answer.split(b"\r\n")[0].split(b" ")[:2]
     assert requests.post(session_server.url + "/login", json=CREDS).status_code == 200
 

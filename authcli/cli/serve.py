@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import signal
-from contextlib import ExitStack
+import socket
 import threading
-import time
+from contextlib import ExitStack
 from enum import Enum
 from typing import TYPE_CHECKING, Optional
 
@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from authcli.stores.base import SessionStore
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 class Mode(str, Enum):
     session = "session"
     jwt = "jwt"
@@ -28,7 +31,8 @@ class Mode(str, Enum):
 @reports_errors
 def serve(
     mode: Mode = typer.Option(Mode.session, "--mode", help="Which authentication scheme to serve."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for a classroom "
+                             "(every student on the network can reach it: a warning says so)."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
     ttl: int = typer.Option(300, "--ttl", min=1, help="Seconds a session or token lives."),
     store: Optional[StoreKind] = typer.Option(None, "--store", show_default="memory",
@@ -42,7 +46,7 @@ def serve(
 
     \b
     Example: authcli serve --mode session --port 8000, then in another terminal:
-    curl -c jar -b jar -d '{"email":"a@b.com","password":"123"}' http://127.0.0.1:8000/login
+    curl -c jar -b jar -H 'Content-Type: application/json' -d '{"email":"a@b.com","password":"123"}' http://127.0.0.1:8000/login
 
     With --mode jwt, /login answers {"token": ...}; send it as Authorization: Bearer <token>.
     """
@@ -64,55 +68,89 @@ def serve(
                  f"{key.alg} tokens live {ttl} s" + (", WEAK secret" if key.weak else ""), quiet)
 
 
-def _state(sessions: SessionStore | None) -> str:
-    if sessions is None:
-        return "[stateless] "
+class _Counter:
+    """The size of a store that counts slowly (Redis: SCAN), refreshed twice a second off the
+    request path: a request's cost must not depend on how many sessions are stored."""
+
+    def __init__(self, sessions: SessionStore):
+        self.value: int | None = None
+        self._sessions = sessions
+        self._stop = threading.Event()
+        self._refresh()
+        self._thread = threading.Thread(target=self._run, name="authcli-store-counter")
+        self._thread.start()
+
+    def _refresh(self) -> None:
+        try:
+            self.value = self._sessions.count()
+        except StoreUnavailable:
+            self.value = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self._refresh()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _reachable(host: str, port: int) -> list[str]:
+    """The URLs students can type, for a server bound beyond loopback."""
+    if host not in ("0.0.0.0", "::"):
+        return [f"http://{host}:{port}/"]
     try:
-        size = len(sessions.snapshot().rows)
-    except StoreUnavailable:
-        return "[store: unavailable] "
-    return f"[store: {size} session{'s' if size != 1 else ''}] "
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        return []
+    addresses = sorted({info[4][0] for info in infos if not info[4][0].startswith("127.")})
+    return [f"http://{address}:{port}/" for address in addresses]
 
 
 def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str,
          quiet: bool) -> None:
-    from rich.text import Text
-
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
+    from authcli.render.serve import banner, classroom_warning, request_line, store_state
     from authcli.server import AuthServer
     from authcli.server.journal import RequestRecord
 
     console = stdout_console()
+    with ExitStack() as stack:
+        counter = None
+        if sessions is not None and not quiet and not sessions.facts.cheap_count:
+            counter = _Counter(sessions)
+            stack.callback(counter.close)
 
-    def log(record: RequestRecord) -> None:
-        decision = "; ".join(e.message for e in record.events)
-        line = Text.assemble(
-            (time.strftime("%H:%M:%S "), "dim"),
-            (f"{record.request.method} {record.request.target} ", "bold"),
-            (str(record.status), "green" if record.status < 400 else "red"),
-            (" " + _state(sessions), "dim"), decision)
-        line.truncate(max(console.width, 40), overflow="ellipsis")
-        console.print(line)
+        def count() -> int | None:
+            if counter is not None:
+                return counter.value
+            try:
+                return sessions.count() if sessions is not None else None
+            except StoreUnavailable:
+                return None
 
-    server = AuthServer(auth, host, port, on_record=None if quiet else log).start()
-    stop = threading.Event()
-    # Ctrl-C and SIGTERM both end the server cleanly, even when started from a script that
-    # ignores SIGINT for its background jobs.
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        console.print(Text.assemble(("authcli serve", "bold"), f" --mode {mode.value}: listening on ",
-                                    (server.url, "bold cyan"), f" ({lifetime})"))
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            console.print(Text(f"warning: {host} is reachable from other machines, and the demo "
-                               f"user's password is {DEMO_PASSWORD}", style="yellow"))
-        console.print(f"Demo user {DEMO_EMAIL} / {DEMO_PASSWORD}. Try it with curl (see README) or "
-                      f"open {server.url}/ in a browser. Ctrl-C stops.", markup=False)
-        while not stop.wait(0.2):
+        def log(record: RequestRecord) -> None:
+            state = store_state(count(), stateless=sessions is None)
+            # soft_wrap: one logical line, wrapped by the terminal, never cut at its width.
+            console.print(request_line(record, state), soft_wrap=True)
+
+        server = AuthServer(auth, host, port, on_record=None if quiet else log).start()
+        stack.callback(server.stop)
+        stop = threading.Event()
+        # Ctrl-C and SIGTERM both end the server cleanly, even when started from a script that
+        # ignores SIGINT for its background jobs.
+        previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            console.print(banner(mode.value, server.url, lifetime))
+            console.print(f"Demo user {DEMO_EMAIL} / {DEMO_PASSWORD}. Try it with curl (see README) or "
+                          f"open {server.url}/ in a browser. Ctrl-C stops.", markup=False)
+            if host not in LOOPBACK:
+                console.print(classroom_warning(host, DEMO_EMAIL, DEMO_PASSWORD, _reachable(host, server.port)))
+            while not stop.wait(0.2):
+                pass
+        except KeyboardInterrupt:
             pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     console.print("stopped", markup=False)

@@ -92,13 +92,16 @@ class JsonRenderer:
         self.doc["steps"].append(step_json(step))
 
     def end(self) -> None:
-        json.dump(self.doc, self.out, indent=2)
-        self.out.write("\n")
+        from authcli.render.escape import json_text
+
+        self.out.write(json_text(json.dumps(self.doc, indent=2)) + "\n")
 
 
 def examination_json(exam: Examination) -> str:
+    from authcli.render.escape import json_text
+
     view = exam.view
-    return json.dumps({
+    return json_text(json.dumps({
         "header": view.header,
         "payload": view.payload,
         "signature": view.signature_b64,
@@ -108,4 +111,4 @@ def examination_json(exam: Examination) -> str:
         "verified": exam.verified,
         "checks": [asdict(c) for c in exam.verdict.checks] if exam.verdict else [],
         "warnings": exam.warnings,
-    }, indent=2, ensure_ascii=False)
+    }, indent=2, ensure_ascii=False))

@@ -12,7 +12,7 @@ from authcli.walkthroughs import model as m
 
 
 def _cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+    return plain.printable(value.replace("\n", " ")).replace("|", "\\|")
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> list[str]:
@@ -30,7 +30,7 @@ def _fence(lines: list[str]) -> list[str]:
 
 
 def _store(snapshot: StoreSnapshot) -> list[str]:
-    transcript = snapshot.transcript()
+    transcript = plain.store_transcript(snapshot)
     if transcript is not None:
         return [f"**{snapshot.title}**", "", "```", *transcript, "```", ""]
     return _table(snapshot.title, plain.STORE_COLUMNS, plain.store_rows(snapshot))
@@ -53,7 +53,7 @@ def _exchange(ex: Exchange) -> list[str]:
     out = ["Request, as the server received it:", ""] + _fence(plain.request_lines(ex.request))
     out += ["Response, as the client received it:", ""] + _fence(plain.response_lines(ex.response))
     if ex.server:
-        out += ["What the server did:", ""] + [f"- `{e.message}`" for e in ex.server] + [""]
+        out += ["What the server did:", ""] + [f"- `{plain.printable(e.message)}`" for e in ex.server] + [""]
     return out
 
 
@@ -68,12 +68,12 @@ def _servers(block: m.ServersBlock) -> list[str]:
 
 # One function per block kind, each returning Markdown lines.
 BLOCKS = {
-    m.Narration: lambda b: [line for para in b.paragraphs for line in (para, "")],
-    m.Warnings: lambda b: [f"> **Warning:** {w}" for w in b.items] + [""],
+    m.Narration: lambda b: [line for para in b.paragraphs for line in (plain.printable(para), "")],
+    m.Warnings: lambda b: [f"> **Warning:** {plain.printable(w)}" for w in b.items] + [""],
     m.ExchangeBlock: lambda b: _exchange(b.exchange),
     m.TokenBlock: lambda b: token_markdown(b.view),
     m.ChecksBlock: lambda b: [b.title, ""] + [f"- {plain.check_line(c)}" for c in b.checks] + [""],
-    m.NotesBlock: lambda b: [f"- **{n.term}**: {n.text}" for n in b.notes] + [""],
+    m.NotesBlock: lambda b: [f"- **{plain.printable(n.term)}**: {plain.printable(n.text)}" for n in b.notes] + [""],
     m.StoreBlock: lambda b: _store(b.snapshot),
     m.NothingStored: _nothing_stored,
     m.ServersBlock: _servers,

@@ -8,9 +8,11 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from authcli.render.text import printable
+
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> RenderableType:
-    heading = Text(title, style="bold")
+    heading = Text(printable(title), style="bold")
     if not rows:
         return Group(heading, "")
     grid = RichTable(box=box.SIMPLE_HEAD, expand=False, show_edge=False)
@@ -18,7 +20,7 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> RenderableTy
         # The first column holds IDs and keys: keep them whole so they can be compared by eye.
         grid.add_column(column, overflow="fold", no_wrap=i == 0)
     for row in rows:
-        grid.add_row(*(escape(cell) for cell in row))
+        grid.add_row(*(escape(printable(cell)) for cell in row))
     return Group(heading, grid, "")
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 from authcli.http import CookieView, Exchange
 from authcli.render import text as plain
 from authcli.render.parts import hanging, table
+from authcli.render.text import printable
 from authcli.render.token import checks_renderable, token_renderable, warnings_renderable
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs import model as m
@@ -47,8 +48,8 @@ def _http_block(lines: list[str], status: int | None = None) -> Text:
 
 def _store(snapshot: StoreSnapshot) -> RenderableType:
     """The store in its own notation: `sessionStore["id"] -> {...}` or redis-cli commands."""
-    parts: list[RenderableType] = [Text(snapshot.title, style="bold")]
-    transcript = snapshot.transcript()
+    parts: list[RenderableType] = [Text(printable(snapshot.title), style="bold")]
+    transcript = plain.store_transcript(snapshot)
     if transcript is not None:
         for line in transcript:
             parts.append(Text("  " + line, style="cyan" if line.startswith("> ") else "", overflow="fold"))
@@ -101,16 +102,17 @@ def _exchange(ex: Exchange) -> RenderableType:
     ]
     if ex.server:
         parts.append(Text("What the server did:", style="bold"))
-        parts += [hanging([("  •", Text(e.message)) for e in ex.server]), ""]
+        parts += [hanging([("  •", Text(printable(e.message))) for e in ex.server]), ""]
     return Group(*parts)
 
 
 def _narration(block: m.Narration) -> RenderableType:
-    return Group(*(part for para in block.paragraphs for part in (Text(para), "")))
+    return Group(*(part for para in block.paragraphs for part in (Text(printable(para)), "")))
 
 
 def _notes(block: m.NotesBlock) -> RenderableType:
-    return Group(hanging([(Text("  " + n.term, style="bold"), Text(n.text)) for n in block.notes]), "")
+    return Group(hanging([(Text("  " + printable(n.term), style="bold"), Text(printable(n.text)))
+                         for n in block.notes]), "")
 
 
 def _client_storage(block: m.ClientStorage) -> RenderableType:
@@ -138,7 +140,7 @@ BLOCKS = {
 def step_renderable(step: m.Step) -> RenderableType:
     """Everything one step shows, top to bottom, in the order of its blocks."""
     title = f"Step {step.number} · {step.title}" if step.number is not None else step.title
-    return Group(Rule(Text(title, style="bold"), align="left"), "",
+    return Group(Rule(Text(printable(title), style="bold"), align="left"), "",
                  *(BLOCKS[type(block)](block) for block in step.blocks))
 
 

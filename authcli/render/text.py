@@ -6,6 +6,7 @@ import json
 import math
 
 from authcli.http import CookieView, HttpRequest, HttpResponse
+from authcli.render.escape import json_text, printable  # noqa: F401 (re-exported)
 from authcli.stores.base import StoreSnapshot, count_phrase
 from authcli.timefmt import iso
 from authcli.tokens import Check, TokenView
@@ -16,18 +17,18 @@ JAR_COLUMNS = ["cookie", "attributes (as the jar keeps them)"]
 
 
 def request_lines(request: HttpRequest) -> list[str]:
-    lines = [f"{request.method} {request.target} {request.http_version}"]
-    lines += [f"{name}: {value}" for name, value in request.headers]
+    lines = [printable(f"{request.method} {request.target} {request.http_version}")]
+    lines += [printable(f"{name}: {value}") for name, value in request.headers]
     if request.body:
-        lines += ["", request.body]
+        lines += ["", printable(request.body, newlines=True)]
     return lines
 
 
 def response_lines(response: HttpResponse) -> list[str]:
-    lines = [f"{response.http_version} {response.status} {response.reason}"]
-    lines += [f"{name}: {value}" for name, value in response.headers]
+    lines = [printable(f"{response.http_version} {response.status} {response.reason}")]
+    lines += [printable(f"{name}: {value}") for name, value in response.headers]
     if response.body:
-        lines += ["", response.body.rstrip("\n")]
+        lines += ["", printable(response.body.rstrip("\n"), newlines=True)]
     return lines
 
 
@@ -37,8 +38,13 @@ def expires_in(ttl: float | None) -> str:
 
 def store_rows(snapshot: StoreSnapshot) -> list[list[str]]:
     """Each record as [key in the store's own notation, JSON value, time to live]."""
-    return [[label, json.dumps(row.value), expires_in(row.ttl)]
+    return [[printable(label), printable(json.dumps(row.value)), expires_in(row.ttl)]
             for label, row in zip(snapshot.labels(), snapshot.rows)]
+
+
+def store_transcript(snapshot: StoreSnapshot) -> list[str] | None:
+    lines = snapshot.transcript()
+    return None if lines is None else [printable(line) for line in lines]
 
 
 def _cookie_attributes(c: CookieView) -> str:
@@ -52,7 +58,7 @@ def _cookie_attributes(c: CookieView) -> str:
 
 
 def jar_rows(jar: list[CookieView]) -> list[list[str]]:
-    return [[f"{c.name}={c.value}", _cookie_attributes(c)] for c in jar]
+    return [[printable(f"{c.name}={c.value}"), printable(_cookie_attributes(c))] for c in jar]
 
 
 def jar_title(jar: list[CookieView]) -> str:
@@ -60,11 +66,11 @@ def jar_title(jar: list[CookieView]) -> str:
 
 
 def claim_rows(view: TokenView) -> list[list[str]]:
-    return [[c.name, c.value, c.readable, c.meaning] for c in view.claims]
+    return [[c.name, printable(c.value), printable(c.readable), c.meaning] for c in view.claims]
 
 
 def pretty_json(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    return printable(json.dumps(value, indent=2, ensure_ascii=False), newlines=True)
 
 
 def signature_line(view: TokenView) -> str:
@@ -74,4 +80,4 @@ def signature_line(view: TokenView) -> str:
 
 
 def check_line(check: Check) -> str:
-    return f"{'PASS' if check.ok else 'FAIL'} {check.name}: {check.detail}"
+    return printable(f"{'PASS' if check.ok else 'FAIL'} {check.name}: {check.detail}")

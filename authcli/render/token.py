@@ -7,6 +7,7 @@ from rich.text import Text
 
 from authcli.render import text as plain
 from authcli.render.parts import hanging, table
+from authcli.render.text import printable
 from authcli.tokens import Check, Examination, TokenView
 
 PART_STYLES = ("bold red", "bold magenta", "bold cyan")  # header, payload, signature (jwt.io's)
@@ -33,12 +34,13 @@ def token_renderable(view: TokenView) -> RenderableType:
 
 def checks_renderable(checks: list[Check], title: str) -> RenderableType:
     rows = [(Text("  PASS" if c.ok else "  FAIL", style="bold green" if c.ok else "bold red"),
-             Text.assemble((c.name, "bold"), ": ", c.detail)) for c in checks]
+             Text.assemble((printable(c.name), "bold"), ": ", printable(c.detail))) for c in checks]
     return Group(Text(title, style="bold"), hanging(rows), "")
 
 
 def warnings_renderable(warnings: list[str]) -> RenderableType:
-    return Group(hanging([(Text("  !", style="bold yellow"), Text(w, style="yellow")) for w in warnings]), "")
+    return Group(hanging([(Text("  !", style="bold yellow"), Text(printable(w), style="yellow"))
+                          for w in warnings]), "")
 
 
 def examination_renderable(exam: Examination) -> RenderableType:

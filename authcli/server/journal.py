@@ -1,8 +1,11 @@
-"""What crossed the wire, as plain data (never printed here): requests, responses, records."""
+"""What crossed the wire, as plain data (never printed here): requests, responses, the journal."""
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from dataclasses import dataclass, field
+from typing import Callable
 
 from authcli.server.events import Event
 
@@ -49,3 +52,34 @@ class RequestRecord:
     status: int
     events: list[Event]
     peer: tuple[str, int] | None = None
+
+
+class Journal:
+    """The last requests a server answered, in order, shared by the workers that record them and
+    the client or balancer that reads them back."""
+
+    def __init__(self, size: int, on_record: Callable[[RequestRecord], None] | None = None):
+        self._records: deque[RequestRecord] = deque(maxlen=size)
+        self._lock = threading.Lock()
+        self.recorded = 0
+        self.observer_errors = 0
+        self._on_record = on_record
+
+    def record(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._records.append(record)
+            self.recorded += 1
+        if self._on_record is not None:
+            try:
+                self._on_record(record)
+            except Exception:  # an observer's failure must never cost the client its answer
+                self.observer_errors += 1
+
+    def since(self, mark: int) -> list[RequestRecord]:
+        with self._lock:
+            count = min(self.recorded - mark, len(self._records))
+            return list(self._records)[len(self._records) - count:] if count > 0 else []
+
+    def from_peer(self, peer: tuple[str, int]) -> RequestRecord | None:
+        with self._lock:
+            return next((r for r in reversed(self._records) if r.peer == peer), None)

@@ -18,13 +18,16 @@ from authcli.server.events import (
 )
 from authcli.server.journal import Request, Response
 from authcli.server.policy import HARDENED_JWT, JwtPolicy
-from authcli.server.routes import NO_STORE, Router, read_credentials, text
+from authcli.server.routes import NO_STORE, Router, read_credentials, refuse_cross_site, text
 from authcli.timefmt import utc
 from authcli.tokens import SigningKey, issue, split, verify
 
 JWT_USER_ID = 123  # the handout's jwt.sign({ userId: 123 }, ...)
 REQUIRED = HARDENED_JWT.required_claims
 REALM = 'Bearer realm="authcli"'
+# RFC 6750 2.1: one b64token after "Bearer ". "Bearer Bearer x" is not a bearer token; other
+# characters reach the JWT parser, which says which part is not base64url.
+ONE_WORD = re.compile(r"\S+")
 
 INDEX = """<!doctype html>
 <meta charset="utf-8"><title>authcli JWT server</title>
@@ -80,6 +83,8 @@ class JwtAuth:
         return self.router.handle(request)
 
     def login(self, request: Request) -> Response:
+        if self.policy.refuse_cross_site:
+            refuse_cross_site(request)
         email, password = read_credentials(request)
         user = self.users.check(email, password)
         if user is None:
@@ -121,7 +126,7 @@ class JwtAuth:
             return None, text(400, "Send exactly one Authorization header", events,
                               [("WWW-Authenticate", f'{REALM}, error="invalid_request"'), NO_STORE]), events
         scheme, _, token = values[0].strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if scheme.lower() != "bearer" or not ONE_WORD.fullmatch(token.strip()):
             events.append(AuthorizationRefused("Authorization is not 'Bearer <token>' -> 401"))
             return None, text(401, "Not logged in: send Authorization: Bearer <token>", events,
                               [("WWW-Authenticate", REALM), NO_STORE]), events
@@ -137,7 +142,7 @@ class JwtAuth:
             events.append(TokenChecked(f"malformed token: {err} -> 401"))
             return invalid_token(f"malformed token: {err}", events)
         verdict = verify(parts, self.verify_key, now=self.clock(), leeway=self.policy.leeway,
-                         require=self.policy.required_claims)
+                         require=self.policy.required_claims, audience=self.policy.audience)
         data = {"checks": verdict.checks, "header": parts.header, "payload": parts.payload}
         failed = verdict.failed
         if failed is not None:
@@ -149,6 +154,8 @@ class JwtAuth:
         return text(200, f"Welcome user {sub}", events, [NO_STORE])
 
     def logout(self, request: Request) -> Response:
+        if self.policy.refuse_cross_site:
+            refuse_cross_site(request)
         token, _, _ = self._bearer(request)
         until = ""
         if token:

@@ -44,6 +44,7 @@ class SessionPolicy:
     adopt_client_id: bool = False       # True is session fixation
     logout_deletes_record: bool = True  # False: logout only clears the cookie
     read_id_from_query: bool = False    # ?sessionId= in URLs leaks into logs and Referer
+    refuse_cross_site: bool = True      # /login and /logout answer only their own origin (CSRF)
 
     @cached_property  # read on every request: built once per policy
     def id_pattern(self) -> re.Pattern[str]:
@@ -62,6 +63,8 @@ class JwtPolicy:
     required_claims: tuple[str, ...] = ("exp", "iat", "sub")
     leeway: float = 0                   # one server, one clock
     read_token_from_query: bool = False  # ?access_token= leaks into logs and history (RFC 6750 2.3)
+    audience: str | None = None         # a token naming an aud is refused unless it names this
+    refuse_cross_site: bool = True      # /login and /logout answer only their own origin
     # Keys always come from the server's side (JwtAuth's SigningKey): no field here lets a
     # token's kid, jku, jwk or x5u header choose one. An attack lab would add that field.
 

@@ -17,20 +17,10 @@ from authcli.server.events import (
 )
 from authcli.server.journal import Request, Response
 from authcli.server.policy import HARDENED_SESSIONS, SessionPolicy
-from authcli.server.routes import NO_STORE, Router, read_credentials, text
+from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.stores.base import SessionStore
 from authcli.timefmt import iso
 
-INDEX = """<!doctype html>
-<meta charset="utf-8"><title>authcli session server</title>
-<h1>authcli: session cookies</h1>
-<p>Log in as <code>a@b.com</code> / <code>123</code>, then open <a href="/profile">/profile</a>.
-Your browser stores the <code>sessionId</code> cookie and sends it back by itself.</p>
-<form method="post" action="/login">
-<input name="email" value="a@b.com"> <input name="password" type="password" value="123">
-<button>POST /login</button></form>
-<form method="post" action="/logout"><button>POST /logout</button></form>
-"""
 SCRYPT_NOTE = "(checked against a salted scrypt hash, in constant time)"
 
 
@@ -53,7 +43,7 @@ class SessionAuth:
             "/login": {"POST": self.login},
             "/profile": {"GET": self.profile},
             "/logout": {"POST": self.logout},
-        }, INDEX)
+        }, page("session.html"), {"/app.js": "app.js"})
 
     @property
     def ttl(self) -> int:
@@ -63,6 +53,8 @@ class SessionAuth:
         return self.router.handle(request)
 
     def login(self, request: Request) -> Response:
+        if self.policy.refuse_cross_site:
+            refuse_cross_site(request)
         email, password = read_credentials(request)
         events: list[Event] = []
         user = self.users.check(email, password)
@@ -128,6 +120,8 @@ class SessionAuth:
         return text(200, f"Welcome user {session['userId']}", events, [NO_STORE])
 
     def logout(self, request: Request) -> Response:
+        if self.policy.refuse_cross_site:
+            refuse_cross_site(request)
         lookup = read_session_cookie(request.header_values("Cookie"), self.policy)
         events: list[Event]
         if lookup.session_id is None:

@@ -18,6 +18,7 @@ class StoreFacts:
     expiry: str               # one sentence: who removes an expired record
     gone: str                 # what is left of an expired record: "the record is gone"
     takes_url: bool = False   # reached at a URL (--redis-url)
+    cheap_count: bool = True  # count() is O(1) (memory: len); Redis counts with SCAN
 
 
 class StoreNotation(Protocol):
@@ -107,6 +108,15 @@ class SessionStore(Protocol):
 
     def describe(self, op: str, session_id: str, result: Any = None, ttl: int | None = None) -> str:
         """One line saying what a `write`, `read` or `delete` did, in the backend's own notation."""
+        ...
+
+    def count(self) -> int:
+        """How many records are held now (the server log shows it; may lag a purge)."""
+        ...
+
+    def purge(self) -> None:
+        """Drop records that have expired; the server calls it about once a second. Cheap:
+        proportional to what expired, never to what is held."""
         ...
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import threading
 import time
@@ -39,10 +40,16 @@ class MemoryStore:
     facts = FACTS
     notation = ObjectNotation()
 
+    # At most this many expired records are dropped per purge() call, so no call is long.
+    PURGE_BATCH = 10_000
+
     def __init__(self, clock: Callable[[], float] = time.time):
         self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[str, tuple[str, float]] = {}
+        # (deadline, id) of every record ever created: purge pops the expired ones in order,
+        # so dropping expired sessions costs what expired, not what is stored.
+        self._deadlines: list[tuple[float, str]] = []
 
     def where(self) -> str:
         return ("an in-memory session store: a dict inside the server process, like the handout's "
@@ -56,7 +63,9 @@ class MemoryStore:
         with self._lock:
             if session_id in self._records:
                 raise KeyError("session ID already exists")
-            self._records[session_id] = (json.dumps(record), self._clock() + ttl)
+            deadline = self._clock() + ttl
+            self._records[session_id] = (json.dumps(record), deadline)
+            heapq.heappush(self._deadlines, (deadline, session_id))
 
     def get(self, session_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -73,7 +82,22 @@ class MemoryStore:
         with self._lock:
             return self._records.pop(session_id, None) is not None
 
+    def count(self) -> int:
+        return len(self._records)
+
+    def purge(self) -> None:
+        now = self._clock()
+        with self._lock:
+            for _ in range(self.PURGE_BATCH):
+                if not self._deadlines or self._deadlines[0][0] > now:
+                    return
+                deadline, sid = heapq.heappop(self._deadlines)
+                entry = self._records.get(sid)
+                if entry is not None and entry[1] == deadline:  # not deleted and re-created since
+                    del self._records[sid]
+
     def snapshot(self) -> StoreSnapshot:
+        self.purge()
         now = self._clock()
         with self._lock:
             for sid in [s for s, (_, d) in self._records.items() if now >= d]:

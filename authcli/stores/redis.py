@@ -33,6 +33,7 @@ FACTS = StoreFacts(
     expiry="Redis deletes the key by itself when its TTL runs out.",
     gone="the key is gone from Redis",
     takes_url=True,
+    cheap_count=False,
 )
 
 
@@ -142,6 +143,14 @@ class RedisStore:
         if op == "read":
             return f"GET {key} -> " + (f"'{json.dumps(result)}'" if result is not None else "(nil)")
         return f"DEL {key} -> (integer) {1 if result else 0}"
+
+    def count(self) -> int:
+        """Session keys, counted with SCAN: not O(1), so callers on a hot path cache it."""
+        return self._call(lambda: sum(1 for k in self._redis.scan_iter(match=PREFIX + "*", count=1000)
+                                      if ID_IN_KEY.fullmatch(k)))
+
+    def purge(self) -> None:
+        """Nothing to do: Redis expires its keys by itself (SET ... EX)."""
 
     def close(self) -> None:
         self._redis.close()

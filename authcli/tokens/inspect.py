@@ -24,13 +24,18 @@ TIME_CLAIMS = ("exp", "nbf", "iat")
 SENSITIVE = re.compile(r"pass|pwd|secret|email|e-mail|phone|ssn|credit|card|iban|address|birth|salary",
                        re.IGNORECASE)
 LONG_LIFETIME = 24 * 3600
+# 9999-12-31T23:59:59Z. Beyond it a date cannot be written, and integers beyond float range
+# cannot even be subtracted from `now`: such a NumericDate is refused, never a crash.
+MAX_NUMERIC_DATE = 253402300799
 
 
 def is_number(value: object) -> bool:
-    """A JSON number usable as a NumericDate (finite; bool is not a number here)."""
+    """A JSON number usable as a NumericDate: finite, within year +-9999 (bool is not a number)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    return math.isfinite(value) if isinstance(value, float) else True
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return -MAX_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ def inspect(parts: TokenParts, now: float | None) -> TokenView:
         readable = ""
         if name in TIME_CLAIMS:
             if not is_number(value):
-                readable = "not a number: invalid"
+                readable = "not a usable NumericDate: invalid"
             else:
                 readable = utc(value) + (f", {relative(value, now)}" if now is not None else "")
         claims.append(Claim(name, json.dumps(value), meaning, readable))

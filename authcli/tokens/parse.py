@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from authcli.encoding import unb64url
+from authcli.encoding import is_text, unb64url
 from authcli.errors import MalformedToken
 
 B64URL = re.compile(r"[A-Za-z0-9_-]*")
@@ -39,6 +39,9 @@ def json_object(raw: bytes, part: str) -> dict[str, Any]:
         raise MalformedToken(f"the {part} is not JSON once base64url-decoded") from None
     if not isinstance(value, dict):
         raise MalformedToken(f"the {part} is JSON but not an object (it is a {type(value).__name__})")
+    if not is_text(value):
+        raise MalformedToken(f"the {part} holds an escaped lone surrogate (like \\ud800): JSON, but "
+                             "not Unicode text")
     return value
 
 

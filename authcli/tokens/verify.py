@@ -61,12 +61,8 @@ def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
         if name not in payload and name not in TIME_CLAIMS:
             checks.append(Check(name, False, f"required claim {name} is missing"))
     checks += _time_checks(payload, now, leeway, require)
-    if audience is not None:
-        aud = payload.get("aud")
-        auds = aud if isinstance(aud, list) else [aud]
-        ok = audience in auds
-        checks.append(Check("aud", ok, f"{json.dumps(aud)} {'includes' if ok else 'does not include'} {audience!r}"
-                            if "aud" in payload else "no aud claim, but an audience was required"))
+    checks += _type_checks(payload)
+    checks += _audience_check(payload, audience)
     if issuer is not None:
         iss = payload.get("iss")
         ok = iss == issuer
@@ -104,7 +100,7 @@ def _time_checks(payload: dict[str, Any], now: float, leeway: float, require: Se
     if "exp" in payload:
         exp = payload["exp"]
         if not is_number(exp):
-            checks.append(Check("exp", False, f"{json.dumps(exp)} is not a NumericDate (seconds since 1970)"))
+            checks.append(Check("exp", False, f"{_shown(exp)} is not a NumericDate (seconds since 1970, up to year 9999)"))
         elif exp <= now - leeway:
             checks.append(Check("exp", False, f"expired {utc(exp)}, {ago(now - exp)} ago{slack}"))
         else:
@@ -114,7 +110,7 @@ def _time_checks(payload: dict[str, Any], now: float, leeway: float, require: Se
     if "nbf" in payload:
         nbf = payload["nbf"]
         if not is_number(nbf):
-            checks.append(Check("nbf", False, f"{json.dumps(nbf)} is not a NumericDate"))
+            checks.append(Check("nbf", False, f"{_shown(nbf)} is not a NumericDate"))
         elif nbf > now + leeway:
             checks.append(Check("nbf", False, f"not valid before {utc(nbf)}, in {ago(nbf - now)}{slack}"))
         else:
@@ -122,7 +118,7 @@ def _time_checks(payload: dict[str, Any], now: float, leeway: float, require: Se
     if "iat" in payload:
         iat = payload["iat"]
         if not is_number(iat):
-            checks.append(Check("iat", False, f"{json.dumps(iat)} is not a NumericDate"))
+            checks.append(Check("iat", False, f"{_shown(iat)} is not a NumericDate"))
         elif iat > now + leeway:
             checks.append(Check("iat", False, f"issued in the future: {utc(iat)}{slack}"))
         else:
@@ -130,3 +126,48 @@ def _time_checks(payload: dict[str, Any], now: float, leeway: float, require: Se
     elif "iat" in require:
         checks.append(Check("iat", False, "required claim iat is missing"))
     return checks
+
+
+# RFC 7519 4.1: these claims are StringOrURI strings; aud is one or a list of them.
+STRING_CLAIMS = ("iss", "sub", "jti")
+
+
+def _type_checks(payload: dict[str, Any]) -> list[Check]:
+    checks = []
+    for name in STRING_CLAIMS:
+        if name in payload and not isinstance(payload[name], str):
+            checks.append(Check(name, False, f"must be a string (RFC 7519 StringOrURI), not "
+                                f"{_json_type(payload[name])}"))
+    aud = payload.get("aud")
+    if "aud" in payload and not (isinstance(aud, str) or
+                                 (isinstance(aud, list) and all(isinstance(a, str) for a in aud))):
+        checks.append(Check("aud", False, f"must be a string or a list of strings, not {_json_type(aud)}"))
+    return checks
+
+
+def _audience_check(payload: dict[str, Any], audience: str | None) -> list[Check]:
+    """RFC 7519 4.1.3: a recipient that does not find itself in aud must refuse the token, so a
+    token with aud is refused by a verifier that was told no audience."""
+    aud = payload.get("aud")
+    if audience is None:
+        if "aud" not in payload:
+            return []
+        return [Check("aud", False, f"the token is meant for {json.dumps(aud)[:200]}, and this "
+                      "verifier was given no audience to accept (RFC 7519 4.1.3)")]
+    if "aud" not in payload:
+        return [Check("aud", False, "no aud claim, but an audience was required")]
+    auds = aud if isinstance(aud, list) else [aud]
+    ok = audience in auds
+    return [Check("aud", ok, f"{json.dumps(aud)[:200]} {'includes' if ok else 'does not include'} {audience!r}")]
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "a list", bool: "a boolean", int: "a number", float: "a number",
+             type(None): "null", str: "a string"}
+    return names.get(type(value), type(value).__name__)
+

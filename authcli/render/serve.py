@@ -1,0 +1,44 @@
+"""`authcli serve` on a terminal: the banner and one line per request, network text escaped."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+
+from authcli.render.escape import printable
+from authcli.server.journal import RequestRecord
+
+
+def store_state(count: int | None, stateless: bool) -> str:
+    if stateless:
+        return "[stateless]"
+    if count is None:
+        return "[store: unavailable]"
+    return f"[store: {count} session{'s' if count != 1 else ''}]"
+
+
+def request_line(record: RequestRecord, state: str) -> Text:
+    """`12:00:01 GET /profile 200 [store: 1 session] what the server decided`, wrapped (never
+    cut: the reason for a 401 is the point), and with every byte from the network escaped."""
+    request = record.request
+    decision = "; ".join(printable(e.message) for e in record.events)
+    return Text.assemble(
+        (time.strftime("%H:%M:%S "), "dim"),
+        (printable(f"{request.method} {request.target}") + " ", "bold"),
+        (str(record.status), "green" if record.status < 400 else "red"),
+        (f" {state} ", "dim"), decision)
+
+
+def banner(mode: str, url: str, lifetime: str) -> Text:
+    return Text.assemble(("authcli serve", "bold"), f" --mode {mode}: listening on ",
+                         (url, "bold cyan"), f" ({lifetime})")
+
+
+def classroom_warning(host: str, email: str, password: str, urls: list[str]) -> Text:
+    reach = ", ".join(urls) if urls else "this machine's addresses"
+    return Text.assemble(
+        ("TEACHING SERVER, reachable from other machines", "bold red"),
+        f" ({host}). The demo user {email} / {password} is public: anyone on this network can "
+        f"log in. Run it on a classroom network only, and stop it after class.\nStudents open: ",
+        (reach, "bold cyan"))

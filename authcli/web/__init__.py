@@ -1,0 +1,1 @@
+"""Browser pages served by authcli serve: plain HTML, CSS and JavaScript files."""
