@@ -1,21 +1,32 @@
-"""The baseline for serve_throughput.py: a stock ThreadingHTTPServer doing the same lookup.
+"""The baseline for serve_throughput.py: a stock ThreadingHTTPServer doing the same work.
 
-HTTP/1.1 keep-alive with Nagle off, like authcli's server, and nothing else: no journal, no
-events, no routing table. Usage: python bare_server.py session|redis|jwt PORT_FILE [REDIS_URL]
+Fair means the same work as authcli's GET /profile, nothing less and nothing more:
+- the same lookups: the sessionId cookie read under the same rule (one pair, the issued
+  shape), the record read as JSON with its deadline checked; or the bearer token split,
+  base64url and JSON decoded, its algorithm checked against an allow-list, its HMAC verified
+  with PyJWT's algorithm and a key prepared once, exp/iat/sub checked;
+- the same answer: status, Content-Type, Cache-Control: no-store, X-Content-Type-Options,
+  Content-Length, in one write (headers and body together);
+- HTTP/1.1 keep-alive with Nagle off; no journal, no events, no routing table, no log.
+
+Usage: python bare_server.py session|redis|jwt PORT_FILE [REDIS_URL]
 It writes "port session_id_or_token" to PORT_FILE once listening.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import secrets
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODE = sys.argv[1]
-SECRET = b"s" * 32
-SESSIONS: dict[str, str] = {}
+SECRET = secrets.token_bytes(32)
+SESSIONS: dict[str, tuple[str, float]] = {}
+ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 REDIS = None
 if MODE == "redis":
     import redis
@@ -23,6 +34,48 @@ if MODE == "redis":
     REDIS = redis.Redis.from_url(sys.argv[3], decode_responses=True)
 if MODE == "jwt":
     import jwt
+
+    HS256 = jwt.get_algorithm_by_name("HS256")
+    KEY = HS256.prepare_key(SECRET)  # prepared once, as authcli's server does
+
+
+def _b64(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def jwt_user(header: str) -> str | None:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    try:
+        head_b64, body_b64, sig_b64 = token.split(".")
+        head, payload = json.loads(_b64(head_b64)), json.loads(_b64(body_b64))
+        if head.get("alg") != "HS256":
+            return None
+        if not HS256.verify(f"{head_b64}.{body_b64}".encode(), KEY, _b64(sig_b64)):
+            return None
+    except ValueError:
+        return None
+    now = time.time()
+    exp, iat, sub = payload.get("exp"), payload.get("iat"), payload.get("sub")
+    if not (isinstance(exp, (int, float)) and exp > now and isinstance(iat, (int, float)) and iat <= now
+            and isinstance(sub, str)):
+        return None
+    return sub
+
+
+def session_user(cookie_headers: list[str]) -> str | None:
+    values = [v.strip() for h in cookie_headers for k, _, v in (p.partition("=") for p in h.split(";"))
+              if k.strip() == "sessionId"]
+    if len(values) != 1 or not ID_SHAPE.fullmatch(values[0]):
+        return None
+    if REDIS is not None:
+        text = REDIS.get("session:" + values[0])  # Redis expires the key itself
+    else:
+        text, deadline = SESSIONS.get(values[0], (None, 0.0))
+        if text is not None and time.time() >= deadline:
+            text = None
+    return str(json.loads(text)["userId"]) if text else None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -33,27 +86,22 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        user = None
         if MODE == "jwt":
-            auth = self.headers.get("Authorization", "")
-            try:
-                user = jwt.decode(auth[7:], SECRET, algorithms=["HS256"])["sub"]
-            except jwt.PyJWTError:
-                pass
+            user = jwt_user(self.headers.get("Authorization", ""))
         else:
-            cookie = self.headers.get("Cookie", "")
-            sid = cookie.partition("sessionId=")[2].split(";")[0]
-            record = REDIS.get("session:" + sid) if REDIS is not None else SESSIONS.get(sid)
-            user = json.loads(record)["userId"] if record else None
+            user = session_user(self.headers.get_all("Cookie") or [])
         body = f"Welcome user {user}\n".encode() if user is not None else b"Not logged in\n"
-        self.send_response(200 if user is not None else 401)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        head = (f"HTTP/1.1 {200 if user is not None else 401} {'OK' if user is not None else 'Unauthorized'}\r\n"
+                f"Server: bare\r\nDate: {self.date_time_string()}\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"
+                f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\n\r\n")
+        self.wfile.write(head.encode("latin-1") + body)  # one write, as authcli does
 
 
 class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # authcli listens with a backlog of 1024 too
+
     def handle_error(self, request, client_address):
         pass  # wrk closing its connections at the end is not news
 
@@ -69,7 +117,7 @@ def main() -> None:
         if REDIS is not None:
             REDIS.set("session:" + credential, record, ex=3600)
         else:
-            SESSIONS[credential] = record
+            SESSIONS[credential] = (record, time.time() + 3600)
     with open(sys.argv[2], "w") as f:
         f.write(f"{server.server_address[1]} {credential}\n")
     try:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 import requests
@@ -18,7 +19,7 @@ from authcli.cli.app import app
 from authcli.server import AuthServer, SessionAuth
 from authcli.stores import MemoryStore
 from authcli.errors import StoreMissing
-from authcli.stores.redis import RedisConnection, RedisStore, ThrowawayRedis, free_port
+from authcli.stores.redis import RETRY_AFTER, RedisConnection, RedisStore, ThrowawayRedis, free_port
 from authcli.walkthroughs.session import session_walkthrough
 from authcli.server.events import SessionCreated, SessionDeleted, SessionLookedUp
 from conftest import CREDS, ServeProcess, hammer, login
@@ -107,8 +108,12 @@ def test_redis_going_away_gives_503_then_recovers(redis_server):
             assert requests.post(server.url + "/login", json=CREDS).status_code == 503
             assert requests.get(server.url + "/nope").status_code == 404  # still serving
             redis = ThrowawayRedis(binary, port)
-            # Back: a throwaway Redis has no persistence, so log in again; it all works.
-            assert http.get(server.url + "/profile").status_code == 401
+            # Back: after at most RETRY_AFTER (the store fails fast meanwhile, never hangs)...
+            deadline = time.monotonic() + RETRY_AFTER + 1
+            while (status := http.get(server.url + "/profile").status_code) == 503 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            # ...and a throwaway Redis has no persistence, so log in again; it all works.
+            assert status == 401
             login(http, server.url)
             assert http.get(server.url + "/profile").status_code == 200
             assert server.handler_errors == 0

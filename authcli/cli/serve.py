@@ -110,7 +110,7 @@ def _reachable(host: str, port: int) -> list[str]:
 def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str,
          quiet: bool) -> None:
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
-    from authcli.render.serve import banner, classroom_warning, request_line, store_state
+    from authcli.render.serve import banner, classroom_warning, log_line, store_state
     from authcli.server import AuthServer
     from authcli.server.journal import RequestRecord
 
@@ -129,10 +129,15 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
             except StoreUnavailable:
                 return None
 
+        color = console.is_terminal and not console.no_color and console.color_system is not None
+        out, write_lock = console.file, threading.Lock()
+
         def log(record: RequestRecord) -> None:
-            state = store_state(count(), stateless=sessions is None)
-            # soft_wrap: one logical line, wrapped by the terminal, never cut at its width.
-            console.print(request_line(record, state), soft_wrap=True)
+            # One logical line per request, wrapped by the terminal, never cut at its width.
+            line = log_line(record, store_state(count(), stateless=sessions is None), color=color)
+            with write_lock:  # several loops answer at once; their lines must not interleave
+                out.write(line)
+                out.flush()
 
         server = AuthServer(auth, host, port, on_record=None if quiet else log).start()
         stack.callback(server.stop)

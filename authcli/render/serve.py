@@ -30,6 +30,23 @@ def request_line(record: RequestRecord, state: str) -> Text:
         (f" {state} ", "dim"), decision)
 
 
+_ANSI = {"dim": "\x1b[2m", "bold": "\x1b[1m", "green": "\x1b[32m", "red": "\x1b[31m", "": ""}
+
+
+def log_line(record: RequestRecord, state: str, *, color: bool) -> str:
+    """The same line as `request_line`, as a string ready to write: building it by hand costs a
+    few microseconds, where rich's renderer costs more than answering the request did."""
+    request = record.request
+    parts = [(time.strftime("%H:%M:%S "), "dim"),
+             (printable(f"{request.method} {request.target}") + " ", "bold"),
+             (str(record.status), "green" if record.status < 400 else "red"),
+             (f" {state} ", "dim"),
+             ("; ".join(printable(e.message) for e in record.events), "")]
+    if not color:
+        return "".join(text for text, _ in parts) + "\n"
+    return "".join(f"{_ANSI[style]}{text}\x1b[0m" if style else text for text, style in parts) + "\n"
+
+
 def banner(mode: str, url: str, lifetime: str) -> Text:
     return Text.assemble(("authcli serve", "bold"), f" --mode {mode}: listening on ",
                          (url, "bold cyan"), f" ({lifetime})")

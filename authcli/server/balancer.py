@@ -57,6 +57,10 @@ class Balancer:
             return rotated, "no sticky cookie yet: round-robin"
         return rotated, "round-robin"
 
+    def slow(self, request: Request) -> bool:
+        """Every forwarded request waits on another server: never on the event loop."""
+        return True
+
     def handle(self, request: Request) -> Response:
         order, why = self._order(request)
         events: list[Event] = [Balanced(f"{why}: {' then '.join(b.name for b in order)}")]

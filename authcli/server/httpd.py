@@ -1,6 +1,6 @@
 """The tiny HTTP/1.1 server: AuthServer binds, starts the event loop and workers, stops them.
 
-Port 0 picks a free port; `stop()` returns at once (the loop is woken, not polled) and joins
+Port 0 picks a free port; `stop()` returns at once (the loops are woken, not polled) and joins
 every thread it started. The journal of requests is what the client and the balancer read.
 """
 
@@ -13,25 +13,29 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from authcli.errors import ServerStartError
 from authcli.server.journal import Journal, Request, RequestRecord, Response
-from authcli.server.loop import MAX_CONNECTIONS, Loop
+from authcli.server.loop import MAX_CONNECTIONS, Loop, Shared
 
 if TYPE_CHECKING:
     from authcli.stores.base import SessionStore
 
 JOURNAL_SIZE = 1000
-WORKERS = 8
+WORKERS = 4  # threads for the routes an app marks slow (a login's scrypt); the loop is one more
 BACKLOG = 1024
 
 
 class App(Protocol):
     """An auth scheme: turns a received request into a response plus events.
 
-    `store` is the session store it keeps state in, or None for a stateless scheme.
+    `store` is the session store it keeps state in, or None for a stateless scheme. `slow`
+    says which requests may take long (scrypt, a network hop): workers answer those, the event
+    loop answers the rest itself.
     """
 
     store: SessionStore | None
 
     def handle(self, request: Request) -> Response: ...
+
+    def slow(self, request: Request) -> bool: ...
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -71,32 +75,37 @@ class AuthServer:
         self._request_timeout = request_timeout
         self._workers = workers
         self.journal = Journal(JOURNAL_SIZE, on_record)
+        self._shared: Shared | None = None
         self._loop: Loop | None = None
         self._threads: list[threading.Thread] = []
 
     def start(self) -> AuthServer:
         _raise_fd_limit()
-        listener = _listen(*self._address)
-        self._bound = listener.getsockname()[:2]
-        self._loop = Loop(listener, self.app, self.journal, self._request_timeout)
-        self._threads = [threading.Thread(target=self._loop.run, name=f"authcli-server-{self.port}")]
-        self._threads += [threading.Thread(target=self._loop.work, name=f"authcli-worker-{self.port}-{i}")
+        self._listener = _listen(*self._address)
+        self._listener.setblocking(False)
+        self._bound = self._listener.getsockname()[:2]
+        self._shared = Shared(self.app, self.journal, self._request_timeout)
+        self._loop = loop = Loop(self._listener, self._shared)
+        self._threads = [threading.Thread(target=loop.run, name=f"authcli-server-{self.port}")]
+        self._threads += [threading.Thread(target=loop.work, name=f"authcli-worker-{self.port}-{i}")
                           for i in range(self._workers)]
         for thread in self._threads:
             thread.start()
         return self
 
     def stop(self) -> None:
-        loop, self._loop = self._loop, None
-        if loop is None:
+        """Returns at once: the loop is woken, not polled, and every thread is joined."""
+        shared, self._shared = self._shared, None
+        if shared is None:
             return
-        loop.stopping = True
-        loop.wake()
+        shared.stopping = True
+        for _ in range(self._workers):
+            self._loop.slow.put(None)
+        for worker in self._threads[1:]:
+            worker.join()  # a slow request in progress finishes first
+        self._loop.wake()
         self._threads[0].join()
-        for _ in self._threads[1:]:
-            loop.jobs.put(None)
-        for thread in self._threads[1:]:
-            thread.join()
+        self._listener.close()
 
     def __enter__(self) -> AuthServer:
         return self.start()
@@ -105,10 +114,10 @@ class AuthServer:
         self.stop()
 
     @property
-    def _running(self) -> Loop:
-        if self._loop is None:
+    def _running(self) -> Shared:
+        if self._shared is None:
             raise RuntimeError("server is not running")
-        return self._loop
+        return self._shared
 
     @property
     def host(self) -> str:
@@ -131,7 +140,7 @@ class AuthServer:
 
     @property
     def connections(self) -> int:
-        return len(self._running.connections)
+        return self._running.open
 
     def mark(self) -> int:
         """A position in the journal; `records_since(mark)` returns what came after it."""

@@ -40,8 +40,10 @@ class Router:
     `/` is the index page; `static` maps paths to files in authcli/web, read once at start.
     """
 
-    def __init__(self, table: dict[str, dict[str, Route]], index: str, static: dict[str, str] | None = None):
+    def __init__(self, table: dict[str, dict[str, Route]], index: str, static: dict[str, str] | None = None,
+                 slow: frozenset[str] = frozenset({"/login"})):
         self._table = table
+        self._slow = slow
         self._index = index
         self._static = {path: (page(name), STATIC_TYPES[name[name.rindex("."):]])
                         for path, name in (static or {}).items()}
@@ -64,6 +66,10 @@ class Router:
             return route(request)
         except HttpError as err:
             return text(err.status, err.message, [Refused(err.message)])
+
+    def slow(self, request: Request) -> bool:
+        """Routes that may take long (a login checks a password with scrypt: ~50 ms)."""
+        return request.path in self._slow
 
     def summary(self) -> str:
         return ", ".join(f"{m} {p}" for p, ms in self._table.items() for m in ms)

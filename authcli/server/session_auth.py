@@ -52,6 +52,9 @@ class SessionAuth:
     def handle(self, request: Request) -> Response:
         return self.router.handle(request)
 
+    def slow(self, request: Request) -> bool:
+        return self.router.slow(request)
+
     def login(self, request: Request) -> Response:
         if self.policy.refuse_cross_site:
             refuse_cross_site(request)

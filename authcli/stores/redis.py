@@ -24,6 +24,9 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 ID_IN_KEY = re.compile(r"session:([A-Za-z0-9_-]{43})")
 # A dead Redis must turn into a quick 503, never a hung request.
 TIMEOUT = 1.0
+# After Redis failed to answer, fail fast this long before trying again: a hung Redis must not
+# make every request wait TIMEOUT on the server's event loop.
+RETRY_AFTER = 1.0
 
 FACTS = StoreFacts(
     name="redis",
@@ -82,13 +85,17 @@ class RedisStore:
     def __init__(self, url: str):
         redis = _redis_module()
         self.url = url
+        self._down_until = 0.0
         self._errors = (redis.ConnectionError, redis.TimeoutError)
         self._redis = client(url, TIMEOUT, decode_responses=True, health_check_interval=0)
 
     def _call(self, fn, *args: Any, **kwargs: Any) -> Any:
+        if time.monotonic() < self._down_until:
+            raise StoreUnavailable(f"Redis at {self.url} is not answering (next try within {RETRY_AFTER:g} s)")
         try:
             return fn(*args, **kwargs)
         except self._errors as err:
+            self._down_until = time.monotonic() + RETRY_AFTER
             raise StoreUnavailable(f"Redis at {self.url} is not answering ({type(err).__name__})") from None
 
     def where(self) -> str:
