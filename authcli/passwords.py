@@ -29,12 +29,28 @@ CONCURRENT_HASHES = os.cpu_count() or 2
 QUEUE_WAIT = 1.0
 _hashing = threading.BoundedSemaphore(CONCURRENT_HASHES)
 
+
+@functools.lru_cache(maxsize=None)
+def _give_hash_memory_back() -> None:
+    """glibc serves a 16 MiB block from the heap once a block that large was freed (its mmap
+    threshold rises to 32 MiB), and keeps it after free: after 64 logins a server stayed at
+    155 MB. Pinning the threshold at 1 MiB makes each scrypt buffer its own mapping, returned to
+    the system when the hash is done. Other C libraries: nothing to do."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
 DEMO_EMAIL = "a@b.com"
 DEMO_PASSWORD = "123"
 DEMO_USER_ID = 1
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    _give_hash_memory_back()
     if not _hashing.acquire(timeout=QUEUE_WAIT):
         raise Saturated(f"{CONCURRENT_HASHES} password checks are already running; try again in a moment")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 
@@ -13,6 +14,7 @@ def iso(ts: float) -> str:
         return f"{ts} (out of range)"
 
 
+@functools.lru_cache(maxsize=4096)  # a server formats the same exp and iat on every request
 def utc(ts: float) -> str:
     """`2026-11-27 07:02:52 UTC`: the form used beside NumericDates."""
     try:
@@ -23,7 +25,11 @@ def utc(ts: float) -> str:
 
 def ago(seconds: float) -> str:
     """'3 minutes', '15 years': the largest unit, rounded down."""
-    seconds = abs(seconds)
+    return _ago(int(abs(seconds)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _ago(seconds: int) -> str:
     for unit, size in (("year", 365 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             n = int(seconds // size)

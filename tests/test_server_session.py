@@ -246,3 +246,23 @@ def test_stop_closes_idle_keep_alive_connections(memory_store, clock):
     session.close()
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/profile", timeout=1)
+
+
+def test_stop_is_prompt_with_many_idle_clients(memory_store, clock):
+    server = AuthServer(SessionAuth(memory_store, 60, clock=clock)).start()
+    clients = [socket.create_connection((server.host, server.port)) for _ in range(200)]
+    try:
+        for sock in clients[:50]:
+            sock.sendall(b"GET /profile HTTP/1.1\r\nHost: x\r\n\r\n")  # answered, kept alive
+        assert requests.get(server.url + "/profile").status_code == 401
+        assert server.connections >= 200
+        stopper = threading.Thread(target=server.stop)
+        stopper.start()
+        stopper.join(timeout=5)
+        assert not stopper.is_alive()
+        for sock in clients[:50]:
+            sock.settimeout(5)
+            assert sock.recv(4096).startswith(b"HTTP/1.1 401")
+    finally:
+        for sock in clients:
+            sock.close()

@@ -154,3 +154,19 @@ def test_redis_keys_are_prefixed_json_with_a_ttl(redis_url):
     assert 58 <= raw.ttl(f"session:{sid}") <= 60
     raw.close()
     store.close()
+
+
+def test_memory_purge_drops_what_expired_and_keeps_the_rest(clock):
+    store = MemoryStore(clock=clock)
+    short = [new_session_id() for _ in range(2500)]  # more than one purge batch
+    for sid in short:
+        store.create(sid, RECORD, ttl=1)
+    keep = new_session_id()
+    store.create(keep, RECORD, ttl=60)
+    again = short[0]
+    store.delete(again)
+    store.create(again, RECORD, ttl=60)  # re-created with a later deadline: must survive
+    assert store.count() == 2501
+    clock.advance(2)
+    store.purge()
+    assert store.count() == 2 and store.get(keep) == RECORD and store.get(again) == RECORD

@@ -40,8 +40,9 @@ class MemoryStore:
     facts = FACTS
     notation = ObjectNotation()
 
-    # At most this many expired records are dropped per purge() call, so no call is long.
-    PURGE_BATCH = 10_000
+    # Expired records are dropped this many at a time, the lock released in between, so a
+    # purge of 200,000 never holds up a request for more than a millisecond or so.
+    PURGE_BATCH = 1000
 
     def __init__(self, clock: Callable[[], float] = time.time):
         self._clock = clock
@@ -87,14 +88,20 @@ class MemoryStore:
 
     def purge(self) -> None:
         now = self._clock()
+        while self._purge_batch(now):
+            pass
+
+    def _purge_batch(self, now: float) -> bool:
+        """Drop up to PURGE_BATCH expired records; True when there may be more."""
         with self._lock:
             for _ in range(self.PURGE_BATCH):
                 if not self._deadlines or self._deadlines[0][0] > now:
-                    return
+                    return False
                 deadline, sid = heapq.heappop(self._deadlines)
                 entry = self._records.get(sid)
                 if entry is not None and entry[1] == deadline:  # not deleted and re-created since
                     del self._records[sid]
+        return True
 
     def snapshot(self) -> StoreSnapshot:
         self.purge()

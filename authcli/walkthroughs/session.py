@@ -29,9 +29,13 @@ EXPIRY_MARGIN = 0.05
 
 COOKIE_FLAG_NOTES = [
     Note("HttpOnly", "page JavaScript cannot read the cookie (document.cookie), so an XSS bug "
-         "cannot steal the session."),
+         "cannot steal the session ID. Injected script can still act as the user while the page is "
+         "open: fetch('/profile') sends the cookie and gets 200."),
     Note("SameSite=Lax", "the cookie is not sent on cross-site POSTs, which stops most CSRF "
-         "attacks; following a link to this site still sends it."),
+         "attacks; following a link to this site still sends it. SameSite cannot stop login CSRF "
+         "(another site logging you into the attacker's account: there is no cookie yet), so "
+         "/login and /logout refuse requests whose Origin is another site (403) and take JSON "
+         "only, which an HTML form cannot send."),
     Note("Path=/", "sent with every request to this server, not only to /login. No Domain: "
          "only this exact host gets it, not its subdomains."),
     Note("no Expires / Max-Age", "a browser-session cookie. The server alone decides when the "
