@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from authcli.render.text import printable
+from authcli.render.escape import printable
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> RenderableType:

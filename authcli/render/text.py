@@ -9,10 +9,11 @@ from authcli.http import CookieView, HttpRequest, HttpResponse
 from authcli.render.escape import json_text, printable  # noqa: F401 (re-exported)
 from authcli.stores.base import StoreSnapshot, count_phrase
 from authcli.timefmt import iso
-from authcli.tokens import Check, TokenView
+from authcli.render.tokentext import (  # noqa: F401 (re-exported for the Markdown renderer)
+    CLAIM_COLUMNS, check_line, claim_rows, pretty_json, signature_line,
+)
 
 STORE_COLUMNS = ["key", "value", "time to live"]
-CLAIM_COLUMNS = ["claim", "value", "as a date", "meaning"]
 JAR_COLUMNS = ["cookie", "attributes (as the jar keeps them)"]
 
 
@@ -63,21 +64,3 @@ def jar_rows(jar: list[CookieView]) -> list[list[str]]:
 
 def jar_title(jar: list[CookieView]) -> str:
     return f"Client cookie jar: {count_phrase(len(jar), 'cookie')}"
-
-
-def claim_rows(view: TokenView) -> list[list[str]]:
-    return [[c.name, printable(c.value), printable(c.readable), c.meaning] for c in view.claims]
-
-
-def pretty_json(value: object) -> str:
-    return printable(json.dumps(value, indent=2, ensure_ascii=False), newlines=True)
-
-
-def signature_line(view: TokenView) -> str:
-    if not view.signature_b64:
-        return "(empty: 0 bytes, the token is unsigned)"
-    return f"{view.signature_b64} ({view.signature_bytes} bytes)"
-
-
-def check_line(check: Check) -> str:
-    return printable(f"{'PASS' if check.ok else 'FAIL'} {check.name}: {check.detail}")

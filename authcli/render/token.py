@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from authcli.render import text as plain
+from authcli.render import tokentext as plain
 from authcli.render.parts import hanging, table
-from authcli.render.text import printable
-from authcli.tokens import Check, Examination, TokenView
+from authcli.render.escape import printable
+
+if TYPE_CHECKING:
+    from authcli.tokens import Check, Examination, TokenView
 
 PART_STYLES = ("bold red", "bold magenta", "bold cyan")  # header, payload, signature (jwt.io's)
 

@@ -1,22 +1,26 @@
 """Session stores: one interface, facts that tell them apart, and where each kind comes from.
 
 A new store is one module with FACTS, a store class and a `Source` class (see memory.py), plus
-its line in SOURCES. Nothing outside this package branches on a store's name.
+its line in SOURCES. Nothing outside this package branches on a store's name. Names are
+imported on first use (PEP 562): the CLI reads SOURCES at start-up, and `decode` needs no store.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Callable, ContextManager, Protocol
+from typing import TYPE_CHECKING, Callable, ContextManager, Protocol
 
-from authcli.stores.base import SessionStore, StoreFacts, StoreRow, StoreSnapshot
-from authcli.stores.memory import MemoryStore
+if TYPE_CHECKING:
+    from authcli.stores.base import SessionStore, StoreFacts
 
 # name -> module. Imported on use: redis-py is an optional extra.
 SOURCES = {
     "memory": "authcli.stores.memory",
     "redis": "authcli.stores.redis",
 }
+_EXPORTS = {"MemoryStore": "authcli.stores.memory", "SessionStore": "authcli.stores.base",
+            "StoreFacts": "authcli.stores.base", "StoreRow": "authcli.stores.base",
+            "StoreSnapshot": "authcli.stores.base"}
 
 
 class StoreSource(Protocol):
@@ -37,5 +41,10 @@ def open_source(name: str, url: str | None = None) -> ContextManager[StoreSource
     return importlib.import_module(SOURCES[name]).Source(url)
 
 
-__all__ = ["MemoryStore", "SOURCES", "SessionStore", "StoreFacts", "StoreRow", "StoreSnapshot",
-           "StoreSource", "facts", "open_source"]
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(name)
+
+
+__all__ = ["SOURCES", "StoreSource", "facts", "open_source", *_EXPORTS]

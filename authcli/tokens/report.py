@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from authcli.tokens.inspect import TokenView, inspect
-from authcli.tokens.keys import VerifyKey, key_warnings
+from authcli.tokens.claims import TokenView, inspect
 from authcli.tokens.parse import split
-from authcli.tokens.verify import Verdict, verify
+
+if TYPE_CHECKING:
+    from authcli.tokens.keys import VerifyKey
+    from authcli.tokens.checks import Verdict
 
 
 @dataclass(frozen=True)
@@ -30,5 +33,8 @@ def examine(text: str, key: VerifyKey | None, *, now: float, leeway: float = 0,
     view = inspect(parts, now)
     if key is None:
         return Examination(view, None, None, view.warnings)
+    from authcli.tokens.keys import key_warnings
+    from authcli.tokens.checks import verify
+
     verdict = verify(parts, key, now=now, leeway=leeway, require=("exp",), audience=audience, issuer=issuer)
     return Examination(view, key.description, verdict, view.warnings + key_warnings(key, parts))
