@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import json
 import time
 
@@ -129,3 +130,72 @@ def test_mutated_real_tokens_cli(steps):
 
 def test_an_unmutated_token_verifies():
     assert runner.invoke(app, ["decode", TOKEN, "--secret", SECRET]).exit_code == 0
+
+
+# --- the crash classes an attack run found in decode, generated -------------------------------
+
+def private_jwks():
+    """JWKs of private keys of every type decode accepts, made once."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    keys = [(rsa.generate_private_key(public_exponent=65537, key_size=2048), pyjwt.algorithms.RSAAlgorithm, "RS256"),
+            (ec.generate_private_key(ec.SECP256R1()), pyjwt.algorithms.ECAlgorithm, "ES256"),
+            (ed25519.Ed25519PrivateKey.generate(), pyjwt.algorithms.OKPAlgorithm, "EdDSA")]
+    return [(key, json.loads(cls.to_jwk(key)), alg) for key, cls, alg in keys]
+
+
+PRIVATE_JWKS = private_jwks()
+JWK_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12),
+                       st.sampled_from(["none", "None", "NONE", "HS256", "RS256", "ES256", "EdDSA", "oct",
+                                        "RSA", "EC", "OKP", "P-256", "Ed25519", "AQAB", ""]))
+
+
+@CLI
+@given(index=st.integers(0, len(PRIVATE_JWKS) - 1), extra=st.dictionaries(
+    st.sampled_from(["alg", "kty", "crv", "use", "kid", "key_ops"]), JWK_VALUES, max_size=3))
+def test_any_jwk_is_a_key_or_one_error_line(tmp_path_factory, index, extra):
+    private, jwk, alg = PRIVATE_JWKS[index]
+    token = pyjwt.encode({"sub": "1", "exp": 4_000_000_000}, private, algorithm=alg)
+    path = tmp_path_factory.mktemp("jwk") / "key.json"
+    path.write_text(json.dumps({**jwk, **extra}))
+    result = runner.invoke(app, ["decode", token, "--key", str(path)])
+    assert result.exit_code in (0, 1, 2)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    if result.exit_code == 2:
+        assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    if not extra:  # the private key as it is: verified with its public half, and it says so
+        assert result.exit_code == 0 and "only its public half is used" in result.stdout
+
+
+@CLI
+@given(depth=st.integers(50, 5000), opener=st.sampled_from(['{"keys":[', '{"a":', "[", '{"kty":{']))
+def test_deeply_nested_key_files_are_refused(tmp_path_factory, depth, opener):
+    path = tmp_path_factory.mktemp("deep") / "key.json"
+    path.write_text("{" + opener * depth)
+    result = runner.invoke(app, ["decode", TOKEN, "--key", str(path)])
+    assert result.exit_code == 2 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+
+
+@CLI
+@given(value=st.sampled_from(["nan", "NaN", "-nan", "inf", "-inf", "Infinity", "+inf", "1e999", "-1e999"]))
+def test_numeric_options_refuse_nan_and_infinities(value):
+    expired = pyjwt.encode({"sub": "1", "exp": 1}, SECRET)
+    result = runner.invoke(app, ["decode", expired, "--secret", SECRET, "--leeway", value])
+    assert result.exit_code == 2 and "VERIFIED" not in result.stdout
+
+
+@CLI
+@given(name=st.text(alphabet=st.sampled_from(["\x1b", "[", "2", "J", "]", "0", ";", "\x07", "\x9b", "\u202e", "a"]),
+                    min_size=1, max_size=12))
+def test_claim_names_in_warnings_are_escaped(name):
+    token = pyjwt.encode({"sub": "1", "exp": 4_000_000_000, "password" + name: "x"}, SECRET)
+    for args in (["decode", token], ["decode", token, "--json"], ["decode", token, "--secret", SECRET]):
+        result = runner.invoke(app, args, env={"NO_COLOR": "1"})
+        assert result.exit_code == 0
+        assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", result.stdout), result.stdout
+
+
+def test_files_that_never_end_are_read_only_to_the_limit():
+    for option in ("--key", "--secret-file"):
+        result = runner.invoke(app, ["decode", TOKEN, option, "/dev/zero"])
+        assert result.exit_code == 2 and "larger than 1 MB" in result.stderr

@@ -65,6 +65,16 @@ def stderr_console():
     return Console(stderr=True, highlight=False)
 
 
+def finite(value: float | None) -> float | None:
+    """A numeric option's callback: NaN and infinities are usage errors (every comparison with
+    NaN is false, so `--leeway nan` would let a token that expired in 1970 pass)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a finite number")
+    return value
+
+
 def notice(message: str) -> None:
     """A line about the run itself (not the walkthrough): stderr, so piped output stays clean."""
     stderr_console().print(message, markup=False, soft_wrap=True, style="dim")

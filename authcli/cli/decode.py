@@ -8,15 +8,17 @@ from typing import Optional
 
 import typer
 
-from authcli.cli.common import reports_errors, stdout_console
+from authcli.cli.common import finite, notice, reports_errors, stdout_console
 from authcli.errors import UsageError
 
 MAX_INPUT = 1024 * 1024
 
 
 def _read(path: Path, what: str) -> bytes:
+    """At most MAX_INPUT bytes: a key file that never ends (/dev/zero) is refused, not read."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(MAX_INPUT + 1)
     except OSError as err:
         raise UsageError(f"cannot read {what} {path}: {err.strerror}") from None
     if len(data) > MAX_INPUT:
@@ -56,7 +58,8 @@ def decode(
     secret_file: Optional[Path] = typer.Option(None, "--secret-file", help="HMAC secret in a file (raw bytes)."),
     key: Optional[Path] = typer.Option(None, "--key", help="Public key: PEM, or a JWK / JWKS JSON file (picked by kid)."),
     alg: Optional[str] = typer.Option(None, "--alg", help="Pin the algorithm (default: what the key type allows; never none)."),
-    leeway: float = typer.Option(0, "--leeway", min=0, max=3600, help="Seconds of clock skew allowed for exp, nbf and iat."),
+    leeway: float = typer.Option(0, "--leeway", min=0, max=3600, callback=finite,
+                                 help="Seconds of clock skew allowed for exp, nbf and iat."),
     audience: Optional[str] = typer.Option(None, "--audience", help="Require this aud."),
     issuer: Optional[str] = typer.Option(None, "--issuer", help="Require this iss."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON: header, payload, signature, verified, checks, warnings."),
@@ -86,5 +89,7 @@ def decode(
     else:
         from authcli.render.token import examination_renderable
         stdout_console().print(examination_renderable(result))
+    if result.verdict is not None and audience is None and any(c.name == "aud" and not c.ok for c in result.verdict.checks):
+        notice("The token names an audience (aud): pass --audience NAME to say which one this verifier is.")
     if result.verified is False:
         raise typer.Exit(1)

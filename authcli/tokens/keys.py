@@ -103,33 +103,45 @@ def key_from_pem(data: bytes, alg: str | None = None) -> VerifyKey:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    private = ""
     try:
         key: Any = serialization.load_pem_public_key(data)
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):
         try:
             key = x509.load_pem_x509_certificate(data).public_key()
-        except ValueError:
+        except (ValueError, UnsupportedAlgorithm):
             try:
                 key = serialization.load_pem_private_key(data, password=None).public_key()
-            except (ValueError, TypeError):
-                raise BadKey("not a PEM public key, certificate or unencrypted private key") from None
+                private = " (from a private key: only its public half is used)"
+            except (ValueError, TypeError, UnsupportedAlgorithm) as err:
+                what = "an algorithm it does not support" if isinstance(err, UnsupportedAlgorithm) else "nothing usable"
+                raise BadKey(f"not a PEM public key, certificate or unencrypted private key ({what})") from None
     algs = _public_key_algs(key)
     name = type(key).__name__.lstrip("_").replace("PublicKey", "")
-    return VerifyKey(key, algs, f"{name} public key").pinned(alg)
+    return VerifyKey(key, algs, f"{name} public key{private}").pinned(alg)
 
 
 def key_from_jwk(jwk: dict[str, Any], alg: str | None = None) -> VerifyKey:
     jwt = pyjwt()
+    wanted = alg or jwk.get("alg")
+    if isinstance(wanted, str) and wanted.lower() == "none":
+        raise BadKey("the JWK says alg none: a key for no signature is no key")
     try:
-        parsed = jwt.PyJWK(jwk, algorithm=alg or jwk.get("alg"))
-    except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError) as err:
-        raise BadKey(f"unusable JWK: {err}") from None
+        parsed = jwt.PyJWK(jwk, algorithm=wanted)
+    except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError, AttributeError,
+            NotImplementedError) as err:
+        raise BadKey(f"unusable JWK: {str(err)[:200] or type(err).__name__}") from None
     if jwk.get("kty") == "oct":
         secret = parsed.key if isinstance(parsed.key, bytes) else str(parsed.key).encode()
         return secret_key(secret).pinned(alg)
-    algs = _public_key_algs(parsed.key)
+    key, private = parsed.key, ""
+    if hasattr(key, "private_bytes"):  # a private JWK verifies with its public half only
+        key, private = key.public_key(), ", private: only its public half is used"
+    algs = _public_key_algs(key)
     kid = f" kid={jwk['kid']}" if "kid" in jwk else ""
-    return VerifyKey(parsed.key, algs, f"JWK ({jwk.get('kty')}{kid})").pinned(alg)
+    return VerifyKey(key, algs, f"JWK ({jwk.get('kty')}{kid}{private})").pinned(alg)
 
 
 def _pick_from_jwks(keys: list[dict[str, Any]], kid: Any) -> dict[str, Any]:
@@ -151,8 +163,8 @@ def key_from_file(data: bytes, header: dict[str, Any], alg: str | None = None) -
     if text.startswith(b"{"):
         try:
             doc = json.loads(text)
-        except ValueError:
-            raise BadKey("the key file starts like JSON but is not valid JSON") from None
+        except (ValueError, RecursionError):
+            raise BadKey("the key file starts like JSON but is not valid JSON (or nests too deep)") from None
         if not isinstance(doc, dict):
             raise BadKey("the key file is JSON but neither a JWK nor a JWKS")
         if "keys" in doc:
