@@ -135,11 +135,16 @@ class ServeProcess:
 
     def line(self) -> str:
         import queue
+        import time
 
-        try:
-            return self._lines.get(timeout=self.timeout)
-        except queue.Empty:
-            raise AssertionError(f"authcli serve printed nothing for {self.timeout} s") from None
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            try:
+                return self._lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.proc.poll() is not None and self._lines.empty():
+                    raise AssertionError(f"authcli serve exited ({self.proc.returncode}): {''.join(self._err)}")
+        raise AssertionError(f"authcli serve printed nothing for {self.timeout} s")
 
     def url(self) -> str:
         import re

@@ -79,7 +79,7 @@ def test_usage_errors_exit_2_with_clicks_message(args, says):
 
 @pytest.mark.parametrize("args, says", [
     (["demo", "jwt", "--alg", "RS256", "--secret", "x"], "error: --secret is for HMAC (--alg HS256)"),
-    (["serve", "--secret", "x"], "error: --alg and --secret belong to --mode jwt"),
+    (["serve", "--secret", "x"], "error: --alg, --secret and --key belong to --mode jwt"),
     (["demo", "session", "--redis-url", "redis://127.0.0.1:6379/0"], "error: --redis-url goes with --store redis"),
     (["demo", "session", "--store", "redis", "--redis-url", "garbage://x"], "error: unusable Redis URL 'garbage://x'"),
     (["serve", "--store", "redis", "--redis-url", "redis://127.0.0.1:abc/0"],
@@ -162,7 +162,9 @@ def test_serve_jwt_mode():
         banner = serve.line()
         assert "WEAK secret" in banner
         url = re.search(r"http://127\.0\.0\.1:\d+", banner).group(0)
-        serve.line()
+        serve.line()  # the demo user
+        assert serve.line() == "HS256 secret (the secret you gave): mySecretKey\n"
+        assert 'authcli decode "$TOKEN" --secret mySecretKey' in serve.line()
         token = requests.post(url + "/login", json=CREDS).json()["token"]
         assert requests.get(url + "/profile", headers={"Authorization": f"Bearer {token}"}).status_code == 200
         lines = [serve.line() for _ in range(2)]

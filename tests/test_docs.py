@@ -144,7 +144,7 @@ def test_readme_session_curl_session(curl, tmp_path):
 
 
 def test_readme_jwt_curl_session(curl, tmp_path):
-    script = curl_block("JWT mode (`--alg`, `--secret` as in the demo)")
+    script = curl_block("The banner says how to verify the server's tokens yourself")
     script = "\n".join(line for line in script.splitlines() if not line.startswith("authcli serve"))
     with ServeProcess("--mode", "jwt", "--port", "0") as serve:
         port = int(serve.url().rsplit(":", 1)[1])

@@ -17,6 +17,9 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples.md"
 # A token signed with the handout's secret, expiring in 2100: its bytes never change.
 HANDOUT_TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMiLCJ1c2VySWQiOjEyMywiZW1haWwiOiJhQGIu"
                  "Y29tIiwiaWF0IjoxNzY0MTE4ODAwLCJleHAiOjQxMDI0NDQ4MDB9.eFsZE8XN_9C-UaY1KDlVxg_owPA7keIzPP3CrMuA0r4")
+# jwt.io's own sample: HS256 with the secret "your-256-bit-secret", no exp.
+JWT_IO_SAMPLE = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIy"
+                 "fQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
 # (command, exit code). --ttl 1: the test waits 1 s per demo, not 3.
 COMMANDS = [
     ("authcli demo session --ttl 1", 0),
@@ -26,6 +29,9 @@ COMMANDS = [
     (f"authcli decode {HANDOUT_TOKEN}", 0),
     (f"authcli decode {HANDOUT_TOKEN} --secret mySecretKey", 0),
     (f"authcli decode {HANDOUT_TOKEN} --secret wrongSecret", 1),
+    (f"authcli decode {JWT_IO_SAMPLE} --secret your-256-bit-secret", 0),
+    (f"authcli decode {HANDOUT_TOKEN} --secret mySecretKey --at 2101-01-01T00:00:00Z", 1),
+    ("authcli sign --sub 123 --exp 15m --secret mySecretKey", 0),
 ]
 
 HEADER = """# authcli examples
@@ -50,7 +56,8 @@ def run(command: str, code: int, redis_url: str) -> str:
 def document(transcripts: dict[str, str]) -> str:
     parts = [HEADER]
     for command, output in transcripts.items():
-        title = command if len(command) < 60 else command.replace(HANDOUT_TOKEN, "<token>")
+        title = command if len(command) < 60 else command.replace(HANDOUT_TOKEN, "<token>").replace(
+            JWT_IO_SAMPLE, "<jwt.io sample>")
         parts.append(f"## `{title}`\n\n```console\n$ {command}\n{output}\n```\n")
     return "\n".join(parts)
 

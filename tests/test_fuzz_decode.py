@@ -184,7 +184,7 @@ def test_numeric_options_refuse_nan_and_infinities(value):
     assert result.exit_code == 2 and "VERIFIED" not in result.stdout
 
 
-@CLI
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.text(alphabet=st.sampled_from(["\x1b", "[", "2", "J", "]", "0", ";", "\x07", "\x9b", "\u202e", "a"]),
                     min_size=1, max_size=12))
 def test_claim_names_in_warnings_are_escaped(name):

@@ -10,7 +10,9 @@ from authcli import __version__
 from authcli.cli import demo
 from authcli.cli.bench import bench
 from authcli.cli.decode import decode
+from authcli.cli.keys import keys
 from authcli.cli.serve import serve
+from authcli.cli.sign import sign
 
 # rich_markup_mode=None: plain click help and usage errors. Rich help panels cost ~50 ms per
 # --help (benchmarks/startup.py); authcli's own output still uses rich.
@@ -22,7 +24,8 @@ app = typer.Typer(
          "  authcli demo session     session cookies, from login to logout\n"
          "  authcli demo jwt         JWTs: sign, send, verify, expire\n"
          "  authcli demo scaling     two servers behind a load balancer\n"
-         "  authcli decode TOKEN     take a real token apart (and verify it)",
+         "  authcli decode TOKEN     take a real token apart (and verify it)\n"
+         "  authcli sign --sub 1     make a token (authcli keys makes a key pair)",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -30,6 +33,8 @@ app = typer.Typer(
 app.add_typer(demo.app, name="demo")
 app.command("serve")(serve)
 app.command("decode")(decode)
+app.command("sign")(sign)
+app.command("keys")(keys)
 app.command("bench")(bench)
 
 

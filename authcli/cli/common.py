@@ -31,6 +31,7 @@ def exit_code(err: AuthcliError) -> int:
 class Alg(str, Enum):
     HS256 = "HS256"
     RS256 = "RS256"
+    PS256 = "PS256"
     ES256 = "ES256"
     EdDSA = "EdDSA"
 

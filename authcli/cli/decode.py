@@ -26,6 +26,28 @@ def _read(path: Path, what: str) -> bytes:
     return data
 
 
+def _instant(text: str | None) -> float | None:
+    """--at: ISO 8601 (a date, or a date and time; UTC unless it says otherwise) or Unix seconds."""
+    import math
+    from datetime import datetime, timezone
+
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise UsageError(f"--at takes ISO 8601 (2024-05-01T12:00:00Z) or Unix seconds, not {text!r}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    if not math.isfinite(value) or abs(value) > 253402300799:
+        raise UsageError(f"--at {text}: not a time between year 1 and 9999")
+    return value
+
+
 def _key(secret: str | None, secret_file: Path | None, key: Path | None, header: dict, alg: str | None):
     """The one key the user gave, or None; never more than one. Option names live here, not in
     the tokens library."""
@@ -61,6 +83,12 @@ def decode(
     leeway: float = typer.Option(0, "--leeway", min=0, max=3600, callback=finite,
                                  help="Seconds of clock skew allowed for exp, nbf and iat."),
     audience: Optional[str] = typer.Option(None, "--audience", help="Require this aud."),
+    at: Optional[str] = typer.Option(None, "--at", metavar="TIME",
+                                     help="Judge exp, nbf and iat as of TIME: ISO 8601 (2024-05-01T12:00:00Z) or "
+                                          "Unix seconds. Checks the signature of an old token."),
+    ignore_exp: bool = typer.Option(False, "--ignore-exp", help="Do not check exp (shown as SKIP)."),
+    require: list[str] = typer.Option([], "--require", metavar="CLAIM",
+                                      help="Fail when this claim is missing (repeatable), e.g. --require exp."),
     issuer: Optional[str] = typer.Option(None, "--issuer", help="Require this iss."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON: header, payload, signature, verified, checks, warnings."),
 ) -> None:
@@ -82,7 +110,8 @@ def decode(
             raise UsageError("the token on stdin is larger than 1 MB")
     parts = split(token)
     verify_key = _key(secret, secret_file, key, parts.header, alg)
-    result = examine(token, verify_key, now=time.time(), leeway=leeway, audience=audience, issuer=issuer)
+    result = examine(token, verify_key, now=time.time(), leeway=leeway, audience=audience, issuer=issuer,
+                     require=tuple(require), ignore=("exp",) if ignore_exp else (), at=_instant(at))
     if json_out:
         from authcli.render.jsonout import examination_json
         sys.stdout.write(examination_json(result) + "\n")

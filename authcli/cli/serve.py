@@ -7,6 +7,7 @@ import socket
 import threading
 from contextlib import ExitStack
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 import typer
@@ -38,8 +39,10 @@ def serve(
     store: Optional[StoreKind] = typer.Option(None, "--store", show_default="memory",
                                               help="session mode: server memory or Redis."),
     redis_url: Optional[str] = redis_url_option(),
-    alg: Alg = typer.Option(Alg.HS256, "--alg", help="jwt mode: the signing algorithm."),
+    alg: Optional[Alg] = typer.Option(None, "--alg", show_default="HS256", help="jwt mode: the signing algorithm."),
     secret: Optional[str] = typer.Option(None, "--secret", help="jwt mode, HS256: the secret (default: 32 random bytes)."),
+    key: Optional[Path] = typer.Option(None, "--key", help="jwt mode: sign with this private key (PEM or JWK, "
+                                       "e.g. from authcli keys); its public half is served as a JWKS."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per request (long runs, load tests)."),
 ) -> None:
     """Run the demo server until Ctrl-C, printing one line per request.
@@ -54,18 +57,45 @@ def serve(
 
     with ExitStack() as stack:
         if mode is Mode.session:
-            if secret is not None or alg is not Alg.HS256:
-                raise UsageError("--alg and --secret belong to --mode jwt")
+            if secret is not None or alg is not None or key is not None:
+                raise UsageError("--alg, --secret and --key belong to --mode jwt")
             sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make()
             stack.callback(sessions.close)
             _run(SessionAuth(sessions, ttl), sessions, mode, host, port,
-                 f"sessions live {ttl} s in {sessions.facts.name}", quiet)
+                 f"sessions live {ttl} s in {sessions.facts.name}", quiet, [])
         else:
             if store is not None or redis_url is not None:
                 raise UsageError("--store and --redis-url belong to --mode session")
-            key = signing_key(alg.value, secret)
-            _run(JwtAuth(key, ttl), None, mode, host, port,
-                 f"{key.alg} tokens live {ttl} s" + (", WEAK secret" if key.weak else ""), quiet)
+            signer = _jwt_key(alg, secret, key)
+            _run(JwtAuth(signer, ttl), None, mode, host, port,
+                 f"{signer.alg} tokens live {ttl} s" + (", WEAK secret" if signer.weak else ""), quiet,
+                 _verify_hints(signer, secret))
+
+
+def _jwt_key(alg: Alg | None, secret: str | None, key: Path | None):
+    if key is None:
+        return signing_key((alg or Alg.HS256).value, secret)
+    if secret is not None:
+        raise UsageError("give --secret or --key, not both")
+    from authcli.cli.decode import _read
+    from authcli.tokens import load_signing_key
+
+    return load_signing_key(_read(key, "key file"), alg.value if alg else None)
+
+
+def _verify_hints(key, given_secret: str | None) -> list[str]:
+    """How to check (and make) this server's tokens yourself: what the README's last step needs."""
+    if key.secret is None:
+        return [f"Tokens are signed with a {key.alg} private key; the public key is at "
+                "/.well-known/jwks.json. Verify one: curl -s URL/.well-known/jwks.json > jwks.json && "
+                'authcli decode "$TOKEN" --key jwks.json']
+    secret = key.secret.decode("utf-8", "replace")
+    where = "the secret you gave" if given_secret is not None else (
+        "a random secret made at start, shown here so you can verify and sign tokens yourself; "
+        "anyone who sees it can sign tokens for any user, and it dies with this server")
+    return [f"HS256 secret ({where}): {secret}",
+            f'Verify a token: authcli decode "$TOKEN" --secret {secret}   '
+            f"Make one: authcli sign --sub 123 --exp 15m --secret {secret}"]
 
 
 class _Counter:
@@ -108,7 +138,7 @@ def _reachable(host: str, port: int) -> list[str]:
 
 
 def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str,
-         quiet: bool) -> None:
+         quiet: bool, hints: list[str]) -> None:
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
     from authcli.render.serve import banner, classroom_warning, log_line, store_state
     from authcli.server import AuthServer
@@ -149,6 +179,8 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
             console.print(banner(mode.value, server.url, lifetime))
             console.print(f"Demo user {DEMO_EMAIL} / {DEMO_PASSWORD}. Try it with curl (see README) or "
                           f"open {server.url}/ in a browser. Ctrl-C stops.", markup=False)
+            for hint in hints:
+                console.print(hint.replace("URL", server.url), markup=False, soft_wrap=True)
             if host not in LOOPBACK:
                 console.print(classroom_warning(host, DEMO_EMAIL, DEMO_PASSWORD, _reachable(host, server.port)))
             while not stop.wait(0.2):

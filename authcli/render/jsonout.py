@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 if TYPE_CHECKING:  # decode --json imports this module; it needs none of the walkthrough types
@@ -100,15 +99,23 @@ class JsonRenderer:
 def examination_json(exam: Examination) -> str:
     from authcli.render.escape import json_text
 
-    view = exam.view
+    view, verdict = exam.view, exam.verdict
+    # JSON all the way: claim values as the token holds them, null where there is nothing.
+    claims = [{"name": c.name, "value": view.payload[c.name], "readable": c.readable or None,
+               "meaning": c.meaning} for c in view.claims]
+    checks = [{"name": c.name, "status": c.status, "ok": c.ok, "detail": c.detail}
+              for c in verdict.checks] if verdict else []
     return json_text(json.dumps({
         "header": view.header,
         "payload": view.payload,
         "signature": view.signature_b64,
         "signature_bytes": view.signature_bytes,
-        "claims": [asdict(c) for c in view.claims],
+        "claims": claims,
         "key": exam.key,
         "verified": exam.verified,
-        "checks": [asdict(c) for c in exam.verdict.checks] if exam.verdict else [],
+        "signature_valid": verdict.signature_ok if verdict else None,
+        "claims_valid": verdict.claims_ok if verdict else None,
+        "checked_at": exam.at,
+        "checks": checks,
         "warnings": exam.warnings,
     }, indent=2, ensure_ascii=False))

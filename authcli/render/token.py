@@ -37,7 +37,8 @@ def token_renderable(view: TokenView) -> RenderableType:
 
 
 def checks_renderable(checks: list[Check], title: str) -> RenderableType:
-    rows = [(Text("  PASS" if c.ok else "  FAIL", style="bold green" if c.ok else "bold red"),
+    styles = {"PASS": "bold green", "FAIL": "bold red", "SKIP": "bold yellow"}
+    rows = [(Text(f"  {c.status}", style=styles[c.status]),
              Text.assemble((printable(c.name), "bold"), ": ", printable(c.detail))) for c in checks]
     return Group(Text(title, style="bold"), hanging(rows), "")
 
@@ -56,10 +57,17 @@ def examination_renderable(exam: Examination) -> RenderableType:
                                 " no key given, so nothing above is proven: anyone can write a token "
                                 "like this. Pass --secret, --secret-file or --key to check it."), ""]
     else:
-        parts.append(checks_renderable(exam.verdict.checks, f"Verification with {exam.key}:"))
-        failed = exam.verdict.failed
-        parts += [Text(" VERIFIED ", style="bold black on green") if failed is None else
-                  Text.assemble((" NOT VERIFIED ", "bold white on red"), f" {failed.name} failed"), ""]
+        verdict = exam.verdict
+        parts.append(checks_renderable(verdict.checks, f"Verification with {exam.key}:"))
+        signature = ("genuine" if verdict.signature_ok else
+                     f"NOT proven ({verdict.failed.name} failed)" if verdict.failed and
+                     verdict.failed.name in ("algorithm", "signature", "crit") else "NOT proven")
+        failed_claims = [c.name for c in verdict.checks if c.ok is False and c.name not in ("algorithm", "signature", "crit")]
+        claims = (f"acceptable {exam.when}" if verdict.claims_ok else
+                  f"NOT acceptable {exam.when} ({', '.join(failed_claims)} failed)")
+        parts += [Text.assemble((" VERIFIED ", "bold black on green") if verdict.ok else
+                                (" NOT VERIFIED ", "bold white on red"),
+                                f" signature {signature}; claims {claims}"), ""]
     if exam.warnings:
         parts += [Text("Warnings:", style="bold yellow"), warnings_renderable(exam.warnings)]
     return Group(*parts)

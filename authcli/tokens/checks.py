@@ -12,35 +12,57 @@ from authcli.tokens.keys import HMAC_ALGS, VerifyKey, pyjwt
 from authcli.tokens.parse import TokenParts
 
 
+# The checks that say whether the signature is genuine; every other check is about the claims.
+SIGNATURE_CHECKS = ("algorithm", "signature", "crit")
+
+
 @dataclass(frozen=True)
 class Check:
+    """One check: `ok` True (PASS), False (FAIL) or None (SKIP: not run, and why)."""
+
     name: str
-    ok: bool
+    ok: bool | None
     detail: str
+
+    @property
+    def status(self) -> str:
+        return "SKIP" if self.ok is None else "PASS" if self.ok else "FAIL"
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """Each check with its reason; `ok` only when every check passed."""
+    """Each check with its reason; `ok` only when no check failed."""
 
     checks: list[Check] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
+        return any(c.ok for c in self.checks) and all(c.ok is not False for c in self.checks)
 
     @property
     def failed(self) -> Check | None:
-        return next((c for c in self.checks if not c.ok), None)
+        return next((c for c in self.checks if c.ok is False), None)
+
+    @property
+    def signature_ok(self) -> bool:
+        """The bytes are what the key's holder signed, with an algorithm the verifier allows."""
+        mine = [c for c in self.checks if c.name in SIGNATURE_CHECKS]
+        return any(c.ok for c in mine) and all(c.ok is not False for c in mine)
+
+    @property
+    def claims_ok(self) -> bool:
+        """The claims are acceptable at the time checked (exp, nbf, iat, aud, iss, types)."""
+        return all(c.ok is not False for c in self.checks if c.name not in SIGNATURE_CHECKS)
 
 
 def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
            require: Sequence[str] = ("exp",), audience: str | None = None,
-           issuer: str | None = None) -> Verdict:
+           issuer: str | None = None, ignore: Sequence[str] = ()) -> Verdict:
     """Check a token the way a careful server does, reporting every check, not only the first failure.
 
     The algorithm comes from the verifier's list, never from the token; the signature is checked
-    by PyJWT; claims are checked against `now`.
+    by PyJWT; claims are checked against `now` (which may be any instant). Claims in `ignore`
+    are reported as SKIP.
     """
     checks: list[Check] = []
     alg = parts.header.get("alg")
@@ -49,7 +71,7 @@ def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
         why = ("'none' means unsigned and is never accepted" if isinstance(alg, str) and alg.lower() == "none"
                else "the verifier decides the algorithm, not the token")
         checks.append(Check("algorithm", False, f"{json.dumps(alg)} is not in the allow-list [{allowed}]: {why}"))
-        checks.append(Check("signature", False, "not checked: the algorithm was refused"))
+        checks.append(Check("signature", None, "not checked: the algorithm was refused"))
     else:
         checks.append(Check("algorithm", True, f"{alg} is in the allow-list [{allowed}]"))
         checks.append(_signature(parts, key, alg))
@@ -58,9 +80,10 @@ def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
                             f"{json.dumps(parts.header['crit'])} that this verifier does not implement"))
     payload = parts.payload
     for name in require:
-        if name not in payload and name not in TIME_CLAIMS:
+        if name not in payload and name not in ("exp", "iat"):  # those two: _time_checks
             checks.append(Check(name, False, f"required claim {name} is missing"))
-    checks += _time_checks(payload, now, leeway, require)
+    checks += [Check(c.name, None, f"not checked: asked to ignore {c.name}") if c.name in ignore else c
+               for c in _time_checks(payload, now, leeway, require)]
     checks += _type_checks(payload)
     checks += _audience_check(payload, audience)
     if issuer is not None:

@@ -7,14 +7,11 @@ verifier already holds, and `jku`, `jwk` and `x5u` headers are never followed.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import secrets
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from authcli.encoding import b64url
 from authcli.errors import BadKey
 from authcli.tokens.parse import TokenParts
 
@@ -202,31 +199,3 @@ class SigningKey:
     @property
     def weak(self) -> bool:
         return self.secret is not None and len(self.secret) < HASH_BYTES[self.alg[2:]]
-
-
-def make_signing_key(alg: str = "HS256", secret: bytes | None = None) -> SigningKey:
-    if alg in HMAC_ALGS:
-        raw = secret if secret is not None else secrets.token_bytes(HASH_BYTES[alg[2:]])
-        return SigningKey(alg, raw, secret_key(raw, alg), None, None, raw)
-    if secret is not None:
-        raise BadKey(f"a shared secret is for HMAC (HS256); {alg} uses a generated key pair")
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
-    jwt = pyjwt()
-    if alg == "RS256":
-        private: Any = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        to_jwk = jwt.algorithms.RSAAlgorithm.to_jwk
-    elif alg == "ES256":
-        private = ec.generate_private_key(ec.SECP256R1())
-        to_jwk = jwt.algorithms.ECAlgorithm.to_jwk
-    elif alg == "EdDSA":
-        private = ed25519.Ed25519PrivateKey.generate()
-        to_jwk = jwt.algorithms.OKPAlgorithm.to_jwk
-    else:
-        raise BadKey(f"unsupported algorithm {alg}: use HS256, RS256, ES256 or EdDSA")
-    public = private.public_key()
-    jwk = json.loads(to_jwk(public))
-    # RFC 7638-style thumbprint, shortened: a stable name for this key in the JWKS.
-    kid = b64url(hashlib.sha256(json.dumps(jwk, sort_keys=True, separators=(",", ":")).encode()).digest())[:16]
-    jwk.update({"kid": kid, "use": "sig", "alg": alg})
-    return SigningKey(alg, private, VerifyKey(public, (alg,), f"{alg} public key"), kid, {"keys": [jwk]})

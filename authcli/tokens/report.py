@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
+from authcli.timefmt import utc
 from authcli.tokens.claims import TokenView, inspect
 from authcli.tokens.parse import split
 
@@ -21,20 +22,34 @@ class Examination:
     key: str | None
     verdict: Verdict | None
     warnings: list[str]
+    at: float | None = None  # the instant the claims were judged at, when not now
 
     @property
     def verified(self) -> bool | None:
         return None if self.verdict is None else self.verdict.ok
 
+    @property
+    def when(self) -> str:
+        return "now" if self.at is None else f"at {utc(self.at)}"
+
 
 def examine(text: str, key: VerifyKey | None, *, now: float, leeway: float = 0,
-            audience: str | None = None, issuer: str | None = None) -> Examination:
-    parts = split(text)
-    view = inspect(parts, now)
-    if key is None:
-        return Examination(view, None, None, view.warnings)
-    from authcli.tokens.keys import key_warnings
-    from authcli.tokens.checks import verify
+            audience: str | None = None, issuer: str | None = None, require: Sequence[str] = (),
+            ignore: Sequence[str] = (), at: float | None = None) -> Examination:
+    """Decode, and verify when a key is given. Claims are judged at `at` when given, else `now`.
 
-    verdict = verify(parts, key, now=now, leeway=leeway, require=("exp",), audience=audience, issuer=issuer)
-    return Examination(view, key.description, verdict, view.warnings + key_warnings(key, parts))
+    Unlike a server, decode requires no claim unless asked (`require`): a token without exp is
+    still genuine, and its missing expiry is a warning. A token is VERIFIED when its signature
+    is genuine and its claims are acceptable at that instant.
+    """
+    parts = split(text)
+    when = now if at is None else at
+    view = inspect(parts, when)
+    if key is None:
+        return Examination(view, None, None, view.warnings, at)
+    from authcli.tokens.checks import verify
+    from authcli.tokens.keys import key_warnings
+
+    verdict = verify(parts, key, now=when, leeway=leeway, require=require, audience=audience, issuer=issuer,
+                     ignore=ignore)
+    return Examination(view, key.description, verdict, view.warnings + key_warnings(key, parts), at)
