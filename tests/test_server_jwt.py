@@ -272,3 +272,9 @@ def test_the_key_is_prepared_once_not_per_request(clock, monkeypatch):
         for _ in range(5):
             assert profile(server, token).status_code == 200
     assert len(calls) == 1  # the first verification prepared the key; the others reused it
+
+
+def test_a_server_refuses_a_jws_that_is_not_a_jwt(server):
+    token = pyjwt.api_jws.encode(b"not claims", SECRET, algorithm="HS256")
+    resp = profile(server, token)
+    assert resp.status_code == 401 and 'error="invalid_token"' in resp.headers["WWW-Authenticate"]

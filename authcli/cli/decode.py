@@ -108,7 +108,7 @@ def decode(
         token = sys.stdin.read(MAX_INPUT + 1)
         if len(token) > MAX_INPUT:
             raise UsageError("the token on stdin is larger than 1 MB")
-    parts = split(token)
+    parts = split(token, jws=True)
     verify_key = _key(secret, secret_file, key, parts.header, alg)
     result = examine(token, verify_key, now=time.time(), leeway=leeway, audience=audience, issuer=issuer,
                      require=tuple(require), ignore=("exp",) if ignore_exp else (), at=_instant(at))

@@ -107,7 +107,9 @@ def examination_json(exam: Examination) -> str:
               for c in verdict.checks] if verdict else []
     return json_text(json.dumps({
         "header": view.header,
-        "payload": view.payload,
+        "payload": view.payload if view.content is None else None,
+        "jwt": view.content is None,
+        "content": view.content,
         "signature": view.signature_b64,
         "signature_bytes": view.signature_bytes,
         "claims": claims,

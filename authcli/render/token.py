@@ -30,7 +30,10 @@ def token_renderable(view: TokenView) -> RenderableType:
     return Group(
         Text("Token (header.payload.signature):", style="bold"), coloured_token(view), "",
         Text("Header", style="bold red"), Text(plain.pretty_json(view.header)), "",
-        Text("Payload", style="bold magenta"), Text(plain.pretty_json(view.payload)), "",
+        *((Text("Payload", style="bold magenta"), Text(plain.pretty_json(view.payload)), "")
+          if view.content is None else
+          (Text("Payload (JWS content, not JWT claims)", style="bold magenta"),
+           Text(printable(view.content, newlines=True)), "")),
         table("Registered claims", plain.CLAIM_COLUMNS, plain.claim_rows(view)) if view.claims else "",
         Text.assemble(("Signature ", "bold cyan"), plain.signature_line(view)), "",
     )
@@ -63,7 +66,8 @@ def examination_renderable(exam: Examination) -> RenderableType:
                      f"NOT proven ({verdict.failed.name} failed)" if verdict.failed and
                      verdict.failed.name in ("algorithm", "signature", "crit") else "NOT proven")
         failed_claims = [c.name for c in verdict.checks if c.ok is False and c.name not in ("algorithm", "signature", "crit")]
-        claims = (f"acceptable {exam.when}" if verdict.claims_ok else
+        claims = ("none to check (a JWS, not a JWT)" if exam.view.content is not None else
+                  f"acceptable {exam.when}" if verdict.claims_ok else
                   f"NOT acceptable {exam.when} ({', '.join(failed_claims)} failed)")
         parts += [Text.assemble((" VERIFIED ", "bold black on green") if verdict.ok else
                                 (" NOT VERIFIED ", "bold white on red"),

@@ -58,6 +58,7 @@ class TokenView:
     signature_bytes: int
     claims: list[Claim]
     warnings: list[str]
+    content: str | None = None  # a JWS that is not a JWT: its payload as text (escaped when shown)
 
 
 def inspect(parts: TokenParts, now: float | None) -> TokenView:
@@ -74,9 +75,13 @@ def inspect(parts: TokenParts, now: float | None) -> TokenView:
             else:
                 readable = utc(value) + (f", {relative(value, now)}" if now is not None else "")
         claims.append(Claim(name, json.dumps(value), meaning, readable))
+    content = None
+    if not parts.is_jwt:
+        text = parts.content.decode("utf-8", "replace")
+        content = text if "\ufffd" not in text else f"({len(parts.content)} bytes, not UTF-8 text)"
     return TokenView(parts.token, [parts.header_b64, parts.payload_b64, parts.signature_b64],
                      parts.header, parts.payload, parts.signature_b64, len(parts.signature),
-                     claims, token_warnings(parts))
+                     claims, token_warnings(parts), content)
 
 
 def token_warnings(parts: TokenParts) -> list[str]:
@@ -90,6 +95,10 @@ def token_warnings(parts: TokenParts) -> list[str]:
             out.append(f"header carries {name!r}: a verifier must never fetch or trust a key named "
                        "by the token itself.")
     payload = parts.payload
+    if not parts.is_jwt:
+        out.append("JWS, not a JWT: the signed payload is not a JSON object, so there are no claims "
+                   "(no exp, no sub). A signature check says who signed it, not until when it holds.")
+        return out
     if "exp" not in payload:
         out.append("no exp claim: this token never expires. Anyone who copies it keeps access.")
     elif is_number(payload.get("exp")) and is_number(payload.get("iat")):

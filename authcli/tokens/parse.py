@@ -60,6 +60,12 @@ class TokenParts:
     header: dict[str, Any]
     payload: dict[str, Any]
     signature: bytes
+    # A JWS whose payload is not a JSON object (RFC 7520 signs prose): its bytes, and no claims.
+    content: bytes | None = None
+
+    @property
+    def is_jwt(self) -> bool:
+        return self.content is None
 
 
 def clean(text: str) -> str:
@@ -70,8 +76,11 @@ def clean(text: str) -> str:
     return text
 
 
-def split(text: str) -> TokenParts:
-    """Take a JWT apart without trusting it. Raises MalformedToken with a one-line reason."""
+def split(text: str, *, jws: bool = False) -> TokenParts:
+    """Take a JWT apart without trusting it. Raises MalformedToken with a one-line reason.
+
+    `jws`: also accept a JWS whose payload is not a JSON object (decode does; a server must not).
+    """
     token = clean(text)
     if not token:
         raise MalformedToken("the token is empty")
@@ -83,6 +92,12 @@ def split(text: str) -> TokenParts:
         raise MalformedToken(f"a signed JWT has 3 parts separated by '.', this has {len(segments)}")
     header_b64, payload_b64, signature_b64 = segments
     header = json_object(b64url_decode(header_b64, "header"), "header")
-    payload = json_object(b64url_decode(payload_b64, "payload"), "payload")
+    raw = b64url_decode(payload_b64, "payload")
     signature = b64url_decode(signature_b64, "signature")
+    try:
+        payload = json_object(raw, "payload")
+    except MalformedToken:
+        if not jws:
+            raise
+        return TokenParts(token, header_b64, payload_b64, signature_b64, header, {}, signature, raw)
     return TokenParts(token, header_b64, payload_b64, signature_b64, header, payload, signature)

@@ -42,7 +42,7 @@ def examine(text: str, key: VerifyKey | None, *, now: float, leeway: float = 0,
     still genuine, and its missing expiry is a warning. A token is VERIFIED when its signature
     is genuine and its claims are acceptable at that instant.
     """
-    parts = split(text)
+    parts = split(text, jws=True)
     when = now if at is None else at
     view = inspect(parts, when)
     if key is None:
