@@ -171,3 +171,22 @@ class ServeProcess:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+
+def raw_exchange(server, data: bytes) -> bytes:
+    """Send raw bytes, close our side, read everything the server answers (bounded in time)."""
+    import socket
+
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        try:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server may refuse (413) and close before we finish sending
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except OSError:
+            pass
+    return b"".join(chunks)

@@ -13,7 +13,6 @@ import io
 import json
 import os
 import re
-import socket
 
 import pytest
 import requests
@@ -29,6 +28,7 @@ from authcli.server.events import Refused
 from authcli.server.journal import Request, RequestRecord
 from authcli.stores import MemoryStore
 from authcli.tokens import make_signing_key
+from conftest import raw_exchange
 
 EXAMPLES = int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None,
@@ -74,22 +74,6 @@ def jwt_server():
 def session_server():
     with AuthServer(SessionAuth(MemoryStore(), 60), request_timeout=2.0) as server:
         yield server
-
-
-def raw(server, data: bytes) -> bytes:
-    with socket.create_connection((server.host, server.port), timeout=5) as sock:
-        try:
-            sock.sendall(data)
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        chunks = []
-        try:
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        except OSError:
-            pass
-    return b"".join(chunks)
 
 
 # --- 1. NumericDates no float can hold ----------------------------------------------------------
@@ -144,7 +128,7 @@ DEFECTS = st.one_of(
 @given(defect=DEFECTS)
 def test_malformed_header_lines_get_one_400_and_a_close(session_server, defect):
     head = b"POST /login HTTP/1.1\r\nHost: x\r\n" + defect + b"\r\nContent-Length: 0\r\n\r\n"
-    answer = raw(session_server, head + SMUGGLED)
+    answer = raw_exchange(session_server, head + SMUGGLED)
     assert answer.startswith(b"HTTP/1.1 400 "), answer[:80]
     assert answer.count(b"HTTP/1.1 ") == 1  # the bytes after it were never read as a request
     assert b"Connection: close" in answer
@@ -153,7 +137,7 @@ def test_malformed_header_lines_get_one_400_and_a_close(session_server, defect):
 @FUZZ
 @given(version=st.sampled_from([b"HTTP/01.1", b"HTTP/1.1x", b"HTTP/1", b"http/1.1", b"HTTP/1.1 "]))
 def test_malformed_versions_are_refused(session_server, version):
-    answer = raw(session_server, b"GET /profile " + version + b"\r\n\r\n")
+    answer = raw_exchange(session_server, b"GET /profile " + version + b"\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 400 ")
 
 
@@ -188,7 +172,7 @@ def test_balancer_refuses_control_characters_in_the_target():
     try:
         with AuthServer(Balancer([Backend("A", backend)])) as balancer:
             for target in (b"/\x1b[2J", b"/\x7f", b"/\x1b]0;pwned\x07"):
-                answer = raw(balancer, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+                answer = raw_exchange(balancer, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
                 assert answer.startswith(b"HTTP/1.1 400 ")
             assert requests.get(balancer.url + "/profile", timeout=5).status_code == 401
     finally:

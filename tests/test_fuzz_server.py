@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from authcli.server import AuthServer, JwtAuth, SessionAuth
 from authcli.stores import MemoryStore
 from authcli.tokens import make_signing_key
-from conftest import CREDS
+from conftest import CREDS, raw_exchange
 
 EXAMPLES = int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 150))
 CONFIGS = ["session-memory", "session-redis", "jwt-HS256", "jwt-EdDSA"]
@@ -57,19 +57,7 @@ def server(request):
 
 def exchange(server, data: bytes) -> int | None:
     """Send raw bytes, close our side, read everything; the status code, or None if no answer."""
-    with socket.create_connection((server.host, server.port), timeout=5) as sock:
-        try:
-            sock.sendall(data)
-            sock.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass  # the server may refuse (413) and close before we finish sending
-        chunks = []
-        try:
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        except OSError:
-            pass
-    answer = b"".join(chunks)
+    answer = raw_exchange(server, data)
     if not answer.startswith(b"HTTP/"):
         return None
     return int(answer.split(b" ", 2)[1])

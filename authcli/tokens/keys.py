@@ -120,16 +120,28 @@ def key_from_pem(data: bytes, alg: str | None = None) -> VerifyKey:
     return VerifyKey(key, algs, f"{name} public key{private}").pinned(alg)
 
 
-def key_from_jwk(jwk: dict[str, Any], alg: str | None = None) -> VerifyKey:
+def parse_jwk(jwk: dict[str, Any], alg: str | None = None) -> Any:
+    """PyJWK's reading of a JWK; whatever it objects to is one BadKey line."""
     jwt = pyjwt()
     wanted = alg or jwk.get("alg")
     if isinstance(wanted, str) and wanted.lower() == "none":
         raise BadKey("the JWK says alg none: a key for no signature is no key")
     try:
-        parsed = jwt.PyJWK(jwk, algorithm=wanted)
+        return jwt.PyJWK(jwk, algorithm=wanted)
     except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError, AttributeError,
             NotImplementedError) as err:
         raise BadKey(f"unusable JWK: {str(err)[:200] or type(err).__name__}") from None
+
+
+def json_document(text: bytes) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise BadKey("the key file starts like JSON but is not valid JSON (or nests too deep)") from None
+
+
+def key_from_jwk(jwk: dict[str, Any], alg: str | None = None) -> VerifyKey:
+    parsed = parse_jwk(jwk, alg)
     if jwk.get("kty") == "oct":
         secret = parsed.key if isinstance(parsed.key, bytes) else str(parsed.key).encode()
         return secret_key(secret).pinned(alg)
@@ -158,10 +170,7 @@ def key_from_file(data: bytes, header: dict[str, Any], alg: str | None = None) -
     """A PEM key, a JWK, or a JWKS from which the token's `kid` picks the key."""
     text = data.strip()
     if text.startswith(b"{"):
-        try:
-            doc = json.loads(text)
-        except (ValueError, RecursionError):
-            raise BadKey("the key file starts like JSON but is not valid JSON (or nests too deep)") from None
+        doc = json_document(text)
         if not isinstance(doc, dict):
             raise BadKey("the key file is JSON but neither a JWK nor a JWKS")
         if "keys" in doc:

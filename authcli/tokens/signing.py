@@ -14,7 +14,7 @@ from typing import Any
 from authcli.encoding import b64url
 from authcli.errors import BadKey
 from authcli.tokens.keys import (
-    HASH_BYTES, HMAC_ALGS, SigningKey, VerifyKey, _public_key_algs, pyjwt, secret_key,
+    HASH_BYTES, HMAC_ALGS, SigningKey, VerifyKey, _public_key_algs, json_document, parse_jwk, pyjwt, secret_key,
 )
 
 # The algorithm each key type signs with unless told otherwise.
@@ -89,20 +89,12 @@ def load_signing_key(data: bytes, alg: str | None = None) -> SigningKey:
     """A private key from a PEM file or a private JWK (a JWKS with one private key will do)."""
     text = data.strip()
     if text.startswith(b"{"):
-        try:
-            doc = json.loads(text)
-        except (ValueError, RecursionError):
-            raise BadKey("the key file starts like JSON but is not valid JSON") from None
+        doc = json_document(text)
         if isinstance(doc, dict) and isinstance(doc.get("keys"), list) and len(doc["keys"]) == 1:
             doc = doc["keys"][0]
         if not isinstance(doc, dict):
             raise BadKey("the key file is JSON but not a JWK")
-        jwt = pyjwt()
-        try:
-            parsed = jwt.PyJWK(doc, algorithm=alg or doc.get("alg"))
-        except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError, KeyError, AttributeError,
-                NotImplementedError) as err:
-            raise BadKey(f"unusable JWK: {str(err)[:200] or type(err).__name__}") from None
+        parsed = parse_jwk(doc, alg)
         if doc.get("kty") == "oct":
             raw = parsed.key if isinstance(parsed.key, bytes) else str(parsed.key).encode()
             return make_signing_key(alg or "HS256", raw)
