@@ -58,6 +58,7 @@ def main() -> None:
         "minimal PyJWT decode script": [sys.executable, "-c", MINIMAL, t],
         "authcli decode TOKEN --json": [authcli, "decode", t, "--json"],
         "authcli decode TOKEN": [authcli, "decode", t],
+        "authcli sign --sub 1 --secret S": [authcli, "sign", "--sub", "1", "--exp", "5m", "--secret", "s" * 32],
         "authcli --help": [authcli, "--help"],
         "authcli --version": [authcli, "--version"],
     }
