@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import jwt as pyjwt
@@ -290,3 +293,53 @@ def test_at_refuses_what_is_not_a_time(at):
     token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
     result = decode(token, "--secret", SECRET, "--at", at)
     assert result.exit_code == 2 and result.stderr.startswith("error: --at")
+
+
+# --- decode's typer-free fast path --------------------------------------------------------------
+
+def test_the_fast_path_and_the_typer_command_declare_the_same_options():
+    import typer.main
+
+    from authcli.cli.inspecting import DECODE_OPTIONS
+
+    command = typer.main.get_command(app).commands["decode"]
+    declared = {opt: param.name for param in command.params for opt in param.opts if opt.startswith("--")}
+    declared.pop("--help", None)
+    assert declared == {opt: param for opt, (param, _) in DECODE_OPTIONS.items()}
+
+
+def run_main(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    code = ("import sys\nfrom authcli.cli import main\nsys.argv = ['authcli', *sys.argv[1:]]\n"
+            "try:\n    main()\nfinally:\n    sys.stderr.write('typer loaded: %s\\n' % ('typer' in sys.modules))")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, input=stdin,
+                          env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}, timeout=30)
+
+
+@pytest.mark.parametrize("extra", [
+    ["--json"], [], ["--secret", SECRET], ["--secret", SECRET, "--json"], ["--secret=" + SECRET, "--leeway", "5"],
+    ["--secret", "wrong"], ["--secret", SECRET, "--require", "exp", "--require", "nbf", "--at", "2030-01-01"],
+    ["--alg", "none", "--secret", SECRET], ["--secret", SECRET, "--ignore-exp", "--audience", "x", "--issuer", "y"],
+])
+def test_the_fast_path_prints_what_the_typer_command_prints(extra):
+    now = int(time.time())  # dates far from a unit's edge: "in 10 days" whichever second it runs
+    token = pyjwt.encode({"sub": "1", "aud": "x", "iat": now - 12600, "exp": now + 907200}, SECRET, algorithm="HS256")
+    fast = run_main("decode", token, *extra)
+    typer_run = decode(token, *extra)
+    assert "typer loaded: False" in fast.stderr  # the fast path ran
+    assert (fast.returncode, fast.stdout) == (typer_run.exit_code, typer_run.stdout)
+    assert fast.stderr.replace("typer loaded: False\n", "") == typer_run.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--leeway", "nan"], ["--leeway"], ["--bogus"], ["--json=1"],
+                                  ["--secret", "a", "--secret", "b"], ["--", "x"]])
+def test_help_and_usage_errors_go_to_typer(args):
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    result = run_main("decode", token, *args)
+    assert "typer loaded: True" in result.stderr
+    assert result.returncode in (0, 1, 2) and "Traceback" not in result.stderr
+
+
+def test_the_fast_path_reads_stdin():
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    result = run_main("decode", "-", "--secret", SECRET, "--json", stdin=token)
+    assert result.returncode == 0 and json.loads(result.stdout)["verified"] is True

@@ -12,6 +12,15 @@ def main() -> None:
 
         print(f"authcli {__version__}")
         return
+    # `decode` is what people paste tokens into: it runs without typer unless it needs help or
+    # has a usage error, which typer reports (see authcli/cli/inspecting.py).
+    if sys.argv[1:2] == ["decode"]:
+        from authcli.cli.inspecting import fast_decode
+
+        code = fast_decode(sys.argv[2:])
+        if code is not None:
+            sys.stdout.flush()
+            raise SystemExit(code)
     from authcli.cli.app import app
 
     app()

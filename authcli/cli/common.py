@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 import typer
 
-from authcli.errors import AuthcliError, StoreMissing, UsageError, WalkthroughError
+from authcli.cli.exits import exit_code
+from authcli.errors import AuthcliError, StoreMissing, UsageError
 from authcli.stores import SOURCES
 
 if TYPE_CHECKING:
@@ -19,13 +20,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., object])
 
-# Exit codes, decided once: 1 when the story or a check went another way than taught, 2 for
-# everything the user can fix (usage, keys, tokens, an unreachable store...).
-EXIT_CODES: dict[type[AuthcliError], int] = {WalkthroughError: 1}
-
-
-def exit_code(err: AuthcliError) -> int:
-    return next((code for cls, code in EXIT_CODES.items() if isinstance(err, cls)), 2)
 
 
 class Alg(str, Enum):
@@ -55,9 +49,9 @@ def stdout_console():
     """A rich Console made per command, so NO_COLOR, the terminal check and COLUMNS are read
     at run time. rich is imported here, not at start-up: `--version` and `decode --json` never
     need it."""
-    from rich.console import Console
+    from authcli.cli.inspecting import plain_console
 
-    return Console(highlight=False, soft_wrap=False)
+    return plain_console()
 
 
 def stderr_console():

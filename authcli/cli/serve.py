@@ -77,7 +77,7 @@ def _jwt_key(alg: Alg | None, secret: str | None, key: Path | None):
         return signing_key((alg or Alg.HS256).value, secret)
     if secret is not None:
         raise UsageError("give --secret or --key, not both")
-    from authcli.cli.decode import _read
+    from authcli.cli.inspecting import _read
     from authcli.tokens import load_signing_key
 
     return load_signing_key(_read(key, "key file"), alg.value if alg else None)

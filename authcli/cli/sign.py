@@ -48,7 +48,7 @@ def _claims(source: str | None, pairs: list[str]) -> dict:
 
 
 def _signing_key(alg: str | None, secret: str | None, secret_file: Path | None, key: Path | None):
-    from authcli.cli.decode import _read
+    from authcli.cli.inspecting import _read
     from authcli.tokens import HMAC_ALGS, load_signing_key, make_signing_key
 
     given = [n for n, v in (("--secret", secret), ("--secret-file", secret_file), ("--key", key)) if v is not None]

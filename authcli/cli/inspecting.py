@@ -1,0 +1,193 @@
+"""What `authcli decode` does, without typer: the option table, the key rules, and a fast path.
+
+`authcli decode` is what people paste tokens into; typer alone costs it 35-45 ms of start-up.
+`fast_decode` parses decode's options from DECODE_OPTIONS and runs it without importing typer.
+Anything it does not recognise, including --help and every malformed option, goes back to the
+typer command, which gives click's usual messages. tests/test_decode.py checks that this table
+and the typer command declare the same options, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from authcli.errors import AuthcliError, UsageError
+
+MAX_INPUT = 1024 * 1024
+# option -> (parameter, kind): "text", "path", "float", "flag", "list".
+DECODE_OPTIONS = {
+    "--secret": ("secret", "text"), "--secret-file": ("secret_file", "path"), "--key": ("key", "path"),
+    "--alg": ("alg", "text"), "--leeway": ("leeway", "float"), "--audience": ("audience", "text"),
+    "--at": ("at", "text"), "--ignore-exp": ("ignore_exp", "flag"), "--require": ("require", "list"),
+    "--issuer": ("issuer", "text"), "--json": ("json_out", "flag"),
+}
+
+
+def plain_console() -> Any:
+    """The same Console `authcli.cli.common.stdout_console` makes, for the typer-free path."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _note(message: str) -> None:
+    sys.stderr.write(message + "\n")
+
+
+def _read(path: Path, what: str) -> bytes:
+    """At most MAX_INPUT bytes: a key file that never ends (/dev/zero) is refused, not read."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_INPUT + 1)
+    except OSError as err:
+        raise UsageError(f"cannot read {what} {path}: {err.strerror}") from None
+    if len(data) > MAX_INPUT:
+        raise UsageError(f"{what} {path} is larger than 1 MB")
+    return data
+
+
+def _instant(text: str | None) -> float | None:
+    """--at: ISO 8601 (a date, or a date and time; UTC unless it says otherwise) or Unix seconds."""
+    import math
+    from datetime import datetime, timezone
+
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            raise UsageError(f"--at takes ISO 8601 (2024-05-01T12:00:00Z) or Unix seconds, not {text!r}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    if not math.isfinite(value) or abs(value) > 253402300799:
+        raise UsageError(f"--at {text}: not a time between year 1 and 9999")
+    return value
+
+
+def _key(secret: str | None, secret_file: Path | None, key: Path | None, header: dict, alg: str | None):
+    """The one key the user gave, or None; never more than one. Option names live here, not in
+    the tokens library."""
+    from authcli.tokens import check_algorithm, key_from_file, secret_key
+
+    given = [name for name, value in (("--secret", secret), ("--secret-file", secret_file),
+                                      ("--key", key)) if value is not None]
+    if len(given) > 1:
+        raise UsageError(f"give one key, not {' and '.join(given)}")
+    if alg is not None:
+        if alg.lower() == "none":
+            raise UsageError("--alg none would skip the signature check; authcli never does that")
+        check_algorithm(alg)
+    if secret is not None:
+        return secret_key(secret.encode("utf-8"), alg)
+    if secret_file is not None:
+        # Secret files usually end with a newline that is not part of the secret.
+        return secret_key(_read(secret_file, "secret file").rstrip(b"\r\n"), alg)
+    if key is not None:
+        return key_from_file(_read(key, "key file"), header, alg)
+    if alg is not None:
+        raise UsageError("--alg pins the algorithm used with a key: give --secret, --secret-file or --key too")
+    return None
+
+
+def run_decode(token: str, *, secret: str | None = None, secret_file: Path | None = None,
+               key: Path | None = None, alg: str | None = None, leeway: float = 0,
+               audience: str | None = None, issuer: str | None = None, at: str | None = None,
+               ignore_exp: bool = False, require: Sequence[str] = (), json_out: bool = False,
+               console: Any = None, note: Callable[[str], None] | None = None) -> int:
+    """Decode (and verify) one token and print the result; the exit code: 0, or 1 when a check
+    failed. Bad input raises an AuthcliError for the caller to report."""
+    import time
+
+    from authcli.tokens import examine, split
+
+    if token == "-":
+        token = sys.stdin.read(MAX_INPUT + 1)
+        if len(token) > MAX_INPUT:
+            raise UsageError("the token on stdin is larger than 1 MB")
+    parts = split(token, jws=True)
+    verify_key = _key(secret, secret_file, key, parts.header, alg)
+    result = examine(token, verify_key, now=time.time(), leeway=leeway, audience=audience, issuer=issuer,
+                     require=tuple(require), ignore=("exp",) if ignore_exp else (), at=_instant(at))
+    if json_out:
+        from authcli.render.jsonout import examination_json
+        sys.stdout.write(examination_json(result) + "\n")
+    else:
+        from authcli.render.token import examination_renderable
+        (console or plain_console()).print(examination_renderable(result))
+    if result.verdict is not None and audience is None and any(c.name == "aud" and c.ok is False
+                                                               for c in result.verdict.checks):
+        (note or _note)("The token names an audience (aud): pass --audience NAME to say which one this verifier is.")
+    return 1 if result.verified is False else 0
+
+
+def parse_decode(args: list[str]) -> dict[str, Any] | None:
+    """decode's arguments as keyword arguments, or None when typer should handle them."""
+    found: dict[str, Any] = {"require": []}
+    token = None
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if name in DECODE_OPTIONS:
+            param, kind = DECODE_OPTIONS[name]
+            if kind == "flag":
+                if eq:
+                    return None
+                found[param] = True
+                i += 1
+                continue
+            if not eq:
+                if i + 1 >= len(args):
+                    return None
+                inline, i = args[i + 1], i + 1
+            if kind == "float":
+                try:
+                    value: Any = float(inline)
+                except ValueError:
+                    return None
+                if not math.isfinite(value) or not 0 <= value <= 3600:
+                    return None
+            elif kind == "path":
+                value = Path(inline)
+            elif kind == "list":
+                found[param].append(inline)
+                i += 1
+                continue
+            else:
+                value = inline
+            if param in found:
+                return None  # given twice: let typer decide what that means
+            found[param] = value
+        elif arg == "-" or not arg.startswith("-"):
+            if token is not None:
+                return None
+            token = arg
+        else:
+            return None  # --help, -h, --, an unknown option: typer's job
+        i += 1
+    if token is None:
+        return None
+    return {"token": token, **found}
+
+
+def fast_decode(args: list[str]) -> int | None:
+    """Run `authcli decode ARGS` without typer; None when typer must (help, usage errors)."""
+    options = parse_decode(args)
+    if options is None:
+        return None
+    try:
+        return run_decode(**options)
+    except AuthcliError as err:
+        sys.stderr.write(f"error: {err}\n")
+        from authcli.cli.exits import exit_code
+        return exit_code(err)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
