@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
-from authcli.render.markdown import MarkdownRenderer
+from authcli.render.markdown import MarkdownRenderer, step_markdown
 from authcli.render.terminal import TerminalRenderer
 from authcli.stores import MemoryStore
 from authcli.walkthroughs.session import INFO, session_walkthrough
@@ -54,3 +54,9 @@ def test_markdown_tables_escape_pipes(steps):
     md = out.getvalue()
     assert md.count("```http") == 2 * sum(1 for s in steps if s.exchange)
     assert "## Recap" in md and "| Data stored in |" in md
+
+
+def test_markdown_keeps_placeholders_visible(steps):
+    """`<id>` raw in Markdown is an HTML tag to a renderer, and vanishes from the handout."""
+    md = "\n".join(step_markdown(s) for s in steps)
+    assert "sessionId=&lt;id&gt;" in md and "sessionId=<id>" not in md.replace("```", "")

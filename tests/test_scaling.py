@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from authcli.cli.app import app
 from authcli.walkthroughs.scaling import scaling_walkthrough
-from authcli.walkthroughs.model import ServersBlock
+from authcli.walkthroughs.model import ExchangeBlock, ServersBlock
 
 
 def run(*args: str) -> dict:
@@ -66,7 +66,16 @@ def test_round4_jwt_both_servers_nothing_stored(doc_1_2_4):
 def test_recap_is_filled_from_the_run(doc_1_2_4):
     table = doc_1_2_4["steps"][-1]["tables"][0]
     scaling = next(r for r in table["rows"] if r[0].startswith("Scaling"))
-    assert "B answered 401" in scaling[1] and "round 4: A answered 200, B answered 200" in scaling[2]
+    assert "round 1, memory + round-robin: POST /login: A answered 200, GET /profile: B answered 401" in scaling[1]
+    assert "round 4: POST /login: A answered 200, GET /profile: B answered 200" in scaling[2]
+    stored = next(r for r in table["rows"] if r[0] == "Data stored in")
+    assert "Redis" not in stored[1]  # round 3 did not run: never claim what was not observed
+
+
+def test_rounds_show_every_request_they_narrate():
+    steps = list(scaling_walkthrough((2,)))
+    pinned = next(s for s in steps if s.title.startswith("Round 2 · Every request"))
+    assert len(pinned.all(ExchangeBlock)) == 2
 
 
 def test_round3_shared_redis(redis_url):

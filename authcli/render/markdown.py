@@ -11,12 +11,18 @@ from authcli.tokens import TokenView
 from authcli.walkthroughs import model as m
 
 
+def _text(value: str) -> str:
+    """Prose for Markdown: control characters escaped, and `<id>` kept visible (raw, a Markdown
+    renderer would take it for an HTML tag and drop it)."""
+    return plain.printable(value).replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _cell(value: str) -> str:
-    return plain.printable(value.replace("\n", " ")).replace("|", "\\|")
+    return _text(value.replace("\n", " ")).replace("|", "\\|")
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> list[str]:
-    lines = [f"**{title}**", ""]
+    lines = [f"**{_text(title)}**", ""]
     if not rows:
         return lines
     lines.append("| " + " | ".join(_cell(c) for c in columns) + " |")
@@ -32,12 +38,12 @@ def _fence(lines: list[str]) -> list[str]:
 def _store(snapshot: StoreSnapshot) -> list[str]:
     transcript = plain.store_transcript(snapshot)
     if transcript is not None:
-        return [f"**{snapshot.title}**", "", "```", *transcript, "```", ""]
+        return [f"**{_text(snapshot.title)}**", "", "```", *transcript, "```", ""]
     return _table(snapshot.title, plain.STORE_COLUMNS, plain.store_rows(snapshot))
 
 
 def _nothing_stored(block: m.NothingStored) -> list[str]:
-    return [f"**{block.text}**", ""]
+    return [f"**{_text(block.text)}**", ""]
 
 
 def token_markdown(view: TokenView) -> list[str]:
@@ -68,12 +74,12 @@ def _servers(block: m.ServersBlock) -> list[str]:
 
 # One function per block kind, each returning Markdown lines.
 BLOCKS = {
-    m.Narration: lambda b: [line for para in b.paragraphs for line in (plain.printable(para), "")],
-    m.Warnings: lambda b: [f"> **Warning:** {plain.printable(w)}" for w in b.items] + [""],
+    m.Narration: lambda b: [line for para in b.paragraphs for line in (_text(para), "")],
+    m.Warnings: lambda b: [f"> **Warning:** {_text(w)}" for w in b.items] + [""],
     m.ExchangeBlock: lambda b: _exchange(b.exchange),
     m.TokenBlock: lambda b: token_markdown(b.view),
-    m.ChecksBlock: lambda b: [b.title, ""] + [f"- {plain.check_line(c)}" for c in b.checks] + [""],
-    m.NotesBlock: lambda b: [f"- **{plain.printable(n.term)}**: {plain.printable(n.text)}" for n in b.notes] + [""],
+    m.ChecksBlock: lambda b: [b.title, ""] + [f"- {_text(plain.check_line(c))}" for c in b.checks] + [""],
+    m.NotesBlock: lambda b: [f"- **{_text(n.term)}**: {_text(n.text)}" for n in b.notes] + [""],
     m.StoreBlock: lambda b: _store(b.snapshot),
     m.NothingStored: _nothing_stored,
     m.ServersBlock: _servers,
@@ -86,7 +92,7 @@ BLOCKS = {
 
 def step_markdown(step: m.Step) -> str:
     title = f"Step {step.number}. {step.title}" if step.number is not None else step.title
-    out = [f"## {title}", ""]
+    out = [f"## {_text(title)}", ""]
     for block in step.blocks:
         out += BLOCKS[type(block)](block)
     return "\n".join(out)

@@ -82,6 +82,11 @@ def _answer(exchange: Exchange) -> str:
     return f"{served_by(exchange)} answered {exchange.response.status}"
 
 
+def _labelled(exchange: Exchange) -> str:
+    """`GET /profile: B answered 401`: which request, which server, what status."""
+    return f"{exchange.request.method} {exchange.request.target}: {_answer(exchange)}"
+
+
 def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, shared: StoreSource | None = None,
                         shared_problem: str = "no Redis available") -> Iterator[Step]:
     """Yield the scaling demo's steps; every server is stopped when the generator ends.
@@ -110,9 +115,7 @@ def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, shared: StoreSo
             elif number == 3:
                 if shared is None:
                     yield step(None, "Round 3 skipped: shared Redis", [
-                        f"Round 3 needs Redis and {shared_problem}. Install redis-server "
-                        "(apt-get install redis-server) or pass --redis-url, then run it again "
-                        "with --rounds 3."])
+                        f"Round 3 needs Redis: {shared_problem}. Then run it again with --rounds 3."])
                     continue
                 yield from _round3(cluster(lambda: SessionAuth(shared.make(), TTL), "round-robin"),
                                    observed)
@@ -150,7 +153,7 @@ def _round2(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     yield step(None, "Round 2 · Every request goes to the same server", [
         f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. The "
         f"{STICKY_COOKIE} cookie overrides round-robin, so the session is always found.",
-    ], ExchangeBlock(profiles[1]), ServersBlock(c.views()))
+    ], *(ExchangeBlock(p) for p in profiles), ServersBlock(c.views()))
     c.stop(first)
     after = expect(c.send("GET", "/profile"), 401, "round 2 profile after the pinned server stopped")
     yield step(None, f"Round 2 · Server {first} stops: the session is gone", [
@@ -195,7 +198,7 @@ def _round4(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     yield step(None, "Round 4 · Both servers verify the token", [
         f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. Each "
         "checks the signature with the shared key; neither looks anything up.",
-    ], ExchangeBlock(profiles[1]), ServersBlock(c.views()))
+    ], *(ExchangeBlock(p) for p in profiles), ServersBlock(c.views()))
     for name in ("A", "B"):
         c.stop(name)
         c.start(name)
@@ -211,7 +214,7 @@ def _round4(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
 
 
 def _statuses(exchanges: list[Exchange]) -> str:
-    return ", ".join(_answer(e) for e in exchanges)
+    return ", ".join(_labelled(e) for e in exchanges)
 
 
 def _recap(observed: dict[int, list[Exchange]]) -> Step:
@@ -226,8 +229,13 @@ def _recap(observed: dict[int, list[Exchange]]) -> Step:
         jwt_cells.append(f"round 4: {_statuses(observed[4])}")
     cookie = next((e.request.header("Cookie") for ex in observed.values() for e in ex if e.request.header("Cookie")), None)
     bearer = next((e.request.header("Authorization") for e in observed.get(4, []) if e.request.header("Authorization")), None)
+    stored = []
+    if 1 in observed or 2 in observed:
+        stored.append("memory: only on the server that took the login")
+    if 3 in observed:
+        stored.append("Redis: one store both servers read")
     rows = [
-        ["Data stored in", "the serving server's store (memory: only where you logged in; Redis: shared)",
+        ["Data stored in", "; ".join(stored) or "(no session round run)",
          "the token; both servers' stores stayed empty" if 4 in observed else "(round 4 not run)"],
         ["Auth sent via", f"Cookie header ({len('Cookie: ' + cookie)} bytes)" if cookie else "(no session round run)",
          f"Authorization header ({len('Authorization: ' + bearer)} bytes)" if bearer else "(round 4 not run)"],
