@@ -36,7 +36,7 @@ COMMANDS = [
 
 HEADER = """# authcli examples
 
-Real transcripts, produced by the tool itself (plain output, 100 columns, as when piped).
+Real transcripts, produced by the tool itself (plain output as when piped, at COLUMNS=100).
 Ports, session IDs, hashes and times differ on every run; `tests/test_examples.py` checks that
 everything else is exactly what the tool prints today. Regenerate with
 `AUTHCLI_WRITE_EXAMPLES=1 pytest tests/test_examples.py`.

@@ -18,7 +18,7 @@ def decode(
     secret_file: Optional[Path] = typer.Option(None, "--secret-file", help="HMAC secret in a file (raw bytes)."),
     key: Optional[Path] = typer.Option(None, "--key", help="Public key: PEM, or a JWK / JWKS JSON file (picked by kid)."),
     alg: Optional[str] = typer.Option(None, "--alg", help="Pin the algorithm (default: what the key type allows; never none)."),
-    leeway: float = typer.Option(0, "--leeway", min=0, max=3600, callback=finite,
+    leeway: float = typer.Option(0, "--leeway", min=0, max=3600, callback=finite, metavar="SECONDS",
                                  help="Seconds of clock skew allowed for exp, nbf and iat."),
     audience: Optional[str] = typer.Option(None, "--audience", help="Require this aud."),
     at: Optional[str] = typer.Option(None, "--at", metavar="TIME",

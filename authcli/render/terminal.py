@@ -107,7 +107,8 @@ def _exchange(ex: Exchange) -> RenderableType:
 
 
 def _narration(block: m.Narration) -> RenderableType:
-    return Group(*(part for para in block.paragraphs for part in (Text(printable(para)), "")))
+    # Backticks mark code for the Markdown handout; on a terminal they would show as themselves.
+    return Group(*(part for para in block.paragraphs for part in (Text(printable(para).replace("`", "")), "")))
 
 
 def _notes(block: m.NotesBlock) -> RenderableType:
