@@ -257,3 +257,25 @@ def test_a_bearer_value_is_one_token(jwt_server, prefix):
     token = sign({"sub": "1", "iat": 1_700_000_000, "exp": 4_000_000_000})
     resp = requests.get(jwt_server.url + "/profile", headers={"Authorization": prefix + token}, timeout=5)
     assert resp.status_code == 401 and "Welcome" not in resp.text
+
+
+@FUZZ
+@given(defect=DEFECTS, cuts=st.lists(st.integers(min_value=1, max_value=200), max_size=8))
+def test_malformed_heads_are_refused_however_the_bytes_arrive(defect, cuts):
+    """The same refusal whether the head comes in one packet or dribbles in pieces (a fold can
+    straddle two reads)."""
+    from authcli.errors import HttpError
+    from authcli.server.wire import Reader
+
+    head = b"POST /login HTTP/1.1\r\nHost: x\r\n" + defect + b"\r\nContent-Length: 0\r\n\r\n"
+    pieces, rest = [], head
+    for cut in cuts:
+        pieces.append(rest[:cut])
+        rest = rest[cut:]
+    pieces.append(rest)
+    reader = Reader()
+    with pytest.raises(HttpError) as refused:
+        for piece in pieces:
+            reader.feed(piece)
+            reader.next_request()
+    assert refused.value.status == 400

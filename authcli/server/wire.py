@@ -49,15 +49,19 @@ class Reader:
     head: bytearray | None = field(default_factory=bytearray)  # raw head, until it is parsed
     request: Request | None = None
     body: bytearray = field(default_factory=bytearray)
+    scanned: int = 0  # how much of `head` has been searched: a head sent a byte at a time is
+                      # searched once overall, not once per byte
 
     def feed(self, data: bytes) -> None:
         if self.head is not None:
             self.head += data
-            end = HEAD_END.search(self.head)
-            if OBS_FOLD.search(self.head[:end.start() + 1] if end else self.head):
+            start = max(0, self.scanned - 3)  # a pattern may straddle the old end
+            end = HEAD_END.search(self.head, start)
+            if OBS_FOLD.search(self.head, start, end.start() + 1 if end else len(self.head)):
                 raise HttpError(400, "Malformed request: obs-fold (a header line continued on the next line)")
-            if len(self.head) > MAX_HEAD:
-                self.head = None  # h11 reports the size itself (431)
+            self.scanned = len(self.head)
+            if end or len(self.head) > MAX_HEAD:
+                self.head = None  # the head is complete (or too big: h11 reports 431 itself)
         self.parser.receive_data(data)
 
     def next_request(self) -> Request | None:
