@@ -32,6 +32,7 @@ COMMANDS = [
     (f"authcli decode {JWT_IO_SAMPLE} --secret your-256-bit-secret", 0),
     (f"authcli decode {HANDOUT_TOKEN} --secret mySecretKey --at 2101-01-01T00:00:00Z", 1),
     ("authcli sign --sub 123 --exp 15m --secret mySecretKey", 0),
+    ("authcli keys --alg ES256 --out /tmp --force", 0),
 ]
 
 HEADER = """# authcli examples
