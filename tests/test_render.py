@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from rich.console import Console
@@ -60,3 +61,27 @@ def test_markdown_keeps_placeholders_visible(steps):
     """`<id>` raw in Markdown is an HTML tag to a renderer, and vanishes from the handout."""
     md = "\n".join(step_markdown(s) for s in steps)
     assert "sessionId=&lt;id&gt;" in md and "sessionId=<id>" not in md.replace("```", "")
+
+
+MERMAID_LINE = re.compile(
+    r"sequenceDiagram"
+    r"|    participant P\d+ as [^\n;#]+"
+    r"|    P\d+(->>|-->>)P\d+: [^\n;#]+")
+
+
+def test_the_handout_ends_with_a_mermaid_sequence_diagram_of_the_real_traffic(steps):
+    from authcli.walkthroughs.model import ExchangeBlock, Sequence
+
+    recap = steps[-1]
+    diagram = recap.first(Sequence)
+    exchanges = [b.exchange for s in steps for b in s.all(ExchangeBlock)]
+    requests_drawn = [m for m in diagram.messages if m[:2] == ("Client", "Server")]
+    answers_drawn = [m for m in diagram.messages if m[:2] == ("Server", "Client")]
+    assert len(requests_drawn) == len(answers_drawn) == len(exchanges)
+    assert [m[2].split(" (step")[0] for m in requests_drawn] == [
+        f"{e.request.method} {e.request.target.split('?')[0]}" for e in exchanges]
+    assert [m[2].split(" ")[0] for m in answers_drawn] == [str(e.response.status) for e in exchanges]
+    md = step_markdown(recap)
+    block = md.split("```mermaid\n", 1)[1].split("\n```", 1)[0].splitlines()
+    assert block[0] == "sequenceDiagram" and all(MERMAID_LINE.fullmatch(line) for line in block), block
+    assert any("write session record" in line for line in block)

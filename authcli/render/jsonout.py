@@ -62,6 +62,8 @@ def _blocks() -> dict[type, Callable[[Any, dict[str, Any]], None]]:
         m.ClientStorage: lambda b, d: d["tables"].append(
             {"title": b.title, "columns": ["key", "value"], "rows": [[k, v] for k, v in b.items.items()]}),
         m.TableBlock: lambda b, d: d["tables"].append(_plain(b.table)),
+        m.Sequence: lambda b, d: d.update(diagram={"lanes": b.lanes, "messages": [
+            {"from": src, "to": dst, "text": text, "reply": reply} for src, dst, text, reply in b.messages]}),
         m.Wait: lambda b, d: d.update(wait=b.seconds),
     }
 

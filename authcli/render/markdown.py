@@ -86,6 +86,7 @@ BLOCKS = {
     m.JarBlock: lambda b: _table(plain.jar_title(b.cookies), plain.JAR_COLUMNS, plain.jar_rows(b.cookies)),
     m.ClientStorage: lambda b: _table(b.title, ["key", "value"], [[k, v] for k, v in b.items.items()]),
     m.TableBlock: lambda b: _table(b.table.title, b.table.columns, b.table.rows),
+    m.Sequence: lambda b: [f"**{plain.SEQUENCE_TITLE}**", "", "```mermaid", *plain.mermaid_lines(b), "```", ""],
     m.Wait: lambda b: [],
 }
 

@@ -120,6 +120,12 @@ def _client_storage(block: m.ClientStorage) -> RenderableType:
     return table(block.title, ["key", "value"], [[k, v] for k, v in block.items.items()])
 
 
+def _sequence(block: m.Sequence) -> RenderableType:
+    lines = [Text(f"  {line}", style="dim" if " --> " in line else "", overflow="fold")
+             for line in plain.sequence_lines(block)]
+    return Group(Text(plain.SEQUENCE_TITLE + ":", style="bold"), *lines, "")
+
+
 # One function per block kind; a Wait shows nothing in place (the renderer counts it down).
 BLOCKS = {
     m.Narration: _narration,
@@ -134,6 +140,7 @@ BLOCKS = {
     m.JarBlock: lambda b: _jar(b.cookies),
     m.ClientStorage: _client_storage,
     m.TableBlock: lambda b: table(b.table.title, b.table.columns, b.table.rows),
+    m.Sequence: _sequence,
     m.Wait: lambda b: Group(),
 }
 

@@ -64,3 +64,24 @@ def jar_rows(jar: list[CookieView]) -> list[list[str]]:
 
 def jar_title(jar: list[CookieView]) -> str:
     return f"Client cookie jar: {count_phrase(len(jar), 'cookie')}"
+
+
+SEQUENCE_TITLE = "The traffic of this run, in order"
+
+
+def sequence_lines(block) -> list[str]:
+    """A compact text diagram: `Client -> Server  POST /login (step 2)`, replies dashed."""
+    width = max(len(lane) for lane in block.lanes)
+    return [f"{src:>{width}} {'-->' if reply else '-> '} {dst:<{width}}  {printable(text)}"
+            for src, dst, text, reply in block.messages]
+
+
+def mermaid_lines(block) -> list[str]:
+    """The same diagram as Mermaid's sequenceDiagram, which GitHub and GitLab draw."""
+    ids = {lane: f"P{i}" for i, lane in enumerate(block.lanes)}
+    lines = ["sequenceDiagram"] + [f"    participant {ids[lane]} as {lane}" for lane in block.lanes]
+    for src, dst, text, reply in block.messages:
+        # Mermaid reads ';' as the end of a statement and '#' as an entity: neither in a label.
+        label = printable(text).replace(";", ",").replace("#", "no. ")
+        lines.append(f"    {ids[src]}{'-->>' if reply else '->>'}{ids[dst]}: {label}")
+    return lines

@@ -1,9 +1,14 @@
-"""What every walkthrough needs: checking that the server answered as the story says."""
+"""What every walkthrough needs: checking that the server answered as the story says, and a
+picture of the traffic that really happened."""
 
 from __future__ import annotations
 
 from authcli.errors import WalkthroughError
-from authcli.walkthroughs.model import Exchange
+from authcli.http import Exchange
+from authcli.server.events import (
+    SessionCreated, SessionDeleted, SessionLookedUp, TokenChecked, TokenSigned,
+)
+from authcli.walkthroughs.model import ExchangeBlock, Sequence, Step
 
 
 def expect(exchange: Exchange, status: int, what: str) -> Exchange:
@@ -14,3 +19,58 @@ def expect(exchange: Exchange, status: int, what: str) -> Exchange:
     if got != status:
         raise WalkthroughError(f"{what}: expected HTTP {status}, the server answered {got}")
     return exchange
+
+
+class Shown:
+    """The steps a walkthrough has yielded so far, kept for its recap's diagram."""
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+
+    def __call__(self, step: Step) -> Step:
+        self.steps.append(step)
+        return step
+
+    def all(self, steps: list[Step]) -> list[Step]:
+        self.steps += steps
+        return steps
+
+
+def _server_side(exchange: Exchange, store: str) -> list[tuple[str, str, str, bool]]:
+    """What the server did between request and answer, as arrows: store calls, signing, checks."""
+    out = []
+    for event in exchange.server:
+        if isinstance(event, SessionCreated):
+            out.append(("Server", store, "write session record", False))
+        elif isinstance(event, SessionLookedUp):
+            out += [("Server", store, "read session record", False),
+                    (store, "Server", "found" if event.found else "no such record", True)]
+        elif isinstance(event, SessionDeleted) and event.session_id is not None:
+            out.append(("Server", store, "delete session record", False))
+        elif isinstance(event, TokenSigned):
+            out.append(("Server", "Server", "sign a token (nothing stored)", False))
+        elif isinstance(event, TokenChecked):
+            failed = event.failed
+            out.append(("Server", "Server", "verify: " + (f"{', '.join(failed)} failed" if failed else
+                                                          "all checks pass" if event.checks else "malformed"), False))
+    return out
+
+
+def sequence(steps: list[Step], store: str | None) -> Sequence:
+    """Every exchange the steps showed, in order: client to server, what the server did, the
+    answer. `store` names the store lane (None: a stateless server)."""
+    messages: list[tuple[str, str, str, bool]] = []
+    for step in steps:
+        for block in step.all(ExchangeBlock):
+            ex = block.exchange
+            label = f"{ex.request.method} {ex.request.target.split('?')[0]}"
+            if step.number is not None:
+                label += f" (step {step.number})"
+            messages.append(("Client", "Server", label, False))
+            messages += _server_side(ex, store or "Store")
+            answer = f"{ex.response.status} {ex.response.reason}"
+            if ex.response.header("Set-Cookie"):
+                answer += ", Set-Cookie"
+            messages.append(("Server", "Client", answer, True))
+    lanes = ["Client", "Server"] + ([store] if store and any(store in m[:2] for m in messages) else [])
+    return Sequence(lanes, messages)

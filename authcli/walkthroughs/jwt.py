@@ -17,9 +17,9 @@ from authcli.server.httpd import AuthServer
 from authcli.server.jwt_auth import JwtAuth
 from authcli.timefmt import utc
 from authcli.tokens import HASH_BYTES, SigningKey, TokenParts, TokenView, inspect, split
-from authcli.walkthroughs.common import expect
+from authcli.walkthroughs.common import Shown, expect, sequence
 from authcli.walkthroughs.model import (
-    ChecksBlock, ClientStorage, ExchangeBlock, JarBlock, NothingStored, Step, Table, TableBlock,
+    ChecksBlock, ClientStorage, ExchangeBlock, JarBlock, NothingStored, Sequence, Step, Table, TableBlock,
     TokenBlock, Wait, WalkthroughInfo, Warnings, step,
 )
 
@@ -99,20 +99,21 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
            clock: Callable[[], float], sleep: Callable[[float], None]) -> Iterator[Step]:
     # As in the session walkthrough, everything that needs the token alive runs as one burst
     # and is shown afterwards, so --step pauses cannot race the token's exp.
-    yield _key_step(server, auth, client)
+    shown = Shown()
+    yield shown(_key_step(server, auth, client))
     act = _first_act(client, auth)
     view = _token(act)
     token, exp = view.token, view.payload["exp"]
-    yield from act
+    yield from shown.all(act)
 
     left = exp - clock()
     expires_at = utc(exp)
     why = (f"The token's exp is {expires_at}. Until then it works everywhere, for anyone who holds it."
            if left > 0 else f"The token's exp, {expires_at}, already passed while the steps above were on screen.")
-    yield step(8, f"Waiting for exp ({ttl} s after login)", [
+    yield shown(step(8, f"Waiting for exp ({ttl} s after login)", [
         why, "The server does nothing at expiry: there is no record to delete. The token simply "
         "stops passing the exp check.",
-    ], Wait(max(left, 0.0) + EXPIRY_MARGIN, "token expires in"))
+    ], Wait(max(left, 0.0) + EXPIRY_MARGIN, "token expires in")))
     if clock() < exp + EXPIRY_MARGIN:
         sleep(exp + EXPIRY_MARGIN - clock())
 
@@ -121,14 +122,14 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     failed = expired.event(TokenChecked).failed
     if 'error="invalid_token"' not in challenge or failed != ["exp"]:
         raise WalkthroughError(f"expected only the exp check to fail after exp, got {failed}")
-    yield step(9, "After exp: the same token gets 401", [
+    yield shown(step(9, "After exp: the same token gets 401", [
         "Same token, same header. Algorithm and signature still pass, but exp is in the past, so "
         "the server refuses it.",
         "The 401 carries WWW-Authenticate: Bearer error=\"invalid_token\" (RFC 6750), which tells "
         "the client to get a new token, usually by logging in again or with a refresh token.",
-    ], ExchangeBlock(expired), _checks(expired))
+    ], ExchangeBlock(expired), _checks(expired)))
 
-    yield _recap(act)
+    yield _recap(act, sequence(shown.steps, None))
 
 
 def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
@@ -211,7 +212,7 @@ def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
     return steps
 
 
-def _recap(act: list[Step]) -> Step:
+def _recap(act: list[Step], traffic: Sequence) -> Step:
     view = _token(act)
     token = view.token
     bearer_bytes = len(f"Authorization: Bearer {token}")
@@ -231,4 +232,4 @@ def _recap(act: list[Step]) -> Step:
              "(step 4); alg none -> 401 (step 5); expired -> 401 (step 9)"],
             ["Scaling", "Any server holding the key can verify, with no shared store. The price: "
              "logout cannot revoke (step 7) without server state."],
-        ])))
+        ])), traffic)

@@ -117,6 +117,15 @@ class TableBlock:
 
 
 @dataclass(frozen=True)
+class Sequence:
+    """A sequence diagram of the run's real exchanges: lanes, then (from, to, text, reply)
+    messages in the order they happened; `reply` marks an answer (a dashed arrow)."""
+
+    lanes: list[str]
+    messages: list[tuple[str, str, str, bool]]
+
+
+@dataclass(frozen=True)
 class Wait:
     """Time that really passes before the next step; `label` says what is running out."""
 
@@ -125,7 +134,7 @@ class Wait:
 
 
 Block = Union[Narration, Warnings, ExchangeBlock, TokenBlock, ChecksBlock, NotesBlock, StoreBlock,
-              NothingStored, ServersBlock, JarBlock, ClientStorage, TableBlock, Wait]
+              NothingStored, ServersBlock, JarBlock, ClientStorage, TableBlock, Sequence, Wait]
 B = TypeVar("B")
 
 

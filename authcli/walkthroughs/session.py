@@ -16,9 +16,9 @@ from authcli.server.httpd import AuthServer
 from authcli.server.session_auth import SessionAuth
 from authcli.stores.base import SessionStore, StoreFacts
 from authcli.stores.memory import MemoryStore
-from authcli.walkthroughs.common import expect
+from authcli.walkthroughs.common import Shown, expect, sequence
 from authcli.walkthroughs.model import (
-    ExchangeBlock, JarBlock, Note, NotesBlock, Step, StoreBlock, Table, TableBlock, Wait,
+    ExchangeBlock, JarBlock, Note, NotesBlock, Sequence, Step, StoreBlock, Table, TableBlock, Wait,
     WalkthroughInfo, step,
 )
 
@@ -119,12 +119,13 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     # recorded a moment ago, instead of racing the session's TTL.
     store, client = stage.store, stage.client
     user = stage.auth.users.users()[0]
-    yield step(None, f"A real server on {stage.server.url}", [
+    shown = Shown()
+    yield shown(step(None, f"A real server on {stage.server.url}", [
         f"authcli started an HTTP server on {stage.server.url} with {store.where()}. The client "
         "is Python's requests, which keeps cookies the way a browser does.",
         f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
         f"only a salted scrypt hash of the password (N={SCRYPT_N}), never the password itself.",
-    ], NotesBlock([Note(user.email, user.password_hash)]), _store(store))
+    ], NotesBlock([Note(user.email, user.password_hash)]), _store(store)))
 
     first = _first_act(client, store, user.user_id)
     session_id = _created(first[1].exchange)
@@ -133,7 +134,7 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     if row is None or row.ttl is None:
         raise WalkthroughError("the session disappeared before its time")
     deadline = clock() + row.ttl
-    yield from first
+    yield from shown.all(first)
 
     expires_at = row.value["expiresAt"]
     left = deadline - clock()
@@ -145,10 +146,10 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         why = (f"The session already expired at {expires_at}, while the steps above were on "
                f"screen: sessions here have an absolute timeout of {ttl} s from createdAt, "
                "whatever the client does.")
-    yield step(6, f"Waiting for the session to expire ({ttl} s after login)", [
+    yield shown(step(6, f"Waiting for the session to expire ({ttl} s after login)", [
         why, "The client keeps its cookie the whole time; only the server's record expires. "
         + store.facts.expiry,
-    ], _store(store), Wait(max(left, 0.0) + EXPIRY_MARGIN, "session expires in"))
+    ], _store(store), Wait(max(left, 0.0) + EXPIRY_MARGIN, "session expires in")))
     # The renderer may animate a countdown; whatever it did, the deadline really passes here.
     if clock() < deadline + EXPIRY_MARGIN:
         sleep(deadline + EXPIRY_MARGIN - clock())
@@ -156,18 +157,20 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     expired = expect(client.send("GET", "/profile"), 401, "expired session")
     if f"{COOKIE_NAME}={session_id}" not in (expired.request.header("Cookie") or ""):
         raise WalkthroughError("the client did not send its cookie after expiry")
-    yield step(7, "After expiry: the cookie still goes out, the server says 401", [
+    yield shown(step(7, "After expiry: the cookie still goes out, the server says 401", [
         f"The Cookie line shows the client still sends the same ID. But the session expired at "
         f"{expires_at} and {store.facts.gone}, so the lookup finds nothing: 401 Unauthorized.",
         "Expiry is enforced by the server. Keeping the cookie, or editing its expiry in the "
         "browser, cannot extend a session.",
-    ], ExchangeBlock(expired), _store(store), JarBlock(client.jar()))
+    ], ExchangeBlock(expired), _store(store), JarBlock(client.jar())))
 
     last = _last_act(client, store, session_id)
-    yield from last
+    yield from shown.all(last)
     restart = _restart_act(stage)
-    yield from restart
-    yield _recap(stage.store.facts, first[3].exchange, last[0].exchange, restart[-1].exchange)
+    yield from shown.all(restart)
+    facts = stage.store.facts
+    yield _recap(facts, first[3].exchange, last[0].exchange, restart[-1].exchange,
+                 sequence(shown.steps, f"Store ({facts.label})"))
 
 
 def _restart_act(stage: _Stage) -> list[Step]:
@@ -284,7 +287,8 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[
     return steps
 
 
-def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart: Exchange) -> Step:
+def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart: Exchange,
+           traffic: Sequence) -> Step:
     created = login.event(SessionCreated)
     record = created.record
     cookie_bytes = _credential_bytes(profile)
@@ -309,4 +313,4 @@ def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart:
             ["Server checks", "Session ID in store: found -> 200 (step 4); unknown -> 401 "
              "(step 5); expired -> 401 (step 7); logged out -> 401 (step 10)"],
             ["Scaling", scaling],
-        ])))
+        ])), traffic)
