@@ -117,7 +117,7 @@ class TokenChecked(Event):
 
     @property
     def failed(self) -> list[str]:
-        return [c.name for c in self.checks if not c.ok]
+        return [c.name for c in self.checks if c.ok is False]
 
 
 @dataclass(frozen=True)
