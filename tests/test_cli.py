@@ -185,3 +185,14 @@ def test_a_classroom_server_says_it_is_public_and_where_students_go():
     console.print(classroom_warning("0.0.0.0", "a@b.com", "123", ["http://192.0.2.7:8000/"]))
     text = console.export_text()
     assert "TEACHING SERVER" in text and "a@b.com / 123 is public" in text and "http://192.0.2.7:8000/" in text
+
+
+def test_demo_html_is_one_self_contained_page():
+    result = runner.invoke(app, ["demo", "jwt", "--ttl", "1", "--format", "html"])
+    assert result.exit_code == 0, result.output
+    page = result.stdout
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<title>authcli demo jwt:" in page and "<script" not in page
+    assert not re.search(r"(src|href)=\"https?://", page)  # nothing fetched when it is opened
+    assert "Step 3 · GET /profile with Authorization: Bearer" in page and "color: #" in page
+    assert "The traffic of this run, in order:" in page

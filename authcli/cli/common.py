@@ -42,6 +42,7 @@ def redis_url_option():
 class Format(str, Enum):
     rich = "rich"
     markdown = "markdown"
+    html = "html"
     json = "json"
 
 
@@ -130,6 +131,9 @@ def play(info, steps: Iterator, fmt: Format, *, pause: bool) -> None:
     elif fmt is Format.markdown:
         from authcli.render.markdown import MarkdownRenderer
         renderer = MarkdownRenderer(sys.stdout)
+    elif fmt is Format.html:
+        from authcli.render.html import HtmlRenderer
+        renderer = HtmlRenderer(sys.stdout)
     else:
         from authcli.render.jsonout import JsonRenderer
         renderer = JsonRenderer(sys.stdout)

@@ -15,7 +15,8 @@ app = typer.Typer(help="Narrated walkthroughs on a real local server.", no_args_
                   rich_markup_mode=None)
 
 FORMAT = typer.Option(Format.rich, "--format", "-f",
-                      help="rich: coloured terminal output; markdown: a handout; json: data.")
+                      help="rich: coloured terminal output; markdown: a handout; html: a page that opens "
+                           "offline, coloured as on the terminal; json: data.")
 STEP = typer.Option(False, "--step", help="Wait for Enter between steps (classroom mode; only on a terminal).")
 
 
