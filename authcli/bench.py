@@ -42,20 +42,23 @@ class BenchResult:
     reading: str
 
 
-def _time_per_call(fn: Callable[[], object], budget: float) -> float:
-    """Microseconds per call, from as many calls as fit in `budget` seconds (best of 3 batches)."""
+def time_per_call(fn: Callable[[], object], budget: float) -> float:
+    """Microseconds per call: the median of 5 batches, each as many calls as fit in a tenth of
+    `budget` (the median, not the best: a best run is luck, not the cost)."""
+    import statistics
+
     calls, start = 0, time.perf_counter()
     while time.perf_counter() - start < budget / 10:
         fn()
         calls += 1
     batch = max(calls, 10)
-    best = float("inf")
-    for _ in range(3):
+    runs = []
+    for _ in range(5):
         t = time.perf_counter()
         for _ in range(batch):
             fn()
-        best = min(best, (time.perf_counter() - t) / batch)
-    return best * 1e6
+        runs.append((time.perf_counter() - t) / batch)
+    return statistics.median(runs) * 1e6
 
 
 def _http_rate(host: str, port: int, header: str, seconds: float, connections: int) -> float:
@@ -143,7 +146,7 @@ def run(*, quick: bool = False, stores: dict[str, StoreSource | str] | None = No
         else:
             app, header, what, check, close = _jwt_setup(variant)
         try:
-            check_us = _time_per_call(check, budget)
+            check_us = time_per_call(check, budget)
             with AuthServer(app) as server:
                 rate = _http_rate(server.host, server.port, header, seconds, connections)
         finally:

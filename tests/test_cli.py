@@ -196,3 +196,18 @@ def test_demo_html_is_one_self_contained_page():
     assert not re.search(r"(src|href)=\"https?://", page)  # nothing fetched when it is opened
     assert "Step 3 · GET /profile with Authorization: Bearer" in page and "color: #" in page
     assert "The traffic of this run, in order:" in page
+
+
+def test_demo_compare_fills_the_handouts_table_from_both_runs():
+    result = runner.invoke(app, ["demo", "compare", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    rows = {r[0]: r[1:] for r in doc["steps"][-1]["tables"][0]["rows"]}
+    assert list(rows) == ["Data stored in", "Auth sent via", "Server checks", "Scaling", "Logout"]
+    assert "Cookie, added by the jar: 61 bytes" in rows["Auth sent via"][0]
+    assert re.search(r"Bearer, added by the client: \d{3} bytes", rows["Auth sent via"][1])
+    assert re.search(r"a lookup, [\d.]+ µs here", rows["Server checks"][0])
+    assert "(401, step 12" in rows["Scaling"][0] and "accepted the token (200)" in rows["Scaling"][1]
+    assert "old cookie got 401" in rows["Logout"][0] and "old token still got 200" in rows["Logout"][1]
+    restart = next(s for s in doc["steps"] if s["title"].startswith("JWT: log in on one server"))
+    assert restart["response"]["status"] == 200

@@ -91,3 +91,19 @@ def scaling(
     with ExitStack() as stack:
         shared, problem = try_store(stack, "redis", redis_url) if 3 in chosen else (None, "")
         play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem), fmt, pause=step)
+
+
+@app.command("compare")
+@reports_errors
+def compare(
+    fmt: Format = FORMAT,
+    step: bool = STEP,
+) -> None:
+    """Run the session demo and the JWT demo, then fill the handout's closing table from both.
+
+    \b
+    Example: authcli demo compare -f markdown
+    """
+    from authcli.walkthroughs.compare import INFO, compare_walkthrough
+
+    play(INFO, compare_walkthrough(), fmt, pause=step)
