@@ -57,11 +57,12 @@ class Router:
             return Response(204, "", [("Cache-Control", "max-age=86400")])
         methods = self._table.get(path)
         if methods is None:
-            return text(404, "Not found. Routes: " + self.summary(), [])
+            return text(404, "Not found. Routes: " + self.summary(), [Refused("no such route -> 404")])
         route = methods.get(request.method)
         if route is None:
             allow = ", ".join(methods)
-            return text(405, f"Method not allowed: {path} takes {allow}", [], [("Allow", allow)])
+            return text(405, f"Method not allowed: {path} takes {allow}",
+                        [Refused(f"{path} takes {allow} -> 405")], [("Allow", allow)])
         try:
             return route(request)
         except HttpError as err:
