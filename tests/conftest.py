@@ -190,3 +190,13 @@ def raw_exchange(server, data: bytes) -> bytes:
         except OSError:
             pass
     return b"".join(chunks)
+
+
+@pytest.fixture
+def curl():
+    import shutil
+
+    if shutil.which("curl") is None:
+        if os.environ.get("AUTHCLI_REQUIRE_CURL"):
+            pytest.fail("AUTHCLI_REQUIRE_CURL is set but curl is not installed")
+        pytest.skip("the README's curl sessions need curl (apt-get install curl)")

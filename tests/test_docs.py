@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -113,14 +112,6 @@ def curl_block(after: str) -> str:
     start = text.index(after)
     block = re.search(r"\n\n((?:    .*\n)+)", text[start:]).group(1)
     return "\n".join(line[4:] for line in block.splitlines())
-
-
-@pytest.fixture
-def curl():
-    if shutil.which("curl") is None:
-        if os.environ.get("AUTHCLI_REQUIRE_CURL"):
-            pytest.fail("AUTHCLI_REQUIRE_CURL is set but curl is not installed")
-        pytest.skip("the README's curl sessions need curl (apt-get install curl)")
 
 
 def run_block(script: str, port: int, cwd: Path) -> str:

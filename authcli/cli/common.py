@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
@@ -137,12 +137,10 @@ def play(info, steps: Iterator, fmt: Format, *, pause: bool) -> None:
     else:
         from authcli.render.jsonout import JsonRenderer
         renderer = JsonRenderer(sys.stdout)
+    from authcli.cli.stepper import play_steps
+
     # Only a person at a terminal can press Enter; never block a pipe or a CI job.
-    pause = pause and sys.stdin.isatty()
-    renderer.start(info)
-    with closing(steps):
-        for step in steps:
-            renderer.step(step)
-            if pause:
-                stderr_console().input("[dim]Enter: next step[/dim] ")
-    renderer.end()
+    console = stderr_console()
+    ask = (lambda prompt: console.input(prompt, markup=False)) if pause and sys.stdin.isatty() else None
+    play_steps(renderer, info, steps, ask=ask, say=lambda line: console.print(line, markup=False, style="dim",
+                                                                              soft_wrap=True))

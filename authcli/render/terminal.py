@@ -162,6 +162,11 @@ class TerminalRenderer:
         self.console.print(Text(f"authcli demo {info.name}: {info.title}", style="bold"))
         self.console.print()
 
+    def new_screen(self) -> None:
+        """--step mode: each step starts on a clean screen (a projector shows one at a time)."""
+        if self.console.is_terminal:
+            self.console.clear()
+
     def step(self, step: m.Step) -> None:
         self.console.print(step_renderable(step))
         wait = step.first(m.Wait)

@@ -85,3 +85,23 @@ def mermaid_lines(block) -> list[str]:
         label = printable(text).replace(";", ",").replace("#", "no. ")
         lines.append(f"    {ids[src]}{'-->>' if reply else '->>'}{ids[dst]}: {label}")
     return lines
+
+
+# Headers curl adds by itself, or that describe this connection only: left out of a replay.
+CURL_SKIPS = {"host", "user-agent", "accept-encoding", "accept", "connection", "content-length"}
+
+
+def curl_command(request: HttpRequest) -> str:
+    """A curl line that sends this request again, with the headers that matter to the server."""
+    import shlex
+
+    parts = ["curl", "-i"]
+    if request.method != "GET" or request.body:
+        parts += ["-X", request.method]
+    for name, value in request.headers:
+        if name.lower() not in CURL_SKIPS:
+            parts += ["-H", f"{name}: {value}"]
+    if request.body:
+        parts += ["--data-raw", request.body]
+    parts.append(request.url)
+    return printable(" ".join(shlex.quote(p) for p in parts))

@@ -23,7 +23,7 @@ from authcli.walkthroughs.model import (
     TokenBlock, Wait, WalkthroughInfo, Warnings, step,
 )
 
-INFO = WalkthroughInfo("jwt", "JWT: the token carries everything, the server stores nothing")
+INFO = WalkthroughInfo("jwt", "JWT: the token carries everything, the server stores nothing", 9)
 DEFAULT_TTL = 3
 EXPIRY_MARGIN = 0.05
 ENCODED_NOT_ENCRYPTED = ("The header and payload are base64url: encoded, not encrypted. Anyone "

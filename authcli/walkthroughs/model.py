@@ -201,3 +201,4 @@ def step(number: int | None, title: str, text: list[str], *blocks: Block | None)
 class WalkthroughInfo:
     name: str
     title: str
+    steps: int | None = None  # how many numbered steps, for "step 4/12"

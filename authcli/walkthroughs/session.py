@@ -22,7 +22,7 @@ from authcli.walkthroughs.model import (
     WalkthroughInfo, step,
 )
 
-INFO = WalkthroughInfo("session", "Session cookies: the server remembers you")
+INFO = WalkthroughInfo("session", "Session cookies: the server remembers you", 12)
 DEFAULT_TTL = 3
 # After the record's deadline, a little slack so the expired lookup is not a race.
 EXPIRY_MARGIN = 0.05
