@@ -211,3 +211,12 @@ def test_demo_compare_fills_the_handouts_table_from_both_runs():
     assert "old cookie got 401" in rows["Logout"][0] and "old token still got 200" in rows["Logout"][1]
     restart = next(s for s in doc["steps"] if s["title"].startswith("JWT: log in on one server"))
     assert restart["response"]["status"] == 200
+
+
+def test_piped_output_has_no_colour_and_no_padding():
+    token = subprocess.run([sys.executable, "-m", "authcli", "sign", "--sub", "1", "--exp", "5m", "--secret", "k" * 32],
+                           capture_output=True, text=True, timeout=30).stdout.strip()
+    out = subprocess.run([sys.executable, "-m", "authcli", "decode", token, "--secret", "k" * 32],
+                         capture_output=True, text=True, timeout=30, env={**os.environ, "COLUMNS": "100"}).stdout
+    assert "VERIFIED" in out and "\x1b[" not in out
+    assert [line for line in out.splitlines() if line != line.rstrip()] == []

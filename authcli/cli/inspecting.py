@@ -26,11 +26,28 @@ DECODE_OPTIONS = {
 }
 
 
+class _Trimmed:
+    """A pipe's view of the terminal output: the same lines without the spaces rich pads them
+    with to the full width (a terminal shows nothing there; a file would keep them)."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        import re
+
+        return self._stream.write(re.sub(r"[ \t]+\n", "\n", text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def plain_console() -> Any:
     """The same Console `authcli.cli.common.stdout_console` makes, for the typer-free path."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    piped = not sys.stdout.isatty()
+    return Console(highlight=False, soft_wrap=False, file=_Trimmed(sys.stdout) if piped else None)
 
 
 def _note(message: str) -> None:
