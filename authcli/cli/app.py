@@ -24,6 +24,7 @@ app = typer.Typer(
          "  authcli demo session     session cookies, from login to logout\n"
          "  authcli demo jwt         JWTs: sign, send, verify, expire\n"
          "  authcli demo scaling     two servers behind a load balancer\n"
+         "  authcli demo compare     both flows, then the handout's table filled in\n"
          "  authcli decode TOKEN     take a real token apart (and verify it)\n"
          "  authcli sign --sub 1     make a token (authcli keys makes a key pair)",
     no_args_is_help=True,
