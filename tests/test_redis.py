@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 

@@ -8,7 +8,6 @@ a burst, so a pause can never race a lifetime). `b` shows the previous step agai
 
 from __future__ import annotations
 
-import sys
 import time
 from contextlib import closing
 from email.utils import parsedate_to_datetime

@@ -6,6 +6,7 @@ from typing import TextIO
 
 from authcli.http import Exchange
 from authcli.render import text as plain
+from authcli.render import tokentext
 from authcli.stores.base import StoreSnapshot
 from authcli.tokens import TokenView
 from authcli.walkthroughs import model as m
@@ -48,11 +49,11 @@ def _nothing_stored(block: m.NothingStored) -> list[str]:
 
 def token_markdown(view: TokenView) -> list[str]:
     out = ["Token (header.payload.signature):", "", "```", view.token, "```", ""]
-    out += ["Header:", "", "```json", plain.pretty_json(view.header), "```", ""]
-    out += ["Payload (encoded, not encrypted):", "", "```json", plain.pretty_json(view.payload), "```", ""]
+    out += ["Header:", "", "```json", tokentext.pretty_json(view.header), "```", ""]
+    out += ["Payload (encoded, not encrypted):", "", "```json", tokentext.pretty_json(view.payload), "```", ""]
     if view.claims:
-        out += _table("Registered claims", plain.CLAIM_COLUMNS, plain.claim_rows(view))
-    return out + [f"Signature: `{plain.signature_line(view)}`", ""]
+        out += _table("Registered claims", tokentext.CLAIM_COLUMNS, tokentext.claim_rows(view))
+    return out + [f"Signature: `{tokentext.signature_line(view)}`", ""]
 
 
 def _exchange(ex: Exchange) -> list[str]:
@@ -78,7 +79,7 @@ BLOCKS = {
     m.Warnings: lambda b: [f"> **Warning:** {_text(w)}" for w in b.items] + [""],
     m.ExchangeBlock: lambda b: _exchange(b.exchange),
     m.TokenBlock: lambda b: token_markdown(b.view),
-    m.ChecksBlock: lambda b: [b.title, ""] + [f"- {_text(plain.check_line(c))}" for c in b.checks] + [""],
+    m.ChecksBlock: lambda b: [b.title, ""] + [f"- {_text(tokentext.check_line(c))}" for c in b.checks] + [""],
     m.NotesBlock: lambda b: [f"- **{_text(n.term)}**: {_text(n.text)}" for n in b.notes] + [""],
     m.StoreBlock: lambda b: _store(b.snapshot),
     m.NothingStored: _nothing_stored,

@@ -6,12 +6,9 @@ import json
 import math
 
 from authcli.http import CookieView, HttpRequest, HttpResponse
-from authcli.render.escape import json_text, printable  # noqa: F401 (re-exported)
+from authcli.render.escape import printable
 from authcli.stores.base import StoreSnapshot, count_phrase
 from authcli.timefmt import iso
-from authcli.render.tokentext import (  # noqa: F401 (re-exported for the Markdown renderer)
-    CLAIM_COLUMNS, check_line, claim_rows, pretty_json, signature_line,
-)
 
 STORE_COLUMNS = ["key", "value", "time to live"]
 JAR_COLUMNS = ["cookie", "attributes (as the jar keeps them)"]

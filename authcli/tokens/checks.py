@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from authcli.timefmt import ago, utc
-from authcli.tokens.claims import TIME_CLAIMS, is_number
+from authcli.tokens.claims import is_number
 from authcli.tokens.keys import HMAC_ALGS, VerifyKey, pyjwt
 from authcli.tokens.parse import TokenParts
 
