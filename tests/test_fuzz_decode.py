@@ -20,8 +20,8 @@ from authcli.tokens import MalformedToken, examine, secret_key, split
 SECRET = "f" * 32
 TOKEN = pyjwt.encode({"sub": "123", "iat": int(time.time()), "exp": int(time.time()) + 3600}, SECRET)
 runner = CliRunner()
-FAST = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 300)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
-CLI = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 300)) // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 200)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CLI = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 200)) // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def b64(raw: bytes) -> str:

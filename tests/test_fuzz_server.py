@@ -21,7 +21,7 @@ from authcli.stores import MemoryStore
 from authcli.tokens import make_signing_key
 from conftest import CREDS, raw_exchange
 
-EXAMPLES = int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 150))
+EXAMPLES = int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 100))
 CONFIGS = ["session-memory", "session-redis", "jwt-HS256", "jwt-EdDSA"]
 
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import io
 import shlex
 import subprocess
+import time
 
 from rich.console import Console
 
 from authcli.cli.stepper import play_steps
+from authcli.stores import MemoryStore
 from authcli.render.terminal import TerminalRenderer
 from authcli.walkthroughs.session import INFO, session_walkthrough
+from conftest import FakeClock
 
 
 def play(answers: list[str], on_ask=None):
@@ -25,8 +28,9 @@ def play(answers: list[str], on_ask=None):
             on_ask(said)
         return next(replies, "")
 
-    play_steps(TerminalRenderer(Console(file=out, width=100)), INFO, session_walkthrough(1), ask=ask,
-               say=said.append)
+    clock = FakeClock(time.time())  # expiry by moving the clock: no second of waiting per test
+    steps = session_walkthrough(1, make_store=lambda: MemoryStore(clock=clock), clock=clock, sleep=clock.advance)
+    play_steps(TerminalRenderer(Console(file=out, width=100)), INFO, steps, ask=ask, say=said.append)
     return out.getvalue(), prompts, said
 
 
