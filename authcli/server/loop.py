@@ -254,10 +254,14 @@ class Loop:
             conn.since = time.monotonic()
             conn.close_after = conn.close_after or not keep
             if self._write(conn, data):
-                leftover = conn.reader.leftover()
-                conn.reader = Reader()
-                if leftover:
-                    self._feed(conn, leftover)
+                self._next(conn)
+
+    def _next(self, conn: Connection) -> None:
+        """The answer is written: read the next request, which may already be here (pipelining)."""
+        leftover = conn.reader.leftover()
+        conn.reader = Reader()
+        if leftover:
+            self._feed(conn, leftover)
 
     def _write(self, conn: Connection, data: bytes) -> bool:
         try:
@@ -281,10 +285,7 @@ class Loop:
         data, conn.outbox = conn.outbox, b""
         self.selector.modify(conn.sock, selectors.EVENT_READ, conn)
         if self._write(conn, data):
-            leftover = conn.reader.leftover()
-            conn.reader = Reader()
-            if leftover:
-                self._feed(conn, leftover)
+            self._next(conn)
 
     def _refuse(self, conn: Connection, err: HttpError) -> None:
         """Answer once and stop reading requests. Closing at once, with the client's bytes still
