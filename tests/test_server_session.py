@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 
@@ -269,3 +270,13 @@ def test_stop_is_prompt_with_many_idle_clients(memory_store, clock):
     finally:
         for sock in clients:
             sock.close()
+
+
+def test_pipelined_requests_get_their_answers_in_order(session_server):
+    """Two requests in one packet: one answer each, in order (one request in, one answer out)."""
+    login = (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 39\r\n\r\n"
+             b'{"email": "a@b.com", "password": "123"}')
+    profile = b"GET /profile HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    answer = raw(session_server, login + profile)
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)
+    assert statuses == [b"200", b"401"]  # the second request carried no cookie
