@@ -85,3 +85,17 @@ def test_the_handout_ends_with_a_mermaid_sequence_diagram_of_the_real_traffic(st
     block = md.split("```mermaid\n", 1)[1].split("\n```", 1)[0].splitlines()
     assert block[0] == "sequenceDiagram" and all(MERMAID_LINE.fullmatch(line) for line in block), block
     assert any("write session record" in line for line in block)
+
+
+def test_step_mode_folds_the_boilerplate_headers_into_one_line(steps):
+    """On a projector the headers that matter (Cookie, Set-Cookie) stay; the rest is one line."""
+    out = io.StringIO()
+    TerminalRenderer(Console(file=out, width=100), fold_headers=True).step(steps[2])
+    text = out.getvalue()
+    assert "(4 more: User-Agent, Accept-Encoding, Accept, Connection; --all-headers shows them)" in text
+    assert "(2 more: Server, Date; --all-headers shows them)" in text
+    assert "User-Agent: python-requests" not in text and "Set-Cookie: sessionId=" in text
+    assert "Content-Type: application/json" in text and '{"email": "a@b.com", "password": "123"}' in text
+    full = io.StringIO()
+    TerminalRenderer(Console(file=full, width=100)).step(steps[2])
+    assert "User-Agent: python-requests" in full.getvalue() and "more:" not in full.getvalue()

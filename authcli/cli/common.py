@@ -123,11 +123,13 @@ def signing_key(alg: str, secret: str | None) -> SigningKey:
     return make_signing_key(alg, secret.encode("utf-8") if secret is not None else None)
 
 
-def play(info, steps: Iterator, fmt: Format, *, pause: bool) -> None:
-    """Feed a walkthrough's steps to a renderer, one at a time; `pause` waits for Enter."""
+def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool = False) -> None:
+    """Feed a walkthrough's steps to a renderer, one at a time; `pause` waits for Enter (and,
+    on a projector, folds the boilerplate headers unless `all_headers`)."""
+    pausing = pause and sys.stdin.isatty()
     if fmt is Format.rich:
         from authcli.render.terminal import TerminalRenderer
-        renderer = TerminalRenderer(stdout_console())
+        renderer = TerminalRenderer(stdout_console(), fold_headers=pausing and not all_headers)
     elif fmt is Format.markdown:
         from authcli.render.markdown import MarkdownRenderer
         renderer = MarkdownRenderer(sys.stdout)
@@ -141,6 +143,6 @@ def play(info, steps: Iterator, fmt: Format, *, pause: bool) -> None:
 
     # Only a person at a terminal can press Enter; never block a pipe or a CI job.
     console = stderr_console()
-    ask = (lambda prompt: console.input(prompt, markup=False)) if pause and sys.stdin.isatty() else None
+    ask = (lambda prompt: console.input(prompt, markup=False)) if pausing else None
     play_steps(renderer, info, steps, ask=ask, say=lambda line: console.print(line, markup=False, style="dim",
                                                                               soft_wrap=True))

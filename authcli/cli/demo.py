@@ -17,7 +17,9 @@ app = typer.Typer(help="Narrated walkthroughs on a real local server.", no_args_
 FORMAT = typer.Option(Format.rich, "--format", "-f",
                       help="rich: coloured terminal output; markdown: a handout; html: a page that opens "
                            "offline, coloured as on the terminal; json: data.")
-STEP = typer.Option(False, "--step", help="Wait for Enter between steps (classroom mode; only on a terminal).")
+STEP = typer.Option(False, "--step", help="Classroom mode, on a terminal: a clean screen per step, Enter for the "
+                    "next, b for the previous; boilerplate headers folded into one line.")
+ALL_HEADERS = typer.Option(False, "--all-headers", help="With --step: show every header, none folded.")
 
 
 @app.command("session")
@@ -29,6 +31,7 @@ def session(
     redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
     step: bool = STEP,
+    all_headers: bool = ALL_HEADERS,
 ) -> None:
     """Log in with a session cookie, use it, watch it expire, log out, restart the server: every request shown.
 
@@ -41,7 +44,7 @@ def session(
 
     with ExitStack() as stack:
         source = open_store(stack, store.value, redis_url)
-        play(INFO, session_walkthrough(ttl, make_store=source.make), fmt, pause=step)
+        play(INFO, session_walkthrough(ttl, make_store=source.make), fmt, pause=step, all_headers=all_headers)
 
 
 @app.command("jwt")
@@ -53,6 +56,7 @@ def jwt_demo(
                                          "(flagged when weak). Default: 32 random bytes."),
     fmt: Format = FORMAT,
     step: bool = STEP,
+    all_headers: bool = ALL_HEADERS,
 ) -> None:
     """Log in for a JWT, use it as a Bearer token, tamper with it, watch it expire: every request shown.
 
@@ -62,7 +66,7 @@ def jwt_demo(
     from authcli.walkthroughs.jwt import INFO, jwt_walkthrough
 
     key = signing_key(alg.value, secret)
-    play(INFO, jwt_walkthrough(key, ttl), fmt, pause=step)
+    play(INFO, jwt_walkthrough(key, ttl), fmt, pause=step, all_headers=all_headers)
 
 
 @app.command("scaling")
@@ -72,6 +76,7 @@ def scaling(
     redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
     step: bool = STEP,
+    all_headers: bool = ALL_HEADERS,
 ) -> None:
     """Two servers behind a load balancer: memory sessions, sticky sessions, Redis, JWT.
 
@@ -90,7 +95,7 @@ def scaling(
         raise UsageError(f"--rounds takes numbers from 1 to 4 separated by commas, not {rounds!r}")
     with ExitStack() as stack:
         shared, problem = try_store(stack, "redis", redis_url) if 3 in chosen else (None, "")
-        play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem), fmt, pause=step)
+        play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem), fmt, pause=step, all_headers=all_headers)
 
 
 @app.command("compare")
@@ -98,6 +103,7 @@ def scaling(
 def compare(
     fmt: Format = FORMAT,
     step: bool = STEP,
+    all_headers: bool = ALL_HEADERS,
 ) -> None:
     """Run the session demo and the JWT demo, then fill the handout's closing table from both.
 
@@ -106,4 +112,4 @@ def compare(
     """
     from authcli.walkthroughs.compare import INFO, compare_walkthrough
 
-    play(INFO, compare_walkthrough(), fmt, pause=step)
+    play(INFO, compare_walkthrough(), fmt, pause=step, all_headers=all_headers)

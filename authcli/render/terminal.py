@@ -35,6 +35,8 @@ def _http_block(lines: list[str], status: int | None = None) -> Text:
             out.append(line, style=style)
         elif not line and not in_body:
             in_body = True
+        elif not in_body and line.startswith("(") and " more: " in line:
+            out.append(line, style="dim")  # the folded boilerplate headers
         elif in_body:
             out.append(line)
         else:
@@ -93,11 +95,12 @@ def _servers(block: m.ServersBlock) -> RenderableType:
     return Group(grid, "")
 
 
-def _exchange(ex: Exchange) -> RenderableType:
+def _exchange(ex: Exchange, fold: bool = False) -> RenderableType:
+    shown = plain.fold_boilerplate if fold else (lambda lines: lines)
     parts: list[RenderableType] = [
-        Panel(_http_block(plain.request_lines(ex.request)), box=box.ROUNDED,
+        Panel(_http_block(shown(plain.request_lines(ex.request))), box=box.ROUNDED,
               title="client -> server (as the server received it)", title_align="left"),
-        Panel(_http_block(plain.response_lines(ex.response), ex.response.status), box=box.ROUNDED,
+        Panel(_http_block(shown(plain.response_lines(ex.response)), ex.response.status), box=box.ROUNDED,
               title="server -> client (as the client received it)", title_align="left"),
     ]
     if ex.server:
@@ -145,18 +148,21 @@ BLOCKS = {
 }
 
 
-def step_renderable(step: m.Step) -> RenderableType:
-    """Everything one step shows, top to bottom, in the order of its blocks."""
+def step_renderable(step: m.Step, *, fold_headers: bool = False) -> RenderableType:
+    """Everything one step shows, top to bottom, in the order of its blocks. `fold_headers`
+    (--step mode) folds the boilerplate headers into one line."""
     title = f"Step {step.number} · {step.title}" if step.number is not None else step.title
+    blocks = {**BLOCKS, m.ExchangeBlock: lambda b: _exchange(b.exchange, fold=True)} if fold_headers else BLOCKS
     return Group(Rule(Text(printable(title), style="bold"), align="left"), "",
-                 *(BLOCKS[type(block)](block) for block in step.blocks))
+                 *(blocks[type(block)](block) for block in step.blocks))
 
 
 class TerminalRenderer:
     """Prints each step as it comes; animates waits on a real terminal."""
 
-    def __init__(self, console: Console):
+    def __init__(self, console: Console, *, fold_headers: bool = False):
         self.console = console
+        self.fold_headers = fold_headers
 
     def start(self, info: m.WalkthroughInfo) -> None:
         self.console.print(Text(f"authcli demo {info.name}: {info.title}", style="bold"))
@@ -168,7 +174,7 @@ class TerminalRenderer:
             self.console.clear()
 
     def step(self, step: m.Step) -> None:
-        self.console.print(step_renderable(step))
+        self.console.print(step_renderable(step, fold_headers=self.fold_headers))
         wait = step.first(m.Wait)
         if wait and wait.seconds and self.console.is_terminal:
             self._countdown(wait)

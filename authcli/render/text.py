@@ -102,3 +102,25 @@ def curl_command(request: HttpRequest) -> str:
         parts += ["--data-raw", request.body]
     parts.append(request.url)
     return printable(" ".join(shlex.quote(p) for p in parts))
+
+
+# Headers every request or answer carries that say nothing about authentication: on a projector
+# they push the ones that matter (Cookie, Set-Cookie, Authorization) off the screen.
+BOILERPLATE = {"user-agent", "accept-encoding", "accept", "connection", "server", "date"}
+
+
+def fold_boilerplate(lines: list[str]) -> list[str]:
+    """The same HTTP lines with the boilerplate headers folded into one line that names them."""
+    head, hidden = [lines[0]], []
+    for i, line in enumerate(lines[1:], 1):
+        if not line:  # the blank line before the body: the rest is the body
+            head += lines[i:]
+            break
+        name = line.split(":", 1)[0]
+        if name.lower() in BOILERPLATE:
+            hidden.append(name)
+        else:
+            head.append(line)
+    if hidden:
+        head.insert(1, f"({len(hidden)} more: {', '.join(hidden)}; --all-headers shows them)")
+    return head
