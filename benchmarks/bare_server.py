@@ -50,7 +50,7 @@ def jwt_user(header: str) -> str | None:
     try:
         head_b64, body_b64, sig_b64 = token.split(".")
         head, payload = json.loads(_b64(head_b64)), json.loads(_b64(body_b64))
-        if head.get("alg") != "HS256":
+        if head.get("alg") != "HS256" or "crit" in head:
             return None
         if not HS256.verify(f"{head_b64}.{body_b64}".encode(), KEY, _b64(sig_b64)):
             return None
@@ -58,10 +58,19 @@ def jwt_user(header: str) -> str | None:
         return None
     now = time.time()
     exp, iat, sub = payload.get("exp"), payload.get("iat"), payload.get("sub")
-    if not (isinstance(exp, (int, float)) and exp > now and isinstance(iat, (int, float)) and iat <= now
-            and isinstance(sub, str)):
+    if not (_date(exp) and exp > now and _date(iat) and iat <= now and isinstance(sub, str)):
+        return None
+    # The rest of what authcli checks on every token: nbf, the types of iss and jti, no aud.
+    if "nbf" in payload and not (_date(payload["nbf"]) and payload["nbf"] <= now):
+        return None
+    if any(name in payload and not isinstance(payload[name], str) for name in ("iss", "jti")) or "aud" in payload:
         return None
     return sub
+
+
+def _date(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and abs(value) <= 253402300799)
 
 
 def session_user(cookie_headers: list[str]) -> str | None:

@@ -6,7 +6,7 @@ import pytest
 
 from authcli.stores import MemoryStore
 from authcli.walkthroughs.session import session_walkthrough
-from authcli.server.events import FixationRefused, SessionCreated, SessionDeleted, SessionLookedUp
+from authcli.server.events import FixationChecked, SessionCreated, SessionDeleted, SessionLookedUp
 from authcli.render.jsonout import step_json
 from authcli.walkthroughs.model import NotesBlock
 
@@ -90,7 +90,7 @@ def test_relogin_logout_and_replay(steps):
     old = by_number(steps, 2).exchange.event(SessionCreated).session_id
     relogin = by_number(steps, 8)
     new = relogin.exchange.event(SessionCreated).session_id
-    assert new != old and relogin.exchange.events(FixationRefused)
+    assert new != old and relogin.exchange.events(FixationChecked)
     logout = by_number(steps, 9)
     assert "Max-Age=0" in logout.exchange.response.header("Set-Cookie")
     assert logout.cookie_jar == [] and logout.store.rows == []

@@ -18,24 +18,14 @@ def store_state(count: int | None, stateless: bool) -> str:
     return f"[store: {count} session{'s' if count != 1 else ''}]"
 
 
-def request_line(record: RequestRecord, state: str) -> Text:
-    """`12:00:01 GET /profile 200 [store: 1 session] what the server decided`, wrapped (never
-    cut: the reason for a 401 is the point), and with every byte from the network escaped."""
-    request = record.request
-    decision = "; ".join(printable(e.message) for e in record.events)
-    return Text.assemble(
-        (time.strftime("%H:%M:%S "), "dim"),
-        (printable(f"{request.method} {request.target}") + " ", "bold"),
-        (str(record.status), "green" if record.status < 400 else "red"),
-        (f" {state} ", "dim"), decision)
-
-
 _ANSI = {"dim": "\x1b[2m", "bold": "\x1b[1m", "green": "\x1b[32m", "red": "\x1b[31m", "": ""}
 
 
 def log_line(record: RequestRecord, state: str, *, color: bool) -> str:
-    """The same line as `request_line`, as a string ready to write: building it by hand costs a
-    few microseconds, where rich's renderer costs more than answering the request did."""
+    """`12:00:01 GET /profile 200 [store: 1 session] what the server decided`, every byte from the
+    network escaped, ready to write: one logical line, wrapped by the terminal, never cut (the
+    reason for a 401 is the point). Built by hand: a few microseconds, where rich's renderer
+    cost more than answering the request did."""
     request = record.request
     parts = [(time.strftime("%H:%M:%S "), "dim"),
              (printable(f"{request.method} {request.target}") + " ", "bold"),

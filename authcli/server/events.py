@@ -41,8 +41,9 @@ class CredentialsChecked(Event):
 
 
 @dataclass(frozen=True)
-class FixationRefused(Event):
-    """/login was brought a session ID and did not adopt it."""
+class FixationChecked(Event):
+    """/login was brought a session ID: what the server did with it (never adopted, unless a
+    deliberately weak policy says so)."""
 
     kind: ClassVar[str] = "fixation"
 

@@ -12,7 +12,7 @@ from authcli.server.cookies import (
     CookieLookup, check_session_id, clear_cookie, new_session_id, read_session_cookie, set_cookie,
 )
 from authcli.server.events import (
-    CookieCleared, CookieRefused, CredentialsChecked, Event, FixationRefused, QueryIgnored,
+    CookieCleared, CookieRefused, CredentialsChecked, Event, FixationChecked, QueryIgnored,
     SessionCreated, SessionDeleted, SessionLookedUp,
 )
 from authcli.server.journal import Request, Response
@@ -82,13 +82,13 @@ class SessionAuth:
             return None
         name = self.policy.cookie.name
         if self.policy.adopt_client_id:
-            events.append(FixationRefused(f"the client brought {name}={brought}: ADOPTED as the new "
+            events.append(FixationChecked(f"the client brought {name}={brought}: ADOPTED as the new "
                                           "session's ID (session fixation)"))
             self.store.delete(brought)
             return brought
         # Session fixation: never adopt an ID the client chose; drop it if it was real.
         dropped = self.store.delete(brought)
-        events.append(FixationRefused(f"the client brought {name}={brought}: not reused"
+        events.append(FixationChecked(f"the client brought {name}={brought}: not reused"
                                       + (" (its old record was deleted)" if dropped else "")
                                       + "; a new ID is issued"))
         return None

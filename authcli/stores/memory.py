@@ -106,12 +106,10 @@ class MemoryStore:
     def snapshot(self) -> StoreSnapshot:
         self.purge()
         now = self._clock()
-        with self._lock:
-            for sid in [s for s, (_, d) in self._records.items() if now >= d]:
-                del self._records[sid]
+        with self._lock:  # what expired since the purge a moment ago is left out, not shown
             rows = [
                 StoreRow(sid, sid, json.loads(text), deadline - now)
-                for sid, (text, deadline) in self._records.items()
+                for sid, (text, deadline) in self._records.items() if deadline > now
             ]
         return StoreSnapshot(self.facts, self.notation, rows)
 

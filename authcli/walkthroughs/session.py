@@ -11,7 +11,7 @@ from authcli.errors import WalkthroughError
 from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, SCRYPT_N
 from authcli.server.cookies import COOKIE_NAME, new_session_id
-from authcli.server.events import FixationRefused, SessionCreated, SessionDeleted
+from authcli.server.events import FixationChecked, SessionCreated, SessionDeleted
 from authcli.server.httpd import AuthServer
 from authcli.server.session_auth import SessionAuth
 from authcli.stores.base import SessionStore, StoreFacts
@@ -259,7 +259,7 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[
     """Steps 8-10: log in again, log out, replay the logged-out cookie."""
     relogin = _login(client)
     new_id = _created(relogin)
-    relogin.event(FixationRefused)  # the old cookie went to /login and was not adopted
+    relogin.event(FixationChecked)  # the old cookie went to /login and was not adopted
     steps = [step(8, "Log in again: a brand-new ID", [
         f"The client still had the old cookie and sent it to /login. The server ignores it and "
         f"issues a new ID ({new_id[:8]}... instead of {old_id[:8]}...).",
