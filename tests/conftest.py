@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 
 import pytest
 import requests
@@ -200,3 +202,46 @@ def curl():
         if os.environ.get("AUTHCLI_REQUIRE_CURL"):
             pytest.fail("AUTHCLI_REQUIRE_CURL is set but curl is not installed")
         pytest.skip("the README's curl sessions need curl (apt-get install curl)")
+
+
+@pytest.fixture
+def tmux():
+    """A real terminal of a given size: runs a command in a detached tmux session, presses
+    Enter at every pause, and returns each screen as shown (capture-pane) when it paused."""
+    import shlex
+    import shutil
+    import subprocess
+    import uuid
+
+    if shutil.which("tmux") is None:
+        if os.environ.get("AUTHCLI_REQUIRE_TMUX"):
+            pytest.fail("AUTHCLI_REQUIRE_TMUX is set but tmux is not installed")
+        pytest.skip("the terminal-size tests need tmux (apt-get install tmux)")
+    sessions = []
+
+    def screens(command: str, width: int, height: int, timeout: float = 60) -> list[str]:
+        name = f"authcli-{uuid.uuid4().hex[:8]}"
+        sessions.append(name)
+        bin_dir = os.path.dirname(sys.executable)
+        # pytest exports COLUMNS=80 and LINES=24; the terminal itself must say its size.
+        script = f"unset COLUMNS LINES; export PATH={shlex.quote(bin_dir)}:$PATH; {command}; echo __EXIT__$?; sleep 60"
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height),
+                        "bash -c " + shlex.quote(script)], check=True)
+        shown, last, deadline = [], None, time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True,
+                                    text=True).stdout
+            filled = [line for line in screen.splitlines() if line.strip()]
+            if filled and filled[-1].startswith("__EXIT__"):
+                assert filled[-1] == "__EXIT__0", screen
+                return shown + [screen]
+            if filled and filled[-1].startswith("Enter:") and screen != last:
+                shown.append(screen)
+                last = screen
+                subprocess.run(["tmux", "send-keys", "-t", name, "Enter"], check=True)
+            time.sleep(0.03)
+        raise AssertionError(f"{command} did not finish in {timeout} s; last screen:\n{last}")
+
+    yield screens
+    for name in sessions:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)

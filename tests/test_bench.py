@@ -31,5 +31,37 @@ def test_bench_without_redis_skips_that_row(monkeypatch):
                        progress=lambda done, total, label: seen.append((done, total, label)))
     redis_row = next(r for r in result.rows if r.variant == "redis")
     assert redis_row.check_us is None and "no redis-server" in redis_row.note
-    assert seen[0] == (0, 3, "session / memory") and seen[-1] == (3, 3, "done")
+    total = 2 * (bench.ROUNDS + 1)  # two measured: each check alone, then each HTTP round
+    assert seen[0] == (0, total, "session / memory: the check alone") and seen[-1] == (total, total, "done")
     assert "HS256" in result.reading
+
+
+def test_the_bench_measures_the_demos_own_credentials(monkeypatch):
+    """The bearer token's bytes under bench's heading are the JWT demo's: both come from a real
+    POST /login with the same claims."""
+    import time as _time
+
+    from authcli.tokens import make_signing_key
+    from authcli.walkthroughs.jwt import jwt_walkthrough
+    from conftest import FakeClock
+
+    monkeypatch.setattr(bench, "CONFIGS", [("jwt", "HS256")])
+    row = bench.run(quick=True).rows[0]
+    clock = FakeClock(_time.time())
+    steps = list(jwt_walkthrough(make_signing_key("HS256"), 3, clock=clock, sleep=clock.advance))
+    profile = next(s for s in steps if s.number == 3).exchange
+    assert row.credential_bytes == len(f"Authorization: {profile.request.header('Authorization')}")
+
+
+def _row(variant: str, us: float, rates: tuple[float, float, float]) -> "bench.BenchRow":
+    scheme = "session" if variant == "memory" else "jwt"
+    return bench.BenchRow(scheme, variant, "", us, sorted(rates)[1], "Cookie", 61, requests_range=(min(rates), max(rates)))
+
+
+def test_the_reading_claims_a_difference_only_when_every_round_shows_it():
+    overlapping = bench._reading([_row("memory", 2, (3900, 4100, 4000)), _row("HS256", 27, (3800, 4050, 3950))])
+    assert "about as many requests/s" in overlapping and "more" not in overlapping.split("Beyond")[0]
+    apart = bench._reading([_row("memory", 2, (4900, 5100, 5000)), _row("HS256", 27, (3800, 4050, 3950))])
+    assert "answered 27% more requests/s than HS256 tokens in every round" in apart
+    reversed_ = bench._reading([_row("memory", 2, (3000, 3100, 3050)), _row("HS256", 27, (3800, 4050, 3950))])
+    assert "fewer requests/s" in reversed_

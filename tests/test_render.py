@@ -33,9 +33,11 @@ def test_terminal_text(steps):
     assert "Step 2 · Log in with the right password" in text
     assert f"Set-Cookie: sessionId={sid}; Path=/; HttpOnly;" in text
     assert f"Cookie: sessionId={sid}" in text
-    assert "client -> server (as the server received it)" in text
+    assert "> lines: each request as the server received it." in text
+    assert "> POST /login HTTP/1.1" in text and "< HTTP/1.1 200 OK" in text  # curl -v's marks, no boxes
     assert "Session store (memory, on the server): 1 record" in text
-    assert f'sessionStore["{sid}"]  (expires in 3 s)' in text  # the handout's notation, unfolded
+    assert f'  sessionStore["{sid}"]\n' in text  # the handout's notation, unfolded
+    assert '"expiresAt": "2027-01-15T08:00:03Z"}  (expires in 3 s)' in text
     assert "Client cookie jar: empty" in text
     assert "\x1b[" not in text
 
@@ -92,8 +94,8 @@ def test_step_mode_folds_the_boilerplate_headers_into_one_line(steps):
     out = io.StringIO()
     TerminalRenderer(Console(file=out, width=100), fold_headers=True).step(steps[2])
     text = out.getvalue()
-    assert "(4 more: User-Agent, Accept-Encoding, Accept, Connection; --all-headers shows them)" in text
-    assert "(2 more: Server, Date; --all-headers shows them)" in text
+    assert "(4 more: User-Agent, Accept-Encoding, Accept, Connection; --all-headers)" in text
+    assert "(2 more: Server, Date; --all-headers)" in text
     assert "User-Agent: python-requests" not in text and "Set-Cookie: sessionId=" in text
     assert "Content-Type: application/json" in text and '{"email": "a@b.com", "password": "123"}' in text
     full = io.StringIO()

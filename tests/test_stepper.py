@@ -8,6 +8,8 @@ import shlex
 import subprocess
 import time
 
+import pytest
+
 from rich.console import Console
 
 from authcli.cli.stepper import play_steps
@@ -58,6 +60,39 @@ def test_while_paused_the_curl_line_replays_the_step_for_real(curl):
             results.append(subprocess.run(command, capture_output=True, text=True, timeout=10).stdout)
 
     _, _, said = play([], on_ask=try_it)
-    assert said[2].startswith("The requests shown ran at ") and "before this pause" in said[2]
+    assert said[2].startswith("Ran at ") and "before this pause" in said[2]
     assert said[3].strip().startswith("curl -i -X POST -H 'Content-Type: application/json'")
     assert results and results[0].startswith("HTTP/1.1 200 OK") and "Set-Cookie: sessionId=" in results[0]
+
+
+# --- a real terminal: every screen fits, title on top, prompt at the bottom -----------------
+
+def _check_screens(screens: list[str], height: int) -> list[str]:
+    """Each paused screen starts with the heading or a step's title (nothing scrolled off) and
+    ends with the prompt; returns the titles in order."""
+    titles = []
+    for screen in screens[:-1]:
+        rows = screen.rstrip("\n").split("\n")
+        assert len(rows) <= height
+        filled = [row for row in rows if row.strip()]
+        top, bottom = filled[0], filled[-1]
+        assert top.startswith(("authcli demo ", "Step ", "Recap", "Round ", "Two ", "A real server")), screen
+        assert bottom.startswith("Enter:"), screen
+        titles.append(top.split(" ─")[0].strip())
+    return titles
+
+
+@pytest.mark.parametrize("width,height", [(80, 24), (120, 40)])
+def test_every_step_fits_a_real_terminal(tmux, width, height):
+    screens = tmux("authcli demo session --ttl 1 --step", width, height)
+    titles = _check_screens(screens, height)
+    numbered = [t for t in titles if t.startswith("Step ")]
+    assert {t.split(" · ")[0] for t in numbered} == {f"Step {n}" for n in range(1, 13)}  # none skipped
+    assert "Recap" in screens[-1]  # the recap is shown, and no prompt follows it
+    if height == 40:  # room enough: most steps on one page
+        assert sum(1 for t in numbered if t.endswith("/2)")) <= 3
+
+
+def test_the_jwt_demo_fits_80_by_24(tmux):
+    titles = _check_screens(tmux("authcli demo jwt --ttl 1 --step", 80, 24), 24)
+    assert any(t.startswith("Step 4 · A tampered token") for t in titles)

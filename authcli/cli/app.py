@@ -31,6 +31,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _usage_metavar(make):
+    """typer 0.28 writes a required argument as {TOKEN} in usage lines, which reads as a set to
+    pick from; click and man pages write TOKEN."""
+    def make_metavar(self, ctx, *, usage: bool = False) -> str:
+        var = make(self, ctx, usage=usage)
+        return var[1:-1] if usage and var.startswith("{") and var.endswith("}") else var
+    return make_metavar
+
+
+if not getattr(typer.core.TyperArgument.make_metavar, "_authcli", False):
+    typer.core.TyperArgument.make_metavar = _usage_metavar(typer.core.TyperArgument.make_metavar)
+    typer.core.TyperArgument.make_metavar._authcli = True
+
 app.add_typer(demo.app, name="demo")
 app.command("serve")(serve)
 app.command("decode")(decode)

@@ -123,10 +123,18 @@ def signing_key(alg: str, secret: str | None) -> SigningKey:
     return make_signing_key(alg, secret.encode("utf-8") if secret is not None else None)
 
 
-def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool = False) -> None:
+def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool = False,
+         predict: bool = False) -> None:
     """Feed a walkthrough's steps to a renderer, one at a time; `pause` waits for Enter (and,
-    on a projector, folds the boilerplate headers unless `all_headers`)."""
-    pausing = pause and sys.stdin.isatty()
+    on a projector, folds the boilerplate headers unless `all_headers`); `predict` asks the
+    class what each step will show first."""
+    if predict and not pause:
+        raise UsageError("--predict goes with --step: the class answers before each step is shown")
+    if predict and fmt is not Format.rich:
+        raise UsageError("--predict is for the terminal view: leave out -f/--format")
+    # Only a person at a terminal can press Enter; never block a pipe or a CI job. --predict
+    # reads its answers from stdin whatever it is, and goes on unanswered when it closes.
+    pausing = pause and (predict or sys.stdin.isatty())
     if fmt is Format.rich:
         from authcli.render.terminal import TerminalRenderer
         renderer = TerminalRenderer(stdout_console(), fold_headers=pausing and not all_headers)
@@ -141,8 +149,18 @@ def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool =
         renderer = JsonRenderer(sys.stdout)
     from authcli.cli.stepper import play_steps
 
-    # Only a person at a terminal can press Enter; never block a pipe or a CI job.
     console = stderr_console()
-    ask = (lambda prompt: console.input(prompt, markup=False)) if pausing else None
-    play_steps(renderer, info, steps, ask=ask, say=lambda line: console.print(line, markup=False, style="dim",
-                                                                              soft_wrap=True))
+
+    typed = sys.stdin.isatty()
+
+    def ask(prompt: str) -> str | None:
+        try:
+            reply = console.input(prompt, markup=False)
+        except EOFError:
+            reply = None
+        if not typed:  # piped answers: show them after the prompt, as if typed
+            console.print(reply if reply is not None else "(no more input)", markup=False, highlight=False)
+        return reply
+
+    play_steps(renderer, info, steps, ask=ask if pausing else None, predict=predict,
+               say=lambda line: console.print(line, markup=False, style="dim", soft_wrap=True))

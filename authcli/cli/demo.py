@@ -19,18 +19,22 @@ FORMAT = typer.Option(Format.rich, "--format", "-f",
                            "offline, coloured as on the terminal; json: data.")
 STEP = typer.Option(False, "--step", help="Classroom mode, on a terminal: a clean screen per step, Enter for the "
                     "next, b for the previous; boilerplate headers folded into one line.")
+PREDICT = typer.Option(False, "--predict", help="With --step: before each step, the class predicts what "
+                       "will happen (status, store change), types the answer, then sees; scored at the end. "
+                       "Answers come from stdin, so they can be piped.")
 ALL_HEADERS = typer.Option(False, "--all-headers", help="With --step: show every header, none folded.")
 
 
 @app.command("session")
 @reports_errors
 def session(
-    ttl: int = typer.Option(3, "--ttl", min=1, max=3600,
+    ttl: int = typer.Option(3, "--ttl", min=1, max=3600, metavar="SECONDS",
                             help="Seconds a session lives on the server before it expires."),
     store: StoreKind = typer.Option(StoreKind.memory, "--store", help="Where sessions live: server memory or Redis."),
     redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
     step: bool = STEP,
+    predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
 ) -> None:
     """Log in with a session cookie, use it, watch it expire, log out, restart the server: every request shown.
@@ -44,18 +48,20 @@ def session(
 
     with ExitStack() as stack:
         source = open_store(stack, store.value, redis_url)
-        play(INFO, session_walkthrough(ttl, make_store=source.make), fmt, pause=step, all_headers=all_headers)
+        play(INFO, session_walkthrough(ttl, make_store=source.make), fmt, pause=step,
+             all_headers=all_headers, predict=predict)
 
 
 @app.command("jwt")
 @reports_errors
 def jwt_demo(
-    ttl: int = typer.Option(3, "--ttl", min=1, max=3600, help="Seconds until the token's exp."),
+    ttl: int = typer.Option(3, "--ttl", min=1, max=3600, metavar="SECONDS", help="Seconds until the token's exp."),
     alg: Alg = typer.Option(Alg.HS256, "--alg", help="HS256 uses a shared secret; the others a key pair made at start."),
     secret: Optional[str] = typer.Option(None, "--secret", help="HS256 secret text, e.g. the handout's mySecretKey "
                                          "(flagged when weak). Default: 32 random bytes."),
     fmt: Format = FORMAT,
     step: bool = STEP,
+    predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
 ) -> None:
     """Log in for a JWT, use it as a Bearer token, tamper with it, watch it expire: every request shown.
@@ -66,7 +72,8 @@ def jwt_demo(
     from authcli.walkthroughs.jwt import INFO, jwt_walkthrough
 
     key = signing_key(alg.value, secret)
-    play(INFO, jwt_walkthrough(key, ttl), fmt, pause=step, all_headers=all_headers)
+    play(INFO, jwt_walkthrough(key, ttl), fmt, pause=step,
+             all_headers=all_headers, predict=predict)
 
 
 @app.command("scaling")
@@ -76,6 +83,7 @@ def scaling(
     redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
     step: bool = STEP,
+    predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
 ) -> None:
     """Two servers behind a load balancer: memory sessions, sticky sessions, Redis, JWT.
@@ -95,7 +103,8 @@ def scaling(
         raise UsageError(f"--rounds takes numbers from 1 to 4 separated by commas, not {rounds!r}")
     with ExitStack() as stack:
         shared, problem = try_store(stack, "redis", redis_url) if 3 in chosen else (None, "")
-        play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem), fmt, pause=step, all_headers=all_headers)
+        play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem), fmt, pause=step,
+             all_headers=all_headers, predict=predict)
 
 
 @app.command("compare")
@@ -103,6 +112,7 @@ def scaling(
 def compare(
     fmt: Format = FORMAT,
     step: bool = STEP,
+    predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
 ) -> None:
     """Run the session demo and the JWT demo, then fill the handout's closing table from both.
@@ -112,4 +122,5 @@ def compare(
     """
     from authcli.walkthroughs.compare import INFO, compare_walkthrough
 
-    play(INFO, compare_walkthrough(), fmt, pause=step, all_headers=all_headers)
+    play(INFO, compare_walkthrough(), fmt, pause=step,
+             all_headers=all_headers, predict=predict)

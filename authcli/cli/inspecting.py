@@ -28,7 +28,11 @@ DECODE_OPTIONS = {
 
 class _Trimmed:
     """A pipe's view of the terminal output: the same lines without the spaces rich pads them
-    with to the full width (a terminal shows nothing there; a file would keep them)."""
+    with to the full width (a terminal shows nothing there; a file would keep them), and, by
+    reporting an ASCII encoding to rich, with rules and table lines drawn in - and = instead of
+    box-drawing characters. The text itself is written as it is (UTF-8)."""
+
+    encoding = "ascii"
 
     def __init__(self, stream: Any):
         self._stream = stream

@@ -34,8 +34,8 @@ def serve(
     mode: Mode = typer.Option(Mode.session, "--mode", help="Which authentication scheme to serve."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for a classroom "
                              "(every student on the network can reach it: a warning says so)."),
-    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
-    ttl: int = typer.Option(300, "--ttl", min=1, help="Seconds a session or token lives."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free port)."),
+    ttl: int = typer.Option(300, "--ttl", min=1, metavar="SECONDS", help="Seconds a session or token lives."),
     store: Optional[StoreKind] = typer.Option(None, "--store", show_default="memory",
                                               help="session mode: server memory or Redis."),
     redis_url: Optional[str] = redis_url_option(),

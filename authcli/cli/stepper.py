@@ -1,31 +1,45 @@
-"""Playing a walkthrough: every step to a renderer; in --step mode, a pause before each new one.
+"""Playing a walkthrough: every step to a renderer; in --step mode, a pause before each screen.
 
-The pause comes before a step, never after the last: the recap is not followed by a prompt.
-While paused the walkthrough's servers are still running, so the prompt offers a curl line
-that replays the step just shown, and says when its requests really ran (before the pause:
-a burst, so a pause can never race a lifetime). `b` shows the previous step again.
+The pause comes before a screen, never after the last: the recap is not followed by a prompt.
+A step taller than the terminal is cut into pages at its block boundaries, each headed by
+the step's title, so a projector never scrolls the title away. While paused the walkthrough's
+servers are still running, so the pause offers a curl line that replays the step on screen,
+and says when its requests really ran (before the pause: a burst, so a pause can never race a
+lifetime). `b` shows the previous screen again.
+
+With --predict, a step with requests first shows only what the client is about to do and
+asks what will happen; the answers are scored, and the step then shows what did.
 """
 
 from __future__ import annotations
 
 import time
 from contextlib import closing
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
-Ask = Callable[[str], str]
+Ask = Callable[[str], "str | None"]  # None: no more input (stdin closed)
+
+
+@dataclass(frozen=True)
+class Screen:
+    step: Any
+    page: Any  # what the renderer shows (None: the whole step)
+    index: int
+    pages: int
 
 
 def _when(step) -> str:
-    """`ran at 12:00:01`, from the Date the server put on the step's answer."""
+    """`Ran at 12:00:01`, from the Date the server put on the step's answer."""
     if step.exchange is None:
         return ""
     date = step.exchange.response.header("Date")
     try:
-        return f"The requests shown ran at {parsedate_to_datetime(date).astimezone().strftime('%H:%M:%S')}, " \
-               f"before this pause (it is {time.strftime('%H:%M:%S')} now)"
+        ran = parsedate_to_datetime(date).astimezone().strftime('%H:%M:%S')
     except (TypeError, ValueError):
         return ""
+    return f"Ran at {ran}, before this pause (now {time.strftime('%H:%M:%S')}). The server still runs; try it:"
 
 
 def _label(step, total: int | None) -> str:
@@ -34,48 +48,121 @@ def _label(step, total: int | None) -> str:
     return f"step {step.number}" + (f"/{total}" if total else "")
 
 
-def pause_text(shown: list, upcoming, total: int | None) -> tuple[list[str], str]:
-    """What to say while paused (lines for stderr) and the prompt itself."""
+def footer(step) -> list[str]:
+    """What a pause says under a screen of `step`: when its requests ran, and how to rerun one."""
     from authcli.render.text import curl_command
 
-    lines = []
-    last = shown[-1]
-    when = _when(last)
-    if when:
-        lines.append(f"{when}. The server is still running: try it yourself:")
-        lines.append("  " + curl_command(last.exchange.request))
-    return lines, f"Enter: {_label(upcoming, total)} · b: back "
+    when = _when(step)
+    return [when, "  " + curl_command(step.exchange.request)] if when else []
 
 
-def play_steps(renderer, info, steps: Iterator, *, ask: Ask | None, say: Callable[[str], None]) -> None:
-    """Render every step; with `ask` (a person at a terminal), pause before each new one."""
+def pause_text(shown: list, upcoming, total: int | None) -> tuple[list[str], str]:
+    """What to say while paused (lines for stderr) and the prompt itself."""
+    return footer(shown[-1]), f"Enter: {_label(upcoming, total)} · b: back "
+
+
+def _next_label(screens: list[Screen], at: int, upcoming, total: int | None) -> str:
+    if at < len(screens) - 1:
+        nxt = screens[at + 1]
+        if nxt.index:
+            return f"{_label(nxt.step, total)}, part {nxt.index + 1}/{nxt.pages}"
+        return _label(nxt.step, total)
+    return upcoming
+
+
+class Player:
+    def __init__(self, renderer, info, ask: Ask | None, say: Callable[[str], None], predict: bool):
+        self.renderer, self.info, self.ask, self.say = renderer, info, ask, say
+        self.screens: list[Screen] = []
+        self.score = None
+        if predict:
+            from authcli.walkthroughs.predict import Score
+            self.score = Score()
+        self.store = None  # the last store snapshot shown, for "will the store change?"
+
+    def _pages(self, step) -> list:
+        pages = getattr(self.renderer, "pages", None)
+        return pages(step, footer(step)) if pages else [None]
+
+    def _show(self, screen: Screen) -> None:
+        if hasattr(self.renderer, "new_screen"):
+            self.renderer.new_screen()
+        if screen.page is None:
+            self.renderer.step(screen.step)
+        else:
+            self.renderer.show(screen.page)
+
+    def _pause(self, upcoming: str) -> None:
+        at = len(self.screens) - 1  # the screen showing
+        while True:
+            screen = self.screens[at]
+            if screen.index == screen.pages - 1:  # the step is all on screen: how to rerun it
+                for line in footer(screen.step):
+                    self.say(line)
+            answer = (self.ask(f"Enter: {_next_label(self.screens, at, upcoming, self.info.steps)} · b: back ")
+                      or "").strip().lower()
+            if answer == "b" and at > 0:
+                at -= 1
+            elif answer != "b" and at < len(self.screens) - 1:
+                at += 1
+            elif answer != "b":
+                return
+            self._show(self.screens[at])
+
+    def play(self, step) -> None:
+        if self.ask is None:
+            self.renderer.step(step)
+            return
+        if self.screens:
+            self._pause(_label(step, self.info.steps))
+        if self.score is not None:
+            self._predict(step)
+        pages = self._pages(step)
+        for i, page in enumerate(pages):
+            if i:
+                self._pause(f"{_label(step, self.info.steps)}, part {i + 1}/{len(pages)}")
+            self.screens.append(Screen(step, page, i, len(pages)))
+            self._show(self.screens[-1])
+        if pages[-1] is not None:
+            self.renderer.after(step)
+        if step.store is not None:
+            self.store = step.store
+
+    def _predict(self, step) -> None:
+        from authcli.walkthroughs.predict import questions
+
+        asked = questions(step, self.store)
+        if not asked:
+            return
+        self.renderer.new_screen()
+        self.renderer.teaser(step, _label(step, self.info.steps))
+        for question in asked:
+            reply = self._reply(question)
+            self.renderer.verdict(question, reply, self.score.record(question, reply))
+        self.ask(f"Enter: see {_label(step, self.info.steps)} ")
+
+    def _reply(self, question) -> str | None:
+        while True:
+            reply = self.ask(question.ask)
+            if reply is None or not reply.strip():
+                return None  # Enter alone, or stdin closed: no answer, shown as such
+            if question.accepts(reply):
+                return reply
+            self.say(f"Answer one of: {', '.join(question.choices)}")
+
+    def end(self) -> None:
+        if self.score is not None:
+            self.renderer.score(self.score)
+        self.renderer.end()
+
+
+def play_steps(renderer, info, steps: Iterator, *, ask: Ask | None, say: Callable[[str], None],
+               predict: bool = False) -> None:
+    """Render every step; with `ask` (a person at a terminal, or answers on stdin), pause
+    before each new screen, and with `predict` ask before each step what it will show."""
+    player = Player(renderer, info, ask, say, predict)
     renderer.start(info)
-    shown: list = []
     with closing(steps):
         for step in steps:
-            if ask is not None and shown:
-                _pause(renderer, shown, step, info, ask, say)
-            if ask is not None and hasattr(renderer, "new_screen"):
-                renderer.new_screen()
-            renderer.step(step)
-            shown.append(step)
-    renderer.end()
-
-
-def _pause(renderer, shown: list, upcoming, info, ask: Ask, say: Callable[[str], None]) -> None:
-    at = len(shown) - 1  # the step on screen
-    while True:
-        lines, prompt = pause_text(shown[: at + 1], upcoming if at == len(shown) - 1 else shown[at + 1],
-                                   info.steps)
-        for line in lines:
-            say(line)
-        answer = ask(prompt).strip().lower()
-        if answer == "b" and at > 0:
-            at -= 1
-        elif answer != "b" and at < len(shown) - 1:
-            at += 1
-        elif answer != "b":
-            return
-        if hasattr(renderer, "new_screen"):
-            renderer.new_screen()
-        renderer.step(shown[at])
+            player.play(step)
+    player.end()

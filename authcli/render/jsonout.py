@@ -55,7 +55,7 @@ def _blocks() -> dict[type, Callable[[Any, dict[str, Any]], None]]:
         m.TokenBlock: lambda b, d: d.update(token=_plain(b.view)),
         m.ChecksBlock: lambda b, d: d.update(checks=_plain(b.checks)),
         m.NotesBlock: lambda b, d: d["notes"].extend(_plain(b.notes)),
-        m.StoreBlock: lambda b, d: d.update(store=_snapshot(b.snapshot)),
+        m.StoreBlock: lambda b, d: d.update(store=_snapshot(b.snapshot), **({"store_when": b.when} if b.when else {})),
         m.NothingStored: lambda b, d: d.update(store=NO_STORE),
         m.ServersBlock: lambda b, d: d.update(servers=[_server_view(v) for v in b.views]),
         m.JarBlock: lambda b, d: d.update(cookie_jar=_plain(b.cookies)),

@@ -36,11 +36,12 @@ def _fence(lines: list[str]) -> list[str]:
     return ["```http", *lines, "```", ""]
 
 
-def _store(snapshot: StoreSnapshot) -> list[str]:
+def _store(snapshot: StoreSnapshot, when: str = "") -> list[str]:
     transcript = plain.store_transcript(snapshot)
+    title = plain.store_title(snapshot, when)
     if transcript is not None:
-        return [f"**{_text(snapshot.title)}**", "", "```", *transcript, "```", ""]
-    return _table(snapshot.title, plain.STORE_COLUMNS, plain.store_rows(snapshot))
+        return [f"**{_text(title)}**", "", "```", *transcript, "```", ""]
+    return _table(title, plain.STORE_COLUMNS, plain.store_rows(snapshot))
 
 
 def _nothing_stored(block: m.NothingStored) -> list[str]:
@@ -56,10 +57,10 @@ def token_markdown(view: TokenView) -> list[str]:
     return out + [f"Signature: `{tokentext.signature_line(view)}`", ""]
 
 
-def _exchange(ex: Exchange) -> list[str]:
+def _exchange(ex: Exchange, events: bool = True) -> list[str]:
     out = ["Request, as the server received it:", ""] + _fence(plain.request_lines(ex.request))
     out += ["Response, as the client received it:", ""] + _fence(plain.response_lines(ex.response))
-    if ex.server:
+    if ex.server and events:
         out += ["What the server did:", ""] + [f"- `{plain.printable(e.message)}`" for e in ex.server] + [""]
     return out
 
@@ -77,11 +78,11 @@ def _servers(block: m.ServersBlock) -> list[str]:
 BLOCKS = {
     m.Narration: lambda b: [line for para in b.paragraphs for line in (_text(para), "")],
     m.Warnings: lambda b: [f"> **Warning:** {_text(w)}" for w in b.items] + [""],
-    m.ExchangeBlock: lambda b: _exchange(b.exchange),
+    m.ExchangeBlock: lambda b: _exchange(b.exchange, b.events),
     m.TokenBlock: lambda b: token_markdown(b.view),
     m.ChecksBlock: lambda b: [b.title, ""] + [f"- {_text(tokentext.check_line(c))}" for c in b.checks] + [""],
     m.NotesBlock: lambda b: [f"- **{_text(n.term)}**: {_text(n.text)}" for n in b.notes] + [""],
-    m.StoreBlock: lambda b: _store(b.snapshot),
+    m.StoreBlock: lambda b: _store(b.snapshot, b.when),
     m.NothingStored: _nothing_stored,
     m.ServersBlock: _servers,
     m.JarBlock: lambda b: _table(plain.jar_title(b.cookies), plain.JAR_COLUMNS, plain.jar_rows(b.cookies)),

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 
-from rich import box
 from rich.console import Console, Group, RenderableType
-from rich.panel import Panel
 from rich.rule import Rule
+from rich.segment import Segment, Segments
 from rich.table import Table as RichTable
 from rich.text import Text
 
@@ -19,46 +18,48 @@ from authcli.render.token import checks_renderable, token_renderable, warnings_r
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs import model as m
 
+LEGEND = "> lines: each request as the server received it. < lines: the response as the client received it."
 CREDENTIAL_HEADERS = {"cookie", "set-cookie", "authorization"}
 
 
-def _http_block(lines: list[str], status: int | None = None) -> Text:
-    out = Text(overflow="fold")
+def _http_block(lines: list[str], mark: str, status: int | None = None) -> RenderableType:
+    """HTTP lines behind a gutter mark, as `curl -v` prints them: `>` sent, `<` received.
+    No box: a wrapped line stays under its own text, and a projector loses no rows to borders."""
+    rows: list[tuple[Text, Text]] = []
     in_body = False
     for i, line in enumerate(lines):
-        if i:
-            out.append("\n")
         if i == 0:
             style = "bold"
             if status is not None:
                 style += " green" if status < 300 else " red" if status >= 400 else " yellow"
-            out.append(line, style=style)
+            text = Text(line, style=style)
         elif not line and not in_body:
-            in_body = True
-        elif not in_body and line.startswith("(") and " more: " in line:
-            out.append(line, style="dim")  # the folded boilerplate headers
+            in_body, text = True, Text("")
         elif in_body:
-            out.append(line)
+            text = Text(line)
+        elif line.startswith("(") and " more: " in line:
+            text = Text(line, style="dim")  # the folded boilerplate headers
         else:
             name, _, value = line.partition(": ")
             hot = name.lower() in CREDENTIAL_HEADERS
-            out.append(name, style="bold yellow" if hot else "cyan")
-            out.append(": ")
-            out.append(value, style="yellow" if hot else "")
-    return out
+            text = Text.assemble((name, "bold yellow" if hot else "cyan"), ": ", (value, "yellow" if hot else ""))
+        rows.append((Text(mark, style="bold blue" if mark == ">" else "bold magenta"), text))
+    return hanging(rows)
 
 
-def _store(snapshot: StoreSnapshot) -> RenderableType:
+def _store(snapshot: StoreSnapshot, when: str = "") -> RenderableType:
     """The store in its own notation: `sessionStore["id"] -> {...}` or redis-cli commands."""
-    parts: list[RenderableType] = [Text(printable(snapshot.title), style="bold")]
+    parts: list[RenderableType] = [Text(printable(plain.store_title(snapshot, when)), style="bold")]
     transcript = plain.store_transcript(snapshot)
     if transcript is not None:
-        for line in transcript:
-            parts.append(Text("  " + line, style="cyan" if line.startswith("> ") else "", overflow="fold"))
+        # A wrapped command or value stays indented under itself, never back at column 0.
+        parts.append(hanging([(" ", Text(line, style="cyan" if line.startswith("> ") else ""))
+                              for line in transcript]))
         return Group(*parts, "")
     for key, value, ttl in plain.store_rows(snapshot):
-        parts.append(Text.assemble("  ", (key, "cyan"), (f"  ({ttl})", "dim")))
-        parts.append(hanging([("    ->", Text(value))]))
+        # The key alone on its line stays whole at 80 columns; the time to live goes after the value.
+        parts.append(hanging([(" ", Text(key, style="cyan"))]))
+        parts.append(hanging([("    ->", Text.assemble(value, (f"  ({ttl})", "dim")))]))
     return Group(*parts, "")
 
 
@@ -75,35 +76,44 @@ def _jar(jar: list[CookieView]) -> RenderableType:
     return Group(*parts, "")
 
 
-def _server_panel(view: m.ServerView) -> Panel:
-    title = f"{view.name} · {view.url}" if view.url else f"{view.name} · stopped"
+def _server_view(view: m.ServerView) -> RenderableType:
+    heading = Text(f"Server {view.name} · {view.url or 'stopped'}", style="bold underline")
     if view.url is None:
-        body: RenderableType = Text("not running", style="dim")
-    elif view.store is None:
-        body = _nothing_stored(m.NothingStored())
-    else:
-        body = _store(view.store)
-    return Panel(body, title=title, title_align="left", box=box.ROUNDED)
+        return Group(heading, Text("not running", style="dim"), "")
+    if view.store is None:
+        return Group(heading, _nothing_stored(m.NothingStored()))
+    return Group(heading, _store(view.store))
 
 
-def _servers(block: m.ServersBlock) -> RenderableType:
-    # Side by side whatever the width: comparing the stores is the point.
-    grid = RichTable.grid(expand=True, padding=(0, 1))
-    for _ in block.views:
-        grid.add_column(ratio=1)
-    grid.add_row(*(_server_panel(view) for view in block.views))
-    return Group(grid, "")
+class _Servers:
+    """Each server and its store: side by side when every store key fits whole in a column
+    (comparing the stores is the point), else one under the other. No boxes: piped output
+    stays plain text."""
+
+    def __init__(self, block: m.ServersBlock):
+        self.block = block
+
+    def __rich_console__(self, console: Console, options):
+        views = self.block.views
+        widest = max((len(label) for v in views if v.store for label in v.store.labels()), default=0)
+        column = max(widest + 6, 40)
+        if len(views) > 1 and options.max_width >= len(views) * column + 3 * (len(views) - 1):
+            grid = RichTable.grid(expand=True, padding=(0, 3))
+            for _ in views:
+                grid.add_column(ratio=1)
+            grid.add_row(*(_server_view(v) for v in views))
+            yield grid
+        else:
+            yield Group(*(_server_view(v) for v in views))
 
 
-def _exchange(ex: Exchange, fold: bool = False) -> RenderableType:
+def _exchange(ex: Exchange, fold: bool = False, events: bool = True) -> RenderableType:
     shown = plain.fold_boilerplate if fold else (lambda lines: lines)
     parts: list[RenderableType] = [
-        Panel(_http_block(shown(plain.request_lines(ex.request))), box=box.ROUNDED,
-              title="client -> server (as the server received it)", title_align="left"),
-        Panel(_http_block(shown(plain.response_lines(ex.response)), ex.response.status), box=box.ROUNDED,
-              title="server -> client (as the client received it)", title_align="left"),
+        _http_block(shown(plain.request_lines(ex.request)), ">"),
+        _http_block(shown(plain.response_lines(ex.response)), "<", ex.response.status), "",
     ]
-    if ex.server:
+    if ex.server and events:
         parts.append(Text("What the server did:", style="bold"))
         parts += [hanging([("  •", Text(printable(e.message))) for e in ex.server]), ""]
     return Group(*parts)
@@ -133,13 +143,13 @@ def _sequence(block: m.Sequence) -> RenderableType:
 BLOCKS = {
     m.Narration: _narration,
     m.Warnings: lambda b: warnings_renderable(b.items),
-    m.ExchangeBlock: lambda b: _exchange(b.exchange),
+    m.ExchangeBlock: lambda b: _exchange(b.exchange, events=b.events),
     m.TokenBlock: lambda b: token_renderable(b.view),
     m.ChecksBlock: lambda b: checks_renderable(b.checks, b.title),
     m.NotesBlock: _notes,
-    m.StoreBlock: lambda b: _store(b.snapshot),
+    m.StoreBlock: lambda b: _store(b.snapshot, b.when),
     m.NothingStored: _nothing_stored,
-    m.ServersBlock: _servers,
+    m.ServersBlock: _Servers,
     m.JarBlock: lambda b: _jar(b.cookies),
     m.ClientStorage: _client_storage,
     m.TableBlock: lambda b: table(b.table.title, b.table.columns, b.table.rows),
@@ -148,13 +158,43 @@ BLOCKS = {
 }
 
 
+def _title(step: m.Step, part: str = "") -> Rule:
+    title = f"Step {step.number} · {step.title}" if step.number is not None else step.title
+    return Rule(Text(printable(title) + part, style="bold"), align="left")
+
+
+def _body(step: m.Step, fold_headers: bool) -> list[RenderableType]:
+    blocks = {**BLOCKS, m.ExchangeBlock: lambda b: _exchange(b.exchange, True, b.events)} if fold_headers else BLOCKS
+    return [blocks[type(block)](block) for block in step.blocks]
+
+
 def step_renderable(step: m.Step, *, fold_headers: bool = False) -> RenderableType:
     """Everything one step shows, top to bottom, in the order of its blocks. `fold_headers`
     (--step mode) folds the boilerplate headers into one line."""
-    title = f"Step {step.number} · {step.title}" if step.number is not None else step.title
-    blocks = {**BLOCKS, m.ExchangeBlock: lambda b: _exchange(b.exchange, fold=True)} if fold_headers else BLOCKS
-    return Group(Rule(Text(printable(title), style="bold"), align="left"), "",
-                 *(blocks[type(block)](block) for block in step.blocks))
+    return Group(_title(step), "", *_body(step, fold_headers))
+
+
+def _blank(line: list) -> bool:
+    return not "".join(segment.text for segment in line).strip()
+
+
+def _cut(lines: list, budget: int, last: int) -> list[list]:
+    """Lines into pages of at most `budget` rows, the last page at most `last` (it has the
+    pause's footer under it). A page ends at a blank line (a block boundary) when one falls
+    in its second half."""
+    pages = []
+    while lines:
+        if len(lines) <= last:
+            pages.append(lines)
+            break
+        room = min(budget, len(lines) - 1)
+        blanks = [i for i in range(room // 2, room + 1) if _blank(lines[i])]
+        cut = blanks[-1] if blanks else room
+        pages.append(lines[:cut])
+        lines = lines[cut:]
+        while lines and _blank(lines[0]):
+            lines = lines[1:]
+    return pages
 
 
 class TerminalRenderer:
@@ -163,18 +203,54 @@ class TerminalRenderer:
     def __init__(self, console: Console, *, fold_headers: bool = False):
         self.console = console
         self.fold_headers = fold_headers
+        self.header: RenderableType = Group()
+        self.screens = 0
 
     def start(self, info: m.WalkthroughInfo) -> None:
-        self.console.print(Text(f"authcli demo {info.name}: {info.title}", style="bold"))
-        self.console.print()
+        self.header = Group(Text(f"authcli demo {info.name}: {info.title}", style="bold"),
+                            Text(LEGEND, style="dim"), "")
+        self.console.print(self.header)
 
     def new_screen(self) -> None:
-        """--step mode: each step starts on a clean screen (a projector shows one at a time)."""
+        """--step mode: each screen starts clean (a projector shows one at a time); the first
+        one keeps the heading and the legend."""
+        self.screens += 1
         if self.console.is_terminal:
             self.console.clear()
+            if self.screens == 1:
+                self.console.print(self.header)
 
     def step(self, step: m.Step) -> None:
         self.console.print(step_renderable(step, fold_headers=self.fold_headers))
+        self.after(step)
+
+    def pages(self, step: m.Step, footer: list[str]) -> list[RenderableType]:
+        """The step as screens that each fit the terminal, the last with `footer` (the pause's
+        lines) under it, and every one with the prompt; one screen when it fits, or when not
+        on a terminal."""
+        whole = step_renderable(step, fold_headers=self.fold_headers)
+        if not self.console.is_terminal:
+            return [whole]
+        width, height = self.console.size
+        options = self.console.options.update(height=None)
+        lines = self.console.render_lines(Group(*_body(step, self.fold_headers)), options, pad=False)
+        while lines and _blank(lines[-1]):
+            lines.pop()
+        room = height - 2 - 2  # the title rule and the blank line under it; the prompt and a spare row
+        if self.screens == 0:  # the first screen also holds the heading
+            room -= len(self.console.render_lines(self.header, options))
+        last = room - sum(max(1, -(-len(line) // width)) for line in footer)
+        if len(lines) <= last:
+            return [whole]
+        cut = _cut(lines, max(room, 6), max(last, 6))
+        return [Group(_title(step, f" ({i}/{len(cut)})"), "",
+                      Segments([seg for line in page for seg in (*line, Segment.line())]))
+                for i, page in enumerate(cut, 1)]
+
+    def show(self, page: RenderableType) -> None:
+        self.console.print(page)
+
+    def after(self, step: m.Step) -> None:
         wait = step.first(m.Wait)
         if wait and wait.seconds and self.console.is_terminal:
             self._countdown(wait)
@@ -185,6 +261,32 @@ class TerminalRenderer:
             while (left := deadline - time.monotonic()) > 0:
                 status.update(f"{wait.label} {left:4.1f} s ...")
                 time.sleep(min(0.1, left))
+
+    # --predict: the scene before a step, each answer's verdict, the score at the end.
+    def teaser(self, step: m.Step, label: str) -> None:
+        parts: list[RenderableType] = [Rule(Text(f"{label[:1].upper()}{label[1:]} · what will happen?",
+                                                 style="bold"), align="left"), ""]
+        if step.predict:
+            parts += [Text(printable(step.predict)), ""]
+        for block in step.all(m.ExchangeBlock):
+            lines = plain.request_lines(block.exchange.request)
+            parts += [_http_block(plain.fold_boilerplate(lines) if self.fold_headers else lines, ">"), ""]
+        self.console.print(Group(*parts))
+
+    def verdict(self, question, reply: str | None, right: bool) -> None:
+        if right:
+            head = ("Right: ", "bold green")
+        elif reply is None:
+            head = ("No answer: ", "bold yellow")
+        else:
+            head = (f"Not quite (you said {printable(reply.strip())}): ", "bold red")
+        self.console.print(Text.assemble(head, (question.answer, "bold"), ". ", printable(question.reason)))
+
+    def score(self, score) -> None:
+        self.console.print()
+        self.console.print(Text(f"Predictions: {score.right} of {score.asked} right.", style="bold"))
+        for prompt in score.missed:
+            self.console.print(Text(f"  worth another look: {printable(prompt)}", style="dim"))
 
     def end(self) -> None:
         pass

@@ -34,6 +34,10 @@ def expires_in(ttl: float | None) -> str:
     return "no expiry" if ttl is None else f"expires in {math.ceil(ttl)} s"
 
 
+def store_title(snapshot: StoreSnapshot, when: str = "") -> str:
+    return f"{snapshot.title} ({when})" if when else snapshot.title
+
+
 def store_rows(snapshot: StoreSnapshot) -> list[list[str]]:
     """Each record as [key in the store's own notation, JSON value, time to live]."""
     return [[printable(label), printable(json.dumps(row.value)), expires_in(row.ttl)]
@@ -122,5 +126,5 @@ def fold_boilerplate(lines: list[str]) -> list[str]:
         else:
             head.append(line)
     if hidden:
-        head.insert(1, f"({len(hidden)} more: {', '.join(hidden)}; --all-headers shows them)")
+        head.insert(1, f"({len(hidden)} more: {', '.join(hidden)}; --all-headers)")
     return head

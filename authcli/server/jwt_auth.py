@@ -95,11 +95,12 @@ class JwtAuth:
                 "no user with this email and password (checked against a salted scrypt hash, in "
                 "constant time)")], [NO_STORE])
         now = self.clock()
-        # NumericDates are whole seconds. exp is rounded to the nearest one, so a token lives
-        # ttl +/- 0.5 s: rounding down could leave a 1-second token a few milliseconds, and
-        # rounding up would make every demo wait half a second more on average.
-        claims = {"sub": str(user.user_id), "userId": user.user_id, "iat": int(now),
-                  "exp": round(now + self.ttl), "jti": secrets.token_urlsafe(16)}
+        # NumericDates are whole seconds: iat is now rounded down (never in the future) and exp
+        # is iat + ttl, so exp - iat is exactly the expires_in the response states. The token
+        # then has ttl minus the fraction of the current second left.
+        iat = int(now)
+        claims = {"sub": str(user.user_id), "userId": user.user_id, "iat": iat,
+                  "exp": iat + self.ttl, "jti": secrets.token_urlsafe(16)}
         token = issue(self.key, claims)
         events = [
             CredentialsChecked(f"{email}: password matches the stored scrypt hash", user_id=user.user_id),

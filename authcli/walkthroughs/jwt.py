@@ -101,6 +101,10 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     # and is shown afterwards, so --step pauses cannot race the token's exp.
     shown = Shown()
     yield shown(_key_step(server, auth, client))
+    # iat is the current second rounded down: log in early in a second, so the token really
+    # has (almost) all of its ttl left for the steps that need it alive.
+    if clock() % 1 > 0.5:
+        sleep(1 - clock() % 1)
     act = _first_act(client, auth)
     view = _token(act)
     token, exp = view.token, view.payload["exp"]
@@ -127,7 +131,8 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
         "the server refuses it.",
         "The 401 carries WWW-Authenticate: Bearer error=\"invalid_token\" (RFC 6750), which tells "
         "the client to get a new token, usually by logging in again or with a refresh token.",
-    ], ExchangeBlock(expired), _checks(expired)))
+    ], ExchangeBlock(expired, events=False), _checks(expired),
+        predict="exp has passed. The client sends the same token again."))
 
     yield _recap(act, sequence(shown.steps, None))
 
@@ -146,7 +151,8 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         f"it with {auth.key.alg}: the handout's jwt.sign({{ userId: 123 }}, key, {{ expiresIn }}). "
         "The token goes back in the response body.",
         ENCODED_NOT_ENCRYPTED,
-    ], ExchangeBlock(login), TokenBlock(view))]
+    ], ExchangeBlock(login), TokenBlock(view),
+        predict=f"The client logs in ({DEMO_EMAIL} / {DEMO_PASSWORD}).")]
 
     steps.append(step(2, "The client keeps the token itself", [
         "A browser app keeps the token in memory or localStorage; this script keeps it in a "
@@ -162,7 +168,8 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         "The client adds Authorization: Bearer <token>, the handout's axios headers. The server "
         "runs jwt.verify as a list of checks, with the algorithm taken from its own allow-list, "
         "never from the token:",
-    ], ExchangeBlock(profile), _checks(profile), NothingStored()))
+    ], ExchangeBlock(profile, events=False), _checks(profile), NothingStored(),
+        predict="The client sends its token as Authorization: Bearer."))
 
     steps += _forgeries(client, parts)
 
@@ -171,14 +178,15 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         "With sessions, logout deleted the record and the cookie died with it. Here there is no "
         "record: the server cannot forget a token it never stored. The client drops its copy, "
         "and that is all logout can do.",
-    ], ExchangeBlock(logout)))
+    ], ExchangeBlock(logout), predict="The client logs out."))
 
     after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
     steps.append(step(7, "The logged-out token still works", [
         "Anyone who copied the token before logout can still use it: 200, until exp. Revoking "
         "tokens early needs a denylist of jti values checked on every request, which is server "
         "state again, the very thing JWT was chosen to avoid. Short lifetimes keep the window small.",
-    ], ExchangeBlock(after), _checks(after)))
+    ], ExchangeBlock(after, events=False), _checks(after),
+        predict="The client logged out. Someone who copied its token sends it. Does it still work?"))
     return steps
 
 
@@ -193,9 +201,10 @@ def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
         "Anyone can edit the payload: here userId 123 becomes 1 (another user), re-encoded, with "
         "the original signature. The signature no longer fits the changed bytes, and without the "
         "key nobody can make one that does: 401.",
-    ], ExchangeBlock(tampered), _checks(tampered), TableBlock(_changes([
+    ], ExchangeBlock(tampered, events=False), _checks(tampered), TableBlock(_changes([
         ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-        ["signature", _short(parts.signature_b64), "the same, kept"]]))))
+        ["signature", _short(parts.signature_b64), "the same, kept"]])),
+        predict="The client edits the payload (userId 123 becomes 1) and keeps the signature."))
 
     none_header = b64url(json.dumps({"alg": "none", "typ": "JWT"}, separators=(",", ":")).encode())
     none_token = f"{none_header}.{forged_b64}."
@@ -204,10 +213,11 @@ def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
         "The same forged payload, with header {\"alg\": \"none\"} and an empty signature. A library "
         "that let the token pick its own algorithm would skip the signature check and log the "
         "attacker in as anyone. This server's allow-list decides, so 401.",
-    ], ExchangeBlock(unsigned), _checks(unsigned), TableBlock(_changes([
+    ], ExchangeBlock(unsigned, events=False), _checks(unsigned), TableBlock(_changes([
         ["header", json.dumps(parts.header), json.dumps({"alg": "none", "typ": "JWT"})],
         ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-        ["signature", _short(parts.signature_b64), "(empty)"]]))))
+        ["signature", _short(parts.signature_b64), "(empty)"]])),
+        predict='The client sends the edited payload with header {"alg": "none"} and no signature.'))
 
     return steps
 

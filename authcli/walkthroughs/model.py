@@ -54,9 +54,11 @@ class Warnings:
 
 @dataclass(frozen=True)
 class ExchangeBlock:
-    """A real request, its response, and what the server did."""
+    """A real request, its response, and what the server did (`events` False: a ChecksBlock
+    in the same step already says it, check by check)."""
 
     exchange: Exchange
+    events: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,11 @@ class NotesBlock:
 
 @dataclass(frozen=True)
 class StoreBlock:
-    """The session store's contents, read back from the store itself."""
+    """The session store's contents, read back from the store itself; `when` says at what
+    moment, where the step's title might suggest another."""
 
     snapshot: StoreSnapshot
+    when: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,8 @@ class Step:
     number: int | None
     title: str
     blocks: list[Block] = field(default_factory=list)
+    # --predict: what the client does next, said without giving the answer away (the title may).
+    predict: str | None = None
 
     def all(self, kind: type[B]) -> list[B]:
         return [b for b in self.blocks if isinstance(b, kind)]
@@ -192,9 +198,10 @@ class Step:
         return block.seconds if block else None
 
 
-def step(number: int | None, title: str, text: list[str], *blocks: Block | None) -> Step:
+def step(number: int | None, title: str, text: list[str], *blocks: Block | None,
+         predict: str | None = None) -> Step:
     """A step from its text and blocks, in the order given; None blocks are left out."""
-    return Step(number, title, [Narration(text), *(b for b in blocks if b is not None)])
+    return Step(number, title, [Narration(text), *(b for b in blocks if b is not None)], predict)
 
 
 @dataclass(frozen=True)

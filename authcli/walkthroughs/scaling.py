@@ -131,13 +131,16 @@ def _round1(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     yield step(None, "Round 1 · Sessions in memory, round-robin: log in", [
         f"POST /login went to {served_by(login)}. {served_by(login)} created the session in its own "
         "memory and sent the cookie back through the balancer.",
-    ], ExchangeBlock(login), ServersBlock(c.views()))
+    ], ExchangeBlock(login), ServersBlock(c.views()),
+        predict="Two servers keep sessions in their own memory; a round-robin balancer sits in front. "
+                "The client logs in.")
     profile = expect(c.send("GET", "/profile"), 401, "round 1 profile on the other server")
     yield step(None, "Round 1 · The next request lands on the other server", [
         f"Round-robin sent GET /profile to {served_by(profile)}. The browser sent its cookie, but "
         f"{served_by(profile)} has never seen this session: {profile.response.status}. The session "
         f"exists only in {served_by(login)}'s memory (compare the two stores).",
-    ], ExchangeBlock(profile), ServersBlock(c.views()))
+    ], ExchangeBlock(profile), ServersBlock(c.views()),
+        predict="Round-robin: this request goes to the other server. The client sends its cookie.")
     observed[1] = [login, profile]
 
 
@@ -148,12 +151,14 @@ def _round2(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
         f"POST /login went to {first}. Look at the response: two Set-Cookie lines. One is the "
         f"session; the other, {STICKY_COOKIE}={first}, is the balancer's own cookie, so that it can "
         f"send every later request from this browser to {first}.",
-    ], ExchangeBlock(login), ServersBlock(c.views()))
+    ], ExchangeBlock(login), ServersBlock(c.views()),
+        predict="The balancer is now sticky: it remembers which server a client belongs to. The client logs in.")
     profiles = [expect(c.send("GET", "/profile"), 200, "round 2 pinned profile") for _ in range(2)]
     yield step(None, "Round 2 · Every request goes to the same server", [
         f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. The "
         f"{STICKY_COOKIE} cookie overrides round-robin, so the session is always found.",
-    ], *(ExchangeBlock(p) for p in profiles), ServersBlock(c.views()))
+    ], *(ExchangeBlock(p) for p in profiles), ServersBlock(c.views()),
+        predict="The client sends GET /profile twice, with its cookies.")
     c.stop(first)
     after = expect(c.send("GET", "/profile"), 401, "round 2 profile after the pinned server stopped")
     yield step(None, f"Round 2 · Server {first} stops: the session is gone", [
@@ -161,7 +166,8 @@ def _round2(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
         f"and sent the request to {served_by(after)} instead: {after.response.status}. The session "
         f"lived only in {first}'s memory, so the user is logged out. Sticky sessions spread the "
         "load, not the state.",
-    ], ExchangeBlock(after), ServersBlock(c.views()))
+    ], ExchangeBlock(after), ServersBlock(c.views()),
+        predict=f"Server {first}, the one the client is pinned to, stops. The client sends its cookies.")
     observed[2] = [login, *profiles, after]
 
 
@@ -170,19 +176,22 @@ def _round3(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     yield step(None, "Round 3 · A shared Redis store, round-robin: log in", [
         f"Both servers keep sessions in the same Redis. POST /login went to {served_by(login)}, "
         "which wrote session:<id> into Redis.",
-    ], ExchangeBlock(login), ServersBlock(c.views()))
+    ], ExchangeBlock(login), ServersBlock(c.views()),
+        predict="Both servers now keep sessions in one shared Redis; round-robin again. The client logs in.")
     profile = expect(c.send("GET", "/profile"), 200, "round 3 profile on the other server")
     yield step(None, "Round 3 · The other server finds the session", [
         f"Round-robin sent GET /profile to {served_by(profile)}: {profile.response.status}. Both "
         "servers read the same Redis, so it does not matter which one answers.",
-    ], ExchangeBlock(profile), ServersBlock(c.views()))
+    ], ExchangeBlock(profile), ServersBlock(c.views()),
+        predict="Round-robin: this request goes to the other server. The client sends its cookie.")
     stopped = served_by(login)
     c.stop(stopped)
     after = expect(c.send("GET", "/profile"), 200, "round 3 profile after a server stopped")
     yield step(None, f"Round 3 · Server {stopped} stops: nothing is lost", [
         f"authcli stopped {stopped}, the server that created the session. {_answer(after)}: the "
         "session lives in Redis, not in any one server.",
-    ], ExchangeBlock(after), ServersBlock(c.views()))
+    ], ExchangeBlock(after), ServersBlock(c.views()),
+        predict=f"Server {stopped}, which created the session, stops. The client sends its cookie.")
     observed[3] = [login, profile, after]
 
 
@@ -193,12 +202,14 @@ def _round4(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     yield step(None, "Round 4 · JWT with a shared key, round-robin: log in", [
         f"Both servers hold the same HS256 secret. POST /login went to {served_by(login)}, which "
         "signed a token and stored nothing: both stores stay empty.",
-    ], ExchangeBlock(login), ServersBlock(c.views()))
+    ], ExchangeBlock(login), ServersBlock(c.views()),
+        predict="Both servers now sign and verify JWTs with the same secret. The client logs in.")
     profiles = [expect(c.send("GET", "/profile", headers=bearer), 200, "round 4 profile") for _ in range(2)]
     yield step(None, "Round 4 · Both servers verify the token", [
         f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. Each "
         "checks the signature with the shared key; neither looks anything up.",
-    ], *(ExchangeBlock(p) for p in profiles), ServersBlock(c.views()))
+    ], *(ExchangeBlock(p) for p in profiles), ServersBlock(c.views()),
+        predict="The client sends GET /profile twice with its token; round-robin picks both servers.")
     for name in ("A", "B"):
         c.stop(name)
         c.start(name)
@@ -209,7 +220,8 @@ def _round4(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
         "The price: no server can take the token back. Logging out, or banning the user, leaves the "
         "token valid until exp unless every server checks a shared denylist, which is a shared "
         "store again.",
-    ], ExchangeBlock(after), ServersBlock(c.views()))
+    ], ExchangeBlock(after), ServersBlock(c.views()),
+        predict="Both servers restart (their memory is wiped). The client sends its token.")
     observed[4] = [login, *profiles, after]
 
 

@@ -137,19 +137,7 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     yield from shown.all(first)
 
     expires_at = row.value["expiresAt"]
-    left = deadline - clock()
-    if left > 0:
-        why = (f"Sessions here have an absolute timeout: each lives {ttl} s from createdAt "
-               f"(until {expires_at}), whatever the client does. An idle timeout would instead "
-               "restart the clock on every request; real sites often use both.")
-    else:
-        why = (f"The session already expired at {expires_at}, while the steps above were on "
-               f"screen: sessions here have an absolute timeout of {ttl} s from createdAt, "
-               "whatever the client does.")
-    yield shown(step(6, f"Waiting for the session to expire ({ttl} s after login)", [
-        why, "The client keeps its cookie the whole time; only the server's record expires. "
-        + store.facts.expiry,
-    ], _store(store), Wait(max(left, 0.0) + EXPIRY_MARGIN, "session expires in")))
+    yield shown(_waiting(store, ttl, expires_at, deadline - clock()))
     # The renderer may animate a countdown; whatever it did, the deadline really passes here.
     if clock() < deadline + EXPIRY_MARGIN:
         sleep(deadline + EXPIRY_MARGIN - clock())
@@ -162,7 +150,8 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         f"{expires_at} and {store.facts.gone}, so the lookup finds nothing: 401 Unauthorized.",
         "Expiry is enforced by the server. Keeping the cookie, or editing its expiry in the "
         "browser, cannot extend a session.",
-    ], ExchangeBlock(expired), _store(store), JarBlock(client.jar())))
+    ], ExchangeBlock(expired), _store(store), JarBlock(client.jar()),
+        predict=f"{ttl} s have passed since login. The client sends its cookie again."))
 
     last = _last_act(client, store, session_id)
     yield from shown.all(last)
@@ -173,6 +162,23 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
                  sequence(shown.steps, f"Store ({facts.label})"))
 
 
+def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float) -> Step:
+    """Step 6: the wait for the record's expiry, with the store as the wait begins."""
+    if left > 0:
+        why = (f"Sessions here have an absolute timeout: each lives {ttl} s from createdAt "
+               f"(until {expires_at}), whatever the client does. An idle timeout would instead "
+               "restart the clock on every request; real sites often use both.")
+    else:
+        why = (f"The session already expired at {expires_at}, while the steps above were on "
+               f"screen: sessions here have an absolute timeout of {ttl} s from createdAt, "
+               "whatever the client does.")
+    return step(6, f"Waiting for the session to expire ({ttl} s after login)", [
+        why, "The client keeps its cookie the whole time; only the server's record expires. "
+        + store.facts.expiry,
+    ], StoreBlock(store.snapshot(), "read as the wait begins"),
+        Wait(max(left, 0.0) + EXPIRY_MARGIN, "session expires in"))
+
+
 def _restart_act(stage: _Stage) -> list[Step]:
     """Steps 11-12: log in, restart the server, use the session again."""
     login = _login(stage.client)
@@ -181,7 +187,7 @@ def _restart_act(stage: _Stage) -> list[Step]:
     steps = [step(11, "Log in, then restart the server", [
         f"A fresh login, then authcli stops the server at {old_url} and starts a new one, as a "
         "deploy or a crash would. The client keeps its cookie.",
-    ], ExchangeBlock(login), _store(stage.store))]
+    ], ExchangeBlock(login), _store(stage.store), predict="The client logs in again.")]
     stage.restart()
     survives = facts.survives_restart
     after = expect(stage.client.send("GET", "/profile"), 200 if survives else 401, "profile after restart")
@@ -199,7 +205,8 @@ def _restart_act(stage: _Stage) -> list[Step]:
                 "gets a request for a session it never saw.",
                 "Cookies belong to a host, not a port, so the client did send its cookie to the "
                 "new server. Try `--store redis` to see sessions survive."]
-    steps.append(step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store)))
+    steps.append(step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store),
+                      predict="The server was restarted. The client sends its cookie."))
     return steps
 
 
@@ -212,7 +219,7 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
         "salt and compares the result in constant time: no match, so 401 and nothing is stored.",
         "An unknown email gets exactly the same answer, so the login form does not reveal who "
         "has an account.",
-    ], ExchangeBlock(wrong), _store(store))]
+    ], ExchangeBlock(wrong), _store(store), predict="The client logs in with a wrong password.")]
 
     login = _login(client)
     session_id = _created(login)
@@ -220,9 +227,8 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
         f"Password {DEMO_PASSWORD} matches. The server creates a random session ID "
         f"({len(session_id)} characters from Python's `secrets`: 256 bits, unguessable), stores "
         "{userId, createdAt, expiresAt} under it, and sends only the ID back, in Set-Cookie.",
-        "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags at all. "
-        "This server adds them; each one explained:",
-    ], ExchangeBlock(login), NotesBlock(COOKIE_FLAG_NOTES), _store(store)))
+    ], ExchangeBlock(login), _store(store),
+        predict=f"The client logs in with the right password ({DEMO_EMAIL} / {DEMO_PASSWORD})."))
 
     jar = client.jar()
     if [c.value for c in jar if c.name == COOKIE_NAME] != [session_id]:
@@ -230,7 +236,9 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
     steps.append(step(3, "The client's cookie jar saved it", [
         "requests put the cookie in its jar, as a browser would, with the attributes the server "
         "set. The script does not copy the ID anywhere itself.",
-    ], JarBlock(jar)))
+        "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags at all. "
+        "This server adds them; each one explained:",
+    ], JarBlock(jar), NotesBlock(COOKIE_FLAG_NOTES)))
 
     profile = expect(client.send("GET", "/profile"), 200, "profile")
     steps.append(step(4, "GET /profile: the cookie goes back by itself", [
@@ -238,7 +246,8 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
         "added by the cookie jar, because the cookie's host and path match.",
         f"The server reads the ID from that header, looks it up in the store, finds userId "
         f"{user_id}, and answers 200. The ID is only a key; the data stayed on the server.",
-    ], ExchangeBlock(profile), _store(store)))
+    ], ExchangeBlock(profile), _store(store),
+        predict="The client asks for /profile. It adds no headers of its own."))
 
     before = store.snapshot()
     forged = expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_session_id()}"},
@@ -251,7 +260,8 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
         "The lookup finds nothing, so 401, and the store is unchanged: unknown IDs never create "
         "records.",
         "Guessing a live ID means guessing 256 random bits; the ID has no pattern to forge.",
-    ], ExchangeBlock(forged), StoreBlock(after)))
+    ], ExchangeBlock(forged), StoreBlock(after),
+        predict="Another client sends a session ID it made up, of exactly the right shape."))
     return steps
 
 
@@ -265,7 +275,8 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[
         f"issues a new ID ({new_id[:8]}... instead of {old_id[:8]}...).",
         "Never reuse an ID the client brings to /login: an attacker could plant a known ID in "
         "a victim's browser and wait for them to log in with it (session fixation).",
-    ], ExchangeBlock(relogin), _store(store), JarBlock(client.jar()))]
+    ], ExchangeBlock(relogin), _store(store), JarBlock(client.jar()),
+        predict="The client logs in again, still holding its old, expired cookie.")]
 
     logout = expect(client.send("POST", "/logout"), 200, "logout")
     if not logout.event(SessionDeleted).deleted:
@@ -276,14 +287,15 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[
     steps.append(step(9, "POST /logout: the record is deleted, the cookie cleared", [
         "The server deletes the record from the store and answers with Set-Cookie ... Max-Age=0, "
         "which tells the client to drop the cookie. The jar is now empty.",
-    ], ExchangeBlock(logout), _store(store), JarBlock(jar_after)))
+    ], ExchangeBlock(logout), _store(store), JarBlock(jar_after), predict="The client logs out."))
 
     replay = expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_id}"},
                                  fresh=True), 401, "replayed cookie")
     steps.append(step(10, "Replaying the old cookie after logout gets 401", [
         "Someone who copied the cookie before logout sends it again. The record is gone, so "
         "401. With server-side sessions, logout really ends the session, at once.",
-    ], ExchangeBlock(replay), _store(store)))
+    ], ExchangeBlock(replay), _store(store),
+        predict="Someone who copied the cookie before logout sends it again."))
     return steps
 
 

@@ -1,0 +1,82 @@
+"""--predict: questions from the step data, answered through stdin, scored against what the
+server really did."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from authcli.stores import MemoryStore
+from authcli.walkthroughs.predict import questions
+from authcli.walkthroughs.session import session_walkthrough
+from conftest import FakeClock
+
+
+def run(args: list[str], stdin: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80"}
+    return subprocess.run([sys.executable, "-m", "authcli", *args], input=stdin, capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+def test_answers_piped_through_stdin_are_scored():
+    # Each step with requests: Enter (the pause), the status answer, Enter (see the step).
+    # Steps 2 and 8 ask nothing (no request), and the recap gets only its pause.
+    answers = {1: "200", 3: "200", 4: "200", 5: "401", 6: "200", 7: "401", 9: "401"}
+    stdin = "".join(f"\n{answers[n]}\n\n" if n in answers else "\n" for n in range(1, 10)) + "\n"
+    out = run(["demo", "jwt", "--ttl", "1", "--step", "--predict"], stdin)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "Step 4/9 · what will happen?" in text
+    assert "The client edits the payload (userId 123 becomes 1) and keeps the signature." in text
+    # Before the answer, only what the client sends: the title (which gives it away) comes after.
+    assert text.index("Step 4/9 · what will happen?") < text.index("Step 4 · A tampered token")
+    assert "Not quite (you said 200): 401. refused, signature:" in text  # step 4
+    assert "Not quite (you said 401): 200. algorithm, signature, exp, iat all pass" in text  # step 7
+    assert "Right: 401. refused, exp: expired" in text  # step 9
+    assert "Predictions: 5 of 7 right." in text
+    assert text.count("worth another look: Status of GET /profile now?") == 2
+    assert "Traceback" not in out.stderr
+
+
+def test_stdin_closing_early_never_hangs_and_counts_no_answers():
+    out = run(["demo", "jwt", "--ttl", "1", "--step", "--predict"], "")
+    assert out.returncode == 0, out.stderr
+    assert "No answer: 200." in out.stdout and "Predictions: 0 of 7 right." in out.stdout
+
+
+def test_a_reply_outside_the_choices_is_asked_again():
+    out = run(["demo", "jwt", "--ttl", "1", "--step", "--predict"], "\nmaybe\n200\n")
+    assert "Answer one of: 200, 401" in out.stderr
+    assert "Right: 200. " in out.stdout
+
+
+def test_predict_needs_step_and_the_terminal_view():
+    missing = run(["demo", "session", "--predict"], "")
+    assert missing.returncode == 2 and "--predict goes with --step" in missing.stderr
+    json_out = run(["demo", "session", "--step", "--predict", "-f", "json"], "")
+    assert json_out.returncode == 2 and "--predict is for the terminal view" in json_out.stderr
+    assert "Traceback" not in missing.stderr + json_out.stderr
+
+
+def test_questions_come_from_the_step_data():
+    clock = FakeClock(time.time())
+    steps = list(session_walkthrough(1, make_store=lambda: MemoryStore(clock=clock), clock=clock,
+                                     sleep=clock.advance))
+    store = None
+    asked = {}
+    for step in steps:
+        asked[step.number] = questions(step, store)
+        if step.store is not None:
+            store = step.store
+    status = {n: q[0].answer for n, q in asked.items() if q}
+    assert status == {1: "401", 2: "200", 4: "200", 5: "401", 7: "401", 8: "200", 9: "200", 10: "401",
+                      11: "200", 12: "401"}
+    changes = {n: q[1].answer for n, q in asked.items() if len(q) > 1}
+    # the login adds a record, /profile and a forged ID change nothing, expiry and logout remove one
+    assert changes[1] == "n" and changes[2] == "y" and changes[4] == "n" and changes[5] == "n"
+    assert changes[7] == "y" and changes[9] == "y" and changes[10] == "n"
+    assert all(q.answer in q.choices for qs in asked.values() for q in qs)
+    assert not asked[3] and not asked[6] and not asked[None]  # no request, nothing to predict
+    assert "no such record" in asked[5][0].reason  # the reason is what the server did
