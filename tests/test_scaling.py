@@ -160,3 +160,15 @@ def test_balancer_pairs_each_answer_with_its_own_events_under_concurrency():
         for backend in backends:
             backend.server.stop()
     assert mismatches == []
+
+
+def test_the_recap_draws_every_request_through_the_balancer(doc_1_2_4):
+    """The recap's sequence diagram: each request to the balancer, on to the server that
+    answered (the X-Served-By of the real response), and back."""
+    recap = doc_1_2_4["steps"][-1]
+    diagram = recap["diagram"]
+    assert diagram["lanes"] == ["Client", "Balancer", "A", "B"]
+    sent = [m for m in diagram["messages"] if m["from"] == "Client"]
+    answered = [m["text"] for m in diagram["messages"] if m["to"] == "Client"]
+    assert len(sent) == len(answered) >= 7 and sent[0]["text"] == "POST /login (round 1)"
+    assert "401 Unauthorized" in answered

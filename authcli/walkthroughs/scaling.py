@@ -18,6 +18,7 @@ from authcli.stores.memory import MemoryStore
 from authcli.tokens import make_signing_key
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
+    Sequence,
     ExchangeBlock, ServersBlock, ServerView, Step, Table, TableBlock, WalkthroughInfo, step,
 )
 
@@ -259,4 +260,18 @@ def _recap(observed: dict[int, list[Exchange]]) -> Step:
         "Sessions need every server to see the same store (or the client pinned to one server, "
         "until it dies); JWTs need every server to hold the key. Status codes and which server "
         "answered, as observed:",
-    ], TableBlock(Table("Sessions vs JWT, with evidence", ["", "Sessions", "JWT"], rows)))
+    ], TableBlock(Table("Sessions vs JWT, with evidence", ["", "Sessions", "JWT"], rows)), _traffic(observed))
+
+
+def _traffic(observed: dict[int, list[Exchange]]) -> Sequence:
+    """The rounds' requests through the balancer: which server each reached, what it answered."""
+    messages: list[tuple[str, str, str, bool]] = []
+    for round_, exchanges in sorted(observed.items()):
+        for ex in exchanges:
+            server = served_by(ex)
+            messages.append(("Client", "Balancer", f"{ex.request.method} {ex.request.target} (round {round_})", False))
+            if server in ("A", "B"):
+                messages.append(("Balancer", server, "forwarded", False))
+                messages.append((server, "Balancer", str(ex.response.status), True))
+            messages.append(("Balancer", "Client", f"{ex.response.status} {ex.response.reason}", True))
+    return Sequence(["Client", "Balancer", "A", "B"], messages)
