@@ -220,3 +220,18 @@ def test_piped_output_has_no_colour_and_no_padding():
                          capture_output=True, text=True, timeout=30, env={**os.environ, "COLUMNS": "100"}).stdout
     assert "VERIFIED" in out and "\x1b[" not in out
     assert [line for line in out.splitlines() if line != line.rstrip()] == []
+
+
+def test_serve_open_hands_the_page_to_the_default_browser(tmp_path, monkeypatch):
+    # webbrowser runs $BROWSER with the URL: here a script that writes it down.
+    opened = tmp_path / "opened"
+    script = tmp_path / "browser.sh"
+    script.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("BROWSER", f"{script} %s")
+    with ServeProcess("--port", "0", "--open") as serve:
+        url = re.search(r"http://127\.0\.0\.1:\d+", serve.line()).group(0)
+        lines = [serve.line() for _ in range(2)]
+        assert f"Opened {url}/ in your browser." in "".join(lines)
+        assert opened.read_text().strip() == f"{url}/"
+        assert serve.stop(signal.SIGTERM) == 0

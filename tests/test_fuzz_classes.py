@@ -218,7 +218,7 @@ def test_the_bodies_a_cross_site_form_can_send_are_refused(session_server, conte
 # --- 6. missing headers -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("method, path", [("GET", "/"), ("GET", "/profile"), ("POST", "/login"), ("GET", "/nope"),
-                                          ("DELETE", "/login"), ("GET", "/app.js")])
+                                          ("DELETE", "/login"), ("GET", "/session.js")])
 def test_every_response_says_nosniff_and_pages_carry_a_csp(session_server, method, path):
     resp = requests.request(method, session_server.url + path, json=CREDS, timeout=5)
     assert resp.headers["X-Content-Type-Options"] == "nosniff"

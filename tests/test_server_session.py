@@ -54,10 +54,21 @@ def test_login_takes_json_only(session_server, body, content_type):
 
 def test_index_page_offers_a_login_form(session_server, http):
     resp = http.get(session_server.url + "/")
-    assert resp.status_code == 200 and 'id="login"' in resp.text and '<script src="/app.js">' in resp.text
+    assert resp.status_code == 200 and 'id="login"' in resp.text and '<script src="/session.js"' in resp.text
     assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
-    script = http.get(session_server.url + "/app.js")
+    script = http.get(session_server.url + "/session.js")
     assert script.headers["Content-Type"].startswith("text/javascript") and 'JSON.stringify' in script.text
+    assert "<script>" not in resp.text and " style=" not in resp.text  # nothing inline: CSP allows none
+
+
+def test_the_record_view_never_hands_page_script_the_whole_id(session_server, http):
+    http.post(session_server.url + "/login", json={"email": "a@b.com", "password": "123"})
+    sid = http.cookies["sessionId"]
+    view = http.get(session_server.url + "/session/record").json()
+    assert view["found"] and view["record"]["userId"] == 1
+    assert sid not in view["line"] and sid[:8] + "..." in view["line"]
+    http.post(session_server.url + "/logout")
+    assert http.get(session_server.url + "/session/record").json()["found"] is False
 
 
 @pytest.mark.parametrize("creds", [

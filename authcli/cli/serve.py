@@ -44,6 +44,8 @@ def serve(
     key: Optional[Path] = typer.Option(None, "--key", help="jwt mode: sign with this private key (PEM or JWK, "
                                        "e.g. from authcli keys); its public half is served as a JWKS."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per request (long runs, load tests)."),
+    open_page: bool = typer.Option(False, "--open", help="Open the server's page in the default browser: a "
+                                   "login form and what the browser holds, live."),
 ) -> None:
     """Run the demo server until Ctrl-C, printing one line per request.
 
@@ -62,14 +64,14 @@ def serve(
             sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make()
             stack.callback(sessions.close)
             _run(SessionAuth(sessions, ttl), sessions, mode, host, port,
-                 f"sessions live {ttl} s in {sessions.facts.name}", quiet, [])
+                 f"sessions live {ttl} s in {sessions.facts.name}", quiet, [], open_page)
         else:
             if store is not None or redis_url is not None:
                 raise UsageError("--store and --redis-url belong to --mode session")
             signer = _jwt_key(alg, secret, key)
             _run(JwtAuth(signer, ttl), None, mode, host, port,
                  f"{signer.alg} tokens live {ttl} s" + (", WEAK secret" if signer.weak else ""), quiet,
-                 _verify_hints(signer, secret))
+                 _verify_hints(signer, secret), open_page)
 
 
 def _jwt_key(alg: Alg | None, secret: str | None, key: Path | None):
@@ -137,8 +139,19 @@ def _reachable(host: str, port: int) -> list[str]:
     return [f"http://{address}:{port}/" for address in addresses]
 
 
+def _open(url: str) -> str:
+    """Open `url` in the default browser; what to tell the user."""
+    import webbrowser
+
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    return f"Opened {url} in your browser." if opened else f"No browser could be started from here: open {url} yourself."
+
+
 def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str,
-         quiet: bool, hints: list[str]) -> None:
+         quiet: bool, hints: list[str], open_page: bool = False) -> None:
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
     from authcli.render.serve import banner, classroom_warning, log_line, store_state
     from authcli.server import AuthServer
@@ -181,6 +194,8 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
                           f"open {server.url}/ in a browser. Ctrl-C stops.", markup=False)
             for hint in hints:
                 console.print(hint.replace("URL", server.url), markup=False, soft_wrap=True)
+            if open_page:
+                console.print(_open(f"{server.url}/"), markup=False)
             if host not in LOOPBACK:
                 console.print(classroom_warning(host, DEMO_EMAIL, DEMO_PASSWORD, _reachable(host, server.port)))
             while not stop.wait(0.2):

@@ -18,7 +18,7 @@ from authcli.server.events import (
 )
 from authcli.server.journal import Request, Response
 from authcli.server.policy import HARDENED_JWT, JwtPolicy
-from authcli.server.routes import NO_STORE, Router, read_credentials, refuse_cross_site, text
+from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.timefmt import utc
 from authcli.tokens import SigningKey, issue, split, verify
 
@@ -29,13 +29,6 @@ REALM = 'Bearer realm="authcli"'
 # characters reach the JWT parser, which says which part is not base64url.
 ONE_WORD = re.compile(r"\S+")
 
-INDEX = """<!doctype html>
-<meta charset="utf-8"><title>authcli JWT server</title>
-<h1>authcli: JWT bearer tokens</h1>
-<p>POST /login with JSON {"email": "a@b.com", "password": "123"} returns a token; send it as
-<code>Authorization: Bearer &lt;token&gt;</code> to GET /profile. Browsers do not attach it by
-themselves: use curl (see the README).</p>
-"""
 
 
 def _quoted(text: str) -> str:
@@ -73,7 +66,8 @@ class JwtAuth:
         }
         if key.jwks is not None:
             table["/.well-known/jwks.json"] = {"GET": self.jwks}
-        self.router = Router(table, INDEX)
+        self.router = Router(table, page("jwt.html"),
+                             {"/common.js": "common.js", "/jwt.js": "jwt.js", "/style.css": "style.css"})
 
     @property
     def ttl(self) -> int:

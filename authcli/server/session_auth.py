@@ -43,7 +43,8 @@ class SessionAuth:
             "/login": {"POST": self.login},
             "/profile": {"GET": self.profile},
             "/logout": {"POST": self.logout},
-        }, page("session.html"), {"/app.js": "app.js"})
+            "/session/record": {"GET": self.record_view},
+        }, page("session.html"), {"/common.js": "common.js", "/session.js": "session.js", "/style.css": "style.css"})
 
     @property
     def ttl(self) -> int:
@@ -121,6 +122,26 @@ class SessionAuth:
         events.append(SessionLookedUp(self.store.describe("read", lookup.session_id, session),
                                       session_id=lookup.session_id, found=True, record=session))
         return text(200, f"Welcome user {session['userId']}", events, [NO_STORE])
+
+    def record_view(self, request: Request) -> Response:
+        """GET /session/record: the browser page's read-only view of the caller's own record,
+        as the demos print it. The ID is shortened: a route that handed page script the whole
+        ID would undo HttpOnly."""
+        import json
+
+        lookup = read_session_cookie(request.header_values("Cookie"), self.policy)
+        if lookup.session_id is None:
+            body = {"found": False, "line": f"{lookup.problem}: no record to show"}
+            events: list[Event] = [CookieRefused(f"teaching view: {lookup.problem}")]
+        else:
+            session = self.store.get(lookup.session_id)
+            short = lookup.session_id[:8] + "..."
+            line = self.store.describe("read", short, session) if session is not None else \
+                self.store.describe("read", short) + " (never issued, expired or logged out)"
+            body = {"found": session is not None, "line": line, "record": session}
+            events = [SessionLookedUp(f"teaching view: {line}", session_id=lookup.session_id,
+                                      found=session is not None, record=session)]
+        return Response(200, json.dumps(body) + "\n", [("Content-Type", "application/json"), NO_STORE], events)
 
     def logout(self, request: Request) -> Response:
         if self.policy.refuse_cross_site:

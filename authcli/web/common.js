@@ -1,0 +1,38 @@
+// Shared by the session and JWT pages: requests, and showing what came back.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+function show(id, text, kind) {
+  const out = $(id);
+  out.textContent = text;
+  out.className = kind || "";
+}
+
+function statusKind(status) {
+  return status >= 200 && status < 300 ? "ok" : "bad";
+}
+
+async function call(path, options) {
+  const response = await fetch(path, Object.assign({ credentials: "same-origin", cache: "no-store" }, options || {}));
+  const body = (await response.text()).trim();
+  return { status: response.status, line: `${response.status} ${response.statusText}`, body };
+}
+
+function postJson(path, body, headers) {
+  return call(path, {
+    method: "POST",
+    headers: Object.assign({ "Content-Type": "application/json" }, headers || {}),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+function credentials(form) {
+  const data = new FormData(form);
+  return { email: data.get("email"), password: data.get("password") };
+}
+
+function secondsLeft(untilSeconds) {
+  const left = Math.round(untilSeconds - Date.now() / 1000);
+  return left > 0 ? `${left} s` : "none: expired";
+}

@@ -1,0 +1,54 @@
+"""Screenshots of the browser pages for the README, taken by the headless Chromium the tests use.
+
+    python docs/screenshots.py        # writes docs/session-page.png and docs/jwt-page.png
+
+Each page is opened on a real authcli server (port 0), logged in through its own form, and shot
+after the answers arrived. Needs Chromium and Playwright (pip install '.[browser]').
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+from authcli.server import AuthServer, JwtAuth, SessionAuth
+from authcli.stores import MemoryStore
+from authcli.tokens import make_signing_key
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    executable = next((p for n in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(n))), None)
+    if executable is None:
+        print("screenshots need Chromium: apt-get install chromium", file=sys.stderr)
+        return 2
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 900, "height": 1100})
+        with AuthServer(SessionAuth(MemoryStore(), 300)) as server:
+            page.goto(server.url + "/")
+            page.click("#login-button")
+            expect(page.locator("#record")).to_contain_text("sessionStore")
+            page.click("#inject")
+            expect(page.locator("#inject-answer")).to_contain_text("fetch")
+            page.screenshot(path=str(HERE / "session-page.png"), full_page=True)
+        page = browser.new_page(viewport={"width": 900, "height": 1100})
+        with AuthServer(JwtAuth(make_signing_key("HS256"), 300)) as server:
+            page.goto(server.url + "/")
+            page.click("#login button")
+            expect(page.locator("#payload")).to_contain_text("userId")
+            page.click("#profile-button")
+            expect(page.locator("#profile")).to_contain_text("200 OK")
+            page.click("#inject")
+            page.screenshot(path=str(HERE / "jwt-page.png"), full_page=True)
+        browser.close()
+    print(f"wrote {HERE / 'session-page.png'} and {HERE / 'jwt-page.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The browser pages in a real headless Chromium (Playwright pointed at the system's browser):
+log in through each page, and see what the browser held and sent. AUTHCLI_REQUIRE_BROWSER
+turns a skip (no Chromium, no Playwright) into a failure, as CI sets it."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture skips (or, in CI, fails) with the hint
+    expect = None
+
+from authcli.server import AuthServer, JwtAuth, SessionAuth
+from authcli.stores import MemoryStore
+from authcli.tokens import make_signing_key
+
+BROWSER_HINT = "the browser tests need Chromium and Playwright: apt-get install chromium; pip install playwright"
+
+
+def _chromium() -> str | None:
+    return next((path for name in ("chromium", "chromium-browser", "google-chrome")
+                 if (path := shutil.which(name))), None)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = _chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - CI installs it
+        executable = None
+    if executable is None:
+        if os.environ.get("AUTHCLI_REQUIRE_BROWSER"):
+            pytest.fail("AUTHCLI_REQUIRE_BROWSER is set but " + BROWSER_HINT)
+        pytest.skip(BROWSER_HINT)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    tab = context.new_page()
+    # Console errors (a CSP violation is one) and uncaught exceptions. Chromium also logs every
+    # 4xx a fetch gets as an error; the pages ask for those 401s on purpose.
+    tab.problems = []
+    expected = re.compile(r"Failed to load resource: the server responded with a status of 40[13]")
+    tab.on("console", lambda m: tab.problems.append(m.text)
+           if m.type == "error" and not expected.match(m.text) else None)
+    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+    yield tab
+    context.close()
+
+
+def test_session_page_the_browser_keeps_an_httponly_cookie_page_script_cannot_see(page):
+    with AuthServer(SessionAuth(MemoryStore(), 60)) as server:
+        page.goto(server.url + "/")
+        page.click("#login-button")
+        expect(page.locator("#record")).to_contain_text("sessionStore")
+        cookies = {c["name"]: c for c in page.context.cookies()}
+        assert cookies["sessionId"]["httpOnly"] and cookies["sessionId"]["sameSite"] == "Lax"
+        assert page.evaluate("document.cookie") == ""
+        assert page.text_content("#cookie").startswith('"" (empty: HttpOnly')
+        assert page.text_content("#profile").startswith("200 OK: Welcome user 1")
+        assert cookies["sessionId"]["value"] not in page.content()  # the teaching view shortens it
+        expect(page.locator("#left")).to_have_text(re.compile(r"^\d+ s$"))
+
+        page.click("#inject")
+        expect(page.locator("#inject-answer")).to_contain_text("fetch")
+        injected = page.text_content("#inject-answer")
+        assert 'document.cookie gave the script: ""' in injected and "200 OK" in injected
+
+        page.click("#logout")
+        expect(page.locator("#profile")).to_have_text(re.compile(r"^401"))
+        assert "no such record" in page.text_content("#record") or "no session" in page.text_content("#record")
+        assert "sessionId" not in {c["name"] for c in page.context.cookies()}
+        assert server.app.store.snapshot().rows == []
+    assert page.problems == []
+
+
+def test_jwt_page_keeps_the_token_in_localstorage_and_adds_the_bearer_header(page):
+    with AuthServer(JwtAuth(make_signing_key("HS256"), 60)) as server:
+        page.goto(server.url + "/")
+        page.click("#login button")
+        expect(page.locator("#payload")).to_contain_text("userId")
+        token = page.evaluate("localStorage.getItem('token')")
+        assert token and token.count(".") == 2 and page.text_content("#token") == token
+        assert page.locator("#token span.sig").text_content() == token.split(".")[2]
+        assert "exp " in page.text_content("#claims") and "time left" in page.text_content("#claims")
+        assert page.context.cookies() == []  # nothing in the cookie jar: nothing goes by itself
+
+        page.click("#profile-button")
+        expect(page.locator("#profile")).to_contain_text("200 OK")
+        sent = [r for r in server.records_since(0) if r.request.path == "/profile"]
+        assert sent[-1].request.header_values("Authorization") == [f"Bearer {token}"]
+
+        page.click("#inject")
+        expect(page.locator("#inject-answer")).to_contain_text("gave the script the whole token")
+
+        page.click("#logout")
+        expect(page.locator("#profile")).to_contain_text("nothing to revoke")
+        assert page.evaluate("localStorage.getItem('token')") is None
+        page.click("#replay")
+        expect(page.locator("#profile")).to_have_text(re.compile(r"^The copied"))
+        assert "200 OK" in page.text_content("#profile")  # still valid until exp
+    assert page.problems == []
