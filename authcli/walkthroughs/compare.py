@@ -16,7 +16,7 @@ from authcli.stores.base import SessionStore
 from authcli.tokens import make_signing_key
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.jwt import jwt_walkthrough
-from authcli.walkthroughs.model import ExchangeBlock, Step, Table, TableBlock, WalkthroughInfo, step
+from authcli.walkthroughs.model import ExchangeBlock, Sequence, Step, Table, TableBlock, WalkthroughInfo, step
 from authcli.walkthroughs.session import session_walkthrough
 
 INFO = WalkthroughInfo("compare", "Sessions vs JWT: the handout's table, filled in by two real runs")
@@ -91,7 +91,8 @@ def compare_walkthrough(*, make_store: Callable[[], SessionStore] | None = None,
         f"(step 3: {j[3].response.status}); tampered (step 4: {j[4].response.status}); after logout "
         f"it still worked (step 7: {j[7].response.status}); after exp it did not (step 9: "
         f"{j[9].response.status}).",
-    ])
+        "The two runs' traffic, session demo first, then the JWT demo:",
+    ], session[-1].first(Sequence), jwt[-1].first(Sequence))
     yield step(None, "JWT: log in on one server, use the token on a new one", [
         "One more run, for the table's last row: a JWT server signs a token at login and stops; a "
         "brand-new server holding the same key (and nothing else) gets the token.",
