@@ -4,14 +4,20 @@ server really did."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from authcli.stores import MemoryStore
 from authcli.walkthroughs.predict import questions
 from authcli.walkthroughs.session import session_walkthrough
 from conftest import FakeClock
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def run(args: list[str], stdin: str) -> subprocess.CompletedProcess:
@@ -77,3 +83,33 @@ def test_questions_come_from_the_step_data():
     assert all(q.answer in q.choices for qs in asked.values() for q in qs)
     assert not asked[3] and not asked[6] and not asked[None]  # no request, nothing to predict
     assert "no such record" in asked[5][0].reason  # the reason is what the server did
+
+
+@settings(max_examples=50, deadline=None)
+@given(target=st.text(min_size=1, max_size=40), reason=st.text(max_size=40))
+def test_a_prediction_never_puts_raw_control_characters_on_the_terminal(target, reason):
+    """The request target and the server's reason came over the wire: the question, the
+    teaser and the verdict show them escaped, whatever they hold."""
+    import io
+
+    from rich.console import Console
+
+    from authcli.cli.stepper import play_steps
+    from authcli.http import Exchange, HttpRequest, HttpResponse
+    from authcli.render.terminal import TerminalRenderer
+    from authcli.server.events import Refused
+    from authcli.walkthroughs.model import ExchangeBlock, Step, WalkthroughInfo
+
+    exchange = Exchange(HttpRequest("GET", "http://127.0.0.1/", "/" + target, "HTTP/1.1", [], ""),
+                        HttpResponse(401, "Unauthorized", "HTTP/1.1", [], ""), [Refused(reason)])
+    out, prompts = io.StringIO(), []
+
+    def ask(prompt: str) -> str:
+        prompts.append(prompt)
+        return "200"
+
+    play_steps(TerminalRenderer(Console(file=out, width=80)), WalkthroughInfo("t", "t", 1),
+               (s for s in [Step(1, "t", [ExchangeBlock(exchange)])]), ask=ask, say=prompts.append, predict=True)
+    shown = out.getvalue() + "".join(prompts)
+    assert not CONTROL.search(shown.replace("\n", ""))
+    assert "Predictions: 0 of 1 right." in out.getvalue()

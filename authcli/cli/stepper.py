@@ -56,11 +56,6 @@ def footer(step) -> list[str]:
     return [when, "  " + curl_command(step.exchange.request)] if when else []
 
 
-def pause_text(shown: list, upcoming, total: int | None) -> tuple[list[str], str]:
-    """What to say while paused (lines for stderr) and the prompt itself."""
-    return footer(shown[-1]), f"Enter: {_label(upcoming, total)} · b: back "
-
-
 def _next_label(screens: list[Screen], at: int, upcoming, total: int | None) -> str:
     if at < len(screens) - 1:
         nxt = screens[at + 1]
@@ -142,8 +137,10 @@ class Player:
         self.ask(f"Enter: see {_label(step, self.info.steps)} ")
 
     def _reply(self, question) -> str | None:
+        from authcli.render.escape import printable
+
         while True:
-            reply = self.ask(question.ask)
+            reply = self.ask(printable(question.ask))  # the path asked about came over the wire
             if reply is None or not reply.strip():
                 return None  # Enter alone, or stdin closed: no answer, shown as such
             if question.accepts(reply):
