@@ -111,3 +111,65 @@ def test_jwt_page_keeps_the_token_in_localstorage_and_adds_the_bearer_header(pag
         expect(page.locator("#profile")).to_have_text(re.compile(r"^The copied"))
         assert "200 OK" in page.text_content("#profile")  # still valid until exp
     assert page.problems == []
+
+
+def _attack(page, server):
+    """Open the attacker's page under the server's other name and fire every attack; returns
+    the server's journal records of the targeted routes, in order, and the page's log text."""
+    page.goto(server.url + "/")
+    link = page.get_attribute("a.attacker-link", "href")
+    assert link.startswith(server.url.replace("127.0.0.1", "localhost") + "/attacker?victim=")
+    attacker = page.context.new_page()
+    attacker.on("console", lambda m: page.problems.append(m.text)
+                if m.type == "error" and "Failed to load resource" not in m.text else None)
+    attacker.on("pageerror", lambda e: page.problems.append(str(e)))
+    attacker.goto(link)
+    mark = server.mark()
+    for n, form in enumerate(["#csrf-logout", "#csrf-login", "#csrf-frame"], 1):
+        attacker.click(f"{form} button")
+        expect(attacker.locator("#log li")).to_have_count(n)
+    with page.context.expect_page() as opened:
+        attacker.click("#csrf-link")
+    opened.value.wait_for_load_state()
+    tab_text = opened.value.text_content("body")
+    opened.value.close()
+    attacker.click("#csrf-fetch")
+    expect(attacker.locator("#fetch-answer")).to_contain_text('type "opaque"')
+    expect(attacker.locator("#log li")).to_have_count(5)
+    records = [r for r in server.records_since(mark) if r.request.path in ("/login", "/profile", "/logout")]
+    return records, attacker.text_content("#log"), tab_text
+
+
+def test_the_attacker_site_gets_the_cookie_sent_only_on_a_top_level_link(page):
+    with AuthServer(SessionAuth(MemoryStore(), 60)) as server:
+        page.goto(server.url + "/")
+        page.click("#login-button")
+        expect(page.locator("#record")).to_contain_text("sessionStore")
+        records, log, tab = _attack(page, server)
+        sent = [(r.request.method, r.request.path, bool(r.request.header_values("Cookie")), r.status)
+                for r in records]
+        assert sent == [("POST", "/logout", False, 403), ("POST", "/login", False, 403),
+                        ("GET", "/profile", False, 401), ("GET", "/profile", True, 200),
+                        ("GET", "/profile", False, 401)]
+        assert all(r.request.header_values("Origin") == [server.url.replace("127.0.0.1", "localhost")]
+                   for r in records[:2])
+        assert tab.startswith("Welcome user 1")  # shown to the user in their tab, not to the attacker
+        assert len(server.app.store.snapshot().rows) == 1  # the forged logout changed nothing
+        cookie = page.context.cookies(server.url)[0]["value"]
+        assert cookie not in log and cookie[:8] + "..." in log
+        assert "top-level navigation" in log and "its Origin is another site" in log
+    assert page.problems == []
+
+
+def test_the_attacker_site_never_gets_a_bearer_token_sent(page):
+    with AuthServer(JwtAuth(make_signing_key("HS256"), 60)) as server:
+        page.goto(server.url + "/")
+        page.click("#login button")
+        expect(page.locator("#payload")).to_contain_text("userId")
+        records, log, tab = _attack(page, server)
+        assert [(r.request.path, r.status) for r in records] == [
+            ("/logout", 403), ("/login", 403), ("/profile", 401), ("/profile", 401), ("/profile", 401)]
+        assert not any(r.request.header_values("Authorization") for r in records)
+        assert tab.startswith("Not logged in")
+        assert "the browser never adds a bearer token by itself" in log
+    assert page.problems == []

@@ -12,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from authcli.errors import ServerStartError
+from authcli.server.crosssite import Site
 from authcli.server.journal import Journal, Request, RequestRecord, Response
 from authcli.server.loop import MAX_CONNECTIONS, Loop, Shared
 
@@ -84,7 +85,8 @@ class AuthServer:
         self._listener = _listen(*self._address)
         self._listener.setblocking(False)
         self._bound = self._listener.getsockname()[:2]
-        self._shared = Shared(self.app, self.journal, self._request_timeout)
+        # Every scheme also serves the cross-site lab (/attacker), which reads this journal.
+        self._shared = Shared(Site(self.app, self.journal), self.journal, self._request_timeout)
         self._loop = loop = Loop(self._listener, self._shared)
         self._threads = [threading.Thread(target=loop.run, name=f"authcli-server-{self.port}")]
         self._threads += [threading.Thread(target=loop.work, name=f"authcli-worker-{self.port}-{i}")

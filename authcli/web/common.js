@@ -36,3 +36,12 @@ function secondsLeft(untilSeconds) {
   const left = Math.round(untilSeconds - Date.now() / 1000);
   return left > 0 ? `${left} s` : "none: expired";
 }
+
+// The attacker's page, served by this same server under its other name: 127.0.0.1 and
+// localhost are different sites to the browser, so it is cross-site for real.
+for (const link of document.querySelectorAll("a.attacker-link")) {
+  const other = location.hostname === "localhost" ? "127.0.0.1" : "localhost";
+  const url = `${location.protocol}//${other}${location.port ? ":" + location.port : ""}/attacker?victim=${encodeURIComponent(location.origin)}`;
+  link.href = url;
+  link.textContent = url;
+}

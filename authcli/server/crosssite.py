@@ -1,0 +1,165 @@
+"""The cross-site lab every server carries: an "attacker" page for the other site, and what the
+server's journal says those requests carried.
+
+127.0.0.1 and localhost reach the same server but are different sites to a browser (a site is
+scheme plus registrable domain; ports do not count). A page loaded from one is a stranger to
+cookies set by the other, which is all a CSRF demo needs: no second server, no DNS tricks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qs
+
+from authcli.server.journal import Journal, Request, Response
+from authcli.server.routes import CSP, NO_STORE, page
+
+# The routes an attacker aims at: the handout's. Teaching views and static files are left out.
+TARGETS = ("/login", "/profile", "/logout")
+LAB_PATHS = ("/attacker", "/attacker.js", "/attacker/log")
+# What a victim origin may look like: a scheme, a host name or IP (IPv6 bracketed), a port.
+ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+SHOWN = 8  # characters of a cookie value or token the log shows: enough to match, not to use
+
+
+def _host(request: Request) -> str:
+    return (request.header_values("Host") or [""])[0].strip()
+
+
+def other_site(host: str) -> str:
+    """The victim this page aims at when none is named: the other name for the same server."""
+    name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+    other = "127.0.0.1" if name.lower() == "localhost" else "localhost"
+    return f"http://{other}" + (f":{port}" if port.isdigit() else "")
+
+
+def victim_origin(request: Request) -> str | None:
+    """`?victim=` when it is a bare origin on another host, else the other loopback name."""
+    query = parse_qs(request.target.split("?", 1)[1]) if "?" in request.target else {}
+    named = query.get("victim", [])
+    if len(named) == 1:
+        origin = named[0].rstrip("/")
+        if not ORIGIN.fullmatch(origin) or origin.split("://", 1)[1].lower() == _host(request).lower():
+            return None
+        return origin
+    return other_site(_host(request))
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= SHOWN else f"{value[:SHOWN]}... ({len(value)} characters)"
+
+
+def _cookies(values: list[str]) -> str | None:
+    if not values:
+        return None
+    pairs = [p.strip() for v in values for p in v.split(";") if p.strip()]
+    return "; ".join(f"{n}={_short(val)}" for n, _, val in (p.partition("=") for p in pairs))
+
+
+def _authorization(values: list[str]) -> str | None:
+    if not values:
+        return None
+    scheme, _, rest = values[0].strip().partition(" ")
+    return f"{scheme} {_short(rest.strip())}" if rest else _short(scheme)
+
+
+def _first(request: Request, name: str) -> str | None:
+    values = request.header_values(name)
+    return values[0] if values else None
+
+
+def how_sent(request: Request) -> str:
+    """What made the browser send it, from the Sec-Fetch headers every current browser adds."""
+    mode, dest = (_first(request, "Sec-Fetch-Mode") or "").lower(), (_first(request, "Sec-Fetch-Dest") or "").lower()
+    if mode == "navigate":
+        return "top-level navigation" if dest == "document" else f"navigation in a frame ({dest[:20]})"
+    if mode:
+        return f"script request ({mode[:20]})"
+    return "no Sec-Fetch headers: not a browser"
+
+
+def _secrets(request: Request) -> list[str]:
+    """The credentials a request carried, longest first: what the log must never show whole."""
+    found = [val.strip() for v in request.header_values("Cookie") for p in v.split(";")
+             for _, _, val in [p.partition("=")] if len(val.strip()) > SHOWN]
+    found += [v.strip().partition(" ")[2].strip() for v in request.header_values("Authorization")]
+    return sorted({f for f in found if len(f) > SHOWN}, key=len, reverse=True)
+
+
+def _shorten_in(message: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        message = message.replace(secret, _short(secret))
+    return message
+
+
+class CrossSiteLab:
+    """GET /attacker (the attacker's page), /attacker.js, and /attacker/log?since=N: the
+    requests to the handout's routes since N, with what they carried.
+
+    The log shows cookies and tokens shortened: this page is another site, and a route that
+    handed it whole credentials would be the very leak it teaches about.
+    """
+
+    def __init__(self, journal: Journal, mode: str):
+        self._journal = journal
+        self._mode = mode
+        self._html = page("attacker.html")
+        self._script = page("attacker.js")
+
+    def handles(self, request: Request) -> bool:
+        return request.path in LAB_PATHS and request.method in ("GET", "HEAD")
+
+    def handle(self, request: Request) -> Response:
+        if request.path == "/attacker.js":
+            return Response(200, self._script, [("Content-Type", "text/javascript; charset=utf-8"), CSP])
+        if request.path == "/attacker/log":
+            return self._log(request)
+        victim = victim_origin(request)
+        if victim is None:
+            return Response(400, "?victim= takes an origin on another host, like http://127.0.0.1:8000\n")
+        # The page may post forms to the victim, frame its answers and fetch from it; nothing else.
+        policy = (f"default-src 'self'; form-action {victim}; frame-src {victim}; "
+                  f"connect-src 'self' {victim}; frame-ancestors 'none'; base-uri 'none'")
+        body = self._html.replace("{{victim}}", victim).replace("{{mode}}", self._mode)
+        return Response(200, body, [("Content-Type", "text/html; charset=utf-8"),
+                                    ("Content-Security-Policy", policy), NO_STORE])
+
+    def _log(self, request: Request) -> Response:
+        query = parse_qs(request.target.split("?", 1)[1]) if "?" in request.target else {}
+        mark = self._journal.recorded
+        since = query.get("since", [""])[0]
+        entries = []
+        if since.isdigit():
+            for record in self._journal.since(min(int(since), mark)):
+                req = record.request
+                if req.path not in TARGETS:
+                    continue
+                hidden = _secrets(req)
+                entries.append({
+                    "request": f"{req.method} {req.path}", "host": _host(req),
+                    "cookie": _cookies(req.header_values("Cookie")),
+                    "authorization": _authorization(req.header_values("Authorization")),
+                    "origin": _first(req, "Origin"), "secFetchSite": _first(req, "Sec-Fetch-Site"),
+                    "how": how_sent(req), "status": record.status,
+                    "server": [_shorten_in(event.message, hidden) for event in record.events],
+                })
+        body = json.dumps({"mode": self._mode, "mark": mark, "requests": entries})
+        return Response(200, body + "\n", [("Content-Type", "application/json"), NO_STORE])
+
+
+class Site:
+    """An auth scheme plus the cross-site lab: what AuthServer actually serves."""
+
+    def __init__(self, app, journal: Journal):
+        self.app = app
+        self.store = app.store
+        self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"))
+
+    def handle(self, request: Request) -> Response:
+        if self.lab.handles(request):
+            return self.lab.handle(request)
+        return self.app.handle(request)
+
+    def slow(self, request: Request) -> bool:
+        return self.app.slow(request)

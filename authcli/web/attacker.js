@@ -1,0 +1,65 @@
+// The attacker's page: every button makes the visitor's browser send a request to the victim
+// site, and the table shows what the server's journal says each one carried. No credential is
+// ever visible to this script: that is the point.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const victim = document.body.dataset.victim;
+const mode = document.body.dataset.mode;
+let mark = null;
+
+function why(r) {
+  const reasons = [];
+  if (mode === "jwt") {
+    reasons.push("no Authorization header: the browser never adds a bearer token by itself");
+  } else if (r.cookie) {
+    reasons.push("the cookie went: SameSite=Lax still sends it on a top-level GET navigation, so a " +
+                 "link keeps you logged in. That is why a GET must never change anything");
+  } else {
+    reasons.push("no cookie: SameSite=Lax keeps it off cross-site POSTs, frames and script requests");
+  }
+  if (r.status === 403) reasons.push("the server refused it: its Origin is another site");
+  return reasons.join("; ");
+}
+
+function entry(r) {
+  const item = document.createElement("li");
+  const head = document.createElement("strong");
+  head.textContent = `${r.request} -> ${r.status}`;
+  head.className = r.status < 300 ? "bad" : "ok";
+  const body = document.createElement("div");
+  body.textContent = [
+    `sent by: ${r.how}; Sec-Fetch-Site: ${r.secFetchSite || "(none)"}; Origin: ${r.origin || "(none)"}`,
+    `Host: ${r.host}; Cookie: ${r.cookie || "(none)"}; Authorization: ${r.authorization || "(none)"}`,
+    `server: ${r.server.join("; ")}`,
+    `why: ${why(r)}`,
+  ].join("\n");
+  item.append(head, body);
+  return item;
+}
+
+async function refresh() {
+  const response = await fetch(mark === null ? "/attacker/log" : `/attacker/log?since=${mark}`,
+                               { cache: "no-store" });
+  const log = await response.json();
+  if (mark === null) { mark = log.mark; return; }
+  $("log").replaceChildren(...log.requests.map(entry));
+}
+
+$("here").textContent = location.origin;
+$("wrong-site").hidden = new URL(victim).hostname !== location.hostname;
+$(mode === "jwt" ? "mode-jwt" : "mode-session").hidden = false;
+
+document.querySelector("iframe[name=answer]").addEventListener("load", refresh);
+$("refresh").addEventListener("click", refresh);
+window.addEventListener("focus", refresh);  // back from the tab the link opened
+$("csrf-fetch").addEventListener("click", async () => {
+  try {
+    const answer = await fetch(`${victim}/profile`, { credentials: "include", mode: "no-cors", cache: "no-store" });
+    $("fetch-answer").textContent = `The browser sent it and got an answer, but this script sees an opaque response: type "${answer.type}", status ${answer.status}, no body. Without CORS headers from the victim, another site cannot read its answers.`;
+  } catch (err) {
+    $("fetch-answer").textContent = `fetch failed: ${err}`;
+  }
+  await refresh();
+});
+refresh();
