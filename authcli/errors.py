@@ -53,3 +53,7 @@ class HttpError(AuthcliError):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class BrowserMissing(AuthcliError):
+    """No browser to drive here: Playwright's package or a Chromium is not installed."""

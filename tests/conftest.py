@@ -45,6 +45,27 @@ def session_server(memory_store, clock):
         yield server
 
 
+def browser_missing() -> str | None:
+    """What to install for `demo browser` (Playwright, Chromium), or None when it can run."""
+    from authcli.browser import check
+    from authcli.errors import BrowserMissing
+
+    try:
+        check()
+    except BrowserMissing as err:
+        return str(err)
+    return None
+
+
+def require_browser() -> None:
+    """Skip without a browser; fail instead when AUTHCLI_REQUIRE_BROWSER is set (CI)."""
+    missing = browser_missing()
+    if missing:
+        if os.environ.get("AUTHCLI_REQUIRE_BROWSER"):
+            pytest.fail("AUTHCLI_REQUIRE_BROWSER is set but: " + missing)
+        pytest.skip(missing)
+
+
 REDIS_HINT = ("Redis tests need a redis-server binary: apt-get install redis-server "
               "(set AUTHCLI_REQUIRE_REDIS=1 to make its absence a failure, as CI does)")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REDIS_HINT
+from conftest import REDIS_HINT, browser_missing
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples.md"
 # Each transcript: the command as a user types it, run by bash, with plain output at 80 columns.
@@ -38,6 +38,7 @@ COMMANDS = [
     # --predict, answers piped in: Enter, an answer, Enter to see the step, for each of the first
     # three steps; then stdin ends, and the rest go unanswered (2>&1: the prompts are on stderr).
     ("printf '\\n200\\n\\n\\n\\n401\\n\\n' | authcli demo jwt --ttl 1 --step --predict 2>&1", 0),
+    ("authcli demo browser", 0),
 ]
 # A screen of `--step` as a projector shows it: run in tmux at 80x24, Enter pressed at each
 # pause; the transcript is the screen that paused on `SCREEN_OF`.
@@ -86,6 +87,11 @@ def document(transcripts: dict[str, str]) -> str:
 def normalize(text: str) -> str:
     """Replace what differs between runs with stable names, keeping which-ID-is-which."""
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    text = re.sub(r"localhost:\d+", "localhost:PORT", text)
+    # The browser's build: Chromium 156.0.8078.108 at /usr/bin/chromium, HeadlessChrome/156.0.0.0
+    text = re.sub(r"Chromium \d+(\.\d+)* \([^)]*\)", "Chromium VERSION (PATH)", text)
+    text = re.sub(r"(HeadlessChrome|Chrome)/[\d.]+", r"\1/VERSION", text)
+    text = re.sub(r'v="\d+"', 'v="N"', text)
     text = re.sub(r"python-requests/[\d.]+", "python-requests/VERSION", text)
     text = re.sub(r"(scrypt\$[\w$-]+)\n +([\w-]+)(?=\n)", r"\1\2", text)  # a hash folded at 80 columns
     text = re.sub(r"scrypt\$(\d+)\$(\d+)\$(\d+)\$[\w-]+\$[\w-]+", r"scrypt$\1$\2$\3$SALT$HASH", text)
@@ -125,6 +131,10 @@ def needs_redis(command: str) -> bool:
     return "--store redis" in command or "scaling" in command
 
 
+def needs_browser(command: str) -> bool:
+    return "demo browser" in command
+
+
 def section(document_text: str, command: str) -> str:
     start = document_text.index(f"\n$ {command}\n" if command != STEP_SCREEN else f"`$ {command}`")
     return document_text[start:document_text.index("\n```", start)]
@@ -135,7 +145,11 @@ def test_examples_md_is_what_the_tool_prints(request, tmux):
         redis_url = request.getfixturevalue("redis_url")
     except pytest.skip.Exception:
         redis_url = None  # check every other transcript, then report the skip
-    commands = [(c, code) for c, code in COMMANDS if redis_url or not needs_redis(c)]
+    no_browser = browser_missing()
+    if no_browser and os.environ.get("AUTHCLI_REQUIRE_BROWSER"):
+        pytest.fail("AUTHCLI_REQUIRE_BROWSER is set but: " + no_browser)
+    commands = [(c, code) for c, code in COMMANDS
+                if (redis_url or not needs_redis(c)) and not (no_browser and needs_browser(c))]
     # The commands are separate processes, mostly waiting out 1 s lifetimes: run them side by
     # side. Each one that uses Redis gets a database of its own, emptied first, so no transcript
     # shows another's keys.
@@ -158,13 +172,15 @@ def test_examples_md_is_what_the_tool_prints(request, tmux):
     fresh = document({**{command: out for (command, _), out in zip(commands, outputs)},
                       STEP_SCREEN: screen.result()})
     if os.environ.get("AUTHCLI_WRITE_EXAMPLES"):
-        assert redis_url, "regenerating examples.md needs redis-server"
+        assert redis_url and not no_browser, "regenerating examples.md needs redis-server and Chromium"
         EXAMPLES.write_text(fresh)
     current = EXAMPLES.read_text()
     for command in [c for c, _ in commands] + [STEP_SCREEN]:  # one at a time: a failure names its command
         assert normalize(section(current, command)) == normalize(section(fresh, command)), command
     if redis_url is None:
         pytest.skip("the Redis transcript was not checked: " + REDIS_HINT)
+    if no_browser:
+        pytest.skip("the browser transcript was not checked: " + no_browser)
     assert normalize(current) == normalize(fresh)
 
 

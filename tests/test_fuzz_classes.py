@@ -273,3 +273,39 @@ def test_malformed_heads_are_refused_however_the_bytes_arrive(defect, cuts):
             reader.feed(piece)
             reader.next_request()
     assert refused.value.status == 400
+
+
+# --- an error message quoting what the user gave: one line, nothing a terminal obeys ----------
+
+@FUZZ
+@given(message=st.text(max_size=80))
+def test_every_error_is_one_escaped_line_whatever_it_quotes(message):
+    """A JWK with kty "\\n" once made `decode --key` print a two-line error: any message, from
+    any AuthcliError, leaves through one exit that escapes it."""
+    import io
+    import sys
+
+    import typer
+    from typer.testing import CliRunner
+
+    from authcli.cli.common import reports_errors
+    from authcli.cli.inspecting import fast_decode
+    from authcli.errors import BadKey
+
+    app = typer.Typer()
+
+    @app.command()
+    @reports_errors
+    def fail() -> None:
+        raise BadKey(message)
+
+    result = CliRunner().invoke(app, [])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert not UNPRINTABLE.search(result.stderr)
+
+    from unittest import mock
+
+    with mock.patch("authcli.cli.inspecting.run_decode", side_effect=BadKey(message)), \
+            mock.patch.object(sys, "stderr", io.StringIO()) as err:
+        assert fast_decode(["x.y.z"]) == 2
+    assert err.getvalue().count("\n") == 1 and not UNPRINTABLE.search(err.getvalue())

@@ -76,7 +76,7 @@ def _check_screens(screens: list[str], height: int) -> list[str]:
         assert len(rows) <= height
         filled = [row for row in rows if row.strip()]
         top, bottom = filled[0], filled[-1]
-        assert top.startswith(("authcli demo ", "Step ", "Recap", "Round ", "Two ", "A real server")), screen
+        assert top.startswith(("authcli demo ", "Step ", "Recap", "Round ", "Two ", "A real ")), screen
         assert bottom.startswith("Enter:"), screen
         titles.append(top.split(" ─")[0].strip())
     return titles
@@ -96,3 +96,12 @@ def test_every_step_fits_a_real_terminal(tmux, width, height):
 def test_the_jwt_demo_fits_80_by_24(tmux):
     titles = _check_screens(tmux("authcli demo jwt --ttl 1 --step", 80, 24), 24)
     assert any(t.startswith("Step 4 · A tampered token") for t in titles)
+
+
+def test_the_browser_demo_fits_80_by_24(tmux):
+    from conftest import require_browser
+
+    require_browser()
+    titles = _check_screens(tmux("authcli demo browser --step", 80, 24), 24)
+    numbered = {t.split(" · ")[0] for t in titles if t.startswith("Step ")}
+    assert numbered == {f"Step {n}" for n in range(1, 13)}

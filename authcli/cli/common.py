@@ -76,6 +76,12 @@ def notice(message: str) -> None:
     stderr_console().print(message, markup=False, soft_wrap=True, style="dim")
 
 
+def error_line(err: AuthcliError) -> str:
+    from authcli.render.escape import printable
+
+    return f"error: {printable(str(err))}"
+
+
 def reports_errors(func: F) -> F:
     """Turn AuthcliError and Ctrl-C into one line on stderr and a non-zero exit."""
 
@@ -84,8 +90,9 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except AuthcliError as err:
-            # soft_wrap: one line however narrow the terminal, so scripts can read it.
-            stderr_console().print(f"error: {err}", markup=False, highlight=False, soft_wrap=True)
+            # soft_wrap: one line however narrow the terminal, so scripts can read it; a message
+            # may quote a token or a key file, so its control characters (newlines too) are escaped.
+            stderr_console().print(error_line(err), markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exit_code(err)) from None
         except KeyboardInterrupt:
             stderr_console().print("interrupted", markup=False)

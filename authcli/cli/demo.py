@@ -107,6 +107,31 @@ def scaling(
              all_headers=all_headers, predict=predict)
 
 
+@app.command("browser")
+@reports_errors
+def browser(
+    ttl: int = typer.Option(300, "--ttl", min=30, max=3600, metavar="SECONDS",
+                            help="Seconds a session or token lives (nothing here waits for expiry)."),
+    fmt: Format = FORMAT,
+    step: bool = STEP,
+    predict: bool = PREDICT,
+    all_headers: bool = ALL_HEADERS,
+) -> None:
+    """The handout's browser half in a real headless Chromium: its cookie store, localStorage, XSS and CSRF.
+
+    Needs Playwright (pip install 'authcli[browser]') and a Chromium (apt-get install chromium,
+    or AUTHCLI_CHROMIUM=/path/to/chrome).
+
+    \b
+    Example: authcli demo browser --step
+    """
+    from authcli.browser import check
+    from authcli.walkthroughs.browser import INFO, browser_walkthrough
+
+    check()  # before anything is printed: no browser is one line and exit 2
+    play(INFO, browser_walkthrough(ttl), fmt, pause=step, all_headers=all_headers, predict=predict)
+
+
 @app.command("compare")
 @reports_errors
 def compare(

@@ -206,8 +206,10 @@ def fast_decode(args: list[str]) -> int | None:
     try:
         return run_decode(**options)
     except AuthcliError as err:
-        sys.stderr.write(f"error: {err}\n")
         from authcli.cli.exits import exit_code
+        from authcli.render.escape import printable
+
+        sys.stderr.write(f"error: {printable(str(err))}\n")
         return exit_code(err)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

@@ -67,9 +67,9 @@ def _nothing_stored(block: m.NothingStored) -> RenderableType:
     return Group(Text(block.text, style="bold"), "")
 
 
-def _jar(jar: list[CookieView]) -> RenderableType:
+def _jar(jar: list[CookieView], holder: str = "Client cookie jar") -> RenderableType:
     """Each cookie on its own line, its attributes under it: IDs stay whole at 80 columns."""
-    parts: list[RenderableType] = [Text(plain.jar_title(jar), style="bold")]
+    parts: list[RenderableType] = [Text(plain.jar_title(jar, holder), style="bold")]
     for cookie, attributes in plain.jar_rows(jar):
         parts.append(Text("  " + cookie, style="yellow", overflow="fold"))
         parts.append(hanging([("   ", Text(attributes, style="dim"))]))
@@ -129,6 +129,13 @@ def _notes(block: m.NotesBlock) -> RenderableType:
                          for n in block.notes]), "")
 
 
+def _script(block: m.Script) -> RenderableType:
+    """The code as it ran, then what it returned after `=>`."""
+    rows = [(" ", Text(printable(line), style="cyan")) for line in block.code.splitlines()]
+    rows.append(("=>", Text(plain.script_result(block.result), style="yellow")))
+    return Group(Text(printable(plain.script_title(block.where)), style="bold"), hanging(rows), "")
+
+
 def _client_storage(block: m.ClientStorage) -> RenderableType:
     return table(block.title, ["key", "value"], [[k, v] for k, v in block.items.items()])
 
@@ -150,7 +157,8 @@ BLOCKS = {
     m.StoreBlock: lambda b: _store(b.snapshot, b.when),
     m.NothingStored: _nothing_stored,
     m.ServersBlock: _Servers,
-    m.JarBlock: lambda b: _jar(b.cookies),
+    m.JarBlock: lambda b: _jar(b.cookies, b.holder),
+    m.Script: _script,
     m.ClientStorage: _client_storage,
     m.TableBlock: lambda b: table(b.table.title, b.table.columns, b.table.rows),
     m.Sequence: _sequence,

@@ -63,8 +63,17 @@ def jar_rows(jar: list[CookieView]) -> list[list[str]]:
     return [[printable(f"{c.name}={c.value}"), printable(_cookie_attributes(c))] for c in jar]
 
 
-def jar_title(jar: list[CookieView]) -> str:
-    return f"Client cookie jar: {count_phrase(len(jar), 'cookie')}"
+def jar_title(jar: list[CookieView], holder: str = "Client cookie jar") -> str:
+    return f"{holder}: {count_phrase(len(jar), 'cookie')}"
+
+
+def script_title(where: str) -> str:
+    return f"Page script, run in Chromium on {where}:"
+
+
+def script_result(result: object) -> str:
+    """What the script returned, as JSON (a string is shown quoted: "" is an empty answer)."""
+    return printable(json.dumps(result, ensure_ascii=False))
 
 
 SEQUENCE_TITLE = "The traffic of this run, in order"
@@ -88,8 +97,14 @@ def mermaid_lines(block) -> list[str]:
     return lines
 
 
-# Headers curl adds by itself, or that describe this connection only: left out of a replay.
-CURL_SKIPS = {"host", "user-agent", "accept-encoding", "accept", "connection", "content-length"}
+# Headers every client or server adds that say nothing about authentication: on a projector
+# they push the ones that matter (Cookie, Set-Cookie, Authorization) off the screen. A browser
+# adds more (client hints, language); its Sec-Fetch-Site/Mode/Dest stay: CSRF defences read them.
+BOILERPLATE = {"user-agent", "accept-encoding", "accept", "connection", "server", "date",
+               "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "accept-language",
+               "upgrade-insecure-requests", "sec-fetch-user", "sec-fetch-storage-access", "priority"}
+# Left out of a replay: the boilerplate (curl adds its own), and what describes this connection only.
+CURL_SKIPS = BOILERPLATE | {"host", "content-length"}
 
 
 def curl_command(request: HttpRequest) -> str:
@@ -106,11 +121,6 @@ def curl_command(request: HttpRequest) -> str:
         parts += ["--data-raw", request.body]
     parts.append(request.url)
     return printable(" ".join(shlex.quote(p) for p in parts))
-
-
-# Headers every request or answer carries that say nothing about authentication: on a projector
-# they push the ones that matter (Cookie, Set-Cookie, Authorization) off the screen.
-BOILERPLATE = {"user-agent", "accept-encoding", "accept", "connection", "server", "date"}
 
 
 def fold_boilerplate(lines: list[str]) -> list[str]:

@@ -102,9 +102,19 @@ class ServersBlock:
 
 @dataclass(frozen=True)
 class JarBlock:
-    """The client's cookie jar."""
+    """The client's cookie jar (`holder`: whose, e.g. a real browser's cookie store)."""
 
     cookies: list[CookieView]
+    holder: str = "Client cookie jar"
+
+
+@dataclass(frozen=True)
+class Script:
+    """JavaScript that really ran inside a page (`where`: the page's origin), and what it returned."""
+
+    code: str
+    result: object
+    where: str
 
 
 @dataclass(frozen=True)
@@ -138,7 +148,7 @@ class Wait:
 
 
 Block = Union[Narration, Warnings, ExchangeBlock, TokenBlock, ChecksBlock, NotesBlock, StoreBlock,
-              NothingStored, ServersBlock, JarBlock, ClientStorage, TableBlock, Sequence, Wait]
+              NothingStored, ServersBlock, JarBlock, Script, ClientStorage, TableBlock, Sequence, Wait]
 B = TypeVar("B")
 
 
