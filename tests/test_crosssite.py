@@ -120,3 +120,31 @@ def test_every_server_serves_the_lab_over_real_http_under_both_schemes():
             assert [(e["request"], e["status"]) for e in log["requests"]] == [("GET /profile", 401)]
             assert http.post(server.url + "/attacker", timeout=5).status_code == 404
             assert isinstance(server.app, type(app)) and server.handler_errors == 0
+
+
+@FUZZ
+@given(issued=st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", min_size=17, max_size=86))
+def test_the_log_never_shows_an_id_the_server_issued(issued):
+    """A login's event names the session ID it just issued, which no header of the request
+    carried: on a classroom server anyone could have read it from /attacker/log."""
+    from authcli.server.events import SessionCreated
+
+    journal = Journal(10)
+    request = Request("POST", "/login", "HTTP/1.1", [("Host", "0.0.0.0:1")])
+    journal.record(RequestRecord(request, 200, [SessionCreated(f'sessionStore["{issued}"] = {{}}',
+                                                               session_id=issued)]))
+    body = get(lab(journal), "/attacker/log?since=0").body
+    assert issued not in body and issued[:SHOWN] in body
+
+
+def test_a_real_login_leaves_no_usable_id_or_token_in_the_log():
+    for app in (SessionAuth(MemoryStore(), 60), JwtAuth(make_signing_key("HS256"), 60)):
+        with AuthServer(app) as server, requests.Session() as http:
+            answer = http.post(server.url + "/login", json={"email": "a@b.com", "password": "123"}, timeout=5)
+            secret = answer.cookies.get("sessionId") or answer.json()["token"]
+            http.get(server.url + "/profile", timeout=5,
+                     headers={} if app.mode == "session" else {"Authorization": f"Bearer {secret}"})
+            body = http.get(server.url + "/attacker/log?since=0", timeout=5).text
+            assert len(json.loads(body)["requests"]) == 2
+            for part in secret.split("."):
+                assert part not in body

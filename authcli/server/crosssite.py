@@ -87,10 +87,15 @@ def _secrets(request: Request) -> list[str]:
     return sorted({f for f in found if len(f) > SHOWN}, key=len, reverse=True)
 
 
+# A session ID (43 characters), each part of a token, a jti: any long base64url run in what the
+# server said. A login's event names the ID it just issued, which no request header carried.
+LONG_RUN = re.compile(r"[A-Za-z0-9_-]{%d,}" % (2 * SHOWN + 1))
+
+
 def _shorten_in(message: str, secrets: list[str]) -> str:
     for secret in secrets:
         message = message.replace(secret, _short(secret))
-    return message
+    return LONG_RUN.sub(lambda m: _short(m.group(0)), message)
 
 
 class CrossSiteLab:
