@@ -33,13 +33,14 @@ class ScriptedClient:
     def close(self) -> None:
         self.browser.close()
 
-    def send(self, method: str, path: str, *, json: Any = None,
+    def send(self, method: str, path: str, *, json: Any = None, data: bytes | None = None,
              headers: dict[str, str] | None = None, fresh: bool = False) -> Exchange:
-        """Send one request; `fresh` sends it from a new client with an empty jar (an attacker)."""
+        """Send one request (a JSON body, or raw `data`); `fresh` sends it from a new client with
+        an empty jar (an attacker)."""
         mark = self.server.mark()
         http = requests.Session() if fresh else self.browser
         try:
-            resp = http.request(method, self.server.url + path, json=json, headers=headers,
+            resp = http.request(method, self.server.url + path, json=json, data=data, headers=headers,
                                 timeout=TIMEOUT, allow_redirects=False)
         except requests.RequestException as err:
             raise WalkthroughError(f"{method} {path} failed: {err}") from None

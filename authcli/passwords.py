@@ -108,3 +108,15 @@ def demo_users(user_id: int = DEMO_USER_ID) -> UserDirectory:
     The handout's session example calls the user 1 and its JWT example 123; so do the demos.
     """
     return UserDirectory([User(DEMO_EMAIL, user_id, hash_password(DEMO_PASSWORD))])
+
+
+ATTACKER_EMAIL = "eve@example.com"
+ATTACKER_PASSWORD = "eve"
+ATTACKER_USER_ID = 2
+
+
+@functools.lru_cache(maxsize=None)
+def lab_users() -> UserDirectory:
+    """The attack lab's two accounts: the handout's user (the victim, user 1) and the attacker's own."""
+    return UserDirectory([User(DEMO_EMAIL, DEMO_USER_ID, hash_password(DEMO_PASSWORD)),
+                          User(ATTACKER_EMAIL, ATTACKER_USER_ID, hash_password(ATTACKER_PASSWORD))])

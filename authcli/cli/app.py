@@ -11,6 +11,7 @@ from authcli.cli import demo
 from authcli.cli.bench import bench
 from authcli.cli.decode import decode
 from authcli.cli.keys import keys
+from authcli.cli.lab import crack, lab
 from authcli.cli.serve import serve
 from authcli.cli.sign import sign
 
@@ -26,7 +27,8 @@ app = typer.Typer(
          "  authcli demo scaling     two servers behind a load balancer\n"
          "  authcli demo compare     both flows, then the handout's table filled in\n"
          "  authcli decode TOKEN     take a real token apart (and verify it)\n"
-         "  authcli sign --sub 1     make a token (authcli keys makes a key pair)",
+         "  authcli sign --sub 1     make a token (authcli keys makes a key pair)\n"
+         "  authcli lab              attacks on a weak server, then on the hardened one",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -52,6 +54,8 @@ app.command("decode")(decode)
 app.command("sign")(sign)
 app.command("keys")(keys)
 app.command("bench")(bench)
+app.command("lab")(lab)
+app.command("crack")(crack)
 
 
 def _version(value: bool) -> None:

@@ -31,7 +31,8 @@ class Mode(str, Enum):
 
 @reports_errors
 def serve(
-    mode: Mode = typer.Option(Mode.session, "--mode", help="Which authentication scheme to serve."),
+    mode: Optional[Mode] = typer.Option(None, "--mode", show_default="session",
+                                        help="Which authentication scheme to serve."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for a classroom "
                              "(every student on the network can reach it: a warning says so)."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free port)."),
@@ -46,6 +47,9 @@ def serve(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per request (long runs, load tests)."),
     open_page: bool = typer.Option(False, "--open", help="Open the server's page in the default browser: a "
                                    "login form and what the browser holds, live."),
+    weak: Optional[str] = typer.Option(None, "--weak", metavar="NAME[,NAME...]",
+                                       help="Attack lab only: a server with these deliberate mistakes (authcli lab "
+                                            "--list), on loopback only, marked X-Authcli-Weak."),
 ) -> None:
     """Run the demo server until Ctrl-C, printing one line per request.
 
@@ -57,8 +61,11 @@ def serve(
     """
     from authcli.server import JwtAuth, SessionAuth
 
+    mode = _weak_mode(weak, mode, host) if weak is not None else (mode or Mode.session)
     with ExitStack() as stack:
-        if mode is Mode.session:
+        if weak is not None:
+            _run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
+        elif mode is Mode.session:
             if secret is not None or alg is not None or key is not None:
                 raise UsageError("--alg, --secret and --key belong to --mode jwt")
             sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make()
@@ -72,6 +79,48 @@ def serve(
             _run(JwtAuth(signer, ttl), None, mode, host, port,
                  f"{signer.alg} tokens live {ttl} s" + (", WEAK secret" if signer.weak else ""), quiet,
                  _verify_hints(signer, secret), open_page)
+
+
+def _weak_mode(names: str, mode: Mode | None, host: str) -> Mode:
+    """The mode the named weaknesses need; they never listen beyond loopback."""
+    from authcli.server.weaknesses import parse
+
+    chosen = parse(names)
+    if not chosen:
+        raise UsageError("--weak needs at least one name: authcli lab --list")
+    needed = Mode(chosen[0].mode)
+    if mode is not None and mode is not needed:
+        raise UsageError(f"--weak {names} is a {needed.value} weakness: leave out --mode {mode.value}")
+    if host not in LOOPBACK:
+        raise UsageError(f"a deliberately weak server listens on loopback only, never on {host}: "
+                         "leave out --host")
+    return needed
+
+
+def _run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl: int,
+              store: Optional[StoreKind], redis_url: Optional[str], secret: Optional[str], quiet: bool) -> None:
+    from authcli.passwords import lab_users
+    from authcli.server import JwtAuth, SessionAuth
+    from authcli.server.weaknesses import jwt_policy, parse, session_policy
+    from authcli.tokens import make_signing_key
+
+    chosen = parse(names)
+    tags = tuple(w.name for w in chosen)
+    banner = (f"DELIBERATELY WEAK SERVER ({', '.join(tags)}): for the attack lab only. It answers on "
+              "loopback only and marks every response X-Authcli-Weak.")
+    if mode is Mode.session:
+        sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make()
+        stack.callback(sessions.close)
+        app = SessionAuth(sessions, ttl, policy=session_policy(chosen), users=lab_users(), weak=tags)
+        _run(app, sessions, mode, host, port, f"sessions live {ttl} s in {sessions.facts.name}", quiet,
+             [], False, warning=banner)
+        return
+    w = chosen[0]
+    key = make_signing_key(w.alg, secret.encode() if secret else next((c.secret for c in chosen if c.secret), None))
+    app = JwtAuth(key, ttl, policy=jwt_policy(chosen), users=lab_users(), weak=tags)
+    stack.callback(app.close)
+    _run(app, None, mode, host, port, f"{key.alg} tokens live {ttl} s", quiet,
+         _verify_hints(key, secret), False, warning=banner)
 
 
 def _jwt_key(alg: Alg | None, secret: str | None, key: Path | None):
@@ -151,7 +200,7 @@ def _open(url: str) -> str:
 
 
 def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str,
-         quiet: bool, hints: list[str], open_page: bool = False) -> None:
+         quiet: bool, hints: list[str], open_page: bool = False, warning: str | None = None) -> None:
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
     from authcli.render.serve import banner, classroom_warning, log_line, store_state
     from authcli.server import AuthServer
@@ -189,6 +238,8 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
         # ignores SIGINT for its background jobs.
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
+            if warning:
+                console.print(warning, style="bold white on red", markup=False)
             console.print(banner(mode.value, server.url, lifetime))
             console.print(f"Demo user {DEMO_EMAIL} / {DEMO_PASSWORD}. Try it with curl (see README) or "
                           f"open {server.url}/ in a browser. Ctrl-C stops.", markup=False)

@@ -16,8 +16,9 @@ def new_session_id(policy: SessionPolicy = HARDENED_SESSIONS) -> str:
     return secrets.token_urlsafe(policy.id_bytes)
 
 
-def set_cookie(session_id: str, policy: SessionPolicy = HARDENED_SESSIONS) -> str:
-    return f"{policy.cookie.name}={session_id}; {policy.cookie.attributes()}"
+def set_cookie(session_id: str, policy: SessionPolicy = HARDENED_SESSIONS, max_age: int | None = None) -> str:
+    age = f"Max-Age={max_age}; " if max_age is not None else ""
+    return f"{policy.cookie.name}={session_id}; {age}{policy.cookie.attributes()}"
 
 
 def clear_cookie(policy: SessionPolicy = HARDENED_SESSIONS) -> str:

@@ -160,11 +160,15 @@ class Site:
         self.app = app
         self.store = app.store
         self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"))
+        weak = getattr(app, "weak", ())
+        # A deliberately weak server says so on every answer, so no one mistakes it for the real one.
+        self._marks = [("X-Authcli-Weak", ",".join(weak))] if weak else []
 
     def handle(self, request: Request) -> Response:
-        if self.lab.handles(request):
-            return self.lab.handle(request)
-        return self.app.handle(request)
+        response = self.lab.handle(request) if self.lab.handles(request) else self.app.handle(request)
+        if self._marks:
+            response.headers = [*response.headers, *self._marks]
+        return response
 
     def slow(self, request: Request) -> bool:
         return self.app.slow(request)

@@ -175,3 +175,10 @@ class Forwarded(Event):
     """The load balancer forwarded the request to `backend`, which answered."""
 
     kind: ClassVar[str] = "balance"
+
+
+@dataclass(frozen=True)
+class KeyChosen(Event):
+    """Where a weak server took its verifying key from (the hardened one: only its own)."""
+
+    kind: ClassVar[str] = "token.key"

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from authcli.stores.base import SessionStore
 
 JOURNAL_SIZE = 1000
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
 WORKERS = 4  # threads for the routes an app marks slow (a login's scrypt); the loop is one more
 BACKLOG = 1024
 
@@ -81,6 +82,9 @@ class AuthServer:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> AuthServer:
+        if getattr(self.app, "weak", ()) and self._address[0] not in LOOPBACK:
+            raise ServerStartError(f"a deliberately weak server ({', '.join(self.app.weak)}) listens on "
+                                   f"loopback only (127.0.0.1 or ::1), never on {self._address[0]}")
         _raise_fd_limit()
         self._listener = _listen(*self._address)
         self._listener.setblocking(False)

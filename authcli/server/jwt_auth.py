@@ -10,10 +10,10 @@ from dataclasses import replace
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from authcli.errors import MalformedToken
+from authcli.errors import BadKey, MalformedToken
 from authcli.passwords import UserDirectory, demo_users
 from authcli.server.events import (
-    AuthorizationRefused, CredentialsChecked, Event, JwksServed, QueryIgnored, TokenChecked,
+    AuthorizationRefused, CredentialsChecked, Event, JwksServed, KeyChosen, QueryIgnored, TokenChecked,
     TokenLogout, TokenSigned,
 )
 from authcli.server.journal import Request, Response
@@ -51,9 +51,17 @@ class JwtAuth:
     store = None
 
     def __init__(self, key: SigningKey, ttl: int | None = None, *, policy: JwtPolicy = HARDENED_JWT,
-                 users: UserDirectory | None = None, clock: Callable[[], float] = time.time):
-        self.key = key
+                 users: UserDirectory | None = None, clock: Callable[[], float] = time.time,
+                 weak: tuple[str, ...] = ()):
         self.policy = policy if ttl is None else replace(policy, ttl=ttl)
+        self.weak = weak  # the attack lab's names for this policy's mistakes (X-Authcli-Weak)
+        self._keys = None
+        if self.policy.key_source == "kid-path":  # its tokens name their key file by kid
+            from authcli.server.jwt_weak import KeyDirectory
+
+            key = replace(key, kid=key.kid or "server-key")
+            self._keys = KeyDirectory(key)
+        self.key = key
         # The verifier's allow-list: the policy's, else the key's own (the algorithm it signs with).
         self.verify_key = (replace(key.verify, algorithms=self.policy.algorithms)
                            if self.policy.algorithms else key.verify)
@@ -77,7 +85,12 @@ class JwtAuth:
         return self.router.handle(request)
 
     def slow(self, request: Request) -> bool:
-        return self.router.slow(request)
+        # A jku server fetches keys over HTTP while verifying: never on the event loop.
+        return self.router.slow(request) or (self.policy.key_source == "jku-header" and request.path == "/profile")
+
+    def close(self) -> None:
+        if self._keys is not None:
+            self._keys.close()
 
     def login(self, request: Request) -> Response:
         if self.policy.refuse_cross_site:
@@ -139,16 +152,34 @@ class JwtAuth:
         except MalformedToken as err:
             events.append(TokenChecked(f"malformed token: {err} -> 401"))
             return invalid_token(f"malformed token: {err}", events)
-        verdict = verify(parts, self.verify_key, now=self.clock(), leeway=self.policy.leeway,
+        key = self.verify_key
+        if self.policy.lenient:  # the attack lab's weak server
+            from authcli.server.jwt_weak import key_for
+
+            try:
+                key, source = key_for(self.policy, self.key, self.verify_key, parts, self._keys)
+            except BadKey as err:
+                events.append(TokenChecked(f"refused, key: {err} -> 401"))
+                return invalid_token(f"key: {err}", events)
+            if key is not self.verify_key:
+                events.append(KeyChosen(source))
+        verdict = verify(parts, key, now=self.clock(), leeway=self.policy.leeway,
                          require=self.policy.required_claims, audience=self.policy.audience)
+        if self.policy.lenient:
+            from authcli.server.jwt_weak import relax
+
+            verdict = relax(verdict, parts, self.policy)
         data = {"checks": verdict.checks, "header": parts.header, "payload": parts.payload}
         failed = verdict.failed
         if failed is not None:
             events.append(TokenChecked(f"refused, {failed.name}: {failed.detail} -> 401", **data))
             return invalid_token(f"{failed.name}: {failed.detail}", events)
         sub = parts.payload["sub"]
-        events.append(TokenChecked(f"{', '.join(c.name for c in verdict.checks)} all pass; "
-                                   f"sub={sub}. No store was read: the token carried everything.", **data))
+        skipped = [c.name for c in verdict.checks if c.ok is None]
+        passed = ", ".join(c.name for c in verdict.checks if c.ok)
+        events.append(TokenChecked((f"{passed} pass, {', '.join(skipped)} NOT CHECKED" if skipped else
+                                    f"{passed} all pass") + f"; sub={sub}. No store was read: the token "
+                                   "carried everything.", **data))
         return text(200, f"Welcome user {sub}", events, [NO_STORE])
 
     def logout(self, request: Request) -> Response:

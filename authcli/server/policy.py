@@ -45,10 +45,16 @@ class SessionPolicy:
     logout_deletes_record: bool = True  # False: logout only clears the cookie
     read_id_from_query: bool = False    # ?sessionId= in URLs leaks into logs and Referer
     refuse_cross_site: bool = True      # /login and /logout answer only their own origin (CSRF)
+    id_source: str = "secrets"          # "counter": 1001, 1002... anyone can compute a neighbour's
+    server_expiry: bool = True          # False: only the cookie's Max-Age ends a session
+    # JSON only: an HTML form on another site can post text/plain or urlencoded bodies, never JSON.
+    login_content_types: tuple[str, ...] = ("application/json",)
 
     @cached_property  # read on every request: built once per policy
     def id_pattern(self) -> re.Pattern[str]:
         """The shape of IDs this server issues: anything else is refused before the store."""
+        if self.id_source == "counter":
+            return re.compile(r"[0-9]{1,20}")
         length = -(-self.id_bytes * 4 // 3)  # base64url characters, no padding
         return re.compile(r"[A-Za-z0-9_-]{%d}" % length)
 
@@ -65,8 +71,20 @@ class JwtPolicy:
     read_token_from_query: bool = False  # ?access_token= leaks into logs and history (RFC 6750 2.3)
     audience: str | None = None         # a token naming an aud is refused unless it names this
     refuse_cross_site: bool = True      # /login and /logout answer only their own origin
-    # Keys always come from the server's side (JwtAuth's SigningKey): no field here lets a
-    # token's kid, jku, jwk or x5u header choose one. An attack lab would add that field.
+    # Where the verifying key comes from: "server" (its own SigningKey, the only safe answer),
+    # or, for the attack lab, the token's own header: "jwk-header", "jku-header", "kid-path".
+    key_source: str = "server"
+    verify_signature: bool = True       # False: claims read after a decode, never verified
+    accept_alg_none: bool = False       # True: an unsigned token passes
+    check_exp: bool = True              # False: last year's token still works
+    # True: an RS256 server also verifies HS256, with its public key's PEM as the HMAC secret.
+    hmac_with_public_key: bool = False
+
+    @cached_property
+    def lenient(self) -> bool:
+        """Any of the attack lab's verification mistakes is on."""
+        return (self.key_source != "server" or not self.verify_signature or self.accept_alg_none
+                or not self.check_exp or self.hmac_with_public_key)
 
 
 HARDENED_SESSIONS = SessionPolicy()

@@ -91,18 +91,19 @@ def refuse_cross_site(request: Request) -> None:
             raise HttpError(403, f"Cross-site request refused: Sec-Fetch-Site: {site[:40]}")
 
 
-def read_credentials(request: Request) -> tuple[str, str]:
+def read_credentials(request: Request, types: tuple[str, ...] = ("application/json",)) -> tuple[str, str]:
     """`{"email", "password"}` as a JSON body, else HttpError 4xx with the reason.
 
     JSON only: an HTML form can post urlencoded or text/plain bodies to any site, JSON with
-    its content type it cannot (that needs a CORS preflight this server never grants).
+    its content type it cannot (that needs a CORS preflight this server never grants). `types`
+    other than that are the attack lab's login-CSRF mistake: a text/plain body read as JSON.
     """
     content_type = ",".join(request.header_values("Content-Type")).split(";")[0].strip().lower()
     usage = ('send JSON like {"email": "a@b.com", "password": "123"} with '
              "Content-Type: application/json")
     if not request.body:
         raise HttpError(400, f"Empty body: {usage}")
-    if content_type != "application/json":
+    if content_type not in types:
         raise HttpError(415, f"Unsupported Content-Type {content_type[:60] or '(none)'}: {usage}")
     try:
         data = json.loads(request.body.decode("utf-8"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import replace
 from typing import Callable
@@ -22,6 +23,8 @@ from authcli.stores.base import SessionStore
 from authcli.timefmt import iso
 
 SCRYPT_NOTE = "(checked against a salted scrypt hash, in constant time)"
+# With SessionPolicy.server_expiry off, the store keeps a record this long: in effect, forever.
+FOREVER = 10 * 365 * 24 * 3600
 
 
 class SessionAuth:
@@ -34,9 +37,11 @@ class SessionAuth:
 
     def __init__(self, store: SessionStore, ttl: int | None = None, *,
                  policy: SessionPolicy = HARDENED_SESSIONS, users: UserDirectory | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, weak: tuple[str, ...] = ()):
         self.store = store
         self.policy = policy if ttl is None else replace(policy, ttl=ttl)
+        self.weak = weak  # the attack lab's names for this policy's mistakes (X-Authcli-Weak)
+        self._counter = itertools.count(1001)
         self.users = users or demo_users()
         self.clock = clock
         self.router = Router({
@@ -59,7 +64,7 @@ class SessionAuth:
     def login(self, request: Request) -> Response:
         if self.policy.refuse_cross_site:
             refuse_cross_site(request)
-        email, password = read_credentials(request)
+        email, password = read_credentials(request, self.policy.login_content_types)
         events: list[Event] = []
         user = self.users.check(email, password)
         if user is None:
@@ -68,13 +73,23 @@ class SessionAuth:
             return text(401, "Wrong credentials", events, [NO_STORE])
         events.append(CredentialsChecked(f"{email}: password matches the stored scrypt hash",
                                          user_id=user.user_id))
-        session_id = self._fixation(request, events) or new_session_id(self.policy)
+        session_id = self._fixation(request, events) or self._new_id()
         now = self.clock()
         record = {"userId": user.user_id, "createdAt": iso(now), "expiresAt": iso(now + self.ttl)}
-        self.store.create(session_id, record, self.ttl)
-        events.append(SessionCreated(self.store.describe("write", session_id, record, self.ttl),
-                                     session_id=session_id, record=record, ttl=self.ttl))
-        return text(200, "Logged in", events, [("Set-Cookie", set_cookie(session_id, self.policy)), NO_STORE])
+        # Without server-side expiry the record outlives the cookie: only Max-Age ends it, and
+        # only in clients that obey it.
+        kept = self.ttl if self.policy.server_expiry else FOREVER
+        max_age = None if self.policy.server_expiry else self.ttl
+        self.store.create(session_id, record, kept)
+        events.append(SessionCreated(self.store.describe("write", session_id, record, kept),
+                                     session_id=session_id, record=record, ttl=kept))
+        return text(200, "Logged in", events,
+                    [("Set-Cookie", set_cookie(session_id, self.policy, max_age)), NO_STORE])
+
+    def _new_id(self) -> str:
+        if self.policy.id_source == "counter":
+            return str(next(self._counter))  # the lab's mistake: the next ID is one more
+        return new_session_id(self.policy)
 
     def _fixation(self, request: Request, events: list[Event]) -> str | None:
         """The ID the client brought, when the policy adopts it; None means issue a new one."""

@@ -1,0 +1,120 @@
+"""How a careless JWT server verifies, for the attack lab: each mistake a JwtPolicy value.
+
+The hardened server never comes here (JwtAuth verifies with its own key and `tokens.verify`).
+A weak policy may take the key from the token's header (jwk, jku, kid as a path), accept HS256
+with an RS256 server's public key as the secret, or relax checks after they ran.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from authcli.errors import BadKey
+from authcli.server.policy import JwtPolicy
+from authcli.tokens.checks import Check, Verdict
+from authcli.tokens.keys import HMAC_ALGS, SigningKey, VerifyKey, key_from_file, key_from_jwk, pyjwt
+from authcli.tokens.parse import TokenParts
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MAX_KEY_FILE = 64 * 1024
+
+
+def raw_hmac_key(secret: bytes, description: str) -> VerifyKey:
+    """An HMAC key PyJWT would refuse (empty, or a PEM public key), prepared by hand: what
+    libraries did before they learned to refuse such keys."""
+    key = VerifyKey(secret, HMAC_ALGS, description, len(secret))
+    for alg in HMAC_ALGS:
+        key._prepared[alg] = (pyjwt().get_algorithm_by_name(alg), secret)
+    return key
+
+
+def public_pem(key: SigningKey) -> bytes:
+    """The server's public key as PEM: what its JWKS publishes, in the form a confused
+    verifier would use as an HMAC secret."""
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private.public_key().public_bytes(serialization.Encoding.PEM,
+                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+class KeyDirectory:
+    """A kid-path server's keys as files named by kid, in a directory of their own."""
+
+    def __init__(self, key: SigningKey):
+        self.path = tempfile.mkdtemp(prefix="authcli-lab-keys-")
+        with open(os.path.join(self.path, key.kid or "server-key"), "wb") as f:
+            f.write(key.secret or b"")
+
+    def read(self, kid: str) -> tuple[bytes, str]:
+        path = os.path.join(self.path, kid)  # the mistake: kid is joined to a path unchecked
+        with open(path, "rb") as f:
+            return f.read(MAX_KEY_FILE), os.path.normpath(path)
+
+    def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def key_for(policy: JwtPolicy, server: SigningKey, own: VerifyKey, parts: TokenParts,
+            keys: KeyDirectory | None) -> tuple[VerifyKey, str]:
+    """The key this server verifies `parts` with, and where it came from; BadKey when the
+    token's header cannot supply one."""
+    header, source = parts.header, policy.key_source
+    if source == "jwk-header":
+        if not isinstance(header.get("jwk"), dict):
+            raise BadKey("no jwk header to take the key from")
+        return key_from_jwk(header["jwk"]), "the key was taken from the token's own jwk header"
+    if source == "jku-header":
+        return _fetched(header), f"the key was fetched from the token's jku URL {str(header.get('jku'))[:100]}"
+    if source == "kid-path":
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise BadKey("no kid header to find the key file by")
+        try:
+            data, path = keys.read(kid) if keys else (b"", "")
+        except OSError as err:
+            raise BadKey(f"no key file for kid {kid[:60]!r}: {err.strerror}") from None
+        return raw_hmac_key(data, f"the file {path}"), f"the key was read from the file {path} ({len(data)} bytes), named by kid"
+    if policy.hmac_with_public_key and header.get("alg") in HMAC_ALGS and server.secret is None:
+        pem = public_pem(server)
+        return (replace(raw_hmac_key(pem, "the server's public key PEM, as an HMAC secret"), algorithms=HMAC_ALGS),
+                f"HS256 verified with the server's public key PEM ({len(pem)} bytes) as the secret")
+    return own, "the server's own key"
+
+
+def _fetched(header: dict[str, Any]) -> VerifyKey:
+    import requests
+
+    url = header.get("jku")
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        raise BadKey("no jku URL to fetch keys from")
+    if urlsplit(url).hostname not in LOOPBACK:  # a lab server never reaches past this machine
+        raise BadKey("this lab server follows jku URLs on loopback only")
+    try:
+        answer = requests.get(url, timeout=2, allow_redirects=False)
+    except requests.RequestException as err:
+        raise BadKey(f"could not fetch {url[:100]}: {type(err).__name__}") from None
+    return key_from_file(answer.content[:MAX_KEY_FILE], header)
+
+
+def relax(verdict: Verdict, parts: TokenParts, policy: JwtPolicy) -> Verdict:
+    """The checks a weak policy skips, replaced by what the weak server did instead."""
+    alg = parts.header.get("alg")
+    unsigned = isinstance(alg, str) and alg.lower() == "none"
+    checks = []
+    for check in verdict.checks:
+        if not policy.verify_signature and check.name in ("algorithm", "signature", "crit"):
+            check = Check(check.name, None, "not checked: this server decodes the token without verifying it")
+        elif policy.accept_alg_none and unsigned and check.name == "algorithm":
+            check = Check("algorithm", True, '"none" accepted: an unsigned token passes')
+        elif policy.accept_alg_none and unsigned and check.name == "signature":
+            check = Check("signature", None, "not checked: alg none carries no signature")
+        elif not policy.check_exp and check.name == "exp":
+            check = Check("exp", None, "not checked: this server ignores expiry")
+        checks.append(check)
+    return Verdict(checks)

@@ -1,0 +1,113 @@
+"""The attack lab's deliberate mistakes, by name: each is the hardened policy with other values.
+
+A weak server is SessionAuth or JwtAuth built from these policies, never a second copy of the
+server. Weak servers answer on loopback only (AuthServer refuses any other address) and mark
+every response with X-Authcli-Weak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from authcli.errors import UsageError
+from authcli.server.policy import HARDENED_JWT, HARDENED_SESSIONS, JwtPolicy, SessionPolicy
+
+HANDOUT_SECRET = b"mySecretKey"
+
+
+@dataclass(frozen=True)
+class Weakness:
+    """One mistake: its mode, a line saying what goes wrong, the policy values that make it, and
+    the hardened line that prevents it."""
+
+    name: str
+    mode: str
+    summary: str
+    change: dict[str, Any] = field(default_factory=dict)
+    defence: str = ""
+    alg: str = "HS256"               # the server's signing algorithm for this lab (jwt mode)
+    secret: bytes | None = None      # a fixed HS256 secret (the handout's), else a random one
+
+
+WEAKNESSES = {w.name: w for w in [
+    Weakness("no-verify", "jwt", "claims read without checking the signature (decode instead of verify)",
+             {"verify_signature": False}, "JwtPolicy.verify_signature = True: the signature is checked first"),
+    Weakness("alg-none", "jwt", "an unsigned token (alg: none) is accepted",
+             {"accept_alg_none": True}, "JwtPolicy.accept_alg_none = False: the verifier's "
+             "allow-list never contains none"),
+    Weakness("weak-secret", "jwt", "HS256 with a guessable secret: the handout's mySecretKey",
+             {}, "a random 256-bit secret (secrets.token_bytes(32)): no wordlist holds it",
+             secret=HANDOUT_SECRET),
+    Weakness("jwk-header", "jwt", "the key is taken from the token's own jwk header",
+             {"key_source": "jwk-header"}, "JwtPolicy.key_source = \"server\": keys come from the "
+             "server's side, never from the token", alg="RS256"),
+    Weakness("jku-header", "jwt", "the key set is fetched from the token's jku URL",
+             {"key_source": "jku-header"}, "JwtPolicy.key_source = \"server\": a jku URL is never "
+             "followed", alg="RS256"),
+    Weakness("kid-path", "jwt", "kid is used as a file path (../../../../dev/null gives an empty key)",
+             {"key_source": "kid-path"}, "JwtPolicy.key_source = \"server\": kid only names a key "
+             "the server already holds"),
+    Weakness("alg-confusion", "jwt", "an RS256 server verifies HS256 with its public key as the secret",
+             {"hmac_with_public_key": True}, "the allow-list is the key's own algorithm (RS256): "
+             "HS256 is refused before any key is used", alg="RS256"),
+    Weakness("no-exp", "jwt", "expiry not checked: last year's token works",
+             {"check_exp": False}, "JwtPolicy.check_exp = True, and exp is a required claim"),
+    Weakness("predictable-id", "session", "session IDs from a counter: a neighbour's ID is one less",
+             {"id_source": "counter"}, "SessionPolicy.id_source = \"secrets\": 256 random bits per ID"),
+    Weakness("fixation", "session", "the server adopts a session ID the client brings to /login",
+             {"adopt_client_id": True}, "SessionPolicy.adopt_client_id = False: /login always issues a new ID"),
+    Weakness("logout-cookie-only", "session", "logout clears the cookie but keeps the record",
+             {"logout_deletes_record": False}, "SessionPolicy.logout_deletes_record = True"),
+    Weakness("no-server-expiry", "session", "expiry only by the cookie's Max-Age, which a client can ignore",
+             {"server_expiry": False}, "SessionPolicy.server_expiry = True: the store forgets the "
+             "record at its deadline"),
+    Weakness("no-httponly", "session", "the session cookie is readable by page script",
+             {"cookie.http_only": False}, "CookiePolicy.http_only = True: document.cookie never shows it"),
+    Weakness("login-csrf", "session", "no Origin check on /login, and form bodies are accepted",
+             {"refuse_cross_site": False, "login_content_types": ("application/json", "text/plain")},
+             "SessionPolicy.refuse_cross_site = True and JSON-only logins: another site's form gets 403"),
+]}
+
+
+def _lookup(names: list[str]) -> list[Weakness]:
+    unknown = [n for n in names if n not in WEAKNESSES]
+    if unknown:
+        raise UsageError(f"unknown weakness {', '.join(unknown)}: choose from {', '.join(WEAKNESSES)} "
+                         "(authcli lab --list)")
+    chosen = [WEAKNESSES[n] for n in dict.fromkeys(names)]
+    modes = {w.mode for w in chosen}
+    if len(modes) > 1:
+        raise UsageError("session and JWT weaknesses need separate servers: "
+                         + "; ".join(f"{m}: {', '.join(w.name for w in chosen if w.mode == m)}" for m in sorted(modes)))
+    algs = {w.alg for w in chosen if w.mode == "jwt"}
+    if len(algs) > 1:
+        raise UsageError(f"these weaknesses need servers signing different algorithms ({', '.join(sorted(algs))})")
+    return chosen
+
+
+def parse(text: str) -> list[Weakness]:
+    """`--weak a,b`: the named weaknesses, all of one mode, or a UsageError saying why not."""
+    return _lookup([n.strip() for n in text.split(",") if n.strip()])
+
+
+def _apply(policy: Any, change: dict[str, Any]) -> Any:
+    for dotted, value in change.items():
+        if "." in dotted:
+            outer, inner = dotted.split(".", 1)
+            policy = replace(policy, **{outer: _apply(getattr(policy, outer), {inner: value})})
+        else:
+            policy = replace(policy, **{dotted: value})
+    return policy
+
+
+def session_policy(weak: list[Weakness], base: SessionPolicy = HARDENED_SESSIONS) -> SessionPolicy:
+    for w in weak:
+        base = _apply(base, w.change)
+    return base
+
+
+def jwt_policy(weak: list[Weakness], base: JwtPolicy = HARDENED_JWT) -> JwtPolicy:
+    for w in weak:
+        base = _apply(base, w.change)
+    return base

