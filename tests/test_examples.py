@@ -39,6 +39,10 @@ COMMANDS = [
     # three steps; then stdin ends, and the rest go unanswered (2>&1: the prompts are on stderr).
     ("printf '\\n200\\n\\n\\n\\n401\\n\\n' | authcli demo jwt --ttl 1 --step --predict 2>&1", 0),
     ("authcli demo browser", 0),
+    ("authcli lab --list", 0),
+    ("authcli lab alg-confusion", 0),
+    ("authcli lab --summary", 0),
+    (f"authcli crack {HANDOUT_TOKEN}", 0),
 ]
 # A screen of `--step` as a projector shows it: run in tmux at 80x24, Enter pressed at each
 # pause; the transcript is the screen that paused on `SCREEN_OF`.
@@ -121,6 +125,8 @@ def normalize(text: str) -> str:
     text = re.sub(r"(in )?\b\d+ (second|minute|hour|day|year)s?( ago)?", "RELATIVE", text)
     text = re.sub(r"\(integer\) \d{2,}", "(integer) PTTL", text)
     text = re.sub(r"\d+\.\d µs", "N µs", text)  # check costs measured on the spot
+    text = re.sub(r"in \d+\.\d ms", "in N ms", text)  # crack: guessing measured on the spot
+    text = re.sub(r"about [\d,]+ (HS\d+) guesses a second", r"about N \1 guesses a second", text)
     # http.cookiejar orders cookies differently across Python versions.
     text = re.sub(r"(?<!Set-)Cookie: ([^\s│]+(?:; [^\s│]+)+)",
                   lambda m: "Cookie: " + "; ".join(sorted(m.group(1).split("; "))), text)
@@ -132,7 +138,7 @@ def needs_redis(command: str) -> bool:
 
 
 def needs_browser(command: str) -> bool:
-    return "demo browser" in command
+    return "demo browser" in command or command == "authcli lab --summary"  # no-httponly, in Chromium
 
 
 def section(document_text: str, command: str) -> str:

@@ -81,7 +81,7 @@ def test_the_lab_walkthrough_ends_with_the_table():
     assert [s.number for s in steps] == [None, 1, 2, 3, 4, None]
     table = steps[-1].first(TableBlock).table
     assert [row[0] for row in table.rows] == ["alg-none", "fixation"]
-    assert table.rows[0][1] == "200 Welcome user 1" and table.rows[0][2] == "401: the algorithm check failed"
+    assert table.rows[0][1] == "200 Welcome user 1" and table.rows[0][2] == "401: algorithm FAIL"
 
 
 def test_lab_list_and_errors():

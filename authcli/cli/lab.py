@@ -31,14 +31,14 @@ def lab(
     \b
     Example: authcli lab alg-confusion --step
     """
-    from authcli.server.weaknesses import WEAKNESSES, parse
+    from authcli.server.weaknesses import WEAKNESSES, known
 
     if list_them:
         width = max(map(len, WEAKNESSES))
         for w in WEAKNESSES.values():
             typer.echo(f"{w.name:<{width}}  {w.mode:<7}  {w.summary}")
         return
-    names = [w.name for w in parse(",".join(attacks))] if attacks else None
+    names = [w.name for w in known([n.strip() for a in attacks for n in a.split(",") if n.strip()])] if attacks else None
     from authcli.walkthroughs.lab import INFO, lab_walkthrough
 
     steps = lab_walkthrough(names)

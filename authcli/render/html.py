@@ -29,7 +29,7 @@ class HtmlRenderer:
         self.title = "authcli"
 
     def start(self, info: WalkthroughInfo) -> None:
-        self.title = f"authcli demo {info.name}: {info.title}"
+        self.title = info.heading
         self.terminal.start(info)
 
     def step(self, step: Step) -> None:

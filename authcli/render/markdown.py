@@ -108,7 +108,7 @@ class MarkdownRenderer:
         self.out = out
 
     def start(self, info: m.WalkthroughInfo) -> None:
-        self.out.write(f"# authcli demo {info.name}: {info.title}\n\n")
+        self.out.write(f"# {info.heading}\n\n")
 
     def step(self, step: m.Step) -> None:
         self.out.write(step_markdown(step) + "\n")

@@ -215,7 +215,7 @@ class TerminalRenderer:
         self.screens = 0
 
     def start(self, info: m.WalkthroughInfo) -> None:
-        self.header = Group(Text(f"authcli demo {info.name}: {info.title}", style="bold"),
+        self.header = Group(Text(info.heading, style="bold"),
                             Text(LEGEND, style="dim"), "")
         self.console.print(self.header)
 

@@ -7,6 +7,7 @@ every response with X-Authcli-Weak.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,6 +30,11 @@ class Weakness:
     alg: str = "HS256"               # the server's signing algorithm for this lab (jwt mode)
     secret: bytes | None = None      # a fixed HS256 secret (the handout's), else a random one
 
+    @property
+    def fix(self) -> str:
+        """The defence in a table cell: the policy value, without its class or its reason."""
+        return re.sub(r"^\w+Policy\.", "", self.defence.split(":")[0])
+
 
 WEAKNESSES = {w.name: w for w in [
     Weakness("no-verify", "jwt", "claims read without checking the signature (decode instead of verify)",
@@ -37,7 +43,7 @@ WEAKNESSES = {w.name: w for w in [
              {"accept_alg_none": True}, "JwtPolicy.accept_alg_none = False: the verifier's "
              "allow-list never contains none"),
     Weakness("weak-secret", "jwt", "HS256 with a guessable secret: the handout's mySecretKey",
-             {}, "a random 256-bit secret (secrets.token_bytes(32)): no wordlist holds it",
+             {}, "a random 32-byte secret: secrets.token_bytes(32) is in no wordlist",
              secret=HANDOUT_SECRET),
     Weakness("jwk-header", "jwt", "the key is taken from the token's own jwk header",
              {"key_source": "jwk-header"}, "JwtPolicy.key_source = \"server\": keys come from the "
@@ -49,10 +55,10 @@ WEAKNESSES = {w.name: w for w in [
              {"key_source": "kid-path"}, "JwtPolicy.key_source = \"server\": kid only names a key "
              "the server already holds"),
     Weakness("alg-confusion", "jwt", "an RS256 server verifies HS256 with its public key as the secret",
-             {"hmac_with_public_key": True}, "the allow-list is the key's own algorithm (RS256): "
-             "HS256 is refused before any key is used", alg="RS256"),
+             {"hmac_with_public_key": True}, "hmac_with_public_key = False: the allow-list is the key's "
+             "own algorithm (RS256), so HS256 is refused before any key is used", alg="RS256"),
     Weakness("no-exp", "jwt", "expiry not checked: last year's token works",
-             {"check_exp": False}, "JwtPolicy.check_exp = True, and exp is a required claim"),
+             {"check_exp": False}, "JwtPolicy.check_exp = True: exp is required and checked"),
     Weakness("predictable-id", "session", "session IDs from a counter: a neighbour's ID is one less",
              {"id_source": "counter"}, "SessionPolicy.id_source = \"secrets\": 256 random bits per ID"),
     Weakness("fixation", "session", "the server adopts a session ID the client brings to /login",
@@ -66,16 +72,21 @@ WEAKNESSES = {w.name: w for w in [
              {"cookie.http_only": False}, "CookiePolicy.http_only = True: document.cookie never shows it"),
     Weakness("login-csrf", "session", "no Origin check on /login, and form bodies are accepted",
              {"refuse_cross_site": False, "login_content_types": ("application/json", "text/plain")},
-             "SessionPolicy.refuse_cross_site = True and JSON-only logins: another site's form gets 403"),
+             "SessionPolicy.refuse_cross_site = True: another site's form gets 403 (and only JSON logins are read)"),
 ]}
 
 
-def _lookup(names: list[str]) -> list[Weakness]:
+def known(names: list[str]) -> list[Weakness]:
+    """The named weaknesses (each once), or a UsageError naming the unknown ones."""
     unknown = [n for n in names if n not in WEAKNESSES]
     if unknown:
         raise UsageError(f"unknown weakness {', '.join(unknown)}: choose from {', '.join(WEAKNESSES)} "
                          "(authcli lab --list)")
-    chosen = [WEAKNESSES[n] for n in dict.fromkeys(names)]
+    return [WEAKNESSES[n] for n in dict.fromkeys(names)]
+
+
+def _lookup(names: list[str]) -> list[Weakness]:
+    chosen = known(names)
     modes = {w.mode for w in chosen}
     if len(modes) > 1:
         raise UsageError("session and JWT weaknesses need separate servers: "

@@ -8,21 +8,22 @@ refuses to narrate an attack that did not go as taught.
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from authcli.client import ScriptedClient
 from authcli.errors import WalkthroughError
 from authcli.http import Exchange
-from authcli.server.events import TokenChecked
+from authcli.server.events import KeyChosen, TokenChecked
 from authcli.server.httpd import AuthServer
 from authcli.server.weaknesses import WEAKNESSES, Weakness
 from authcli.walkthroughs.model import (
     ChecksBlock, ExchangeBlock, Note, NotesBlock, Step, Table, TableBlock, WalkthroughInfo, step,
 )
 
-INFO = WalkthroughInfo("lab", "Attack lab: each attack on a weak server, then on the hardened one")
+INFO = WalkthroughInfo("lab", "each attack on a server with the mistake, then on the hardened one",
+                       command="lab")
 
 
 @dataclass
@@ -76,7 +77,7 @@ def outcome(exchanges: list[tuple[str, Exchange]], *, won_if: Callable[[Exchange
     won = won_if(last)
     failed = next((c for c in _checks(last) or [] if c.ok is False), None)
     if failed is not None:
-        result = f"{last.response.status}: the {failed.name} check failed"
+        result = f"{last.response.status}: {failed.name} FAIL"
     else:
         body = last.response.body.strip().splitlines()[0] if last.response.body.strip() else last.response.reason
         result = f"{last.response.status} {body if len(body) <= 50 else body[:47].rsplit(' ', 1)[0] + '...'}"
@@ -90,10 +91,12 @@ def welcomed(user: int) -> Callable[[Exchange], bool]:
 def _attack_steps(number: int, attack: Attack, weak: Outcome, hard: Outcome) -> list[Step]:
     w = attack.weakness
     refused = _refusal(hard)
+    # Where the weak server got its key (its own, the token's jwk, a jku URL, a file...).
+    said = [f"What the weak server did: {e.message}." for _, ex in weak.exchanges for e in ex.events(KeyChosen)]
     return [
         step(number, f"{w.name}: the attack on a server with the mistake", [
             f"The mistake: {w.summary}. This server has it (X-Authcli-Weak: {w.name}).",
-            attack.knows, *weak.notes,
+            attack.knows, *weak.notes, *said,
             f"Result: the attack worked ({weak.result}).",
         ], *(ExchangeBlock(ex, events=_checks(ex) is None) for _, ex in weak.exchanges),
             *([ChecksBlock(_checks(weak.exchanges[-1][1]), "The weak server's checks:")]
@@ -135,18 +138,21 @@ def lab_walkthrough(names: list[str] | None = None) -> Iterator[Step]:
     ])
     rows, number = [], 1
     for attack in chosen:
-        weak, hard = run_attack(attack)
-        yield from _attack_steps(number, attack, weak, hard)
+        with attacked(attack) as (weak, hard):
+            yield from _attack_steps(number, attack, weak, hard)
         number += 2
-        rows.append([attack.weakness.name, weak.result, hard.result, attack.weakness.defence.split(":")[0]])
+        rows.append([attack.weakness.name, weak.result, hard.result, attack.weakness.fix])
     yield step(None, "Summary", [
         f"{len(rows)} attack{'s' if len(rows) != 1 else ''}: each worked against the server with "
         "the mistake and was refused by the hardened one.",
     ], TableBlock(Table("Attack lab", ["attack", "weak server", "hardened server", "defence"], rows)))
 
 
-def run_attack(attack: Attack) -> tuple[Outcome, Outcome]:
-    """Both servers up, the attack run against each, both stopped; refuses a lesson that failed."""
+@contextmanager
+def attacked(attack: Attack) -> Iterator[tuple[Outcome, Outcome]]:
+    """Both servers up, the attack run against each; the servers keep running until the
+    caller is done showing it (a paused step's curl line still works), then stop. Refuses a
+    lesson that did not go as taught."""
     weak_app, hard_app = attack.apps(attack.weakness)
     with ExitStack() as stack:
         for app in (weak_app, hard_app):
@@ -157,12 +163,17 @@ def run_attack(attack: Attack) -> tuple[Outcome, Outcome]:
         pair = Pair(weak, hard, stack)
         stack.callback(pair.close)
         won, lost = attack.run(pair)
-    name = attack.weakness.name
-    if not won.won:
-        raise WalkthroughError(f"{name}: the attack did not work on the weak server ({won.result})")
-    if lost.won:
-        raise WalkthroughError(f"{name}: the hardened server let the attack through ({lost.result})")
-    return won, lost
+        name = attack.weakness.name
+        if not won.won:
+            raise WalkthroughError(f"{name}: the attack did not work on the weak server ({won.result})")
+        if lost.won:
+            raise WalkthroughError(f"{name}: the hardened server let the attack through ({lost.result})")
+        yield won, lost
+
+
+def run_attack(attack: Attack) -> tuple[Outcome, Outcome]:
+    with attacked(attack) as outcomes:
+        return outcomes
 
 
 def names_in_order() -> list[str]:

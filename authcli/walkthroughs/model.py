@@ -219,3 +219,8 @@ class WalkthroughInfo:
     name: str
     title: str
     steps: int | None = None  # how many numbered steps, for "step 4/12"
+    command: str = ""         # how it is run, when not `authcli demo NAME`
+
+    @property
+    def heading(self) -> str:
+        return f"authcli {self.command or 'demo ' + self.name}: {self.title}"
