@@ -126,6 +126,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"\(integer\) \d{2,}", "(integer) PTTL", text)
     text = re.sub(r"\d+\.\d µs", "N µs", text)  # check costs measured on the spot
     text = re.sub(r"in \d+\.\d ms", "in N ms", text)  # crack: guessing measured on the spot
+    text = re.sub(r"\(expires in \d+ s\)", "(expires in N s)", text)  # a store's TTL, read as it counts down
     text = re.sub(r"about [\d,]+ (HS\d+) guesses a second", r"about N \1 guesses a second", text)
     # http.cookiejar orders cookies differently across Python versions.
     text = re.sub(r"(?<!Set-)Cookie: ([^\s│]+(?:; [^\s│]+)+)",
