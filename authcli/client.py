@@ -26,12 +26,17 @@ def _attr(cookie: Cookie, name: str) -> str | None:
 class ScriptedClient:
     """A browser stand-in: one `requests.Session`, whose cookie jar works like a browser's."""
 
-    def __init__(self, server: AuthServer):
+    def __init__(self, server: AuthServer, *, ca: str | None = None, jar_of: ScriptedClient | None = None):
+        """`ca`: over HTTPS, the CA file the server is verified against (never unverified).
+        `jar_of`: share another client's cookie jar (the same browser, another server)."""
         self.server = server
-        self.browser = requests.Session()
+        self.ca = ca
+        self.browser = jar_of.browser if jar_of is not None else requests.Session()
+        self._owns = jar_of is None
 
     def close(self) -> None:
-        self.browser.close()
+        if self._owns:
+            self.browser.close()
 
     def send(self, method: str, path: str, *, json: Any = None, data: bytes | None = None,
              headers: dict[str, str] | None = None, fresh: bool = False) -> Exchange:
@@ -40,8 +45,9 @@ class ScriptedClient:
         mark = self.server.mark()
         http = requests.Session() if fresh else self.browser
         try:
+            # verify per request: a session-wide verify loses to $REQUESTS_CA_BUNDLE in requests.
             resp = http.request(method, self.server.url + path, json=json, data=data, headers=headers,
-                                timeout=TIMEOUT, allow_redirects=False)
+                                timeout=TIMEOUT, allow_redirects=False, verify=self.ca or True)
         except requests.RequestException as err:
             raise WalkthroughError(f"{method} {path} failed: {err}") from None
         finally:
@@ -53,7 +59,7 @@ class ScriptedClient:
         received = records[0].request
         request = HttpRequest(received.method, self.server.url + received.target, received.target,
                               received.http_version, received.headers,
-                              received.body.decode("utf-8", "replace"))
+                              received.body.decode("utf-8", "replace"), self.ca)
         version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(resp.raw.version, "HTTP/1.1")
         response = HttpResponse(resp.status_code, resp.reason, version,
                                 list(resp.raw.headers.items()), resp.text)

@@ -57,3 +57,7 @@ class HttpError(AuthcliError):
 
 class BrowserMissing(AuthcliError):
     """No browser to drive here: Playwright's package or a Chromium is not installed."""
+
+
+class TlsError(AuthcliError):
+    """A certificate or key that cannot be used to serve HTTPS."""

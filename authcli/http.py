@@ -29,6 +29,7 @@ class HttpRequest:
     http_version: str
     headers: list[tuple[str, str]]
     body: str
+    ca: str | None = None  # over HTTPS, the CA file the client verified the server with
 
     def header(self, name: str) -> str | None:
         return _header(self.headers, name)

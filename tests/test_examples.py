@@ -38,6 +38,7 @@ COMMANDS = [
     # --predict, answers piped in: Enter, an answer, Enter to see the step, for each of the first
     # three steps; then stdin ends, and the rest go unanswered (2>&1: the prompts are on stderr).
     ("printf '\\n200\\n\\n\\n\\n401\\n\\n' | authcli demo jwt --ttl 1 --step --predict 2>&1", 0),
+    ("authcli demo session --ttl 1 --https", 0),
     ("authcli demo browser", 0),
     ("authcli lab --list", 0),
     ("authcli lab alg-confusion", 0),
@@ -92,6 +93,9 @@ def normalize(text: str) -> str:
     """Replace what differs between runs with stable names, keeping which-ID-is-which."""
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
     text = re.sub(r"localhost:\d+", "localhost:PORT", text)
+    # HTTPS: the throwaway CA's private directory, and the certificate's validity, made at start
+    text = re.sub(r"authcli-tls-[\w-]+", "authcli-tls-DIR", text)
+    text = re.sub(r"\w{3} +\d+ \d{2}:\d{2}:\d{2} \d{4} GMT", "CERTTIME", text)
     # The browser's build: Chromium 156.0.8078.108 at /usr/bin/chromium, HeadlessChrome/156.0.0.0
     text = re.sub(r"Chromium \d+(\.\d+)* \([^)]*\)", "Chromium VERSION (PATH)", text)
     text = re.sub(r"(HeadlessChrome|Chrome)/[\d.]+", r"\1/VERSION", text)

@@ -121,6 +121,31 @@ def try_store(stack: ExitStack, kind: str, redis_url: str | None) -> tuple[Store
         return None, str(err)
 
 
+def https_files(stack: ExitStack, https: bool, cert=None, key=None, ca=None):
+    """--https: the user's --cert/--key (clients trust --ca, else the certificate itself), or a
+    throwaway CA and certificate deleted when `stack` closes. None without --https."""
+    if not https:
+        if cert is not None or key is not None or ca is not None:
+            raise UsageError("--cert, --cert-key and --ca go with --https")
+        return None
+    from authcli.tls import given_files, make_files
+
+    if (cert is None) != (key is None):
+        raise UsageError("give both --cert and --cert-key, or neither (a throwaway certificate is made)")
+    if cert is not None:
+        return given_files(cert, key, ca)
+    if ca is not None:
+        raise UsageError("--ca goes with --cert and --cert-key")
+    files = make_files()
+    stack.callback(files.remove)
+    return files
+
+
+def https_option():
+    return typer.Option(False, "--https", help="Serve HTTPS with a throwaway CA and certificate (deleted at exit): "
+                        "the cookie becomes __Host-sessionId with Secure, and clients verify the server.")
+
+
 def signing_key(alg: str, secret: str | None) -> SigningKey:
     """A server's signing key from --alg and --secret."""
     from authcli.tokens import HMAC_ALGS, make_signing_key

@@ -7,7 +7,8 @@ from typing import Optional
 import typer
 
 from authcli.cli.common import (
-    Alg, Format, StoreKind, open_store, play, redis_url_option, reports_errors, signing_key, try_store,
+    Alg, Format, StoreKind, https_files, https_option, open_store, play, redis_url_option, reports_errors,
+    signing_key, try_store,
 )
 from authcli.errors import UsageError
 
@@ -36,6 +37,7 @@ def session(
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
+    https: bool = https_option(),
 ) -> None:
     """Log in with a session cookie, use it, watch it expire, log out, restart the server: every request shown.
 
@@ -48,7 +50,8 @@ def session(
 
     with ExitStack() as stack:
         source = open_store(stack, store.value, redis_url)
-        play(INFO, session_walkthrough(ttl, make_store=source.make), fmt, pause=step,
+        tls = https_files(stack, https)
+        play(INFO, session_walkthrough(ttl, make_store=source.make, tls=tls), fmt, pause=step,
              all_headers=all_headers, predict=predict)
 
 
@@ -63,16 +66,21 @@ def jwt_demo(
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
+    https: bool = https_option(),
 ) -> None:
     """Log in for a JWT, use it as a Bearer token, tamper with it, watch it expire: every request shown.
 
     \b
     Example: authcli demo jwt --secret mySecretKey
     """
+    from contextlib import ExitStack
+
     from authcli.walkthroughs.jwt import INFO, jwt_walkthrough
 
     key = signing_key(alg.value, secret)
-    play(INFO, jwt_walkthrough(key, ttl), fmt, pause=step,
+    with ExitStack() as stack:
+        tls = https_files(stack, https)
+        play(INFO, jwt_walkthrough(key, ttl, tls=tls), fmt, pause=step,
              all_headers=all_headers, predict=predict)
 
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Optional
 import typer
 
 from authcli.cli.common import (
-    Alg, StoreKind, open_store, redis_url_option, reports_errors, signing_key, stdout_console,
+    Alg, StoreKind, https_files, https_option, open_store, redis_url_option, reports_errors, signing_key,
+    stdout_console,
 )
 from authcli.errors import StoreUnavailable, UsageError
 
@@ -47,6 +48,11 @@ def serve(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per request (long runs, load tests)."),
     open_page: bool = typer.Option(False, "--open", help="Open the server's page in the default browser: a "
                                    "login form and what the browser holds, live."),
+    https: bool = https_option(),
+    cert: Optional[Path] = typer.Option(None, "--cert", help="With --https: your certificate (PEM) instead of a throwaway one."),
+    key_file: Optional[Path] = typer.Option(None, "--cert-key", help="With --https --cert: the certificate's "
+                                            "private key (PEM). (--key is the JWT signing key.)"),
+    ca: Optional[Path] = typer.Option(None, "--ca", help="With --cert: the CA clients should trust (default: the certificate itself)."),
     weak: Optional[str] = typer.Option(None, "--weak", metavar="NAME[,NAME...]",
                                        help="Attack lab only: a server with these deliberate mistakes (authcli lab "
                                             "--list), on loopback only, marked X-Authcli-Weak."),
@@ -63,22 +69,36 @@ def serve(
 
     mode = _weak_mode(weak, mode, host) if weak is not None else (mode or Mode.session)
     with ExitStack() as stack:
+        tls = https_files(stack, https, cert, key_file, ca)
         if weak is not None:
+            if tls is not None:
+                raise UsageError("--weak servers speak plain HTTP on loopback: leave out --https")
             _run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
         elif mode is Mode.session:
             if secret is not None or alg is not None or key is not None:
                 raise UsageError("--alg, --secret and --key belong to --mode jwt")
             sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make()
             stack.callback(sessions.close)
-            _run(SessionAuth(sessions, ttl), sessions, mode, host, port,
-                 f"sessions live {ttl} s in {sessions.facts.name}", quiet, [], open_page)
+            from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
+
+            auth = SessionAuth(sessions, ttl, policy=HTTPS_SESSIONS if tls else HARDENED_SESSIONS)
+            _run(auth, sessions, mode, host, port, f"sessions live {ttl} s in {sessions.facts.name}", quiet,
+                 _https_hints(tls), open_page, tls=tls)
         else:
             if store is not None or redis_url is not None:
                 raise UsageError("--store and --redis-url belong to --mode session")
             signer = _jwt_key(alg, secret, key)
             _run(JwtAuth(signer, ttl), None, mode, host, port,
                  f"{signer.alg} tokens live {ttl} s" + (", WEAK secret" if signer.weak else ""), quiet,
-                 _verify_hints(signer, secret), open_page)
+                 _https_hints(tls) + _verify_hints(signer, secret), open_page, tls=tls)
+
+
+def _https_hints(tls) -> list[str]:
+    if tls is None:
+        return []
+    return [f"HTTPS: clients verify this server against the CA in {tls.ca}"
+            + (" (a throwaway one, deleted when the server stops)" if tls.directory else "") + ". Try: "
+            f"curl --cacert {tls.ca} -i URL/profile   (never -k: that would trust anyone)"]
 
 
 def _weak_mode(names: str, mode: Mode | None, host: str) -> Mode:
@@ -200,7 +220,8 @@ def _open(url: str) -> str:
 
 
 def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str,
-         quiet: bool, hints: list[str], open_page: bool = False, warning: str | None = None) -> None:
+         quiet: bool, hints: list[str], open_page: bool = False, warning: str | None = None,
+         tls=None) -> None:
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
     from authcli.render.serve import banner, classroom_warning, log_line, store_state
     from authcli.server import AuthServer
@@ -231,7 +252,8 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
                 out.write(line)
                 out.flush()
 
-        server = AuthServer(auth, host, port, on_record=None if quiet else log).start()
+        server = AuthServer(auth, host, port, on_record=None if quiet else log,
+                            tls=tls.server_context() if tls else None).start()
         stack.callback(server.stop)
         stop = threading.Event()
         # Ctrl-C and SIGTERM both end the server cleanly, even when started from a script that

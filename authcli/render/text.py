@@ -112,6 +112,8 @@ def curl_command(request: HttpRequest) -> str:
     import shlex
 
     parts = ["curl", "-i"]
+    if request.ca:  # verify the server as the demo's client did: never -k
+        parts += ["--cacert", request.ca]
     if request.method != "GET" or request.body:
         parts += ["-X", request.method]
     for name, value in request.headers:

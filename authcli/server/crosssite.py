@@ -20,6 +20,9 @@ TARGETS = ("/login", "/profile", "/logout")
 LAB_PATHS = ("/attacker", "/attacker.js", "/attacker/log")
 # What a victim origin may look like: a scheme, a host name or IP (IPv6 bracketed), a port.
 ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+# Five minutes, not the year production sends: HSTS is per host name, not per port, and a
+# class's browsers must not go on forcing https://localhost for every other local project.
+HSTS = ("Strict-Transport-Security", "max-age=300")
 SHOWN = 8  # characters of a cookie value or token the log shows: enough to match, not to use
 
 
@@ -156,13 +159,15 @@ class CrossSiteLab:
 class Site:
     """An auth scheme plus the cross-site lab: what AuthServer actually serves."""
 
-    def __init__(self, app, journal: Journal):
+    def __init__(self, app, journal: Journal, https: bool = False):
         self.app = app
         self.store = app.store
         self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"))
         weak = getattr(app, "weak", ())
         # A deliberately weak server says so on every answer, so no one mistakes it for the real one.
         self._marks = [("X-Authcli-Weak", ",".join(weak))] if weak else []
+        if https:  # browsers that saw it once go straight to https:// for a year (RFC 6797)
+            self._marks.append(HSTS)
 
     def handle(self, request: Request) -> Response:
         response = self.lab.handle(request) if self.lab.handles(request) else self.app.handle(request)

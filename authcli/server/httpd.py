@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 import threading
 from typing import TYPE_CHECKING, Callable, Protocol
 
@@ -71,8 +72,10 @@ class AuthServer:
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, *,
                  request_timeout: float = 10.0, workers: int = WORKERS,
-                 on_record: Callable[[RequestRecord], None] | None = None):
+                 on_record: Callable[[RequestRecord], None] | None = None,
+                 tls: ssl.SSLContext | None = None):
         self.app = app
+        self.tls = tls  # HTTPS: every connection is TLS (plain HTTP gets one 400 saying so)
         self._address = (host, port)
         self._request_timeout = request_timeout
         self._workers = workers
@@ -90,7 +93,8 @@ class AuthServer:
         self._listener.setblocking(False)
         self._bound = self._listener.getsockname()[:2]
         # Every scheme also serves the cross-site lab (/attacker), which reads this journal.
-        self._shared = Shared(Site(self.app, self.journal), self.journal, self._request_timeout)
+        self._shared = Shared(Site(self.app, self.journal, https=self.tls is not None), self.journal,
+                              self._request_timeout, self.tls)
         self._loop = loop = Loop(self._listener, self._shared)
         self._threads = [threading.Thread(target=loop.run, name=f"authcli-server-{self.port}")]
         self._threads += [threading.Thread(target=loop.work, name=f"authcli-worker-{self.port}-{i}")
@@ -138,7 +142,7 @@ class AuthServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     @property
     def handler_errors(self) -> int:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import queue
 import selectors
 import socket
+import ssl
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -36,6 +37,9 @@ ACCEPT_EVERY = 32
 LINGER = 1.0         # after a refusal, read and drop the rest of the request this long
 TICK = 0.25          # how often a loop checks deadlines
 PURGE_EVERY = 1.0    # how often a store is asked to drop expired records
+TLS_HANDSHAKE = 0x16  # the first byte of every TLS connection: a handshake record
+# A non-blocking TLS socket that needs the other direction first: try again when it is ready.
+TLS_WAIT = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
 class Connection:
@@ -51,6 +55,8 @@ class Connection:
         self.draining = False      # refused: what the client still sends is read and dropped
         self.closed = False
         self.since = time.monotonic()  # when it opened, went idle, or began a request
+        self.tls_pending = False   # HTTPS: the first bytes decide (TLS handshake or plain HTTP)
+        self.handshaking = False   # HTTPS: wrapped, handshake in progress
 
 
 def respond(app: App, request: Request) -> Response:
@@ -68,8 +74,10 @@ def respond(app: App, request: Request) -> Response:
 class Shared:
     """What the loop and its workers share: the app, the journal, the counters."""
 
-    def __init__(self, app: App, journal: Journal, request_timeout: float):
+    def __init__(self, app: App, journal: Journal, request_timeout: float,
+                 tls: ssl.SSLContext | None = None):
         self.app = app
+        self.tls = tls
         self.journal = journal
         self.request_timeout = request_timeout
         self.lock = threading.Lock()
@@ -169,14 +177,63 @@ class Loop:
             sock.close()
             return
         conn = Connection(sock, tuple(address[:2]))
+        conn.tls_pending = self.shared.tls is not None
         self.connections[sock] = conn
         self.selector.register(sock, selectors.EVENT_READ, conn)
         self._read(conn)  # the request usually came with the connection: answer it now
 
+    def _start_tls(self, conn: Connection) -> None:
+        """HTTPS: a TLS hello gets the handshake; plain HTTP gets one plain answer saying so."""
+        try:
+            first = conn.sock.recv(1, socket.MSG_PEEK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            first = b""
+        if not first:
+            self._close(conn)
+            return
+        conn.tls_pending = False
+        if first[0] != TLS_HANDSHAKE:
+            self._refuse(conn, HttpError(400, "This port speaks HTTPS: use https:// (plain HTTP "
+                                              "would send cookies and tokens readable on the wire)"))
+            return
+        self.selector.unregister(conn.sock)
+        del self.connections[conn.sock]
+        conn.sock = self.shared.tls.wrap_socket(conn.sock, server_side=True, do_handshake_on_connect=False)
+        self.connections[conn.sock] = conn
+        self.selector.register(conn.sock, selectors.EVENT_READ, conn)
+        conn.handshaking = True
+        self._handshake(conn)
+
+    def _handshake(self, conn: Connection) -> None:
+        try:
+            conn.sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self.selector.modify(conn.sock, selectors.EVENT_READ, conn)
+            return
+        except ssl.SSLWantWriteError:
+            self.selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
+            return
+        except (ssl.SSLError, OSError):  # a client that does not trust the CA, or not TLS at all
+            self._close(conn)
+            return
+        conn.handshaking = False
+        self.selector.modify(conn.sock, selectors.EVENT_READ, conn)
+        self._read(conn)  # the request may have come with the handshake's last flight
+
     def _read(self, conn: Connection) -> None:
+        if conn.tls_pending:
+            self._start_tls(conn)
+            return
+        if conn.handshaking:
+            self._handshake(conn)
+            return
         try:
             data = conn.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
+            while isinstance(conn.sock, ssl.SSLSocket) and conn.sock.pending():
+                data += conn.sock.recv(65536)  # decrypted bytes the selector cannot see
+        except (BlockingIOError, InterruptedError, *TLS_WAIT):
             return
         except OSError:
             data = b""
@@ -266,7 +323,7 @@ class Loop:
     def _write(self, conn: Connection, data: bytes) -> bool:
         try:
             sent = conn.sock.send(data)
-        except (BlockingIOError, InterruptedError):
+        except (BlockingIOError, InterruptedError, *TLS_WAIT):
             sent = 0
         except OSError:  # the client went away: normal, never a traceback
             self.shared.handler_errors += 1
@@ -282,6 +339,9 @@ class Loop:
         return True
 
     def _flush(self, conn: Connection) -> None:
+        if conn.handshaking:
+            self._handshake(conn)
+            return
         data, conn.outbox = conn.outbox, b""
         self.selector.modify(conn.sock, selectors.EVENT_READ, conn)
         if self._write(conn, data):

@@ -88,4 +88,7 @@ class JwtPolicy:
 
 
 HARDENED_SESSIONS = SessionPolicy()
+# Over HTTPS: Secure, and the __Host- prefix, which browsers accept only with Secure, Path=/ and
+# no Domain, so no subdomain and no plain-HTTP page can set or overwrite the cookie.
+HTTPS_SESSIONS = SessionPolicy(cookie=CookiePolicy(name="__Host-sessionId", secure=True))
 HARDENED_JWT = JwtPolicy()

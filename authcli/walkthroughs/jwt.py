@@ -17,7 +17,9 @@ from authcli.server.httpd import AuthServer
 from authcli.server.jwt_auth import JwtAuth
 from authcli.timefmt import utc
 from authcli.tokens import HASH_BYTES, SigningKey, TokenParts, TokenView, inspect, split
+from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import Shown, expect, sequence
+from authcli.walkthroughs.https import tls_step
 from authcli.walkthroughs.model import (
     ChecksBlock, ClientStorage, ExchangeBlock, JarBlock, NothingStored, Sequence, Step, Table, TableBlock,
     TokenBlock, Wait, WalkthroughInfo, Warnings, step,
@@ -56,21 +58,29 @@ def _bearer(token: str) -> dict[str, str]:
 
 def jwt_walkthrough(key: SigningKey, ttl: int = DEFAULT_TTL, *,
                     clock: Callable[[], float] = time.time,
-                    sleep: Callable[[float], None] = time.sleep) -> Iterator[Step]:
-    """Yield the JWT demo's steps. The server lives exactly as long as the generator."""
+                    sleep: Callable[[float], None] = time.sleep,
+                    tls: TlsFiles | None = None) -> Iterator[Step]:
+    """Yield the JWT demo's steps. The server lives exactly as long as the generator. `tls`:
+    serve HTTPS with these files."""
     auth = JwtAuth(key, ttl, clock=clock)
-    with AuthServer(auth) as server:
-        client = ScriptedClient(server)
+    with AuthServer(auth, tls=tls.server_context() if tls else None) as server:
+        client = ScriptedClient(server, ca=str(tls.ca) if tls else None)
         try:
-            yield from _steps(server, auth, client, ttl, clock, sleep)
+            yield from _steps(server, auth, client, ttl, clock, sleep, tls)
         finally:
             client.close()
 
 
-def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient) -> Step:
+def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient, https: bool = False) -> Step:
     key = auth.key
-    text = [f"authcli started an HTTP server on {server.url} that signs tokens with {key.alg}. "
-            "It has no session store at all: after login it will not remember you."]
+    text = [f"authcli started an {'HTTPS' if https else 'HTTP'} server on {server.url} that signs tokens "
+            f"with {key.alg}. It has no session store at all: after login it will not remember you."]
+    if https:
+        text.append("What TLS adds to a bearer token: whoever holds the token is the user, so "
+                    "anyone who can read the traffic could replay it; TLS encrypts every request, "
+                    "so a passive reader on the network sees no token. What it does not do: a "
+                    "script injected into the page (XSS) reads the token where the page keeps it, "
+                    "before any encryption.")
     warnings: list[str] = []
     exchange = None
     if key.secret is not None:
@@ -96,11 +106,14 @@ def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient) -> Step
 
 
 def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
-           clock: Callable[[], float], sleep: Callable[[float], None]) -> Iterator[Step]:
+           clock: Callable[[], float], sleep: Callable[[float], None],
+           tls: TlsFiles | None = None) -> Iterator[Step]:
     # As in the session walkthrough, everything that needs the token alive runs as one burst
     # and is shown afterwards, so --step pauses cannot race the token's exp.
     shown = Shown()
-    yield shown(_key_step(server, auth, client))
+    yield shown(_key_step(server, auth, client, tls is not None))
+    if tls is not None:
+        yield shown(tls_step(server, tls))
     # iat is the current second rounded down: log in early in a second, so the token really
     # has (almost) all of its ttl left for the steps that need it alive.
     if clock() % 1 > 0.5:

@@ -16,7 +16,10 @@ from authcli.server.httpd import AuthServer
 from authcli.server.session_auth import SessionAuth
 from authcli.stores.base import SessionStore, StoreFacts
 from authcli.stores.memory import MemoryStore
+from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
+from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import Shown, expect, sequence
+from authcli.walkthroughs.https import HTTPS_NOTES, plain_http_step, tls_step
 from authcli.walkthroughs.model import (
     ExchangeBlock, JarBlock, Note, NotesBlock, Sequence, Step, StoreBlock, Table, TableBlock, Wait,
     WalkthroughInfo, step,
@@ -47,6 +50,13 @@ COOKIE_FLAG_NOTES = [
 ]
 
 
+def _flag_notes(https: bool) -> list[Note]:
+    """The cookie's flags explained; over HTTPS, Secure is on and the prefix and HSTS join them."""
+    if not https:
+        return COOKIE_FLAG_NOTES
+    return [n for n in COOKIE_FLAG_NOTES if not n.term.startswith("Secure")] + HTTPS_NOTES
+
+
 def _credential_bytes(exchange: Exchange) -> int:
     value = exchange.request.header("Cookie") or ""
     return len(f"Cookie: {value}")
@@ -55,18 +65,26 @@ def _credential_bytes(exchange: Exchange) -> int:
 class _Stage:
     """The server the client talks to, which the walkthrough can stop and start again."""
 
-    def __init__(self, make_store: Callable[[], SessionStore], ttl: int, clock: Callable[[], float]):
+    def __init__(self, make_store: Callable[[], SessionStore], ttl: int, clock: Callable[[], float],
+                 tls: TlsFiles | None = None):
         self._make_store = make_store
         self._ttl = ttl
         self._clock = clock
+        self.tls = tls
+        self._context = tls.server_context() if tls else None
         self._start()
-        self.client = ScriptedClient(self.server)
+        self.client = ScriptedClient(self.server, ca=str(tls.ca) if tls else None)
+
+    @property
+    def cookie(self) -> str:
+        return self.auth.policy.cookie.name
 
     def _start(self) -> None:
         self.store = self._make_store()
-        self.auth = SessionAuth(self.store, self._ttl, clock=self._clock)
+        self.auth = SessionAuth(self.store, self._ttl, clock=self._clock,
+                                policy=HTTPS_SESSIONS if self.tls else HARDENED_SESSIONS)
         try:
-            self.server = AuthServer(self.auth).start()
+            self.server = AuthServer(self.auth, tls=self._context).start()
         except BaseException:
             self.store.close()
             raise
@@ -86,13 +104,15 @@ class _Stage:
 
 def session_walkthrough(ttl: int = DEFAULT_TTL, *, make_store: Callable[[], SessionStore] | None = None,
                         clock: Callable[[], float] = time.time,
-                        sleep: Callable[[float], None] = time.sleep) -> Iterator[Step]:
+                        sleep: Callable[[float], None] = time.sleep,
+                        tls: TlsFiles | None = None) -> Iterator[Step]:
     """Yield the session demo's steps. The servers live exactly as long as the generator.
 
     `make_store` is called at start and again at the restart step: a new MemoryStore is the
-    empty memory of a new process; a new RedisStore reconnects to the same Redis.
+    empty memory of a new process; a new RedisStore reconnects to the same Redis. `tls`: serve
+    HTTPS with these files, with the __Host- Secure cookie.
     """
-    stage = _Stage(make_store or (lambda: MemoryStore(clock=clock)), ttl, clock)
+    stage = _Stage(make_store or (lambda: MemoryStore(clock=clock)), ttl, clock, tls)
     try:
         yield from _steps(stage, ttl, clock, sleep)
     finally:
@@ -121,19 +141,23 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     user = stage.auth.users.users()[0]
     shown = Shown()
     yield shown(step(None, f"A real server on {stage.server.url}", [
-        f"authcli started an HTTP server on {stage.server.url} with {store.where()}. The client "
+        f"authcli started an {'HTTPS' if stage.tls else 'HTTP'} server on {stage.server.url} with {store.where()}. The client "
         "is Python's requests, which keeps cookies the way a browser does.",
         f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
         f"only a salted scrypt hash of the password (N={SCRYPT_N}), never the password itself.",
     ], NotesBlock([Note(user.email, user.password_hash)]), _store(store)))
+    if stage.tls:
+        yield shown(tls_step(stage.server, stage.tls))
 
-    first = _first_act(client, store, user.user_id)
+    first = _first_act(client, store, user.user_id, stage.cookie, bool(stage.tls))
     session_id = _created(first[1].exchange)
     last_store = first[-1].first(StoreBlock)
     row = last_store.snapshot.get(session_id) if last_store else None
     if row is None or row.ttl is None:
         raise WalkthroughError("the session disappeared before its time")
     deadline = clock() + row.ttl
+    if stage.tls:  # while the session lives: it is the cookie the plain port must not get
+        first.append(plain_http_step(stage.server, client, session_id))
     yield from shown.all(first)
 
     expires_at = row.value["expiresAt"]
@@ -143,7 +167,7 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         sleep(deadline + EXPIRY_MARGIN - clock())
 
     expired = expect(client.send("GET", "/profile"), 401, "expired session")
-    if f"{COOKIE_NAME}={session_id}" not in (expired.request.header("Cookie") or ""):
+    if f"{stage.cookie}={session_id}" not in (expired.request.header("Cookie") or ""):
         raise WalkthroughError("the client did not send its cookie after expiry")
     yield shown(step(7, "After expiry: the cookie still goes out, the server says 401", [
         f"The Cookie line shows the client still sends the same ID. But the session expired at "
@@ -153,13 +177,13 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     ], ExchangeBlock(expired), _store(store), JarBlock(client.jar()),
         predict=f"{ttl} s have passed since login. The client sends its cookie again."))
 
-    last = _last_act(client, store, session_id)
+    last = _last_act(client, store, session_id, stage.cookie)
     yield from shown.all(last)
     restart = _restart_act(stage)
     yield from shown.all(restart)
     facts = stage.store.facts
     yield _recap(facts, first[3].exchange, last[0].exchange, restart[-1].exchange,
-                 sequence(shown.steps, f"Store ({facts.label})"))
+                 sequence(shown.steps, f"Store ({facts.label})"), stage.cookie)
 
 
 def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float) -> Step:
@@ -210,7 +234,8 @@ def _restart_act(stage: _Stage) -> list[Step]:
     return steps
 
 
-def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> list[Step]:
+def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie: str = COOKIE_NAME,
+               https: bool = False) -> list[Step]:
     """Steps 1-5: wrong password, login, the jar, /profile, a forged ID."""
     wrong = expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": "wrong"}),
                     401, "wrong password")
@@ -231,14 +256,14 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
         predict=f"The client logs in with the right password ({DEMO_EMAIL} / {DEMO_PASSWORD})."))
 
     jar = client.jar()
-    if [c.value for c in jar if c.name == COOKIE_NAME] != [session_id]:
+    if [c.value for c in jar if c.name == cookie] != [session_id]:
         raise WalkthroughError("the client's cookie jar did not keep the session cookie")
     steps.append(step(3, "The client's cookie jar saved it", [
         "requests put the cookie in its jar, as a browser would, with the attributes the server "
         "set. The script does not copy the ID anywhere itself.",
         "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags at all. "
         "This server adds them; each one explained:",
-    ], JarBlock(jar), NotesBlock(COOKIE_FLAG_NOTES)))
+    ], JarBlock(jar), NotesBlock(_flag_notes(https))))
 
     profile = expect(client.send("GET", "/profile"), 200, "profile")
     steps.append(step(4, "GET /profile: the cookie goes back by itself", [
@@ -250,7 +275,7 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
         predict="The client asks for /profile. It adds no headers of its own."))
 
     before = store.snapshot()
-    forged = expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_session_id()}"},
+    forged = expect(client.send("GET", "/profile", headers={"Cookie": f"{cookie}={new_session_id()}"},
                                  fresh=True), 401, "forged session ID")
     after = store.snapshot()
     if after.ids() != before.ids():
@@ -265,7 +290,7 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int) -> lis
     return steps
 
 
-def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[Step]:
+def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: str = COOKIE_NAME) -> list[Step]:
     """Steps 8-10: log in again, log out, replay the logged-out cookie."""
     relogin = _login(client)
     new_id = _created(relogin)
@@ -289,7 +314,7 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[
         "which tells the client to drop the cookie. The jar is now empty.",
     ], ExchangeBlock(logout), _store(store), JarBlock(jar_after), predict="The client logs out."))
 
-    replay = expect(client.send("GET", "/profile", headers={"Cookie": f"{COOKIE_NAME}={new_id}"},
+    replay = expect(client.send("GET", "/profile", headers={"Cookie": f"{cookie}={new_id}"},
                                  fresh=True), 401, "replayed cookie")
     steps.append(step(10, "Replaying the old cookie after logout gets 401", [
         "Someone who copied the cookie before logout sends it again. The record is gone, so "
@@ -300,7 +325,7 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str) -> list[
 
 
 def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart: Exchange,
-           traffic: Sequence) -> Step:
+           traffic: Sequence, cookie: str = COOKIE_NAME) -> Step:
     created = login.event(SessionCreated)
     record = created.record
     cookie_bytes = _credential_bytes(profile)
@@ -316,8 +341,8 @@ def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart:
     ], TableBlock(Table("What lived where", ["", "observed in this run"], [
             ["Server (session store)", f"{json.dumps(record)}: "
              f"{len(json.dumps(record))} bytes of JSON per session, under its ID"],
-            ["Client (cookie jar)", f"only the random ID: {COOKIE_NAME}=<{len(created.session_id)} characters>"],
-            ["Each request carried", f"Cookie: {COOKIE_NAME}=<id>, {cookie_bytes} bytes of credentials"],
+            ["Client (cookie jar)", f"only the random ID: {cookie}=<{len(created.session_id)} characters>"],
+            ["Each request carried", f"Cookie: {cookie}=<id>, {cookie_bytes} bytes of credentials"],
         ])), TableBlock(Table("The handout's table, Sessions column, with this run's evidence", ["", "Sessions"], [
             ["Data stored in", f"Server ({facts.name}): the record appeared in step 2 and was "
              "deleted in step 9"],

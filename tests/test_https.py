@@ -1,0 +1,173 @@
+"""HTTPS: the throwaway CA and certificate, the server's TLS, the __Host- Secure cookie kept off
+plain HTTP, and every kind of bad TLS input refused without hurting the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import ssl
+import stat
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from authcli.cli.app import app
+from authcli.server import AuthServer, JwtAuth, SessionAuth
+from authcli.server.policy import HTTPS_SESSIONS
+from authcli.stores import MemoryStore
+from authcli.tls import TlsError, given_files, inspect, make_files
+from authcli.tokens import make_signing_key
+from authcli.walkthroughs.model import ExchangeBlock
+
+FUZZ = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60)) // 2, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+CREDS = {"email": "a@b.com", "password": "123"}
+
+
+@pytest.fixture(scope="module")
+def files():
+    made = make_files()
+    yield made
+    made.remove()
+
+
+@pytest.fixture
+def https_server(files):
+    with AuthServer(SessionAuth(MemoryStore(), 60, policy=HTTPS_SESSIONS), tls=files.server_context()) as server:
+        yield server
+
+
+def test_the_throwaway_ca_and_certificate(files):
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
+    ca = x509.load_pem_x509_certificate(files.ca.read_bytes())
+    assert cert.issuer == ca.subject and cert.issuer != cert.subject
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {str(n.value) for n in names} == {"localhost", "127.0.0.1", "::1"}
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc <= dt.timedelta(hours=25)
+    ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes,
+                           __import__("cryptography.hazmat.primitives.asymmetric.ec", fromlist=["ECDSA"]).ECDSA(
+                               cert.signature_hash_algorithm))
+    assert stat.S_IMODE(os.stat(files.directory).st_mode) == 0o700
+    assert all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in (files.cert, files.key, files.ca))
+    other = make_files()
+    other.remove()
+    assert not other.directory.exists()
+
+
+def test_https_login_gives_a_host_prefixed_secure_cookie_and_hsts(https_server, files):
+    with requests.Session() as http:
+        answer = http.post(https_server.url + "/login", json=CREDS, timeout=5, verify=str(files.ca))
+        assert answer.status_code == 200 and https_server.url.startswith("https://")
+        cookie = answer.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-sessionId=")
+        assert all(flag in cookie for flag in ("; Secure", "; HttpOnly", "; Path=/")) and "Domain" not in cookie
+        assert answer.headers["Strict-Transport-Security"] == "max-age=300"
+        assert http.get(https_server.url + "/profile", timeout=5, verify=str(files.ca)).text == "Welcome user 1\n"
+
+
+def test_the_secure_cookie_is_not_sent_over_plain_http(https_server, files):
+    with requests.Session() as http, AuthServer(https_server.app) as plain:
+        http.post(https_server.url + "/login", json=CREDS, timeout=5, verify=str(files.ca))
+        assert len(http.cookies) == 1
+        answer = http.get(plain.url + "/profile", timeout=5)
+        assert answer.status_code == 401 and "Cookie" not in answer.request.headers
+
+
+def test_a_client_that_does_not_trust_the_ca_is_refused_and_the_server_goes_on(https_server, files):
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(https_server.url + "/profile", timeout=5, verify=True)  # the system's CAs only
+    assert requests.get(https_server.url + "/profile", timeout=5, verify=str(files.ca)).status_code == 401
+    assert https_server.handler_errors == 0
+
+
+def test_plain_http_to_the_tls_port_gets_one_plain_400(https_server, files):
+    with socket.create_connection((https_server.host, https_server.port), timeout=5) as raw:
+        raw.sendall(b"GET /profile HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = raw.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"This port speaks HTTPS" in answer
+    assert requests.get(https_server.url + "/profile", timeout=5, verify=str(files.ca)).status_code == 401
+
+
+def test_an_expired_certificate_is_refused_by_the_client(files):
+    old = make_files(now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=3), lifetime=dt.timedelta(days=1))
+    try:
+        with AuthServer(SessionAuth(MemoryStore(), 60), tls=old.server_context()) as server:
+            with pytest.raises(requests.exceptions.SSLError, match="expired"):
+                requests.get(server.url + "/profile", timeout=5, verify=str(old.ca))
+            with pytest.raises(ssl.SSLCertVerificationError):
+                inspect(server.host, server.port, old.ca)
+            assert server.handler_errors == 0
+    finally:
+        old.remove()
+
+
+def test_a_key_that_does_not_match_is_one_line(files, tmp_path):
+    other = make_files()
+    try:
+        with pytest.raises(TlsError, match="the key does not match the certificate"):
+            given_files(files.cert, other.key, None)
+        result = CliRunner().invoke(app, ["serve", "--https", "--cert", str(files.cert), "--cert-key", str(other.key)])
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1
+        garbage = tmp_path / "garbage.pem"
+        garbage.write_bytes(b"not a certificate")
+        with pytest.raises(TlsError, match="not a PEM certificate"):
+            given_files(garbage, garbage, None)
+    finally:
+        other.remove()
+
+
+@FUZZ
+@given(data=st.binary(min_size=1, max_size=300))
+def test_any_bytes_on_the_tls_port_never_hurt_the_server(https_server, files, data):
+    """A TLS hello cut short, a garbled record, plain text: each connection ends, the server
+    answers the next trusted client, and no handler error is counted."""
+    with socket.create_connection((https_server.host, https_server.port), timeout=5) as raw:
+        raw.sendall(data)
+        raw.shutdown(socket.SHUT_WR)
+        try:
+            raw.recv(4096)
+        except OSError:
+            pass
+    assert requests.get(https_server.url + "/profile", timeout=5, verify=str(files.ca)).status_code == 401
+    assert https_server.handler_errors == 0
+
+
+def test_demo_session_over_https_shows_tls_and_the_plain_port():
+    from authcli.walkthroughs.session import session_walkthrough
+
+    made = make_files()
+    try:
+        steps = list(session_walkthrough(1, tls=made))
+    finally:
+        made.remove()
+    titles = [s.title for s in steps]
+    assert any(t.startswith("HTTPS: what the TLS handshake agreed") for t in titles)
+    plain = next(s for s in steps if s.title.startswith("HTTPS: the Secure cookie"))
+    sent = plain.first(ExchangeBlock).exchange
+    assert sent.request.url.startswith("http://") and sent.request.header("Cookie") is None
+    login = next(s for s in steps if s.number == 2).exchange
+    assert login.request.url.startswith("https://")
+    assert login.response.header("Set-Cookie").startswith("__Host-sessionId=")
+    assert [c.name for c in next(s for s in steps if s.number == 3).cookie_jar] == ["__Host-sessionId"]
+
+
+def test_demo_jwt_over_https():
+    result = CliRunner().invoke(app, ["demo", "jwt", "--ttl", "1", "--https", "-f", "markdown"])
+    assert result.exit_code == 0, result.stderr
+    assert "## HTTPS: what the TLS handshake agreed" in result.stdout
+    assert "a passive reader on the network sees no token" in result.stdout
+    assert "Strict-Transport-Security: max-age=300" in result.stdout
+
+
+def test_a_jwt_server_over_https(files):
+    with AuthServer(JwtAuth(make_signing_key("HS256"), 60), tls=files.server_context()) as server:
+        token = requests.post(server.url + "/login", json=CREDS, timeout=5, verify=str(files.ca)).json()["token"]
+        ok = requests.get(server.url + "/profile", headers={"Authorization": f"Bearer {token}"}, timeout=5,
+                          verify=str(files.ca))
+        assert ok.status_code == 200
