@@ -26,6 +26,20 @@ TARGETS = ("/login", "/profile", "/logout")
 TIMEOUT = 10.0
 
 
+def spki_pin(cert_file) -> str:
+    """base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate: how Chromium is told to trust
+    one key (a CA it has never seen would need a whole NSS database)."""
+    import base64
+    import hashlib
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    spki = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
 def find_chromium() -> str | None:
     """$AUTHCLI_CHROMIUM, else the first Chromium on PATH."""
     named = os.environ.get("AUTHCLI_CHROMIUM")
@@ -58,7 +72,9 @@ class Browser:
     """One headless Chromium with one profile (a context): tabs share its cookies, as a
     person's browser does. A context manager; closing it ends the browser process."""
 
-    def __init__(self, server: AuthServer):
+    def __init__(self, server: AuthServer, tls=None):
+        """`tls`: the demo's TlsFiles. Chromium then trusts exactly the server certificate's key
+        (its SPKI pin): no other certificate error is ignored."""
         self.server = server
         executable = check()
         from playwright.sync_api import Error, sync_playwright
@@ -68,7 +84,9 @@ class Browser:
         try:
             # --no-sandbox: Chromium's sandbox needs user namespaces, which containers and CI
             # runners (often root) lack; this browser only ever opens the local demo server.
-            self._chromium = self._playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+            self._chromium = self._playwright.chromium.launch(
+                executable_path=executable, args=["--no-sandbox", *([f"--ignore-certificate-errors-spki-list={spki_pin(tls.cert)}"]
+                                                                   if tls is not None else [])])
         except Error as err:
             self._playwright.stop()
             raise BrowserMissing(f"Chromium at {executable} did not start ({str(err).splitlines()[0][:120]}); "
@@ -155,7 +173,8 @@ class Browser:
             raise WalkthroughError(f"the browser's {response.request.method} {url.path} does not match the "
                                    f"server's {received.method} {received.path}")
         host = (received.header_values("Host") or [f"{self.server.host}:{self.server.port}"])[0]
-        request = HttpRequest(received.method, f"http://{host}{received.target}", received.target,
+        scheme = self.server.url.split(":", 1)[0]
+        request = HttpRequest(received.method, f"{scheme}://{host}{received.target}", received.target,
                               received.http_version, received.headers,
                               received.body.decode("utf-8", "replace"))
         try:

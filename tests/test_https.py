@@ -171,3 +171,30 @@ def test_a_jwt_server_over_https(files):
         ok = requests.get(server.url + "/profile", headers={"Authorization": f"Bearer {token}"}, timeout=5,
                           verify=str(files.ca))
         assert ok.status_code == 200
+
+
+def test_the_balancer_terminates_tls(files):
+    from authcli.walkthroughs.scaling import scaling_walkthrough
+
+    steps = list(scaling_walkthrough((1,), tls=files))
+    assert any("the balancer terminates TLS" in p for p in steps[0].text)
+    login = next(s for s in steps if s.exchange is not None).exchange
+    assert login.request.url.startswith("https://")
+    assert login.response.header("Set-Cookie").startswith("__Host-sessionId=")
+    assert login.response.header("Strict-Transport-Security") == "max-age=300"
+
+
+def test_demo_browser_over_https(files):
+    from conftest import require_browser
+
+    require_browser()
+    import json
+
+    result = CliRunner().invoke(app, ["demo", "browser", "--https", "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    steps = json.loads(result.stdout)["steps"]
+    jar = next(s["cookie_jar"] for s in steps if s["number"] == 3)
+    assert [(c["name"], c["secure"], c["http_only"]) for c in jar] == [("__Host-sessionId", True, True)]
+    linked = next(s for s in steps if s["number"] == 6)  # the step's last exchange: the attacker's link
+    assert linked["request"]["url"].startswith("https://") and linked["response"]["status"] == 200
+    assert any(name == "Cookie" and value.startswith("__Host-sessionId=") for name, value in linked["request"]["headers"])

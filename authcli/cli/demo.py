@@ -93,6 +93,7 @@ def scaling(
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
+    https: bool = https_option(),
 ) -> None:
     """Two servers behind a load balancer: memory sessions, sticky sessions, Redis, JWT.
 
@@ -111,7 +112,8 @@ def scaling(
         raise UsageError(f"--rounds takes numbers from 1 to 4 separated by commas, not {rounds!r}")
     with ExitStack() as stack:
         shared, problem = try_store(stack, "redis", redis_url) if 3 in chosen else (None, "")
-        play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem), fmt, pause=step,
+        tls = https_files(stack, https)
+        play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem, tls=tls), fmt, pause=step,
              all_headers=all_headers, predict=predict)
 
 
@@ -124,6 +126,7 @@ def browser(
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
+    https: bool = https_option(),
 ) -> None:
     """The handout's browser half in a real headless Chromium: its cookie store, localStorage, XSS and CSRF.
 
@@ -136,8 +139,12 @@ def browser(
     from authcli.browser import check
     from authcli.walkthroughs.browser import INFO, browser_walkthrough
 
+    from contextlib import ExitStack
+
     check()  # before anything is printed: no browser is one line and exit 2
-    play(INFO, browser_walkthrough(ttl), fmt, pause=step, all_headers=all_headers, predict=predict)
+    with ExitStack() as stack:
+        tls = https_files(stack, https)
+        play(INFO, browser_walkthrough(ttl, tls=tls), fmt, pause=step, all_headers=all_headers, predict=predict)
 
 
 @app.command("compare")

@@ -30,14 +30,14 @@ def _host(request: Request) -> str:
     return (request.header_values("Host") or [""])[0].strip()
 
 
-def other_site(host: str) -> str:
+def other_site(host: str, scheme: str = "http") -> str:
     """The victim this page aims at when none is named: the other name for the same server."""
     name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
     other = "127.0.0.1" if name.lower() == "localhost" else "localhost"
-    return f"http://{other}" + (f":{port}" if port.isdigit() else "")
+    return f"{scheme}://{other}" + (f":{port}" if port.isdigit() else "")
 
 
-def victim_origin(request: Request) -> str | None:
+def victim_origin(request: Request, scheme: str = "http") -> str | None:
     """`?victim=` when it is a bare origin on another host, else the other loopback name."""
     query = parse_qs(request.target.split("?", 1)[1]) if "?" in request.target else {}
     named = query.get("victim", [])
@@ -46,7 +46,7 @@ def victim_origin(request: Request) -> str | None:
         if not ORIGIN.fullmatch(origin) or origin.split("://", 1)[1].lower() == _host(request).lower():
             return None
         return origin
-    return other_site(_host(request))
+    return other_site(_host(request), scheme)
 
 
 def _short(value: str) -> str:
@@ -109,9 +109,10 @@ class CrossSiteLab:
     handed it whole credentials would be the very leak it teaches about.
     """
 
-    def __init__(self, journal: Journal, mode: str):
+    def __init__(self, journal: Journal, mode: str, scheme: str = "http"):
         self._journal = journal
         self._mode = mode
+        self._scheme = scheme
         self._html = page("attacker.html")
         self._script = page("attacker.js")
 
@@ -123,7 +124,7 @@ class CrossSiteLab:
             return Response(200, self._script, [("Content-Type", "text/javascript; charset=utf-8"), CSP])
         if request.path == "/attacker/log":
             return self._log(request)
-        victim = victim_origin(request)
+        victim = victim_origin(request, self._scheme)
         if victim is None:
             return Response(400, "?victim= takes an origin on another host, like http://127.0.0.1:8000\n")
         # The page may post forms to the victim, frame its answers and fetch from it; nothing else.
@@ -162,7 +163,7 @@ class Site:
     def __init__(self, app, journal: Journal, https: bool = False):
         self.app = app
         self.store = app.store
-        self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"))
+        self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"), "https" if https else "http")
         weak = getattr(app, "weak", ())
         # A deliberately weak server says so on every answer, so no one mistakes it for the real one.
         self._marks = [("X-Authcli-Weak", ",".join(weak))] if weak else []

@@ -22,6 +22,8 @@ from authcli.server.jwt_auth import JwtAuth
 from authcli.server.session_auth import SessionAuth
 from authcli.stores.memory import MemoryStore
 from authcli.tokens import SigningKey, inspect, make_signing_key, split
+from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
+from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
     ClientStorage, ExchangeBlock, JarBlock, Note, NotesBlock, NothingStored, Script, Step, StoreBlock,
@@ -140,18 +142,22 @@ def _attack_table(rows: list[tuple[str, Exchange]], header: str) -> Table:
 
 
 def browser_walkthrough(ttl: int = DEFAULT_TTL, key: SigningKey | None = None,
-                        browser: Callable[[AuthServer], Browser] = Browser) -> Iterator[Step]:
+                        browser: Callable[..., Browser] = Browser, tls: TlsFiles | None = None) -> Iterator[Step]:
     """Yield the browser demo's steps: the session half, then the JWT half, then the recap.
-    Servers and the browser live exactly as long as the generator."""
+    Servers and the browser live exactly as long as the generator. `tls`: both servers speak
+    HTTPS, and the session cookie is __Host-sessionId with Secure."""
     sessions = MemoryStore()
-    with AuthServer(SessionAuth(sessions, ttl)) as server, browser(server) as chromium:
+    context = tls.server_context() if tls else None
+    policy = HTTPS_SESSIONS if tls else HARDENED_SESSIONS
+    with AuthServer(SessionAuth(sessions, ttl, policy=policy), tls=context) as server, \
+            browser(server, tls=tls) as chromium:
         cookies = _session_burst(chromium, server, sessions)
         yield from _session_intro(chromium, server, cookies)
         yield from _session_use(cookies)
-        with AuthServer(JwtAuth(key or make_signing_key("HS256"), ttl)) as jwt_server:
+        with AuthServer(JwtAuth(key or make_signing_key("HS256"), ttl), tls=context) as jwt_server:
             chromium.server = jwt_server
             chromium.fresh_profile()
-            tokens = _jwt_burst(chromium, jwt_server)
+            tokens = _jwt_burst(chromium, jwt_server, tls)
             yield from _jwt_steps(tokens)
     yield _recap(cookies, tokens)
 
@@ -167,7 +173,7 @@ def _session_burst(chromium: Browser, server: AuthServer, sessions: MemoryStore)
     r.said, [r.login] = chromium.act(lambda: chromium.run(LOGIN), 1)
     expect(r.login, 200, "logging in from page script")
     r.after_login, r.jar = sessions.snapshot(), chromium.cookies()
-    r.cookie = next((c for c in r.jar if c.name == "sessionId"), None)
+    r.cookie = next((c for c in r.jar if c.name == server.app.policy.cookie.name), None)
     if r.cookie is None:
         raise WalkthroughError("Chromium did not keep the session cookie")
     r.seen = chromium.run(DOCUMENT_COOKIE)
@@ -208,6 +214,10 @@ def _session_intro(chromium: Browser, server: AuthServer, r: SimpleNamespace) ->
             "response as Chromium received it (Chromium lists response headers alphabetically).",
             f"Later steps open a second site, {r.attacker}: the same server under its other name. "
             "To a browser, 127.0.0.1 and localhost are different sites.",
+            *([f"HTTPS: both servers use a throwaway certificate for localhost, 127.0.0.1 and ::1. "
+               "Chromium was told to trust exactly that certificate's key (its SPKI pin, "
+               "--ignore-certificate-errors-spki-list); any other certificate error would still stop "
+               f"it. The session cookie is {r.cookie.name}, Secure."] if r.where.startswith("https") else []),
         ]),
         step(1, "The browser opens the login page", [
             f"Chromium loads {where}. Besides Host, it adds headers of its own: User-Agent, Accept, "
@@ -272,7 +282,7 @@ def _session_use(r: SimpleNamespace) -> list[Step]:
     ]
 
 
-def _jwt_burst(chromium: Browser, server: AuthServer) -> SimpleNamespace:
+def _jwt_burst(chromium: Browser, server: AuthServer, tls: TlsFiles | None = None) -> SimpleNamespace:
     """The whole JWT half, at once; the thief is another machine (Python's requests)."""
     r = SimpleNamespace(where=f"{server.url}/", url=server.url, alg=server.app.key.alg)
     chromium.act(lambda: chromium.tab.goto(r.where), 1, ("/",))
@@ -286,7 +296,7 @@ def _jwt_burst(chromium: Browser, server: AuthServer) -> SimpleNamespace:
     r.got, [r.profile] = chromium.act(lambda: chromium.run(BEARER), 1)
     expect(r.profile, 200, "GET /profile with the Bearer header")
     r.stolen = chromium.run(STEAL)
-    thief = ScriptedClient(server)
+    thief = ScriptedClient(server, ca=str(tls.ca) if tls else None)
     bearer = {"Authorization": f"Bearer {r.stolen}"}
     try:
         r.elsewhere = expect(thief.send("GET", "/profile", headers=bearer, fresh=True), 200,

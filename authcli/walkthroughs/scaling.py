@@ -17,6 +17,8 @@ from authcli.stores import StoreSource
 from authcli.stores.memory import MemoryStore
 from authcli.tokens import make_signing_key
 from authcli.walkthroughs.common import expect
+from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
+from authcli.tls import TlsFiles
 from authcli.walkthroughs.model import (
     Sequence,
     ExchangeBlock, ServersBlock, ServerView, Step, Table, TableBlock, WalkthroughInfo, step,
@@ -31,14 +33,17 @@ CREDS = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
 class _Cluster:
     """Servers A and B (threads here, each its own HTTP server, port and store) behind a balancer."""
 
-    def __init__(self, make_app: Callable[[], App], policy: str):
+    def __init__(self, make_app: Callable[[], App], policy: str, tls: TlsFiles | None = None):
         self._make_app = make_app
         self.apps: dict[str, App] = {}
         self.backends = [Backend("A", None), Backend("B", None)]
         for backend in self.backends:
             self.start(backend.name)
-        self.balancer = AuthServer(Balancer(self.backends, policy)).start()
-        self.client = ScriptedClient(self.balancer)
+        # With HTTPS the balancer terminates TLS, as real deployments do; A and B behind it
+        # speak plain HTTP to it.
+        self.balancer = AuthServer(Balancer(self.backends, policy),
+                                   tls=tls.server_context() if tls else None).start()
+        self.client = ScriptedClient(self.balancer, ca=str(tls.ca) if tls else None)
 
     def _backend(self, name: str) -> Backend:
         return next(b for b in self.backends if b.name == name)
@@ -89,15 +94,17 @@ def _labelled(exchange: Exchange) -> str:
 
 
 def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, shared: StoreSource | None = None,
-                        shared_problem: str = "no Redis available") -> Iterator[Step]:
+                        shared_problem: str = "no Redis available", tls: TlsFiles | None = None) -> Iterator[Step]:
     """Yield the scaling demo's steps; every server is stopped when the generator ends.
 
     Round 3 makes both servers' stores from `shared`, a source both servers reach (Redis).
+    `tls`: the balancer serves HTTPS with these files and terminates TLS.
     """
     observed: dict[int, list[Exchange]] = {}
+    sessions = HTTPS_SESSIONS if tls else HARDENED_SESSIONS  # Secure: the client only ever sees https
     with ExitStack() as stack:
         def cluster(make_app: Callable[[], App], policy: str) -> _Cluster:
-            made = _Cluster(make_app, policy)
+            made = _Cluster(make_app, policy, tls)
             stack.callback(made.close)
             return made
 
@@ -107,18 +114,23 @@ def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, shared: StoreSo
             "balancer in front of them. The client only ever talks to the balancer, which forwards "
             f"each request to A or B and adds a response header {SERVED_BY} naming the one that "
             "answered.",
+            *(["HTTPS: the balancer terminates TLS. The hop from the client to the balancer is "
+               "encrypted (the client verifies the balancer's certificate); the hops from the "
+               "balancer to A and B are plain HTTP on this machine, as on a private network in "
+               "production (where many re-encrypt them too). The session cookie is Secure: the "
+               "client only ever speaks https."] if tls else []),
         ])
         for number in rounds:
             if number == 1:
-                yield from _round1(cluster(lambda: SessionAuth(MemoryStore(), TTL), "round-robin"), observed)
+                yield from _round1(cluster(lambda: SessionAuth(MemoryStore(), TTL, policy=sessions), "round-robin"), observed)
             elif number == 2:
-                yield from _round2(cluster(lambda: SessionAuth(MemoryStore(), TTL), "sticky"), observed)
+                yield from _round2(cluster(lambda: SessionAuth(MemoryStore(), TTL, policy=sessions), "sticky"), observed)
             elif number == 3:
                 if shared is None:
                     yield step(None, "Round 3 skipped: shared Redis", [
                         f"Round 3 needs Redis: {shared_problem}. Then run it again with --rounds 3."])
                     continue
-                yield from _round3(cluster(lambda: SessionAuth(shared.make(), TTL), "round-robin"),
+                yield from _round3(cluster(lambda: SessionAuth(shared.make(), TTL, policy=sessions), "round-robin"),
                                    observed)
             elif number == 4:
                 key = make_signing_key("HS256")
