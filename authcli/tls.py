@@ -109,10 +109,21 @@ def make_files(now: dt.datetime | None = None, lifetime: dt.timedelta = LIFETIME
     return files
 
 
-def given_files(cert: Path, key: Path, ca: Path | None) -> TlsFiles:
-    """The user's own files; clients trust `ca` (default: the certificate itself, self-signed)."""
+def given_files(cert: Path, key: Path, ca: Path | None, now: dt.datetime | None = None) -> TlsFiles:
+    """The user's own files; clients trust `ca` (default: the certificate itself, self-signed).
+    A pair that does not match, or a certificate out of its validity, is one line now rather
+    than a failed handshake for every client later."""
     files = TlsFiles(cert, key, ca or cert)
-    files.server_context()  # refuse a mismatched or unreadable pair now, in one line
+    files.server_context()
+    from cryptography import x509
+
+    leaf = x509.load_pem_x509_certificate(cert.read_bytes())
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if now > leaf.not_valid_after_utc:
+        raise TlsError(f"the certificate {cert} expired at {leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC: "
+                       "every client would refuse it")
+    if now < leaf.not_valid_before_utc:
+        raise TlsError(f"the certificate {cert} is not valid before {leaf.not_valid_before_utc:%Y-%m-%d %H:%M} UTC")
     return files
 
 

@@ -103,6 +103,10 @@ def test_an_expired_certificate_is_refused_by_the_client(files):
             with pytest.raises(ssl.SSLCertVerificationError):
                 inspect(server.host, server.port, old.ca)
             assert server.handler_errors == 0
+        with pytest.raises(TlsError, match="expired at"):  # serve --cert refuses it up front
+            given_files(old.cert, old.key, old.ca)
+        result = CliRunner().invoke(app, ["serve", "--https", "--cert", str(old.cert), "--cert-key", str(old.key)])
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "expired" in result.stderr
     finally:
         old.remove()
 
@@ -110,6 +114,7 @@ def test_an_expired_certificate_is_refused_by_the_client(files):
 def test_a_key_that_does_not_match_is_one_line(files, tmp_path):
     other = make_files()
     try:
+        assert given_files(files.cert, files.key, files.ca).ca == files.ca  # a good pair is taken
         with pytest.raises(TlsError, match="the key does not match the certificate"):
             given_files(files.cert, other.key, None)
         result = CliRunner().invoke(app, ["serve", "--https", "--cert", str(files.cert), "--cert-key", str(other.key)])
