@@ -84,6 +84,32 @@ def jwt_demo(
              all_headers=all_headers, predict=predict)
 
 
+@app.command("refresh")
+@reports_errors
+def refresh(
+    ttl: int = typer.Option(2, "--ttl", min=1, max=3600, metavar="SECONDS", help="Seconds an access token lives."),
+    store: StoreKind = typer.Option(StoreKind.memory, "--store", help="Where refresh records and the denylist live."),
+    redis_url: Optional[str] = redis_url_option(),
+    fmt: Format = FORMAT,
+    step: bool = STEP,
+    predict: bool = PREDICT,
+    all_headers: bool = ALL_HEADERS,
+) -> None:
+    """Short-lived access tokens, rotating refresh tokens with reuse detection, and a jti denylist.
+
+    \b
+    Example: authcli demo refresh --store redis
+    """
+    from contextlib import ExitStack
+
+    from authcli.walkthroughs.refresh import INFO, refresh_walkthrough
+
+    with ExitStack() as stack:
+        source = open_store(stack, store.value, redis_url)
+        play(INFO, refresh_walkthrough(ttl, make_store=source.make), fmt, pause=step,
+             all_headers=all_headers, predict=predict)
+
+
 @app.command("scaling")
 @reports_errors
 def scaling(

@@ -182,3 +182,21 @@ class KeyChosen(Event):
     """Where a weak server took its verifying key from (the hardened one: only its own)."""
 
     kind: ClassVar[str] = "token.key"
+
+
+@dataclass(frozen=True)
+class RefreshChecked(Event):
+    """/refresh or /logout looked a refresh token up: rotated, reused (family revoked) or refused."""
+
+    family: str | None = None
+    outcome: str = ""  # "rotated", "reused", "revoked", "unknown", "logged out"
+    kind: ClassVar[str] = "refresh"
+
+
+@dataclass(frozen=True)
+class DenylistChecked(Event):
+    """An access token's jti was looked up in (or added to) the denylist."""
+
+    jti: str = ""
+    listed: bool = False
+    kind: ClassVar[str] = "denylist"

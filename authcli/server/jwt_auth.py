@@ -13,7 +13,8 @@ from urllib.parse import parse_qs
 from authcli.errors import BadKey, MalformedToken
 from authcli.passwords import UserDirectory, demo_users
 from authcli.server.events import (
-    AuthorizationRefused, CredentialsChecked, Event, JwksServed, KeyChosen, QueryIgnored, TokenChecked,
+    AuthorizationRefused, CredentialsChecked, DenylistChecked, Event, JwksServed, KeyChosen, QueryIgnored,
+    TokenChecked,
     TokenLogout, TokenSigned,
 )
 from authcli.server.journal import Request, Response
@@ -52,9 +53,11 @@ class JwtAuth:
 
     def __init__(self, key: SigningKey, ttl: int | None = None, *, policy: JwtPolicy = HARDENED_JWT,
                  users: UserDirectory | None = None, clock: Callable[[], float] = time.time,
-                 weak: tuple[str, ...] = ()):
+                 weak: tuple[str, ...] = (), denylist: Any = None):
         self.policy = policy if ttl is None else replace(policy, ttl=ttl)
         self.weak = weak  # the attack lab's names for this policy's mistakes (X-Authcli-Weak)
+        # A store of revoked jti values (demo refresh): every valid token costs one lookup there.
+        self.denylist = denylist
         self._keys = None
         if self.policy.key_source == "kid-path":  # its tokens name their key file by kid
             from authcli.server.jwt_weak import KeyDirectory
@@ -177,10 +180,27 @@ class JwtAuth:
         sub = parts.payload["sub"]
         skipped = [c.name for c in verdict.checks if c.ok is None]
         passed = ", ".join(c.name for c in verdict.checks if c.ok)
+        read = ("The denylist is read next" if self.denylist is not None else
+                "No store was read: the token carried everything")
         events.append(TokenChecked((f"{passed} pass, {', '.join(skipped)} NOT CHECKED" if skipped else
-                                    f"{passed} all pass") + f"; sub={sub}. No store was read: the token "
-                                   "carried everything.", **data))
+                                    f"{passed} all pass") + f"; sub={sub}. {read}.", **data))
+        if self.denylist is not None:
+            refused = self._denied(parts.payload.get("jti"), events)
+            if refused is not None:
+                return refused
         return text(200, f"Welcome user {sub}", events, [NO_STORE])
+
+    def _denied(self, jti: Any, events: list[Event]) -> Response | None:
+        """The denylist lookup every valid token costs once revocation exists."""
+        key = f"deny:{jti}"
+        if not isinstance(jti, str):
+            events.append(DenylistChecked("no jti: a token that cannot be revoked is refused -> 401"))
+            return invalid_token("jti: required, so the token can be revoked", events)
+        found = self.denylist.get(key)
+        events.append(DenylistChecked(self.denylist.describe("read", key, found)
+                                      + (" -> revoked at logout: 401" if found else ": not revoked"),
+                                      jti=jti, listed=found is not None))
+        return invalid_token("revoked: this token's jti was denylisted at logout", events) if found else None
 
     def logout(self, request: Request) -> Response:
         if self.policy.refuse_cross_site:

@@ -21,7 +21,9 @@ from authcli.stores.base import StoreFacts, StoreRow, StoreSnapshot, count_phras
 
 PREFIX = "session:"
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
-ID_IN_KEY = re.compile(r"session:([A-Za-z0-9_-]{43})")
+# A session ID, or a record the refresh demo files under a namespace (refresh:<sha256>,
+# family:<id>, deny:<jti>); anything else under session: is not ours to show.
+ID_IN_KEY = re.compile(r"session:(?:[A-Za-z0-9_-]{43}|(?:refresh|family|deny):[A-Za-z0-9_-]{12,64})")
 # A dead Redis must turn into a quick 503, never a hung request.
 TIMEOUT = 1.0
 # After Redis failed to answer, fail fast this long before trying again: a hung Redis must not

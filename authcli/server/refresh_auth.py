@@ -1,0 +1,162 @@
+"""Short-lived access tokens, rotating refresh tokens, and a jti denylist: what real systems do
+about "a logged-out token still works".
+
+Login gives a JWT that lives seconds and an opaque refresh token the server keeps only as a
+SHA-256 hash, with its family. /refresh trades a refresh token for a new pair and marks the old
+one used; a used one coming back means it was copied, so the whole family is revoked (RFC 9700
+4.14.2). Logout revokes the family and denylists the access token's jti until its exp.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import secrets
+import time
+from typing import Any, Callable
+
+from authcli.errors import HttpError, MalformedToken
+from authcli.passwords import UserDirectory
+from authcli.server.events import CredentialsChecked, DenylistChecked, Event, RefreshChecked, TokenSigned
+from authcli.server.journal import Request, Response
+from authcli.server.jwt_auth import JwtAuth
+from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
+from authcli.tokens import SigningKey, issue, split, verify
+
+REFRESH_TTL = 3600  # a refresh token outlives many access tokens: an hour here, days in production
+
+
+def digest(refresh_token: str) -> str:
+    """What the server files a refresh token under: its SHA-256, so a copy of the store is no
+    copy of the tokens."""
+    return hashlib.sha256(refresh_token.encode()).hexdigest()
+
+
+def _refresh_token(request: Request) -> str:
+    try:
+        data = json.loads(request.body.decode("utf-8")) if request.body else {}
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise HttpError(400, 'Body is not JSON: send {"refresh_token": "..."}') from None
+    token = data.get("refresh_token") if isinstance(data, dict) else None
+    if not isinstance(token, str) or not 1 <= len(token) <= 200:
+        raise HttpError(400, 'Send {"refresh_token": "..."} as JSON')
+    return token
+
+
+class RefreshAuth(JwtAuth):
+    """JwtAuth with rotating refresh tokens and a denylist, both in `store` (memory or Redis)."""
+
+    mode = "refresh"
+
+    def __init__(self, key: SigningKey, store: Any, access_ttl: int = 3, *, refresh_ttl: int = REFRESH_TTL,
+                 users: UserDirectory | None = None, clock: Callable[[], float] = time.time):
+        super().__init__(key, access_ttl, users=users, clock=clock, denylist=store)
+        self.store = store
+        self.refresh_ttl = refresh_ttl
+        self.router = Router({
+            "/login": {"POST": self.login},
+            "/refresh": {"POST": self.refresh},
+            "/profile": {"GET": self.profile},
+            "/logout": {"POST": self.logout},
+        }, page("jwt.html"), {"/common.js": "common.js", "/jwt.js": "jwt.js", "/style.css": "style.css"},
+            slow=frozenset({"/login"}))
+
+    def _put(self, key: str, record: dict[str, Any], ttl: int) -> None:
+        """Write or overwrite one record (a store's create refuses an ID that exists)."""
+        self.store.delete(key)
+        self.store.create(key, record, ttl)
+
+    def _pair(self, user_id: int, family: str, events: list[Event]) -> Response:
+        iat = int(self.clock())
+        claims = {"sub": str(user_id), "userId": user_id, "iat": iat, "exp": iat + self.ttl,
+                  "jti": secrets.token_urlsafe(16)}
+        access = issue(self.key, claims)
+        refresh = secrets.token_urlsafe(32)
+        key = f"refresh:{digest(refresh)}"
+        record = {"family": family, "userId": user_id, "state": "active"}
+        self.store.create(key, record, self.refresh_ttl)
+        events.append(TokenSigned(f"signed an access token for {self.ttl} s (jti {claims['jti']})",
+                                  claims=claims, token=access))
+        events.append(RefreshChecked(self.store.describe("write", key, record, self.refresh_ttl)
+                                     + ": the refresh token itself is not stored, only its SHA-256",
+                                     family=family, outcome="issued"))
+        body = {"access_token": access, "token_type": "Bearer", "expires_in": self.ttl,
+                "refresh_token": refresh}
+        return Response(200, json.dumps(body) + "\n", [("Content-Type", "application/json"), NO_STORE], events)
+
+    def login(self, request: Request) -> Response:
+        refuse_cross_site(request)
+        email, password = read_credentials(request)
+        user = self.users.check(email, password)
+        if user is None:
+            return text(401, "Wrong credentials", [CredentialsChecked("no user with this email and password")], [NO_STORE])
+        family = secrets.token_urlsafe(9)
+        self.store.create(f"family:{family}", {"userId": user.user_id, "state": "active"}, self.refresh_ttl)
+        return self._pair(user.user_id, family, [CredentialsChecked(f"{email}: password matches",
+                                                                    user_id=user.user_id)])
+
+    def refresh(self, request: Request) -> Response:
+        refuse_cross_site(request)
+        key = f"refresh:{digest(_refresh_token(request))}"
+        record = self.store.get(key)
+        if record is None:
+            return text(401, "Unknown or expired refresh token: log in again",
+                        [RefreshChecked(self.store.describe("read", key) + ": never issued or expired",
+                                        outcome="unknown")], [NO_STORE])
+        family = record["family"]
+        fam = self.store.get(f"family:{family}") or {"state": "revoked"}
+        if fam.get("state") != "active":
+            return text(401, "This refresh token's family was revoked: log in again",
+                        [RefreshChecked(f"family {family} is revoked ({fam.get('why', 'logged out')}) -> 401",
+                                        family=family, outcome="revoked")], [NO_STORE])
+        if record["state"] == "used":
+            # A rotated token came back: either the user or a thief holds a copy. The server
+            # cannot tell which, so it ends the family: both must log in again.
+            self._put(f"family:{family}", {**fam, "state": "revoked",
+                                           "why": "a rotated refresh token was used again"}, self.refresh_ttl)
+            return text(401, "Refresh token reuse detected: every token of this login is revoked",
+                        [RefreshChecked(f"{key[:20]}... was already rotated: REUSE. Family {family} "
+                                        "revoked, so the newest refresh token dies too -> 401",
+                                        family=family, outcome="reused")], [NO_STORE])
+        self._put(key, {**record, "state": "used"}, self.refresh_ttl)
+        events: list[Event] = [RefreshChecked(f"{key[:20]}... is active: rotated (marked used, never valid "
+                                              "again), and a new pair issued in the same family",
+                                              family=family, outcome="rotated")]
+        return self._pair(record["userId"], family, events)
+
+    def _verified(self, token: str) -> dict[str, Any] | None:
+        """The claims of a token this server signed and that is still valid, else None: only
+        such a token may put its jti on the denylist."""
+        try:
+            parts = split(token)
+        except MalformedToken:
+            return None
+        verdict = verify(parts, self.verify_key, now=self.clock(), require=self.policy.required_claims)
+        return parts.payload if verdict.ok else None
+
+    def logout(self, request: Request) -> Response:
+        refuse_cross_site(request)
+        events: list[Event] = []
+        if request.body:
+            key = f"refresh:{digest(_refresh_token(request))}"
+            record = self.store.get(key)
+            if record is not None:
+                family = record["family"]
+                fam = self.store.get(f"family:{family}") or {}
+                self._put(f"family:{family}", {**fam, "state": "revoked", "why": "logged out"}, self.refresh_ttl)
+                events.append(RefreshChecked(f"family {family} revoked: its refresh tokens are dead",
+                                             family=family, outcome="logged out"))
+        token, _, _ = self._bearer(request)
+        payload = self._verified(token) if token else None
+        if payload is not None:
+            jti, exp = payload.get("jti"), payload.get("exp")
+            left = math.ceil(exp - self.clock()) if isinstance(exp, (int, float)) else 0
+            if isinstance(jti, str) and left > 0:
+                record = {"exp": exp}
+                self._put(f"deny:{jti}", record, left)
+                events.append(DenylistChecked(self.store.describe("write", f"deny:{jti}", record, left)
+                                              + ": kept exactly until the token would expire anyway",
+                                              jti=jti, listed=True))
+        return text(200, "Logged out: the refresh token's family is revoked and this access token is "
+                    "denylisted until its exp", events, [NO_STORE])
