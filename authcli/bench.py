@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 ProgressFn = Callable[[int, int, str], None]  # (done, total, what is being measured)
 STORES = ("memory", "redis")
 ALGS = ("HS256", "RS256", "ES256", "EdDSA")
-CONFIGS = [("session", name) for name in STORES] + [("jwt", alg) for alg in ALGS]
+# A JWT with a jti denylist (demo refresh): the HS256 check plus one lookup in each store.
+CONFIGS = ([("session", name) for name in STORES] + [("jwt", alg) for alg in ALGS]
+           + [("jwt+denylist", name) for name in STORES])
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,28 @@ def _jwt_setup(variant: str, stack) -> tuple:
     return server, f"Authorization: Bearer {token}", f"{variant} verify", check
 
 
+def _denylist_setup(source: StoreSource, stack) -> tuple:
+    """(server, credential header, check description, the check): HS256 plus a denylist lookup,
+    the token from a real login, the lookup in the store the server reads."""
+    from authcli.server.httpd import AuthServer
+    from authcli.server.jwt_auth import REQUIRED
+    from authcli.server.refresh_auth import RefreshAuth
+    from authcli.tokens import make_signing_key, split, verify
+
+    store = source.make()
+    stack.callback(store.close)
+    key = make_signing_key("HS256")
+    server = stack.enter_context(AuthServer(RefreshAuth(key, store, 3600)))
+    token = _login(server).json()["access_token"]
+    jti = split(token).payload["jti"]
+
+    def check() -> object:
+        verify(split(token), key.verify, now=time.time(), require=REQUIRED)
+        return store.get(f"deny:{jti}")
+
+    return server, f"Authorization: Bearer {token}", f"HS256 verify + {store.facts.name} denylist lookup", check
+
+
 def run(*, quick: bool = False, stores: dict[str, StoreSource | str] | None = None,
         connections: int = 4, progress: ProgressFn | None = None) -> BenchResult:
     """`stores` maps each name in STORES to its source, or to why it cannot be had here. Every
@@ -157,12 +181,13 @@ def run(*, quick: bool = False, stores: dict[str, StoreSource | str] | None = No
     ready: dict[tuple[str, str], tuple] = {}
     with ExitStack() as stack:
         for scheme, variant in CONFIGS:
-            if scheme == "session":
+            if scheme in ("session", "jwt+denylist"):
                 source = (stores or {}).get(variant, f"no {variant} store given")
                 if isinstance(source, str):
                     skipped[(scheme, variant)] = f"skipped: {source}"
                     continue
-                ready[(scheme, variant)] = _session_setup(source, stack)
+                setup = _session_setup if scheme == "session" else _denylist_setup
+                ready[(scheme, variant)] = setup(source, stack)
             else:
                 ready[(scheme, variant)] = _jwt_setup(variant, stack)
         total = len(ready) * (ROUNDS + 1)

@@ -38,6 +38,9 @@ def session(
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
     https: bool = https_option(),
+    idle: Optional[int] = typer.Option(None, "--idle", min=1, max=3600, metavar="SECONDS",
+                                       help="An idle timeout beside the absolute one (--ttl): a quiet session "
+                                            "ends after this long; the demo adds a quiet and a busy client."),
 ) -> None:
     """Log in with a session cookie, use it, watch it expire, log out, restart the server: every request shown.
 
@@ -50,8 +53,10 @@ def session(
 
     with ExitStack() as stack:
         source = open_store(stack, store.value, redis_url)
+        if idle is not None and idle >= ttl:
+            raise UsageError(f"--idle ({idle} s) must be shorter than --ttl ({ttl} s), the absolute timeout")
         tls = https_files(stack, https)
-        play(INFO, session_walkthrough(ttl, make_store=source.make, tls=tls), fmt, pause=step,
+        play(INFO, session_walkthrough(ttl, make_store=source.make, tls=tls, idle=idle), fmt, pause=step,
              all_headers=all_headers, predict=predict)
 
 

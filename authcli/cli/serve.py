@@ -38,6 +38,9 @@ def serve(
                              "(every student on the network can reach it: a warning says so)."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free port)."),
     ttl: int = typer.Option(300, "--ttl", min=1, metavar="SECONDS", help="Seconds a session or token lives."),
+    idle: Optional[int] = typer.Option(None, "--idle", min=1, metavar="SECONDS",
+                                       help="session mode: end a session after this long without a request "
+                                            "(beside the absolute --ttl)."),
     store: Optional[StoreKind] = typer.Option(None, "--store", show_default="memory",
                                               help="session mode: server memory or Redis."),
     redis_url: Optional[str] = redis_url_option(),
@@ -67,30 +70,38 @@ def serve(
     """
     from authcli.server import JwtAuth, SessionAuth
 
-    mode = _weak_mode(weak, mode, host) if weak is not None else (mode or Mode.session)
+    mode = _weak_mode(weak, mode, host, https) if weak is not None else (mode or Mode.session)
     with ExitStack() as stack:
         tls = https_files(stack, https, cert, key_file, ca)
         if weak is not None:
-            if tls is not None:
-                raise UsageError("--weak servers speak plain HTTP on loopback: leave out --https")
             _run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
         elif mode is Mode.session:
             if secret is not None or alg is not None or key is not None:
                 raise UsageError("--alg, --secret and --key belong to --mode jwt")
             sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make()
             stack.callback(sessions.close)
-            from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
-
-            auth = SessionAuth(sessions, ttl, policy=HTTPS_SESSIONS if tls else HARDENED_SESSIONS)
-            _run(auth, sessions, mode, host, port, f"sessions live {ttl} s in {sessions.facts.name}", quiet,
-                 _https_hints(tls), open_page, tls=tls)
+            idle_text = f", ended after {idle} s idle" if idle else ""
+            _run(SessionAuth(sessions, ttl, policy=_session_policy(tls, idle, ttl)), sessions, mode, host, port,
+                 f"sessions live {ttl} s{idle_text} in {sessions.facts.name}", quiet, _https_hints(tls),
+                 open_page, tls=tls)
         else:
-            if store is not None or redis_url is not None:
-                raise UsageError("--store and --redis-url belong to --mode session")
+            if store is not None or redis_url is not None or idle is not None:
+                raise UsageError("--store, --redis-url and --idle belong to --mode session")
             signer = _jwt_key(alg, secret, key)
             _run(JwtAuth(signer, ttl), None, mode, host, port,
                  f"{signer.alg} tokens live {ttl} s" + (", WEAK secret" if signer.weak else ""), quiet,
                  _https_hints(tls) + _verify_hints(signer, secret), open_page, tls=tls)
+
+
+def _session_policy(tls, idle: int | None, ttl: int):
+    """The hardened policy, with the __Host- Secure cookie over HTTPS and the idle timeout asked for."""
+    from dataclasses import replace
+
+    from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
+
+    if idle is not None and idle >= ttl:
+        raise UsageError(f"--idle ({idle} s) must be shorter than --ttl ({ttl} s)")
+    return replace(HTTPS_SESSIONS if tls else HARDENED_SESSIONS, idle=idle)
 
 
 def _https_hints(tls) -> list[str]:
@@ -101,10 +112,12 @@ def _https_hints(tls) -> list[str]:
             f"curl --cacert {tls.ca} -i URL/profile   (never -k: that would trust anyone)"]
 
 
-def _weak_mode(names: str, mode: Mode | None, host: str) -> Mode:
+def _weak_mode(names: str, mode: Mode | None, host: str, https: bool = False) -> Mode:
     """The mode the named weaknesses need; they never listen beyond loopback."""
     from authcli.server.weaknesses import parse
 
+    if https:
+        raise UsageError("--weak servers speak plain HTTP on loopback: leave out --https")
     chosen = parse(names)
     if not chosen:
         raise UsageError("--weak needs at least one name: authcli lab --list")

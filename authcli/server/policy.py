@@ -39,6 +39,7 @@ class SessionPolicy:
     """How sessions are issued, carried, checked and ended."""
 
     ttl: int = 300                      # absolute timeout, seconds from createdAt
+    idle: int | None = None             # idle timeout: seconds without a request (None: off)
     id_bytes: int = 32                  # from `secrets`: 256 bits (OWASP: at least 64)
     cookie: CookiePolicy = field(default_factory=CookiePolicy)
     adopt_client_id: bool = False       # True is session fixation

@@ -91,7 +91,7 @@ class RefreshAuth(JwtAuth):
         user = self.users.check(email, password)
         if user is None:
             return text(401, "Wrong credentials", [CredentialsChecked("no user with this email and password")], [NO_STORE])
-        family = secrets.token_urlsafe(9)
+        family = "fam-" + secrets.token_urlsafe(9)
         self.store.create(f"family:{family}", {"userId": user.user_id, "state": "active"}, self.refresh_ttl)
         return self._pair(user.user_id, family, [CredentialsChecked(f"{email}: password matches",
                                                                     user_id=user.user_id)])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 import itertools
+import math
 import time
 from dataclasses import replace
 from typing import Callable
@@ -76,6 +78,9 @@ class SessionAuth:
         session_id = self._fixation(request, events) or self._new_id()
         now = self.clock()
         record = {"userId": user.user_id, "createdAt": iso(now), "expiresAt": iso(now + self.ttl)}
+        if self.policy.idle is not None:  # the idle clock needs better than whole seconds
+            record = {"userId": user.user_id, "createdAt": _iso_ms(now), "expiresAt": _iso_ms(now + self.ttl),
+                      "lastSeenAt": _iso_ms(now)}
         # Without server-side expiry the record outlives the cookie: only Max-Age ends it, and
         # only in clients that obey it.
         kept = self.ttl if self.policy.server_expiry else FOREVER
@@ -136,7 +141,38 @@ class SessionAuth:
             return text(401, "Not logged in", events, [NO_STORE])
         events.append(SessionLookedUp(self.store.describe("read", lookup.session_id, session),
                                       session_id=lookup.session_id, found=True, record=session))
+        ended = self._ended(lookup.session_id, session, events) if self.policy.idle is not None else None
+        if ended:
+            return text(401, f"Not logged in: {ended}", events, [NO_STORE])
         return text(200, f"Welcome user {session['userId']}", events, [NO_STORE])
+
+    def _ended(self, session_id: str, session: dict, events: list[Event]) -> str | None:
+        """Why the session ended (None: it goes on). A request more than `idle` seconds after the
+        last one finds it ended; any earlier one slides the idle deadline, never the absolute one."""
+        now = self.clock()
+        last, ends = _seconds(session.get("lastSeenAt")), _seconds(session.get("expiresAt"))
+        if last is None or ends is None:
+            return None
+        if now >= ends:  # the store's whole-second TTL may outlive the deadline by a fraction
+            self.store.delete(session_id)
+            events.append(SessionDeleted(f"past expiresAt {session['expiresAt']}: the absolute timeout "
+                                         "-> 401", session_id=session_id, deleted=True))
+            return "the session reached its absolute timeout"
+        if now - last > self.policy.idle:
+            self.store.delete(session_id)
+            events.append(SessionDeleted(f"idle {now - last:.1f} s, longer than the idle timeout of "
+                                         f"{self.policy.idle} s: record deleted -> 401",
+                                         session_id=session_id, deleted=True))
+            return "the session timed out while idle"
+        left = math.ceil(ends - now)
+        if left > 0:
+            touched = {**session, "lastSeenAt": _iso_ms(now)}
+            self.store.delete(session_id)
+            self.store.create(session_id, touched, left)
+            events.append(SessionCreated(f"lastSeenAt = {touched['lastSeenAt']}: the idle deadline slides "
+                                         f"to {iso(now + self.policy.idle)}; the absolute one stays "
+                                         f"{session['expiresAt']}", session_id=session_id, record=touched, ttl=left))
+        return None
 
     def record_view(self, request: Request) -> Response:
         """GET /session/record: the browser page's read-only view of the caller's own record,
@@ -174,3 +210,19 @@ class SessionAuth:
                                      session_id=lookup.session_id, deleted=deleted)]
         events.append(CookieCleared("Set-Cookie with Max-Age=0 tells the browser to drop the cookie"))
         return text(200, "Logged out", events, [("Set-Cookie", clear_cookie(self.policy)), NO_STORE])
+
+
+def _iso_ms(ts: float) -> str:
+    """`2026-11-27T07:02:52.250Z`: the idle clock needs better than whole seconds."""
+    return iso(ts)[:-1] + f".{int(ts % 1 * 1000):03d}Z"
+
+
+def _seconds(stamp: object) -> float | None:
+    """A record's `2026-11-27T07:02:52Z` (or with .mmm) as Unix seconds; None when not that form."""
+    if not isinstance(stamp, str):
+        return None
+    whole, _, frac = stamp.rstrip("Z").partition(".")
+    try:
+        return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) + (int(frac[:3]) / 1000 if frac else 0.0)
+    except ValueError:
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Callable, Iterator
 
 from authcli.client import ScriptedClient
@@ -20,6 +21,7 @@ from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
 from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import Shown, expect, sequence
 from authcli.walkthroughs.https import HTTPS_NOTES, plain_http_step, tls_step
+from authcli.walkthroughs.idle import idle_steps
 from authcli.walkthroughs.model import (
     ExchangeBlock, JarBlock, Note, NotesBlock, Sequence, Step, StoreBlock, Table, TableBlock, Wait,
     WalkthroughInfo, step,
@@ -66,9 +68,10 @@ class _Stage:
     """The server the client talks to, which the walkthrough can stop and start again."""
 
     def __init__(self, make_store: Callable[[], SessionStore], ttl: int, clock: Callable[[], float],
-                 tls: TlsFiles | None = None):
+                 tls: TlsFiles | None = None, idle: int | None = None):
         self._make_store = make_store
         self._ttl = ttl
+        self.idle = idle
         self._clock = clock
         self.tls = tls
         self._context = tls.server_context() if tls else None
@@ -81,8 +84,8 @@ class _Stage:
 
     def _start(self) -> None:
         self.store = self._make_store()
-        self.auth = SessionAuth(self.store, self._ttl, clock=self._clock,
-                                policy=HTTPS_SESSIONS if self.tls else HARDENED_SESSIONS)
+        policy = HTTPS_SESSIONS if self.tls else HARDENED_SESSIONS
+        self.auth = SessionAuth(self.store, self._ttl, clock=self._clock, policy=replace(policy, idle=self.idle))
         try:
             self.server = AuthServer(self.auth, tls=self._context).start()
         except BaseException:
@@ -105,14 +108,14 @@ class _Stage:
 def session_walkthrough(ttl: int = DEFAULT_TTL, *, make_store: Callable[[], SessionStore] | None = None,
                         clock: Callable[[], float] = time.time,
                         sleep: Callable[[float], None] = time.sleep,
-                        tls: TlsFiles | None = None) -> Iterator[Step]:
+                        tls: TlsFiles | None = None, idle: int | None = None) -> Iterator[Step]:
     """Yield the session demo's steps. The servers live exactly as long as the generator.
 
     `make_store` is called at start and again at the restart step: a new MemoryStore is the
     empty memory of a new process; a new RedisStore reconnects to the same Redis. `tls`: serve
     HTTPS with these files, with the __Host- Secure cookie.
     """
-    stage = _Stage(make_store or (lambda: MemoryStore(clock=clock)), ttl, clock, tls)
+    stage = _Stage(make_store or (lambda: MemoryStore(clock=clock)), ttl, clock, tls, idle)
     try:
         yield from _steps(stage, ttl, clock, sleep)
     finally:
@@ -181,6 +184,8 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     yield from shown.all(last)
     restart = _restart_act(stage)
     yield from shown.all(restart)
+    if stage.idle is not None:
+        yield from shown.all(idle_steps(stage.server, stage.store, ttl, stage.idle, clock, sleep, stage.client.ca))
     facts = stage.store.facts
     yield _recap(facts, first[3].exchange, last[0].exchange, restart[-1].exchange,
                  sequence(shown.steps, f"Store ({facts.label})"), stage.cookie)

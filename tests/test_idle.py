@@ -1,0 +1,75 @@
+"""The idle timeout beside the absolute one, on a movable clock, with both stores."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import requests
+from typer.testing import CliRunner
+
+from authcli.cli.app import app
+from authcli.server import AuthServer, SessionAuth
+from authcli.server.policy import HARDENED_SESSIONS
+from authcli.stores import MemoryStore
+from authcli.walkthroughs.model import ExchangeBlock, TableBlock
+from authcli.walkthroughs.session import session_walkthrough
+from conftest import FakeClock
+
+CREDS = {"email": "a@b.com", "password": "123"}
+
+
+def _store(kind, clock, request):
+    if kind == "memory":
+        return MemoryStore(clock=clock)
+    from authcli.stores.redis import RedisStore
+
+    return RedisStore(request.getfixturevalue("redis_url"))
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_idle_ends_a_quiet_session_and_requests_slide_it(kind, request):
+    clock = FakeClock()
+    store = _store(kind, clock, request)
+    auth = SessionAuth(store, 60, policy=replace(HARDENED_SESSIONS, idle=10), clock=clock)
+    with AuthServer(auth) as server, requests.Session() as busy, requests.Session() as quiet:
+        for client in (busy, quiet):
+            client.post(server.url + "/login", json=CREDS, timeout=5)
+        for _ in range(5):  # 40 s of activity, each request within the idle window
+            clock.advance(8)
+            assert busy.get(server.url + "/profile", timeout=5).status_code == 200
+        answer = quiet.get(server.url + "/profile", timeout=5)
+        assert answer.status_code == 401 and "idle" in answer.text
+        assert len(store.snapshot().rows) == 1  # the quiet one's record was deleted
+        clock.advance(8)
+        assert busy.get(server.url + "/profile", timeout=5).status_code == 200
+    store.close()
+
+
+def test_the_absolute_limit_holds_however_busy():
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    with AuthServer(SessionAuth(store, 30, policy=replace(HARDENED_SESSIONS, idle=10), clock=clock)) as server, \
+            requests.Session() as busy:
+        busy.post(server.url + "/login", json=CREDS, timeout=5)
+        for _ in range(3):
+            clock.advance(9)
+            assert busy.get(server.url + "/profile", timeout=5).status_code == 200
+        clock.advance(4)  # 31 s after login: past the absolute limit, 4 s after the last request
+        assert busy.get(server.url + "/profile", timeout=5).status_code == 401
+
+
+def test_the_demo_shows_a_quiet_and_a_busy_client():
+    clock = FakeClock()
+    steps = list(session_walkthrough(3, clock=clock, sleep=clock.advance, idle=1))
+    quiet = next(s for s in steps if s.title.startswith("Idle timeout"))
+    assert quiet.first(ExchangeBlock).exchange.response.status == 401
+    rows = quiet.first(TableBlock).table.rows
+    assert [r[1] for r in rows][:-1] == ["200 OK"] * (len(rows) - 1) and rows[-1][1] == "401 Unauthorized"
+    busy = next(s for s in steps if s.title.startswith("B reaches the absolute limit"))
+    assert busy.exchange.response.status == 401
+
+
+def test_idle_must_be_shorter_than_the_absolute_timeout():
+    result = CliRunner().invoke(app, ["demo", "session", "--ttl", "3", "--idle", "3"])
+    assert result.exit_code == 2 and "must be shorter than --ttl" in result.stderr
