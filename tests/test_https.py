@@ -203,3 +203,25 @@ def test_demo_browser_over_https(files):
     linked = next(s for s in steps if s["number"] == 6)  # the step's last exchange: the attacker's link
     assert linked["request"]["url"].startswith("https://") and linked["response"]["status"] == 200
     assert any(name == "Cookie" and value.startswith("__Host-sessionId=") for name, value in linked["request"]["headers"])
+
+
+def test_chromium_sends_the_secure_cookie_to_plain_http_on_loopback_only(files):
+    """requests keeps a Secure cookie off http:// everywhere; Chromium treats 127.0.0.1 as a
+    secure context and sends it there (and only there). The demo says so instead of claiming
+    browsers refuse: this test keeps that sentence true."""
+    from conftest import require_browser
+
+    require_browser()
+    from authcli.browser import Browser
+
+    with AuthServer(SessionAuth(MemoryStore(), 60, policy=HTTPS_SESSIONS), tls=files.server_context()) as server, \
+            AuthServer(SessionAuth(MemoryStore(), 60)) as plain, Browser(server, tls=files) as chromium:
+        chromium.tab.goto(server.url + "/style.css")  # this origin, no page script of its own
+        status = chromium.run("""async () => { const r = await fetch("/login", {method: "POST",
+            headers: {"Content-Type": "application/json"}, body: JSON.stringify({email: "a@b.com", password: "123"})});
+            await r.text(); return r.status; }""")
+        assert status == 200 and [c.name for c in chromium.cookies()] == ["__Host-sessionId"]
+        mark = plain.mark()
+        chromium.tab.goto(plain.url + "/profile")  # a top-level navigation: cookies go if they may
+        sent = [r.request for r in plain.records_since(mark) if r.request.path == "/profile"]
+        assert sent and sent[0].header_values("Cookie")[0].startswith("__Host-sessionId=")

@@ -12,7 +12,8 @@ from authcli.walkthroughs.model import ExchangeBlock, Note, Step, Table, TableBl
 
 HTTPS_NOTES = [
     Note("Secure", "the cookie travels over HTTPS only: the client never sends it to an http:// "
-         "URL, where anyone on the network could read it."),
+         "URL, where anyone on the network could read it (browsers make one exception: localhost "
+         "and 127.0.0.1 count as secure, so they send it there even over http)."),
     Note("__Host- prefix", "the browser accepts a cookie named __Host-... only with Secure, Path=/ "
          "and no Domain: no subdomain, and no plain-HTTP page, can set or overwrite it."),
     Note("Strict-Transport-Security", "every HTTPS answer carries it: a browser that saw it goes "
@@ -48,6 +49,7 @@ def plain_http_step(server: AuthServer, client: ScriptedClient, cookie: str) -> 
     return step(None, "HTTPS: the Secure cookie is never sent over plain HTTP", [
         f"The same server, on another port of the same host, speaking plain HTTP ({where}). "
         f"Cookies belong to a host, not a port, so the jar has a cookie for this host: but it is "
-        f"Secure, and the client (requests, like every browser) does not send it over http://. "
-        "The request goes out with no Cookie header: 401.",
+        f"Secure, and requests does not send it over http://. The request goes out with no Cookie "
+        "header: 401. Browsers do the same for every real host name; for localhost and 127.0.0.1, "
+        "which they count as secure, Chromium would send it (tested in tests/test_https.py).",
     ], ExchangeBlock(sent), predict="The same client asks a plain-HTTP port of the same host for /profile.")
