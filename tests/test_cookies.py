@@ -2,7 +2,9 @@ import pytest
 
 from authcli.server.cookies import clear_cookie, new_session_id, read_session_cookie, set_cookie
 
-VALID = new_session_id()
+# Fixed, not drawn at import: test IDs must be the same in every process that collects them.
+VALID = "UD4nMRBL75J7Tq4uvHxwcuATmSzk6uUV6HCofUzxRO8"
+OTHER = "q1Wl2mX0cYbN7Jr9pT4vKe8sAhZ3uGdLf6oRiEwC5yM"
 
 
 def test_new_ids_are_256_bit_and_unique():
@@ -29,7 +31,7 @@ def test_reads_one_well_formed_id(headers, expected):
 @pytest.mark.parametrize("headers, problem", [
     ([], "no sessionId"),
     (["theme=dark"], "no sessionId"),
-    ([f"sessionId={VALID}; sessionId={new_session_id()}"], "ambiguous"),
+    ([f"sessionId={VALID}; sessionId={OTHER}"], "ambiguous"),
     ([f"sessionId={VALID}", f"sessionId={VALID}"], "ambiguous"),
     (["sessionId="], "malformed"),
     (["sessionId=abc123"], "malformed"),

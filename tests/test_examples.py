@@ -20,11 +20,11 @@ HANDOUT_TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMiLCJ1c2VyS
 # jwt.io's own sample: HS256 with the secret "your-256-bit-secret", no exp.
 JWT_IO_SAMPLE = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIy"
                  "fQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
-# (command, exit code). --ttl 1: the test waits 1 s per demo, not 3.
+# (command, exit code). --ttl 2: short waits, yet room for a burst on a busy machine.
 COMMANDS = [
-    ("authcli demo session --ttl 1", 0),
-    ("authcli demo session --ttl 1 --store redis", 0),
-    ("authcli demo jwt --ttl 1 --secret mySecretKey", 0),
+    ("authcli demo session --ttl 2", 0),
+    ("authcli demo session --ttl 2 --store redis", 0),
+    ("authcli demo jwt --ttl 2 --secret mySecretKey", 0),
     ("authcli demo scaling", 0),
     (f"authcli decode {HANDOUT_TOKEN}", 0),
     (f"authcli decode {HANDOUT_TOKEN} --secret mySecretKey", 0),
@@ -34,12 +34,12 @@ COMMANDS = [
     ("authcli sign --sub 123 --exp 15m --secret mySecretKey", 0),
     ("authcli keys --alg ES256 --out /tmp --force", 0),
     ("authcli demo compare -f markdown", 0),
-    ("authcli demo jwt --ttl 1 -f markdown", 0),
+    ("authcli demo jwt --ttl 2 -f markdown", 0),
     # --predict, answers piped in: Enter, an answer, Enter to see the step, for each of the first
     # three steps; then stdin ends, and the rest go unanswered (2>&1: the prompts are on stderr).
-    ("printf '\\n200\\n\\n\\n\\n401\\n\\n' | authcli demo jwt --ttl 1 --step --predict 2>&1", 0),
-    ("authcli demo session --ttl 1 --https", 0),
-    ("authcli demo refresh --ttl 1", 0),
+    ("printf '\\n200\\n\\n\\n\\n401\\n\\n' | authcli demo jwt --ttl 2 --step --predict 2>&1", 0),
+    ("authcli demo session --ttl 2 --https", 0),
+    ("authcli demo refresh", 0),
     ("authcli demo session --ttl 3 --idle 1", 0),
     ("authcli demo browser", 0),
     ("authcli lab --list", 0),
@@ -49,7 +49,7 @@ COMMANDS = [
 ]
 # A screen of `--step` as a projector shows it: run in tmux at 80x24, Enter pressed at each
 # pause; the transcript is the screen that paused on `SCREEN_OF`.
-STEP_SCREEN = "authcli demo jwt --ttl 1 --step"
+STEP_SCREEN = "authcli demo jwt --ttl 2 --step"
 SCREEN_OF = "Step 4 · A tampered token"
 
 HEADER = """# authcli examples

@@ -103,9 +103,10 @@ def test_bad_login_bodies_get_a_clear_4xx(session_server, body, headers, status,
 
 @pytest.mark.parametrize("cookie", [
     None,
-    f"sessionId={new_session_id()}",                 # forged, right shape
+    # Fixed values, not drawn at import: every process that collects the tests must see the same IDs.
+    "sessionId=ksZFLfK-THE5cVIaB9Ldvo6rcfS4jwOuHlbrElrxSCI",  # forged, right shape
     "sessionId=abc123",                              # the handout's example ID
-    f"sessionId={new_session_id()[:20]}",            # truncated
+    "sessionId=PTKlb70eRm9OgOj321ah",                # truncated
     "sessionId=" + "A" * 5000,                       # 5 KB
     "sessionId=",                                    # empty
     "sessionId=\x01\x02\x7f",                        # control characters

@@ -66,7 +66,9 @@ def _steps(server: AuthServer, auth: RefreshAuth, client: ScriptedClient, thief:
         f"keeps refresh records and the denylist in {store.where()}: this is server state again, "
         "the price of being able to revoke.",
     ], StoreBlock(store.snapshot()))
-    if clock() % 1 > 0.5:  # log in early in a second: the access token gets (almost) all of ttl
+    # iat is the current second rounded down: log in at the start of a second, so the access
+    # token really has (almost) all of its few seconds for steps 1 and 2, even on a busy machine.
+    if clock() % 1 > 0.1:
         sleep(1 - clock() % 1)
     login = expect(client.send("POST", "/login", json=CREDS), 200, "login")
     access, refresh = _tokens(login)
