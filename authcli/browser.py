@@ -136,9 +136,6 @@ class Browser:
         """Chromium's cookie store, every cookie with the flags Chromium applied."""
         return [cookie_view(c) for c in self.context.cookies()]
 
-    def local_storage(self, tab: Any = None) -> dict[str, str]:
-        return (tab or self.tab).evaluate("() => Object.fromEntries(Object.entries(localStorage))")
-
     def run(self, script: str, arg: Any = None, tab: Any = None) -> Any:
         """Page script: `script` is a JavaScript function run inside the page (its origin, its CSP)."""
         return (tab or self.tab).evaluate(script, arg)

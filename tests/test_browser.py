@@ -44,17 +44,24 @@ def browser():
         chromium.close()
 
 
+# Chromium logs every 4xx a page's request gets as a console error; the pages ask for those
+# 401s and 403s on purpose.
+EXPECTED = re.compile(r"Failed to load resource: the server responded with a status of 40[13]")
+
+
+def watch(tab, problems: list[str]) -> None:
+    """Collect console errors (a CSP violation is one) and uncaught exceptions into `problems`."""
+    tab.on("console", lambda m: problems.append(m.text)
+           if m.type == "error" and not EXPECTED.match(m.text) else None)
+    tab.on("pageerror", lambda e: problems.append(str(e)))
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context()
     tab = context.new_page()
-    # Console errors (a CSP violation is one) and uncaught exceptions. Chromium also logs every
-    # 4xx a fetch gets as an error; the pages ask for those 401s on purpose.
     tab.problems = []
-    expected = re.compile(r"Failed to load resource: the server responded with a status of 40[13]")
-    tab.on("console", lambda m: tab.problems.append(m.text)
-           if m.type == "error" and not expected.match(m.text) else None)
-    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+    watch(tab, tab.problems)
     yield tab
     context.close()
 
@@ -120,9 +127,7 @@ def _attack(page, server):
     link = page.get_attribute("a.attacker-link", "href")
     assert link.startswith(server.url.replace("127.0.0.1", "localhost") + "/attacker?victim=")
     attacker = page.context.new_page()
-    attacker.on("console", lambda m: page.problems.append(m.text)
-                if m.type == "error" and "Failed to load resource" not in m.text else None)
-    attacker.on("pageerror", lambda e: page.problems.append(str(e)))
+    watch(attacker, page.problems)
     attacker.goto(link)
     mark = server.mark()
     for n, form in enumerate(["#csrf-logout", "#csrf-login", "#csrf-frame"], 1):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Callable
 from urllib.parse import parse_qs
 
 from authcli.server.journal import Journal, Request, Response
@@ -72,9 +73,10 @@ def _first(request: Request, name: str) -> str | None:
     return values[0] if values else None
 
 
-def how_sent(request: Request) -> str:
-    """What made the browser send it, from the Sec-Fetch headers every current browser adds."""
-    mode, dest = (_first(request, "Sec-Fetch-Mode") or "").lower(), (_first(request, "Sec-Fetch-Dest") or "").lower()
+def how_sent(header: Callable[[str], str | None]) -> str:
+    """What made the browser send it, from the Sec-Fetch headers every current browser adds;
+    `header(name)` is a request's first value of that header (the journal's or an exchange's)."""
+    mode, dest = (header("Sec-Fetch-Mode") or "").lower(), (header("Sec-Fetch-Dest") or "").lower()
     if mode == "navigate":
         return "top-level navigation" if dest == "document" else f"navigation in a frame ({dest[:20]})"
     if mode:
@@ -150,7 +152,7 @@ class CrossSiteLab:
                     "cookie": _cookies(req.header_values("Cookie")),
                     "authorization": _authorization(req.header_values("Authorization")),
                     "origin": _first(req, "Origin"), "secFetchSite": _first(req, "Sec-Fetch-Site"),
-                    "how": how_sent(req), "status": record.status,
+                    "how": how_sent(lambda name, req=req: _first(req, name)), "status": record.status,
                     "server": [_shorten_in(event.message, hidden) for event in record.events],
                 })
         body = json.dumps({"mode": self._mode, "mark": mark, "requests": entries})

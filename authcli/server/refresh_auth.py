@@ -22,6 +22,7 @@ from authcli.server.events import CredentialsChecked, DenylistChecked, Event, Re
 from authcli.server.journal import Request, Response
 from authcli.server.jwt_auth import JwtAuth
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
+from authcli.stores.base import overwrite
 from authcli.tokens import SigningKey, issue, split, verify
 
 REFRESH_TTL = 3600  # a refresh token outlives many access tokens: an hour here, days in production
@@ -61,11 +62,6 @@ class RefreshAuth(JwtAuth):
             "/logout": {"POST": self.logout},
         }, page("jwt.html"), {"/common.js": "common.js", "/jwt.js": "jwt.js", "/style.css": "style.css"},
             slow=frozenset({"/login"}))
-
-    def _put(self, key: str, record: dict[str, Any], ttl: int) -> None:
-        """Write or overwrite one record (a store's create refuses an ID that exists)."""
-        self.store.delete(key)
-        self.store.create(key, record, ttl)
 
     def _pair(self, user_id: int, family: str, events: list[Event]) -> Response:
         iat = int(self.clock())
@@ -113,13 +109,13 @@ class RefreshAuth(JwtAuth):
         if record["state"] == "used":
             # A rotated token came back: either the user or a thief holds a copy. The server
             # cannot tell which, so it ends the family: both must log in again.
-            self._put(f"family:{family}", {**fam, "state": "revoked",
+            overwrite(self.store, f"family:{family}", {**fam, "state": "revoked",
                                            "why": "a rotated refresh token was used again"}, self.refresh_ttl)
             return text(401, "Refresh token reuse detected: every token of this login is revoked",
                         [RefreshChecked(f"{key[:20]}... was already rotated: REUSE. Family {family} "
                                         "revoked, so the newest refresh token dies too -> 401",
                                         family=family, outcome="reused")], [NO_STORE])
-        self._put(key, {**record, "state": "used"}, self.refresh_ttl)
+        overwrite(self.store, key, {**record, "state": "used"}, self.refresh_ttl)
         events: list[Event] = [RefreshChecked(f"{key[:20]}... is active: rotated (marked used, never valid "
                                               "again), and a new pair issued in the same family",
                                               family=family, outcome="rotated")]
@@ -144,7 +140,7 @@ class RefreshAuth(JwtAuth):
             if record is not None:
                 family = record["family"]
                 fam = self.store.get(f"family:{family}") or {}
-                self._put(f"family:{family}", {**fam, "state": "revoked", "why": "logged out"}, self.refresh_ttl)
+                overwrite(self.store, f"family:{family}", {**fam, "state": "revoked", "why": "logged out"}, self.refresh_ttl)
                 events.append(RefreshChecked(f"family {family} revoked: its refresh tokens are dead",
                                              family=family, outcome="logged out"))
         token, _, _ = self._bearer(request)
@@ -154,7 +150,7 @@ class RefreshAuth(JwtAuth):
             left = math.ceil(exp - self.clock()) if isinstance(exp, (int, float)) else 0
             if isinstance(jti, str) and left > 0:
                 record = {"exp": exp}
-                self._put(f"deny:{jti}", record, left)
+                overwrite(self.store, f"deny:{jti}", record, left)
                 events.append(DenylistChecked(self.store.describe("write", f"deny:{jti}", record, left)
                                               + ": kept exactly until the token would expire anyway",
                                               jti=jti, listed=True))

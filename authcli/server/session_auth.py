@@ -21,7 +21,7 @@ from authcli.server.events import (
 from authcli.server.journal import Request, Response
 from authcli.server.policy import HARDENED_SESSIONS, SessionPolicy
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
-from authcli.stores.base import SessionStore
+from authcli.stores.base import SessionStore, overwrite
 from authcli.timefmt import iso
 
 SCRYPT_NOTE = "(checked against a salted scrypt hash, in constant time)"
@@ -167,8 +167,7 @@ class SessionAuth:
         left = math.ceil(ends - now)
         if left > 0:
             touched = {**session, "lastSeenAt": _iso_ms(now)}
-            self.store.delete(session_id)
-            self.store.create(session_id, touched, left)
+            overwrite(self.store, session_id, touched, left)
             events.append(SessionCreated(f"lastSeenAt = {touched['lastSeenAt']}: the idle deadline slides "
                                          f"to {iso(now + self.policy.idle)}; the absolute one stays "
                                          f"{session['expiresAt']}", session_id=session_id, record=touched, ttl=left))

@@ -124,5 +124,12 @@ class SessionStore(Protocol):
         ...
 
 
+def overwrite(store: SessionStore, key: str, record: dict[str, Any], ttl: int) -> None:
+    """Write a record whether or not one exists: `create` refuses a live ID on purpose (a new
+    session never takes over an old one), so an update is a delete, then a create."""
+    store.delete(key)
+    store.create(key, record, ttl)
+
+
 def count_phrase(n: int, noun: str) -> str:
     return "empty" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"

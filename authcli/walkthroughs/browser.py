@@ -85,7 +85,6 @@ class _Attack:
 
     def __init__(self, browser: Browser, server: AuthServer):
         self.browser = browser
-        self.victim = server.url
         self.url = server.url.replace("127.0.0.1", "localhost") + "/attacker"
         self.tab = browser.new_tab()
         self.tab.goto(self.url)
@@ -129,10 +128,8 @@ def _page(exchange: Exchange) -> Exchange:
 
 def _how(exchange: Exchange) -> str:
     from authcli.server.crosssite import how_sent
-    from authcli.server.journal import Request
 
-    req = exchange.request
-    return how_sent(Request(req.method, req.target, req.http_version, req.headers))
+    return how_sent(exchange.request.header)
 
 
 def _attack_table(rows: list[tuple[str, Exchange]], header: str) -> Table:

@@ -17,7 +17,7 @@ from authcli.errors import WalkthroughError
 from authcli.http import Exchange
 from authcli.server.events import KeyChosen, TokenChecked
 from authcli.server.httpd import AuthServer
-from authcli.server.weaknesses import WEAKNESSES, Weakness
+from authcli.server.weaknesses import Weakness
 from authcli.walkthroughs.model import (
     ChecksBlock, ExchangeBlock, Note, NotesBlock, Step, Table, TableBlock, WalkthroughInfo, step,
 )
@@ -175,6 +175,3 @@ def run_attack(attack: Attack) -> tuple[Outcome, Outcome]:
     with attacked(attack) as outcomes:
         return outcomes
 
-
-def names_in_order() -> list[str]:
-    return list(WEAKNESSES)

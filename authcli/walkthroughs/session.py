@@ -48,7 +48,7 @@ COOKIE_FLAG_NOTES = [
     Note("Secure (left off)", "production adds Secure, and the __Host- prefix, so the cookie only "
          "travels over HTTPS. It is off here because this demo speaks plain http://127.0.0.1: "
          "Python's requests never sends a Secure cookie back over http (browsers make an "
-         "exception for localhost)."),
+         "exception for localhost). Run with --https to see both for real."),
 ]
 
 
