@@ -140,6 +140,14 @@ class Sequence:
 
 
 @dataclass(frozen=True)
+class Defences:
+    """Defences named at this step, each with what it protects against and what it does not
+    (keys of `authcli.defences.DEFENCES`)."""
+
+    keys: list[str]
+
+
+@dataclass(frozen=True)
 class Wait:
     """Time that really passes before the next step; `label` says what is running out."""
 
@@ -148,7 +156,7 @@ class Wait:
 
 
 Block = Union[Narration, Warnings, ExchangeBlock, TokenBlock, ChecksBlock, NotesBlock, StoreBlock,
-              NothingStored, ServersBlock, JarBlock, Script, ClientStorage, TableBlock, Sequence, Wait]
+              NothingStored, ServersBlock, JarBlock, Script, ClientStorage, TableBlock, Sequence, Wait, Defences]
 B = TypeVar("B")
 
 
