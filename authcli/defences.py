@@ -20,11 +20,13 @@ class Defence:
 
 
 _ENTRIES = [
+    # --- cookies, sessions, browsers, HTTPS, CSP (helper A adds here) ----------------------
     Defence("httponly", "HttpOnly",
             "page script cannot read the cookie (document.cookie), so an injected script cannot copy it out",
             "an injected script can still send requests that carry the cookie; malware or a browser "
             "extension on the machine can read the cookie store",
             ("rfc6265-4.1.2.6",)),
+    # --- JWT, refresh, passwords, lab (helper B adds here) ---------------------------------
 ]
 
 DEFENCES: dict[str, Defence] = {d.key: d for d in _ENTRIES}

@@ -24,10 +24,10 @@ class Source:
 
 
 _ENTRIES = [
-    # --- JWT, JOSE, OAuth ------------------------------------------------------------------
+    # --- JWT, JOSE, OAuth, passwords, lab (helper B adds here) ---------------------------
     Source("rfc7519-4.1.4", "RFC 7519 §4.1.4", 'JSON Web Token (JWT), 4.1.4 "exp" (Expiration Time) Claim',
            "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4"),
-    # --- cookies, sessions, browsers, HTTPS -----------------------------------------------
+    # --- cookies, sessions, browsers, HTTPS, CSP (helper A adds here) ----------------------
     Source("rfc6265-4.1.2.6", "RFC 6265 §4.1.2.6", "HTTP State Management Mechanism, 4.1.2.6 The HttpOnly Attribute",
            "https://www.rfc-editor.org/rfc/rfc6265#section-4.1.2.6"),
 ]
