@@ -8,10 +8,12 @@ terminal, and rich HTML-escapes all of it again.
 from __future__ import annotations
 
 import io
+from html import escape
 from typing import TextIO
 
 from rich.console import Console
 
+from authcli.render.cite import Footnotes, numbered_by
 from authcli.render.terminal import TerminalRenderer
 from authcli.walkthroughs.model import Step, WalkthroughInfo
 
@@ -27,17 +29,26 @@ class HtmlRenderer:
                                color_system="truecolor", highlight=False)
         self.terminal = TerminalRenderer(self.console)
         self.title = "authcli"
+        self.footnotes = Footnotes()
 
     def start(self, info: WalkthroughInfo) -> None:
         self.title = info.heading
         self.terminal.start(info)
 
     def step(self, step: Step) -> None:
-        self.terminal.step(step)  # not a terminal: no countdown is drawn into the page
+        with numbered_by(self.footnotes):  # a handout numbers its sources, listed at the end
+            self.terminal.step(step)  # not a terminal: no countdown is drawn into the page
 
     def end(self) -> None:
-        from html import escape
-
         page = self.console.export_html(inline_styles=True)
         # rich's template has no <title>: a handout saved to disk should say what it is.
-        self.out.write(page.replace("<head>", f"<head>\n<title>{escape(self.title)}</title>", 1))
+        page = page.replace("<head>", f"<head>\n<title>{escape(self.title)}</title>", 1)
+        self.out.write(page.replace("</body>", sources_html(self.footnotes) + "</body>", 1))
+
+
+def sources_html(footnotes: Footnotes) -> str:
+    if not footnotes.order:
+        return ""
+    items = "".join(f'<li id="src-{escape(s.key)}">{escape(s.short)}: <a href="{escape(s.url)}">{escape(s.title)}</a></li>\n'
+                    for s in footnotes.order)
+    return f"<h2>Sources</h2>\n<ol>\n{items}</ol>\n"

@@ -66,7 +66,25 @@ def _blocks() -> dict[type, Callable[[Any, dict[str, Any]], None]]:
         m.Sequence: lambda b, d: d.update(diagram={"lanes": b.lanes, "messages": [
             {"from": src, "to": dst, "text": text, "reply": reply} for src, dst, text, reply in b.messages]}),
         m.Wait: lambda b, d: d.update(wait=b.seconds),
+        m.Defences: lambda b, d: d["defences"].extend(_defence(k) for k in b.keys),
     }
+
+
+def _defence(key: str) -> dict[str, Any]:
+    from authcli.defences import DEFENCES
+
+    d = DEFENCES[key]
+    return {"name": d.name, "protects": d.protects, "does_not_protect": d.not_protects, "sources": list(d.sources)}
+
+
+def sources_json(doc: Any) -> dict[str, Any]:
+    """Every source the document cites (markers `[^KEY]` in its text), by key."""
+    from authcli.sources import MARKER, SOURCES
+
+    cited = dict.fromkeys(k for k in MARKER.findall(json.dumps(doc)) if k in SOURCES)
+    for step in doc.get("steps", []) if isinstance(doc, dict) else []:
+        cited.update(dict.fromkeys(k for d in step.get("defences", []) for k in d["sources"]))
+    return {k: {"short": SOURCES[k].short, "title": SOURCES[k].title, "url": SOURCES[k].url} for k in cited}
 
 
 def step_json(step: Step) -> dict[str, Any]:
@@ -74,7 +92,8 @@ def step_json(step: Step) -> dict[str, Any]:
     blocks = _blocks()
     data: dict[str, Any] = {"number": step.number, "title": step.title, "text": [], "store": None,
                             "cookie_jar": None, "scripts": [], "notes": [], "tables": [], "token": None,
-                            "checks": None, "warnings": [], "servers": None, "wait": None}
+                            "checks": None, "warnings": [], "servers": None, "wait": None,
+                            "defences": []}
     for block in step.blocks:
         blocks[type(block)](block, data)
     return data
@@ -96,6 +115,7 @@ class JsonRenderer:
     def end(self) -> None:
         from authcli.render.escape import json_text
 
+        self.doc["sources"] = sources_json(self.doc)
         self.out.write(json_text(json.dumps(self.doc, indent=2)) + "\n")
 
 
@@ -108,7 +128,7 @@ def examination_json(exam: Examination) -> str:
                "meaning": c.meaning} for c in view.claims]
     checks = [{"name": c.name, "status": c.status, "ok": c.ok, "detail": c.detail}
               for c in verdict.checks] if verdict else []
-    return json_text(json.dumps({
+    doc = {
         "header": view.header,
         "payload": view.payload if view.content is None else None,
         "jwt": view.content is None,
@@ -123,4 +143,6 @@ def examination_json(exam: Examination) -> str:
         "checked_at": exam.at,
         "checks": checks,
         "warnings": exam.warnings,
-    }, indent=2, ensure_ascii=False))
+    }
+    doc["sources"] = sources_json({"checks": checks, "warnings": exam.warnings})
+    return json_text(json.dumps(doc, indent=2, ensure_ascii=False))

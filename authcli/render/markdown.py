@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from authcli.defences import DEFENCES
 from authcli.http import Exchange
+from authcli.render import cite
 from authcli.render import text as plain
 from authcli.render import tokentext
+from authcli.sources import MARKER, SOURCES
 from authcli.stores.base import StoreSnapshot
 from authcli.tokens import TokenView
 from authcli.walkthroughs import model as m
@@ -14,8 +17,30 @@ from authcli.walkthroughs import model as m
 
 def _text(value: str) -> str:
     """Prose for Markdown: control characters escaped, and `<id>` kept visible (raw, a Markdown
-    renderer would take it for an HTML tag and drop it)."""
-    return plain.printable(value).replace("<", "&lt;").replace(">", "&gt;")
+    renderer would take it for an HTML tag and drop it). A source marker stays a footnote
+    reference (`[^rfc7519-4.1.4]`, Markdown's own syntax); the list closes the handout."""
+    return cite.replace(plain.printable(value).replace("<", "&lt;").replace(">", "&gt;"),
+                        lambda s: f"[^{s.key}]")
+
+
+def _defences(block: m.Defences) -> list[str]:
+    out = []
+    for key in block.keys:
+        d = DEFENCES[key]
+        cites = "".join(f"[^{k}]" for k in d.sources)
+        out.append(f"- **{_text(d.name)}** protects: {_text(d.protects)}{cites}. Does not: {_text(d.not_protects)}.")
+    return out + [""]
+
+
+def sources_markdown(keys: list[str]) -> str:
+    """The handout's closing list: each source cited, as a Markdown footnote definition."""
+    if not keys:
+        return ""
+    lines = ["## Sources", ""]
+    for key in dict.fromkeys(keys):
+        s = SOURCES[key]
+        lines.append(f"[^{key}]: {s.short}: {s.title}. <{s.url}>")
+    return "\n".join(lines) + "\n"
 
 
 def _cell(value: str) -> str:
@@ -92,6 +117,7 @@ BLOCKS = {
     m.TableBlock: lambda b: _table(b.table.title, b.table.columns, b.table.rows),
     m.Sequence: lambda b: [f"**{plain.SEQUENCE_TITLE}**", "", "```mermaid", *plain.mermaid_lines(b), "```", ""],
     m.Wait: lambda b: [],
+    m.Defences: _defences,
 }
 
 
@@ -106,13 +132,16 @@ def step_markdown(step: m.Step) -> str:
 class MarkdownRenderer:
     def __init__(self, out: TextIO):
         self.out = out
+        self.cited: list[str] = []
 
     def start(self, info: m.WalkthroughInfo) -> None:
         self.out.write(f"# {info.heading}\n\n")
 
     def step(self, step: m.Step) -> None:
-        self.out.write(step_markdown(step) + "\n")
+        text = step_markdown(step)
+        self.cited += [match.group(1) for match in MARKER.finditer(text) if match.group(1) in SOURCES]
+        self.out.write(text + "\n")
         self.out.flush()
 
     def end(self) -> None:
-        pass
+        self.out.write(sources_markdown(self.cited))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from authcli.render.cite import terminal_text
 from authcli.render.escape import printable
 
 
@@ -20,7 +20,7 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> RenderableTy
         # The first column holds IDs and keys: keep them whole so they can be compared by eye.
         grid.add_column(column, overflow="fold", no_wrap=i == 0)
     for row in rows:
-        grid.add_row(*(escape(printable(cell)) for cell in row))
+        grid.add_row(*(terminal_text(cell) for cell in row))
     return Group(heading, grid, "")
 
 

@@ -10,8 +10,10 @@ from rich.segment import Segment, Segments
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from authcli.defences import DEFENCES
 from authcli.http import CookieView, Exchange
 from authcli.render import text as plain
+from authcli.render.cite import terminal_text
 from authcli.render.parts import hanging, table
 from authcli.render.text import printable
 from authcli.render.token import checks_renderable, token_renderable, warnings_renderable
@@ -121,12 +123,23 @@ def _exchange(ex: Exchange, fold: bool = False, events: bool = True) -> Renderab
 
 def _narration(block: m.Narration) -> RenderableType:
     # Backticks mark code for the Markdown handout; on a terminal they would show as themselves.
-    return Group(*(part for para in block.paragraphs for part in (Text(printable(para).replace("`", "")), "")))
+    return Group(*(part for para in block.paragraphs for part in (terminal_text(para.replace("`", "")), "")))
 
 
 def _notes(block: m.NotesBlock) -> RenderableType:
-    return Group(hanging([(Text("  " + printable(n.term), style="bold"), Text(printable(n.text)))
+    return Group(hanging([(Text("  " + printable(n.term), style="bold"), terminal_text(n.text))
                          for n in block.notes]), "")
+
+
+def _defences(block: m.Defences) -> RenderableType:
+    """Each defence on two lines: what it protects against, what it does not."""
+    rows: list[tuple[Text | str, Text | str]] = []
+    for key in block.keys:
+        d = DEFENCES[key]
+        cites = "".join(f" [^{k}]" for k in d.sources)
+        rows += [(Text("  " + d.name, style="bold"), Text.assemble(("protects: ", "green"), terminal_text(d.protects + cites))),
+                 ("", Text.assemble(("does not: ", "yellow"), terminal_text(d.not_protects)))]
+    return Group(hanging(rows), "")
 
 
 def _script(block: m.Script) -> RenderableType:
@@ -163,6 +176,7 @@ BLOCKS = {
     m.TableBlock: lambda b: table(b.table.title, b.table.columns, b.table.rows),
     m.Sequence: _sequence,
     m.Wait: lambda b: Group(),
+    m.Defences: _defences,
 }
 
 

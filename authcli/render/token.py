@@ -8,6 +8,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from authcli.render import tokentext as plain
+from authcli.render.cite import terminal_text
 from authcli.render.parts import hanging, table
 from authcli.render.escape import printable
 
@@ -42,12 +43,12 @@ def token_renderable(view: TokenView) -> RenderableType:
 def checks_renderable(checks: list[Check], title: str) -> RenderableType:
     styles = {"PASS": "bold green", "FAIL": "bold red", "SKIP": "bold yellow"}
     rows = [(Text(f"  {c.status}", style=styles[c.status]),
-             Text.assemble((printable(c.name), "bold"), ": ", printable(c.detail))) for c in checks]
+             Text.assemble((printable(c.name), "bold"), ": ", terminal_text(c.detail))) for c in checks]
     return Group(Text(title, style="bold"), hanging(rows), "")
 
 
 def warnings_renderable(warnings: list[str]) -> RenderableType:
-    return Group(hanging([(Text("  !", style="bold yellow"), Text(printable(w), style="yellow"))
+    return Group(hanging([(Text("  !", style="bold yellow"), terminal_text(w, style="yellow"))
                           for w in warnings]), "")
 
 
