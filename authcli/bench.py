@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
+from authcli import clock
 
 if TYPE_CHECKING:
     from authcli.stores import StoreSource
@@ -140,7 +141,7 @@ def _jwt_setup(variant: str, stack) -> tuple:
     token = _login(server).json()["token"]
 
     def check() -> object:
-        return verify(split(token), key.verify, now=time.time(), require=REQUIRED)
+        return verify(split(token), key.verify, now=clock.now(), require=REQUIRED)
 
     return server, f"Authorization: Bearer {token}", f"{variant} verify", check
 
@@ -161,7 +162,7 @@ def _denylist_setup(source: StoreSource, stack) -> tuple:
     jti = split(token).payload["jti"]
 
     def check() -> object:
-        verify(split(token), key.verify, now=time.time(), require=REQUIRED)
+        verify(split(token), key.verify, now=clock.now(), require=REQUIRED)
         return store.get(f"deny:{jti}")
 
     return server, f"Authorization: Bearer {token}", f"HS256 verify + {store.facts.name} denylist lookup", check

@@ -155,7 +155,8 @@ def inspect(host: str, port: int, ca: Path, server_name: str = "localhost") -> C
     def flat(name: Any) -> str:
         return ", ".join(f"{k}={v}" for rdn in name for k, v in rdn)
 
-    from authcli.timefmt import utc
+    # One word each (ISO 8601): a validity stays whole when a table wraps at 80 columns.
+    from authcli.timefmt import iso as utc
 
     names = [f"{kind}:{value}" for kind, value in cert.get("subjectAltName", ())]
     return Connection(version, cipher, bits or 0, flat(cert["subject"]), flat(cert["issuer"]), names,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from authcli.errors import AuthcliError, UsageError
+from authcli import clock
 
 MAX_INPUT = 1024 * 1024
 # option -> (parameter, kind): "text", "path", "float", "flag", "list".
@@ -124,8 +125,6 @@ def run_decode(token: str, *, secret: str | None = None, secret_file: Path | Non
                console: Any = None, note: Callable[[str], None] | None = None) -> int:
     """Decode (and verify) one token and print the result; the exit code: 0, or 1 when a check
     failed. Bad input raises an AuthcliError for the caller to report."""
-    import time
-
     from authcli.tokens import examine, split
 
     if token == "-":
@@ -134,7 +133,7 @@ def run_decode(token: str, *, secret: str | None = None, secret_file: Path | Non
             raise UsageError("the token on stdin is larger than 1 MB")
     parts = split(token, jws=True)
     verify_key = _key(secret, secret_file, key, parts.header, alg)
-    result = examine(token, verify_key, now=time.time(), leeway=leeway, audience=audience, issuer=issuer,
+    result = examine(token, verify_key, now=clock.now(), leeway=leeway, audience=audience, issuer=issuer,
                      require=tuple(require), ignore=("exp",) if ignore_exp else (), at=_instant(at))
     if json_out:
         from authcli.render.jsonout import examination_json

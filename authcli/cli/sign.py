@@ -10,6 +10,7 @@ import typer
 
 from authcli.cli.common import notice, reports_errors
 from authcli.errors import UsageError
+from authcli import clock
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -98,7 +99,7 @@ def sign(
     from authcli.tokens import key_warnings, split
 
     body = _claims(claims, claim)
-    now = int(time.time())
+    now = int(clock.now())
     for name, value in (("sub", sub), ("aud", aud), ("iss", iss)):
         if value is not None:
             body[name] = value

@@ -13,7 +13,7 @@ asks what will happen; the answers are scored, and the step then shows what did.
 
 from __future__ import annotations
 
-import time
+from authcli.clock import local_hms
 from contextlib import closing
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -36,10 +36,10 @@ def _when(step) -> str:
         return ""
     date = step.exchange.response.header("Date")
     try:
-        ran = parsedate_to_datetime(date).astimezone().strftime('%H:%M:%S')
-    except (TypeError, ValueError):
+        ran = local_hms(parsedate_to_datetime(date).timestamp())
+    except (TypeError, ValueError, OverflowError, OSError):
         return ""
-    return f"Ran at {ran}, before this pause (now {time.strftime('%H:%M:%S')}). The server still runs; try it:"
+    return f"Ran at {ran}, before this pause (now {local_hms()}). The server still runs; try it:"
 
 
 def _label(step, total: int | None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from authcli.clock import local_hms
 
 from rich.text import Text
 
@@ -27,7 +27,7 @@ def log_line(record: RequestRecord, state: str, *, color: bool) -> str:
     reason for a 401 is the point). Built by hand: a few microseconds, where rich's renderer
     cost more than answering the request did."""
     request = record.request
-    parts = [(time.strftime("%H:%M:%S "), "dim"),
+    parts = [(local_hms() + " ", "dim"),
              (printable(f"{request.method} {request.target}") + " ", "bold"),
              (str(record.status), "green" if record.status < 400 else "red"),
              (f" {state} ", "dim"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import time
 from dataclasses import replace
 from typing import Any, Callable
 from urllib.parse import parse_qs
@@ -22,6 +21,7 @@ from authcli.server.policy import HARDENED_JWT, JwtPolicy
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.timefmt import utc
 from authcli.tokens import SigningKey, issue, split, verify
+from authcli.clock import now as clock_now
 
 JWT_USER_ID = 123  # the handout's jwt.sign({ userId: 123 }, ...)
 REQUIRED = HARDENED_JWT.required_claims
@@ -52,7 +52,7 @@ class JwtAuth:
     store = None
 
     def __init__(self, key: SigningKey, ttl: int | None = None, *, policy: JwtPolicy = HARDENED_JWT,
-                 users: UserDirectory | None = None, clock: Callable[[], float] = time.time,
+                 users: UserDirectory | None = None, clock: Callable[[], float] = clock_now,
                  weak: tuple[str, ...] = (), denylist: Any = None):
         self.policy = policy if ttl is None else replace(policy, ttl=ttl)
         self.weak = weak  # the attack lab's names for this policy's mistakes (X-Authcli-Weak)

@@ -13,7 +13,6 @@ import hashlib
 import json
 import math
 import secrets
-import time
 from typing import Any, Callable
 
 from authcli.errors import HttpError, MalformedToken
@@ -24,6 +23,7 @@ from authcli.server.jwt_auth import JwtAuth
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.stores.base import overwrite
 from authcli.tokens import SigningKey, issue, split, verify
+from authcli.clock import now as clock_now
 
 REFRESH_TTL = 3600  # a refresh token outlives many access tokens: an hour here, days in production
 
@@ -51,7 +51,7 @@ class RefreshAuth(JwtAuth):
     mode = "refresh"
 
     def __init__(self, key: SigningKey, store: Any, access_ttl: int = 3, *, refresh_ttl: int = REFRESH_TTL,
-                 users: UserDirectory | None = None, clock: Callable[[], float] = time.time):
+                 users: UserDirectory | None = None, clock: Callable[[], float] = clock_now):
         super().__init__(key, access_ttl, users=users, clock=clock, denylist=store)
         self.store = store
         self.refresh_ttl = refresh_ttl

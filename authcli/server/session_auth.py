@@ -23,6 +23,7 @@ from authcli.server.policy import HARDENED_SESSIONS, SessionPolicy
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.stores.base import SessionStore, overwrite
 from authcli.timefmt import iso
+from authcli.clock import now as clock_now
 
 SCRYPT_NOTE = "(checked against a salted scrypt hash, in constant time)"
 # With SessionPolicy.server_expiry off, the store keeps a record this long: in effect, forever.
@@ -39,7 +40,7 @@ class SessionAuth:
 
     def __init__(self, store: SessionStore, ttl: int | None = None, *,
                  policy: SessionPolicy = HARDENED_SESSIONS, users: UserDirectory | None = None,
-                 clock: Callable[[], float] = time.time, weak: tuple[str, ...] = ()):
+                 clock: Callable[[], float] = clock_now, weak: tuple[str, ...] = ()):
         self.store = store
         self.policy = policy if ttl is None else replace(policy, ttl=ttl)
         self.weak = weak  # the attack lab's names for this policy's mistakes (X-Authcli-Weak)

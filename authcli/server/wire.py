@@ -10,7 +10,6 @@ malformed: 401, as a client that sent garbage credentials deserves.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
@@ -20,6 +19,7 @@ import h11
 from authcli import __version__
 from authcli.errors import HttpError
 from authcli.server.journal import Request, Response
+from authcli import clock
 
 MAX_BODY = 16 * 1024
 MAX_HEAD = 32 * 1024
@@ -34,7 +34,7 @@ _date: tuple[int, bytes] = (0, b"")
 
 def _http_date() -> bytes:
     global _date
-    now = int(time.time())
+    now = int(clock.now())
     if _date[0] != now:  # formatted once a second, not once a request
         _date = (now, formatdate(now, usegmt=True).encode())
     return _date[1]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import heapq
 import json
 import threading
-import time
 from typing import Any, Callable
 
 from authcli.errors import StoreConfigError
 from authcli.stores.base import StoreFacts, StoreRow, StoreSnapshot, count_phrase
+from authcli.clock import now as clock_now
 
 FACTS = StoreFacts(
     name="memory",
@@ -44,7 +44,7 @@ class MemoryStore:
     # purge of 200,000 never holds up a request for more than a millisecond or so.
     PURGE_BATCH = 1000
 
-    def __init__(self, clock: Callable[[], float] = time.time):
+    def __init__(self, clock: Callable[[], float] = clock_now):
         self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[str, tuple[str, float]] = {}
@@ -136,7 +136,7 @@ class MemorySource:
         if url is not None:
             raise StoreConfigError("the memory store takes no URL")
 
-    def make(self, clock: Callable[[], float] = time.time) -> MemoryStore:
+    def make(self, clock: Callable[[], float] = clock_now) -> MemoryStore:
         return MemoryStore(clock=clock)
 
     def __enter__(self) -> MemorySource:

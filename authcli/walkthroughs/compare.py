@@ -18,6 +18,7 @@ from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.jwt import jwt_walkthrough
 from authcli.walkthroughs.model import ExchangeBlock, Sequence, Step, Table, TableBlock, WalkthroughInfo, step
 from authcli.walkthroughs.session import session_walkthrough
+from authcli import clock
 
 INFO = WalkthroughInfo("compare", "Sessions vs JWT: the handout's table, filled in by two real runs")
 TTL = 1
@@ -55,10 +56,10 @@ def _check_costs(budget: float) -> tuple[float, float]:
     store, sid = MemoryStore(), new_session_id()
     store.create(sid, {"userId": 1, "createdAt": "-", "expiresAt": "-"}, 3600)
     key = make_signing_key("HS256")
-    now = int(time.time())
+    now = int(clock.now())
     token = issue(key, {"sub": "1", "iat": now, "exp": now + 3600})
     lookup = time_per_call(lambda: store.get(sid), budget)
-    check = time_per_call(lambda: verify(split(token), key.verify, now=time.time(), require=("exp", "iat", "sub")),
+    check = time_per_call(lambda: verify(split(token), key.verify, now=clock.now(), require=("exp", "iat", "sub")),
                           budget)
     return lookup, check
 

@@ -24,6 +24,7 @@ from authcli.walkthroughs.model import (
     ChecksBlock, ClientStorage, ExchangeBlock, JarBlock, NothingStored, Sequence, Step, Table, TableBlock,
     TokenBlock, Wait, WalkthroughInfo, Warnings, step,
 )
+from authcli.clock import now as clock_now
 
 INFO = WalkthroughInfo("jwt", "JWT: the token carries everything, the server stores nothing", 9)
 DEFAULT_TTL = 3
@@ -57,7 +58,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 def jwt_walkthrough(key: SigningKey, ttl: int = DEFAULT_TTL, *,
-                    clock: Callable[[], float] = time.time,
+                    clock: Callable[[], float] = clock_now,
                     sleep: Callable[[float], None] = time.sleep,
                     tls: TlsFiles | None = None) -> Iterator[Step]:
     """Yield the JWT demo's steps. The server lives exactly as long as the generator. `tls`:

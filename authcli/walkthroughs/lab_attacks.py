@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -19,6 +18,7 @@ from authcli.tokens import make_signing_key, split
 from authcli.tokens.forge import sign_hmac, sign_with, tampered, unsigned
 from authcli.walkthroughs.lab import Attack, Outcome, Pair, outcome, welcomed
 from authcli.walkthroughs.lab_sessions import SESSION_ATTACKS
+from authcli import clock
 
 ADMIN = {"sub": "1", "userId": 1}
 CREDENTIALS = {"email": "a@b.com", "password": "123"}
@@ -148,7 +148,7 @@ def no_exp(pair: Pair):
     from authcli.tokens import issue
 
     key = pair.weak.app.key
-    year_ago = int(time.time()) - 365 * 24 * 3600
+    year_ago = int(clock.now()) - 365 * 24 * 3600
     old = issue(key, {**ADMIN, "iat": year_ago, "exp": year_ago + 300, "jti": secrets.token_urlsafe(16)})
     return _both(pair, old, [], (
         ["The attacker found a token user 1 was given a year ago, in an old log file. It was "

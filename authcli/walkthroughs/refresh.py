@@ -23,6 +23,7 @@ from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
     ExchangeBlock, Step, StoreBlock, Table, TableBlock, TokenBlock, Wait, WalkthroughInfo, step,
 )
+from authcli.clock import now as clock_now
 
 INFO = WalkthroughInfo("refresh", "Refresh tokens, rotation and a denylist: revoking a JWT", 9)
 DEFAULT_TTL = 2
@@ -41,7 +42,7 @@ def _tokens(exchange: Exchange) -> tuple[str, str]:
 
 
 def refresh_walkthrough(ttl: int = DEFAULT_TTL, *, make_store: Callable[[], SessionStore] | None = None,
-                        clock: Callable[[], float] = time.time,
+                        clock: Callable[[], float] = clock_now,
                         sleep: Callable[[float], None] = time.sleep) -> Iterator[Step]:
     """Yield the refresh demo's steps. The server lives exactly as long as the generator."""
     store = (make_store or (lambda: MemoryStore(clock=clock)))()

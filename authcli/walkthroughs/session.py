@@ -26,6 +26,7 @@ from authcli.walkthroughs.model import (
     ExchangeBlock, JarBlock, Note, NotesBlock, Sequence, Step, StoreBlock, Table, TableBlock, Wait,
     WalkthroughInfo, step,
 )
+from authcli.clock import now as clock_now
 
 INFO = WalkthroughInfo("session", "Session cookies: the server remembers you", 12)
 DEFAULT_TTL = 3
@@ -106,7 +107,7 @@ class _Stage:
 
 
 def session_walkthrough(ttl: int = DEFAULT_TTL, *, make_store: Callable[[], SessionStore] | None = None,
-                        clock: Callable[[], float] = time.time,
+                        clock: Callable[[], float] = clock_now,
                         sleep: Callable[[float], None] = time.sleep,
                         tls: TlsFiles | None = None, idle: int | None = None) -> Iterator[Step]:
     """Yield the session demo's steps. The servers live exactly as long as the generator.
