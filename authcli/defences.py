@@ -26,7 +26,112 @@ _ENTRIES = [
             "an injected script can still send requests that carry the cookie; malware or a browser "
             "extension on the machine can read the cookie store",
             ("rfc6265-4.1.2.6",)),
+    Defence("samesite-lax", "SameSite=Lax",
+            "the browser leaves the cookie off requests other sites start (form POSTs, frames, script), "
+            "so a forged POST arrives without it",
+            "a link followed from another site (a top-level GET) still carries it; requests from the same "
+            "site (a sibling subdomain, another port of this host) are not cross-site; login CSRF needs "
+            "no cookie at all",
+            ("rfc6265bis-samesite",)),
+    Defence("origin-check", "Origin check",
+            "/login and /logout refuse a browser's cross-site request (Origin or Sec-Fetch-Site) with 403, "
+            "login CSRF included; they take JSON only, which an HTML form cannot send",
+            "clients that send no Origin (curl, scripts) are served, as they carry no victim's cookies; "
+            "GET routes and script injected into this site's own pages are not covered",
+            ("owasp-csrf", "fetch-metadata")),
+    Defence("random-id", "Random 256-bit ID",
+            "a live ID cannot be guessed or computed from another one",
+            "a copied ID works as well as the original until the session ends",
+            ("owasp-session-entropy",)),
+    Defence("server-expiry", "Server-side expiry",
+            "a copied cookie stops working at the deadline, whatever the client keeps or edits",
+            "until the deadline a copy works as well as the original",
+            ("owasp-session-expiration",)),
+    Defence("idle-timeout", "Idle timeout",
+            "a session left alone (a shared computer, a forgotten tab) ends after a short silence",
+            "whoever keeps using the cookie, a thief included, keeps it alive up to the absolute timeout",
+            ("owasp-session-expiration",)),
+    Defence("new-id-at-login", "New ID at login",
+            "an ID planted in the victim's browser before login (session fixation) is never the one "
+            "that gets logged in",
+            "an ID stolen after login works until the session ends",
+            ("owasp-session-renew",)),
+    Defence("logout-deletes", "Logout deletes the record",
+            "the ID stops working at once, for every copy of the cookie",
+            "what a copy did before logout stays done; the user's sessions on other devices go on",
+            ("owasp-session-expiration",)),
+    Defence("secure", "Secure",
+            "the cookie is never sent over plain http:// to a real host name, where anyone on the network "
+            "could read it",
+            "what counts as secure is the browser's choice: Chromium also sends it to http://localhost "
+            "and 127.0.0.1, Safari does not; script in the page and malware on the machine are not affected",
+            ("rfc6265-4.1.2.5", "httpwg-2605", "webkit-281149")),
+    Defence("host-prefix", "__Host- prefix",
+            "the browser keeps a __Host- cookie only with Secure, Path=/ and no Domain, so a subdomain "
+            "or a plain-http:// page on a real host name cannot plant or overwrite it",
+            "any HTTPS service on the same host name, on any port, can still set it; on localhost "
+            "browsers differ (Chromium accepts it from plain http://, tested)",
+            ("rfc6265bis-4.1.3.2", "rfc6265-8.6", "httpwg-2605")),
+    Defence("hsts", "HSTS",
+            "after one HTTPS visit the browser itself turns http:// into https:// for that host name until "
+            "max-age runs out, so a network attacker cannot strip TLS on later visits",
+            "the first visit (and the first after max-age) is not protected, hence preload lists; an IP "
+            "address such as 127.0.0.1 is never recorded, and in this demo the header has no effect",
+            ("rfc6797-8.1", "rfc6797-14.6")),
+    Defence("csp-self", "CSP default-src 'self'",
+            "inline script and script from other sites do not run: an injected <script> or onclick= is "
+            "refused",
+            "script files already on this origin can still be misused, and script run by an extension "
+            "or a test driver (this demo's injected script) is outside the page's policy",
+            ("csp3",)),
+    Defence("frame-ancestors", "CSP frame-ancestors",
+            "no other page can show this one in a frame, so it cannot be overlaid to trick clicks "
+            "(clickjacking)",
+            "other sites can still link to this one and send it requests",
+            ("csp3",)),
     # --- JWT, refresh, passwords, lab (helper B adds here) ---------------------------------
+    Defence("alg-allowlist", "The verifier's own algorithm list",
+            "the token cannot choose how it is checked: alg none, or HS256 keyed with an RS256 server's "
+            "public key, is refused before any key is used",
+            "a token signed with an allowed algorithm and a stolen or guessed key passes",
+            ("rfc8725-3.1",)),
+    Defence("signature-check", "Signature check",
+            "any change to the header or payload by someone without the key is detected: 401",
+            "a copied token passes unchanged, and the payload stays readable by anyone (encoded, not encrypted)",
+            ("rfc7515-5.2",)),
+    Defence("exp-checked", "exp required and checked, lifetimes short",
+            "a copied token stops working by itself at exp, with no server state",
+            "until exp the copy works as well as the original, and logout cannot end it sooner",
+            ("rfc7519-4.1.4",)),
+    Defence("jti-denylist", "A denylist of jti values",
+            "a revoked access token (logout, reuse detected) is refused at once, before its exp",
+            "it costs a store lookup on every request that every server must reach; what a thief did "
+            "before the revocation stays done",
+            ("rfc7519-4.1.7", "owasp-jwt")),
+    Defence("refresh-rotation", "Refresh token rotation with reuse detection",
+            "a copied refresh token is caught the moment both parties have used it: the family is revoked",
+            "until then the thief's copy works; a thief who refreshes first holds valid tokens until the "
+            "user's next refresh",
+            ("rfc9700-4.14.2",)),
+    Defence("strong-secret", "A random 256-bit HMAC secret",
+            "guessing it offline from a token: 2^255 tries on average",
+            "a leaked secret (a repository, a log) signs tokens for any user, and every service that "
+            "verifies must hold it",
+            ("rfc7518-3.2", "rfc8725-3.5")),
+    Defence("server-side-keys", "Keys only from the server's side",
+            "a token cannot bring (jwk), fetch (jku) or point at (kid as a path) the key it is checked with",
+            "a kid that only picks among the server's own keys is fine; a stolen server key still signs anything",
+            ("portswigger-jwt",)),
+    Defence("password-hash", "Salted scrypt password hashes",
+            "a copy of the user table does not give the passwords: every guess costs a scrypt, per user",
+            "a guessable password (like the demo's 123) still falls in a few guesses; N=2^14 here is "
+            "below the 2^17 OWASP asks, to keep logins quick",
+            ("owasp-passwords",)),
+    Defence("same-answer", "Unknown email: the same 401, after one scrypt too",
+            "neither the answer nor its timing tells whether an email has an account",
+            "other pages can still tell (a sign-up form saying the email is taken), and it does not "
+            "slow password guessing",
+            ("owasp-authentication",)),
 ]
 
 DEFENCES: dict[str, Defence] = {d.key: d for d in _ENTRIES}

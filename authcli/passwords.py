@@ -105,7 +105,8 @@ class UserDirectory:
 def demo_users(user_id: int = DEMO_USER_ID) -> UserDirectory:
     """The handout's one user, hashed once per process (scrypt is deliberately slow).
 
-    The handout's session example calls the user 1 and its JWT example 123; so do the demos.
+    The handout's session example calls a@b.com user 1 and its JWT example 123; every demo,
+    page, lab and `serve` uses 1, and demo jwt says so once.
     """
     return UserDirectory([User(DEMO_EMAIL, user_id, hash_password(DEMO_PASSWORD))])
 

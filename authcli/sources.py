@@ -27,9 +27,90 @@ _ENTRIES = [
     # --- JWT, JOSE, OAuth, passwords, lab (helper B adds here) ---------------------------
     Source("rfc7519-4.1.4", "RFC 7519 §4.1.4", 'JSON Web Token (JWT), 4.1.4 "exp" (Expiration Time) Claim',
            "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4"),
+    Source("rfc7519-2", "RFC 7519 §2", "JSON Web Token (JWT), 2 Terminology (NumericDate, StringOrURI)",
+           "https://www.rfc-editor.org/rfc/rfc7519#section-2"),
+    Source("rfc7519-4.1", "RFC 7519 §4.1", "JSON Web Token (JWT), 4.1 Registered Claim Names",
+           "https://www.rfc-editor.org/rfc/rfc7519#section-4.1"),
+    Source("rfc7519-4.1.3", "RFC 7519 §4.1.3", 'JSON Web Token (JWT), 4.1.3 "aud" (Audience) Claim',
+           "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.3"),
+    Source("rfc7519-4.1.7", "RFC 7519 §4.1.7", 'JSON Web Token (JWT), 4.1.7 "jti" (JWT ID) Claim',
+           "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.7"),
+    Source("rfc7515-4.1.11", "RFC 7515 §4.1.11", 'JSON Web Signature (JWS), 4.1.11 "crit" (Critical) Header Parameter',
+           "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.11"),
+    Source("rfc7515-5.2", "RFC 7515 §5.2", "JSON Web Signature (JWS), 5.2 Message Signature or MAC Validation",
+           "https://www.rfc-editor.org/rfc/rfc7515#section-5.2"),
+    Source("rfc7518-3.2", "RFC 7518 §3.2", "JSON Web Algorithms (JWA), 3.2 HMAC with SHA-2 Functions (key size)",
+           "https://www.rfc-editor.org/rfc/rfc7518#section-3.2"),
+    Source("rfc7518-3.6", "RFC 7518 §3.6", 'JSON Web Algorithms (JWA), 3.6 Using the Algorithm "none"',
+           "https://www.rfc-editor.org/rfc/rfc7518#section-3.6"),
+    Source("rfc8725-3.1", "RFC 8725 §3.1", "JSON Web Token Best Current Practices, 3.1 Perform Algorithm Verification",
+           "https://www.rfc-editor.org/rfc/rfc8725#section-3.1"),
+    Source("rfc8725-3.5", "RFC 8725 §3.5", "JSON Web Token Best Current Practices, 3.5 Ensure Cryptographic Keys "
+           "Have Sufficient Entropy", "https://www.rfc-editor.org/rfc/rfc8725#section-3.5"),
+    Source("rfc8725-3.10", "RFC 8725 §3.10", "JSON Web Token Best Current Practices, 3.10 Do Not Trust Received Claims",
+           "https://www.rfc-editor.org/rfc/rfc8725#section-3.10"),
+    Source("rfc6750-3.1", "RFC 6750 §3.1", "OAuth 2.0 Bearer Token Usage, 3.1 Error Codes (invalid_token)",
+           "https://www.rfc-editor.org/rfc/rfc6750#section-3.1"),
+    Source("rfc9700-4.14.2", "RFC 9700 §4.14.2", "OAuth 2.0 Security Best Current Practice, 4.14.2 Refresh Token "
+           "Protection: Recommendations (rotation, reuse)", "https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2"),
+    Source("owasp-jwt", "OWASP JWT cheat sheet", "OWASP Cheat Sheet Series: JSON Web Token for Java (none algorithm, "
+           "revocation, weak secret)",
+           "https://cheatsheetseries.owasp.org/cheatsheets/JSON_Web_Token_for_Java_Cheat_Sheet.html"),
+    Source("owasp-authentication", "OWASP Authentication", "OWASP Cheat Sheet Series: Authentication "
+           "(error messages and response times that do not reveal accounts)",
+           "https://cheatsheetseries.owasp.org/cheatsheets/Authentication_Cheat_Sheet.html"),
+    Source("owasp-passwords", "OWASP Password Storage", "OWASP Cheat Sheet Series: Password Storage (scrypt parameters)",
+           "https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html"),
+    Source("portswigger-jwt", "PortSwigger JWT attacks", "PortSwigger Web Security Academy: JWT attacks",
+           "https://portswigger.net/web-security/jwt"),
+    Source("portswigger-jwt-labs", "PortSwigger JWT labs", "PortSwigger Web Security Academy: the JWT labs",
+           "https://portswigger.net/web-security/all-labs#jwt"),
     # --- cookies, sessions, browsers, HTTPS, CSP (helper A adds here) ----------------------
     Source("rfc6265-4.1.2.6", "RFC 6265 §4.1.2.6", "HTTP State Management Mechanism, 4.1.2.6 The HttpOnly Attribute",
            "https://www.rfc-editor.org/rfc/rfc6265#section-4.1.2.6"),
+    Source("rfc6265-4.1.2.3", "RFC 6265 §4.1.2.3", "HTTP State Management Mechanism, 4.1.2.3 The Domain Attribute",
+           "https://www.rfc-editor.org/rfc/rfc6265#section-4.1.2.3"),
+    Source("rfc6265-4.1.2.5", "RFC 6265 §4.1.2.5", "HTTP State Management Mechanism, 4.1.2.5 The Secure Attribute",
+           "https://www.rfc-editor.org/rfc/rfc6265#section-4.1.2.5"),
+    Source("rfc6265-5.2.2", "RFC 6265 §5.2.2", "HTTP State Management Mechanism, 5.2.2 The Max-Age Attribute",
+           "https://www.rfc-editor.org/rfc/rfc6265#section-5.2.2"),
+    Source("rfc6265-8.5", "RFC 6265 §8.5", "HTTP State Management Mechanism, 8.5 Weak Confidentiality "
+           "(cookies do not provide isolation by port)", "https://www.rfc-editor.org/rfc/rfc6265#section-8.5"),
+    Source("rfc6265bis-samesite", "RFC 6265bis SameSite", "Cookies: HTTP State Management Mechanism "
+           "(draft-ietf-httpbis-rfc6265bis-12), The SameSite Attribute",
+           "https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis-12#name-the-samesite-attribute"),
+    Source("rfc6265bis-4.1.3.2", "RFC 6265bis §4.1.3.2", "Cookies: HTTP State Management Mechanism "
+           "(draft-ietf-httpbis-rfc6265bis-12), 4.1.3.2 The __Host- Prefix",
+           "https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis-12#section-4.1.3.2"),
+    Source("httpwg-2605", "httpwg #2605", "Inconsistent browser behavior with secure and prefix cookies "
+           "(__Host- and __Secure-) on localhost (HTTP WG issue: Firefox, Chrome and Safari differ)",
+           "https://github.com/httpwg/http-extensions/issues/2605"),
+    Source("webkit-281149", "WebKit bug 281149", "Safari: cookies with Secure are not sent to http://localhost",
+           "https://webkit.org/b/281149"),
+    Source("mdn-set-cookie", "MDN Set-Cookie", "MDN Web Docs, Set-Cookie header (session cookies and "
+           "session restore)", "https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Set-Cookie"),
+    Source("mdn-site", "MDN Site", "MDN Web Docs, Glossary: Site (scheme and registrable domain; the port does "
+           "not count)", "https://developer.mozilla.org/en-US/docs/Glossary/Site"),
+    Source("fetch-metadata", "Fetch Metadata", "W3C, Fetch Metadata Request Headers (Sec-Fetch-Site, -Mode, -Dest)",
+           "https://www.w3.org/TR/fetch-metadata/"),
+    Source("owasp-csrf", "OWASP CSRF", "OWASP Cross-Site Request Forgery Prevention Cheat Sheet",
+           "https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html"),
+    Source("owasp-session-entropy", "OWASP Session Mgmt", "OWASP Session Management Cheat Sheet, Session ID Entropy",
+           "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-id-entropy"),
+    Source("owasp-session-renew", "OWASP Session Mgmt", "OWASP Session Management Cheat Sheet, Renew the Session "
+           "ID After Any Privilege Level Change", "https://cheatsheetseries.owasp.org/cheatsheets/"
+           "Session_Management_Cheat_Sheet.html#renew-the-session-id-after-any-privilege-level-change"),
+    Source("owasp-session-expiration", "OWASP Session Mgmt", "OWASP Session Management Cheat Sheet, Session "
+           "Expiration (idle, absolute and manual expiration)",
+           "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-expiration"),
+    Source("csp3", "CSP3", "W3C, Content Security Policy Level 3", "https://www.w3.org/TR/CSP3/"),
+    Source("rfc6797-8.1", "RFC 6797 §8.1", "HTTP Strict Transport Security (HSTS), 8.1 Strict-Transport-Security "
+           "Response Header Field Processing (an IP address is never noted as an HSTS host)",
+           "https://www.rfc-editor.org/rfc/rfc6797#section-8.1"),
+    Source("rfc6797-14.6", "RFC 6797 §14.6", "HTTP Strict Transport Security (HSTS), 14.6 Bootstrap MITM "
+           "Vulnerability (the first visit is not protected)", "https://www.rfc-editor.org/rfc/rfc6797#section-14.6"),
+    Source("rfc6265-8.6", "RFC 6265 §8.6", "HTTP State Management Mechanism, 8.6 Weak Integrity",
+           "https://www.rfc-editor.org/rfc/rfc6265#section-8.6"),
 ]
 
 SOURCES: dict[str, Source] = {s.key: s for s in _ENTRIES}

@@ -343,3 +343,20 @@ def test_the_fast_path_reads_stdin():
     token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
     result = run_main("decode", "-", "--secret", SECRET, "--json", stdin=token)
     assert result.returncode == 0 and json.loads(result.stdout)["verified"] is True
+
+
+def test_check_texts_cite_the_rule_they_apply():
+    """jti is a string, iss and sub StringOrURI (RFC 7519 4.1); a secret people use is flagged
+    whatever its length, a random one never."""
+    from authcli.tokens import secret_key, split, verify
+    from authcli.tokens.keys import key_warnings
+
+    token = pyjwt.encode({"sub": 5, "jti": 7, "exp": int(time.time()) + 60}, "k" * 32, algorithm="HS256")
+    checks = {c.name: c for c in verify(split(token), secret_key(b"k" * 32), now=time.time()).checks}
+    assert "StringOrURI [^rfc7519-4.1]" in checks["sub"].detail
+    assert "case-sensitive string [^rfc7519-4.1.7]" in checks["jti"].detail
+    assert "[^rfc8725-3.1]" in verify(split(token), secret_key(b"k" * 32, "HS384"), now=time.time()).checks[0].detail
+    parts = split(token)
+    assert key_warnings(secret_key(b"k" * 32), parts) == []
+    [known] = key_warnings(secret_key(b"changeme"), parts)
+    assert "[^rfc7518-3.2]" in known and "wordlist" in known and "[^rfc8725-3.5]" in known

@@ -140,4 +140,4 @@ def test_readme_jwt_curl_session(curl, tmp_path):
     with ServeProcess("--mode", "jwt", "--port", "0") as serve:
         port = int(serve.url().rsplit(":", 1)[1])
         out = run_block(script, port, tmp_path)
-    assert "HTTP/1.1 200" in out and "Welcome user 123" in out and "UNVERIFIED" in out
+    assert "HTTP/1.1 200" in out and "Welcome user 1\n" in out and "UNVERIFIED" in out

@@ -123,3 +123,19 @@ def test_crack_cli(tmp_path):
     from authcli.tokens import issue
     refused = runner.invoke(app, ["crack", issue(rs, {"sub": "1"})])
     assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "only HMAC tokens" in refused.stderr
+
+
+def test_the_jwt_attacker_uses_their_own_account_and_each_refusal_names_its_defence():
+    """One user: the attacker is eve@example.com (user 2) in every lab, a@b.com is user 1; the
+    hardened side of every attack shows the defence, with what it does not protect."""
+    from authcli.defences import DEFENCES
+    from authcli.walkthroughs.model import Defences
+
+    weak, _ = run_attack(ATTACKS["no-verify"])
+    login = weak.exchanges[0][1]
+    assert "eve@example.com" in login.request.body and json.loads(login.response.body)["token"]
+    assert split(json.loads(login.response.body)["token"]).payload["sub"] == "2"
+    steps = list(lab_walkthrough(["no-verify", "alg-confusion"]))
+    hardened = [s for s in steps if s.title.endswith("the same attack on the hardened server")]
+    assert [s.first(Defences).keys for s in hardened] == [["signature-check"], ["alg-allowlist"]]
+    assert all(w.guards and set(w.guards) <= set(DEFENCES) for w in WEAKNESSES.values())

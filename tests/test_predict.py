@@ -35,7 +35,7 @@ def test_answers_piped_through_stdin_are_scored():
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "Step 4/9 · what will happen?" in text
-    assert "The client edits the payload (userId 123 becomes 1) and keeps the signature." in text
+    assert "The client edits the payload (userId 1 becomes 2) and keeps the signature." in text
     # Before the answer, only what the client sends: the title (which gives it away) comes after.
     assert text.index("Step 4/9 · what will happen?") < text.index("Step 4 · A tampered token")
     assert "Not quite (you said 200): 401. refused, signature:" in text  # step 4

@@ -47,7 +47,7 @@ def sign(claims, key=SECRET, alg="HS256", headers=None):
 
 def good_claims(clock, **over):
     now = int(clock())
-    return {"sub": "123", "iat": now, "exp": now + 60, **over}
+    return {"sub": "1", "iat": now, "exp": now + 60, **over}
 
 
 def test_login_returns_a_bearer_token_and_stores_nothing(server, clock):
@@ -58,7 +58,7 @@ def test_login_returns_a_bearer_token_and_stores_nothing(server, clock):
     # The fake clock is in 2027: PyJWT's own time checks would refuse it, its signature check not.
     claims = pyjwt.decode(body["token"], SECRET, algorithms=["HS256"],
                           options={"verify_exp": False, "verify_iat": False})
-    assert claims["sub"] == "123" and claims["userId"] == 123
+    assert claims["sub"] == "1" and claims["userId"] == 1
     assert claims["exp"] - claims["iat"] == 60 and len(claims["jti"]) >= 22
     assert server.app.store is None
 
@@ -70,7 +70,7 @@ def test_wrong_credentials(server):
 
 def test_profile_with_the_token(server):
     resp = profile(server, get_token(server))
-    assert (resp.status_code, resp.text) == (200, "Welcome user 123\n")
+    assert (resp.status_code, resp.text) == (200, "Welcome user 1\n")
 
 
 def test_no_authorization_header_gets_a_plain_bearer_challenge(server):
@@ -223,7 +223,7 @@ def test_key_pairs_sign_verify_and_publish_a_jwks(alg, clock):
         public = pyjwt.PyJWK(jwks["keys"][0])
         # Another service verifies with the published key alone, on the real clock.
         claims = pyjwt.decode(token, public, algorithms=[alg], options={"verify_exp": False, "verify_iat": False})
-        assert claims["sub"] == "123"
+        assert claims["sub"] == "1"
         assert "d" not in jwks["keys"][0]  # never the private part
 
 
@@ -232,7 +232,7 @@ def test_real_clock_agrees_with_pyjwt(key):
         token = get_token(server)
         assert profile(server, token).status_code == 200
         assert pyjwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp", "iat", "sub"]})
-        expired = sign({"sub": "123", "iat": int(time.time()) - 10, "exp": int(time.time()) - 1})
+        expired = sign({"sub": "1", "iat": int(time.time()) - 10, "exp": int(time.time()) - 1})
         assert profile(server, expired).status_code == 401
         with pytest.raises(pyjwt.ExpiredSignatureError):
             pyjwt.decode(expired, SECRET, algorithms=["HS256"])
@@ -247,7 +247,7 @@ def test_concurrent_clients_all_verify(key):
                 token = get_token(server)
                 for _ in range(5):
                     resp = profile(server, token)
-                    assert (resp.status_code, resp.text) == (200, "Welcome user 123\n")
+                    assert (resp.status_code, resp.text) == (200, "Welcome user 1\n")
                 with lock:
                     tokens.append(token)
 

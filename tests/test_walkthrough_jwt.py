@@ -44,7 +44,7 @@ def test_login_shows_the_token_parts(steps):
     view = step.token
     assert view.token == token and view.segments == token.split(".")
     assert view.header == {"alg": "HS256", "typ": "JWT"}
-    assert view.payload["sub"] == "123" and view.payload["userId"] == 123
+    assert view.payload["sub"] == "1" and view.payload["userId"] == 1
     assert view.payload["exp"] - view.payload["iat"] == 3
     assert view.signature_bytes == 32
     assert {c.name for c in view.claims} == {"sub", "iat", "exp", "jti"}
@@ -63,7 +63,7 @@ def test_bearer_and_checks(steps):
     assert step.exchange.request.header("Authorization") == f"Bearer {token}"
     assert [(c.name, c.ok) for c in step.checks] == [("algorithm", True), ("signature", True),
                                                       ("exp", True), ("iat", True)]
-    assert step.exchange.response.body == "Welcome user 123\n"
+    assert step.exchange.response.body == "Welcome user 1\n"
 
 
 def test_tampered_and_none_fail_the_right_check(steps):
@@ -116,3 +116,23 @@ def test_long_pauses_never_break_the_story():
     statuses = [s.exchange.response.status for s in steps if s.exchange]
     assert statuses == [200, 200, 401, 401, 200, 200, 401]
     assert "already passed" in by_number(steps, 8).text[0]
+
+
+def test_the_secret_is_narrated_as_what_it_is():
+    """Generated: bytes and bits from secrets, never characters x 8. Typed: its length and
+    whether people use it, never an entropy made up from its length."""
+    made = run(make_signing_key("HS256"))[0].text[1]
+    assert "32 random bytes, 256 bits" in made and "43 characters" in made and "344" not in made
+    typed = make_signing_key("HS256", b"passwordpasswordpasswordpassword")
+    text = run(typed)[0].text[1]
+    assert "typed on the command line" in text and "32 bytes" in text and "random" not in text
+    assert not typed.known and not typed.weak
+    handout = run(make_signing_key("HS256", b"mySecretKey"))[0]
+    assert "the handout's, and in authcli's wordlist" in handout.text[1]
+    assert "RFC" not in handout.text[1] and "[^rfc8725-3.5]" in handout.first(Warnings).items[0]
+
+
+def test_the_handout_numbers_are_reconciled_once():
+    steps = run(make_signing_key("HS256"))
+    said = [p for s in steps for p in s.text if "123" in p]
+    assert len(said) == 1 and "userId 1" in said[0]

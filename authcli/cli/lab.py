@@ -62,7 +62,7 @@ def crack(
     Exit codes: 0 found, 1 not found, 2 not an HMAC token or unreadable input.
 
     \b
-    Example: authcli crack "$(authcli sign --sub 123 --exp 15m --secret mySecretKey)"
+    Example: authcli crack "$(authcli sign --sub 1 --exp 15m --secret mySecretKey)"
     """
     from authcli.cli.inspecting import MAX_INPUT, _read
     from authcli.render.crack import crack_report

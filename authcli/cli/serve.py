@@ -179,7 +179,7 @@ def _verify_hints(key, given_secret: str | None) -> list[str]:
         "anyone who sees it can sign tokens for any user, and it dies with this server")
     return [f"HS256 secret ({where}): {secret}",
             f'Verify a token: authcli decode "$TOKEN" --secret {secret}   '
-            f"Make one: authcli sign --sub 123 --exp 15m --secret {secret}"]
+            f"Make one: authcli sign --sub 1 --exp 15m --secret {secret}"]
 
 
 class _Counter:

@@ -91,7 +91,7 @@ def sign(
     stderr. A token signed with the secret of `authcli serve --mode jwt` works against it.
 
     \b
-    Example: authcli sign --sub 123 --exp 15m --secret mySecretKey
+    Example: authcli sign --sub 1 --exp 15m --secret mySecretKey
     """
     import secrets as random
     import time

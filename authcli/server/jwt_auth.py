@@ -23,7 +23,6 @@ from authcli.timefmt import utc
 from authcli.tokens import SigningKey, issue, split, verify
 from authcli.clock import now as clock_now
 
-JWT_USER_ID = 123  # the handout's jwt.sign({ userId: 123 }, ...)
 REQUIRED = HARDENED_JWT.required_claims
 REALM = 'Bearer realm="authcli"'
 # RFC 6750 2.1: one b64token after "Bearer ". "Bearer Bearer x" is not a bearer token; other
@@ -68,7 +67,7 @@ class JwtAuth:
         # The verifier's allow-list: the policy's, else the key's own (the algorithm it signs with).
         self.verify_key = (replace(key.verify, algorithms=self.policy.algorithms)
                            if self.policy.algorithms else key.verify)
-        self.users = users or demo_users(JWT_USER_ID)
+        self.users = users or demo_users()
         self.clock = clock
         table: dict[str, dict[str, Any]] = {
             "/login": {"POST": self.login},
@@ -198,9 +197,9 @@ class JwtAuth:
             return invalid_token("jti: required, so the token can be revoked", events)
         found = self.denylist.get(key)
         events.append(DenylistChecked(self.denylist.describe("read", key, found)
-                                      + (" -> revoked at logout: 401" if found else ": not revoked"),
+                                      + (" -> revoked: 401" if found else ": not revoked"),
                                       jti=jti, listed=found is not None))
-        return invalid_token("revoked: this token's jti was denylisted at logout", events) if found else None
+        return invalid_token("revoked: this token's jti is on the denylist", events) if found else None
 
     def logout(self, request: Request) -> Response:
         if self.policy.refuse_cross_site:
@@ -217,7 +216,7 @@ class JwtAuth:
                         f"this token stays valid until it expires{until}")]
         return text(200, "Logged out on this client only. This server stores no sessions, so it "
                     f"cannot forget your token: it stays valid until it expires{until}. Delete it "
-                    "on the client; revoking it early needs a server-side denylist of jti.",
+                    "on the client; revoking it early would take server state, such as a denylist of jti.",
                     events, [NO_STORE])
 
     def jwks(self, request: Request) -> Response:

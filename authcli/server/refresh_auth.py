@@ -4,7 +4,9 @@ about "a logged-out token still works".
 Login gives a JWT that lives seconds and an opaque refresh token the server keeps only as a
 SHA-256 hash, with its family. /refresh trades a refresh token for a new pair and marks the old
 one used; a used one coming back means it was copied, so the whole family is revoked (RFC 9700
-4.14.2). Logout revokes the family and denylists the access token's jti until its exp.
+4.14.2 asks only that the active refresh token be revoked). The family record lists the jti of
+every access token it issued, so revoking the family (reuse, or logout) also denylists those
+still alive, each until its exp: a revoked login leaves no working token behind.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from authcli.server.journal import Request, Response
 from authcli.server.jwt_auth import JwtAuth
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.stores.base import overwrite
-from authcli.tokens import SigningKey, issue, split, verify
+from authcli.tokens import SigningKey, is_number, issue, split, verify
 from authcli.clock import now as clock_now
 
 REFRESH_TTL = 3600  # a refresh token outlives many access tokens: an hour here, days in production
@@ -72,6 +74,11 @@ class RefreshAuth(JwtAuth):
         key = f"refresh:{digest(refresh)}"
         record = {"family": family, "userId": user_id, "state": "active"}
         self.store.create(key, record, self.refresh_ttl)
+        # The family remembers its access tokens until they expire, so revoking it can reach them.
+        fam = self.store.get(f"family:{family}") or {"userId": user_id, "state": "active"}
+        alive = {j: e for j, e in (fam.get("access") or {}).items() if is_number(e) and e > iat}
+        overwrite(self.store, f"family:{family}", {**fam, "access": {**alive, claims["jti"]: claims["exp"]}},
+                  self.refresh_ttl)
         events.append(TokenSigned(f"signed an access token for {self.ttl} s (jti {claims['jti']})",
                                   claims=claims, token=access))
         events.append(RefreshChecked(self.store.describe("write", key, record, self.refresh_ttl)
@@ -109,17 +116,37 @@ class RefreshAuth(JwtAuth):
         if record["state"] == "used":
             # A rotated token came back: either the user or a thief holds a copy. The server
             # cannot tell which, so it ends the family: both must log in again.
-            overwrite(self.store, f"family:{family}", {**fam, "state": "revoked",
-                                           "why": "a rotated refresh token was used again"}, self.refresh_ttl)
-            return text(401, "Refresh token reuse detected: every token of this login is revoked",
-                        [RefreshChecked(f"{key[:20]}... was already rotated: REUSE. Family {family} "
-                                        "revoked, so the newest refresh token dies too -> 401",
-                                        family=family, outcome="reused")], [NO_STORE])
+            reused: list[Event] = [RefreshChecked(f"{key[:20]}... was already rotated: REUSE. Family "
+                                                  f"{family} revoked, so the newest refresh token dies too, "
+                                                  "and its access tokens go on the denylist -> 401",
+                                                  family=family, outcome="reused")]
+            self._revoke(family, fam, "a rotated refresh token was used again", reused)
+            return text(401, "Refresh token reuse detected: this login's refresh tokens are revoked and "
+                        "its unexpired access tokens denylisted", reused, [NO_STORE])
         overwrite(self.store, key, {**record, "state": "used"}, self.refresh_ttl)
         events: list[Event] = [RefreshChecked(f"{key[:20]}... is active: rotated (marked used, never valid "
                                               "again), and a new pair issued in the same family",
                                               family=family, outcome="rotated")]
         return self._pair(record["userId"], family, events)
+
+    def _revoke(self, family: str, fam: dict[str, Any], why: str, events: list[Event]) -> set[str]:
+        """Revoke the family, and denylist each access token it issued that has not expired yet,
+        for exactly as long as it has left. Returns the jti values listed."""
+        overwrite(self.store, f"family:{family}", {**fam, "state": "revoked", "why": why}, self.refresh_ttl)
+        now, listed = self.clock(), set()
+        for jti, exp in (fam.get("access") or {}).items():
+            left = math.ceil(exp - now) if is_number(exp) else 0
+            if isinstance(jti, str) and left > 0:
+                self._deny(jti, exp, left, events)
+                listed.add(jti)
+        return listed
+
+    def _deny(self, jti: str, exp: float, left: int, events: list[Event]) -> None:
+        record = {"exp": exp}
+        overwrite(self.store, f"deny:{jti}", record, left)
+        events.append(DenylistChecked(self.store.describe("write", f"deny:{jti}", record, left)
+                                      + ": kept exactly until the token would expire anyway",
+                                      jti=jti, listed=True))
 
     def _verified(self, token: str) -> dict[str, Any] | None:
         """The claims of a token this server signed and that is still valid, else None: only
@@ -134,25 +161,23 @@ class RefreshAuth(JwtAuth):
     def logout(self, request: Request) -> Response:
         refuse_cross_site(request)
         events: list[Event] = []
+        listed: set[str] = set()
         if request.body:
             key = f"refresh:{digest(_refresh_token(request))}"
             record = self.store.get(key)
             if record is not None:
                 family = record["family"]
                 fam = self.store.get(f"family:{family}") or {}
-                overwrite(self.store, f"family:{family}", {**fam, "state": "revoked", "why": "logged out"}, self.refresh_ttl)
-                events.append(RefreshChecked(f"family {family} revoked: its refresh tokens are dead",
+                events.append(RefreshChecked(f"family {family} revoked: its refresh tokens are dead, and "
+                                             "its unexpired access tokens go on the denylist",
                                              family=family, outcome="logged out"))
+                listed = self._revoke(family, fam, "logged out", events)
         token, _, _ = self._bearer(request)
         payload = self._verified(token) if token else None
         if payload is not None:
             jti, exp = payload.get("jti"), payload.get("exp")
-            left = math.ceil(exp - self.clock()) if isinstance(exp, (int, float)) else 0
-            if isinstance(jti, str) and left > 0:
-                record = {"exp": exp}
-                overwrite(self.store, f"deny:{jti}", record, left)
-                events.append(DenylistChecked(self.store.describe("write", f"deny:{jti}", record, left)
-                                              + ": kept exactly until the token would expire anyway",
-                                              jti=jti, listed=True))
-        return text(200, "Logged out: the refresh token's family is revoked and this access token is "
-                    "denylisted until its exp", events, [NO_STORE])
+            left = math.ceil(exp - self.clock()) if is_number(exp) else 0
+            if isinstance(jti, str) and left > 0 and jti not in listed:
+                self._deny(jti, exp, left, events)
+        return text(200, "Logged out: the refresh token's family is revoked and its access tokens "
+                    "are denylisted until their exp", events, [NO_STORE])

@@ -29,6 +29,7 @@ class Weakness:
     defence: str = ""
     alg: str = "HS256"               # the server's signing algorithm for this lab (jwt mode)
     secret: bytes | None = None      # a fixed HS256 secret (the handout's), else a random one
+    guards: tuple[str, ...] = ()     # the defences (authcli.defences) the hardened server uses here
 
     @property
     def fix(self) -> str:
@@ -38,41 +39,49 @@ class Weakness:
 
 WEAKNESSES = {w.name: w for w in [
     Weakness("no-verify", "jwt", "claims read without checking the signature (decode instead of verify)",
-             {"verify_signature": False}, "JwtPolicy.verify_signature = True: the signature is checked first"),
+             {"verify_signature": False}, "JwtPolicy.verify_signature = True: the signature is checked first",
+             guards=("signature-check",)),
     Weakness("alg-none", "jwt", "an unsigned token (alg: none) is accepted",
              {"accept_alg_none": True}, "JwtPolicy.accept_alg_none = False: the verifier's "
-             "allow-list never contains none"),
+             "allow-list never contains none", guards=("alg-allowlist",)),
     Weakness("weak-secret", "jwt", "HS256 with a guessable secret: the handout's mySecretKey",
-             {}, "a random 32-byte secret: secrets.token_bytes(32) is in no wordlist",
-             secret=HANDOUT_SECRET),
+             {}, "a secret of 256 random bits (secrets.token_urlsafe(32)): in no wordlist",
+             secret=HANDOUT_SECRET, guards=("strong-secret",)),
     Weakness("jwk-header", "jwt", "the key is taken from the token's own jwk header",
              {"key_source": "jwk-header"}, "JwtPolicy.key_source = \"server\": keys come from the "
-             "server's side, never from the token", alg="RS256"),
+             "server's side, never from the token", alg="RS256", guards=("server-side-keys",)),
     Weakness("jku-header", "jwt", "the key set is fetched from the token's jku URL",
              {"key_source": "jku-header"}, "JwtPolicy.key_source = \"server\": a jku URL is never "
-             "followed", alg="RS256"),
+             "followed", alg="RS256", guards=("server-side-keys",)),
     Weakness("kid-path", "jwt", "kid is used as a file path (../../../../dev/null gives an empty key)",
              {"key_source": "kid-path"}, "JwtPolicy.key_source = \"server\": kid only names a key "
-             "the server already holds"),
+             "the server already holds", guards=("server-side-keys",)),
     Weakness("alg-confusion", "jwt", "an RS256 server verifies HS256 with its public key as the secret",
              {"hmac_with_public_key": True}, "hmac_with_public_key = False: the allow-list is the key's "
-             "own algorithm (RS256), so HS256 is refused before any key is used", alg="RS256"),
+             "own algorithm (RS256), so HS256 is refused before any key is used", alg="RS256",
+             guards=("alg-allowlist",)),
     Weakness("no-exp", "jwt", "expiry not checked: last year's token works",
-             {"check_exp": False}, "JwtPolicy.check_exp = True: exp is required and checked"),
+             {"check_exp": False}, "JwtPolicy.check_exp = True: exp is required and checked",
+             guards=("exp-checked",)),
     Weakness("predictable-id", "session", "session IDs from a counter: a neighbour's ID is one less",
-             {"id_source": "counter"}, "SessionPolicy.id_source = \"secrets\": 256 random bits per ID"),
+             {"id_source": "counter"}, "SessionPolicy.id_source = \"secrets\": 256 random bits per ID",
+             guards=("random-id",)),
     Weakness("fixation", "session", "the server adopts a session ID the client brings to /login",
-             {"adopt_client_id": True}, "SessionPolicy.adopt_client_id = False: /login always issues a new ID"),
+             {"adopt_client_id": True}, "SessionPolicy.adopt_client_id = False: /login always issues a new ID",
+             guards=("new-id-at-login",)),
     Weakness("logout-cookie-only", "session", "logout clears the cookie but keeps the record",
-             {"logout_deletes_record": False}, "SessionPolicy.logout_deletes_record = True"),
+             {"logout_deletes_record": False}, "SessionPolicy.logout_deletes_record = True",
+             guards=("logout-deletes",)),
     Weakness("no-server-expiry", "session", "expiry only by the cookie's Max-Age, which a client can ignore",
              {"server_expiry": False}, "SessionPolicy.server_expiry = True: the store forgets the "
-             "record at its deadline"),
+             "record at its deadline", guards=("server-expiry",)),
     Weakness("no-httponly", "session", "the session cookie is readable by page script",
-             {"cookie.http_only": False}, "CookiePolicy.http_only = True: document.cookie never shows it"),
+             {"cookie.http_only": False}, "CookiePolicy.http_only = True: document.cookie never shows it",
+             guards=("httponly",)),
     Weakness("login-csrf", "session", "no Origin check on /login, and form bodies are accepted",
              {"refuse_cross_site": False, "login_content_types": ("application/json", "text/plain")},
-             "SessionPolicy.refuse_cross_site = True: another site's form gets 403 (and only JSON logins are read)"),
+             "SessionPolicy.refuse_cross_site = True: another site's form gets 403 (and only JSON logins are read)",
+             guards=("origin-check",)),
 ]}
 
 

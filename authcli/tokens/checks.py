@@ -68,8 +68,9 @@ def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
     alg = parts.header.get("alg")
     allowed = ", ".join(key.algorithms)
     if not isinstance(alg, str) or alg not in key.algorithms:
-        why = ("'none' means unsigned and is never accepted" if isinstance(alg, str) and alg.lower() == "none"
-               else "the verifier decides the algorithm, not the token")
+        why = ("'none' means unsigned and is never accepted [^rfc8725-3.1]"
+               if isinstance(alg, str) and alg.lower() == "none"
+               else "the verifier decides the algorithm, not the token [^rfc8725-3.1]")
         checks.append(Check("algorithm", False, f"{json.dumps(alg)} is not in the allow-list [{allowed}]: {why}"))
         checks.append(Check("signature", None, "not checked: the algorithm was refused"))
     else:
@@ -77,7 +78,8 @@ def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
         checks.append(_signature(parts, key, alg))
     if "crit" in parts.header:  # RFC 7515 4.1.11: extensions a verifier does not know mean no
         checks.append(Check("crit", False, f"the token requires header extensions "
-                            f"{json.dumps(parts.header['crit'])} that this verifier does not implement"))
+                            f"{json.dumps(parts.header['crit'])} that this verifier does not implement, "
+                            "so it must refuse the token [^rfc7515-4.1.11]"))
     payload = parts.payload
     for name in require:
         if name not in payload and name not in ("exp", "iat"):  # those two: _time_checks
@@ -123,7 +125,8 @@ def _time_checks(payload: dict[str, Any], now: float, leeway: float, require: Se
     if "exp" in payload:
         exp = payload["exp"]
         if not is_number(exp):
-            checks.append(Check("exp", False, f"{_shown(exp)} is not a NumericDate (seconds since 1970, up to year 9999)"))
+            checks.append(Check("exp", False, f"{_shown(exp)} is not a NumericDate, a number of seconds since "
+                                "1970 [^rfc7519-2] (authcli reads them up to year 9999)"))
         elif exp <= now - leeway:
             checks.append(Check("exp", False, f"expired {utc(exp)}, {ago(now - exp)} ago{slack}"))
         else:
@@ -151,20 +154,21 @@ def _time_checks(payload: dict[str, Any], now: float, leeway: float, require: Se
     return checks
 
 
-# RFC 7519 4.1: these claims are StringOrURI strings; aud is one or a list of them.
-STRING_CLAIMS = ("iss", "sub", "jti")
+# RFC 7519 4.1: iss and sub are StringOrURI, jti a string; aud is one StringOrURI or a list of them.
+STRING_CLAIMS = {"iss": "a StringOrURI [^rfc7519-4.1]", "sub": "a StringOrURI [^rfc7519-4.1]",
+                 "jti": "a case-sensitive string [^rfc7519-4.1.7]"}
 
 
 def _type_checks(payload: dict[str, Any]) -> list[Check]:
     checks = []
-    for name in STRING_CLAIMS:
+    for name, kind in STRING_CLAIMS.items():
         if name in payload and not isinstance(payload[name], str):
-            checks.append(Check(name, False, f"must be a string (RFC 7519 StringOrURI), not "
-                                f"{_json_type(payload[name])}"))
+            checks.append(Check(name, False, f"must be {kind}, not {_json_type(payload[name])}"))
     aud = payload.get("aud")
     if "aud" in payload and not (isinstance(aud, str) or
                                  (isinstance(aud, list) and all(isinstance(a, str) for a in aud))):
-        checks.append(Check("aud", False, f"must be a string or a list of strings, not {_json_type(aud)}"))
+        checks.append(Check("aud", False, f"must be a string or a list of strings [^rfc7519-4.1.3], "
+                            f"not {_json_type(aud)}"))
     return checks
 
 
@@ -176,7 +180,8 @@ def _audience_check(payload: dict[str, Any], audience: str | None) -> list[Check
         if "aud" not in payload:
             return []
         return [Check("aud", False, f"the token is meant for {json.dumps(aud)[:200]}, and this "
-                      "verifier was given no audience to accept (RFC 7519 4.1.3)")]
+                      "verifier was given no audience to accept: a recipient not named in aud must "
+                      "refuse it [^rfc7519-4.1.3]")]
     if "aud" not in payload:
         return [Check("aud", False, "no aud claim, but an audience was required")]
     auds = aud if isinstance(aud, list) else [aud]

@@ -89,11 +89,13 @@ def token_warnings(parts: TokenParts) -> list[str]:
     alg = parts.header.get("alg")
     if not isinstance(alg, str) or alg.lower() == "none":
         out.append(f"alg is {json.dumps(alg)}: an unsigned token. Anyone can write one; a server "
-                   "must never accept it.")
+                   "that expects signed tokens must refuse it [^rfc7518-3.6].")
     for name in ("jku", "jwk", "x5u"):
         if name in parts.header:
-            out.append(f"header carries {name!r}: a verifier must never fetch or trust a key named "
-                       "by the token itself.")
+            fetch = (" Following its URL blindly also lets the token make the server fetch anything "
+                     "[^rfc8725-3.10]." if name != "jwk" else "")
+            out.append(f"header carries {name!r}: a key the token supplies proves nothing; a verifier "
+                       f"takes keys from its own configuration [^portswigger-jwt].{fetch}")
     payload = parts.payload
     if not parts.is_jwt:
         out.append("JWS, not a JWT: the signed payload is not a JSON object, so there are no claims "
@@ -105,7 +107,7 @@ def token_warnings(parts: TokenParts) -> list[str]:
         life = payload["exp"] - payload["iat"]
         if life > LONG_LIFETIME:
             out.append(f"very long lifetime: {ago(life)} from iat to exp. A stolen token works that "
-                       "long; access tokens usually live minutes.")
+                       "long.")
     sensitive = sorted(k for k in payload if SENSITIVE.search(k))
     if sensitive:
         many = len(sensitive) > 1

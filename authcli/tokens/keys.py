@@ -186,12 +186,19 @@ def key_warnings(key: VerifyKey, parts: TokenParts) -> list[str]:
     alg = parts.header.get("alg")
     if key.hmac_bytes is None or alg not in HMAC_ALGS:
         return []
+    from authcli.tokens.crack import wordlist
+
     need = HASH_BYTES[alg[2:]]
-    if key.hmac_bytes >= need:
+    why = []
+    if key.hmac_bytes < need:
+        why.append(f"is {key.hmac_bytes} bytes, shorter than {alg}'s {need}-byte hash [^rfc7518-3.2]")
+    if isinstance(key.key, bytes) and key.key in wordlist():
+        why.append("is in authcli's wordlist of secrets people really use, and a password must "
+                   "never be an HMAC key [^rfc8725-3.5]")
+    if not why:
         return []
-    return [f"the HMAC secret is {key.hmac_bytes} bytes, shorter than {alg}'s {need}-byte hash "
-            "(RFC 7518 3.2): a short or guessable secret can be brute-forced offline from any "
-            "one token, and then anyone can sign tokens for any user."]
+    return [f"the HMAC secret {' and '.join(why)}: it can be guessed offline from any one token, "
+            "and then anyone can sign tokens for any user."]
 
 
 @dataclass(frozen=True)
@@ -204,7 +211,21 @@ class SigningKey:
     kid: str | None
     jwks: dict[str, Any] | None
     secret: bytes | None = None
+    # True: authcli made it (random bytes from `secrets`); False: someone typed or loaded it.
+    generated: bool = False
 
     @property
     def weak(self) -> bool:
-        return self.secret is not None and len(self.secret) < HASH_BYTES[self.alg[2:]]
+        """An HMAC secret shorter than the hash (RFC 7518 3.2), or one people really use."""
+        if self.secret is None:
+            return False
+        return len(self.secret) < HASH_BYTES[self.alg[2:]] or self.known
+
+    @property
+    def known(self) -> bool:
+        """The secret is in authcli's wordlist of secrets people sign JWTs with."""
+        if self.secret is None or self.generated:
+            return False
+        from authcli.tokens.crack import wordlist
+
+        return self.secret in wordlist()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from authcli.encoding import b64url
@@ -69,7 +70,7 @@ def make_signing_key(alg: str = "HS256", secret: bytes | None = None) -> Signing
     can be typed into --secret), or a new key pair."""
     if alg in HMAC_ALGS:
         raw = secret if secret is not None else secrets.token_urlsafe(HASH_BYTES[alg[2:]]).encode()
-        return SigningKey(alg, raw, secret_key(raw, alg), None, None, raw)
+        return SigningKey(alg, raw, secret_key(raw, alg), None, None, raw, generated=secret is None)
     if secret is not None:
         raise BadKey(f"a shared secret is for HMAC (HS256); {alg} uses a generated key pair")
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -82,7 +83,7 @@ def make_signing_key(alg: str = "HS256", secret: bytes | None = None) -> Signing
         private = ed25519.Ed25519PrivateKey.generate()
     else:
         raise BadKey(f"unsupported algorithm {alg}: use HS256, RS256, PS256, ES256 or EdDSA")
-    return from_private(private, alg)
+    return replace(from_private(private, alg), generated=True)
 
 
 def load_signing_key(data: bytes, alg: str | None = None) -> SigningKey:

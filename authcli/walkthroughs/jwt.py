@@ -10,18 +10,21 @@ from authcli.client import ScriptedClient
 from authcli.encoding import b64url
 from authcli.errors import WalkthroughError
 from authcli.http import Exchange
-from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
+from authcli.passwords import ATTACKER_USER_ID as OTHER_USER_ID
+from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID
 from authcli.server.cookies import COOKIE_NAME, SESSION_ID_BYTES
 from authcli.server.events import TokenChecked
 from authcli.server.httpd import AuthServer
 from authcli.server.jwt_auth import JwtAuth
+from authcli.server.weaknesses import HANDOUT_SECRET
 from authcli.timefmt import utc
 from authcli.tokens import HASH_BYTES, SigningKey, TokenParts, TokenView, inspect, split
+from authcli.tokens.crack import wordlist
 from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import Shown, expect, sequence
 from authcli.walkthroughs.https import tls_step
 from authcli.walkthroughs.model import (
-    ChecksBlock, ClientStorage, ExchangeBlock, JarBlock, NothingStored, Sequence, Step, Table, TableBlock,
+    ChecksBlock, ClientStorage, Defences, ExchangeBlock, JarBlock, NothingStored, Sequence, Step, Table, TableBlock,
     TokenBlock, Wait, WalkthroughInfo, Warnings, step,
 )
 from authcli.clock import now as clock_now
@@ -85,18 +88,17 @@ def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient, https: 
     warnings: list[str] = []
     exchange = None
     if key.secret is not None:
-        need = HASH_BYTES[key.alg[2:]]
+        text.append(_secret_text(key))
         if key.weak:
-            text.append(f"Its secret is the handout's {key.secret.decode('utf-8', 'replace')!r}: "
-                        f"{len(key.secret)} bytes of guessable text.")
-            warnings.append(f"WEAK SECRET: {key.alg} needs at least {need} random bytes (RFC 7518 3.2). "
-                            "Anyone holding one token can guess secrets offline, billions per second, "
-                            "with no contact with the server; once found, they can sign a token for "
-                            "any user. Use secrets.token_bytes(32), kept out of the code.")
-        else:
-            text.append(f"Its secret is {len(key.secret)} random bytes ({len(key.secret) * 8} bits) from "
-                        "Python's secrets module, held only in the server's memory. The same secret "
-                        "signs and verifies: every service that checks tokens must hold it.")
+            need = HASH_BYTES[key.alg[2:]]
+            short = (f"{key.alg} needs a key at least as long as its hash, {need} bytes "
+                     f"[^rfc7518-3.2]; this one is {len(key.secret)}. " if len(key.secret) < need else "")
+            known = ("It is a secret people really use, and a password must never be an HMAC key "
+                     "[^rfc8725-3.5]. " if key.known else "")
+            warnings.append(f"WEAK SECRET: {short}{known}Anyone holding one token can test guesses "
+                            "offline, as fast as their hardware allows, with no contact with the server; "
+                            "once found, they can sign a token for any user. Use secrets.token_bytes(32), "
+                            "kept out of the code.")
     else:
         exchange = expect(client.send("GET", "/.well-known/jwks.json"), 200, "JWKS")
         text.append(f"It generated an {key.alg} key pair at start. The private key signs and never "
@@ -104,6 +106,25 @@ def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient, https: 
                      "(below, fetched over HTTP) for any other service that must check tokens.")
     return step(None, f"A real server on {server.url}", text, Warnings(warnings) if warnings else None,
                 ExchangeBlock(exchange) if exchange else None, NothingStored())
+
+
+def _secret_text(key: SigningKey) -> str:
+    """What the HMAC secret really is: made here (random bits), or typed (then only its length
+    and whether people really use it: a typed secret's entropy cannot be read off its length)."""
+    if key.generated:
+        size = HASH_BYTES[key.alg[2:]]
+        return (f"Its secret is {len(key.secret)} characters from secrets.token_urlsafe({size}): {size} "
+                f"random bytes, {size * 8} bits, written in base64url, held only in the server's memory. "
+                "The same secret signs and verifies: every service that checks tokens must hold it.")
+    shown = key.secret.decode("utf-8", "replace")
+    if key.known:
+        what = f"in authcli's wordlist of secrets people really use (guess {wordlist().index(key.secret) + 1})"
+        if key.secret == HANDOUT_SECRET:
+            what = "the handout's, and " + what
+    else:
+        what = ("not in authcli's wordlist; how guessable it is depends on how it was made, which "
+                "its length does not tell")
+    return f"Its secret was typed on the command line: {shown!r}, {len(key.secret)} bytes, {what}."
 
 
 def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
@@ -141,11 +162,12 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     if 'error="invalid_token"' not in challenge or failed != ["exp"]:
         raise WalkthroughError(f"expected only the exp check to fail after exp, got {failed}")
     yield shown(step(9, "After exp: the same token gets 401", [
-        "Same token, same header. Algorithm and signature still pass, but exp is in the past, so "
-        "the server refuses it.",
-        "The 401 carries WWW-Authenticate: Bearer error=\"invalid_token\" (RFC 6750), which tells "
-        "the client to get a new token, usually by logging in again or with a refresh token.",
-    ], ExchangeBlock(expired, events=False), _checks(expired),
+        "Same token, same header. Algorithm and signature still pass; the exp check refuses it "
+        "[^rfc7519-4.1.4].",
+        "The 401 carries WWW-Authenticate: Bearer error=\"invalid_token\" [^rfc6750-3.1], which "
+        "tells the client it may get a new token, here by logging in again (demo refresh shows a "
+        "refresh token).",
+    ], ExchangeBlock(expired, events=False), _checks(expired), Defences(["exp-checked"]),
         predict="exp has passed. The client sends the same token again."))
 
     yield _recap(act, sequence(shown.steps, None))
@@ -162,8 +184,10 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     view = inspect(parts, None)
     steps = [step(1, "POST /login: the server signs a token", [
         f"The password matches, so the server builds a payload ({', '.join(parts.payload)}) and signs "
-        f"it with {auth.key.alg}: the handout's jwt.sign({{ userId: 123 }}, key, {{ expiresIn }}). "
+        f"it with {auth.key.alg}: the handout's jwt.sign({{ userId }}, key, {{ expiresIn }}). "
         "The token goes back in the response body.",
+        f"The handout numbers {DEMO_EMAIL} 1 in its session example and 123 in its JWT example; "
+        f"authcli keeps one user, userId {DEMO_USER_ID}, in every demo.",
         ENCODED_NOT_ENCRYPTED,
     ], ExchangeBlock(login), TokenBlock(view),
         predict=f"The client logs in ({DEMO_EMAIL} / {DEMO_PASSWORD}).")]
@@ -174,14 +198,14 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         "must attach it to every request itself.",
         "The price of localStorage: any script running on the page, including one injected by an "
         "XSS bug, can read the token and use it from anywhere until it expires. An HttpOnly cookie "
-        "cannot be read by scripts (but then CSRF defences matter again).",
+        "cannot be read by scripts [^rfc6265-4.1.2.6] (but then CSRF defences matter again).",
     ], JarBlock(client.jar()), ClientStorage({"token": token})))
 
     profile = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile")
     steps.append(step(3, "GET /profile with Authorization: Bearer", [
         "The client adds Authorization: Bearer <token>, the handout's axios headers. The server "
         "runs jwt.verify as a list of checks, with the algorithm taken from its own allow-list, "
-        "never from the token:",
+        "never from the token [^rfc8725-3.1]:",
     ], ExchangeBlock(profile, events=False), _checks(profile), NothingStored(),
         predict="The client sends its token as Authorization: Bearer."))
 
@@ -196,9 +220,10 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
 
     after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
     steps.append(step(7, "The logged-out token still works", [
-        "Anyone who copied the token before logout can still use it: 200, until exp. Revoking "
-        "tokens early needs a denylist of jti values checked on every request, which is server "
-        "state again, the very thing JWT was chosen to avoid. Short lifetimes keep the window small.",
+        "Anyone who copied the token before logout can still use it: 200, until exp. Revoking a "
+        "token early needs state the server checks on every request, such as a denylist of jti "
+        "values [^rfc7519-4.1.7] (demo refresh shows one): the very thing JWT was chosen to avoid. "
+        "Short lifetimes keep the window small.",
     ], ExchangeBlock(after, events=False), _checks(after),
         predict="The client logged out. Someone who copied its token sends it. Does it still work?"))
     return steps
@@ -207,18 +232,19 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
 def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
     """Steps 4-5: the payload changed under the old signature, then the same with alg none."""
     steps = []
-    forged_payload = {**parts.payload, "sub": "1", "userId": 1}
+    forged_payload = {**parts.payload, "sub": str(OTHER_USER_ID), "userId": OTHER_USER_ID}
     forged_b64 = b64url(json.dumps(forged_payload, separators=(",", ":")).encode())
     tampered_token = f"{parts.header_b64}.{forged_b64}.{parts.signature_b64}"
     tampered = expect(client.send("GET", "/profile", headers=_bearer(tampered_token)), 401, "tampered token")
     steps.append(step(4, "A tampered token: payload changed, signature kept", [
-        "Anyone can edit the payload: here userId 123 becomes 1 (another user), re-encoded, with "
-        "the original signature. The signature no longer fits the changed bytes, and without the "
-        "key nobody can make one that does: 401.",
+        f"Anyone can edit the payload: here userId {DEMO_USER_ID} becomes {OTHER_USER_ID} (another "
+        "user), re-encoded, with the original signature. The signature no longer fits the changed "
+        "bytes, and without the key nobody can make one that does: 401.",
     ], ExchangeBlock(tampered, events=False), _checks(tampered), TableBlock(_changes([
         ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-        ["signature", _short(parts.signature_b64), "the same, kept"]])),
-        predict="The client edits the payload (userId 123 becomes 1) and keeps the signature."))
+        ["signature", _short(parts.signature_b64), "the same, kept"]])), Defences(["signature-check"]),
+        predict=f"The client edits the payload (userId {DEMO_USER_ID} becomes {OTHER_USER_ID}) and "
+                "keeps the signature."))
 
     none_header = b64url(json.dumps({"alg": "none", "typ": "JWT"}, separators=(",", ":")).encode())
     none_token = f"{none_header}.{forged_b64}."
@@ -226,11 +252,11 @@ def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
     steps.append(step(5, "alg: none, an unsigned token", [
         "The same forged payload, with header {\"alg\": \"none\"} and an empty signature. A library "
         "that let the token pick its own algorithm would skip the signature check and log the "
-        "attacker in as anyone. This server's allow-list decides, so 401.",
+        "attacker in as anyone [^rfc8725-3.1]. This server's allow-list decides, so 401.",
     ], ExchangeBlock(unsigned, events=False), _checks(unsigned), TableBlock(_changes([
         ["header", json.dumps(parts.header), json.dumps({"alg": "none", "typ": "JWT"})],
         ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-        ["signature", _short(parts.signature_b64), "(empty)"]])),
+        ["signature", _short(parts.signature_b64), "(empty)"]])), Defences(["alg-allowlist"]),
         predict='The client sends the edited payload with header {"alg": "none"} and no signature.'))
 
     return steps

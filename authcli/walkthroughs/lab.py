@@ -19,7 +19,7 @@ from authcli.server.events import KeyChosen, TokenChecked
 from authcli.server.httpd import AuthServer
 from authcli.server.weaknesses import Weakness
 from authcli.walkthroughs.model import (
-    ChecksBlock, ExchangeBlock, Note, NotesBlock, Step, Table, TableBlock, WalkthroughInfo, step,
+    ChecksBlock, Defences, ExchangeBlock, Note, NotesBlock, Step, Table, TableBlock, WalkthroughInfo, step,
 )
 
 INFO = WalkthroughInfo("lab", "each attack on a server with the mistake, then on the hardened one",
@@ -108,7 +108,7 @@ def _attack_steps(number: int, attack: Attack, weak: Outcome, hard: Outcome) -> 
         ], *(ExchangeBlock(ex, events=_checks(ex) is None) for _, ex in hard.exchanges[-1:]),
             *([ChecksBlock(_checks(hard.exchanges[-1][1]), "The hardened server's checks:")]
               if _checks(hard.exchanges[-1][1]) else []),
-            NotesBlock([Note("The defence", w.defence)]),
+            NotesBlock([Note("The defence", w.defence)]), Defences(list(w.guards)) if w.guards else None,
             predict=f"The same attack ({w.name}) against the hardened server."),
     ]
 
@@ -130,11 +130,15 @@ def lab_walkthrough(names: list[str] | None = None) -> Iterator[Step]:
     from authcli.walkthroughs.lab_attacks import ATTACKS
 
     chosen = [ATTACKS[n] for n in (names or list(ATTACKS))]
+    jwt = [a.weakness.name for a in chosen if a.weakness.mode == "jwt"]
     yield step(None, "The attack lab", [
         "Each attack runs twice on real servers: first against a server with one deliberate "
         "mistake, built from the hardened policy with one value changed, listening on loopback "
         "only and saying so in an X-Authcli-Weak header; then, request for request, against "
         "authcli's default server. Every success and refusal below happened.",
+        *(["The JWT attacks follow seven of PortSwigger's eight JWT labs [^portswigger-jwt-labs]; "
+           "the eighth, algorithm confusion with no exposed key, is not here, and no-exp is "
+           "authcli's own."] if jwt else []),
     ])
     rows, number = [], 1
     for attack in chosen:

@@ -1,8 +1,8 @@
 """The lab's JWT attacks, one function each, and the table of every attack by weakness name.
 
 Both servers of a JWT attack share one key, so the forged token is built once and the very
-same bytes go to each. The attacker logs in as the handout's user (123) and wants to be
-user 1, the first account: usually the administrator.
+same bytes go to each. The attacker logs in with an account of their own (eve@example.com,
+user 2) and wants to be user 1, a@b.com: the same two accounts as the session attacks.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
+from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, DEMO_USER_ID, lab_users
 from authcli.server.jwt_auth import JwtAuth
 from authcli.server.weaknesses import WEAKNESSES, Weakness, jwt_policy
 from authcli.tokens import make_signing_key, split
@@ -20,8 +21,8 @@ from authcli.walkthroughs.lab import Attack, Outcome, Pair, outcome, welcomed
 from authcli.walkthroughs.lab_sessions import SESSION_ATTACKS
 from authcli import clock
 
-ADMIN = {"sub": "1", "userId": 1}
-CREDENTIALS = {"email": "a@b.com", "password": "123"}
+VICTIM = {"sub": str(DEMO_USER_ID), "userId": DEMO_USER_ID}  # a@b.com, whom the attacker wants to be
+CREDENTIALS = {"email": ATTACKER_EMAIL, "password": ATTACKER_PASSWORD}  # the attacker's own account
 
 
 def jwt_apps(w: Weakness) -> tuple[JwtAuth, JwtAuth]:
@@ -31,7 +32,8 @@ def jwt_apps(w: Weakness) -> tuple[JwtAuth, JwtAuth]:
     hard_key = make_signing_key(w.alg) if w.secret else key
     if w.name == "kid-path":
         key = hard_key = replace(key, kid="server-key")
-    return (JwtAuth(key, 300, policy=jwt_policy([w]), weak=(w.name,)), JwtAuth(hard_key, 300))
+    return (JwtAuth(key, 300, policy=jwt_policy([w]), users=lab_users(), weak=(w.name,)),
+            JwtAuth(hard_key, 300, users=lab_users()))
 
 
 def _login(pair: Pair, server) -> tuple[Any, str]:
@@ -45,22 +47,22 @@ def _both(pair: Pair, forged: str, before: list, notes: tuple[list[str], list[st
     out = []
     for server, shown, extra in ((pair.weak, before, notes[0]), (pair.hard, [], notes[1])):
         ex = pair.send(server, "GET", "/profile", headers={"Authorization": f"Bearer {forged}"})
-        out.append(outcome([*shown, ("the forged token", ex)], won_if=welcomed(1), notes=extra))
+        out.append(outcome([*shown, ("the forged token", ex)], won_if=welcomed(DEMO_USER_ID), notes=extra))
     return out[0], out[1]
 
 
-def _admin_claims(token: str) -> dict[str, Any]:
-    return {**split(token).payload, **ADMIN}
+def _victim_claims(token: str) -> dict[str, Any]:
+    return {**split(token).payload, **VICTIM}
 
 
 def no_verify(pair: Pair):
     login, token = _login(pair, pair.weak)
-    return _both(pair, tampered(token, **ADMIN), [("log in as user 123", login)])
+    return _both(pair, tampered(token, **VICTIM), [("the attacker logs in as user 2", login)])
 
 
 def alg_none(pair: Pair):
     login, token = _login(pair, pair.weak)
-    return _both(pair, unsigned({"alg": "none", "typ": "JWT"}, _admin_claims(token)), [("log in", login)])
+    return _both(pair, unsigned({"alg": "none", "typ": "JWT"}, _victim_claims(token)), [("log in", login)])
 
 
 def weak_secret(pair: Pair):
@@ -73,14 +75,14 @@ def weak_secret(pair: Pair):
                 Outcome([], False, ""))
     _, hard_token = _login(pair, pair.hard)
     missed = crack(split(hard_token), wordlist(), max_seconds=10)
-    forged = sign_hmac({"alg": "HS256", "typ": "JWT"}, _admin_claims(token), found.secret)
+    forged = sign_hmac({"alg": "HS256", "typ": "JWT"}, _victim_claims(token), found.secret)
     return _both(pair, forged, [("log in", login)], (
         [f"Offline, from that one token, the attacker tried authcli's wordlist (authcli crack) and "
          f"found the secret {found.secret.decode('utf-8', 'replace')!r} at guess {found.tried}, in "
          f"{found.seconds * 1000:.1f} ms, then signed a token for user 1 with it."],
         [f"The same wordlist against a token from this server: {missed.tried} guesses, "
-         f"{'not found' if missed.secret is None else 'FOUND'}. Its secret is 32 random bytes; the "
-         "forged token, signed with mySecretKey, does not match."]))
+         f"{'not found' if missed.secret is None else 'FOUND'}. Its secret is 256 random bits "
+         "(secrets.token_urlsafe(32)); the forged token, signed with mySecretKey, does not match."]))
 
 
 def _attacker_key() -> tuple[Any, dict[str, Any]]:
@@ -96,7 +98,7 @@ def _attacker_key() -> tuple[Any, dict[str, Any]]:
 def jwk_header(pair: Pair):
     login, token = _login(pair, pair.weak)
     private, jwk = _attacker_key()
-    forged = sign_with(private, {"alg": "RS256", "jwk": jwk}, _admin_claims(token))
+    forged = sign_with(private, {"alg": "RS256", "jwk": jwk}, _victim_claims(token))
     return _both(pair, forged, [("log in", login)], (
         ["The attacker made an RSA key pair of their own, put the public half in the token's jwk "
          "header, and signed with the private half."], []))
@@ -108,7 +110,7 @@ def jku_header(pair: Pair):
     login, token = _login(pair, pair.weak)
     private, jwk = _attacker_key()
     host = pair.stack.enter_context(JwksHost({"keys": [jwk]}))
-    forged = sign_with(private, {"alg": "RS256", "jku": host.url, "kid": "attacker"}, _admin_claims(token))
+    forged = sign_with(private, {"alg": "RS256", "jku": host.url, "kid": "attacker"}, _victim_claims(token))
     weak, hard = _both(pair, forged, [("log in", login)])
     fetched = host.fetches
     weak.notes.append(f"The attacker serves a JWKS with their own public key at {host.url} (another "
@@ -122,7 +124,7 @@ def jku_header(pair: Pair):
 def kid_path(pair: Pair):
     login, token = _login(pair, pair.weak)
     forged = sign_hmac({"alg": "HS256", "typ": "JWT", "kid": "../../../../../../../../dev/null"},
-                       _admin_claims(token), b"")
+                       _victim_claims(token), b"")
     return _both(pair, forged, [("log in", login)], (
         ["The server's tokens name their key file in kid (\"server-key\"). The attacker sets kid to "
          "../../../../../../../../dev/null, a file every Linux machine has and that reads as zero "
@@ -137,7 +139,7 @@ def alg_confusion(pair: Pair):
     jwks = pair.send(pair.weak, "GET", "/.well-known/jwks.json")
     public = pyjwt().algorithms.RSAAlgorithm.from_jwk(json.loads(jwks.response.body)["keys"][0])
     pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    forged = sign_hmac({"alg": "HS256", "typ": "JWT"}, _admin_claims(token), pem)
+    forged = sign_hmac({"alg": "HS256", "typ": "JWT"}, _victim_claims(token), pem)
     return _both(pair, forged, [("log in", login), ("the public key", jwks)], (
         [f"The server publishes its RSA public key (anyone may have it). The attacker writes it "
          f"as PEM ({len(pem)} bytes) and uses those bytes as an HS256 secret: a server that lets "
@@ -149,7 +151,7 @@ def no_exp(pair: Pair):
 
     key = pair.weak.app.key
     year_ago = int(clock.now()) - 365 * 24 * 3600
-    old = issue(key, {**ADMIN, "iat": year_ago, "exp": year_ago + 300, "jti": secrets.token_urlsafe(16)})
+    old = issue(key, {**VICTIM, "iat": year_ago, "exp": year_ago + 300, "jti": secrets.token_urlsafe(16)})
     return _both(pair, old, [], (
         ["The attacker found a token user 1 was given a year ago, in an old log file. It was "
          "signed by this server's key and expired five minutes after it was issued."], []))
@@ -160,8 +162,8 @@ def _jwt(name: str, run, knows: str, predict: str) -> Attack:
 
 
 ATTACKS = {a.weakness.name: a for a in [
-    _jwt("no-verify", no_verify, "The attacker logs in as user 123, then changes sub to \"1\" in the "
-         "payload and keeps the old signature.", "A token with its payload changed, old signature kept."),
+    _jwt("no-verify", no_verify, "The attacker logs in as user 2 (eve@example.com), then changes sub "
+         "to \"1\" (a@b.com) in the payload and keeps the old signature.", "A token with its payload changed, old signature kept."),
     _jwt("alg-none", alg_none, "The attacker writes a header saying alg none, a payload for user 1, "
          "and no signature at all.", "An unsigned token (alg: none) for user 1."),
     _jwt("weak-secret", weak_secret, "The attacker logs in once and takes the token home: its "

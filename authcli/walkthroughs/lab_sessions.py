@@ -198,7 +198,8 @@ SESSION_ATTACKS = [
     _session("predictable-id", predictable_id, "The attacker has an account of their own (eve@example.com) "
              "and logs in right after the victim.", "The attacker logs in, then tries the ID before theirs."),
     _session("fixation", fixation, "The attacker picks a session ID and plants it in the victim's browser "
-             "(a link, a subdomain, a shared computer); then the victim logs in.",
+             "(from a subdomain that can set cookies for the site, or on a shared computer); then "
+             "the victim logs in.",
              "The victim logs in carrying the attacker's ID; the attacker uses it."),
     _session("logout-cookie-only", logout_cookie_only, "The attacker copied the victim's cookie (a shared "
              "computer, a proxy log). The victim logs out, feeling safe.",

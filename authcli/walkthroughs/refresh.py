@@ -19,9 +19,11 @@ from authcli.server.refresh_auth import REFRESH_TTL, RefreshAuth
 from authcli.stores.base import SessionStore
 from authcli.stores.memory import MemoryStore
 from authcli.tokens import inspect, make_signing_key, split, verify
+from authcli.errors import WalkthroughError
+from authcli.server.events import DenylistChecked
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
-    ExchangeBlock, Step, StoreBlock, Table, TableBlock, TokenBlock, Wait, WalkthroughInfo, step,
+    Defences, ExchangeBlock, Step, StoreBlock, Table, TableBlock, TokenBlock, Wait, WalkthroughInfo, step,
 )
 from authcli.clock import now as clock_now
 
@@ -86,8 +88,8 @@ def _steps(server: AuthServer, auth: RefreshAuth, client: ScriptedClient, thief:
     ], ExchangeBlock(used), predict="The client calls /profile with the access token.")
     exp = split(access).payload["exp"]
     yield step(3, f"Waiting for the access token's exp ({ttl} s)", [
-        "Short-lived access tokens limit the damage of a stolen one without any lookup: it dies "
-        "within seconds by itself.",
+        "Short-lived access tokens limit the damage of a stolen one without any lookup: it stops "
+        "passing the exp check within seconds [^rfc7519-4.1.4].",
     ], Wait(max(exp - clock(), 0.0) + EXPIRY_MARGIN, "access token expires in"))
     if clock() < exp + EXPIRY_MARGIN:
         sleep(exp + EXPIRY_MARGIN - clock())
@@ -102,11 +104,15 @@ def _steps(server: AuthServer, auth: RefreshAuth, client: ScriptedClient, thief:
 def _rotation(client: ScriptedClient, thief: ScriptedClient, store, access: str, stolen: str) -> Iterator[Step]:
     expired = expect(client.send("GET", "/profile", headers=_bearer(access)), 401, "expired access token")
     rotated = expect(client.send("POST", "/refresh", json={"refresh_token": stolen}), 200, "refresh")
-    _, newest = _tokens(rotated)
+    live_access, newest = _tokens(rotated)
     after_rotation = store.snapshot()
     reuse = expect(thief.send("POST", "/refresh", json={"refresh_token": stolen}, fresh=True), 401, "reuse")
     after_reuse = store.snapshot()
     dead = expect(client.send("POST", "/refresh", json={"refresh_token": newest}), 401, "revoked family")
+    # The access token issued at rotation has not expired: the denylist is what refuses it.
+    denied = expect(client.send("GET", "/profile", headers=_bearer(live_access)), 401, "denylisted access token")
+    if not any(e.listed for e in denied.events(DenylistChecked)):
+        raise WalkthroughError("expected the denylist to refuse the family's access token")
     yield step(4, "After exp: 401, then POST /refresh rotates", [
         "The access token expired: 401. The client trades its refresh token for a new pair. The old "
         "refresh record is marked used, never valid again (rotation): a copy of it is now worthless, "
@@ -115,14 +121,19 @@ def _rotation(client: ScriptedClient, thief: ScriptedClient, store, access: str,
         predict="The access token expired. The client calls /profile, then POST /refresh.")
     yield step(5, "The attacker replays the copied refresh token: reuse detected", [
         "The copy from step 1 was already rotated. A used refresh token coming back means two "
-        "parties hold it; the server cannot tell which is the user, so it revokes the whole family "
-        "(RFC 9700, refresh token reuse detection).",
-    ], ExchangeBlock(reuse), StoreBlock(after_reuse),
+        "parties hold it; the server cannot tell which is the user. RFC 9700 asks it to revoke the "
+        "active refresh token [^rfc9700-4.14.2]; this server revokes the whole family, and puts the "
+        "family's unexpired access tokens on the denylist, each until its exp.",
+    ], ExchangeBlock(reuse), StoreBlock(after_reuse), Defences(["refresh-rotation"]),
         predict="The attacker sends the refresh token copied in step 1.")
-    yield step(6, "The user's newest refresh token is dead too", [
+    yield step(6, "The user's newest tokens are dead too", [
         "The family is revoked, so the legitimate client's current refresh token fails as well: "
         "the user logs in again, and the attacker's copy is gone for good.",
-    ], ExchangeBlock(dead), predict="The client refreshes with its newest refresh token.")
+        "The access token from step 4 has not expired, and its signature is as good as ever; the "
+        "denylist refuses it. Without that entry it would work until its exp.",
+    ], ExchangeBlock(dead), ExchangeBlock(denied),
+        predict="The client refreshes with its newest refresh token, then calls /profile with its "
+                "newest access token.")
 
 
 def _logout(client: ScriptedClient, thief: ScriptedClient, store) -> Iterator[Step]:
@@ -133,16 +144,17 @@ def _logout(client: ScriptedClient, thief: ScriptedClient, store) -> Iterator[St
     after = store.snapshot()
     replay = expect(thief.send("GET", "/profile", headers=_bearer(access), fresh=True), 401, "denylisted token")
     yield step(7, "Log in again, then log out: revoke the family, denylist the jti", [
-        "Logout revokes the refresh token's family and puts the access token's jti on the "
-        "denylist, with a time to live equal to the token's remaining life: after its exp the "
-        "signature check refuses it anyway, so the entry can go.",
+        "Logout revokes the refresh token's family and puts its access tokens' jti on the "
+        "denylist, each with a time to live equal to the token's remaining life: after its exp "
+        "the exp check refuses it anyway [^rfc7519-4.1.4], so the entry can go.",
     ], ExchangeBlock(login), ExchangeBlock(bye), StoreBlock(after),
         predict="The client logs in again and logs out.")
     yield step(8, "The copied access token after logout: 401", [
         "In authcli demo jwt this replay got 200 until exp. Here the jti is on the denylist, so "
         "the server refuses it at once. The token is as well-signed as before; what changed is "
         "that the server remembers something.",
-    ], ExchangeBlock(replay), predict="Someone replays the access token copied before logout.")
+    ], ExchangeBlock(replay), Defences(["jti-denylist"]),
+        predict="Someone replays the access token copied before logout.")
 
 
 def _cost(auth: RefreshAuth, token: str) -> Step:
@@ -193,8 +205,9 @@ def _recap(replay: Exchange, cost: Table, label: str) -> Step:
          "one record per session"],
         ["work per request", "the signature check", f"the signature check and one lookup: {measured} µs "
          "measured (step 9)", "one session lookup"],
-        ["a stolen credential", "works until exp", "access: until exp or logout; refresh: until "
-         "rotated, and a reuse revokes the family (step 5)", "until logout or expiry"],
+        ["a stolen credential", "works until exp", "access: until exp, logout or a detected reuse; "
+         "refresh: until one party uses a token the other already rotated, which revokes the "
+         "family (step 5)", "until logout or expiry"],
     ]
     return step(None, "Recap: three designs", [
         "Short access tokens limit how long a stolen one works, with no lookup at all; rotating "
