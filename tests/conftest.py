@@ -33,6 +33,33 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def pyjwt_on_authcli_clock():
+    """Under AUTHCLI_CLOCK_SHIFT (CI runs the suite 400 days ahead), PyJWT, the reference the
+    tests compare authcli with, reads the same clock, as a second verifier on a machine whose
+    clock says that date would."""
+    from authcli import clock as authcli_clock
+
+    if not authcli_clock.SHIFT:
+        yield
+        return
+    import datetime as dt
+
+    import jwt.api_jwt
+
+    class Shifted(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime.now(tz) + dt.timedelta(seconds=authcli_clock.SHIFT)
+
+    real = jwt.api_jwt.datetime
+    jwt.api_jwt.datetime = Shifted
+    try:
+        yield
+    finally:
+        jwt.api_jwt.datetime = real
+
+
 @pytest.fixture
 def memory_store(clock):
     return MemoryStore(clock=clock)
