@@ -278,3 +278,13 @@ def test_a_server_refuses_a_jws_that_is_not_a_jwt(server):
     token = pyjwt.api_jws.encode(b"not claims", SECRET, algorithm="HS256")
     resp = profile(server, token)
     assert resp.status_code == 401 and 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
+
+
+def test_an_answer_on_the_wire_carries_no_source_marker(server, clock):
+    """Check texts cite their sources for the narration; a 401 body and its WWW-Authenticate
+    header are plain."""
+    none = b64url(b'{"alg":"none"}') + "." + b64url(json.dumps(good_claims(clock)).encode()) + "."
+    for token in (none, sign(good_claims(clock, sub=5))):
+        resp = profile(server, token)
+        assert resp.status_code == 401 and "[^" not in resp.text
+        assert "[^" not in resp.headers["WWW-Authenticate"]

@@ -66,7 +66,8 @@ def jwt_demo(
     ttl: int = typer.Option(3, "--ttl", min=1, max=3600, metavar="SECONDS", help="Seconds until the token's exp."),
     alg: Alg = typer.Option(Alg.HS256, "--alg", help="HS256 uses a shared secret; the others a key pair made at start."),
     secret: Optional[str] = typer.Option(None, "--secret", help="HS256 secret text, e.g. the handout's mySecretKey "
-                                         "(flagged when weak). Default: 32 random bytes."),
+                                         "(flagged when short or in the wordlist). Default: 256 random bits, "
+                                         "written as 43 characters."),
     fmt: Format = FORMAT,
     step: bool = STEP,
     predict: bool = PREDICT,

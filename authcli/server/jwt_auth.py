@@ -19,6 +19,7 @@ from authcli.server.events import (
 from authcli.server.journal import Request, Response
 from authcli.server.policy import HARDENED_JWT, JwtPolicy
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
+from authcli.sources import MARKER
 from authcli.timefmt import utc
 from authcli.tokens import SigningKey, issue, split, verify
 from authcli.clock import now as clock_now
@@ -29,6 +30,11 @@ REALM = 'Bearer realm="authcli"'
 # characters reach the JWT parser, which says which part is not base64url.
 ONE_WORD = re.compile(r"\S+")
 
+
+
+def unmarked(text: str) -> str:
+    """A text without its source markers ([^rfc7519-4.1.4]): an HTTP answer is no handout."""
+    return re.sub(r" ?" + MARKER.pattern, "", text)
 
 
 def _quoted(text: str) -> str:
@@ -174,8 +180,11 @@ class JwtAuth:
         data = {"checks": verdict.checks, "header": parts.header, "payload": parts.payload}
         failed = verdict.failed
         if failed is not None:
-            events.append(TokenChecked(f"refused, {failed.name}: {failed.detail} -> 401", **data))
-            return invalid_token(f"{failed.name}: {failed.detail}", events)
+            # The check's own text cites its source (rendered from ChecksBlock); what goes on the
+            # wire and into the one-line event is plain.
+            detail = unmarked(failed.detail)
+            events.append(TokenChecked(f"refused, {failed.name}: {detail} -> 401", **data))
+            return invalid_token(f"{failed.name}: {detail}", events)
         sub = parts.payload["sub"]
         skipped = [c.name for c in verdict.checks if c.ok is None]
         passed = ", ".join(c.name for c in verdict.checks if c.ok)

@@ -186,7 +186,7 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         f"The password matches, so the server builds a payload ({', '.join(parts.payload)}) and signs "
         f"it with {auth.key.alg}: the handout's jwt.sign({{ userId }}, key, {{ expiresIn }}). "
         "The token goes back in the response body.",
-        f"The handout numbers {DEMO_EMAIL} 1 in its session example and 123 in its JWT example; "
+        f"The handout's session example calls {DEMO_EMAIL} user 1 and its JWT example user 123; "
         f"authcli keeps one user, userId {DEMO_USER_ID}, in every demo.",
         ENCODED_NOT_ENCRYPTED,
     ], ExchangeBlock(login), TokenBlock(view),
