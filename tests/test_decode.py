@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
-from authcli.clock import now
+from authcli.clock import now as clock_now
 from authcli.cli.app import app
 from authcli.tokens import make_signing_key
 
@@ -27,7 +27,7 @@ def decode(*args, input=None):
 
 
 def claims(**over):
-    now = int(now())
+    now = int(clock_now())
     return {"sub": "123", "iat": now, "exp": now + 300, **over}
 
 
@@ -139,7 +139,7 @@ def test_expired_token_explains_when():
 
 
 def test_leeway_audience_issuer():
-    now = int(now())
+    now = int(clock_now())
     token = pyjwt.encode(claims(exp=now - 5, aud="api", iss="auth.example"), SECRET, algorithm="HS256")
     assert decode(token, "--secret", SECRET, "--audience", "api").exit_code == 1  # expired
     assert decode(token, "--secret", SECRET, "--leeway", "30", "--audience", "api").exit_code == 0
@@ -154,7 +154,7 @@ def test_leeway_audience_issuer():
 
 
 def test_nbf_in_the_future_fails():
-    token = pyjwt.encode(claims(nbf=int(now()) + 600), SECRET, algorithm="HS256")
+    token = pyjwt.encode(claims(nbf=int(clock_now()) + 600), SECRET, algorithm="HS256")
     result = decode(token, "--secret", SECRET)
     assert result.exit_code == 1 and "FAIL nbf" in result.stdout
 
@@ -177,7 +177,7 @@ def test_warnings():
     none_token = "eyJhbGciOiJub25lIn0." + pyjwt.utils.base64url_encode(b'{"sub":"1"}').decode() + "."
     doc = json.loads(decode(none_token, "--json").stdout)
     assert any("unsigned" in w for w in doc["warnings"]) and any("no exp" in w for w in doc["warnings"])
-    long_lived = pyjwt.encode(claims(exp=int(now()) + 90 * 86400, password="hunter2"), SECRET)
+    long_lived = pyjwt.encode(claims(exp=int(clock_now()) + 90 * 86400, password="hunter2"), SECRET)
     doc = json.loads(decode(long_lived, "--json").stdout)
     assert any("very long lifetime: 90 days" in w for w in doc["warnings"])
     assert any("password" in w for w in doc["warnings"])
@@ -321,7 +321,7 @@ def run_main(*args: str, stdin: str | None = None) -> subprocess.CompletedProces
     ["--alg", "none", "--secret", SECRET], ["--secret", SECRET, "--ignore-exp", "--audience", "x", "--issuer", "y"],
 ])
 def test_the_fast_path_prints_what_the_typer_command_prints(extra):
-    now = int(now())  # dates far from a unit's edge: "in 10 days" whichever second it runs
+    now = int(clock_now())  # dates far from a unit's edge: "in 10 days" whichever second it runs
     token = pyjwt.encode({"sub": "1", "aud": "x", "iat": now - 12600, "exp": now + 907200}, SECRET, algorithm="HS256")
     fast = run_main("decode", token, *extra)
     typer_run = decode(token, *extra)
@@ -351,11 +351,11 @@ def test_check_texts_cite_the_rule_they_apply():
     from authcli.tokens import secret_key, split, verify
     from authcli.tokens.keys import key_warnings
 
-    token = pyjwt.encode({"sub": 5, "jti": 7, "exp": int(now()) + 60}, "k" * 32, algorithm="HS256")
-    checks = {c.name: c for c in verify(split(token), secret_key(b"k" * 32), now=now()).checks}
+    token = pyjwt.encode({"sub": 5, "jti": 7, "exp": int(clock_now()) + 60}, "k" * 32, algorithm="HS256")
+    checks = {c.name: c for c in verify(split(token), secret_key(b"k" * 32), now=clock_now()).checks}
     assert "StringOrURI [^rfc7519-4.1]" in checks["sub"].detail
     assert "case-sensitive string [^rfc7519-4.1.7]" in checks["jti"].detail
-    assert "[^rfc8725-3.1]" in verify(split(token), secret_key(b"k" * 32, "HS384"), now=now()).checks[0].detail
+    assert "[^rfc8725-3.1]" in verify(split(token), secret_key(b"k" * 32, "HS384"), now=clock_now()).checks[0].detail
     parts = split(token)
     assert key_warnings(secret_key(b"k" * 32), parts) == []
     [known] = key_warnings(secret_key(b"changeme"), parts)

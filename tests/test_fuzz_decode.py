@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from authcli.clock import now
+from authcli.clock import now as clock_now
 from authcli.cli.app import app
 from authcli.errors import AuthcliError
 from authcli.tokens import MalformedToken, examine, secret_key, split
 
 SECRET = "f" * 32
-TOKEN = pyjwt.encode({"sub": "123", "iat": int(now()), "exp": int(now()) + 3600}, SECRET)
+TOKEN = pyjwt.encode({"sub": "123", "iat": int(clock_now()), "exp": int(clock_now()) + 3600}, SECRET)
 runner = CliRunner()
 FAST = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 200)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CLI = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 200)) // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -36,7 +36,7 @@ def check_library(text: str) -> None:
         return
     assert isinstance(parts.header, dict) and isinstance(parts.payload, dict)
     try:
-        result = examine(text, secret_key(SECRET.encode()), now=now())
+        result = examine(text, secret_key(SECRET.encode()), now=clock_now())
     except AuthcliError as err:  # e.g. a key that cannot verify the header's algorithm
         assert "\n" not in str(err)
         return
