@@ -8,7 +8,7 @@ import jwt as pyjwt
 import pytest
 import requests
 
-from authcli.clock import now
+from authcli.clock import now as clock_now
 from authcli.server import AuthServer, JwtAuth
 from authcli.encoding import b64url
 from authcli.server.policy import JwtPolicy
@@ -232,7 +232,7 @@ def test_real_clock_agrees_with_pyjwt(key):
         token = get_token(server)
         assert profile(server, token).status_code == 200
         assert pyjwt.decode(token, SECRET, algorithms=["HS256"], options={"require": ["exp", "iat", "sub"]})
-        expired = sign({"sub": "1", "iat": int(now()) - 10, "exp": int(now()) - 1})
+        expired = sign({"sub": "1", "iat": int(clock_now()) - 10, "exp": int(clock_now()) - 1})
         assert profile(server, expired).status_code == 401
         with pytest.raises(pyjwt.ExpiredSignatureError):
             pyjwt.decode(expired, SECRET, algorithms=["HS256"])

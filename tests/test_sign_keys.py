@@ -15,7 +15,7 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
-from authcli.clock import now
+from authcli.clock import now as clock_now
 from authcli.cli.app import app
 from conftest import CREDS, ServeProcess
 
@@ -83,7 +83,7 @@ def test_what_sign_makes_decode_and_pyjwt_verify(key_files):
 def test_claims_from_json_pairs_and_options(args, claims):
     token = sign(*args, "--secret", SECRET)
     assert pyjwt.decode(token, SECRET, algorithms=["HS256"], options={"verify_aud": False}) == {
-        **({"iat": pytest.approx(now(), abs=5)} if "--no-iat" not in args else {}), **claims}
+        **({"iat": pytest.approx(clock_now(), abs=5)} if "--no-iat" not in args else {}), **claims}
 
 
 def test_claims_on_stdin_and_durations():
@@ -172,7 +172,7 @@ def test_node_jsonwebtoken_verifies_what_sign_makes(node_jwt, alg, tmp_path):
     assert cli("keys", "--alg", alg, "--out", str(tmp_path)).exit_code == 0
     files = {s: tmp_path / f"authcli-{alg.lower()}.{s}" for s in ("private.pem", "public.pem")}
     token = sign("--sub", "9", "--exp", "5m", "--aud", "class", "--key", str(files["private.pem"]), "--alg", alg)
-    out = subprocess.run([node_jwt, "-e", VERIFY_JS, token, files["public.pem"].read_text(), alg, str(int(now()))],
+    out = subprocess.run([node_jwt, "-e", VERIFY_JS, token, files["public.pem"].read_text(), alg, str(int(clock_now()))],
                          capture_output=True, text=True, timeout=20)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["sub"] == "9"
@@ -180,7 +180,7 @@ def test_node_jsonwebtoken_verifies_what_sign_makes(node_jwt, alg, tmp_path):
 
 def test_node_jsonwebtoken_verifies_hmac_tokens(node_jwt):
     token = sign("--sub", "9", "--exp", "5m", "--aud", "class", "--secret", SECRET)
-    out = subprocess.run([node_jwt, "-e", VERIFY_JS, token, SECRET, "HS256", str(int(now()))], capture_output=True, text=True,
+    out = subprocess.run([node_jwt, "-e", VERIFY_JS, token, SECRET, "HS256", str(int(clock_now()))], capture_output=True, text=True,
                          timeout=20)
     assert out.returncode == 0 and json.loads(out.stdout)["aud"] == "class", out.stderr
 
@@ -189,7 +189,7 @@ def test_decode_verifies_what_node_signs(node_jwt, tmp_path):
     # node signs at authcli's clock (iat sets jsonwebtoken's now), as on one machine.
     js = ("const jwt = require('jsonwebtoken'); process.stdout.write(jwt.sign({sub: '5', iat: Number(process.argv[2])}, "
           "process.argv[1], {expiresIn: '5m'}))")
-    token = subprocess.run([node_jwt, "-e", js, SECRET, str(int(now()))], capture_output=True, text=True,
+    token = subprocess.run([node_jwt, "-e", js, SECRET, str(int(clock_now()))], capture_output=True, text=True,
                            timeout=20).stdout
     result = cli("decode", token, "--secret", SECRET)
     assert result.exit_code == 0 and "VERIFIED" in result.stdout
