@@ -137,7 +137,7 @@ def test_a_token_signed_with_serves_secret_works_against_it():
         url = serve.url()
         serve.line()
         secret_line = serve.line()
-        assert secret_line.startswith("HS256 secret (a random secret made at start")
+        assert secret_line.startswith("HS256 secret (256 random bits made at start")
         secret = secret_line.rsplit(": ", 1)[1].strip()
         token = sign("--sub", "42", "--exp", "5m", "--secret", secret)
         resp = requests.get(url + "/profile", headers={"Authorization": f"Bearer {token}"}, timeout=10)

@@ -176,8 +176,9 @@ def _verify_hints(key, given_secret: str | None) -> list[str]:
                 'authcli decode "$TOKEN" --key jwks.json']
     secret = key.secret.decode("utf-8", "replace")
     where = "the secret you gave" if given_secret is not None else (
-        "a random secret made at start, shown here so you can verify and sign tokens yourself; "
-        "anyone who sees it can sign tokens for any user, and it dies with this server")
+        "256 random bits made at start, written as 43 characters, shown here so you can verify and "
+        "sign tokens yourself; anyone who sees it can sign tokens for any user, and it dies with this "
+        "server" if key.generated else "the handout's, the weak-secret lab's mistake: authcli crack finds it")
     return [f"HS256 secret ({where}): {secret}",
             f'Verify a token: authcli decode "$TOKEN" --secret {secret}   '
             f"Make one: authcli sign --sub 1 --exp 15m --secret {secret}"]
