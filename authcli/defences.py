@@ -64,7 +64,7 @@ _ENTRIES = [
             "the cookie is never sent over plain http:// to a real host name, where anyone on the network "
             "could read it",
             "what counts as secure is the browser's choice: Chromium also sends it to http://localhost "
-            "and 127.0.0.1, Safari does not; script in the page and malware on the machine are not affected",
+            "and 127.0.0.1, Safari does not; it hides nothing from script in the page or malware on the machine",
             ("rfc6265-4.1.2.5", "httpwg-2605", "webkit-281149")),
     Defence("host-prefix", "__Host- prefix",
             "the browser keeps a __Host- cookie only with Secure, Path=/ and no Domain, so a subdomain "
@@ -76,7 +76,7 @@ _ENTRIES = [
             "after one HTTPS visit the browser itself turns http:// into https:// for that host name until "
             "max-age runs out, so a network attacker cannot strip TLS on later visits",
             "the first visit (and the first after max-age) is not protected, hence preload lists; an IP "
-            "address such as 127.0.0.1 is never recorded, and in this demo the header has no effect",
+            "address such as 127.0.0.1 is never recorded",
             ("rfc6797-8.1", "rfc6797-14.6")),
     Defence("csp-self", "CSP default-src 'self'",
             "inline script and script from other sites do not run: an injected <script> or onclick= is "

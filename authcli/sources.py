@@ -95,12 +95,12 @@ _ENTRIES = [
            "https://www.w3.org/TR/fetch-metadata/"),
     Source("owasp-csrf", "OWASP CSRF", "OWASP Cross-Site Request Forgery Prevention Cheat Sheet",
            "https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html"),
-    Source("owasp-session-entropy", "OWASP Session Mgmt", "OWASP Session Management Cheat Sheet, Session ID Entropy",
+    Source("owasp-session-entropy", "OWASP Session: ID entropy", "OWASP Session Management Cheat Sheet, Session ID Entropy",
            "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-id-entropy"),
-    Source("owasp-session-renew", "OWASP Session Mgmt", "OWASP Session Management Cheat Sheet, Renew the Session "
+    Source("owasp-session-renew", "OWASP Session: renew ID", "OWASP Session Management Cheat Sheet, Renew the Session "
            "ID After Any Privilege Level Change", "https://cheatsheetseries.owasp.org/cheatsheets/"
            "Session_Management_Cheat_Sheet.html#renew-the-session-id-after-any-privilege-level-change"),
-    Source("owasp-session-expiration", "OWASP Session Mgmt", "OWASP Session Management Cheat Sheet, Session "
+    Source("owasp-session-expiration", "OWASP Session: expiration", "OWASP Session Management Cheat Sheet, Session "
            "Expiration (idle, absolute and manual expiration)",
            "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-expiration"),
     Source("csp3", "CSP3", "W3C, Content Security Policy Level 3", "https://www.w3.org/TR/CSP3/"),

@@ -162,7 +162,7 @@ def test_the_attacker_site_gets_the_cookie_sent_only_on_a_top_level_link(page):
         assert len(server.app.store.snapshot().rows) == 1  # the forged logout changed nothing
         cookie = page.context.cookies(server.url)[0]["value"]
         assert cookie not in log and cookie[:8] + "..." in log
-        assert "top-level navigation" in log and "its Origin is another site" in log
+        assert "top-level navigation" in log and "refused it as cross-site (its Origin or Sec-Fetch-Site)" in log
     assert page.problems == []
 
 

@@ -225,3 +225,43 @@ def test_chromium_sends_the_secure_cookie_to_plain_http_on_loopback_only(files):
         chromium.tab.goto(plain.url + "/profile")  # a top-level navigation: cookies go if they may
         sent = [r.request for r in plain.records_since(mark) if r.request.path == "/profile"]
         assert sent and sent[0].header_values("Cookie")[0].startswith("__Host-sessionId=")
+
+
+def test_chromium_does_not_apply_this_demos_hsts(files):
+    """The demo says its Strict-Transport-Security header has no effect here: 127.0.0.1 is an IP
+    address (RFC 6797 8.1), and Chromium did not record localhost either. After an HTTPS answer
+    with the header, a plain http:// request to the same host name still goes out as plain HTTP."""
+    from conftest import require_browser
+
+    require_browser()
+    from authcli.browser import Browser
+
+    with AuthServer(SessionAuth(MemoryStore(), 60, policy=HTTPS_SESSIONS), tls=files.server_context()) as server, \
+            AuthServer(SessionAuth(MemoryStore(), 60)) as plain, Browser(server, tls=files) as chromium:
+        for host in ("127.0.0.1", "localhost"):
+            answer = chromium.tab.goto(server.url.replace("127.0.0.1", host) + "/style.css")
+            assert answer.headers["strict-transport-security"] == "max-age=300"
+            mark = plain.mark()
+            chromium.tab.goto(plain.url.replace("127.0.0.1", host) + "/profile")
+            assert chromium.tab.url.startswith(f"http://{host}:")
+            assert "/profile" in [r.request.path for r in plain.records_since(mark)], host  # plain HTTP
+
+
+def test_chromium_keeps_a_host_prefixed_secure_cookie_from_plain_http_on_loopback():
+    """What the __Host- defence says of localhost: Chromium counts http://127.0.0.1 and
+    http://localhost as secure, so it keeps a __Host- Secure cookie set over plain HTTP there and
+    sends it back (Safari does not; browsers differ, httpwg issue 2605)."""
+    from conftest import require_browser
+
+    require_browser()
+    from authcli.browser import Browser
+
+    with AuthServer(SessionAuth(MemoryStore(), 60, policy=HTTPS_SESSIONS)) as plain, Browser(plain) as chromium:
+        for host in ("127.0.0.1", "localhost"):
+            chromium.fresh_profile()
+            chromium.tab.goto(plain.url.replace("127.0.0.1", host) + "/style.css")
+            got = chromium.run("""async () => { const r = await fetch("/login", {method: "POST",
+                headers: {"Content-Type": "application/json"}, body: JSON.stringify({email: "a@b.com", password: "123"})});
+                await r.text(); const p = await fetch("/profile"); await p.text(); return p.status; }""")
+            assert [(c.name, c.secure) for c in chromium.cookies()] == [("__Host-sessionId", True)], host
+            assert got == 200, host

@@ -73,3 +73,25 @@ def test_the_demo_shows_a_quiet_and_a_busy_client():
 def test_idle_must_be_shorter_than_the_absolute_timeout():
     result = CliRunner().invoke(app, ["demo", "session", "--ttl", "3", "--idle", "3"])
     assert result.exit_code == 2 and "must be shorter than --ttl" in result.stderr
+
+
+def test_the_session_demo_narrates_the_deadline_that_really_ended_the_session():
+    """With --idle, steps 6 and 7 wait for the idle deadline, which comes first, and say so: the
+    server's own event is the idle one, never the absolute deadline. Without it, step 6 says the
+    run has only an absolute timeout."""
+    from authcli.server.events import SessionDeleted
+
+    clock = FakeClock()
+    steps = {s.number: s for s in session_walkthrough(3, clock=clock, sleep=clock.advance, idle=1)}
+    assert steps[6].title.startswith("Waiting for the idle timeout")
+    assert "The idle one comes first" in " ".join(steps[6].text)
+    assert not any("would instead" in p for p in steps[6].text)
+    ended = [e for e in steps[7].exchange.server if isinstance(e, SessionDeleted)]
+    assert ended and ended[0].message.startswith("idle")
+    said = " ".join(steps[7].text)
+    assert "more than 1 s ago" in said and "before the absolute deadline" in said
+
+    clock = FakeClock()
+    plain = {s.number: s for s in session_walkthrough(3, clock=clock, sleep=clock.advance)}
+    assert "only an absolute timeout" in " ".join(plain[6].text)
+    assert "expired at" in " ".join(plain[7].text)

@@ -8,7 +8,7 @@ from authcli.stores import MemoryStore
 from authcli.walkthroughs.session import session_walkthrough
 from authcli.server.events import FixationChecked, SessionCreated, SessionDeleted, SessionLookedUp
 from authcli.render.jsonout import step_json
-from authcli.walkthroughs.model import NotesBlock
+from authcli.walkthroughs.model import Defences, NotesBlock
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +56,9 @@ def test_login_step_shows_set_cookie_and_store_row(steps):
     assert step.exchange.response.header("Set-Cookie") == f"sessionId={sid}; Path=/; HttpOnly; SameSite=Lax"
     assert step.store.ids() == [sid]
     assert set(step.store.rows[0].value) == {"userId", "createdAt", "expiresAt"}
-    flags = by_number(steps, 3).first(NotesBlock)  # explained beside the jar that keeps them
-    assert {n.term for n in flags.notes} >= {"HttpOnly", "SameSite=Lax", "Secure (left off)"}
+    jar_step = by_number(steps, 3)  # the flags explained beside the jar that keeps them
+    assert jar_step.first(Defences).keys == ["httponly", "samesite-lax", "origin-check"]
+    assert {n.term for n in jar_step.first(NotesBlock).notes} >= {"Path=/", "Secure (left off)"}
 
 
 def test_jar_then_cookie_goes_back_automatically(steps):
@@ -145,5 +146,5 @@ def test_long_pauses_between_steps_never_break_the_story():
     statuses = [s.exchange.response.status for s in steps if s.exchange]
     assert statuses == [401, 200, 200, 401, 401, 200, 200, 401, 200, 401]
     wait = by_number(steps, 6)
-    assert "already expired" in wait.text[0] and wait.store.rows == []
+    assert "already passed" in wait.text[0] and wait.store.rows == []
     assert by_number(steps, 9).exchange.event(SessionDeleted).deleted

@@ -22,7 +22,8 @@ LAB_PATHS = ("/attacker", "/attacker.js", "/attacker/log")
 # What a victim origin may look like: a scheme, a host name or IP (IPv6 bracketed), a port.
 ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
 # Five minutes, not the year production sends: HSTS is per host name, not per port, and a
-# class's browsers must not go on forcing https://localhost for every other local project.
+# browser that does record it for localhost must not go on forcing https:// on every other local
+# project. (127.0.0.1 is never recorded, RFC 6797 8.1; Chromium ignored it here, tests/test_https.py.)
 HSTS = ("Strict-Transport-Security", "max-age=300")
 SHOWN = 8  # characters of a cookie value or token the log shows: enough to match, not to use
 
@@ -81,7 +82,7 @@ def how_sent(header: Callable[[str], str | None]) -> str:
         return "top-level navigation" if dest == "document" else f"navigation in a frame ({dest[:20]})"
     if mode:
         return f"script request ({mode[:20]})"
-    return "no Sec-Fetch headers: not a browser"
+    return "no Sec-Fetch headers: not a browser, or an old one"
 
 
 def _secrets(request: Request) -> list[str]:
@@ -169,7 +170,7 @@ class Site:
         weak = getattr(app, "weak", ())
         # A deliberately weak server says so on every answer, so no one mistakes it for the real one.
         self._marks = [("X-Authcli-Weak", ",".join(weak))] if weak else []
-        if https:  # browsers that saw it once go straight to https:// for a year (RFC 6797)
+        if https:  # what production sends; in this demo it has no effect (see HSTS above)
             self._marks.append(HSTS)
 
     def handle(self, request: Request) -> Response:

@@ -85,7 +85,7 @@ def refuse_cross_site(request: Request) -> None:
         parts = urlsplit(origin)
         if origin == "null" or parts.scheme not in ("http", "https") or parts.netloc != host:
             raise HttpError(403, f"Cross-site request refused: Origin {origin[:100]} is not this "
-                                 f"server (http://{host[:100]})")
+                                 f"server (Host: {host[:100]})")
     for site in request.header_values("Sec-Fetch-Site"):
         if site.strip().lower() not in ("same-origin", "none"):
             raise HttpError(403, f"Cross-site request refused: Sec-Fetch-Site: {site[:40]}")

@@ -121,11 +121,12 @@ class SessionAuth:
         if f"{name}=" in query:
             values = parse_qs(query).get(name, [])
             if self.policy.read_id_from_query and len(values) == 1:
-                events.append(QueryIgnored(f"?{name}= in the URL is USED: IDs in URLs leak into "
-                                           "logs, history and Referer"))
+                events.append(QueryIgnored(f"?{name}= in the URL is USED: IDs in URLs end up in logs "
+                                           "and history, and in Referer under a lax referrer policy"))
                 return check_session_id(values[0], self.policy)
             events.append(QueryIgnored(f"?{name}= in the URL is ignored: IDs are read only from "
-                                       "the Cookie header (URLs leak into logs, history and Referer)"))
+                                       "the Cookie header (URLs end up in logs and history, and in "
+                                       "Referer under a lax referrer policy)"))
         return read_session_cookie(request.header_values("Cookie"), self.policy)
 
     def profile(self, request: Request) -> Response:
@@ -151,7 +152,7 @@ class SessionAuth:
         """Why the session ended (None: it goes on). A request more than `idle` seconds after the
         last one finds it ended; any earlier one slides the idle deadline, never the absolute one."""
         now = self.clock()
-        last, ends = _seconds(session.get("lastSeenAt")), _seconds(session.get("expiresAt"))
+        last, ends = stamp_seconds(session.get("lastSeenAt")), stamp_seconds(session.get("expiresAt"))
         if last is None or ends is None:
             return None
         if now >= ends:  # the store's whole-second TTL may outlive the deadline by a fraction
@@ -170,7 +171,7 @@ class SessionAuth:
             touched = {**session, "lastSeenAt": _iso_ms(now)}
             overwrite(self.store, session_id, touched, left)
             events.append(SessionCreated(f"lastSeenAt = {touched['lastSeenAt']}: the idle deadline slides "
-                                         f"to {iso(now + self.policy.idle)}; the absolute one stays "
+                                         f"to {_iso_ms(now + self.policy.idle)}; the absolute one stays "
                                          f"{session['expiresAt']}", session_id=session_id, record=touched, ttl=left))
         return None
 
@@ -217,7 +218,7 @@ def _iso_ms(ts: float) -> str:
     return iso(ts)[:-1] + f".{int(ts % 1 * 1000):03d}Z"
 
 
-def _seconds(stamp: object) -> float | None:
+def stamp_seconds(stamp: object) -> float | None:
     """A record's `2026-11-27T07:02:52Z` (or with .mmm) as Unix seconds; None when not that form."""
     if not isinstance(stamp, str):
         return None

@@ -26,7 +26,7 @@ from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
 from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
-    ClientStorage, ExchangeBlock, JarBlock, Note, NotesBlock, NothingStored, Script, Step, StoreBlock,
+    ClientStorage, Defences, ExchangeBlock, JarBlock, Note, NotesBlock, NothingStored, Script, Step, StoreBlock,
     Table, TableBlock, TokenBlock, WalkthroughInfo, step,
 )
 
@@ -210,7 +210,7 @@ def _session_intro(chromium: Browser, server: AuthServer, r: SimpleNamespace) ->
             "Nothing below is simulated: each request is shown as the server received it, each "
             "response as Chromium received it (Chromium lists response headers alphabetically).",
             f"Later steps open a second site, {r.attacker}: the same server under its other name. "
-            "To a browser, 127.0.0.1 and localhost are different sites.",
+            "To a browser, 127.0.0.1 and localhost are different sites [^mdn-site].",
             *([f"HTTPS: both servers use a throwaway certificate for localhost, 127.0.0.1 and ::1. "
                "Chromium was told to trust exactly that certificate's key (its SPKI pin, "
                "--ignore-certificate-errors-spki-list); any other certificate error would still stop "
@@ -219,11 +219,13 @@ def _session_intro(chromium: Browser, server: AuthServer, r: SimpleNamespace) ->
         step(1, "The browser opens the login page", [
             f"Chromium loads {where}. Besides Host, it adds headers of its own: User-Agent, Accept, "
             "and the Sec-Fetch-* headers that tell the server how the request came about "
-            "(Sec-Fetch-Site: none means the user typed the address).",
-            "The answer's Content-Security-Policy lets the page run only script files from this "
-            "server: no inline script, so injected markup cannot run code.",
+            "(Sec-Fetch-Site: none: no site started it, as when the user types the address "
+            "[^fetch-metadata]).",
+            "The answer's Content-Security-Policy lets the page run script files from this server "
+            "only, never inline script.",
             loaded,
-        ], ExchangeBlock(_page(r.page), events=False), predict="Chromium opens the login page."),
+        ], ExchangeBlock(_page(r.page), events=False), Defences(["csp-self", "frame-ancestors"]),
+            predict="Chromium opens the login page."),
         step(2, "Page script logs in with fetch", [
             "The login form's script posts JSON. Chromium sends the request, receives Set-Cookie, "
             "and stores the cookie itself: the script only sees the status and the body.",
@@ -231,16 +233,14 @@ def _session_intro(chromium: Browser, server: AuthServer, r: SimpleNamespace) ->
             predict="Page script posts the login as JSON."),
         step(3, "Chromium kept the cookie; page script cannot see it", [
             "The cookie store below is read from Chromium itself, with the flags it applied. "
-            "document.cookie is the only way page script can read cookies, and HttpOnly keeps "
-            "this one out of it.",
-        ], JarBlock(r.jar, STORE), Script(DOCUMENT_COOKIE, r.seen, where), NotesBlock([
-            Note("HttpOnly", "document.cookie returned " + (repr(r.seen) if r.seen else "an empty string")
-                 + ": an XSS bug cannot read the session ID."),
-            Note("SameSite=Lax", "Chromium will not attach it to requests other sites start, "
-                 "except top-level GET navigations (step 6 tries both)."),
-            Note("no Expires", "a browser-session cookie; the server's record decides when the "
-                 f"session ends ({r.ttl} s)."),
-        ])),
+            "Page script reads cookies through document.cookie, and HttpOnly keeps this one out "
+            "of it: the script below got " + (repr(r.seen) if r.seen else "an empty string")
+            + ". Which requests from other sites carry it, step 6 tries.",
+        ], JarBlock(r.jar, STORE), Script(DOCUMENT_COOKIE, r.seen, where), Defences(["httponly", "samesite-lax"]),
+            NotesBlock([
+                Note("no Expires", "a session cookie; the server's record decides when the session "
+                     f"ends ({r.ttl} s)."),
+            ])),
     ]
 
 
@@ -255,13 +255,16 @@ def _session_use(r: SimpleNamespace) -> list[Step]:
         step(5, "Injected script: nothing to steal, but it can act", [
             "An XSS payload runs with the page's rights. HttpOnly hides the ID from it, but the "
             "browser still attaches the cookie to the payload's own requests: it can act as the "
-            "user for as long as the page is open. It cannot take the session away with it.",
+            "user for as long as the page is open. It cannot read the ID to take it away.",
+            "This payload is run by the test driver (Playwright), which the page's CSP does not "
+            "govern; a real one would first need a way past that policy.",
         ], Script(INJECTED, r.injected, where), ExchangeBlock(r.used),
             predict="An injected script reads document.cookie and fetches /profile."),
         step(6, "Another site: which requests carry the cookie", [
             f"A second tab opens the attacker's page on {r.attacker} and fires its attacks at "
-            f"{r.where[:-1]}. The forged POST /logout carried no cookie (SameSite=Lax) and its "
-            "Origin names another site, so the server refused it (403): the session survives.",
+            f"{r.where[:-1]}. The forged POST /logout carried no cookie (SameSite=Lax "
+            "[^rfc6265bis-samesite]) and its Origin names another site, so the server refused it "
+            "(403): the session survives.",
             "A link the user follows is a top-level GET navigation, and Lax sends the cookie with "
             f"it, so the new tab showed {r.tab_text!r}: to the user, not to the attacker. That is why "
             "a GET must never change anything.",
@@ -269,7 +272,7 @@ def _session_use(r: SimpleNamespace) -> list[Step]:
             TableBlock(_attack_table([("hidden form: POST /logout", r.forged), ("framed GET /profile", r.framed),
                                       ("link: GET /profile in a new tab", r.linked),
                                       ("script: fetch /profile (no-cors)", r.fetched)], "Cookie")),
-            StoreBlock(r.after_attack, "after the attacks"),
+            StoreBlock(r.after_attack, "after the attacks"), Defences(["origin-check"]),
             predict="The attacker's page submits a hidden form to /logout, then the user follows its link to /profile."),
         step(7, "Logout: the server deletes the record, Chromium drops the cookie", [
             "The server deleted the record and answered Set-Cookie with Max-Age=0; Chromium "
@@ -365,7 +368,7 @@ def _recap(c: SimpleNamespace, t: SimpleNamespace) -> Step:
     rows = [
         ["Where the browser keeps it", f"its cookie store: {cookie.name} ({flags})",
          f"localStorage, for its origin only: token ({len(t.token)} characters)"],
-        ["Who attaches it", "Chromium, to every request to its host (step 4)",
+        ["Who attaches it", "Chromium, to requests to its host that SameSite allows (step 4)",
          "page script, on each call (step 9)"],
         ["Injected script", f"document.cookie gave {json.dumps(c.injected['stolen'])}; fetch still got "
          f"{c.injected['profile'].split(' ')[0]} (step 5)",
@@ -379,7 +382,8 @@ def _recap(c: SimpleNamespace, t: SimpleNamespace) -> Step:
          f"localStorage emptied; the copy still works until exp: {t.replay.response.status} (step 12)"],
     ]
     return step(None, "Recap: the browser's side of the comparison table", [
-        "HttpOnly cookies are safe from theft but ride along on requests (CSRF needs SameSite and "
-        "an Origin check); bearer tokens never ride along but any script on the page can take "
-        "them (XSS is the risk). Both were shown above by the browser itself.",
+        "An HttpOnly cookie is out of page script's reach (not of malware or an extension on the "
+        "machine) but rides along on requests: SameSite and an Origin check keep other sites' "
+        "forms and scripts from using that. A bearer token never rides along, but any script on the page can take it. "
+        "Both were shown above by the browser itself.",
     ], TableBlock(Table("The browser's view", ["", "session cookie", "JWT in localStorage"], rows)))

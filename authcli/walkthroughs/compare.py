@@ -101,13 +101,14 @@ def compare_walkthrough(*, make_store: Callable[[], SessionStore] | None = None,
     rows = [
         ["Data stored in", f"Server: {len(json.dumps(created.record))} bytes of JSON per session, under "
                            "its random ID",
-         "Token (client side): the payload travels with every request, readable by anyone"],
+         "Token (client side): the payload travels with every request, readable by whoever sees it"],
         ["Auth sent via", f"Cookie, added by the jar: {len('Cookie: ' + cookie)} bytes",
          f"Authorization: Bearer, added by the client: {len('Authorization: ' + bearer)} bytes"],
         ["Server checks", f"Session ID in store: a lookup, {lookup_us:.1f} µs here",
          f"Signature with the key (and exp, iat, sub): {verify_us:.1f} µs here"],
         ["Scaling", f"After a restart the memory session was gone ({s[12].response.status}, step 12 "
-                    "of the session demo): servers must share a store, or pin clients",
+                    "of the session demo): servers must share a store (pinning a client to one "
+                    "server does not survive its restart)",
          f"After a restart a new server with the same key accepted the token "
          f"({jwt_after_restart.response.status}): any server with the key verifies"],
         ["Logout", f"Deleted the record: the old cookie got {s[10].response.status}",

@@ -1,5 +1,5 @@
 """What HTTPS adds to the demos: the handshake's facts, the Secure cookie kept off plain HTTP,
-and the notes on Secure, __Host- and Strict-Transport-Security."""
+and the defences Secure, __Host- and Strict-Transport-Security, with what this demo shows of them."""
 
 from __future__ import annotations
 
@@ -10,16 +10,12 @@ from authcli.tls import TlsFiles, inspect
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import ExchangeBlock, Note, Step, Table, TableBlock, step
 
+HTTPS_DEFENCES = ["secure", "host-prefix", "hsts"]
 HTTPS_NOTES = [
-    Note("Secure", "the cookie travels over HTTPS only: the client never sends it to an http:// "
-         "URL, where anyone on the network could read it (browsers make one exception: localhost "
-         "and 127.0.0.1 count as secure, so they send it there even over http)."),
-    Note("__Host- prefix", "the browser accepts a cookie named __Host-... only with Secure, Path=/ "
-         "and no Domain: no subdomain, and no plain-HTTP page, can set or overwrite it."),
-    Note("Strict-Transport-Security", "every HTTPS answer carries it: a browser that saw it goes "
-         "straight to https:// next time, so a network attacker cannot downgrade the first request "
-         "to plain HTTP. Production sends max-age=31536000 (a year); this demo 300 s, because HSTS "
-         "is per host name and a class's browsers must not force https://localhost for a year."),
+    Note("Strict-Transport-Security", "every HTTPS answer carries it, so you can see it, but in this "
+         "demo it has no effect: 127.0.0.1 is an IP address, never recorded as an HSTS host "
+         "[^rfc6797-8.1]; requests ignores the header; Chromium did not apply it to localhost either "
+         "(tested). Sites usually send a year (max-age=31536000); this demo 300 s."),
 ]
 
 
@@ -33,7 +29,8 @@ def tls_step(server: AuthServer, files: TlsFiles) -> Step:
         f"authcli made a throwaway certificate authority and a certificate for localhost, "
         f"127.0.0.1 and ::1 in a private temporary directory, deleted at exit. The client trusts "
         f"that CA and nothing else ({files.ca}): it verifies the server, never verify=False.",
-        "Everything below, headers and bodies, cookies and tokens, crossed the network encrypted.",
+        "Every request below goes over TLS, encrypted, except the one step that uses a plain-HTTP "
+        "port on purpose.",
     ], TableBlock(Table("The TLS connection", ["what", "agreed"], rows)))
 
 
@@ -46,10 +43,11 @@ def plain_http_step(server: AuthServer, client: ScriptedClient, cookie: str) -> 
         other.close()
     if cookie in (sent.request.header("Cookie") or ""):
         raise WalkthroughError("the client sent the Secure cookie over plain HTTP")
-    return step(None, "HTTPS: the Secure cookie is never sent over plain HTTP", [
+    return step(None, "HTTPS: the Secure cookie is not sent to a plain-HTTP port", [
         f"The same server, on another port of the same host, speaking plain HTTP ({where}). "
-        f"Cookies belong to a host, not a port, so the jar has a cookie for this host: but it is "
-        f"Secure, and requests does not send it over http://. The request goes out with no Cookie "
-        "header: 401. Browsers do the same for every real host name; for localhost and 127.0.0.1, "
-        "which they count as secure, Chromium would send it (tested in tests/test_https.py).",
+        f"Cookies belong to a host, not a port [^rfc6265-8.5], so the jar has a cookie for this host: "
+        f"but it is Secure, and requests does not send it over http://. The request goes out with no "
+        "Cookie header: 401. Browsers do the same for a real host name [^rfc6265-4.1.2.5]. Loopback "
+        "is where they differ: Chromium counts http://127.0.0.1 as secure and would send it (tested "
+        "in tests/test_https.py); Safari does not [^webkit-281149].",
     ], ExchangeBlock(sent), predict="The same client asks a plain-HTTP port of the same host for /profile.")

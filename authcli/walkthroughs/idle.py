@@ -10,7 +10,7 @@ from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
 from authcli.server.httpd import AuthServer
 from authcli.stores.base import SessionStore
 from authcli.walkthroughs.common import expect
-from authcli.walkthroughs.model import ExchangeBlock, Step, StoreBlock, Table, TableBlock, step
+from authcli.walkthroughs.model import Defences, ExchangeBlock, Step, StoreBlock, Table, TableBlock, step
 
 MARGIN = 0.05
 CREDS = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
@@ -24,14 +24,14 @@ def idle_steps(server: AuthServer, store: SessionStore, ttl: int, idle: int, clo
     try:
         expect(quiet.send("POST", "/login", json=CREDS), 200, "A's login")
         expect(busy.send("POST", "/login", json=CREDS), 200, "B's login")
-        start, polls, died, store_then = clock(), [], None, None
+        start, polls, died, store_then, died_at = clock(), [], None, None, 0.0
         while True:
             sleep(idle / 2)
             answer = busy.send("GET", "/profile")
             polls.append((clock() - start, answer))
             if died is None and clock() - start > idle + MARGIN:
                 died = expect(quiet.send("GET", "/profile"), 401, "A after its idle timeout")
-                store_then = store.snapshot()
+                store_then, died_at = store.snapshot(), clock() - start
             if answer.response.status != 200:
                 break
             if clock() - start > ttl + 2 * idle:
@@ -46,11 +46,12 @@ def idle_steps(server: AuthServer, store: SessionStore, ttl: int, idle: int, clo
             f"Two logins at the same moment. A sends nothing for more than {idle} s: its next request "
             "finds the session ended and the record deleted. B asks for /profile every "
             f"{idle / 2:g} s; each request slides B's idle deadline, never its absolute one.",
-        ], ExchangeBlock(died), StoreBlock(store_then, f"right after A's request, {idle} s in"),
+        ], ExchangeBlock(died), StoreBlock(store_then, f"right after A's request, {died_at:.1f} s in"), Defences(["idle-timeout"]),
             TableBlock(Table("B's requests, seconds after login", ["when", "answer"], rows)),
             predict=f"A has been quiet for more than {idle} s and asks for /profile."),
         step(None, f"B reaches the absolute limit ({ttl} s)", [
             f"However busy, B's session ends {ttl} s after login: the idle timeout ends abandoned "
-            "sessions early; the absolute timeout bounds how long a stolen cookie can ever work.",
+            "sessions early; the absolute timeout bounds how long a stolen cookie can work, however "
+            "busy the thief keeps it [^owasp-session-expiration].",
         ], ExchangeBlock(last), predict=f"B, busy all along, asks again after {ttl} s."),
     ]

@@ -149,7 +149,7 @@ def _round1(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
                 "The client logs in.")
     profile = expect(c.send("GET", "/profile"), 401, "round 1 profile on the other server")
     yield step(None, "Round 1 · The next request lands on the other server", [
-        f"Round-robin sent GET /profile to {served_by(profile)}. The browser sent its cookie, but "
+        f"Round-robin sent GET /profile to {served_by(profile)}. The client sent its cookie, but "
         f"{served_by(profile)} has never seen this session: {profile.response.status}. The session "
         f"exists only in {served_by(login)}'s memory (compare the two stores).",
     ], ExchangeBlock(profile), ServersBlock(c.views()),
@@ -163,7 +163,7 @@ def _round2(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     yield step(None, "Round 2 · Sticky sessions: the balancer pins the client", [
         f"POST /login went to {first}. Look at the response: two Set-Cookie lines. One is the "
         f"session; the other, {STICKY_COOKIE}={first}, is the balancer's own cookie, so that it can "
-        f"send every later request from this browser to {first}.",
+        f"send every later request from this client to {first}.",
     ], ExchangeBlock(login), ServersBlock(c.views()),
         predict="The balancer is now sticky: it remembers which server a client belongs to. The client logs in.")
     profiles = [expect(c.send("GET", "/profile"), 200, "round 2 pinned profile") for _ in range(2)]

@@ -13,6 +13,7 @@ from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, SCRYPT_N
 from authcli.server.cookies import COOKIE_NAME, new_session_id
 from authcli.server.events import FixationChecked, SessionCreated, SessionDeleted
+from authcli.server.session_auth import stamp_seconds
 from authcli.server.httpd import AuthServer
 from authcli.server.session_auth import SessionAuth
 from authcli.stores.base import SessionStore, StoreFacts
@@ -20,10 +21,10 @@ from authcli.stores.memory import MemoryStore
 from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
 from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import Shown, expect, sequence
-from authcli.walkthroughs.https import HTTPS_NOTES, plain_http_step, tls_step
+from authcli.walkthroughs.https import HTTPS_DEFENCES, HTTPS_NOTES, plain_http_step, tls_step
 from authcli.walkthroughs.idle import idle_steps
 from authcli.walkthroughs.model import (
-    ExchangeBlock, JarBlock, Note, NotesBlock, Sequence, Step, StoreBlock, Table, TableBlock, Wait,
+    Defences, ExchangeBlock, JarBlock, Note, NotesBlock, Sequence, Step, StoreBlock, Table, TableBlock, Wait,
     WalkthroughInfo, step,
 )
 from authcli.clock import now as clock_now
@@ -33,28 +34,23 @@ DEFAULT_TTL = 3
 # After the record's deadline, a little slack so the expired lookup is not a race.
 EXPIRY_MARGIN = 0.05
 
+# The flags that defend something are a Defences block; these notes say what the others mean.
 COOKIE_FLAG_NOTES = [
-    Note("HttpOnly", "page JavaScript cannot read the cookie (document.cookie), so an XSS bug "
-         "cannot steal the session ID. Injected script can still act as the user while the page is "
-         "open: fetch('/profile') sends the cookie and gets 200."),
-    Note("SameSite=Lax", "the cookie is not sent on cross-site POSTs, which stops most CSRF "
-         "attacks; following a link to this site still sends it. SameSite cannot stop login CSRF "
-         "(another site logging you into the attacker's account: there is no cookie yet), so "
-         "/login and /logout refuse requests whose Origin is another site (403) and take JSON "
-         "only, which an HTML form cannot send."),
-    Note("Path=/", "sent with every request to this server, not only to /login. No Domain: "
-         "only this exact host gets it, not its subdomains."),
-    Note("no Expires / Max-Age", "a browser-session cookie. The server alone decides when the "
-         "session ends (see the expiry step)."),
-    Note("Secure (left off)", "production adds Secure, and the __Host- prefix, so the cookie only "
-         "travels over HTTPS. It is off here because this demo speaks plain http://127.0.0.1: "
-         "Python's requests never sends a Secure cookie back over http (browsers make an "
-         "exception for localhost). Run with --https to see both for real."),
+    Note("Path=/", "sent with every request to this host (any port [^rfc6265-8.5]), not only to "
+         "/login. No Domain: only this exact host gets it, not its subdomains [^rfc6265-4.1.2.3]."),
+    Note("no Expires / Max-Age", "a session cookie: a browser drops it when it closes, unless "
+         "its session restore keeps it [^mdn-set-cookie]. Either way, the server's record decides "
+         "how long the ID works (see the expiry step)."),
+    Note("Secure (left off)", "production adds Secure and the __Host- prefix (run with --https to "
+         "see both). Over plain http://127.0.0.1, Python's requests would never send a Secure "
+         "cookie back."),
 ]
+FLAG_DEFENCES = ["httponly", "samesite-lax", "origin-check"]
 
 
 def _flag_notes(https: bool) -> list[Note]:
-    """The cookie's flags explained; over HTTPS, Secure is on and the prefix and HSTS join them."""
+    """The cookie's other attributes explained; over HTTPS, Secure is on and the notes on the
+    HTTPS headers join them."""
     if not https:
         return COOKIE_FLAG_NOTES
     return [n for n in COOKIE_FLAG_NOTES if not n.term.startswith("Secure")] + HTTPS_NOTES
@@ -146,7 +142,8 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     shown = Shown()
     yield shown(step(None, f"A real server on {stage.server.url}", [
         f"authcli started an {'HTTPS' if stage.tls else 'HTTP'} server on {stage.server.url} with {store.where()}. The client "
-        "is Python's requests, which keeps cookies the way a browser does.",
+        "is Python's requests: its cookie jar keeps cookies and sends them back by host and path, as "
+        "a browser does, but knows nothing of SameSite, which only browsers apply.",
         f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
         f"only a salted scrypt hash of the password (N={SCRYPT_N}), never the password itself.",
     ], NotesBlock([Note(user.email, user.password_hash)]), _store(store)))
@@ -159,28 +156,20 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     row = last_store.snapshot.get(session_id) if last_store else None
     if row is None or row.ttl is None:
         raise WalkthroughError("the session disappeared before its time")
-    deadline = clock() + row.ttl
+    idle_at = _idle_first(row.value, stage.idle)
+    deadline = idle_at if idle_at is not None else clock() + row.ttl
     if stage.tls:  # while the session lives: it is the cookie the plain port must not get
         first.append(plain_http_step(stage.server, client, session_id))
     yield from shown.all(first)
 
     expires_at = row.value["expiresAt"]
-    yield shown(_waiting(store, ttl, expires_at, deadline - clock()))
+    yield shown(_waiting(store, ttl, expires_at, deadline - clock(), stage.idle, row.value.get("lastSeenAt"),
+                         idle_at))
     # The renderer may animate a countdown; whatever it did, the deadline really passes here.
     if clock() < deadline + EXPIRY_MARGIN:
         sleep(deadline + EXPIRY_MARGIN - clock())
 
-    expired = expect(client.send("GET", "/profile"), 401, "expired session")
-    if f"{stage.cookie}={session_id}" not in (expired.request.header("Cookie") or ""):
-        raise WalkthroughError("the client did not send its cookie after expiry")
-    yield shown(step(7, "After expiry: the cookie still goes out, the server says 401", [
-        f"The Cookie line shows the client still sends the same ID. But the session expired at "
-        f"{expires_at} and {store.facts.gone}, so the lookup finds nothing: 401 Unauthorized.",
-        "Expiry is enforced by the server. Keeping the cookie, or editing its expiry in the "
-        "browser, cannot extend a session.",
-    ], ExchangeBlock(expired), _store(store), JarBlock(client.jar()),
-        predict=f"{ttl} s have passed since login. The client sends its cookie again."))
-
+    yield shown(_after_expiry(stage, session_id, row.value, idle_at, ttl))
     last = _last_act(client, store, session_id, stage.cookie)
     yield from shown.all(last)
     restart = _restart_act(stage)
@@ -192,21 +181,68 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
                  sequence(shown.steps, f"Store ({facts.label})"), stage.cookie)
 
 
-def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float) -> Step:
-    """Step 6: the wait for the record's expiry, with the store as the wait begins."""
-    if left > 0:
-        why = (f"Sessions here have an absolute timeout: each lives {ttl} s from createdAt "
-               f"(until {expires_at}), whatever the client does. An idle timeout would instead "
-               "restart the clock on every request; real sites often use both.")
+def _idle_first(record: dict, idle: int | None) -> float | None:
+    """When the session goes idle, if this run has an idle timeout and it comes first."""
+    if idle is None:
+        return None
+    last_seen, ends = stamp_seconds(record.get("lastSeenAt")), stamp_seconds(record.get("expiresAt"))
+    if last_seen is None or ends is None or last_seen + idle + 2 * EXPIRY_MARGIN >= ends:
+        return None
+    return last_seen + idle
+
+
+def _after_expiry(stage: _Stage, session_id: str, record: dict, idle_at: float | None, ttl: int) -> Step:
+    """Step 7: the cookie goes out again; the narration says which deadline the server applied."""
+    store, client, expires_at = stage.store, stage.client, record["expiresAt"]
+    expired = expect(client.send("GET", "/profile"), 401, "expired session")
+    if f"{stage.cookie}={session_id}" not in (expired.request.header("Cookie") or ""):
+        raise WalkthroughError("the client did not send its cookie after expiry")
+    ended = [e for e in expired.server if isinstance(e, SessionDeleted) and e.deleted]
+    if idle_at is not None:
+        if not ended or not ended[0].message.startswith("idle"):
+            raise WalkthroughError("the session did not end by its idle timeout")
+        why = (f"But its last request was at {record['lastSeenAt']}, more than {stage.idle} s ago: the "
+               "server found the record, saw the idle deadline had passed, deleted it and answered 401, "
+               f"before the absolute deadline ({expires_at}) came.")
+        waited = f"More than {stage.idle} s have passed since the last request."
     else:
-        why = (f"The session already expired at {expires_at}, while the steps above were on "
-               f"screen: sessions here have an absolute timeout of {ttl} s from createdAt, "
-               "whatever the client does.")
-    return step(6, f"Waiting for the session to expire ({ttl} s after login)", [
-        why, "The client keeps its cookie the whole time; only the server's record expires. "
+        why = (f"But the session expired at {expires_at} and "
+               + ("the server deleted the record when it found it" if ended else store.facts.gone)
+               + ", so 401 Unauthorized.")
+        waited = f"{ttl} s have passed since login."
+    return step(7, "After expiry: the cookie still goes out, the server says 401", [
+        f"The Cookie line shows the client still sends the same ID. {why}",
+        "Keeping the cookie, or editing its expiry in the browser, cannot extend a session: the "
+        "server keeps the deadline.",
+    ], ExchangeBlock(expired), _store(store), JarBlock(client.jar()),
+        Defences(["server-expiry"] + (["idle-timeout"] if stage.idle is not None else [])),
+        predict=f"{waited} The client sends its cookie again.")
+
+
+def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float, idle: int | None = None,
+             last_seen: str | None = None, idle_at: float | None = None) -> Step:
+    """Step 6: the wait for whichever deadline of this run's comes first, with the store as
+    the wait begins."""
+    already = "" if left > 0 else " It has already passed, while the steps above were on screen."
+    if idle is None:
+        why = (f"Sessions here have only an absolute timeout: each lives {ttl} s from createdAt (until "
+               f"{expires_at}), whatever the client does. An idle timeout, off in this run (--idle "
+               "turns it on), would also end a session left alone [^owasp-session-expiration].")
+        title, label = f"Waiting for the session to expire ({ttl} s after login)", "session expires in"
+    elif idle_at is not None:
+        why = (f"Sessions here have two timeouts: idle, {idle} s after the last request (that was "
+               f"at {last_seen}), and absolute, {ttl} s after login (at {expires_at}). The idle one "
+               "comes first.")
+        title, label = f"Waiting for the idle timeout ({idle} s after the last request)", "idle timeout in"
+    else:
+        why = (f"Sessions here have two timeouts: idle ({idle} s after the last request) and absolute "
+               f"({ttl} s after login, at {expires_at}). The absolute one comes first.")
+        title, label = f"Waiting for the session to expire ({ttl} s after login)", "session expires in"
+    return step(6, title, [
+        why + already, "The client keeps its cookie the whole time; only the server's record ends. "
         + store.facts.expiry,
     ], StoreBlock(store.snapshot(), "read as the wait begins"),
-        Wait(max(left, 0.0) + EXPIRY_MARGIN, "session expires in"))
+        Wait(max(left, 0.0) + EXPIRY_MARGIN, label))
 
 
 def _restart_act(stage: _Stage) -> list[Step]:
@@ -226,15 +262,15 @@ def _restart_act(stage: _Stage) -> list[Step]:
         text = [f"The new server at {stage.server.url} connected to the same {facts.label}, found "
                 f"{key[:key.index(session_id) + 8]}... there, and answered 200. The session "
                 "outlived the server process: any number of servers can share it.",
-                "Cookies belong to a host, not a port, so the client sent its cookie to the new "
-                "server too."]
+                "Cookies belong to a host, not a port [^rfc6265-8.5], so the client sent its cookie "
+                "to the new server too."]
     else:
         text = [f"The new server at {stage.server.url} starts with an empty {facts.label} store: the "
                 "session lived inside the old process and died with it. 401, the user must log "
                 "in again. The same happens whenever a second server, behind a load balancer, "
                 "gets a request for a session it never saw.",
-                "Cookies belong to a host, not a port, so the client did send its cookie to the "
-                "new server. Try `--store redis` to see sessions survive."]
+                "Cookies belong to a host, not a port [^rfc6265-8.5], so the client did send its "
+                "cookie to the new server. Try `--store redis` to see sessions survive."]
     steps.append(step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store),
                       predict="The server was restarted. The client sends its cookie."))
     return steps
@@ -254,10 +290,11 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
 
     login = _login(client)
     session_id = _created(login)
+    fields = ", ".join(login.event(SessionCreated).record)
     steps.append(step(2, "Log in with the right password", [
         f"Password {DEMO_PASSWORD} matches. The server creates a random session ID "
-        f"({len(session_id)} characters from Python's `secrets`: 256 bits, unguessable), stores "
-        "{userId, createdAt, expiresAt} under it, and sends only the ID back, in Set-Cookie.",
+        f"({len(session_id)} characters from Python's `secrets`: 256 bits), stores "
+        f"{{{fields}}} under it, and sends only the ID back, in Set-Cookie.",
     ], ExchangeBlock(login), _store(store),
         predict=f"The client logs in with the right password ({DEMO_EMAIL} / {DEMO_PASSWORD})."))
 
@@ -268,8 +305,8 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
         "requests put the cookie in its jar, as a browser would, with the attributes the server "
         "set. The script does not copy the ID anywhere itself.",
         "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags at all. "
-        "This server adds them; each one explained:",
-    ], JarBlock(jar), NotesBlock(_flag_notes(https))))
+        "This server adds them:",
+    ], JarBlock(jar), Defences(FLAG_DEFENCES + (HTTPS_DEFENCES if https else [])), NotesBlock(_flag_notes(https))))
 
     profile = expect(client.send("GET", "/profile"), 200, "profile")
     steps.append(step(4, "GET /profile: the cookie goes back by itself", [
@@ -291,7 +328,7 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
         "The lookup finds nothing, so 401, and the store is unchanged: unknown IDs never create "
         "records.",
         "Guessing a live ID means guessing 256 random bits; the ID has no pattern to forge.",
-    ], ExchangeBlock(forged), StoreBlock(after),
+    ], ExchangeBlock(forged), StoreBlock(after), Defences(["random-id"]),
         predict="Another client sends a session ID it made up, of exactly the right shape."))
     return steps
 
@@ -306,7 +343,7 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
         f"issues a new ID ({new_id[:8]}... instead of {old_id[:8]}...).",
         "Never reuse an ID the client brings to /login: an attacker could plant a known ID in "
         "a victim's browser and wait for them to log in with it (session fixation).",
-    ], ExchangeBlock(relogin), _store(store), JarBlock(client.jar()),
+    ], ExchangeBlock(relogin), _store(store), JarBlock(client.jar()), Defences(["new-id-at-login"]),
         predict="The client logs in again, still holding its old, expired cookie.")]
 
     logout = expect(client.send("POST", "/logout"), 200, "logout")
@@ -317,14 +354,15 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
         raise WalkthroughError("the client kept its cookie after logout")
     steps.append(step(9, "POST /logout: the record is deleted, the cookie cleared", [
         "The server deletes the record from the store and answers with Set-Cookie ... Max-Age=0, "
-        "which tells the client to drop the cookie. The jar is now empty.",
-    ], ExchangeBlock(logout), _store(store), JarBlock(jar_after), predict="The client logs out."))
+        "which tells the client to drop the cookie [^rfc6265-5.2.2]. The jar is now empty.",
+    ], ExchangeBlock(logout), _store(store), JarBlock(jar_after), Defences(["logout-deletes"]),
+        predict="The client logs out."))
 
     replay = expect(client.send("GET", "/profile", headers={"Cookie": f"{cookie}={new_id}"},
                                  fresh=True), 401, "replayed cookie")
     steps.append(step(10, "Replaying the old cookie after logout gets 401", [
         "Someone who copied the cookie before logout sends it again. The record is gone, so "
-        "401. With server-side sessions, logout really ends the session, at once.",
+        "401. With server-side sessions, logout ends the session at once, for every copy.",
     ], ExchangeBlock(replay), _store(store),
         predict="Someone who copied the cookie before logout sends it again."))
     return steps
@@ -340,8 +378,8 @@ def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart:
                    f"every server pointing at this {facts.label} shares the sessions.")
     else:
         scaling = (f"After a restart the session was gone ({after_restart.response.status}, step 12): "
-                   "memory belongs to one process. Sticky sessions, or a shared store such as "
-                   "Redis (--store redis), fix that.")
+                   "memory belongs to one process. A shared store such as Redis (--store redis) "
+                   "fixes that; sticky sessions do not (demo scaling, round 2).")
     return step(None, "Recap", [
         "Everything above crossed a real socket. What each side held, and what it cost:",
     ], TableBlock(Table("What lived where", ["", "observed in this run"], [

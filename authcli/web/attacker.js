@@ -16,9 +16,10 @@ function why(r) {
     reasons.push("the cookie went: SameSite=Lax still sends it on a top-level GET navigation, so a " +
                  "link keeps you logged in. That is why a GET must never change anything");
   } else {
-    reasons.push("no cookie: SameSite=Lax keeps it off cross-site POSTs, frames and script requests");
+    reasons.push("no cookie: SameSite=Lax keeps it off cross-site POSTs, frames and script requests " +
+                 "(or you were not logged in)");
   }
-  if (r.status === 403) reasons.push("the server refused it: its Origin is another site");
+  if (r.status === 403) reasons.push("the server refused it as cross-site (its Origin or Sec-Fetch-Site)");
   return reasons.join("; ");
 }
 

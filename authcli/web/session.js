@@ -51,7 +51,7 @@ $("inject").addEventListener("click", async () => {
   show("inject-answer",
        `document.cookie gave the script: ${JSON.stringify(stolen)} (nothing to steal)\n` +
        `fetch('/profile') from the script: ${profile.line}: ${profile.body}\n` +
-       "HttpOnly stops theft of the ID, not use of the session while the page is open.",
+       "HttpOnly keeps the ID from page script; it does not stop the script using the session while the page is open.",
        profile.status === 200 ? "bad" : "ok");
 });
 
