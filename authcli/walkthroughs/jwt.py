@@ -215,7 +215,7 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     steps.append(step(6, "POST /logout: the server has nothing to delete", [
         "With sessions, logout deleted the record and the cookie died with it. Here there is no "
         "record: the server cannot forget a token it never stored. The client drops its copy, "
-        "and that is all logout can do.",
+        "and that is all logout can do without server state.",
     ], ExchangeBlock(logout), predict="The client logs out."))
 
     after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")

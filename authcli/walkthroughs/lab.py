@@ -133,7 +133,7 @@ def lab_walkthrough(names: list[str] | None = None) -> Iterator[Step]:
     jwt = [a.weakness.name for a in chosen if a.weakness.mode == "jwt"]
     yield step(None, "The attack lab", [
         "Each attack runs twice on real servers: first against a server with one deliberate "
-        "mistake, built from the hardened policy with one value changed, listening on loopback "
+        "mistake, built from the hardened policy with that mistake's values, listening on loopback "
         "only and saying so in an X-Authcli-Weak header; then, request for request, against "
         "authcli's default server. Every success and refusal below happened.",
         *(["The JWT attacks follow seven of PortSwigger's eight JWT labs [^portswigger-jwt-labs]; "
