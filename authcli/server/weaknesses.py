@@ -45,7 +45,7 @@ WEAKNESSES = {w.name: w for w in [
              {"accept_alg_none": True}, "JwtPolicy.accept_alg_none = False: the verifier's "
              "allow-list never contains none", guards=("alg-allowlist",)),
     Weakness("weak-secret", "jwt", "HS256 with a guessable secret: the handout's mySecretKey",
-             {}, "a secret of 256 random bits (secrets.token_urlsafe(32)): in no wordlist",
+             {}, "a random secret: 256 bits from secrets.token_urlsafe(32), in no wordlist",
              secret=HANDOUT_SECRET, guards=("strong-secret",)),
     Weakness("jwk-header", "jwt", "the key is taken from the token's own jwk header",
              {"key_source": "jwk-header"}, "JwtPolicy.key_source = \"server\": keys come from the "
