@@ -133,13 +133,14 @@ def _notes(block: m.NotesBlock) -> RenderableType:
 
 def _defences(block: m.Defences) -> RenderableType:
     """Each defence on two lines: what it protects against, what it does not."""
-    rows: list[tuple[Text | str, Text | str]] = []
+    parts: list[RenderableType] = []
     for key in block.keys:
         d = DEFENCES[key]
         cites = "".join(f" [^{k}]" for k in d.sources)
-        rows += [(Text("  " + d.name, style="bold"), Text.assemble(("protects: ", "green"), terminal_text(d.protects + cites))),
-                 ("", Text.assemble(("does not: ", "yellow"), terminal_text(d.not_protects)))]
-    return Group(hanging(rows), "")
+        parts += [Text("  " + d.name, style="bold"),
+                  hanging([(Text("    protects:", style="green"), terminal_text(d.protects + cites)),
+                           (Text("    does not:", style="yellow"), terminal_text(d.not_protects))])]
+    return Group(*parts, "")
 
 
 def _script(block: m.Script) -> RenderableType:
