@@ -68,7 +68,7 @@ def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
     alg = parts.header.get("alg")
     allowed = ", ".join(key.algorithms)
     if not isinstance(alg, str) or alg not in key.algorithms:
-        why = ("'none' means unsigned and is never accepted [^rfc8725-3.1]"
+        why = ("'none' means unsigned, and a verifier that expects signed tokens refuses it [^rfc7518-3.6]"
                if isinstance(alg, str) and alg.lower() == "none"
                else "the verifier decides the algorithm, not the token [^rfc8725-3.1]")
         checks.append(Check("algorithm", False, f"{json.dumps(alg)} is not in the allow-list [{allowed}]: {why}"))
