@@ -34,8 +34,9 @@ _ENTRIES = [
             "no cookie at all",
             ("rfc6265bis-samesite",)),
     Defence("origin-check", "Origin check",
-            "/login and /logout refuse a browser's cross-site request (Origin or Sec-Fetch-Site) with 403, "
-            "login CSRF included; they take JSON only, which an HTML form cannot send",
+            "/login and /logout refuse a browser's request from another origin (Origin or "
+            "Sec-Fetch-Site) with 403, login CSRF included; they take JSON only, which an HTML form "
+            "cannot send",
             "clients that send no Origin (curl, scripts) are served, as they carry no victim's cookies; "
             "GET routes and script injected into this site's own pages are not covered",
             ("owasp-csrf", "fetch-metadata")),

@@ -189,7 +189,7 @@ FOREIGN_ORIGINS = st.one_of(
 def test_cross_site_origins_get_403_and_no_cookie(jwt_server, session_server, origin, path, mode):
     server = session_server if mode == "session" else jwt_server
     resp = requests.post(server.url + path, json=CREDS, headers={"Origin": origin}, timeout=5)
-    assert resp.status_code == 403 and "Cross-site request refused" in resp.text
+    assert resp.status_code == 403 and "Cross-origin request refused" in resp.text
     assert "Set-Cookie" not in resp.headers
 
 

@@ -84,11 +84,11 @@ def refuse_cross_site(request: Request) -> None:
     for origin in request.header_values("Origin"):
         parts = urlsplit(origin)
         if origin == "null" or parts.scheme not in ("http", "https") or parts.netloc != host:
-            raise HttpError(403, f"Cross-site request refused: Origin {origin[:100]} is not this "
+            raise HttpError(403, f"Cross-origin request refused: Origin {origin[:100]} is not this "
                                  f"server (Host: {host[:100]})")
     for site in request.header_values("Sec-Fetch-Site"):
         if site.strip().lower() not in ("same-origin", "none"):
-            raise HttpError(403, f"Cross-site request refused: Sec-Fetch-Site: {site[:40]}")
+            raise HttpError(403, f"Cross-origin request refused: Sec-Fetch-Site: {site[:40]}")
 
 
 def read_credentials(request: Request, types: tuple[str, ...] = ("application/json",)) -> tuple[str, str]:

@@ -209,7 +209,7 @@ class SessionAuth:
             deleted = self.store.delete(lookup.session_id)
             events = [SessionDeleted(self.store.describe("delete", lookup.session_id, deleted),
                                      session_id=lookup.session_id, deleted=deleted)]
-        events.append(CookieCleared("Set-Cookie with Max-Age=0 tells the browser to drop the cookie"))
+        events.append(CookieCleared("Set-Cookie with Max-Age=0 tells the client to drop the cookie"))
         return text(200, "Logged out", events, [("Set-Cookie", clear_cookie(self.policy)), NO_STORE])
 
 
