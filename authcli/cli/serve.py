@@ -45,8 +45,7 @@ def serve(
                                               help="session mode: server memory or Redis."),
     redis_url: Optional[str] = redis_url_option(),
     alg: Optional[Alg] = typer.Option(None, "--alg", show_default="HS256", help="jwt mode: the signing algorithm."),
-    secret: Optional[str] = typer.Option(None, "--secret", help="jwt mode, HS256: the secret "
-                                        "(default: 256 random bits, written as 43 characters)."),
+    secret: Optional[str] = typer.Option(None, "--secret", help="jwt mode, HS256: the secret (default: 256 random bits)."),
     key: Optional[Path] = typer.Option(None, "--key", help="jwt mode: sign with this private key (PEM or JWK, "
                                        "e.g. from authcli keys); its public half is served as a JWKS."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No line per request (long runs, load tests)."),
