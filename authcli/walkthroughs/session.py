@@ -339,8 +339,8 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
     new_id = _created(relogin)
     relogin.event(FixationChecked)  # the old cookie went to /login and was not adopted
     steps = [step(8, "Log in again: a brand-new ID", [
-        f"The client still had the old cookie and sent it to /login. The server ignores it and "
-        f"issues a new ID ({new_id[:8]}... instead of {old_id[:8]}...).",
+        f"The client still had the old cookie and sent it to /login. The server does not reuse it: "
+        f"it issues a new ID ({new_id[:8]}... instead of {old_id[:8]}...).",
         "Never reuse an ID the client brings to /login: an attacker could plant a known ID in "
         "a victim's browser and wait for them to log in with it (session fixation).",
     ], ExchangeBlock(relogin), _store(store), JarBlock(client.jar()), Defences(["new-id-at-login"]),
