@@ -87,7 +87,7 @@ def split(text: str, *, jws: bool = False) -> TokenParts:
     segments = token.split(".")
     if len(segments) == 5:
         raise MalformedToken("this is an encrypted JWE (5 parts), not a signed JWT: its payload "
-                             "cannot be read without the recipient's private key")
+                             "cannot be read without the recipient's key (a private key, or a shared secret)")
     if len(segments) != 3:
         raise MalformedToken(f"a signed JWT has 3 parts separated by '.', this has {len(segments)}")
     header_b64, payload_b64, signature_b64 = segments
