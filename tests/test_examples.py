@@ -15,9 +15,9 @@ from conftest import REDIS_HINT, browser_missing
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples.md"
 # Each transcript: the command as a user types it, run by bash, with plain output at 80 columns.
-# A token signed with the handout's secret, expiring in 2100: its bytes never change.
-HANDOUT_TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMiLCJ1c2VySWQiOjEyMywiZW1haWwiOiJhQGIu"
-                 "Y29tIiwiaWF0IjoxNzY0MTE4ODAwLCJleHAiOjQxMDI0NDQ4MDB9.eFsZE8XN_9C-UaY1KDlVxg_owPA7keIzPP3CrMuA0r4")
+# A token signed with the handout's secret for a@b.com (user 1), expiring in 2100: its bytes never change.
+HANDOUT_TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcklkIjoxLCJlbWFpbCI6ImFAYi5jb20iLCJpYXQi"
+                 "OjE3NjQxMTg4MDAsImV4cCI6NDEwMjQ0NDgwMH0.yQP244FuMT4o1VSKpeehptirbWl_m1wAeZ_-Z9DOYt8")
 # jwt.io's own sample: HS256 with the secret "your-256-bit-secret", no exp.
 JWT_IO_SAMPLE = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIy"
                  "fQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
@@ -32,7 +32,7 @@ COMMANDS = [
     (f"authcli decode {HANDOUT_TOKEN} --secret wrongSecret", 1),
     (f"authcli decode {JWT_IO_SAMPLE} --secret your-256-bit-secret", 0),
     (f"authcli decode {HANDOUT_TOKEN} --secret mySecretKey --at 2101-01-01T00:00:00Z", 1),
-    ("authcli sign --sub 123 --exp 15m --secret mySecretKey", 0),
+    ("authcli sign --sub 1 --exp 15m --secret mySecretKey", 0),
     ("authcli keys --alg ES256 --out /tmp --force", 0),
     ("authcli demo compare -f markdown", 0),
     ("authcli demo jwt --ttl 2 -f markdown", 0),

@@ -26,8 +26,8 @@ from authcli.walkthroughs.model import TableBlock
 
 FUZZ = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60)), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
-HANDOUT_TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMiLCJ1c2VySWQiOjEyMywiZW1haWwiOiJhQGIu"
-                 "Y29tIiwiaWF0IjoxNzY0MTE4ODAwLCJleHAiOjQxMDI0NDQ4MDB9.eFsZE8XN_9C-UaY1KDlVxg_owPA7keIzPP3CrMuA0r4")
+HANDOUT_TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcklkIjoxLCJlbWFpbCI6ImFAYi5jb20iLCJpYXQi"
+                 "OjE3NjQxMTg4MDAsImV4cCI6NDEwMjQ0NDgwMH0.yQP244FuMT4o1VSKpeehptirbWl_m1wAeZ_-Z9DOYt8")
 
 
 def test_every_weakness_has_an_attack():

@@ -41,7 +41,7 @@ def crack_report(result: CrackResult, alg: object, total: int, source: str, spee
         lines += [Text.assemble(("not found", "bold green"), f": {why} ({rate}, {source}).")]
     # One fact a line: the measured rate varies, and must not move the words around it.
     lines.append(Text(f"This machine: about {speed:,.0f} {alg} guesses a second (measured).", style="dim"))
-    lines.append(Text("A GPU manages billions. A random 256-bit secret is in no wordlist, and trying "
-                      f"half of all 2**256 at a billion a second would take about "
+    lines.append(Text("Graphics cards guess far faster. A random 256-bit secret is in no wordlist, and "
+                      f"trying half of all 2**256 even at a billion a second would take about "
                       f"{years_for_random(256, 1e9):.0e} years.", style="dim"))
     return Group(*lines)
