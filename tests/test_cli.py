@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -193,7 +194,15 @@ def test_demo_html_is_one_self_contained_page():
     page = result.stdout
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "<title>authcli demo jwt:" in page and "<script" not in page
-    assert not re.search(r"(src|href)=\"https?://", page)  # nothing fetched when it is opened
+    # Nothing is fetched when it is opened: no src, no stylesheet link; the only links are the
+    # sources a reader may follow, each from the registry and listed at the end.
+    assert not re.search(r"src=\"https?://|<link[^>]+href=\"https?://", page)
+    from authcli.sources import SOURCES
+
+    urls = {s.url for s in SOURCES.values()}
+    links = re.findall(r"<a href=\"([^\"]+)\"", page)
+    assert links and all(html.unescape(url) in urls for url in links)
+    assert page.index("<h2>Sources</h2>") > page.index("The traffic of this run, in order:")
     assert "Step 3 · GET /profile with Authorization: Bearer" in page and "color: #" in page
     assert "The traffic of this run, in order:" in page
 

@@ -54,7 +54,7 @@ def _cookie_attributes(c: CookieView) -> str:
     attrs.append("HttpOnly" if c.http_only else "readable by JavaScript")
     attrs.append(f"SameSite={c.same_site}" if c.same_site else "no SameSite")
     attrs.append("Secure" if c.secure else "not Secure")
-    attrs.append("kept until the browser closes" if c.expires is None
+    attrs.append("no expiry set (a session cookie)" if c.expires is None
                  else f"expires {iso(c.expires)}")
     return ", ".join(attrs)
 

@@ -284,9 +284,8 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
     steps = [step(1, "Log in with a wrong password", [
         "POST /login with the wrong password. The server hashes what was sent with the stored "
         "salt and compares the result in constant time: no match, so 401 and nothing is stored.",
-        "An unknown email gets exactly the same answer, so the login form does not reveal who "
-        "has an account.",
-    ], ExchangeBlock(wrong), _store(store), predict="The client logs in with a wrong password.")]
+    ], ExchangeBlock(wrong), _store(store), Defences(["password-hash", "same-answer"]),
+        predict="The client logs in with a wrong password.")]
 
     login = _login(client)
     session_id = _created(login)
