@@ -92,6 +92,23 @@ def test_session_page_the_browser_keeps_an_httponly_cookie_page_script_cannot_se
     assert page.problems == []
 
 
+@pytest.mark.parametrize("ahead", [3600, -3600])
+def test_time_left_is_counted_on_the_servers_clock(page, monkeypatch, ahead):
+    """A student's laptop and the teacher's server disagree on the time: the page counts a
+    deadline the server set on the server's clock (its Date header), not the laptop's."""
+    from authcli import clock
+
+    monkeypatch.setattr(clock, "SHIFT", clock.SHIFT + ahead)  # the server runs an hour apart
+    for auth, login in ((SessionAuth(MemoryStore(), 60), "#login-button"),
+                        (JwtAuth(make_signing_key("HS256"), 60), "#login button")):
+        with AuthServer(auth) as server:
+            page.goto(server.url + "/")
+            page.click(login)
+            left = page.locator("#left") if isinstance(auth, SessionAuth) else page.locator("#claims")
+            expect(left).to_contain_text(re.compile(r"\b(5[89]|60) s\b"))
+    assert page.problems == []
+
+
 def test_jwt_page_keeps_the_token_in_localstorage_and_adds_the_bearer_header(page):
     with AuthServer(JwtAuth(make_signing_key("HS256"), 60)) as server:
         page.goto(server.url + "/")

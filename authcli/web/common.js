@@ -13,8 +13,14 @@ function statusKind(status) {
   return status >= 200 && status < 300 ? "ok" : "bad";
 }
 
+// Deadlines (a session's expiresAt, a token's exp) are the server's clock; a student's laptop
+// may run minutes apart from the teacher's server. Every answer's Date header says how far.
+let serverAhead = 0;
+
 async function call(path, options) {
   const response = await fetch(path, Object.assign({ credentials: "same-origin", cache: "no-store" }, options || {}));
+  const date = Date.parse(response.headers.get("Date") || "");
+  if (!Number.isNaN(date)) serverAhead = date / 1000 - Date.now() / 1000;
   const body = (await response.text()).trim();
   return { status: response.status, line: `${response.status} ${response.statusText}`, body };
 }
@@ -33,7 +39,8 @@ function credentials(form) {
 }
 
 function secondsLeft(untilSeconds) {
-  const left = Math.round(untilSeconds - Date.now() / 1000);
+  // By the server's clock, to the second its Date header gives.
+  const left = Math.round(untilSeconds - (Date.now() / 1000 + serverAhead));
   return left > 0 ? `${left} s` : "none: expired";
 }
 
