@@ -34,9 +34,9 @@ _ENTRIES = [
             "no cookie at all",
             ("rfc6265bis-samesite",)),
     Defence("origin-check", "Origin check",
-            "/login and /logout refuse a browser's request from another origin (Origin or "
-            "Sec-Fetch-Site) with 403, login CSRF included; they take JSON only, which an HTML form "
-            "cannot send",
+            "/login and /logout refuse a browser's request from another origin (the Origin or "
+            "Sec-Fetch-Site header a browser adds) with 403, login CSRF (another site logging you into "
+            "its account) included; /login also takes JSON only, which an HTML form cannot send",
             "clients that send no Origin (curl, scripts) are served, as they carry no victim's cookies; "
             "GET routes and script injected into this site's own pages are not covered",
             ("owasp-csrf", "fetch-metadata")),
@@ -64,8 +64,9 @@ _ENTRIES = [
     Defence("secure", "Secure",
             "the cookie is never sent over plain http:// to a real host name, where anyone on the network "
             "could read it",
-            "what counts as secure is the browser's choice: Chromium also sends it to http://localhost "
-            "and 127.0.0.1, Safari does not; it hides nothing from script in the page or malware on the machine",
+            "what counts as secure is the browser's choice: Chromium and Firefox also send it to "
+            "http://localhost (Chromium to 127.0.0.1 too, tested), Safari does not; it hides nothing from "
+            "script in the page or malware on the machine",
             ("rfc6265-4.1.2.5", "httpwg-2605", "webkit-281149")),
     Defence("host-prefix", "__Host- prefix",
             "the browser keeps a __Host- cookie only with Secure, Path=/ and no Domain, so a subdomain "
@@ -76,9 +77,9 @@ _ENTRIES = [
     Defence("hsts", "HSTS",
             "after one HTTPS visit the browser itself turns http:// into https:// for that host name until "
             "max-age runs out, so a network attacker cannot strip TLS on later visits",
-            "the first visit (and the first after max-age) is not protected, hence preload lists; an IP "
-            "address such as 127.0.0.1 is never recorded",
-            ("rfc6797-8.1", "rfc6797-14.6")),
+            "the first visit (and the first after max-age) is not protected, hence preload lists; "
+            "subdomains only with includeSubDomains; an IP address such as 127.0.0.1 is never recorded",
+            ("rfc6797-8.3", "rfc6797-8.1", "rfc6797-14.6")),
     Defence("csp-self", "CSP default-src 'self'",
             "inline script and script from other sites do not run: an injected <script> or onclick= is "
             "refused",
@@ -94,7 +95,8 @@ _ENTRIES = [
     Defence("alg-allowlist", "The verifier's own algorithm list",
             "the token cannot choose how it is checked: alg none, or HS256 keyed with an RS256 server's "
             "public key, is refused before any key is used",
-            "a token signed with an allowed algorithm and a stolen or guessed key passes",
+            "a token signed with an allowed algorithm and a stolen or guessed key passes; a list that "
+            "mixes HMAC with RSA or EC for one key still allows confusion: each key needs its one algorithm",
             ("rfc8725-3.1",)),
     Defence("signature-check", "Signature check",
             "any change to the header or payload by someone without the key is detected: 401",

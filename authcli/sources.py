@@ -107,6 +107,10 @@ _ENTRIES = [
     Source("rfc6797-8.1", "RFC 6797 §8.1", "HTTP Strict Transport Security (HSTS), 8.1 Strict-Transport-Security "
            "Response Header Field Processing (an IP address is never noted as an HSTS host)",
            "https://www.rfc-editor.org/rfc/rfc6797#section-8.1"),
+    Source("owasp-hsts", "OWASP HSTS", "OWASP HTTP Strict Transport Security Cheat Sheet (max-age=31536000 in its examples)",
+           "https://cheatsheetseries.owasp.org/cheatsheets/HTTP_Strict_Transport_Security_Cheat_Sheet.html"),
+    Source("rfc6797-8.3", "RFC 6797 §8.3", "HTTP Strict Transport Security (HSTS), 8.3 URI Loading and Port Mapping (http:// becomes https:// for a Known HSTS Host)",
+           "https://www.rfc-editor.org/rfc/rfc6797#section-8.3"),
     Source("rfc6797-14.6", "RFC 6797 §14.6", "HTTP Strict Transport Security (HSTS), 14.6 Bootstrap MITM "
            "Vulnerability (the first visit is not protected)", "https://www.rfc-editor.org/rfc/rfc6797#section-14.6"),
     Source("rfc6265-8.6", "RFC 6265 §8.6", "HTTP State Management Mechanism, 8.6 Weak Integrity",

@@ -40,4 +40,6 @@ def _ago(seconds: int) -> str:
 
 def relative(ts: float, now: float) -> str:
     delta = ts - now
+    if abs(delta) < 1:  # "expires in 0 seconds" under a PASS reads as expired
+        return "in under a second" if delta > 0 else "under a second ago"
     return f"in {ago(delta)}" if delta > 0 else f"{ago(delta)} ago"

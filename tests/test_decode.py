@@ -358,5 +358,8 @@ def test_check_texts_cite_the_rule_they_apply():
     assert "[^rfc8725-3.1]" in verify(split(token), secret_key(b"k" * 32, "HS384"), now=clock_now()).checks[0].detail
     parts = split(token)
     assert key_warnings(secret_key(b"k" * 32), parts) == []
-    [known] = key_warnings(secret_key(b"changeme"), parts)
-    assert "[^rfc7518-3.2]" in known and "wordlist" in known and "[^rfc8725-3.5]" in known
+    known, short = key_warnings(secret_key(b"changeme"), parts)
+    assert "wordlist" in known and "[^rfc8725-3.5]" in known and "guessed offline" in known
+    assert "[^rfc7518-3.2]" in short and "guessed" not in short  # length alone makes no key guessable
+    [random_but_short] = key_warnings(secret_key(b"\x8f" * 11), parts)
+    assert "11 bytes" in random_but_short and "wordlist" not in random_but_short

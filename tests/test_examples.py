@@ -146,7 +146,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"B64\.[A-Za-z0-9_-]+", "B64.B64", text)
     text = re.sub(r"(?<![\w-])[A-Za-z0-9_-]+\.B64", "B64.B64", text)
     text = re.sub(r"\b1[0-9]{9}\b", "NUMERICDATE", text)
-    text = re.sub(r"(in )?\b\d+ (second|minute|hour|day|year)s?( ago)?", "RELATIVE", text)
+    text = re.sub(r"(in )?\b(\d+|under a) (second|minute|hour|day|year)s?( ago)?", "RELATIVE", text)
     text = re.sub(r"\(integer\) \d{2,}", "(integer) PTTL", text)
     text = re.sub(r"\d+\.\d µs", "N µs", text)  # check costs measured on the spot
     text = re.sub(r"in \d+\.\d ms", "in N ms", text)  # crack: guessing measured on the spot

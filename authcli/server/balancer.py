@@ -18,7 +18,9 @@ SERVED_BY = "X-Served-By"
 # Hop-by-hop headers belong to one connection, never forwarded (RFC 9110 7.6.1).
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
 # The balancer's own HTTP layer writes these again.
-REWRITTEN = HOP_BY_HOP | {"server", "date", "content-length"}
+# The balancer's own answer adds these again (nosniff is on every answer authcli sends): the
+# backend's copies would show twice.
+REWRITTEN = HOP_BY_HOP | {"server", "date", "content-length", "x-content-type-options"}
 
 
 @dataclass

@@ -176,7 +176,7 @@ class JwtAuth:
         if self.policy.lenient:
             from authcli.server.jwt_weak import relax
 
-            verdict = relax(verdict, parts, self.policy)
+            verdict = relax(verdict, parts, self.policy, own=self.verify_key.algorithms)
         data = {"checks": verdict.checks, "header": parts.header, "payload": parts.payload}
         failed = verdict.failed
         if failed is not None:

@@ -103,13 +103,17 @@ def _fetched(header: dict[str, Any]) -> VerifyKey:
     return key_from_file(data, header)
 
 
-def relax(verdict: Verdict, parts: TokenParts, policy: JwtPolicy) -> Verdict:
-    """The checks a weak policy skips, replaced by what the weak server did instead."""
+def relax(verdict: Verdict, parts: TokenParts, policy: JwtPolicy, own: tuple[str, ...] = ()) -> Verdict:
+    """The checks a weak policy skips, replaced by what the weak server did instead. `own`: the
+    algorithms of the server's own key; one outside them passed only because the token chose it."""
     alg = parts.header.get("alg")
     unsigned = isinstance(alg, str) and alg.lower() == "none"
     checks = []
     for check in verdict.checks:
-        if not policy.verify_signature and check.name in ("algorithm", "signature", "crit"):
+        if check.name == "algorithm" and check.ok and own and alg not in own:
+            check = Check("algorithm", True, f"{alg}, chosen by the token: this server's own key is "
+                          f"{', '.join(own)}, but it verified with the key the token led it to")
+        elif not policy.verify_signature and check.name in ("algorithm", "signature", "crit"):
             check = Check(check.name, None, "not checked: this server decodes the token without verifying it")
         elif policy.accept_alg_none and unsigned and check.name == "algorithm":
             check = Check("algorithm", True, '"none" accepted: an unsigned token passes')

@@ -189,16 +189,17 @@ def key_warnings(key: VerifyKey, parts: TokenParts) -> list[str]:
     from authcli.tokens.crack import wordlist
 
     need = HASH_BYTES[alg[2:]]
-    why = []
-    if key.hmac_bytes < need:
-        why.append(f"is {key.hmac_bytes} bytes, shorter than {alg}'s {need}-byte hash [^rfc7518-3.2]")
+    out = []
+    # Length alone does not make a key guessable (11 random bytes are 88 bits); a known secret does.
     if isinstance(key.key, bytes) and key.key in wordlist():
-        why.append("is in authcli's wordlist of secrets people really use, and a password must "
-                   "never be an HMAC key [^rfc8725-3.5]")
-    if not why:
-        return []
-    return [f"the HMAC secret {' and '.join(why)}: it can be guessed offline from any one token, "
-            "and then anyone can sign tokens for any user."]
+        out.append("the HMAC secret is in authcli's wordlist of secrets people really use, and a password "
+                   "must never be an HMAC key [^rfc8725-3.5]: it can be guessed offline from any one token "
+                   "it signed (authcli crack), and then anyone can sign tokens for any user.")
+    if key.hmac_bytes < need:
+        out.append(f"the HMAC secret is {key.hmac_bytes} bytes, shorter than {alg}'s {need}-byte hash, the "
+                   "least the standard allows [^rfc7518-3.2]: a short or human-chosen key shrinks the search "
+                   "an attacker with one token must make.")
+    return out
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,7 @@ def _session_intro(chromium: Browser, server: AuthServer, r: SimpleNamespace) ->
             f"authcli started a headless Chromium {chromium.version} ({chromium.executable}), driven "
             f"by Playwright, and a session-cookie server on {server.url} with an in-memory store. "
             "Nothing below is simulated: each request is shown as the server received it, each "
-            "response as Chromium received it (Chromium lists response headers alphabetically).",
+            "response as Chromium received it (as Playwright reports them: response headers in alphabetical order).",
             f"Later steps open a second site, {r.attacker}: the same server under its other name. "
             "To a browser, 127.0.0.1 and localhost are different sites [^mdn-site].",
             *([f"HTTPS: both servers use a throwaway certificate for localhost, 127.0.0.1 and ::1. "
@@ -283,7 +283,7 @@ def _session_use(r: SimpleNamespace) -> list[Step]:
 
 
 def _jwt_burst(chromium: Browser, server: AuthServer, tls: TlsFiles | None = None) -> SimpleNamespace:
-    """The whole JWT half, at once; the thief is another machine (Python's requests)."""
+    """The whole JWT half, at once; the thief is a client outside the browser (Python's requests)."""
     r = SimpleNamespace(where=f"{server.url}/", url=server.url, alg=server.app.key.alg)
     chromium.act(lambda: chromium.tab.goto(r.where), 1, ("/",))
     chromium.tab.wait_for_load_state("networkidle")
@@ -300,7 +300,7 @@ def _jwt_burst(chromium: Browser, server: AuthServer, tls: TlsFiles | None = Non
     bearer = {"Authorization": f"Bearer {r.stolen}"}
     try:
         r.elsewhere = expect(thief.send("GET", "/profile", headers=bearer, fresh=True), 200,
-                             "the stolen token, replayed from another machine")
+                             "the stolen token, replayed from outside the browser")
         attack = _Attack(chromium, server)
         r.attacker = attack.url
         r.forged = expect(attack.form("csrf-logout"), 403, "the attacker's hidden POST /logout")
@@ -337,11 +337,11 @@ def _jwt_steps(r: SimpleNamespace) -> list[Step]:
             predict="Page script fetches /profile with the token from localStorage."),
         step(10, "Injected script: it reads the token and takes it away", [
             f"localStorage is readable by any script on the page: the payload got all {len(r.stolen)} "
-            "characters. Below, the token is replayed from another machine (Python's requests, "
-            "not the browser): it works there too, until exp. Compare step 5, where the cookie "
+            "characters. Below, the token is replayed from outside the browser (Python's requests): "
+            "it works there too, until exp. Compare step 5, where the cookie "
             "could be used but not taken.",
         ], Script(STEAL, r.stolen, where), ExchangeBlock(r.elsewhere),
-            predict="An injected script reads localStorage; the token is replayed from another machine."),
+            predict="An injected script reads localStorage; the token is replayed from outside the browser."),
         step(11, "Another site: the token is never sent by itself", [
             f"The attacker's page on {r.attacker} tries again. No Authorization header on either "
             "request: a browser attaches cookies, never a bearer token, so CSRF has nothing to "
@@ -384,6 +384,6 @@ def _recap(c: SimpleNamespace, t: SimpleNamespace) -> Step:
     return step(None, "Recap: the browser's side of the comparison table", [
         "An HttpOnly cookie is out of page script's reach (not of malware or an extension on the "
         "machine) but rides along on requests: SameSite and an Origin check keep other sites' "
-        "forms and scripts from using that. A bearer token never rides along, but any script on the page can take it. "
+        "POST forms, frames and scripts from using that, while a top-level link still carries it. A bearer token never rides along, but any script on the page can take it. "
         "Both were shown above by the browser itself.",
     ], TableBlock(Table("The browser's view", ["", "session cookie", "JWT in localStorage"], rows)))

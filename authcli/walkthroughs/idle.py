@@ -43,7 +43,7 @@ def idle_steps(server: AuthServer, store: SessionStore, ttl: int, idle: int, clo
     rows = [[f"{t:.1f} s", f"{ex.response.status} {ex.response.reason}"] for t, ex in polls]
     return [
         step(None, f"Idle timeout ({idle} s): A goes quiet, B keeps asking", [
-            f"Two logins at the same moment. A sends nothing for more than {idle} s: its next request "
+            f"Two logins, one right after the other. A sends nothing for more than {idle} s: its next request "
             "finds the session ended and the record deleted. B asks for /profile every "
             f"{idle / 2:g} s; each request slides B's idle deadline, never its absolute one.",
         ], ExchangeBlock(died), StoreBlock(store_then, f"right after A's request, {died_at:.1f} s in"), Defences(["idle-timeout"]),

@@ -77,8 +77,10 @@ def jwt_walkthrough(key: SigningKey, ttl: int = DEFAULT_TTL, *,
 
 def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient, https: bool = False) -> Step:
     key = auth.key
+    how = ("HMAC with SHA-2: one shared secret signs and verifies" if key.secret is not None else
+           "a private key signs, its public key verifies")
     text = [f"authcli started an {'HTTPS' if https else 'HTTP'} server on {server.url} that signs tokens "
-            f"with {key.alg}. It has no session store at all: after login it will not remember you."]
+            f"with {key.alg} ({how}). It has no session store at all: after login it will not remember you."]
     if https:
         text.append("What TLS adds to a bearer token: whoever holds the token is the user, so "
                     "anyone who can read the traffic could replay it; TLS encrypts every request, "
@@ -209,7 +211,7 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     ], ExchangeBlock(profile, events=False), _checks(profile), NothingStored(),
         predict="The client sends its token as Authorization: Bearer."))
 
-    steps += _forgeries(client, parts)
+    steps += _forgeries(client, parts, auth.key.known)
 
     logout = expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
     steps.append(step(6, "POST /logout: the server has nothing to delete", [
@@ -229,7 +231,7 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     return steps
 
 
-def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
+def _forgeries(client: ScriptedClient, parts: TokenParts, guessable: bool = False) -> list[Step]:
     """Steps 4-5: the payload changed under the old signature, then the same with alg none."""
     steps = []
     forged_payload = {**parts.payload, "sub": str(OTHER_USER_ID), "userId": OTHER_USER_ID}
@@ -239,7 +241,8 @@ def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
     steps.append(step(4, "A tampered token: payload changed, signature kept", [
         f"Anyone can edit the payload: here userId {DEMO_USER_ID} becomes {OTHER_USER_ID} (another "
         "user), re-encoded, with the original signature. The signature no longer fits the changed "
-        "bytes, and without the key nobody can make one that does: 401.",
+        "bytes, and without the key nobody can make one that does: 401." + (
+            " (This run's key is a known secret: with `authcli crack`, anyone could.)" if guessable else ""),
     ], ExchangeBlock(tampered, events=False), _checks(tampered), TableBlock(_changes([
         ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
         ["signature", _short(parts.signature_b64), "the same, kept"]])), Defences(["signature-check"]),

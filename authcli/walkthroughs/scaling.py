@@ -169,7 +169,7 @@ def _round2(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     profiles = [expect(c.send("GET", "/profile"), 200, "round 2 pinned profile") for _ in range(2)]
     yield step(None, "Round 2 · Every request goes to the same server", [
         f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. The "
-        f"{STICKY_COOKIE} cookie overrides round-robin, so the session is always found.",
+        f"{STICKY_COOKIE} cookie overrides round-robin, so the session is found as long as A is up.",
     ], *(ExchangeBlock(p) for p in profiles), ServersBlock(c.views()),
         predict="The client sends GET /profile twice, with its cookies.")
     c.stop(first)

@@ -37,7 +37,7 @@ EXPIRY_MARGIN = 0.05
 # The flags that defend something are a Defences block; these notes say what the others mean.
 COOKIE_FLAG_NOTES = [
     Note("Path=/", "sent with every request to this host (any port [^rfc6265-8.5]), not only to "
-         "/login. No Domain: only this exact host gets it, not its subdomains [^rfc6265-4.1.2.3]."),
+         "/login (set explicitly, though a cookie set by POST /login would default to / anyway). No Domain: only this exact host gets it, not its subdomains [^rfc6265-4.1.2.3]."),
     Note("no Expires / Max-Age", "a session cookie: a browser drops it when it closes, unless "
          "its session restore keeps it [^mdn-set-cookie]. Either way, the server's record decides "
          "how long the ID works (see the expiry step)."),
