@@ -48,9 +48,17 @@ def _prose(run: str) -> str:
 def citing(footnotes: cite.Footnotes) -> Cite:
     """Authored text to HTML: each source marker a numbered link to the closing Sources list."""
     def html(value: str) -> str:
-        return "".join(_prose(run) if source is None else
-                       f'<sup class="ref"><a href="#src-{escape(source.key)}">{footnotes.number(source)}</a></sup>'
-                       for run, source in cite.parts(value))
+        out: list[str] = []
+        refs: list[str] = []  # markers side by side share one superscript: 5,6 and not 56
+        for run, source in cite.parts(value) + [("", None)]:
+            if source is not None:
+                refs.append(f'<a href="#src-{escape(source.key)}">{footnotes.number(source)}</a>')
+                continue
+            if refs:
+                out.append(f'<sup class="ref">{",".join(refs)}</sup>')
+                refs = []
+            out.append(_prose(run))
+        return "".join(out)
     return html
 
 
@@ -137,11 +145,19 @@ def _checks(block: m.ChecksBlock, t: Cite) -> str:
     return f'<h3>{t(block.title.rstrip(":"))}</h3>\n<ul class="checks">{items}</ul>'
 
 
+def _records(title: str, rows: list[tuple[str, str]], t: Cite) -> str:
+    """Each record's key on its own line (an ID stays whole where it can), what it holds under it."""
+    items = "".join(f"<dt><code>{esc(key)}</code></dt><dd>{value}</dd>" for key, value in rows)
+    return f"<h3>{t(title)}</h3>" + (f'\n<dl class="records">{items}</dl>' if rows else "")
+
+
 def _store(snapshot: StoreSnapshot, when: str, t: Cite) -> str:
+    """The store in its own notation: `sessionStore["id"] -> {...}` or redis-cli commands."""
     title = plain.store_title(snapshot, when)
     transcript = plain.store_transcript(snapshot)
     if transcript is None:
-        return _table(title, plain.STORE_COLUMNS, plain.store_rows(snapshot), t, "data")
+        return _records(title, [(key, f'<code>{esc(value)}</code> <span class="ttl">({esc(ttl)})</span>')
+                                for key, value, ttl in plain.store_rows(snapshot)], t)
     classes = ["command" if line.startswith("> ") else "" for line in transcript]
     return f"<h3>{t(title)}</h3>\n" + _lines([escape(line) for line in transcript], classes)
 
@@ -200,8 +216,8 @@ BLOCKS: dict[type, Callable[..., str]] = {
     m.StoreBlock: lambda b, t: _store(b.snapshot, b.when, t),
     m.NothingStored: _nothing_stored,
     m.ServersBlock: _servers,
-    m.JarBlock: lambda b, t: _table(plain.jar_title(b.cookies, b.holder), plain.JAR_COLUMNS,
-                                    plain.jar_rows(b.cookies), t, "data"),
+    m.JarBlock: lambda b, t: _records(plain.jar_title(b.cookies, b.holder),
+                                      [(c, esc(attributes)) for c, attributes in plain.jar_rows(b.cookies)], t),
     m.Script: _script,
     m.ClientStorage: lambda b, t: _table(b.title, ["key", "value"], [[k, v] for k, v in b.items.items()], t, "data"),
     m.TableBlock: lambda b, t: _table(b.table.title, b.table.columns, b.table.rows, t),

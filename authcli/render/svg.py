@@ -31,8 +31,8 @@ def _arrowhead(x: float, y: float, leftward: bool) -> str:
 
 def sequence_svg(block: Sequence, title: str) -> str:
     """The diagram, as wide as its labels need (the page scales it down to fit, never wider)."""
-    lanes = block.lanes
-    index = {lane: i for i, lane in enumerate(lanes)}
+    index = {lane: i for i, lane in enumerate(block.lanes)}
+    lanes = [printable(lane) for lane in block.lanes]
     messages = [(index[src], index[dst], printable(text), reply) for src, dst, text, reply in block.messages]
     boxes = [_width(lane) + 20 for lane in lanes]
     # Each gap between neighbouring lanes holds its lanes' half boxes, the labels of the messages
