@@ -105,7 +105,9 @@ def _table(title: str, columns: list[str], rows: list[list[str]], t: Cite, cls: 
     if not rows:
         return f"<h3>{t(title)}</h3>"
     head = "".join(f"<th scope=\"col\">{t(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{t(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    # The first column names each row (a claim, a key, a property): kept whole, as on a terminal.
+    body = "".join(f'<tr><th scope="row">{t(row[0])}</th>' + "".join(f"<td>{t(cell)}</td>" for cell in row[1:])
+                   + "</tr>" for row in rows)
     klass = f' class="{cls}"' if cls else ""
     return (f"<table{klass}><caption>{t(title)}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}</tbody></table>")
