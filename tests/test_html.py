@@ -18,6 +18,7 @@ import pytest
 
 from authcli.http import Exchange, HttpRequest, HttpResponse
 from authcli.render.html import CSS, HtmlRenderer
+from authcli.render.svg import ROWS, sequence_svgs
 from authcli.sources import SOURCES
 from authcli.tokens import make_signing_key
 from authcli.walkthroughs.jwt import INFO as JWT_INFO
@@ -125,6 +126,21 @@ def test_the_network_cannot_write_markup_or_control_characters():
     assert "<script" not in page and "\x1b" not in page and "\x07" not in page
     assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;\\x1b[2J\\x07") >= 10
     assert not [t for t, _ in Tags(page).tags if t == "script"]
+
+
+def test_a_long_diagram_prints_in_pieces_each_with_its_lanes_named():
+    messages = [m for i in range(30) for m in (("Client", "Server", f"GET /{i}", False),
+                                               ("Server", "Client", "200 OK", True))]
+    svgs = sequence_svgs(Sequence(["Client", "Server"], messages), "traffic")
+    assert len(svgs) == 3 and all(svg.count('class="lane-name"') == 2 for svg in svgs)
+    assert len({tuple(re.findall(r'class="lifeline" x1="([\d.]+)"', svg)) for svg in svgs}) == 1  # lanes line up
+    drawn = [re.findall(r"<text x=[^>]*>([^<]*)</text>", svg) for svg in svgs]
+    assert [label for piece in drawn for label in piece] == [m[2] for m in messages]  # all, in order, once
+    assert all(len(piece) <= ROWS and piece[0].startswith("GET") for piece in drawn)  # cut before a request
+    assert "<title>traffic, part 2 of 3</title>" in svgs[1]
+    # A lane the list left out still gets drawn: the handout is never lost to it.
+    (svg,) = sequence_svgs(Sequence(["Client"], [("Client", "Store", "GET x", False)]), "t")
+    assert svg.count('class="lane-name"') == 2
 
 
 # --- colours: WCAG AA for every one the stylesheet uses -----------------------------------------

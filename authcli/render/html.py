@@ -21,7 +21,7 @@ from authcli.render import cite
 from authcli.render import text as plain
 from authcli.render import tokentext
 from authcli.render.escape import printable
-from authcli.render.svg import sequence_svg
+from authcli.render.svg import sequence_svgs
 from authcli.stores.base import StoreSnapshot
 from authcli.tokens import TokenView
 from authcli.walkthroughs import model as m
@@ -202,7 +202,7 @@ def _defences(block: m.Defences, t: Cite) -> str:
 
 def _sequence(block: m.Sequence, t: Cite) -> str:
     return (f'<figure class="sequence"><figcaption>{t(plain.SEQUENCE_TITLE)}</figcaption>\n'
-            f"{sequence_svg(block, plain.SEQUENCE_TITLE)}\n</figure>")
+            + "\n".join(sequence_svgs(block, plain.SEQUENCE_TITLE)) + "\n</figure>")
 
 
 # One function per block kind, each given the block and the text-with-footnotes function.

@@ -18,6 +18,7 @@ BOX = 28         # the lane name boxes' height
 TOP = BOX + 26   # the first message's row
 LOOP = 22        # how far a message to itself goes right of its lane
 MIN_GAP = 110
+ROWS = 24        # messages per drawing: one fits a printed page, lane names and all
 
 
 def _width(text: str) -> float:
@@ -29,11 +30,9 @@ def _arrowhead(x: float, y: float, leftward: bool) -> str:
     return f'<path class="head" d="M{x:.1f} {y:.1f} l{d} -4 v8 z"/>'
 
 
-def sequence_svg(block: Sequence, title: str) -> str:
-    """The diagram, as wide as its labels need (the page scales it down to fit, never wider)."""
-    index = {lane: i for i, lane in enumerate(block.lanes)}
-    lanes = [printable(lane) for lane in block.lanes]
-    messages = [(index[src], index[dst], printable(text), reply) for src, dst, text, reply in block.messages]
+def _layout(lanes: list[str], messages: list[tuple[int, int, str, bool]]) -> tuple[list[float], float]:
+    """Each lane's x and the whole width: as wide as the labels need (the page scales the
+    drawing down to fit, never wider)."""
     boxes = [_width(lane) + 20 for lane in lanes]
     # Each gap between neighbouring lanes holds its lanes' half boxes, the labels of the messages
     # between them and of the loops on its left lane; a message across several lanes widens
@@ -57,12 +56,27 @@ def sequence_svg(block: Sequence, title: str) -> str:
     xs = [boxes[0] / 2 + 4]
     for gap in gaps:
         xs.append(xs[-1] + gap)
-    width = xs[-1] + right
-    height = TOP + ROW * len(messages) + 8
+    return xs, xs[-1] + right
 
+
+def _chunks(messages: list[tuple[int, int, str, bool]], rows: int) -> list[list[tuple[int, int, str, bool]]]:
+    """Runs of at most `rows` messages, each cut before a message from the first lane (a new
+    request) where one falls in the run's second half."""
+    out = []
+    while len(messages) > rows:
+        cut = next((i for i in range(rows, rows // 2, -1) if messages[i][0] == 0), rows)
+        out.append(messages[:cut])
+        messages = messages[cut:]
+    return out + [messages]
+
+
+def _draw(xs: list[float], width: float, lanes: list[str], messages: list[tuple[int, int, str, bool]],
+          title: str) -> str:
+    height = TOP + ROW * len(messages) + 8
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width:.0f}" height="{height:.0f}" '
            f'viewBox="0 0 {width:.0f} {height:.0f}"><title>{escape(title)}</title>']
-    for x, lane, box in zip(xs, lanes, boxes):
+    for x, lane in zip(xs, lanes):
+        box = _width(lane) + 20
         out.append(f'<line class="lifeline" x1="{x:.1f}" y1="{BOX + 2}" x2="{x:.1f}" y2="{height - 4}"/>')
         out.append(f'<rect class="lane" x="{x - box / 2:.1f}" y="1" width="{box:.1f}" height="{BOX}" rx="3"/>')
         out.append(f'<text class="lane-name" x="{x:.1f}" y="{BOX / 2 + 5:.1f}" text-anchor="middle">'
@@ -85,3 +99,18 @@ def sequence_svg(block: Sequence, title: str) -> str:
         out.append(f'<text x="{(x1 + x2) / 2:.1f}" y="{y - 5:.1f}" text-anchor="middle">{label}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+def sequence_svgs(block: Sequence, title: str, rows: int = ROWS) -> list[str]:
+    """The diagram as one drawing per `rows` messages, every one with the lane names on top
+    and the lanes in the same places: a long run prints as whole pieces, never cut across a
+    page with its lanes unnamed."""
+    # A message to a lane the list left out still gets its lane, rather than no handout at all.
+    named = list(dict.fromkeys([*block.lanes, *(end for message in block.messages for end in message[:2])]))
+    index = {lane: i for i, lane in enumerate(named)}
+    lanes = [printable(lane) for lane in named]
+    messages = [(index[src], index[dst], printable(text), reply) for src, dst, text, reply in block.messages]
+    xs, width = _layout(lanes, messages)
+    chunks = _chunks(messages, rows)
+    return [_draw(xs, width, lanes, chunk, title if len(chunks) == 1 else f"{title}, part {i} of {len(chunks)}")
+            for i, chunk in enumerate(chunks, 1)]
