@@ -49,6 +49,17 @@ def page(jwt_steps) -> str:
     return render(JWT_INFO, jwt_steps)
 
 
+@pytest.fixture(scope="module")
+def session_page() -> str:
+    """The other kinds of block: a store, a cookie jar, notes, a store lane in the diagram."""
+    from authcli.stores import MemoryStore
+    from authcli.walkthroughs.session import INFO, session_walkthrough
+
+    clock = FakeClock()
+    return render(INFO, list(session_walkthrough(3, make_store=lambda: MemoryStore(clock=clock), clock=clock,
+                                                 sleep=clock.advance)))
+
+
 class Tags(HTMLParser):
     """Every start tag with its attributes, and the text of each h1/h2."""
 
@@ -248,7 +259,9 @@ def test_the_handout_prints_on_a_sane_number_of_pages(tab, page, jwt_steps, pape
     assert tab.problems == []  # a CSP refusal of the stylesheet would be reported here
 
 
-def test_in_print_nothing_is_wider_than_the_page(tab, page):
+@pytest.mark.parametrize("demo", ["jwt", "session"])
+def test_in_print_nothing_is_wider_than_the_page(tab, request, demo):
+    page = request.getfixturevalue("page" if demo == "jwt" else "session_page")
     tab.set_viewport_size({"width": A4_CONTENT_PX, "height": 1000})
     tab.set_content(page)
     tab.emulate_media(media="print")

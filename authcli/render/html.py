@@ -78,7 +78,7 @@ def _lines(lines: list[str], classes: list[str] | None = None) -> str:
 def _http(lines: list[str], sent: bool, status: int | None = None) -> str:
     """HTTP lines behind curl -v's marks: `>` sent, `<` received; the start line coloured by
     status, header names and credentials picked out, boilerplate headers quieter."""
-    mark = (f'<span class="mark-sent">&gt;</span> ' if sent else f'<span class="mark-received">&lt;</span> ')
+    mark = '<span class="mark-sent">&gt;</span> ' if sent else '<span class="mark-received">&lt;</span> '
     out, in_body = [], False
     for i, line in enumerate(lines):
         if i == 0:
