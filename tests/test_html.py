@@ -280,6 +280,13 @@ def test_in_print_nothing_is_wider_than_the_page(tab, request, demo):
         assert tab.evaluate("document.documentElement.scrollWidth") <= A4_CONTENT_PX
         # The longest unbroken line of the run, the token in a header, wrapped inside the page.
         assert tab.evaluate("Math.max(...[...document.querySelectorAll('pre')].map(p => p.offsetHeight))") > 60
+        # The diagram's labels, measured in the real font, inside the drawing and names inside their boxes.
+        outside = tab.evaluate("""() => [...document.querySelectorAll('svg text')].filter(e => {
+            const b = e.getBBox(), box = e.previousElementSibling;
+            return b.x < 0 || b.x + b.width > e.ownerSVGElement.viewBox.baseVal.width
+                || e.classList.contains('lane-name') && b.width > box.width.baseVal.value - 4;
+        }).map(e => e.textContent)""")
+        assert tab.evaluate("document.querySelectorAll('svg text').length") > 20 and outside == []
     finally:
         tab.emulate_media(media="screen")
 

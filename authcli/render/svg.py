@@ -12,7 +12,7 @@ from html import escape
 from authcli.render.escape import printable
 from authcli.walkthroughs.model import Sequence
 
-CHAR = 7.0       # the widest average 12px sans-serif character, for layout only: never too narrow
+CHAR = 8.0       # a 12px sans-serif character at its widest average (digits, capitals, bold names)
 ROW = 30         # one message per row
 BOX = 28         # the lane name boxes' height
 TOP = BOX + 26   # the first message's row
