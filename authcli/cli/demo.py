@@ -16,8 +16,8 @@ app = typer.Typer(help="Narrated walkthroughs on a real local server.", no_args_
                   rich_markup_mode=None)
 
 FORMAT = typer.Option(Format.rich, "--format", "-f",
-                      help="rich: coloured terminal output; markdown: a handout; html: a page that opens "
-                           "offline, coloured as on the terminal; json: data.")
+                      help="rich: coloured terminal output; markdown: a handout; html: a handout to "
+                           "print or open offline; json: data.")
 STEP = typer.Option(False, "--step", help="Classroom mode, on a terminal: a clean screen per step, Enter for the "
                     "next, b for the previous; boilerplate headers folded into one line.")
 PREDICT = typer.Option(False, "--predict", help="With --step: before each step, the class predicts what "

@@ -7,9 +7,7 @@ client sent) stays as it was written.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 from authcli.sources import MARKER, SOURCES, Source
 
@@ -62,23 +60,6 @@ class Footnotes:
             self.order.append(source)
         return self.order.index(source) + 1
 
-    def numbered(self, text: str, fmt: str = " [{n}]") -> str:
-        return replace(text, lambda s: fmt.format(n=self.number(s), key=s.key))
-
-
-# How a terminal rendering marks a source: a short tag, or (an HTML handout made from the
-# terminal view) the footnote's number. Set by the renderer that owns the output.
-_terminal_mark: ContextVar[Callable[[Source], str]] = ContextVar("terminal_mark", default=lambda s: f"[{s.short}]")
-
-
-@contextmanager
-def numbered_by(footnotes: Footnotes) -> Iterator[None]:
-    token = _terminal_mark.set(lambda s: f"[{footnotes.number(s)}]")
-    try:
-        yield
-    finally:
-        _terminal_mark.reset(token)
-
 
 def terminal_text(text: str, style: str = "") -> "Text":
     """Authored text for rich: control characters escaped, each marker a dim tag."""
@@ -91,5 +72,5 @@ def terminal_text(text: str, style: str = "") -> "Text":
         if source is None:
             out.append(printable(run))
         else:
-            out.append(" " + _terminal_mark.get()(source), style="dim")
+            out.append(f" [{source.short}]", style="dim")
     return out
