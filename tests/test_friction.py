@@ -177,3 +177,13 @@ def test_the_redis_hint_works_from_pypi_and_from_a_clone(monkeypatch):
 def test_sign_warnings_show_the_source_not_its_key():
     result = runner.invoke(app, ["sign", "--sub", "1", "--exp", "5m", "--secret", "mySecretKey"])
     assert "[RFC 7518 §3.2]" in result.stderr and "[^" not in result.stderr
+
+
+def test_a_handout_says_skip_not_fail_for_a_check_that_did_not_run():
+    from authcli.render.tokentext import check_line
+    from authcli.tokens.checks import UNTRUSTED, Check
+
+    assert check_line(Check("exp", None, UNTRUSTED)) == f"SKIP exp: {UNTRUSTED}"
+    handout = run("demo", "jwt", "--ttl", "1", "-f", "md").stdout
+    step4 = handout[handout.index("## Step 4."):handout.index("## Step 5.")]
+    assert f"- SKIP exp: {UNTRUSTED}" in step4 and "FAIL exp" not in step4

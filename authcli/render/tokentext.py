@@ -31,4 +31,4 @@ def signature_line(view: TokenView) -> str:
 
 
 def check_line(check: Check) -> str:
-    return printable(f"{'PASS' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    return printable(f"{check.status} {check.name}: {check.detail}")
