@@ -25,8 +25,9 @@ def run(*args, input=None):
 
 
 def token(secret=SECRET, **extra):
+    """Times far from a unit's edge: "in 10 days" whichever second each run reads the clock."""
     now = int(clock_now())
-    return pyjwt.encode({"sub": "1", "iat": now, "exp": now + 600, **extra}, secret, algorithm="HS256")
+    return pyjwt.encode({"sub": "1", "iat": now - 12600, "exp": now + 907200, **extra}, secret, algorithm="HS256")
 
 
 def run_main(*args):
@@ -47,7 +48,7 @@ def test_md_is_markdown():
             == [l for l in markdown.stdout.splitlines() if l.startswith("#")])
 
 
-@pytest.mark.parametrize("args", [["lab", "alg-none", "--summary"], ["demo", "jwt", "--ttl", "1"]])
+@pytest.mark.parametrize("args", [["lab", "alg-none", "--summary"], ["demo", "jwt", "--ttl", "2"]])
 def test_json_flag_is_dash_f_json(args):
     flag, option = run(*args, "--json"), run(*args, "-f", "json")
     assert flag.exit_code == option.exit_code == 0
@@ -102,7 +103,7 @@ def test_a_weak_secret_is_warned_about_before_the_verdict():
 def unsigned(**claims) -> str:
     b64 = pyjwt.utils.base64url_encode
     now = int(clock_now())
-    body = {"sub": "1", "iat": now, "exp": now + 600, **claims}
+    body = {"sub": "1", "iat": now - 12600, "exp": now + 907200, **claims}
     return b64(b'{"alg":"none"}').decode() + "." + b64(json.dumps(body).encode()).decode() + "."
 
 
@@ -184,6 +185,6 @@ def test_a_handout_says_skip_not_fail_for_a_check_that_did_not_run():
     from authcli.tokens.checks import UNTRUSTED, Check
 
     assert check_line(Check("exp", None, UNTRUSTED)) == f"SKIP exp: {UNTRUSTED}"
-    handout = run("demo", "jwt", "--ttl", "1", "-f", "md").stdout
+    handout = run("demo", "jwt", "--ttl", "2", "-f", "md").stdout
     step4 = handout[handout.index("## Step 4."):handout.index("## Step 5.")]
     assert f"- SKIP exp: {UNTRUSTED}" in step4 and "FAIL exp" not in step4

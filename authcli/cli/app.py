@@ -56,6 +56,7 @@ if not getattr(typer.core.TyperArgument.make_metavar, "_authcli", False):
     typer.core.TyperArgument.make_metavar = _usage_metavar(typer.core.TyperArgument.make_metavar)
     typer.core.TyperArgument.make_metavar._authcli = True
 
+
 def _error_line(self, file=None) -> None:
     """click's errors in authcli's one style: `error: ...` on one line of stderr (as
     reports_errors writes them), then, for a usage error, where the help is. No usage block:

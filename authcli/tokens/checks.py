@@ -55,10 +55,9 @@ class Verdict:
     def claims_ok(self) -> bool | None:
         """The claims are acceptable at the time checked (exp, nbf, iat, aud, iss, types); None
         when they were not checked because the signature failed."""
-        claims = [c for c in self.checks if c.name not in SIGNATURE_CHECKS]
-        if claims and all(c.detail == UNTRUSTED for c in claims):
+        if any(c.ok is False for c in self.checks if c.name in SIGNATURE_CHECKS):
             return None
-        return all(c.ok is not False for c in claims)
+        return all(c.ok is not False for c in self.checks if c.name not in SIGNATURE_CHECKS)
 
 
 def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
