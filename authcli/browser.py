@@ -19,7 +19,8 @@ from authcli.errors import BrowserMissing, WalkthroughError
 from authcli.http import CookieView, Exchange, HttpRequest, HttpResponse
 from authcli.server.httpd import AuthServer
 
-HINT = ("demo browser drives a real Chromium: pip install 'authcli[browser]' and install Chromium "
+HINT = ("demo browser drives a real Chromium: pip install 'authcli[browser]' (in a clone of authcli: "
+        "pip install '.[browser]') and install Chromium "
         "(Debian and Ubuntu: apt-get install chromium), or set AUTHCLI_CHROMIUM to its path")
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 TARGETS = ("/login", "/profile", "/logout")

@@ -195,3 +195,50 @@ def test_the_attacker_site_never_gets_a_bearer_token_sent(page):
         assert tab.startswith("Not logged in")
         assert "the browser never adds a bearer token by itself" in log
     assert page.problems == []
+
+
+def _visible_empty_boxes(tab) -> list[str]:
+    """Answer boxes (output elements) that are on screen with nothing in them."""
+    return tab.evaluate("""[...document.querySelectorAll('output')]
+        .filter((o) => o.offsetParent !== null && o.textContent.trim() === '').map((o) => o.id)""")
+
+
+@pytest.mark.parametrize("scheme", ["session", "jwt"])
+def test_before_login_no_empty_boxes_and_a_readable_attacker_link(page, scheme):
+    app = SessionAuth(MemoryStore(), 60) if scheme == "session" else JwtAuth(make_signing_key("HS256"), 60)
+    with AuthServer(app) as server:
+        page.goto(server.url + "/")
+        if scheme == "jwt":
+            expect(page.locator("#token")).to_contain_text("Not logged in")
+            assert not page.is_visible("#decoded")  # the Header/Payload/Claims table waits for a token
+        else:
+            expect(page.locator("#record")).not_to_be_empty()
+        assert _visible_empty_boxes(page) == []
+        link = page.locator("a.attacker-link")
+        other = server.url.replace("http://127.0.0.1", "localhost")
+        assert link.text_content() == other + "/attacker"  # host and path, no %3A%2F%2F
+        assert link.get_attribute("href").startswith(f"http://{other}/attacker?victim=http%3A%2F%2F127.0.0.1")
+        if scheme == "jwt":
+            page.click("#login button")
+            expect(page.locator("#payload")).to_contain_text("userId")
+            assert page.is_visible("#decoded")
+    assert page.problems == []
+
+
+def test_the_attacker_journal_is_coloured_by_what_it_means_to_the_victim(page):
+    with AuthServer(SessionAuth(MemoryStore(), 60)) as server:
+        page.goto(server.url + "/")
+        page.click("#login-button")
+        expect(page.locator("#record")).to_contain_text("sessionStore")
+        _attack(page, server)
+        attacker = page.context.pages[1]
+        legend = attacker.text_content(".legend")
+        assert "what each request means to you, the victim" in " ".join(legend.split())
+        heads = attacker.eval_on_selector_all("#log li strong", "els => els.map(e => [e.className, e.textContent])")
+        # Refused (403, 401 without a cookie) is good for the victim; the link that carried the
+        # cookie got through (200), which is what a GET that changed anything would cost them.
+        assert [kind for kind, _ in heads] == ["ok", "ok", "ok", "bad", "ok"]
+        assert heads[0][1] == "POST /logout -> 403: refused: good for you"
+        assert heads[3][1] == "GET /profile -> 200: got through with your credentials: bad for you"
+        assert _visible_empty_boxes(attacker) == []  # the fetch answer box appears once it has text
+    assert page.problems == []

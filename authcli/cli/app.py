@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Optional
 
 import typer
+
+try:  # typer 0.28 carries its own copy of click; older typers use click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_errors
 
 from authcli import __version__
 from authcli.cli import demo
@@ -32,6 +38,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # -h as well, as in curl and httpie; subcommands inherit it from this context.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -47,6 +55,25 @@ def _usage_metavar(make):
 if not getattr(typer.core.TyperArgument.make_metavar, "_authcli", False):
     typer.core.TyperArgument.make_metavar = _usage_metavar(typer.core.TyperArgument.make_metavar)
     typer.core.TyperArgument.make_metavar._authcli = True
+
+
+def _error_line(self, file=None) -> None:
+    """click's errors in authcli's one style: `error: ...` on one line of stderr (as
+    reports_errors writes them), then, for a usage error, where the help is. No usage block:
+    the help is one command away."""
+    from authcli.render.escape import printable
+
+    message = " ".join(printable(self.format_message()).split())
+    message = message[:1].lower() + message[1:].rstrip(".")  # "Missing argument." like the others
+    ctx = getattr(self, "ctx", None)
+    hint = f"\n({ctx.command_path} --help)" if isinstance(self, click_errors.UsageError) and ctx is not None else ""
+    (file or sys.stderr).write(f"error: {message}{hint}\n")
+
+
+if not getattr(click_errors.ClickException.show, "_authcli", False):
+    for _cls in (click_errors.ClickException, click_errors.UsageError):
+        _cls.show = _error_line
+    _error_line._authcli = True
 
 app.add_typer(demo.app, name="demo")
 app.command("serve")(serve)

@@ -10,13 +10,14 @@ from typing import Optional
 
 import typer
 
-from authcli.cli.common import redis_url_option, reports_errors, stderr_console, stdout_console, try_store
+from authcli.cli.common import DataFormat, redis_url_option, reports_errors, stderr_console, stdout_console, try_store
 
 
 @reports_errors
 def bench(
     quick: bool = typer.Option(False, "--quick", help="A few seconds in all, rougher numbers."),
     json_out: bool = typer.Option(False, "--json", help="Print the numbers as JSON."),
+    fmt: DataFormat = typer.Option(DataFormat.rich, "--format", "-f", help="rich: a table; json: the same as --json."),
     redis_url: Optional[str] = redis_url_option(),
 ) -> None:
     """Measure what checking one authenticated request costs: session lookup vs JWT verification.
@@ -49,7 +50,7 @@ def bench(
                 result = measure.run(quick=quick, stores=stores, progress=progress)
         else:
             result = measure.run(quick=quick, stores=stores)
-    if json_out:
+    if json_out or fmt is DataFormat.json:
         sys.stdout.write(json.dumps(asdict(result), indent=2) + "\n")
     else:
         from authcli.render.bench import bench_renderable

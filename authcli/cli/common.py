@@ -42,8 +42,28 @@ def redis_url_option():
 class Format(str, Enum):
     rich = "rich"
     markdown = "markdown"
+    md = "md"  # what people type, and the file extension
     html = "html"
     json = "json"
+
+
+class DataFormat(str, Enum):
+    """decode and bench: a table for people, or JSON (no handout formats)."""
+
+    rich = "rich"
+    json = "json"
+
+
+def output_format(fmt: Format, as_json: bool) -> Format:
+    """-f/--format with --json, which every command with JSON output takes (decode and bench
+    began with it); md is markdown."""
+    if as_json and fmt not in (Format.rich, Format.json):
+        raise UsageError(f"--json and -f {fmt.value} ask for two formats: give one")
+    return Format.json if as_json else Format.markdown if fmt is Format.md else fmt
+
+
+def json_option():
+    return typer.Option(False, "--json", help="Print JSON: the same as -f json.")
 
 
 def stdout_console():

@@ -7,8 +7,8 @@ from typing import Optional
 import typer
 
 from authcli.cli.common import (
-    Alg, Format, StoreKind, https_files, https_option, open_store, play, redis_url_option, reports_errors,
-    signing_key, try_store,
+    Alg, Format, StoreKind, https_files, https_option, json_option, open_store, output_format, play,
+    redis_url_option, reports_errors, signing_key, try_store,
 )
 from authcli.errors import UsageError
 
@@ -16,8 +16,9 @@ app = typer.Typer(help="Narrated walkthroughs on a real local server.", no_args_
                   rich_markup_mode=None)
 
 FORMAT = typer.Option(Format.rich, "--format", "-f",
-                      help="rich: coloured terminal output; markdown: a handout; html: a handout to "
-                           "print or open offline; json: data.")
+                      help="rich: coloured terminal output; markdown (or md): a handout; html: a handout "
+                           "to print or open offline; json (or --json): data.")
+JSON = json_option()
 STEP = typer.Option(False, "--step", help="Classroom mode, on a terminal: a clean screen per step, Enter for the "
                     "next, b for the previous; boilerplate headers folded into one line.")
 PREDICT = typer.Option(False, "--predict", help="With --step: before each step, the class predicts what "
@@ -34,6 +35,7 @@ def session(
     store: StoreKind = typer.Option(StoreKind.memory, "--store", help="Where sessions live: server memory or Redis."),
     redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
+    as_json: bool = JSON,
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
@@ -47,6 +49,7 @@ def session(
     \b
     Example: authcli demo session --ttl 5 --step --store redis
     """
+    fmt = output_format(fmt, as_json)
     from contextlib import ExitStack
 
     from authcli.walkthroughs.session import INFO, session_walkthrough
@@ -69,6 +72,7 @@ def jwt_demo(
                                          "(flagged when short or in the wordlist). Default: 256 random bits, "
                                          "written as 43 characters."),
     fmt: Format = FORMAT,
+    as_json: bool = JSON,
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
@@ -79,6 +83,7 @@ def jwt_demo(
     \b
     Example: authcli demo jwt --secret mySecretKey
     """
+    fmt = output_format(fmt, as_json)
     from contextlib import ExitStack
 
     from authcli.walkthroughs.jwt import INFO, jwt_walkthrough
@@ -97,6 +102,7 @@ def refresh(
     store: StoreKind = typer.Option(StoreKind.memory, "--store", help="Where refresh records and the denylist live."),
     redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
+    as_json: bool = JSON,
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
@@ -106,6 +112,7 @@ def refresh(
     \b
     Example: authcli demo refresh --store redis
     """
+    fmt = output_format(fmt, as_json)
     from contextlib import ExitStack
 
     from authcli.walkthroughs.refresh import INFO, refresh_walkthrough
@@ -122,6 +129,7 @@ def scaling(
     rounds: str = typer.Option("1,2,3,4", "--rounds", help="Which rounds, e.g. 1,3: 1 memory, 2 sticky, 3 Redis, 4 JWT."),
     redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
+    as_json: bool = JSON,
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
@@ -132,6 +140,7 @@ def scaling(
     \b
     Example: authcli demo scaling --rounds 1,4
     """
+    fmt = output_format(fmt, as_json)
     from contextlib import ExitStack
 
     from authcli.walkthroughs.scaling import ALL_ROUNDS, INFO, scaling_walkthrough
@@ -155,6 +164,7 @@ def browser(
     ttl: int = typer.Option(300, "--ttl", min=30, max=3600, metavar="SECONDS",
                             help="Seconds a session or token lives (nothing here waits for expiry)."),
     fmt: Format = FORMAT,
+    as_json: bool = JSON,
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
@@ -168,6 +178,7 @@ def browser(
     \b
     Example: authcli demo browser --step
     """
+    fmt = output_format(fmt, as_json)
     from authcli.browser import check
     from authcli.walkthroughs.browser import INFO, browser_walkthrough
 
@@ -183,6 +194,7 @@ def browser(
 @reports_errors
 def compare(
     fmt: Format = FORMAT,
+    as_json: bool = JSON,
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
@@ -192,6 +204,7 @@ def compare(
     \b
     Example: authcli demo compare -f markdown
     """
+    fmt = output_format(fmt, as_json)
     from authcli.walkthroughs.compare import INFO, compare_walkthrough
 
     play(INFO, compare_walkthrough(), fmt, pause=step,

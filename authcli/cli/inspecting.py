@@ -18,13 +18,15 @@ from authcli.errors import AuthcliError, UsageError
 from authcli import clock
 
 MAX_INPUT = 1024 * 1024
-# option -> (parameter, kind): "text", "path", "float", "flag", "list".
+# option -> (parameter, kind): "text", "path", "float", "flag", "list", "format".
 DECODE_OPTIONS = {
     "--secret": ("secret", "text"), "--secret-file": ("secret_file", "path"), "--key": ("key", "path"),
     "--alg": ("alg", "text"), "--leeway": ("leeway", "float"), "--audience": ("audience", "text"),
     "--at": ("at", "text"), "--ignore-exp": ("ignore_exp", "flag"), "--require": ("require", "list"),
-    "--issuer": ("issuer", "text"), "--json": ("json_out", "flag"),
+    "--issuer": ("issuer", "text"), "--json": ("json_out", "flag"), "--format": ("fmt", "format"),
+    "-f": ("fmt", "format"),
 }
+FORMATS = ("rich", "json")  # -f/--format: the values cli/common.py's DataFormat has
 
 
 class _Trimmed:
@@ -176,6 +178,10 @@ def parse_decode(args: list[str]) -> dict[str, Any] | None:
                     return None
             elif kind == "path":
                 value = Path(inline)
+            elif kind == "format":
+                if inline not in FORMATS:
+                    return None
+                value = inline
             elif kind == "list":
                 found[param].append(inline)
                 i += 1
@@ -194,6 +200,8 @@ def parse_decode(args: list[str]) -> dict[str, Any] | None:
         i += 1
     if token is None:
         return None
+    if found.pop("fmt", None) == "json":
+        found["json_out"] = True
     return {"token": token, **found}
 
 

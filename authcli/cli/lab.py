@@ -8,8 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from authcli.cli.common import Format, play, reports_errors, stdout_console
-from authcli.cli.demo import ALL_HEADERS, FORMAT, PREDICT, STEP
+from authcli.cli.common import Format, output_format, play, reports_errors, stdout_console
+from authcli.cli.demo import ALL_HEADERS, FORMAT, JSON, PREDICT, STEP
 from authcli.errors import UsageError
 
 
@@ -20,6 +20,7 @@ def lab(
     list_them: bool = typer.Option(False, "--list", help="List the attacks, one line each, and exit."),
     summary: bool = typer.Option(False, "--summary", help="Run the attacks, show only the closing table."),
     fmt: Format = FORMAT,
+    as_json: bool = JSON,
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
@@ -31,6 +32,7 @@ def lab(
     \b
     Example: authcli lab alg-confusion --step
     """
+    fmt = output_format(fmt, as_json)
     from authcli.server.weaknesses import WEAKNESSES, known
 
     if list_them:

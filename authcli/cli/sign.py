@@ -118,5 +118,7 @@ def sign(
     parts = split(token)
     for warning in key_warnings(signing.verify, parts) + (
             ["no exp: this token never expires. Add --exp 15m."] if "exp" not in body else []):
-        notice(f"warning: {warning}")
+        from authcli.render.cite import tagged
+
+        notice(f"warning: {tagged(warning)}")  # [RFC 7518 §3.2], not the marker's key
     sys.stdout.write(token + "\n")

@@ -53,26 +53,31 @@ def warnings_renderable(warnings: list[str]) -> RenderableType:
 
 
 def examination_renderable(exam: Examination) -> RenderableType:
+    """The token, the checks, the warnings, then the verdict: a weak key or a missing exp is read
+    before the word VERIFIED, not after it."""
     parts: list[RenderableType] = [token_renderable(exam.view),
                                    Text("The header and payload are encoded, not encrypted: anyone "
                                         "holding the token can read them.", style="dim"), ""]
-    if exam.verdict is None:
+    verdict = exam.verdict
+    if verdict is not None:
+        parts.append(checks_renderable(verdict.checks, f"Verification with {exam.key}:"))
+    if exam.warnings:
+        parts += [Text("Warnings:", style="bold yellow"), warnings_renderable(exam.warnings)]
+    if verdict is None:
         parts += [Text.assemble((" UNVERIFIED ", "bold black on yellow"),
                                 " no key given, so nothing above is proven: anyone can write a token "
                                 "like this. Pass --secret, --secret-file or --key to check it."), ""]
     else:
-        verdict = exam.verdict
-        parts.append(checks_renderable(verdict.checks, f"Verification with {exam.key}:"))
         signature = ("genuine" if verdict.signature_ok else
                      f"NOT proven ({verdict.failed.name} failed)" if verdict.failed and
                      verdict.failed.name in ("algorithm", "signature", "crit") else "NOT proven")
         failed_claims = [c.name for c in verdict.checks if c.ok is False and c.name not in ("algorithm", "signature", "crit")]
         claims = ("none to check (a JWS, not a JWT)" if exam.view.content is not None else
+                  "not checked (the signature failed)" if verdict.claims_ok is None else
                   f"acceptable {exam.when}" if verdict.claims_ok else
                   f"NOT acceptable {exam.when} ({', '.join(failed_claims)} failed)")
+        warned = " (see the warnings above)" if exam.warnings and verdict.ok else ""
         parts += [Text.assemble((" VERIFIED ", "bold black on green") if verdict.ok else
                                 (" NOT VERIFIED ", "bold white on red"),
-                                f" signature {signature}; claims {claims}"), ""]
-    if exam.warnings:
-        parts += [Text("Warnings:", style="bold yellow"), warnings_renderable(exam.warnings)]
+                                f" signature {signature}; claims {claims}{warned}"), ""]
     return Group(*parts)

@@ -172,7 +172,8 @@ class JwtAuth:
             if key is not self.verify_key:
                 events.append(KeyChosen(source))
         verdict = verify(parts, key, now=self.clock(), leeway=self.policy.leeway,
-                         require=self.policy.required_claims, audience=self.policy.audience)
+                         require=self.policy.required_claims, audience=self.policy.audience,
+                         trust=not self.policy.lenient)  # a weak server's relax() distrusts after
         if self.policy.lenient:
             from authcli.server.jwt_weak import relax
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from authcli.errors import BadKey
 from authcli.server.policy import JwtPolicy
-from authcli.tokens.checks import Check, Verdict
+from authcli.tokens.checks import Check, Verdict, distrust
 from authcli.tokens.keys import HMAC_ALGS, SigningKey, VerifyKey, key_from_file, key_from_jwk, pyjwt
 from authcli.tokens.parse import TokenParts
 
@@ -122,4 +122,4 @@ def relax(verdict: Verdict, parts: TokenParts, policy: JwtPolicy, own: tuple[str
         elif not policy.check_exp and check.name == "exp":
             check = Check("exp", None, "not checked: this server ignores expiry")
         checks.append(check)
-    return Verdict(checks)
+    return Verdict(distrust(checks))

@@ -86,9 +86,20 @@ WEAKNESSES = {w.name: w for w in [
 
 
 def known(names: list[str]) -> list[Weakness]:
-    """The named weaknesses (each once), or a UsageError naming the unknown ones."""
+    """The named weaknesses (each once), or a UsageError naming the unknown ones with the
+    closest known name. `alg_confusion` and `ALG-NONE` are what people type: both are accepted."""
+    import difflib
+
+    typed = dict(zip((n.strip().lower().replace("_", "-") for n in names), names))
+    names = list(typed)
     unknown = [n for n in names if n not in WEAKNESSES]
     if unknown:
+        close = [difflib.get_close_matches(n, WEAKNESSES, n=1, cutoff=0.6) for n in unknown]
+        unknown = [typed[n] for n in unknown]
+        if all(close):
+            guesses = ", ".join(c[0] for c in close)
+            raise UsageError(f"unknown weakness {', '.join(unknown)}: did you mean {guesses}? "
+                             "(authcli lab --list)")
         raise UsageError(f"unknown weakness {', '.join(unknown)}: choose from {', '.join(WEAKNESSES)} "
                          "(authcli lab --list)")
     return [WEAKNESSES[n] for n in dict.fromkeys(names)]

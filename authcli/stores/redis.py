@@ -65,7 +65,8 @@ def _redis_module():
     try:
         import redis
     except ImportError:
-        raise StoreMissing("the Redis store needs redis-py: pip install 'authcli[redis]'") from None
+        raise StoreMissing("the Redis store needs redis-py: pip install 'authcli[redis]', or "
+                           "pip install '.[redis]' in a clone of authcli") from None
     return redis
 
 

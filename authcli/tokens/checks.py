@@ -14,6 +14,8 @@ from authcli.tokens.parse import TokenParts
 
 # The checks that say whether the signature is genuine; every other check is about the claims.
 SIGNATURE_CHECKS = ("algorithm", "signature", "crit")
+# A claim check after a failed signature: a PASS there would vouch for what the attacker wrote.
+UNTRUSTED = "not checked: the signature failed, so the claims are the attacker's word"
 
 
 @dataclass(frozen=True)
@@ -50,19 +52,23 @@ class Verdict:
         return any(c.ok for c in mine) and all(c.ok is not False for c in mine)
 
     @property
-    def claims_ok(self) -> bool:
-        """The claims are acceptable at the time checked (exp, nbf, iat, aud, iss, types)."""
+    def claims_ok(self) -> bool | None:
+        """The claims are acceptable at the time checked (exp, nbf, iat, aud, iss, types); None
+        when they were not checked because the signature failed."""
+        if any(c.ok is False for c in self.checks if c.name in SIGNATURE_CHECKS):
+            return None
         return all(c.ok is not False for c in self.checks if c.name not in SIGNATURE_CHECKS)
 
 
 def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
            require: Sequence[str] = ("exp",), audience: str | None = None,
-           issuer: str | None = None, ignore: Sequence[str] = ()) -> Verdict:
+           issuer: str | None = None, ignore: Sequence[str] = (), trust: bool = True) -> Verdict:
     """Check a token the way a careful server does, reporting every check, not only the first failure.
 
     The algorithm comes from the verifier's list, never from the token; the signature is checked
     by PyJWT; claims are checked against `now` (which may be any instant). Claims in `ignore`
-    are reported as SKIP.
+    are reported as SKIP, and so is every claim when the algorithm or signature failed
+    (`trust=False` keeps them, for a weak lab server that decides later what it checked).
     """
     checks: list[Check] = []
     alg = parts.header.get("alg")
@@ -93,7 +99,15 @@ def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
         ok = iss == issuer
         checks.append(Check("iss", ok, f"{json.dumps(iss)} {'is' if ok else 'is not'} {issuer!r}"
                             if "iss" in payload else "no iss claim, but an issuer was required"))
-    return Verdict(checks)
+    return Verdict(distrust(checks) if trust else checks)
+
+
+def distrust(checks: list[Check]) -> list[Check]:
+    """Every claim check as SKIP when a signature check failed: claims are only worth checking
+    once the signature says who wrote them."""
+    if all(c.ok is not False for c in checks if c.name in SIGNATURE_CHECKS):
+        return checks
+    return [c if c.name in SIGNATURE_CHECKS else Check(c.name, None, UNTRUSTED) for c in checks]
 
 
 def _signature(parts: TokenParts, key: VerifyKey, alg: str) -> Check:

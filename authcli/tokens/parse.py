@@ -68,6 +68,9 @@ class TokenParts:
         return self.content is None
 
 
+QUOTES = "'\""
+
+
 def clean(text: str) -> str:
     """Tolerate what people paste: surrounding whitespace and a leading `Bearer `."""
     text = text.strip()
@@ -84,6 +87,11 @@ def split(text: str, *, jws: bool = False) -> TokenParts:
     token = clean(text)
     if not token:
         raise MalformedToken("the token is empty")
+    if token[0] in QUOTES or token[-1] in QUOTES:
+        # Not stripped: a client that sends the quotes gets a 401 from any server, and decode
+        # should show that, not hide it.
+        raise MalformedToken(f"the token has quotes around it ({token[0] if token[0] in QUOTES else token[-1]}): "
+                             "remove them; quotes are not part of a JWT, and a server refuses them too")
     segments = token.split(".")
     if len(segments) == 5:
         raise MalformedToken("this is an encrypted JWE (5 parts), not a signed JWT: its payload "

@@ -23,11 +23,22 @@ function why(r) {
   return reasons.join("; ");
 }
 
+// What a request means to the victim (the legend above the log says so): bad when it got
+// through carrying their credentials, or when a forged login got through; good otherwise.
+function forVictim(r) {
+  const through = r.status >= 200 && r.status < 300;
+  if (through && (r.cookie || r.authorization)) return ["bad", "got through with your credentials: bad for you"];
+  if (through && r.request.endsWith(" /login")) return ["bad", "got through: you would be logged in as the attacker chose: bad for you"];
+  if (through) return ["ok", "answered, but without your credentials: nothing of yours was used"];
+  return ["ok", "refused: good for you"];
+}
+
 function entry(r) {
   const item = document.createElement("li");
   const head = document.createElement("strong");
-  head.textContent = `${r.request} -> ${r.status}`;
-  head.className = r.status < 300 ? "bad" : "ok";
+  const [kind, meaning] = forVictim(r);
+  head.textContent = `${r.request} -> ${r.status}: ${meaning}`;
+  head.className = kind;
   const body = document.createElement("div");
   body.textContent = [
     `sent by: ${r.how}; Sec-Fetch-Site: ${r.secFetchSite || "(none)"}; Origin: ${r.origin || "(none)"}`,

@@ -45,10 +45,11 @@ function secondsLeft(untilSeconds) {
 }
 
 // The attacker's page, served by this same server under its other name: 127.0.0.1 and
-// localhost are different sites to the browser, so it is cross-site for real.
+// localhost are different sites to the browser, so it is cross-site for real. The link reads
+// as host and path; the victim's origin, percent-encoded, is only in the href.
 for (const link of document.querySelectorAll("a.attacker-link")) {
   const other = location.hostname === "localhost" ? "127.0.0.1" : "localhost";
-  const url = `${location.protocol}//${other}${location.port ? ":" + location.port : ""}/attacker?victim=${encodeURIComponent(location.origin)}`;
-  link.href = url;
-  link.textContent = url;
+  const site = `${other}${location.port ? ":" + location.port : ""}`;
+  link.href = `${location.protocol}//${site}/attacker?victim=${encodeURIComponent(location.origin)}`;
+  link.textContent = `${site}/attacker`;
 }

@@ -25,8 +25,10 @@ function coloured(token) {
 
 function render() {
   const token = localStorage.getItem(KEY);
+  // Before login (and after logout) there is nothing to decode: say so, show no empty boxes.
+  $("decoded").hidden = $("decoded-note").hidden = !token;
   if (!token) {
-    show("token", "(none: localStorage has no token)");
+    show("token", "Not logged in: localStorage has no token. Log in above, and it appears here.");
     ["header", "payload", "claims"].forEach((id) => show(id, ""));
     return;
   }
