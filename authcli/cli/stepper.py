@@ -39,7 +39,7 @@ def _when(step) -> str:
         ran = local_hms(parsedate_to_datetime(date).timestamp())
     except (TypeError, ValueError, OverflowError, OSError):
         return ""
-    return f"Ran at {ran}, before this pause (now {local_hms()}). The server still runs; try it:"
+    return f"Ran at {ran}, before this pause (now {local_hms()})."
 
 
 def _label(step, total: int | None) -> str:
@@ -48,12 +48,24 @@ def _label(step, total: int | None) -> str:
     return f"step {step.number}" + (f"/{total}" if total else "")
 
 
-def footer(step) -> list[str]:
-    """What a pause says under a screen of `step`: when its requests ran, and how to rerun one."""
-    from authcli.render.text import curl_command
+def footer(step, width: int = 80) -> list[str]:
+    """What a pause says under a screen of `step`: when its requests ran, what a replay of the
+    first gets now and why, and the curl line, broken between arguments to fit `width`."""
+    import textwrap
+
+    from authcli.clock import now
+    from authcli.render.text import curl_lines
+    from authcli.walkthroughs.replay import outlook
 
     when = _when(step)
-    return [when, "  " + curl_command(step.exchange.request)] if when else []
+    if not when:
+        return []
+    ahead = outlook(step.exchange, now())
+    # "try it:" stays on one line: the no-break space is turned back after wrapping.
+    words = f"{when} {ahead.text}".replace("try it:", "try\u00a0it:")
+    lines = [line.replace("\u00a0", " ") for line in
+             textwrap.wrap(words, width - 1, break_long_words=False, break_on_hyphens=False)]
+    return lines + (curl_lines(step.exchange.request, width - 1) if ahead.offer else [])
 
 
 def _next_label(screens: list[Screen], at: int, upcoming, total: int | None) -> str:
@@ -74,10 +86,12 @@ class Player:
             from authcli.walkthroughs.predict import Score
             self.score = Score()
         self.store = None  # the last store snapshot shown, for "will the store change?"
+        console = getattr(renderer, "console", None)
+        self.width = console.width if console is not None else 80
 
     def _pages(self, step) -> list:
         pages = getattr(self.renderer, "pages", None)
-        return pages(step, footer(step)) if pages else [None]
+        return pages(step, footer(step, self.width)) if pages else [None]
 
     def _show(self, screen: Screen) -> None:
         if hasattr(self.renderer, "new_screen"):
@@ -92,7 +106,7 @@ class Player:
         while True:
             screen = self.screens[at]
             if screen.index == screen.pages - 1:  # the step is all on screen: how to rerun it
-                for line in footer(screen.step):
+                for line in footer(screen.step, self.width):
                     self.say(line)
             answer = (self.ask(f"Enter: {_next_label(self.screens, at, upcoming, self.info.steps)} · b: back ")
                       or "").strip().lower()

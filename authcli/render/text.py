@@ -107,22 +107,44 @@ BOILERPLATE = {"user-agent", "accept-encoding", "accept", "connection", "server"
 CURL_SKIPS = BOILERPLATE | {"host", "content-length"}
 
 
-def curl_command(request: HttpRequest) -> str:
-    """A curl line that sends this request again, with the headers that matter to the server."""
+def _curl_args(request: HttpRequest) -> list[str]:
+    """The replay's arguments, each option with its value, shell-quoted, control characters escaped."""
     import shlex
 
-    parts = ["curl", "-i"]
+    def pair(option: str, value: str) -> str:
+        return printable(f"{option} {shlex.quote(value)}")
+
+    args = ["curl", "-i"]
     if request.ca:  # verify the server as the demo's client did: never -k
-        parts += ["--cacert", request.ca]
+        args.append(pair("--cacert", request.ca))
     if request.method != "GET" or request.body:
-        parts += ["-X", request.method]
+        args.append(pair("-X", request.method))
     for name, value in request.headers:
         if name.lower() not in CURL_SKIPS:
-            parts += ["-H", f"{name}: {value}"]
+            args.append(pair("-H", f"{name}: {value}"))
     if request.body:
-        parts += ["--data-raw", request.body]
-    parts.append(request.url)
-    return printable(" ".join(shlex.quote(p) for p in parts))
+        args.append(pair("--data-raw", request.body))
+    args.append(printable(shlex.quote(request.url)))
+    return args
+
+
+def curl_command(request: HttpRequest) -> str:
+    """A curl line that sends this request again, with the headers that matter to the server."""
+    return " ".join(_curl_args(request))
+
+
+def curl_lines(request: HttpRequest, width: int, indent: str = "  ") -> list[str]:
+    """The same command in lines of at most `width` columns, broken only between arguments
+    (an option stays with its value) and continued with a backslash, so it pastes into a shell
+    as it is. An argument longer than a line (a JWT) stands alone on its line."""
+    lines, line = [], indent + "curl"
+    for arg in _curl_args(request)[1:]:
+        if len(line) + 1 + len(arg) + 2 <= width:
+            line += " " + arg
+        else:
+            lines.append(line + " \\")
+            line = indent + "  " + arg
+    return lines + [line]
 
 
 def fold_boilerplate(lines: list[str]) -> list[str]:
