@@ -68,7 +68,8 @@ def test_markdown_keeps_placeholders_visible(steps):
 MERMAID_LINE = re.compile(
     r"sequenceDiagram"
     r"|    participant P\d+ as [^\n;#]+"
-    r"|    P\d+(->>|-->>)P\d+: [^\n;#]+")
+    r"|    P\d+(->>|-->>)P\d+: [^\n;#]+"
+    r"|    Note over P\d+,P\d+: [^\n;#]+")
 
 
 def test_the_handout_ends_with_a_mermaid_sequence_diagram_of_the_real_traffic(steps):
@@ -87,6 +88,13 @@ def test_the_handout_ends_with_a_mermaid_sequence_diagram_of_the_real_traffic(st
     block = md.split("```mermaid\n", 1)[1].split("\n```", 1)[0].splitlines()
     assert block[0] == "sequenceDiagram" and all(MERMAID_LINE.fullmatch(line) for line in block), block
     assert any("write session record" in line for line in block)
+    # what happened between arrows: the wait before step 7's 401, the restart before step 12's
+    notes = [line for line in block if line.startswith("    Note over")]
+    assert [n.split(": ", 1)[1] for n in notes] == [
+        f"{s.title} (step 6)" for s in steps if s.number == 6] + [
+        "server restarted: a new process, a new empty memory store (step 12)"]
+    assert notes[0] in block[block.index(notes[0]):] and block.index(notes[0]) < next(
+        i for i, line in enumerate(block) if "(step 7)" in line)
 
 
 def test_step_mode_folds_the_boilerplate_headers_into_one_line(steps):

@@ -8,7 +8,8 @@ and says when its requests really ran (before the pause: a burst, so a pause can
 lifetime). `b` shows the previous screen again.
 
 With --predict, a step with requests first shows only what the client is about to do and
-asks what will happen; the answers are scored, and the step then shows what did.
+asks what will happen; the answers are scored, and the step then shows what did. Answers piped
+in are answers only: nothing else reads stdin, so one line is one answer (an empty one skips).
 """
 
 from __future__ import annotations
@@ -78,8 +79,10 @@ def _next_label(screens: list[Screen], at: int, upcoming, total: int | None) -> 
 
 
 class Player:
-    def __init__(self, renderer, info, ask: Ask | None, say: Callable[[str], None], predict: bool):
+    def __init__(self, renderer, info, ask: Ask | None, say: Callable[[str], None], predict: bool,
+                 pauses: bool = True):
         self.renderer, self.info, self.ask, self.say = renderer, info, ask, say
+        self.pauses = pauses and ask is not None  # False: answers only (piped), every step whole
         self.screens: list[Screen] = []
         self.score = None
         if predict:
@@ -119,8 +122,12 @@ class Player:
             self._show(self.screens[at])
 
     def play(self, step) -> None:
-        if self.ask is None:
+        if not self.pauses:
+            if self.score is not None:
+                self._predict(step)
             self.renderer.step(step)
+            if step.store is not None:
+                self.store = step.store
             return
         if self.screens:
             self._pause(_label(step, self.info.steps))
@@ -143,12 +150,15 @@ class Player:
         asked = questions(step, self.store)
         if not asked:
             return
-        self.renderer.new_screen()
+        where = _label(step, None)
+        if self.pauses:
+            self.renderer.new_screen()
         self.renderer.teaser(step, _label(step, self.info.steps))
         for question in asked:
             reply = self._reply(question)
-            self.renderer.verdict(question, reply, self.score.record(question, reply))
-        self.ask(f"Enter: see {_label(step, self.info.steps)} ")
+            self.renderer.verdict(question, reply, self.score.record(question, reply, where))
+        if self.pauses:
+            self.ask(f"Enter: see {_label(step, self.info.steps)} ")
 
     def _reply(self, question) -> str | None:
         from authcli.render.escape import printable
@@ -168,10 +178,12 @@ class Player:
 
 
 def play_steps(renderer, info, steps: Iterator, *, ask: Ask | None, say: Callable[[str], None],
-               predict: bool = False) -> None:
+               predict: bool = False, pauses: bool = True) -> None:
     """Render every step; with `ask` (a person at a terminal, or answers on stdin), pause
-    before each new screen, and with `predict` ask before each step what it will show."""
-    player = Player(renderer, info, ask, say, predict)
+    before each new screen, and with `predict` ask before each step what it will show.
+    `pauses` False (answers piped in): `ask` reads only the answers, one line each, and every
+    step is printed whole, nothing cleared."""
+    player = Player(renderer, info, ask, say, predict, pauses)
     renderer.start(info)
     with closing(steps):
         for step in steps:

@@ -340,19 +340,28 @@ class TerminalRenderer:
         self.console.print(Group(*parts))
 
     def verdict(self, question, reply: str | None, right: bool) -> None:
+        """One line: right, wrong or skipped, the answer, and what decided it."""
         if right:
             head = ("Right: ", "bold green")
         elif reply is None:
-            head = ("No answer: ", "bold yellow")
+            head = ("Skipped: ", "bold yellow")
         else:
             head = (f"Not quite (you said {printable(reply.strip())}): ", "bold red")
-        self.console.print(Text.assemble(head, (question.answer, "bold"), ". ", printable(question.reason)))
+        self.console.print(Text.assemble(head, (question.answer, "bold"), ". ", printable(question.reason),
+                                         no_wrap=True, overflow="ellipsis"))
 
     def score(self, score) -> None:
+        """The tally (a skipped question is neither right nor wrong), then each miss: where,
+        what was asked, the right answer."""
         self.console.print()
-        self.console.print(Text(f"Predictions: {score.right} of {score.asked} right.", style="bold"))
-        for prompt in score.missed:
-            self.console.print(Text(f"  worth another look: {printable(prompt)}", style="dim"))
+        skipped = f"; {len(score.skipped)} skipped" if score.skipped else ""
+        self.console.print(Text(f"Predictions: {score.right} of {score.answered} answered right{skipped}.",
+                                style="bold"))
+        for miss in score.missed:
+            self.console.print(Text(f"  {miss.where}: {printable(miss.question.prompt)} {miss.question.answer} "
+                                    f"(you said {printable(miss.reply)})", style="dim"))
+        if score.skipped:
+            self.console.print(Text(f"  skipped: {', '.join(dict.fromkeys(score.skipped))}", style="dim"))
 
     def end(self) -> None:
         pass

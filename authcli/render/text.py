@@ -80,21 +80,36 @@ SEQUENCE_TITLE = "The traffic of this run, in order"
 
 
 def sequence_lines(block) -> list[str]:
-    """A compact text diagram: `Client -> Server  POST /login (step 2)`, replies dashed."""
+    """A compact text diagram: `Client -> Server  POST /login (step 2)`, replies dashed, and
+    what happened between arrows (a wait, a restart) on a line of its own."""
     width = max(len(lane) for lane in block.lanes)
-    return [f"{src:>{width}} {'-->' if reply else '-> '} {dst:<{width}}  {printable(text)}"
-            for src, dst, text, reply in block.messages]
+    lines = []
+    for kind, item in block.items():
+        if kind == "note":
+            lines.append(f"{'':>{width}} == {printable(item)} ==")
+        else:
+            src, dst, text, reply = item
+            lines.append(f"{src:>{width}} {'-->' if reply else '-> '} {dst:<{width}}  {printable(text)}")
+    return lines
 
 
 def mermaid_lines(block) -> list[str]:
     """The same diagram as Mermaid's sequenceDiagram, which GitHub and GitLab draw."""
     ids = {lane: f"P{i}" for i, lane in enumerate(block.lanes)}
     lines = ["sequenceDiagram"] + [f"    participant {ids[lane]} as {lane}" for lane in block.lanes]
-    for src, dst, text, reply in block.messages:
-        # Mermaid reads ';' as the end of a statement and '#' as an entity: neither in a label.
-        label = printable(text).replace(";", ",").replace("#", "no. ")
-        lines.append(f"    {ids[src]}{'-->>' if reply else '->>'}{ids[dst]}: {label}")
+    for kind, item in block.items():
+        if kind == "note":
+            span = f"{ids[block.lanes[0]]},{ids[block.lanes[-1]]}"
+            lines.append(f"    Note over {span}: {_mermaid_label(item)}")
+            continue
+        src, dst, text, reply = item
+        lines.append(f"    {ids[src]}{'-->>' if reply else '->>'}{ids[dst]}: {_mermaid_label(text)}")
     return lines
+
+
+def _mermaid_label(text: str) -> str:
+    # Mermaid reads ';' as the end of a statement and '#' as an entity: neither in a label.
+    return printable(text).replace(";", ",").replace("#", "no. ")
 
 
 # Headers every client or server adds that say nothing about authentication: on a projector
