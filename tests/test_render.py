@@ -92,7 +92,7 @@ def test_the_handout_ends_with_a_mermaid_sequence_diagram_of_the_real_traffic(st
     notes = [line for line in block if line.startswith("    Note over")]
     assert [n.split(": ", 1)[1] for n in notes] == [
         f"{s.title} (step 6)" for s in steps if s.number == 6] + [
-        "server restarted: a new process, a new empty memory store (step 12)"]
+        "Server restarted: a new process, a new empty memory store (step 12)"]
     assert notes[0] in block[block.index(notes[0]):] and block.index(notes[0]) < next(
         i for i, line in enumerate(block) if "(step 7)" in line)
 

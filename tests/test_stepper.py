@@ -55,14 +55,103 @@ def test_while_paused_the_curl_line_replays_the_step_for_real(curl):
     results = []
 
     def try_it(said: list[str]) -> None:
-        if len(said) == 4 and not results:  # paused after step 2, the login: replay it
-            command = shlex.split(said[-1].strip())
-            results.append(subprocess.run(command, capture_output=True, text=True, timeout=10).stdout)
+        starts = [i for i, line in enumerate(said) if line.startswith("Ran at ")]
+        footer = said[starts[-1]:] if starts else []
+        if not results and "new session ID; try it:" in " ".join(footer):  # paused after the login
+            command = "\n".join(footer[next(i for i, line in enumerate(footer) if line.startswith("  curl")):])
+            results.append(subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=10).stdout)
 
     _, _, said = play([], on_ask=try_it)
-    assert said[2].startswith("Ran at ") and "before this pause" in said[2]
-    assert said[3].strip().startswith("curl -i -X POST -H 'Content-Type: application/json'")
+    assert said[0].startswith("Ran at ") and "before this pause" in said[0]
+    assert said[0].endswith("Replayed now it gets 401 again; try it:")  # step 1, the wrong password
+    assert said[1].startswith("  curl -i -X POST -H 'Content-Type: application/json'")
     assert results and results[0].startswith("HTTP/1.1 200 OK") and "Set-Cookie: sessionId=" in results[0]
+
+
+def test_the_outlook_says_what_a_replay_gets_now_and_why():
+    from authcli.walkthroughs.replay import outlook
+
+    clock = FakeClock(time.time())
+    steps = {s.number: s for s in session_walkthrough(
+        5, make_store=lambda: MemoryStore(clock=clock), clock=clock, sleep=clock.advance)}
+    profile = steps[4].exchange  # 200: the session lives 5 s from login
+    alive = outlook(profile, clock() - 10, up=True)  # the FakeClock has moved past expiry by now
+    assert alive.offer and alive.text.startswith("This line gets 200 until ") and "when the session it sends expires" in alive.text
+    dead = outlook(profile, clock(), up=True)
+    assert dead.offer and dead.text.startswith("This line now gets 401: the session it sends expired at ")
+    assert outlook(steps[2].exchange, clock(), up=True).text == "Replayed now it gets 200 again, with a new session ID; try it:"
+    assert outlook(steps[5].exchange, clock(), up=True).text == "Replayed now it gets 401 again; try it:"
+    stopped = outlook(steps[11].exchange, clock(), up=False)
+    assert not stopped.offer and "stopped" in stopped.text
+
+
+def test_curl_lines_break_only_between_arguments():
+    from authcli.http import HttpRequest
+    from authcli.render.text import curl_command, curl_lines
+
+    request = HttpRequest("POST", "http://127.0.0.1:33933/login", "/login", "HTTP/1.1",
+                          [("Content-Type", "application/json"), ("Cookie", "sessionId=" + "x" * 43)],
+                          '{"email": "a@b.com", "password": "wrong"}')
+    for width in (80, 120):
+        lines = curl_lines(request, width)
+        assert all(len(line) <= width for line in lines)
+        assert all(line.endswith(" \\") for line in lines[:-1]) and not lines[-1].endswith("\\")
+        joined = " ".join(line.rstrip("\\").strip() for line in lines)
+        assert joined == curl_command(request)  # nothing split inside an argument
+        assert any("'{\"email\": \"a@b.com\", \"password\": \"wrong\"}'" in line for line in lines)
+        assert any(line.strip().startswith("http://127.0.0.1:33933/login") for line in lines) or width >= 120
+
+
+def _pages(step, width: int, height: int):
+    out = io.StringIO()
+    console = Console(file=out, width=width, height=height, force_terminal=True, color_system=None)
+    renderer = TerminalRenderer(console, fold_headers=True)
+    renderer.screens = 1  # past the first screen: no heading above
+    return console, renderer, [_text(console, page) for page in renderer.pages(step, ["Ran at ...", "  curl ..."])]
+
+
+def _text(console, renderable) -> list[str]:
+    return ["".join(seg.text for seg in line).rstrip()
+            for line in console.render_lines(renderable, console.options.update(height=None), pad=False)]
+
+
+@pytest.mark.parametrize("width,height", [(80, 24), (120, 40), (80, 14)])
+def test_pages_break_only_between_blocks(width, height):
+    """Every page boundary of every step falls between blocks or their parts (paragraphs, a
+    request and its response, one defence and the next), or after a "(continued" marker on a
+    block taller than a page; nothing is lost or doubled."""
+    from authcli.render.terminal import _body
+
+    clock = FakeClock(time.time())
+    steps = list(session_walkthrough(1, make_store=lambda: MemoryStore(clock=clock), clock=clock,
+                                     sleep=clock.advance))
+    cut = 0
+    for step in steps:
+        console, renderer, pages = _pages(step, width, height)
+        if len(pages) == 1:
+            continue
+        whole = [line for part in _body(step, True) for line in _text(console, part)]
+        bodies = [page[2:] for page in pages]  # under the title rule and its blank line
+        for body in bodies:
+            assert len(body) <= height - 4 and body[0].strip() and body[-1].strip()
+        at = 0
+        for i, body in enumerate(bodies):
+            continued = body[-1] == "(continued on the next page)"
+            rows = body[:-1] if continued else body
+            while not whole[at].strip():
+                at += 1
+            assert whole[at:at + len(rows)] == rows, (step.title, i)
+            at += len(rows)
+            if i < len(bodies) - 1 and not continued:
+                before, after = whole[at - 1], whole[at]
+                indent = len(after) - len(after.lstrip())
+                # a blank line, a response after its request, or a new item of a list (less indented
+                # than the line above); never inside a paragraph or a wrapped line
+                assert not after.strip() or after.startswith("< ") or indent < len(before) - len(before.lstrip()), \
+                    (step.title, i, before, after)
+            cut += continued
+        assert not any(line.strip() for line in whole[at:])
+    assert cut or height > 14  # at 14 rows some block is taller than a page: cut, and marked
 
 
 # --- a real terminal: every screen fits, title on top, prompt at the bottom -----------------

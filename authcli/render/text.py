@@ -86,7 +86,7 @@ def sequence_lines(block) -> list[str]:
     lines = []
     for kind, item in block.items():
         if kind == "note":
-            lines.append(f"{'':>{width}} == {printable(item)} ==")
+            lines.append(f"== {printable(item)}")
         else:
             src, dst, text, reply = item
             lines.append(f"{src:>{width}} {'-->' if reply else '-> '} {dst:<{width}}  {printable(text)}")

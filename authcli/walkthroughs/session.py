@@ -179,7 +179,7 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     if stage.idle is not None:
         yield from shown.all(idle_steps(stage.server, stage.store, ttl, stage.idle, clock, sleep, stage.client.ca))
     facts = stage.store.facts
-    restarted = "server restarted: a new process, " + (
+    restarted = "Server restarted: a new process, " + (
         f"the same {facts.label}" if facts.survives_restart else f"a new empty {facts.label} store")
     yield _recap(facts, first[3].exchange, last[0].exchange, restart[-1].exchange,
                  sequence(shown.steps, f"Store ({facts.label})", {12: restarted}), stage.cookie)
