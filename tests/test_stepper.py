@@ -4,6 +4,7 @@ paused a curl line that replays the step against the still-running server."""
 from __future__ import annotations
 
 import io
+import re
 import shlex
 import subprocess
 import time
@@ -194,3 +195,97 @@ def test_the_browser_demo_fits_80_by_24(tmux):
     titles = _check_screens(tmux("authcli demo browser --step", 80, 24), 24)
     numbered = {t.split(" · ")[0] for t in titles if t.startswith("Step ")}
     assert numbered == {f"Step {n}" for n in range(1, 13)}
+
+
+# --- try-it lines, run as a student would, from the screen ---------------------------------
+
+def _footer(screen: str) -> tuple[str, str] | None:
+    """The pause's sentence (from "Ran at" on) and its curl command as a copy from the terminal
+    gives them; None when the screen has no pause footer."""
+    rows = [row.rstrip() for row in screen.splitlines()]
+    start = next((i for i, row in enumerate(rows) if row.startswith("Ran at ")), None)
+    if start is None:
+        return None
+    end = next(i for i in range(start, len(rows)) if rows[i].startswith(("  curl", "Enter:")))
+    sentence = " ".join(rows[start:end])
+    command = []
+    if rows[end].startswith("  curl"):
+        for row in rows[end:]:
+            command.append(row)
+            if not row.endswith("\\"):
+                break
+    return sentence, "\n".join(command)
+
+
+def _run(command: str) -> str:
+    out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=10).stdout
+    return out.split(" ", 2)[1] if out.startswith("HTTP/") else out
+
+
+class _Student:
+    """At each pause, runs the try-it line and checks it gets what the screen says it gets."""
+
+    def __init__(self):
+        self.ran: list[tuple[str, str]] = []  # (what the screen said, what curl got)
+
+    def __call__(self, screen: str) -> str:
+        found = _footer(screen)
+        if found is None or not found[1]:
+            return ""
+        sentence, command = found
+        began = time.monotonic()
+        got = _run(command)
+        said = re.search(r"gets (\d{3})", sentence)
+        left = re.search(r"\((\d+) s from now\)", sentence)
+        if said and (left is None or time.monotonic() - began < int(left.group(1)) - 1):
+            assert got == said.group(1), (sentence, command, got)
+            self.ran.append((sentence, got))
+        return ""
+
+
+@pytest.mark.parametrize("width,height", [(80, 24), (120, 40)])
+def test_every_try_it_line_gets_what_its_pause_says(tmux, curl, width, height):
+    student = _Student()
+    screens = tmux("authcli demo session --ttl 6 --step", width, height, keys=student)
+    said = " | ".join(sentence for sentence, _ in student.ran)
+    assert len(student.ran) >= 8, said  # steps 1-10 and 12 offer a line (step 11: its server has stopped)
+    assert "This line gets 200 until " in said and "when the session it sends expires" in said  # step 4
+    assert "gets 401 again" in said and "with a new session ID" in said
+    for screen in screens:
+        rows = screen.splitlines()
+        if any(row.startswith("  curl") for row in rows):
+            # "try it:" on one row; the command's rows end between arguments, none wrapped
+            assert any(row.rstrip().endswith("try it:") for row in rows), screen
+            start = next(i for i, row in enumerate(rows) if row.startswith("  curl"))
+            command = rows[start:next(i for i in range(start, len(rows)) if rows[i].startswith("Enter:"))]
+            assert all(row.rstrip().endswith("\\") for row in command[:-1]) and len(command[-1]) < width, screen
+            assert any(re.search(r"http://127\.0\.0\.1:\d+/\w+$", row) for row in command), screen
+
+
+def test_a_line_tried_after_expiry_says_401_and_gets_it(tmux, curl):
+    """Back at step 4 once the session has expired (step 7 showed it), the pause says the line
+    now gets 401 and why, and it does."""
+    student, state = _Student(), {"phase": "forward"}
+
+    def keys(screen: str) -> str:
+        student(screen)
+        found = _footer(screen)
+        if state["phase"] == "forward" and "Enter: step 9/12" in screen:
+            state["phase"] = "back"
+        if state["phase"] == "back":
+            if found and "Step 4 ·" in screen:
+                state["phase"], state["said"] = "done", found[0]
+                return ""
+            return "b"
+        return ""
+
+    tmux("authcli demo session --ttl 1 --step", 80, 24, keys=keys)
+    assert "This line now gets 401: the session it sends expired at " in state["said"]
+    assert any(s == state["said"] and got == "401" for s, got in student.ran)
+
+
+def test_the_jwt_try_it_lines_at_120_by_40(tmux, curl):
+    student = _Student()
+    tmux("authcli demo jwt --ttl 6 --step", 120, 40, keys=student)
+    said = " | ".join(sentence for sentence, _ in student.ran)
+    assert "when the token it sends expires" in said and "with a new token" in said, said
