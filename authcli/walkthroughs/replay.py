@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 
 from authcli.clock import local_hms
 from authcli.http import Exchange
-from authcli.server.events import RefreshChecked, SessionCreated, SessionLookedUp, TokenChecked, TokenSigned
+from authcli.server.events import (
+    RefreshChecked, SessionCreated, SessionDeleted, SessionLookedUp, TokenChecked, TokenLogout, TokenSigned,
+)
 from authcli.server.session_auth import stamp_seconds
 
 
@@ -64,8 +66,12 @@ def outlook(exchange: Exchange, now: float, up: bool | None = None) -> Outlook:
     ends, what, slides = _deadline(exchange)
     if ends is None:
         if exchange.events(SessionCreated) or exchange.events(TokenSigned):
-            made = "session ID" if exchange.events(SessionCreated) else "token"
+            made = "token" if exchange.events(TokenSigned) else "session ID"
             return Outlook(f"Replayed now it gets {status} again, with a new {made}; try it:")
+        if any(e.deleted for e in exchange.events(SessionDeleted)):
+            return Outlook(f"Replayed now it gets {status} again, with no record left to delete; try it:")
+        if exchange.events(TokenLogout):
+            return Outlook(f"Replayed now it gets {status} again: there is nothing on the server to delete; try it:")
         return Outlook("The server answers by its state now; try it:")
     if now >= ends:
         return Outlook(f"This line now gets 401: {what} expired at {local_hms(ends)}; try it:")
