@@ -180,12 +180,28 @@ def test_every_step_fits_a_real_terminal(tmux, width, height):
     assert {t.split(" · ")[0] for t in numbered} == {f"Step {n}" for n in range(1, 13)}  # none skipped
     assert "Recap" in screens[-1]  # the recap is shown, and no prompt follows it
     if height == 40:  # room enough: most steps on one page
-        assert sum(1 for t in numbered if t.endswith("/2)")) <= 3
+        assert sum(1 for t in numbered if t.endswith("/2)")) <= 4
+    _check_breaks(screens)
+
+
+def _check_breaks(screens: list[str]) -> None:
+    """Pages break between blocks: a response's status line and its body share a screen, and
+    a continued page never opens mid-sentence."""
+    for screen in screens[:-1]:
+        rows = [row.rstrip() for row in screen.split("\n")]
+        for i, row in enumerate(rows):
+            if row.startswith("< HTTP/"):
+                assert "<" in rows[i:], screen  # the blank `<` line before the body, on this screen
+        filled = [row for row in rows if row.strip()]
+        if re.search(r"\((?:[2-9]|\d\d)/\d+\) ─", filled[0]):
+            assert not re.match(r"[a-z]", filled[1]), screen
 
 
 def test_the_jwt_demo_fits_80_by_24(tmux):
-    titles = _check_screens(tmux("authcli demo jwt --ttl 1 --step", 80, 24), 24)
+    screens = tmux("authcli demo jwt --ttl 1 --step", 80, 24)
+    titles = _check_screens(screens, 24)
     assert any(t.startswith("Step 4 · A tampered token") for t in titles)
+    _check_breaks(screens)
 
 
 def test_the_browser_demo_fits_80_by_24(tmux):
