@@ -240,8 +240,12 @@ def _paginate(chunks: list[list], budget: int, last: int, continued: list) -> li
         """`lines` as full pages (the marker last), the rest on a page of at most `keep` rows."""
         pages = []
         while len(lines) > keep:
-            pages.append([lines[:budget - 1] + [continued]])
-            lines = lines[budget - 1:]
+            # full pages, then the last two share what is left (no orphaned line or two);
+            # a marked page is never the last
+            take = budget - 1 if len(lines) - keep > budget - 1 else min(
+                budget - 1, max(len(lines) - keep, -(-len(lines) // 2)))
+            pages.append([lines[:take] + [continued]])
+            lines = lines[take:]
         return pages + [[lines]]
 
     pages: list[list[list]] = [[]]
