@@ -305,3 +305,14 @@ def test_the_jwt_try_it_lines_at_120_by_40(tmux, curl):
     tmux("authcli demo jwt --ttl 6 --step", 120, 40, keys=student)
     said = " | ".join(sentence for sentence, _ in student.ran)
     assert "when the token it sends expires" in said and "with a new token" in said, said
+
+
+def test_a_wait_shown_after_a_pause_counts_down_only_what_is_left():
+    """The wait step was made before the class spent a while on the screen above it: its
+    countdown is shortened by that time (the walkthrough still sleeps until the real deadline)."""
+    from authcli.cli.stepper import _catch_up
+    from authcli.walkthroughs.model import Narration, Step, Wait
+
+    step = Step(6, "Waiting", [Narration(["..."]), Wait(60.0, "session expires in")])
+    assert _catch_up(step, 45.0).wait == 15.0 and _catch_up(step, 90.0).wait == 0.0
+    assert _catch_up(step, 45.0).blocks[0] is step.blocks[0] and step.wait == 60.0

@@ -15,6 +15,7 @@ in are answers only: nothing else reads stdin, so one line is one answer (an emp
 from __future__ import annotations
 
 from authcli.clock import local_hms
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -67,6 +68,20 @@ def footer(step, width: int = 80) -> list[str]:
     lines = [line.replace("\u00a0", " ") for line in
              textwrap.wrap(words, width - 1, break_long_words=False, break_on_hyphens=False)]
     return lines + (curl_lines(step.exchange.request, width - 1) if ahead.offer else [])
+
+
+def _catch_up(step, waited: float):
+    """The step with its Wait shortened by the time its pause took: the wait was measured when
+    the step was made, before the class spent a while on the screen above."""
+    from dataclasses import replace
+
+    from authcli.walkthroughs.model import Wait
+
+    wait = step.first(Wait)
+    if wait is None or waited <= 0:
+        return step
+    return replace(step, blocks=[replace(b, seconds=max(b.seconds - waited, 0.0)) if b is wait else b
+                                 for b in step.blocks])
 
 
 def _next_label(screens: list[Screen], at: int, upcoming, total: int | None) -> str:
@@ -129,10 +144,12 @@ class Player:
             if step.store is not None:
                 self.store = step.store
             return
+        arrived = time.monotonic()
         if self.screens:
             self._pause(_label(step, self.info.steps))
         if self.score is not None:
             self._predict(step)
+        step = _catch_up(step, time.monotonic() - arrived)
         pages = self._pages(step)
         for i, page in enumerate(pages):
             if i:
