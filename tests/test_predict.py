@@ -29,7 +29,7 @@ def run(args: list[str], stdin: str) -> subprocess.CompletedProcess:
 def test_answers_piped_through_stdin_are_scored():
     # Piped, stdin holds the answers only, one a line: no pause reads it.
     answers = {1: "200", 3: "200", 4: "200", 5: "401", 6: "200", 7: "401", 9: "401"}
-    out = run(["demo", "jwt", "--ttl", "1", "--step", "--predict"], "".join(f"{a}\n" for a in answers.values()))
+    out = run(["demo", "jwt", "--ttl", "2", "--step", "--predict"], "".join(f"{a}\n" for a in answers.values()))
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "Step 4/9 · what will happen?" in text
@@ -57,7 +57,7 @@ def test_a_verdict_is_one_line():
 
 
 def test_a_reply_outside_the_choices_is_asked_again_and_closed_stdin_never_hangs():
-    out = run(["demo", "jwt", "--ttl", "1", "--step", "--predict"], "maybe\n200\n")
+    out = run(["demo", "jwt", "--ttl", "2", "--step", "--predict"], "maybe\n200\n")
     assert out.returncode == 0, out.stderr
     assert "Answer one of: 200, 401" in out.stderr
     assert "Right: 200. " in out.stdout  # step 1, after the second try

@@ -198,7 +198,7 @@ def _check_breaks(screens: list[str]) -> None:
 
 
 def test_the_jwt_demo_fits_80_by_24(tmux):
-    screens = tmux("authcli demo jwt --ttl 1 --step", 80, 24)
+    screens = tmux("authcli demo jwt --ttl 2 --step", 80, 24)
     titles = _check_screens(screens, 24)
     assert any(t.startswith("Step 4 · A tampered token") for t in titles)
     _check_breaks(screens)
