@@ -25,16 +25,19 @@ class Outlook:
     offer: bool = True
 
 
-def listening(url: str, timeout: float = 0.2) -> bool:
-    """Whether anything accepts connections where the request went (a restarted server
-    listens on a new port: the old one is gone)."""
+def listening(url: str, timeout: float = 1.0) -> bool:
+    """Whether anything listens where the request went (a restarted server listens on a new
+    port: the old one is gone). Only a refused connection says no: a slow answer on a busy
+    machine is still a server."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         with socket.create_connection((parts.hostname or "127.0.0.1", port), timeout=timeout):
             return True
-    except OSError:
+    except ConnectionRefusedError:
         return False
+    except OSError:
+        return True
 
 
 def _deadline(exchange: Exchange) -> tuple[float | None, str, bool]:
