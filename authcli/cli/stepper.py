@@ -4,8 +4,9 @@ The pause comes before a screen, never after the last: the recap is not followed
 A step taller than the terminal is cut into pages at its block boundaries, each headed by
 the step's title, so a projector never scrolls the title away. While paused the walkthrough's
 servers are still running, so the pause offers a curl line that replays the step on screen,
-and says when its requests really ran (before the pause: a burst, so a pause can never race a
-lifetime). `b` shows the previous screen again.
+says when its requests really ran (before the pause: a burst, so a pause can never race a
+lifetime) and what the line gets now, which lifetimes of seconds may have changed. `b` shows
+the previous screen again.
 
 With --predict, a step with requests first shows only what the client is about to do and
 asks what will happen; the answers are scored, and the step then shows what did. Answers piped
@@ -14,12 +15,13 @@ in are answers only: nothing else reads stdin, so one line is one answer (an emp
 
 from __future__ import annotations
 
-from authcli.clock import local_hms
 import time
 from contextlib import closing
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator
+
+from authcli.clock import local_hms
 
 Ask = Callable[[str], "str | None"]  # None: no more input (stdin closed)
 
