@@ -273,7 +273,9 @@ def tmux():
         pytest.skip("the terminal-size tests need tmux (apt-get install tmux)")
     sessions = []
 
-    def screens(command: str, width: int, height: int, timeout: float = 60) -> list[str]:
+    def screens(command: str, width: int, height: int, timeout: float = 60, keys=None) -> list[str]:
+        """`keys(screen)`, if given, sees each paused screen with soft-wrapped rows joined (as a
+        copy from the terminal would be) and returns what to type before Enter ("" for nothing)."""
         name = f"authcli-{uuid.uuid4().hex[:8]}"
         sessions.append(name)
         bin_dir = os.path.dirname(sys.executable)
@@ -292,6 +294,13 @@ def tmux():
             if filled and filled[-1].startswith("Enter:") and screen != last:
                 shown.append(screen)
                 last = screen
+                typed = ""
+                if keys is not None:
+                    joined = subprocess.run(["tmux", "capture-pane", "-p", "-J", "-t", name],
+                                            capture_output=True, text=True).stdout
+                    typed = keys(joined)
+                if typed:
+                    subprocess.run(["tmux", "send-keys", "-t", name, "-l", typed], check=True)
                 subprocess.run(["tmux", "send-keys", "-t", name, "Enter"], check=True)
             time.sleep(0.03)
         raise AssertionError(f"{command} did not finish in {timeout} s; last screen:\n{last}")

@@ -68,7 +68,8 @@ def test_markdown_keeps_placeholders_visible(steps):
 MERMAID_LINE = re.compile(
     r"sequenceDiagram"
     r"|    participant P\d+ as [^\n;#]+"
-    r"|    P\d+(->>|-->>)P\d+: [^\n;#]+")
+    r"|    P\d+(->>|-->>)P\d+: [^\n;#]+"
+    r"|    Note over P\d+,P\d+: [^\n;#]+")
 
 
 def test_the_handout_ends_with_a_mermaid_sequence_diagram_of_the_real_traffic(steps):
@@ -87,6 +88,21 @@ def test_the_handout_ends_with_a_mermaid_sequence_diagram_of_the_real_traffic(st
     block = md.split("```mermaid\n", 1)[1].split("\n```", 1)[0].splitlines()
     assert block[0] == "sequenceDiagram" and all(MERMAID_LINE.fullmatch(line) for line in block), block
     assert any("write session record" in line for line in block)
+    # what happened between arrows: the wait before step 7's 401, the restart before step 12's
+    notes = [line for line in block if line.startswith("    Note over")]
+    assert [n.split(": ", 1)[1] for n in notes] == [
+        f"{s.title} (step 6)" for s in steps if s.number == 6] + [
+        "Server restarted: a new process, a new empty memory store (step 12)"]
+    assert block.index(notes[0]) + 1 == next(i for i, line in enumerate(block) if "(step 7)" in line)
+    # the same notes, in place, in the text diagram and the JSON
+    from authcli.render.jsonout import step_json
+    from authcli.render.text import sequence_lines
+
+    text = sequence_lines(diagram)
+    assert "(step 7)" in text[text.index(f"== {notes[0].split(': ', 1)[1]}") + 1]
+    data = step_json(recap)["diagram"]
+    assert [n["text"] for n in data["notes"]] == [n.split(": ", 1)[1] for n in notes]
+    assert "(step 7)" in data["messages"][data["notes"][0]["before"]]["text"]
 
 
 def test_step_mode_folds_the_boilerplate_headers_into_one_line(steps):

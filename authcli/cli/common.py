@@ -185,7 +185,8 @@ def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool =
     if predict and fmt is not Format.rich:
         raise UsageError("--predict is for the terminal view: leave out -f/--format")
     # Only a person at a terminal can press Enter; never block a pipe or a CI job. --predict
-    # reads its answers from stdin whatever it is, and goes on unanswered when it closes.
+    # reads its answers from stdin whatever it is (piped: one line per answer, no pauses),
+    # and goes on unanswered (skipped) when it closes.
     pausing = pause and (predict or sys.stdin.isatty())
     if fmt is Format.rich:
         from authcli.render.terminal import TerminalRenderer
@@ -214,5 +215,5 @@ def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool =
             console.print(reply if reply is not None else "(no more input)", markup=False, highlight=False)
         return reply
 
-    play_steps(renderer, info, steps, ask=ask if pausing else None, predict=predict,
+    play_steps(renderer, info, steps, ask=ask if pausing else None, predict=predict, pauses=typed,
                say=lambda line: console.print(line, markup=False, style="dim", soft_wrap=True))

@@ -4,20 +4,24 @@ The pause comes before a screen, never after the last: the recap is not followed
 A step taller than the terminal is cut into pages at its block boundaries, each headed by
 the step's title, so a projector never scrolls the title away. While paused the walkthrough's
 servers are still running, so the pause offers a curl line that replays the step on screen,
-and says when its requests really ran (before the pause: a burst, so a pause can never race a
-lifetime). `b` shows the previous screen again.
+says when its requests really ran (before the pause: a burst, so a pause can never race a
+lifetime) and what the line gets now, which lifetimes of seconds may have changed. `b` shows
+the previous screen again.
 
 With --predict, a step with requests first shows only what the client is about to do and
-asks what will happen; the answers are scored, and the step then shows what did.
+asks what will happen; the answers are scored, and the step then shows what did. Answers piped
+in are answers only: nothing else reads stdin, so one line is one answer (an empty one skips).
 """
 
 from __future__ import annotations
 
-from authcli.clock import local_hms
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterator
+
+from authcli.clock import local_hms
 
 Ask = Callable[[str], "str | None"]  # None: no more input (stdin closed)
 
@@ -39,7 +43,7 @@ def _when(step) -> str:
         ran = local_hms(parsedate_to_datetime(date).timestamp())
     except (TypeError, ValueError, OverflowError, OSError):
         return ""
-    return f"Ran at {ran}, before this pause (now {local_hms()}). The server still runs; try it:"
+    return f"Ran at {ran}, before this pause (now {local_hms()})."
 
 
 def _label(step, total: int | None) -> str:
@@ -48,12 +52,38 @@ def _label(step, total: int | None) -> str:
     return f"step {step.number}" + (f"/{total}" if total else "")
 
 
-def footer(step) -> list[str]:
-    """What a pause says under a screen of `step`: when its requests ran, and how to rerun one."""
-    from authcli.render.text import curl_command
+def footer(step, width: int = 80) -> list[str]:
+    """What a pause says under a screen of `step`: when its requests ran, what a replay of the
+    first gets now and why, and the curl line, broken between arguments to fit `width`."""
+    import textwrap
+
+    from authcli.clock import now
+    from authcli.render.text import curl_lines
+    from authcli.walkthroughs.replay import outlook
 
     when = _when(step)
-    return [when, "  " + curl_command(step.exchange.request)] if when else []
+    if not when:
+        return []
+    ahead = outlook(step.exchange, now())
+    # "try it:" stays on one line: the no-break space is turned back after wrapping.
+    words = f"{when} {ahead.text}".replace("try it:", "try\u00a0it:")
+    lines = [line.replace("\u00a0", " ") for line in
+             textwrap.wrap(words, width - 1, break_long_words=False, break_on_hyphens=False)]
+    return lines + (curl_lines(step.exchange.request, width - 1) if ahead.offer else [])
+
+
+def _catch_up(step, waited: float):
+    """The step with its Wait shortened by the time its pause took: the wait was measured when
+    the step was made, before the class spent a while on the screen above."""
+    from dataclasses import replace
+
+    from authcli.walkthroughs.model import Wait
+
+    wait = step.first(Wait)
+    if wait is None or waited <= 0:
+        return step
+    return replace(step, blocks=[replace(b, seconds=max(b.seconds - waited, 0.0)) if b is wait else b
+                                 for b in step.blocks])
 
 
 def _next_label(screens: list[Screen], at: int, upcoming, total: int | None) -> str:
@@ -66,18 +96,22 @@ def _next_label(screens: list[Screen], at: int, upcoming, total: int | None) -> 
 
 
 class Player:
-    def __init__(self, renderer, info, ask: Ask | None, say: Callable[[str], None], predict: bool):
+    def __init__(self, renderer, info, ask: Ask | None, say: Callable[[str], None], predict: bool,
+                 pauses: bool = True):
         self.renderer, self.info, self.ask, self.say = renderer, info, ask, say
+        self.pauses = pauses and ask is not None  # False: answers only (piped), every step whole
         self.screens: list[Screen] = []
         self.score = None
         if predict:
             from authcli.walkthroughs.predict import Score
             self.score = Score()
         self.store = None  # the last store snapshot shown, for "will the store change?"
+        console = getattr(renderer, "console", None)
+        self.width = console.width if console is not None else 80
 
     def _pages(self, step) -> list:
         pages = getattr(self.renderer, "pages", None)
-        return pages(step, footer(step)) if pages else [None]
+        return pages(step, footer(step, self.width)) if pages else [None]
 
     def _show(self, screen: Screen) -> None:
         if hasattr(self.renderer, "new_screen"):
@@ -92,7 +126,7 @@ class Player:
         while True:
             screen = self.screens[at]
             if screen.index == screen.pages - 1:  # the step is all on screen: how to rerun it
-                for line in footer(screen.step):
+                for line in footer(screen.step, self.width):
                     self.say(line)
             answer = (self.ask(f"Enter: {_next_label(self.screens, at, upcoming, self.info.steps)} · b: back ")
                       or "").strip().lower()
@@ -105,13 +139,19 @@ class Player:
             self._show(self.screens[at])
 
     def play(self, step) -> None:
-        if self.ask is None:
+        if not self.pauses:
+            if self.score is not None:
+                self._predict(step)
             self.renderer.step(step)
+            if step.store is not None:
+                self.store = step.store
             return
+        arrived = time.monotonic()
         if self.screens:
             self._pause(_label(step, self.info.steps))
         if self.score is not None:
             self._predict(step)
+        step = _catch_up(step, time.monotonic() - arrived)
         pages = self._pages(step)
         for i, page in enumerate(pages):
             if i:
@@ -129,12 +169,15 @@ class Player:
         asked = questions(step, self.store)
         if not asked:
             return
-        self.renderer.new_screen()
+        where = _label(step, None)
+        if self.pauses:
+            self.renderer.new_screen()
         self.renderer.teaser(step, _label(step, self.info.steps))
         for question in asked:
             reply = self._reply(question)
-            self.renderer.verdict(question, reply, self.score.record(question, reply))
-        self.ask(f"Enter: see {_label(step, self.info.steps)} ")
+            self.renderer.verdict(question, reply, self.score.record(question, reply, where))
+        if self.pauses:
+            self.ask(f"Enter: see {_label(step, self.info.steps)} ")
 
     def _reply(self, question) -> str | None:
         from authcli.render.escape import printable
@@ -154,10 +197,12 @@ class Player:
 
 
 def play_steps(renderer, info, steps: Iterator, *, ask: Ask | None, say: Callable[[str], None],
-               predict: bool = False) -> None:
+               predict: bool = False, pauses: bool = True) -> None:
     """Render every step; with `ask` (a person at a terminal, or answers on stdin), pause
-    before each new screen, and with `predict` ask before each step what it will show."""
-    player = Player(renderer, info, ask, say, predict)
+    before each new screen, and with `predict` ask before each step what it will show.
+    `pauses` False (answers piped in): `ask` reads only the answers, one line each, and every
+    step is printed whole, nothing cleared."""
+    player = Player(renderer, info, ask, say, predict, pauses)
     renderer.start(info)
     with closing(steps):
         for step in steps:

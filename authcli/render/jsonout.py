@@ -64,7 +64,8 @@ def _blocks() -> dict[type, Callable[[Any, dict[str, Any]], None]]:
             {"title": b.title, "columns": ["key", "value"], "rows": [[k, v] for k, v in b.items.items()]}),
         m.TableBlock: lambda b, d: d["tables"].append(_plain(b.table)),
         m.Sequence: lambda b, d: d.update(diagram={"lanes": b.lanes, "messages": [
-            {"from": src, "to": dst, "text": text, "reply": reply} for src, dst, text, reply in b.messages]}),
+            {"from": src, "to": dst, "text": text, "reply": reply} for src, dst, text, reply in b.messages],
+            "notes": [{"before": at, "text": text} for at, text in b.notes]}),
         m.Wait: lambda b, d: d.update(wait=b.seconds),
         m.Defences: lambda b, d: d["defences"].extend(_defence(k) for k in b.keys),
     }

@@ -201,23 +201,70 @@ def _blank(line: list) -> bool:
     return not "".join(segment.text for segment in line).strip()
 
 
-def _cut(lines: list, budget: int, last: int) -> list[list]:
-    """Lines into pages of at most `budget` rows, the last page at most `last` (it has the
-    pause's footer under it). A page ends at a blank line (a block boundary) when one falls
-    in its second half."""
-    pages = []
-    while lines:
-        if len(lines) <= last:
-            pages.append(lines)
-            break
-        room = min(budget, len(lines) - 1)
-        blanks = [i for i in range(room // 2, room + 1) if _blank(lines[i])]
-        cut = blanks[-1] if blanks else room
-        pages.append(lines[:cut])
-        lines = lines[cut:]
-        while lines and _blank(lines[0]):
-            lines = lines[1:]
-    return pages
+def _strip(lines: list) -> list:
+    """Without the blank lines at either end: a page neither starts nor ends with them."""
+    first = next((i for i, line in enumerate(lines) if not _blank(line)), len(lines))
+    last = next((i for i in range(len(lines), 0, -1) if not _blank(lines[i - 1])), first)
+    return lines[first:last]
+
+
+def _chunks(console: Console, options, renderables: list[RenderableType]) -> list[list]:
+    """A step's blocks as runs of lines a page may break between. A block breaks only between
+    its own parts (paragraphs, request and response, one defence and the next); a part one
+    line tall (a heading, an intro ending in a colon) stays with the part after it, and blank
+    lines with the part before."""
+    chunks: list[list] = []
+    glue = False
+    for renderable in renderables:
+        parts = renderable.renderables if isinstance(renderable, Group) else [renderable]
+        for part in parts:
+            lines = console.render_lines(part, options, pad=False)
+            filled = len(_strip(lines))
+            if chunks and (glue or not filled):
+                chunks[-1] += lines
+            else:
+                chunks.append(lines)
+            if filled:
+                glue = filled == 1
+    return chunks
+
+
+def _paginate(chunks: list[list], budget: int, last: int, continued: list) -> list[list]:
+    """Chunks into pages of at most `budget` rows, the last at most `last` (the pause's footer
+    goes under it). A chunk taller than a page is cut at a line boundary, each cut page ending
+    with the `continued` line."""
+    def rows(page: list[list]) -> int:
+        return len(_strip([line for chunk in page for line in chunk]))
+
+    def cut(lines: list, keep: int) -> list[list]:
+        """`lines` as full pages (the marker last), the rest on a page of at most `keep` rows."""
+        pages = []
+        while len(lines) > keep:
+            # full pages, then the last two share what is left (no orphaned line or two);
+            # a marked page is never the last
+            take = budget - 1 if len(lines) - keep > budget - 1 else min(
+                budget - 1, max(len(lines) - keep, -(-len(lines) // 2)))
+            pages.append([lines[:take] + [continued]])
+            lines = lines[take:]
+        return pages + [[lines]]
+
+    pages: list[list[list]] = [[]]
+    for chunk in chunks:
+        if rows(pages[-1] + [chunk]) <= budget:
+            pages[-1].append(chunk)
+        elif len(_strip(chunk)) <= budget:
+            pages.append([chunk])
+        else:
+            pages[-1:] = ([pages[-1]] if rows(pages[-1]) else []) + cut(_strip(chunk), budget)
+    while rows(pages[-1]) > last:
+        page = pages.pop()
+        filled = [chunk for chunk in page if _strip(chunk)]
+        if len(filled) > 1:
+            at = max(i for i, chunk in enumerate(page) if _strip(chunk))
+            pages += [page[:at], page[at:]]
+        else:
+            pages += cut(_strip(filled[0]), last)
+    return [_strip([line for chunk in page for line in chunk]) for page in pages if rows(page)]
 
 
 class TerminalRenderer:
@@ -256,16 +303,16 @@ class TerminalRenderer:
             return [whole]
         width, height = self.console.size
         options = self.console.options.update(height=None)
-        lines = self.console.render_lines(Group(*_body(step, self.fold_headers)), options, pad=False)
-        while lines and _blank(lines[-1]):
-            lines.pop()
+        chunks = _chunks(self.console, options, _body(step, self.fold_headers))
+        total = len(_strip([line for chunk in chunks for line in chunk]))
         room = height - 2 - 2  # the title rule and the blank line under it; the prompt and a spare row
         if self.screens == 0:  # the first screen also holds the heading
             room -= len(self.console.render_lines(self.header, options))
         last = room - sum(max(1, -(-len(line) // width)) for line in footer)
-        if len(lines) <= last:
+        if total <= last:
             return [whole]
-        cut = _cut(lines, max(room, 6), max(last, 6))
+        continued = self.console.render_lines(Text("(continued on the next page)", style="dim"), options, pad=False)[0]
+        cut = _paginate(chunks, max(room, 6), max(last, 6), continued)
         return [Group(_title(step, f" ({i}/{len(cut)})"), "",
                       Segments([seg for line in page for seg in (*line, Segment.line())]))
                 for i, page in enumerate(cut, 1)]
@@ -297,19 +344,28 @@ class TerminalRenderer:
         self.console.print(Group(*parts))
 
     def verdict(self, question, reply: str | None, right: bool) -> None:
+        """One line: right, wrong or skipped, the answer, and what decided it."""
         if right:
             head = ("Right: ", "bold green")
         elif reply is None:
-            head = ("No answer: ", "bold yellow")
+            head = ("Skipped: ", "bold yellow")
         else:
             head = (f"Not quite (you said {printable(reply.strip())}): ", "bold red")
-        self.console.print(Text.assemble(head, (question.answer, "bold"), ". ", printable(question.reason)))
+        self.console.print(Text.assemble(head, (question.answer, "bold"), ". ", printable(question.reason),
+                                         no_wrap=True, overflow="ellipsis"))
 
     def score(self, score) -> None:
+        """The tally (a skipped question is neither right nor wrong), then each miss: where,
+        what was asked, the right answer."""
         self.console.print()
-        self.console.print(Text(f"Predictions: {score.right} of {score.asked} right.", style="bold"))
-        for prompt in score.missed:
-            self.console.print(Text(f"  worth another look: {printable(prompt)}", style="dim"))
+        skipped = f"; {len(score.skipped)} skipped" if score.skipped else ""
+        self.console.print(Text(f"Predictions: {score.right} of {score.answered} answered right{skipped}.",
+                                style="bold"))
+        for miss in score.missed:
+            self.console.print(Text(f"  {miss.where}: {printable(miss.question.prompt)} {miss.question.answer} "
+                                    f"(you said {printable(miss.reply)})", style="dim"))
+        if score.skipped:
+            self.console.print(Text(f"  skipped: {', '.join(dict.fromkeys(score.skipped))}", style="dim"))
 
     def end(self) -> None:
         pass

@@ -80,21 +80,36 @@ SEQUENCE_TITLE = "The traffic of this run, in order"
 
 
 def sequence_lines(block) -> list[str]:
-    """A compact text diagram: `Client -> Server  POST /login (step 2)`, replies dashed."""
+    """A compact text diagram: `Client -> Server  POST /login (step 2)`, replies dashed, and
+    what happened between arrows (a wait, a restart) on a line of its own."""
     width = max(len(lane) for lane in block.lanes)
-    return [f"{src:>{width}} {'-->' if reply else '-> '} {dst:<{width}}  {printable(text)}"
-            for src, dst, text, reply in block.messages]
+    lines = []
+    for kind, item in block.items():
+        if kind == "note":
+            lines.append(f"== {printable(item)}")
+        else:
+            src, dst, text, reply = item
+            lines.append(f"{src:>{width}} {'-->' if reply else '-> '} {dst:<{width}}  {printable(text)}")
+    return lines
 
 
 def mermaid_lines(block) -> list[str]:
     """The same diagram as Mermaid's sequenceDiagram, which GitHub and GitLab draw."""
     ids = {lane: f"P{i}" for i, lane in enumerate(block.lanes)}
     lines = ["sequenceDiagram"] + [f"    participant {ids[lane]} as {lane}" for lane in block.lanes]
-    for src, dst, text, reply in block.messages:
-        # Mermaid reads ';' as the end of a statement and '#' as an entity: neither in a label.
-        label = printable(text).replace(";", ",").replace("#", "no. ")
-        lines.append(f"    {ids[src]}{'-->>' if reply else '->>'}{ids[dst]}: {label}")
+    for kind, item in block.items():
+        if kind == "note":
+            span = f"{ids[block.lanes[0]]},{ids[block.lanes[-1]]}"
+            lines.append(f"    Note over {span}: {_mermaid_label(item)}")
+            continue
+        src, dst, text, reply = item
+        lines.append(f"    {ids[src]}{'-->>' if reply else '->>'}{ids[dst]}: {_mermaid_label(text)}")
     return lines
+
+
+def _mermaid_label(text: str) -> str:
+    # Mermaid reads ';' as the end of a statement and '#' as an entity: neither in a label.
+    return printable(text).replace(";", ",").replace("#", "no. ")
 
 
 # Headers every client or server adds that say nothing about authentication: on a projector
@@ -107,22 +122,44 @@ BOILERPLATE = {"user-agent", "accept-encoding", "accept", "connection", "server"
 CURL_SKIPS = BOILERPLATE | {"host", "content-length"}
 
 
-def curl_command(request: HttpRequest) -> str:
-    """A curl line that sends this request again, with the headers that matter to the server."""
+def _curl_args(request: HttpRequest) -> list[str]:
+    """The replay's arguments, each option with its value, shell-quoted, control characters escaped."""
     import shlex
 
-    parts = ["curl", "-i"]
+    def pair(option: str, value: str) -> str:
+        return printable(f"{option} {shlex.quote(value)}")
+
+    args = ["curl", "-i"]
     if request.ca:  # verify the server as the demo's client did: never -k
-        parts += ["--cacert", request.ca]
+        args.append(pair("--cacert", request.ca))
     if request.method != "GET" or request.body:
-        parts += ["-X", request.method]
+        args.append(pair("-X", request.method))
     for name, value in request.headers:
         if name.lower() not in CURL_SKIPS:
-            parts += ["-H", f"{name}: {value}"]
+            args.append(pair("-H", f"{name}: {value}"))
     if request.body:
-        parts += ["--data-raw", request.body]
-    parts.append(request.url)
-    return printable(" ".join(shlex.quote(p) for p in parts))
+        args.append(pair("--data-raw", request.body))
+    args.append(printable(shlex.quote(request.url)))
+    return args
+
+
+def curl_command(request: HttpRequest) -> str:
+    """A curl line that sends this request again, with the headers that matter to the server."""
+    return " ".join(_curl_args(request))
+
+
+def curl_lines(request: HttpRequest, width: int, indent: str = "  ") -> list[str]:
+    """The same command in lines of at most `width` columns, broken only between arguments
+    (an option stays with its value) and continued with a backslash, so it pastes into a shell
+    as it is. An argument longer than a line (a JWT) stands alone on its line."""
+    lines, line = [], indent + "curl"
+    for arg in _curl_args(request)[1:]:
+        if len(line) + 1 + len(arg) + 2 <= width:
+            line += " " + arg
+        else:
+            lines.append(line + " \\")
+            line = indent + "  " + arg
+    return lines + [line]
 
 
 def fold_boilerplate(lines: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ from authcli.http import Exchange
 from authcli.server.events import (
     SessionCreated, SessionDeleted, SessionLookedUp, TokenChecked, TokenSigned,
 )
-from authcli.walkthroughs.model import ExchangeBlock, Sequence, Step
+from authcli.walkthroughs.model import ExchangeBlock, Sequence, Step, Wait
 
 
 def expect(exchange: Exchange, status: int, what: str) -> Exchange:
@@ -56,11 +56,18 @@ def _server_side(exchange: Exchange, store: str) -> list[tuple[str, str, str, bo
     return out
 
 
-def sequence(steps: list[Step], store: str | None) -> Sequence:
+def sequence(steps: list[Step], store: str | None, between: dict[int, str] | None = None) -> Sequence:
     """Every exchange the steps showed, in order: client to server, what the server did, the
-    answer. `store` names the store lane (None: a stateless server)."""
+    answer. `store` names the store lane (None: a stateless server). A step that waits is a
+    note in its place; `between` adds one before a step's traffic (step number: what
+    happened, such as a restart)."""
     messages: list[tuple[str, str, str, bool]] = []
+    notes: list[tuple[int, str]] = []
     for step in steps:
+        if step.number is not None and step.number in (between or {}):
+            notes.append((len(messages), f"{between[step.number]} (step {step.number})"))
+        if step.first(Wait) is not None:
+            notes.append((len(messages), step.title + (f" (step {step.number})" if step.number is not None else "")))
         for block in step.all(ExchangeBlock):
             ex = block.exchange
             label = f"{ex.request.method} {ex.request.target.split('?')[0]}"
@@ -73,4 +80,4 @@ def sequence(steps: list[Step], store: str | None) -> Sequence:
                 answer += ", Set-Cookie"
             messages.append(("Server", "Client", answer, True))
     lanes = ["Client", "Server"] + ([store] if store and any(store in m[:2] for m in messages) else [])
-    return Sequence(lanes, messages)
+    return Sequence(lanes, messages, notes)

@@ -133,10 +133,21 @@ class TableBlock:
 @dataclass(frozen=True)
 class Sequence:
     """A sequence diagram of the run's real exchanges: lanes, then (from, to, text, reply)
-    messages in the order they happened; `reply` marks an answer (a dashed arrow)."""
+    messages in the order they happened; `reply` marks an answer (a dashed arrow). `notes`
+    say what happened between arrows (a wait, a restart): (i, text) stands before messages[i]."""
 
     lanes: list[str]
     messages: list[tuple[str, str, str, bool]]
+    notes: list[tuple[int, str]] = field(default_factory=list)
+
+    def items(self) -> list[tuple[str, object]]:
+        """Messages and notes in diagram order: ("note", text) or ("message", (from, to, text, reply))."""
+        out: list[tuple[str, object]] = []
+        for i, message in enumerate([*self.messages, None]):
+            out += [("note", text) for at, text in self.notes if at == i]
+            if message is not None:
+                out.append(("message", message))
+        return out
 
 
 @dataclass(frozen=True)

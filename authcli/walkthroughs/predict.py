@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from authcli.http import Exchange
-from authcli.server.events import Balanced, Forwarded
+from authcli.server.events import (
+    Balanced, CredentialsChecked, DenylistChecked, Forwarded, RefreshChecked, SessionCreated, SessionDeleted,
+    SessionLookedUp, TokenChecked, TokenLogout, TokenSigned,
+)
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs.model import ExchangeBlock, Step
 
@@ -40,12 +43,55 @@ def _normal(reply: str) -> str:
     return {"yes": "y", "no": "n"}.get(reply, reply)
 
 
+def _short(event) -> str:
+    """What one server event decided, in a few words (its message may carry a whole record)."""
+    if isinstance(event, CredentialsChecked):
+        return "password matches" if event.user_id is not None else "no user with this email and password"
+    if isinstance(event, SessionLookedUp):
+        return "the session ID is in the store" if event.found else "no such session in the store"
+    if isinstance(event, SessionCreated):
+        return "a session record was written"
+    if isinstance(event, SessionDeleted):
+        return "the session record was deleted" if event.deleted and "-> 4" not in event.message else event.message
+    if isinstance(event, TokenSigned):
+        return "a token was signed, nothing stored"
+    if isinstance(event, TokenChecked):
+        if not event.checks:
+            return "malformed token"
+        return f"the {', '.join(event.failed)} check failed" if event.failed else "every check passed"
+    if isinstance(event, TokenLogout):
+        return "nothing to delete: the server keeps no record of tokens"
+    if isinstance(event, DenylistChecked):
+        return "its jti is on the denylist" if event.listed else "its jti is not on the denylist"
+    if isinstance(event, RefreshChecked):
+        return {"rotated": "the refresh token was rotated", "reused": "a used refresh token came back: "
+                "family revoked", "revoked": "its family is revoked"}.get(event.outcome, event.message)
+    return event.message
+
+
+def _refused(event) -> bool:
+    """Whether this event is the server saying no."""
+    if isinstance(event, CredentialsChecked):
+        return event.user_id is None
+    if isinstance(event, SessionLookedUp):
+        return not event.found
+    if isinstance(event, TokenChecked):
+        return not event.checks or bool(event.failed)
+    if isinstance(event, DenylistChecked):
+        return event.listed
+    if isinstance(event, RefreshChecked):
+        return event.outcome != "rotated"
+    return isinstance(event, SessionDeleted) and event.deleted or "-> 4" in event.message
+
+
 def _reason(exchange: Exchange) -> str:
-    """What decided the status: the last thing the server did (not the balancer's forwarding)."""
+    """What decided the status, in one line: the first refusal for an error, else what the
+    server did (not the balancer's forwarding)."""
     said = [e for e in exchange.server if not isinstance(e, (Balanced, Forwarded))]
-    if said:
-        return said[-1].message
-    return f"{exchange.response.status} {exchange.response.reason}"
+    if exchange.response.status >= 400:
+        said = [e for e in said if _refused(e)][:1] or said[-1:]
+    reasons = list(dict.fromkeys(_short(e) for e in said))
+    return "; ".join(reasons) if reasons else f"{exchange.response.status} {exchange.response.reason}"
 
 
 def status_question(exchange: Exchange, nth: str = "") -> Question:
@@ -81,17 +127,33 @@ def ordinal(n: int) -> str:
     return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
 
 
+@dataclass(frozen=True)
+class Missed:
+    where: str  # "step 4"
+    question: Question
+    reply: str
+
+
 @dataclass
 class Score:
     asked: int = 0
     right: int = 0
-    missed: list[str] = field(default_factory=list)  # the prompts answered wrongly or not at all
+    missed: list[Missed] = field(default_factory=list)  # answered wrongly
+    skipped: list[str] = field(default_factory=list)  # where a question went unanswered
 
-    def record(self, question: Question, reply: str | None) -> bool:
+    def record(self, question: Question, reply: str | None, where: str = "") -> bool:
+        """Count an answer; None (Enter alone, or no more input) is skipped, not wrong."""
         self.asked += 1
+        if reply is None:
+            self.skipped.append(where)
+            return False
         ok = question.right(reply)
         if ok:
             self.right += 1
         else:
-            self.missed.append(question.prompt)
+            self.missed.append(Missed(where, question, reply.strip()))
         return ok
+
+    @property
+    def answered(self) -> int:
+        return self.asked - len(self.skipped)

@@ -172,13 +172,17 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     yield shown(_after_expiry(stage, session_id, row.value, idle_at, ttl))
     last = _last_act(client, store, session_id, stage.cookie)
     yield from shown.all(last)
-    restart = _restart_act(stage)
-    yield from shown.all(restart)
+    restart: list[Step] = []
+    for each in _restart_act(stage):  # step 11 comes before the restart: its pause sees the old server
+        restart.append(each)
+        yield shown(each)
     if stage.idle is not None:
         yield from shown.all(idle_steps(stage.server, stage.store, ttl, stage.idle, clock, sleep, stage.client.ca))
     facts = stage.store.facts
+    restarted = "Server restarted: a new process, " + (
+        f"the same {facts.label}" if facts.survives_restart else f"a new empty {facts.label} store")
     yield _recap(facts, first[3].exchange, last[0].exchange, restart[-1].exchange,
-                 sequence(shown.steps, f"Store ({facts.label})"), stage.cookie)
+                 sequence(shown.steps, f"Store ({facts.label})", {12: restarted}), stage.cookie)
 
 
 def _idle_first(record: dict, idle: int | None) -> float | None:
@@ -245,15 +249,15 @@ def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float, idle: 
         Wait(max(left, 0.0) + EXPIRY_MARGIN, label))
 
 
-def _restart_act(stage: _Stage) -> list[Step]:
+def _restart_act(stage: _Stage) -> Iterator[Step]:
     """Steps 11-12: log in, restart the server, use the session again."""
     login = _login(stage.client)
     session_id = _created(login)
     old_url, facts = stage.server.url, stage.store.facts
-    steps = [step(11, "Log in, then restart the server", [
+    yield step(11, "Log in, then restart the server", [
         f"A fresh login, then authcli stops the server at {old_url} and starts a new one, as a "
         "deploy or a crash would. The client keeps its cookie.",
-    ], ExchangeBlock(login), _store(stage.store), predict="The client logs in again.")]
+    ], ExchangeBlock(login), _store(stage.store), predict="The client logs in again.")
     stage.restart()
     survives = facts.survives_restart
     after = expect(stage.client.send("GET", "/profile"), 200 if survives else 401, "profile after restart")
@@ -271,9 +275,8 @@ def _restart_act(stage: _Stage) -> list[Step]:
                 "gets a request for a session it never saw.",
                 "Cookies belong to a host, not a port [^rfc6265-8.5], so the client did send its "
                 "cookie to the new server. Try `--store redis` to see sessions survive."]
-    steps.append(step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store),
-                      predict="The server was restarted. The client sends its cookie."))
-    return steps
+    yield step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store),
+               predict="The server was restarted. The client sends its cookie.")
 
 
 def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie: str = COOKIE_NAME,
