@@ -201,8 +201,12 @@ def _defences(block: m.Defences, t: Cite) -> str:
 
 
 def _sequence(block: m.Sequence, t: Cite) -> str:
+    # What happened between arrows (a wait, a restart), tied to the arrow it came before.
+    notes = "".join(f"<li>{t(text)}" + (f" (before {t(block.messages[at][2])})" if at < len(block.messages) else "")
+                    + "</li>" for at, text in block.notes)
     return (f'<figure class="sequence"><figcaption>{t(plain.SEQUENCE_TITLE)}</figcaption>\n'
-            + "\n".join(sequence_svgs(block, plain.SEQUENCE_TITLE)) + "\n</figure>")
+            + "\n".join(sequence_svgs(block, plain.SEQUENCE_TITLE))
+            + (f'\n<ul class="notes">{notes}</ul>' if notes else "") + "\n</figure>")
 
 
 # One function per block kind, each given the block and the text-with-footnotes function.
