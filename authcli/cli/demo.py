@@ -135,6 +135,7 @@ def scaling(
     from contextlib import ExitStack
 
     from authcli.walkthroughs.scaling import ALL_ROUNDS, INFO, scaling_walkthrough
+    from authcli.stores import shared as shared_store
 
     try:
         chosen = tuple(int(r) for r in rounds.split(",") if r.strip())
@@ -143,7 +144,7 @@ def scaling(
     if not chosen or any(r not in ALL_ROUNDS for r in chosen):
         raise UsageError(f"--rounds takes numbers from 1 to 4 separated by commas, not {rounds!r}")
     with ExitStack() as stack:
-        shared, problem = try_store(stack, "redis", redis_url) if 3 in chosen else (None, "")
+        shared, problem = try_store(stack, shared_store(), redis_url) if 3 in chosen else (None, "")
         tls = https_files(stack, https)
         play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem, tls=tls), fmt, pause=step,
              all_headers=all_headers, predict=predict)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from authcli.stores import DEFAULT
 from authcli.cli.common import (
     Alg, StoreKind, https_files, https_option, open_store, redis_url_option, reports_errors, signing_key,
     stdout_console,
@@ -41,7 +42,7 @@ def serve(
     idle: Optional[int] = typer.Option(None, "--idle", min=1, metavar="SECONDS",
                                        help="session mode: end a session after this long without a request "
                                             "(beside the absolute --ttl)."),
-    store: Optional[StoreKind] = typer.Option(None, "--store", show_default="memory",
+    store: Optional[StoreKind] = typer.Option(None, "--store", show_default=DEFAULT,
                                               help="session mode: server memory or Redis."),
     redis_url: Optional[str] = redis_url_option(),
     alg: Optional[Alg] = typer.Option(None, "--alg", show_default="HS256", help="jwt mode: the signing algorithm."),

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from authcli.errors import BadKey, MalformedToken
 from authcli.passwords import UserDirectory, demo_users
-from authcli.server.events import (
+from authcli.events import (
     AuthorizationRefused, CredentialsChecked, DenylistChecked, Event, JwksServed, KeyChosen, QueryIgnored,
     TokenChecked,
     TokenLogout, TokenSigned,

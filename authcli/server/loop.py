@@ -23,7 +23,7 @@ import time
 from typing import TYPE_CHECKING
 
 from authcli.errors import HttpError, Saturated, StoreUnavailable
-from authcli.server.events import Bug, Refused, StoreFailed
+from authcli.events import Bug, Refused, StoreFailed
 from authcli.server.journal import Journal, Request, RequestRecord, Response
 from authcli.server.wire import Reader, encode, keeps_alive, refusal
 

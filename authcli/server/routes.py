@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from authcli.encoding import is_text
 from authcli.errors import HttpError
-from authcli.server.events import Event, Refused
+from authcli.events import Event, Refused
 from authcli.server.journal import Request, Response
 
 Route = Callable[[Request], Response]

@@ -14,7 +14,7 @@ from authcli.passwords import UserDirectory, demo_users
 from authcli.server.cookies import (
     CookieLookup, check_session_id, clear_cookie, new_session_id, read_session_cookie, set_cookie,
 )
-from authcli.server.events import (
+from authcli.events import (
     CookieCleared, CookieRefused, CredentialsChecked, Event, FixationChecked, QueryIgnored,
     SessionCreated, SessionDeleted, SessionLookedUp,
 )

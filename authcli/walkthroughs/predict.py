@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from authcli.http import Exchange
-from authcli.server.events import Balanced, Forwarded
+from authcli.events import Balanced, Forwarded
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs.model import ExchangeBlock, Step
 
@@ -42,9 +42,9 @@ def _normal(reply: str) -> str:
 
 def _reason(exchange: Exchange) -> str:
     """What decided the status: the last thing the server did (not the balancer's forwarding)."""
-    said = [e for e in exchange.server if not isinstance(e, (Balanced, Forwarded))]
-    if said:
-        return said[-1].message
+    said = exchange.last(Balanced, Forwarded)
+    if said is not None:
+        return said.message
     return f"{exchange.response.status} {exchange.response.reason}"
 
 

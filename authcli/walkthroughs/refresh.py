@@ -20,7 +20,7 @@ from authcli.stores.base import SessionStore
 from authcli.stores.memory import MemoryStore
 from authcli.tokens import inspect, make_signing_key, split, verify
 from authcli.errors import WalkthroughError
-from authcli.server.events import DenylistChecked
+from authcli.events import DenylistChecked
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
     Defences, ExchangeBlock, Step, StoreBlock, Table, TableBlock, TokenBlock, Wait, WalkthroughInfo, step,

@@ -12,7 +12,7 @@ from authcli.errors import WalkthroughError
 from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, SCRYPT_N
 from authcli.server.cookies import COOKIE_NAME, new_session_id
-from authcli.server.events import FixationChecked, SessionCreated, SessionDeleted
+from authcli.events import FixationChecked, SessionCreated, SessionDeleted
 from authcli.server.session_auth import stamp_seconds
 from authcli.server.httpd import AuthServer
 from authcli.server.session_auth import SessionAuth
@@ -197,7 +197,7 @@ def _after_expiry(stage: _Stage, session_id: str, record: dict, idle_at: float |
     expired = expect(client.send("GET", "/profile"), 401, "expired session")
     if f"{stage.cookie}={session_id}" not in (expired.request.header("Cookie") or ""):
         raise WalkthroughError("the client did not send its cookie after expiry")
-    ended = [e for e in expired.server if isinstance(e, SessionDeleted) and e.deleted]
+    ended = [e for e in expired.events(SessionDeleted) if e.deleted]
     if idle_at is not None:
         if not ended or not ended[0].message.startswith("idle"):
             raise WalkthroughError("the session did not end by its idle timeout")
