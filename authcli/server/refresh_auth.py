@@ -48,7 +48,7 @@ def _refresh_token(request: Request) -> str:
 
 
 class RefreshAuth(JwtAuth):
-    """JwtAuth with rotating refresh tokens and a denylist, both in `store` (memory or Redis)."""
+    """JwtAuth with rotating refresh tokens and a denylist, both in `store` (any session store)."""
 
     mode = "refresh"
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 SOURCES = {
     "memory": "authcli.stores.memory",
     "redis": "authcli.stores.redis",
+    "sqlite": "authcli.stores.sqlite",
 }
 DEFAULT = next(iter(SOURCES))
 _EXPORTS = {"MemoryStore": "authcli.stores.memory", "SessionStore": "authcli.stores.base",

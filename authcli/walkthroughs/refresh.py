@@ -1,7 +1,7 @@
 """The refresh walkthrough: what real systems do about "a logged-out token still works".
 
 Short-lived access tokens, rotating refresh tokens with reuse detection, and a jti denylist,
-on one real server whose refresh records and denylist live in memory or Redis.
+on one real server whose refresh records and denylist live in the store --store names.
 """
 
 from __future__ import annotations

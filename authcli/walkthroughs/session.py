@@ -261,7 +261,7 @@ def _restart_act(stage: _Stage) -> list[Step]:
         key = stage.store.key(session_id)
         text = [f"The new server at {stage.server.url} connected to the same {facts.label}, found "
                 f"{key[:key.index(session_id) + 8]}... there, and answered 200. The session "
-                "outlived the server process: any number of servers can share it.",
+                f"outlived the server process: {facts.sharers} can share it.",
                 "Cookies belong to a host, not a port [^rfc6265-8.5], so the client sent its cookie "
                 "to the new server too."]
     else:
