@@ -64,8 +64,6 @@ _ENTRIES = [
     Source("django-sessions", "Django sessions", "Django documentation: How to use sessions "
            "(the database backend's django_session table; clearing the session store)",
            "https://docs.djangoproject.com/en/stable/topics/http/sessions/"),
-    Source("rfc9106", "RFC 9106", "Argon2 Memory-Hard Function for Password Hashing and Proof-of-Work Applications",
-           "https://www.rfc-editor.org/rfc/rfc9106"),
     Source("portswigger-jwt", "PortSwigger JWT attacks", "PortSwigger Web Security Academy: JWT attacks",
            "https://portswigger.net/web-security/jwt"),
     Source("portswigger-jwt-labs", "PortSwigger JWT labs", "PortSwigger Web Security Academy: the JWT labs",

@@ -69,7 +69,7 @@ class Router:
             return text(err.status, err.message, [Refused(err.message)])
 
     def slow(self, request: Request) -> bool:
-        """Routes that may take long (a login checks a password with scrypt: ~50 ms)."""
+        """Routes that may take long (a login checks a password with Argon2id: tens of ms)."""
         return request.path in self._slow
 
     def summary(self) -> str:

@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 from authcli.client import ScriptedClient
 from authcli.errors import WalkthroughError
 from authcli.http import Exchange
-from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, SCRYPT_N
+from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
 from authcli.server.cookies import COOKIE_NAME, new_session_id
 from authcli.events import FixationChecked, SessionCreated, SessionDeleted
 from authcli.server.session_auth import stamp_seconds
@@ -145,7 +145,9 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         "is Python's requests: its cookie jar keeps cookies and sends them back by host and path, as "
         "a browser does, but knows nothing of SameSite, which only browsers apply.",
         f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
-        f"only a salted scrypt hash of the password (N={SCRYPT_N}), never the password itself.",
+        "only a salted Argon2id hash of the password, never the password itself: m=19 MiB of memory, "
+        "t=2 passes, p=1 lane, OWASP's parameters [^owasp-passwords], so each guess costs memory as "
+        "well as time.",
     ], NotesBlock([Note(user.email, user.password_hash)]), _store(store)))
     if stage.tls:
         yield shown(tls_step(stage.server, stage.tls))
