@@ -71,6 +71,7 @@ def test_every_command_has_help_with_an_example(command):
     (["serve", "--mode", "kerberos"], "Invalid value for '--mode'"),
     (["demo", "jwt", "--alg", "none"], "Invalid value for '--alg'"),
     (["decode"], "Missing argument"),
+    (["serve", "--store", "bogus"], "Invalid value for '--store'"),
 ])
 def test_usage_errors_exit_2_with_clicks_message(args, says):
     result = runner.invoke(app, args)
@@ -87,6 +88,9 @@ def test_usage_errors_exit_2_with_clicks_message(args, says):
      "error: unusable Redis URL 'redis://127.0.0.1:abc/0': Port could not be cast"),
     (["demo", "scaling", "--rounds", "3", "--redis-url", "redis://[::1"], "error: unusable Redis URL"),
     (["bench", "--quick", "--redis-url", "redis://127.0.0.1:99999/0"], "error: unusable Redis URL"),
+    (["demo", "session", "--store", "memory:/tmp/x.db"], "error: --store memory takes no :PATH"),
+    (["demo", "session", "--store", "sqlite:"], "error: --store sqlite: takes a file path after the colon"),
+    (["serve", "--store", "sqlite:/nonexistent-authcli/x.db"], "error: cannot keep sessions in /nonexistent-authcli/x.db"),
 ])
 def test_authcli_errors_are_one_line_exit_2(args, says):
     result = runner.invoke(app, args)

@@ -149,3 +149,38 @@ def test_a_store_error_is_unavailable_not_a_crash(tmp_path):
             os.remove(tmp_path / name)
     with pytest.raises(StoreUnavailable):
         store.get(new_session_id())
+
+
+def test_walkthrough_with_sqlite_shows_its_sql_and_survives_the_restart():
+    from authcli.events import SessionCreated, SessionDeleted, SessionLookedUp
+    from authcli.walkthroughs.session import session_walkthrough
+
+    with open_source("sqlite") as source:
+        steps = list(session_walkthrough(1, make_store=source.make))
+    by = {s.number: s for s in steps if s.number}
+    sid = by[2].exchange.event(SessionCreated).session_id
+    assert by[2].exchange.event(SessionCreated).message.startswith(
+        f"INSERT INTO authcli_session (session_key, session_data, expire_date) VALUES ('{sid}', '")
+    assert by[2].store.facts.name == "sqlite" and by[2].store.rows[0].key == sid
+    assert by[2].store.transcript()[0].startswith("sqlite> SELECT session_key, session_data")
+    assert by[4].exchange.event(SessionLookedUp).message.endswith("AND expire_date > now -> '"
+                                                                  + json.dumps(by[4].exchange.event(SessionLookedUp).record) + "'")
+    # Expired: the query itself found no row, whether or not the purge had run yet.
+    assert "AND expire_date > now -> no row" in by[7].exchange.event(SessionLookedUp).message
+    assert by[7].exchange.response.status == 401 and by[7].store.rows == []
+    assert by[9].exchange.event(SessionDeleted).message.endswith("-> 1 row deleted")
+    assert by[12].exchange.response.status == 200 and len(by[12].store.rows) == 1
+    assert "every server process on this machine can share it" in " ".join(by[12].text)
+
+
+def test_rows_authcli_did_not_write_are_no_session(tmp_path, clock):
+    path = str(tmp_path / "s.db")
+    store, sid = SqliteStore(path, clock=clock), new_session_id()
+    raw = sqlite3.connect(path)
+    for value in ("not json", "[1, 2]", "\"a string\""):
+        raw.execute("DELETE FROM authcli_session")
+        raw.execute("INSERT INTO authcli_session VALUES (?, ?, ?)", (sid, value, clock.now + 60))
+        raw.commit()
+        assert store.get(sid) is None and store.snapshot().rows == []
+    raw.close()
+    store.close()
