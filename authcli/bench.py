@@ -13,12 +13,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 from authcli import clock
+from authcli.stores import DEFAULT, SOURCES
 
 if TYPE_CHECKING:
     from authcli.stores import StoreSource
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, what is being measured)
-STORES = ("memory", "redis")
+STORES = tuple(SOURCES)
 ALGS = ("HS256", "RS256", "ES256", "EdDSA")
 # A JWT with a jti denylist (demo refresh): the HS256 check plus one lookup in each store.
 CONFIGS = ([("session", name) for name in STORES] + [("jwt", alg) for alg in ALGS]
@@ -221,7 +222,7 @@ def run(*, quick: bool = False, stores: dict[str, StoreSource | str] | None = No
 
 def _reading(rows: list[BenchRow]) -> str:
     measured = {(r.scheme, r.variant): r for r in rows if r.check_us is not None}
-    memory, hs = measured.get(("session", "memory")), measured.get(("jwt", "HS256"))
+    memory, hs = measured.get(("session", DEFAULT)), measured.get(("jwt", "HS256"))
     slowest = max((r for r in measured.values() if r.scheme == "jwt"), key=lambda r: r.check_us, default=None)
     if not (memory and hs and slowest and memory.requests_range and hs.requests_range):
         return ""

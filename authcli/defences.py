@@ -125,12 +125,12 @@ _ENTRIES = [
             "a token cannot bring (jwk), fetch (jku) or point at (kid as a path) the key it is checked with",
             "a kid that only picks among the server's own keys is fine; a stolen server key still signs anything",
             ("portswigger-jwt",)),
-    Defence("password-hash", "Salted scrypt password hashes",
-            "a copy of the user table does not give the passwords: every guess costs a scrypt, per user",
-            "a guessable password (like the demo's 123) still falls in a few guesses; N=2^14 here is "
-            "below the 2^17 OWASP asks, to keep logins quick",
+    Defence("password-hash", "Salted Argon2id password hashes",
+            "a copy of the user table does not give the passwords: every guess costs an Argon2id hash "
+            "with 19 MiB of memory, per user, which graphics cards cannot cheapen the way they do fast hashes",
+            "a guessable password (like the demo's 123) still falls in a few guesses",
             ("owasp-passwords",)),
-    Defence("same-answer", "Unknown email: the same 401, after one scrypt too",
+    Defence("same-answer", "Unknown email: the same 401, after one hash too",
             "neither the answer nor its timing tells whether an email has an account",
             "other pages can still tell (a sign-up form saying the email is taken), and it does not "
             "slow password guessing",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 from authcli.errors import WalkthroughError
 
 if TYPE_CHECKING:
-    from authcli.server.events import Event
+    from authcli.events import Event
 
 E = TypeVar("E", bound="Event")
 
@@ -66,6 +66,10 @@ class Exchange:
             raise WalkthroughError(f"{self.request.method} {self.request.target}: the server recorded "
                                    f"no {kind.__name__} event ({self.response.status})")
         return found[0]
+
+    def last(self, *skip: type[Event]) -> Event | None:
+        """The server's last event, leaving out the kinds in `skip`: what decided the answer."""
+        return next((e for e in reversed(self.server) if not isinstance(e, skip)), None)
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,11 @@ _ENTRIES = [
     Source("owasp-authentication", "OWASP Authentication", "OWASP Cheat Sheet Series: Authentication "
            "(error messages and response times that do not reveal accounts)",
            "https://cheatsheetseries.owasp.org/cheatsheets/Authentication_Cheat_Sheet.html"),
-    Source("owasp-passwords", "OWASP Password Storage", "OWASP Cheat Sheet Series: Password Storage (scrypt parameters)",
+    Source("owasp-passwords", "OWASP Password Storage", "OWASP Cheat Sheet Series: Password Storage (Argon2id parameters)",
            "https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html"),
+    Source("django-sessions", "Django sessions", "Django documentation: How to use sessions "
+           "(the database backend's django_session table; clearing the session store)",
+           "https://docs.djangoproject.com/en/stable/topics/http/sessions/"),
     Source("portswigger-jwt", "PortSwigger JWT attacks", "PortSwigger Web Security Academy: JWT attacks",
            "https://portswigger.net/web-security/jwt"),
     Source("portswigger-jwt-labs", "PortSwigger JWT labs", "PortSwigger Web Security Academy: the JWT labs",

@@ -16,8 +16,8 @@ MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
 
-def name_of(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+def name_of(path: Path, root: Path = PACKAGE) -> str:
+    parts = path.relative_to(root.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -25,38 +25,81 @@ def tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(), str(path))
 
 
-def imports(path: Path, *, top_level_only: bool) -> set[str]:
-    """Modules `path` imports; top_level_only skips imports inside functions and TYPE_CHECKING."""
+def lazy_faces(known: dict[str, Path]) -> dict[str, dict[str, str]]:
+    """Each package face's PEP 562 table: name -> the module `__getattr__` imports it from."""
+    faces = {}
+    for name, path in known.items():
+        if path.name == "__init__.py":
+            faces[name] = {k.value: v.value for node in ast.walk(tree(path)) if isinstance(node, ast.Dict)
+                           for k, v in zip(node.keys, node.values)
+                           if isinstance(k, ast.Constant) and isinstance(v, ast.Constant) and v.value in known}
+    return faces
+
+
+def imports(path: Path, known: dict[str, Path], root: Path = PACKAGE, *, typing: bool = True) -> set[str]:
+    """Every module of the package `path` imports, wherever the import stands (inside a function,
+    under TYPE_CHECKING unless `typing` is False), a name taken from a lazy package face counted
+    as its real module, and every module named in a string (importlib.import_module, a face's
+    table). A package is not counted as imported by the import of one of its submodules."""
+    me = name_of(path, root)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    faces = lazy_faces(known)
     found: set[str] = set()
+    module = tree(path)
+    skip = set() if typing else {id(n) for block in ast.walk(module) if isinstance(block, ast.If)
+                                 and "TYPE_CHECKING" in ast.dump(block.test)
+                                 for stmt in block.body for n in ast.walk(stmt)}
+    for node in ast.walk(module):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            for alias in node.names:
+                real = faces.get(base, {}).get(alias.name, f"{base}.{alias.name}")
+                found.add(real if real in known else base)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in known:
+            found.add(node.value)
+    return {m for m in found if m in known and m != me}
 
-    def visit(nodes: list[ast.stmt]) -> None:
-        for node in nodes:
-            if isinstance(node, ast.Import):
-                found.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                found.add(node.module)
-                found.update(f"{node.module}.{alias.name}" for alias in node.names)
-            elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.dump(node.test):
-                if not top_level_only:
-                    visit(node.body)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                if not top_level_only:
-                    visit(node.body)
-            elif isinstance(node, ast.ClassDef):
-                visit(node.body)
-            elif hasattr(node, "body") and isinstance(node.body, list):
-                visit(node.body)
-                visit(getattr(node, "orelse", []) or [])
-                for handler in getattr(node, "handlers", []) or []:
-                    visit(handler.body)
-                visit(getattr(node, "finalbody", []) or [])
 
-    visit(tree(path).body)
+def import_cycles(root: Path) -> list[list[str]]:
+    """Cycles among the imports that run: an import only for type checking never executes."""
+    known = {name_of(p, root): p for p in sorted(root.rglob("*.py"))}
+    graph = {name: imports(path, known, root, typing=False) for name, path in known.items()}
+    cycles = []
+
+    def walk(node: str, stack: list[str], done: set[str]) -> None:
+        for nxt in sorted(graph[node]):
+            if nxt in stack:
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in done:
+                walk(nxt, stack + [nxt], done)
+        done.add(node)
+
+    done: set[str] = set()
+    for name in graph:
+        if name not in done:
+            walk(name, [name], done)
+    return cycles
+
+
+def area(path: Path, root: Path = PACKAGE) -> str:
+    return path.relative_to(root).parts[0].removesuffix(".py")
+
+
+def external_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree(path)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
     return found
-
-
-def area(path: Path) -> str:
-    return path.relative_to(PACKAGE).parts[0]
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -72,36 +115,8 @@ def test_modules_and_functions_stay_small(path):
 @pytest.mark.parametrize("library, allowed", [("rich", {"render", "cli"}), ("typer", {"cli"})])
 def test_only_the_outer_layers_import_rich_and_typer(library, allowed):
     offenders = [str(p.relative_to(PACKAGE)) for p in MODULES if area(p) not in allowed
-                 and any(m == library or m.startswith(library + ".") for m in imports(p, top_level_only=False))]
+                 and any(m == library or m.startswith(library + ".") for m in external_imports(p))]
     assert offenders == []
-
-
-def test_nothing_below_the_cli_prints():
-    offenders = [f"{p.relative_to(PACKAGE)}:{node.lineno}" for p in MODULES if area(p) not in {"render", "cli"}
-                 for node in ast.walk(tree(p))
-                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"]
-    assert offenders == []
-
-
-def test_no_import_cycles():
-    known = {name_of(p): p for p in MODULES}
-    graph = {name: {m for m in imports(path, top_level_only=True) if m in known and m != name}
-             for name, path in known.items()}
-    cycles = []
-
-    def walk(node: str, stack: list[str], done: set[str]) -> None:
-        for nxt in graph[node]:
-            if nxt in stack:
-                cycles.append(stack[stack.index(nxt):] + [nxt])
-            elif nxt not in done:
-                walk(nxt, stack + [nxt], done)
-        done.add(node)
-
-    done: set[str] = set()
-    for name in graph:
-        if name not in done:
-            walk(name, [name], done)
-    assert cycles == []
 
 
 def test_every_exception_is_an_authcli_error_in_errors_py():
@@ -114,24 +129,159 @@ def test_every_exception_is_an_authcli_error_in_errors_py():
         assert issubclass(cls, errors.AuthcliError) and cls.__doc__ and "\n" not in cls.__doc__.strip()
 
 
-def test_only_stores_know_store_names():
-    """What differs between stores is a fact on the store, never a comparison with its name."""
+# Each rule below is a checker over a package directory, run on a small fixture tree holding
+# one evasion (the check must catch it), then on authcli itself (which must pass).
+
+def fixture(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "pkg"
+    for name, text in {"__init__.py": "", **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        (path.parent / "__init__.py").touch()
+        path.write_text(text)
+    return root
+
+
+def printing(root: Path) -> list[str]:
+    """Calls that write to the terminal below cli/ and render/: print, sys.stdout/stderr, x.print."""
     offenders = []
-    for path in MODULES:
-        if area(path) == "stores":
+    for path in sorted(root.rglob("*.py")):
+        if area(path, root) in {"render", "cli"}:
             continue
         for node in ast.walk(tree(path)):
-            if isinstance(node, ast.Compare):
-                values = [c.value for c in [node.left, *node.comparators] if isinstance(c, ast.Constant)]
-                if any(v in ("memory", "redis") for v in values):
-                    offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
-    assert offenders == []
+            std = (isinstance(node, ast.Attribute) and node.attr in {"stdout", "stderr", "__stdout__", "__stderr__"}
+                   and getattr(node.value, "id", "") == "sys")
+            call = isinstance(node, ast.Call) and (getattr(node.func, "id", "") in {"print", "pprint"}
+                                                   or getattr(node.func, "attr", "") == "print")
+            from_sys = isinstance(node, ast.ImportFrom) and node.module == "sys" and any(
+                a.name in {"stdout", "stderr"} for a in node.names)
+            if std or call or from_sys:
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    return offenders
+
+
+def store_names(root: Path, names: set[str]) -> list[str]:
+    """A store's name written anywhere outside stores/: in a comparison, a tuple, an argument."""
+    return [f"{p.relative_to(root)}:{node.lineno}" for p in sorted(root.rglob("*.py")) if area(p, root) != "stores"
+            for node in ast.walk(tree(p)) if isinstance(node, ast.Constant) and node.value in names]
+
+
+def events_by_position(root: Path) -> list[str]:
+    """A walkthrough indexing the server's events (`ex.server[-1]`, or `said[-1]` where `said`
+    was made from `ex.server`) instead of asking for a type (`ex.event(Kind)`, `ex.events(Kind)`)."""
+    offenders = []
+    for path in sorted((root / "walkthroughs").rglob("*.py")):
+        for func in ast.walk(tree(path)):
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+                continue
+            typed = {id(n.func) for n in ast.walk(func) if isinstance(n, ast.Call) and n.args}
+
+            def untyped(expr: ast.AST) -> bool:
+                return any(isinstance(n, ast.Attribute) and n.attr in ("server", "events") and id(n) not in typed
+                           for n in ast.walk(expr))
+
+            tainted = {t.id for n in ast.walk(func) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value
+                       and untyped(n.value) for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                       if isinstance(t, ast.Name)}
+            offenders += [f"{path.relative_to(root)}:{n.lineno}" for n in ast.walk(func)
+                          if isinstance(n, ast.Subscript) and (untyped(n.value) or getattr(n.value, "id", "") in tainted)]
+    return sorted(set(offenders))
+
+
+# Modules at the bottom: data that the server, the client and the walkthroughs all use.
+BELOW = {"http", "events", "errors", "clock", "encoding"}
+ABOVE = {"server", "client", "walkthroughs", "render", "cli", "stores", "tokens", "browser"}
+
+
+def layering(root: Path) -> list[str]:
+    """A bottom module importing from a layer above it, even only for type checking."""
+    known = {name_of(p, root): p for p in sorted(root.rglob("*.py"))}
+    return [f"{name} imports {m}" for name, path in known.items() if area(path, root) in BELOW
+            for m in sorted(imports(path, known, root)) if m.split(".")[1] in ABOVE]
+
+
+CYCLE_IN_A_FUNCTION = {  # lab.py <-> lab_attacks.py, dodged by an import inside a function
+    "lab.py": "def run():\n    from pkg.attacks import ATTACKS\n    return ATTACKS\n",
+    "attacks.py": "from pkg.lab import run\nATTACKS = {}\n",
+}
+CYCLE_THROUGH_A_FACE = {  # user -> face.impl (named only in the face's lazy table) -> user
+    "face/__init__.py": "import importlib\n_EXPORTS = {'thing': 'pkg.face.impl'}\n\n"
+                        "def __getattr__(name):\n    return getattr(importlib.import_module(_EXPORTS[name]), name)\n",
+    "face/impl.py": "from pkg.user import helper\nthing = 1\n",
+    "user.py": "from pkg.face import thing\n\ndef helper():\n    return thing\n",
+}
+
+
+@pytest.mark.parametrize("files", [CYCLE_IN_A_FUNCTION, CYCLE_THROUGH_A_FACE], ids=["function-import", "lazy-face"])
+def test_the_cycle_check_sees_every_import(tmp_path, files):
+    assert import_cycles(fixture(tmp_path, files))
+
+
+def test_no_import_cycles():
+    assert import_cycles(PACKAGE) == []
+
+
+@pytest.mark.parametrize("text", ["import sys\n\ndef f():\n    sys.stdout.write('x')\n",
+                                  "def f(console):\n    console.print('x')\n",
+                                  "from sys import stderr\n", "print('x')\n"],
+                         ids=["sys.stdout.write", "console.print", "from-sys", "print"])
+def test_the_print_check_catches(tmp_path, text):
+    found = printing(fixture(tmp_path, {"server/loop.py": text, "cli/app.py": "print('fine here')\n"}))
+    assert found and all(o.startswith("server/loop.py:") for o in found)
+
+
+def test_nothing_below_the_cli_prints():
+    assert printing(PACKAGE) == []
+
+
+STORE_NAME_EVASIONS = {
+    "comparison": "def f(backend):\n    return backend == 'redis'\n",
+    "tuple": "STORES = ('memory', 'redis')\n",
+    "argument": "def f(stack, try_store, url):\n    return try_store(stack, 'redis', url)\n",
+}
+
+
+@pytest.mark.parametrize("text", STORE_NAME_EVASIONS.values(), ids=STORE_NAME_EVASIONS.keys())
+def test_the_store_name_check_catches(tmp_path, text):
+    found = store_names(fixture(tmp_path, {"bench.py": text, "stores/memory.py": "NAME = 'memory'\n"}),
+                        {"memory", "redis"})
+    assert found and all(o.startswith("bench.py:") for o in found)
+
+
+def test_only_stores_know_store_names():
+    """What differs between stores is a fact on the store, never a comparison with its name."""
+    from authcli.stores import SOURCES
+    assert store_names(PACKAGE, set(SOURCES)) == []
+
+
+EVENT_EVASIONS = {
+    "direct": "def f(exchange):\n    return exchange.server[-1]\n",
+    "through-a-name": "def f(exchange):\n    said = [e for e in exchange.server if e]\n    return said[-1].message\n",
+    "events-attribute": "def f(x):\n    return x.events[0]\n",
+}
+
+
+@pytest.mark.parametrize("text", EVENT_EVASIONS.values(), ids=EVENT_EVASIONS.keys())
+def test_the_event_position_check_catches(tmp_path, text):
+    assert events_by_position(fixture(tmp_path, {"walkthroughs/predict.py": text}))
+
+
+def test_the_event_position_check_allows_asking_by_type(tmp_path):
+    text = "def f(exchange, Kind):\n    found = exchange.events(Kind)\n    return found[0], exchange.event(Kind)\n"
+    assert events_by_position(fixture(tmp_path, {"walkthroughs/lab.py": text})) == []
 
 
 def test_walkthroughs_ask_for_events_by_type():
     """`exchange.server[-1]` attaches whatever came last; `exchange.event(Kind)` says what it needs."""
-    offenders = [f"{p.relative_to(PACKAGE)}:{node.lineno}" for p in MODULES if area(p) == "walkthroughs"
-                 for node in ast.walk(tree(p))
-                 if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute)
-                 and node.value.attr in ("server", "events")]
-    assert offenders == []
+    assert events_by_position(PACKAGE) == []
+
+
+def test_the_layering_check_catches_a_type_only_import(tmp_path):
+    root = fixture(tmp_path, {"http.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                         "    from pkg.server.events import Event\n",
+                              "server/events.py": "class Event: ...\n"})
+    assert layering(root) == ["pkg.http imports pkg.server.events"]
+
+
+def test_the_data_model_sits_below_the_server_and_the_client():
+    assert layering(PACKAGE) == []

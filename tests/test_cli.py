@@ -72,6 +72,7 @@ def test_every_command_has_help_with_an_example(command):
     (["demo", "jwt", "--alg", "none"], "error: invalid value for '--alg'"),
     (["decode"], "error: missing argument 'TOKEN'"),
     (["lab", "--bogus"], "error: no such option: --bogus"),
+    (["serve", "--store", "bogus"], "error: invalid value for '--store'"),
 ])
 def test_usage_errors_are_one_error_line_and_where_the_help_is(args, says):
     """click's usage errors in authcli's own style: `error: ...` (no `Usage:` block, no
@@ -109,6 +110,9 @@ def test_dash_h_is_help_everywhere(command):
      "error: unusable Redis URL 'redis://127.0.0.1:abc/0': Port could not be cast"),
     (["demo", "scaling", "--rounds", "3", "--redis-url", "redis://[::1"], "error: unusable Redis URL"),
     (["bench", "--quick", "--redis-url", "redis://127.0.0.1:99999/0"], "error: unusable Redis URL"),
+    (["demo", "session", "--store", "memory:/tmp/x.db"], "error: --store memory takes no :PATH"),
+    (["demo", "session", "--store", "sqlite:"], "error: --store sqlite: takes a file path after the colon"),
+    (["serve", "--store", "sqlite:/nonexistent-authcli/x.db"], "error: cannot keep sessions in /nonexistent-authcli/x.db"),
 ])
 def test_authcli_errors_are_one_line_exit_2(args, says):
     result = runner.invoke(app, args)

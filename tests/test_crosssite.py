@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from authcli.server import AuthServer, JwtAuth, SessionAuth
 from authcli.server.crosssite import ORIGIN, SHOWN, CrossSiteLab, other_site
 from authcli.server.journal import Journal, Request, RequestRecord
-from authcli.server.events import SessionLookedUp
+from authcli.events import SessionLookedUp
 from authcli.stores import MemoryStore
 from authcli.tokens import make_signing_key
 
@@ -129,7 +129,7 @@ def test_every_server_serves_the_lab_over_real_http_under_both_schemes():
 def test_the_log_never_shows_an_id_the_server_issued(issued):
     """A login's event names the session ID it just issued, which no header of the request
     carried: on a classroom server anyone could have read it from /attacker/log."""
-    from authcli.server.events import SessionCreated
+    from authcli.events import SessionCreated
 
     journal = Journal(10)
     request = Request("POST", "/login", "HTTP/1.1", [("Host", "0.0.0.0:1")])

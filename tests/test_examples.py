@@ -120,8 +120,10 @@ def normalize(text: str) -> str:
     text = re.sub(r"(HeadlessChrome|Chrome)/[\d.]+", r"\1/VERSION", text)
     text = re.sub(r'v="\d+"', 'v="N"', text)
     text = re.sub(r"python-requests/[\d.]+", "python-requests/VERSION", text)
-    text = re.sub(r"(scrypt\$[\w$-]+)\n +([\w-]+)(?=\n)", r"\1\2", text)  # a hash folded at 80 columns
-    text = re.sub(r"scrypt\$(\d+)\$(\d+)\$(\d+)\$[\w-]+\$[\w-]+", r"scrypt$\1$\2$\3$SALT$HASH", text)
+    # The PHC string of an Argon2id hash: its parameters stay, its salt and hash vary.
+    text = re.sub(r"(\$argon2id\$[\w$=,+/]+)\n +([\w+/]+)(?=\n)", r"\1\2", text)  # folded at 80 columns
+    text = re.sub(r"\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$[\w+/]+\$[\w+/]+",
+                  r"$argon2id$v=\1$m=\2,t=\3,p=\4$SALT$HASH", text)
     # Each pattern below is one word, so a line that wraps cannot split it. Runs are pinned to
     # one instant (PINNED): a date varies only where it is not authcli's clock (a certificate,
     # Chromium's cookie expiry), and those are ISO words; times of day vary by the seconds taken.

@@ -134,7 +134,7 @@ def test_the_server_skips_the_claims_of_an_unsigned_token():
     import requests
 
     from authcli.server import AuthServer, JwtAuth
-    from authcli.server.events import TokenChecked
+    from authcli.events import TokenChecked
     from authcli.tokens import make_signing_key
 
     with AuthServer(JwtAuth(make_signing_key("HS256"), 60)) as server:

@@ -22,7 +22,7 @@ from authcli.encoding import b64url
 from authcli.render.escape import UNPRINTABLE, printable
 from authcli.render.serve import log_line
 from authcli.server import AuthServer, JwtAuth, SessionAuth
-from authcli.server.events import Refused
+from authcli.events import Refused
 from authcli.server.journal import Request, RequestRecord
 from authcli.stores import MemoryStore
 from authcli.tokens import make_signing_key

@@ -79,7 +79,7 @@ def test_the_session_demo_narrates_the_deadline_that_really_ended_the_session():
     """With --idle, steps 6 and 7 wait for the idle deadline, which comes first, and say so: the
     server's own event is the idle one, never the absolute deadline. Without it, step 6 says the
     run has only an absolute timeout."""
-    from authcli.server.events import SessionDeleted
+    from authcli.events import SessionDeleted
 
     clock = FakeClock()
     steps = {s.number: s for s in session_walkthrough(3, clock=clock, sleep=clock.advance, idle=1)}

@@ -124,7 +124,7 @@ def test_a_prediction_never_puts_raw_control_characters_on_the_terminal(target, 
     from authcli.cli.stepper import play_steps
     from authcli.http import Exchange, HttpRequest, HttpResponse
     from authcli.render.terminal import TerminalRenderer
-    from authcli.server.events import Refused
+    from authcli.events import Refused
     from authcli.walkthroughs.model import ExchangeBlock, Step, WalkthroughInfo
 
     exchange = Exchange(HttpRequest("GET", "http://127.0.0.1/", "/" + target, "HTTP/1.1", [], ""),

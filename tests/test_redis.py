@@ -17,7 +17,7 @@ from authcli.stores import MemoryStore
 from authcli.errors import StoreMissing
 from authcli.stores.redis import RETRY_AFTER, RedisConnection, RedisStore, ThrowawayRedis, free_port
 from authcli.walkthroughs.session import session_walkthrough
-from authcli.server.events import SessionCreated, SessionDeleted, SessionLookedUp
+from authcli.events import SessionCreated, SessionDeleted, SessionLookedUp
 from conftest import CREDS, ServeProcess, hammer, login
 
 

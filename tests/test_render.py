@@ -12,7 +12,7 @@ from authcli.render.markdown import MarkdownRenderer, step_markdown
 from authcli.render.terminal import TerminalRenderer
 from authcli.stores import MemoryStore
 from authcli.walkthroughs.session import INFO, session_walkthrough
-from authcli.server.events import SessionCreated
+from authcli.events import SessionCreated
 
 
 @pytest.fixture(scope="module")

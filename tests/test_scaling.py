@@ -134,7 +134,7 @@ def test_balancer_pairs_each_answer_with_its_own_events_under_concurrency():
     """Each forwarded request's events are found by its connection, so eight clients logging in
     at once each get the server events of their own login."""
     from authcli.server.balancer import Backend, Balancer
-    from authcli.server.events import SessionCreated
+    from authcli.events import SessionCreated
     from authcli.server.httpd import AuthServer
     from authcli.server.session_auth import SessionAuth
     from authcli.stores import MemoryStore

@@ -22,10 +22,13 @@ class Subject:
         self.expire = expire
 
 
-@pytest.fixture(params=["memory", "redis"])
-def subject(request, clock):
+@pytest.fixture(params=["memory", "redis", "sqlite"])
+def subject(request, clock, tmp_path):
     if request.param == "memory":
         made = Subject(MemoryStore(clock=clock), clock.advance)
+    elif request.param == "sqlite":
+        from authcli.stores.sqlite import SqliteStore
+        made = Subject(SqliteStore(str(tmp_path / "sessions.sqlite3"), clock=clock), clock.advance)
     else:
         from authcli.stores.redis import RedisStore
         # Redis keeps its own clock: expiry tests really wait (about a second, never more).
@@ -104,6 +107,18 @@ NOTATIONS = {
         "label": "session:{sid}",
         "title": "Redis, read back with SCAN, GET and PTTL: 1 session key",
     },
+    "sqlite": {  # the SQL the store runs, `now` standing for the server's clock bound to a ?
+        "write": "INSERT INTO authcli_session (session_key, session_data, expire_date) "
+                 "VALUES ('{sid}', '{json}', now + 60) -> 1 row",
+        "found": "SELECT session_data FROM authcli_session WHERE session_key = '{sid}' AND expire_date > now "
+                 "-> '{json}'",
+        "missing": "SELECT session_data FROM authcli_session WHERE session_key = '{sid}' AND expire_date > now "
+                   "-> no row",
+        "deleted": "DELETE FROM authcli_session WHERE session_key = '{sid}' -> 1 row deleted",
+        "not deleted": "DELETE FROM authcli_session WHERE session_key = '{sid}' -> 0 rows deleted",
+        "label": "{sid}",
+        "title": "SQLite table authcli_session, read back with SELECT: 1 row",
+    },
 }
 
 
@@ -120,9 +135,16 @@ def test_describe_speaks_the_backends_notation(subject):
     assert snapshot.labels() == [want["label"]] and snapshot.title == want["title"]
 
 
+FACTS = {  # survives_restart, expires_by_itself, takes_url, takes_path
+    "memory": (False, False, False, False),
+    "redis": (True, True, True, False),
+    "sqlite": (True, False, False, True),
+}
+
+
 def test_facts_tell_the_stores_apart(subject):
     facts = subject.store.facts
-    assert facts.survives_restart == facts.expires_by_itself == facts.takes_url == (facts.name == "redis")
+    assert (facts.survives_restart, facts.expires_by_itself, facts.takes_url, facts.takes_path) == FACTS[facts.name]
 
 
 def test_threads_never_cross_records(subject):

@@ -6,7 +6,7 @@ import pytest
 
 from authcli.stores import MemoryStore
 from authcli.walkthroughs.session import session_walkthrough
-from authcli.server.events import FixationChecked, SessionCreated, SessionDeleted, SessionLookedUp
+from authcli.events import FixationChecked, SessionCreated, SessionDeleted, SessionLookedUp
 from authcli.render.jsonout import step_json
 from authcli.walkthroughs.model import Defences, NotesBlock
 

@@ -22,7 +22,7 @@ def bench(
 ) -> None:
     """Measure what checking one authenticated request costs: session lookup vs JWT verification.
 
-    Prints, for memory and Redis sessions and HS256/RS256/ES256/EdDSA tokens, the check in
+    Prints, for sessions in each store and HS256/RS256/ES256/EdDSA tokens, the check in
     microseconds, requests/s over real HTTP through authcli's own server, and the bytes of
     credentials each request carries.
 

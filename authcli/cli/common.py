@@ -12,7 +12,7 @@ import typer
 
 from authcli.cli.exits import exit_code
 from authcli.errors import AuthcliError, StoreMissing, UsageError
-from authcli.stores import SOURCES
+from authcli.stores import DEFAULT, SOURCES
 
 if TYPE_CHECKING:
     from authcli.stores import StoreSource
@@ -31,7 +31,19 @@ class Alg(str, Enum):
 
 
 # One choice per store in the registry: a new store needs no change here.
-StoreKind = Enum("StoreKind", {name: name for name in SOURCES}, type=str)  # type: ignore[misc]
+STORE_CHOICES = "|".join(SOURCES)
+
+
+def store_option(help: str, default: str | None = DEFAULT):
+    """--store NAME, or NAME:PATH for a store kept in a file (sqlite:sessions.db)."""
+    return typer.Option(default, "--store", metavar=f"[{STORE_CHOICES}][:PATH]", callback=_store_name,
+                        show_default=DEFAULT, help=help)
+
+
+def _store_name(value: str | None) -> str | None:
+    if value is not None and value.partition(":")[0] not in SOURCES:
+        raise typer.BadParameter(f"{value!r} is not one of {STORE_CHOICES.replace('|', ', ')} (NAME or NAME:PATH)")
+    return value
 
 
 def redis_url_option():
@@ -125,9 +137,12 @@ def open_store(stack: ExitStack, kind: str, redis_url: str | None) -> StoreSourc
     """The store source for --store, entered on `stack`; its note goes to stderr."""
     from authcli.stores import facts, open_source
 
+    kind, colon, path = kind.partition(":")
     if redis_url is not None and not facts(kind).takes_url:
         raise UsageError(f"--redis-url goes with --store redis, not --store {kind}")
-    source = stack.enter_context(open_source(kind, redis_url))
+    if colon and not facts(kind).takes_path:
+        raise UsageError(f"--store {kind} takes no :PATH")
+    source = stack.enter_context(open_source(kind, path if colon else redis_url))
     if source.note:
         notice(source.note)
     return source

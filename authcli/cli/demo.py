@@ -7,8 +7,8 @@ from typing import Optional
 import typer
 
 from authcli.cli.common import (
-    Alg, Format, StoreKind, https_files, https_option, json_option, open_store, output_format, play,
-    redis_url_option, reports_errors, signing_key, try_store,
+    STORE_CHOICES, Alg, Format, https_files, https_option, json_option, open_store, output_format, play,
+    redis_url_option, reports_errors, signing_key, store_option, try_store,
 )
 from authcli.errors import UsageError
 
@@ -32,7 +32,7 @@ ALL_HEADERS = typer.Option(False, "--all-headers", help="With --step: show every
 def session(
     ttl: int = typer.Option(3, "--ttl", min=1, max=3600, metavar="SECONDS",
                             help="Seconds a session lives on the server before it expires."),
-    store: StoreKind = typer.Option(StoreKind.memory, "--store", help="Where sessions live: server memory or Redis."),
+    store: str = store_option(f"Where sessions live: {STORE_CHOICES.replace('|', ', ')}; sqlite:PATH keeps a file."),
     redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
     as_json: bool = JSON,
@@ -55,7 +55,7 @@ def session(
     from authcli.walkthroughs.session import INFO, session_walkthrough
 
     with ExitStack() as stack:
-        source = open_store(stack, store.value, redis_url)
+        source = open_store(stack, store, redis_url)
         if idle is not None and idle >= ttl:
             raise UsageError(f"--idle ({idle} s) must be shorter than --ttl ({ttl} s), the absolute timeout")
         tls = https_files(stack, https)
@@ -99,7 +99,7 @@ def jwt_demo(
 @reports_errors
 def refresh(
     ttl: int = typer.Option(2, "--ttl", min=1, max=3600, metavar="SECONDS", help="Seconds an access token lives."),
-    store: StoreKind = typer.Option(StoreKind.memory, "--store", help="Where refresh records and the denylist live."),
+    store: str = store_option("Where refresh records and the denylist live."),
     redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
     as_json: bool = JSON,
@@ -118,7 +118,7 @@ def refresh(
     from authcli.walkthroughs.refresh import INFO, refresh_walkthrough
 
     with ExitStack() as stack:
-        source = open_store(stack, store.value, redis_url)
+        source = open_store(stack, store, redis_url)
         play(INFO, refresh_walkthrough(ttl, make_store=source.make), fmt, pause=step,
              all_headers=all_headers, predict=predict)
 
@@ -144,6 +144,7 @@ def scaling(
     from contextlib import ExitStack
 
     from authcli.walkthroughs.scaling import ALL_ROUNDS, INFO, scaling_walkthrough
+    from authcli.stores import shared as shared_store
 
     try:
         chosen = tuple(int(r) for r in rounds.split(",") if r.strip())
@@ -152,7 +153,7 @@ def scaling(
     if not chosen or any(r not in ALL_ROUNDS for r in chosen):
         raise UsageError(f"--rounds takes numbers from 1 to 4 separated by commas, not {rounds!r}")
     with ExitStack() as stack:
-        shared, problem = try_store(stack, "redis", redis_url) if 3 in chosen else (None, "")
+        shared, problem = try_store(stack, shared_store(), redis_url) if 3 in chosen else (None, "")
         tls = https_files(stack, https)
         play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem, tls=tls), fmt, pause=step,
              all_headers=all_headers, predict=predict)

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from authcli.stores import DEFAULT
 from authcli.cli.common import (
-    Alg, StoreKind, https_files, https_option, open_store, redis_url_option, reports_errors, signing_key,
-    stdout_console,
+    Alg, https_files, https_option, open_store, redis_url_option, reports_errors, signing_key,
+    stdout_console, store_option,
 )
 from authcli.errors import StoreUnavailable, UsageError
 
@@ -41,8 +42,7 @@ def serve(
     idle: Optional[int] = typer.Option(None, "--idle", min=1, metavar="SECONDS",
                                        help="session mode: end a session after this long without a request "
                                             "(beside the absolute --ttl)."),
-    store: Optional[StoreKind] = typer.Option(None, "--store", show_default="memory",
-                                              help="session mode: server memory or Redis."),
+    store: Optional[str] = store_option("session mode: where sessions live; sqlite:PATH keeps a file.", None),
     redis_url: Optional[str] = redis_url_option(),
     alg: Optional[Alg] = typer.Option(None, "--alg", show_default="HS256", help="jwt mode: the signing algorithm."),
     secret: Optional[str] = typer.Option(None, "--secret", help="jwt mode, HS256: the secret (default: 256 random bits)."),
@@ -78,7 +78,7 @@ def serve(
         elif mode is Mode.session:
             if secret is not None or alg is not None or key is not None:
                 raise UsageError("--alg, --secret and --key belong to --mode jwt")
-            sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make()
+            sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make()
             stack.callback(sessions.close)
             idle_text = f", ended after {idle} s idle" if idle else ""
             _run(SessionAuth(sessions, ttl, policy=_session_policy(tls, idle, ttl)), sessions, mode, host, port,
@@ -131,7 +131,7 @@ def _weak_mode(names: str, mode: Mode | None, host: str, https: bool = False) ->
 
 
 def _run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl: int,
-              store: Optional[StoreKind], redis_url: Optional[str], secret: Optional[str], quiet: bool) -> None:
+              store: Optional[str], redis_url: Optional[str], secret: Optional[str], quiet: bool) -> None:
     from authcli.passwords import lab_users
     from authcli.server import JwtAuth, SessionAuth
     from authcli.server.weaknesses import jwt_policy, parse, session_policy
@@ -142,7 +142,7 @@ def _run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, tt
     banner = (f"DELIBERATELY WEAK SERVER ({', '.join(tags)}): for the attack lab only. It answers on "
               "loopback only and marks every response X-Authcli-Weak.")
     if mode is Mode.session:
-        sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make()
+        sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make()
         stack.callback(sessions.close)
         app = SessionAuth(sessions, ttl, policy=session_policy(chosen), users=lab_users(), weak=tags)
         _run(app, sessions, mode, host, port, f"sessions live {ttl} s in {sessions.facts.name}", quiet,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from authcli.errors import HttpError
 from authcli.server.cookies import read_cookie
-from authcli.server.events import Balanced, Event, Forwarded
+from authcli.events import Balanced, Event, Forwarded
 from authcli.server.httpd import AuthServer
 from authcli.server.journal import Request, Response
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 JOURNAL_SIZE = 1000
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
-WORKERS = 4  # threads for the routes an app marks slow (a login's scrypt); the loop is one more
+WORKERS = 4  # threads for the routes an app marks slow (a login's Argon2id); the loop is one more
 BACKLOG = 1024
 
 
@@ -30,7 +30,7 @@ class App(Protocol):
     """An auth scheme: turns a received request into a response plus events.
 
     `store` is the session store it keeps state in, or None for a stateless scheme. `slow`
-    says which requests may take long (scrypt, a network hop): workers answer those, the event
+    says which requests may take long (a password hash, a network hop): workers answer those, the event
     loop answers the rest itself.
     """
 

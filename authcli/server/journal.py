@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-from authcli.server.events import Event
+from authcli.events import Event
 
 
 @dataclass

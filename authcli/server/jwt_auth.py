@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 
 from authcli.errors import BadKey, MalformedToken
 from authcli.passwords import UserDirectory, demo_users
-from authcli.server.events import (
+from authcli.events import (
     AuthorizationRefused, CredentialsChecked, DenylistChecked, Event, JwksServed, KeyChosen, QueryIgnored,
     TokenChecked,
     TokenLogout, TokenSigned,
@@ -107,7 +107,7 @@ class JwtAuth:
         user = self.users.check(email, password)
         if user is None:
             return text(401, "Wrong credentials", [CredentialsChecked(
-                "no user with this email and password (checked against a salted scrypt hash, in "
+                "no user with this email and password (checked against a salted Argon2id hash, in "
                 "constant time)")], [NO_STORE])
         now = self.clock()
         # NumericDates are whole seconds: iat is now rounded down (never in the future) and exp
@@ -118,7 +118,7 @@ class JwtAuth:
                   "exp": iat + self.ttl, "jti": secrets.token_urlsafe(16)}
         token = issue(self.key, claims)
         events = [
-            CredentialsChecked(f"{email}: password matches the stored scrypt hash", user_id=user.user_id),
+            CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id),
             TokenSigned(f"signed {json.dumps(claims)} with {self.key.alg}: a {len(token)}-character "
                         "token. Nothing was stored on the server.", claims=claims, token=token),
         ]

@@ -8,7 +8,7 @@ the watchdog closes it.
 
 Why one loop: under the GIL, more threads answering the same quick requests only take turns
 (measured: 9,000 req/s with one loop, 5,100 with four). The routes an app marks slow (a login's
-50 ms scrypt) go to a few worker threads instead, so they never stall the loop; their answer
+Argon2id hash) go to a few worker threads instead, so they never stall the loop; their answer
 comes back to the loop to be written.
 """
 
@@ -23,7 +23,7 @@ import time
 from typing import TYPE_CHECKING
 
 from authcli.errors import HttpError, Saturated, StoreUnavailable
-from authcli.server.events import Bug, Refused, StoreFailed
+from authcli.events import Bug, Refused, StoreFailed
 from authcli.server.journal import Journal, Request, RequestRecord, Response
 from authcli.server.wire import Reader, encode, keeps_alive, refusal
 

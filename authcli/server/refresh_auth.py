@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from authcli.errors import HttpError, MalformedToken
 from authcli.passwords import UserDirectory
-from authcli.server.events import CredentialsChecked, DenylistChecked, Event, RefreshChecked, TokenSigned
+from authcli.events import CredentialsChecked, DenylistChecked, Event, RefreshChecked, TokenSigned
 from authcli.server.journal import Request, Response
 from authcli.server.jwt_auth import JwtAuth
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
@@ -48,7 +48,7 @@ def _refresh_token(request: Request) -> str:
 
 
 class RefreshAuth(JwtAuth):
-    """JwtAuth with rotating refresh tokens and a denylist, both in `store` (memory or Redis)."""
+    """JwtAuth with rotating refresh tokens and a denylist, both in `store` (any session store)."""
 
     mode = "refresh"
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from authcli.encoding import is_text
 from authcli.errors import HttpError
-from authcli.server.events import Event, Refused
+from authcli.events import Event, Refused
 from authcli.server.journal import Request, Response
 
 Route = Callable[[Request], Response]
@@ -69,7 +69,7 @@ class Router:
             return text(err.status, err.message, [Refused(err.message)])
 
     def slow(self, request: Request) -> bool:
-        """Routes that may take long (a login checks a password with scrypt: ~50 ms)."""
+        """Routes that may take long (a login checks a password with Argon2id: tens of ms)."""
         return request.path in self._slow
 
     def summary(self) -> str:

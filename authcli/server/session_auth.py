@@ -14,7 +14,7 @@ from authcli.passwords import UserDirectory, demo_users
 from authcli.server.cookies import (
     CookieLookup, check_session_id, clear_cookie, new_session_id, read_session_cookie, set_cookie,
 )
-from authcli.server.events import (
+from authcli.events import (
     CookieCleared, CookieRefused, CredentialsChecked, Event, FixationChecked, QueryIgnored,
     SessionCreated, SessionDeleted, SessionLookedUp,
 )
@@ -25,7 +25,7 @@ from authcli.stores.base import SessionStore, overwrite
 from authcli.timefmt import iso
 from authcli.clock import now as clock_now
 
-SCRYPT_NOTE = "(checked against a salted scrypt hash, in constant time)"
+HASH_NOTE = "(checked against a salted Argon2id hash, in constant time)"
 # With SessionPolicy.server_expiry off, the store keeps a record this long: in effect, forever.
 FOREVER = 10 * 365 * 24 * 3600
 
@@ -72,9 +72,9 @@ class SessionAuth:
         user = self.users.check(email, password)
         if user is None:
             shown = email if email.isprintable() else repr(email)
-            events.append(CredentialsChecked(f"{shown}: no user with this email and password {SCRYPT_NOTE}"))
+            events.append(CredentialsChecked(f"{shown}: no user with this email and password {HASH_NOTE}"))
             return text(401, "Wrong credentials", events, [NO_STORE])
-        events.append(CredentialsChecked(f"{email}: password matches the stored scrypt hash",
+        events.append(CredentialsChecked(f"{email}: password matches the stored Argon2id hash",
                                          user_id=user.user_id))
         session_id = self._fixation(request, events) or self._new_id()
         now = self.clock()

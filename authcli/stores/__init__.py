@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Callable, ContextManager, Protocol
 if TYPE_CHECKING:
     from authcli.stores.base import SessionStore, StoreFacts
 
-# name -> module. Imported on use: redis-py is an optional extra.
+# name -> module, the default first. Imported on use: redis-py is an optional extra.
 SOURCES = {
     "memory": "authcli.stores.memory",
     "redis": "authcli.stores.redis",
+    "sqlite": "authcli.stores.sqlite",
 }
+DEFAULT = next(iter(SOURCES))
 _EXPORTS = {"MemoryStore": "authcli.stores.memory", "SessionStore": "authcli.stores.base",
             "StoreFacts": "authcli.stores.base", "StoreRow": "authcli.stores.base",
             "StoreSnapshot": "authcli.stores.base"}
@@ -36,6 +38,11 @@ def facts(name: str) -> StoreFacts:
     return importlib.import_module(SOURCES[name]).FACTS
 
 
+def shared() -> str:
+    """The store servers on several machines share (the scaling demo's): the first at a URL."""
+    return next(name for name in SOURCES if facts(name).takes_url)
+
+
 def open_source(name: str, url: str | None = None) -> ContextManager[StoreSource]:
     """The source for store `name`: use it in a `with`, then `make()` stores from it."""
     return importlib.import_module(SOURCES[name]).Source(url)
@@ -47,4 +54,4 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["SOURCES", "StoreSource", "facts", "open_source", *_EXPORTS]
+__all__ = ["DEFAULT", "SOURCES", "StoreSource", "facts", "open_source", "shared", *_EXPORTS]

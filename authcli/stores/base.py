@@ -19,6 +19,8 @@ class StoreFacts:
     gone: str                 # what is left of an expired record: "the record is gone"
     takes_url: bool = False   # reached at a URL (--redis-url)
     cheap_count: bool = True  # count() is O(1) (memory: len); Redis counts with SCAN
+    takes_path: bool = False  # kept in a file named as --store NAME:PATH
+    sharers: str = "any number of servers"  # who can share its sessions, when it outlives a server
 
 
 class StoreNotation(Protocol):

@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 from authcli.errors import BadKey
 from authcli.tokens.forge import HASHES
 from authcli.tokens.parse import TokenParts
+from authcli.tokens.wordlist import wordlist  # noqa: F401 - callers of crack() take it from here
 
 PROGRESS_EVERY = 2048
 
@@ -32,15 +33,6 @@ class CrackResult:
     @property
     def rate(self) -> float:
         return self.tried / self.seconds if self.seconds > 0 else 0.0
-
-
-def wordlist(data: bytes | None = None) -> list[bytes]:
-    """Candidate secrets, one per line; `#` lines are comments. None: the list authcli ships."""
-    if data is None:
-        from importlib.resources import files
-
-        data = files("authcli.data").joinpath("secrets.txt").read_bytes()
-    return [line.rstrip(b"\r") for line in data.split(b"\n") if line.strip() and not line.startswith(b"#")]
 
 
 def crack(parts: TokenParts, words: Iterable[bytes], *, max_seconds: float = 60.0,

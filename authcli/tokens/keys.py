@@ -186,7 +186,7 @@ def key_warnings(key: VerifyKey, parts: TokenParts) -> list[str]:
     alg = parts.header.get("alg")
     if key.hmac_bytes is None or alg not in HMAC_ALGS:
         return []
-    from authcli.tokens.crack import wordlist
+    from authcli.tokens.wordlist import wordlist
 
     need = HASH_BYTES[alg[2:]]
     out = []
@@ -227,6 +227,6 @@ class SigningKey:
         """The secret is in authcli's wordlist of secrets people sign JWTs with."""
         if self.secret is None or self.generated:
             return False
-        from authcli.tokens.crack import wordlist
+        from authcli.tokens.wordlist import wordlist
 
         return self.secret in wordlist()

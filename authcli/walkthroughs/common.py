@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from authcli.errors import WalkthroughError
 from authcli.http import Exchange
-from authcli.server.events import (
+from authcli.events import (
     SessionCreated, SessionDeleted, SessionLookedUp, TokenChecked, TokenSigned,
 )
 from authcli.walkthroughs.model import ExchangeBlock, Sequence, Step, Wait

@@ -9,7 +9,7 @@ from typing import Callable, Iterator
 
 from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
-from authcli.server.events import SessionCreated, TokenChecked
+from authcli.events import SessionCreated, TokenChecked
 from authcli.server.httpd import AuthServer
 from authcli.server.jwt_auth import JwtAuth
 from authcli.stores.base import SessionStore

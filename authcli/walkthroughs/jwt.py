@@ -13,7 +13,7 @@ from authcli.http import Exchange
 from authcli.passwords import ATTACKER_USER_ID as OTHER_USER_ID
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID
 from authcli.server.cookies import COOKIE_NAME, SESSION_ID_BYTES
-from authcli.server.events import TokenChecked
+from authcli.events import TokenChecked
 from authcli.server.httpd import AuthServer
 from authcli.server.jwt_auth import JwtAuth
 from authcli.server.weaknesses import HANDOUT_SECRET

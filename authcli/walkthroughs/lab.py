@@ -9,83 +9,20 @@ refuses to narrate an attack that did not go as taught.
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Iterator
 
-from authcli.client import ScriptedClient
 from authcli.errors import WalkthroughError
-from authcli.http import Exchange
-from authcli.server.events import KeyChosen, TokenChecked
+from authcli.events import KeyChosen
 from authcli.server.httpd import AuthServer
-from authcli.server.weaknesses import Weakness
+from authcli.walkthroughs.lab_attacks import ATTACKS
+from authcli.walkthroughs.lab_model import Attack, Outcome, Pair
+from authcli.walkthroughs.lab_model import checks as _checks
 from authcli.walkthroughs.model import (
     ChecksBlock, Defences, ExchangeBlock, Note, NotesBlock, Step, Table, TableBlock, WalkthroughInfo, step,
 )
 
 INFO = WalkthroughInfo("lab", "each attack on a server with the mistake, then on the hardened one",
                        command="lab")
-
-
-@dataclass
-class Outcome:
-    """One server's side of an attack: the exchanges shown, in order, and whether it worked."""
-
-    exchanges: list[tuple[str, Exchange]]
-    won: bool
-    result: str
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Pair:
-    """The weak and the hardened server of one attack, running, and a way to send requests."""
-
-    weak: AuthServer
-    hard: AuthServer
-    stack: ExitStack
-    _clients: list[ScriptedClient] = field(default_factory=list)
-
-    def client(self, server: AuthServer) -> ScriptedClient:
-        """A new client with an empty jar (the victim, or the attacker)."""
-        client = ScriptedClient(server)
-        self._clients.append(client)
-        return client
-
-    def send(self, server: AuthServer, method: str, path: str, **kwargs: Any) -> Exchange:
-        return self.client(server).send(method, path, **kwargs)
-
-    def close(self) -> None:
-        for client in self._clients:
-            client.close()
-
-
-@dataclass(frozen=True)
-class Attack:
-    """What the attacker knows and does, and the function that does it against a pair."""
-
-    weakness: Weakness
-    knows: str
-    run: Callable[[Pair], tuple[Outcome, Outcome]]
-    apps: Callable[[Weakness], tuple[Any, Any]]
-    predict: str = ""
-
-
-def outcome(exchanges: list[tuple[str, Exchange]], *, won_if: Callable[[Exchange], bool],
-            notes: list[str] | None = None) -> Outcome:
-    """The last exchange decides: `won_if` says whether the attacker got what they wanted."""
-    last = exchanges[-1][1]
-    won = won_if(last)
-    failed = next((c for c in _checks(last) or [] if c.ok is False), None)
-    if failed is not None:
-        result = f"{last.response.status}: {failed.name} FAIL"
-    else:
-        body = last.response.body.strip().splitlines()[0] if last.response.body.strip() else last.response.reason
-        result = f"{last.response.status} {body if len(body) <= 50 else body[:47].rsplit(' ', 1)[0] + '...'}"
-    return Outcome(exchanges, won, result, notes or [])
-
-
-def welcomed(user: int) -> Callable[[Exchange], bool]:
-    return lambda ex: ex.response.status == 200 and ex.response.body.strip() == f"Welcome user {user}"
 
 
 def _attack_steps(number: int, attack: Attack, weak: Outcome, hard: Outcome) -> list[Step]:
@@ -113,11 +50,6 @@ def _attack_steps(number: int, attack: Attack, weak: Outcome, hard: Outcome) -> 
     ]
 
 
-def _checks(exchange: Exchange) -> list | None:
-    found = exchange.events(TokenChecked)
-    return list(found[0].checks) if found and found[0].checks else None
-
-
 def _refusal(hard: Outcome) -> str:
     checks = _checks(hard.exchanges[-1][1])
     failed = next((c for c in checks or [] if c.ok is False), None)
@@ -127,8 +59,6 @@ def _refusal(hard: Outcome) -> str:
 def lab_walkthrough(names: list[str] | None = None) -> Iterator[Step]:
     """Yield the lab's steps: for each attack (all, in order, by default) the weak server's
     defeat and the hardened server's refusal; then the table of all of them."""
-    from authcli.walkthroughs.lab_attacks import ATTACKS
-
     chosen = [ATTACKS[n] for n in (names or list(ATTACKS))]
     jwt = [a.weakness.name for a in chosen if a.weakness.mode == "jwt"]
     yield step(None, "The attack lab", [

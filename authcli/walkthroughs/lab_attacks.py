@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, DEMO_USER_ID, lab_users
@@ -17,12 +19,46 @@ from authcli.server.jwt_auth import JwtAuth
 from authcli.server.weaknesses import WEAKNESSES, Weakness, jwt_policy
 from authcli.tokens import make_signing_key, split
 from authcli.tokens.forge import sign_hmac, sign_with, tampered, unsigned
-from authcli.walkthroughs.lab import Attack, Outcome, Pair, outcome, welcomed
+from authcli.walkthroughs.lab_model import Attack, Outcome, Pair, outcome, welcomed
 from authcli.walkthroughs.lab_sessions import SESSION_ATTACKS
 from authcli import clock
 
 VICTIM = {"sub": str(DEMO_USER_ID), "userId": DEMO_USER_ID}  # a@b.com, whom the attacker wants to be
 CREDENTIALS = {"email": ATTACKER_EMAIL, "password": ATTACKER_PASSWORD}  # the attacker's own account
+
+
+class JwksHost:
+    """The attacker's key server: one JSON document on another loopback port, counting fetches."""
+
+    def __init__(self, document: dict[str, Any]):
+        body = json.dumps(document).encode()
+        self.fetches = [0]
+        fetches = self.fetches
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                fetches[0] += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:  # never print
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/jwks.json"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="authcli-lab-jwks")
+
+    def __enter__(self) -> JwksHost:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._thread.join()
+        self._server.server_close()
 
 
 def jwt_apps(w: Weakness) -> tuple[JwtAuth, JwtAuth]:
@@ -105,7 +141,6 @@ def jwk_header(pair: Pair):
 
 
 def jku_header(pair: Pair):
-    from authcli.walkthroughs.lab_sessions import JwksHost
 
     login, token = _login(pair, pair.weak)
     private, jwk = _attacker_key()

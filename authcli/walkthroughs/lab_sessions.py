@@ -1,4 +1,4 @@
-"""The lab's session attacks, one function each, and the attacker's own little JWKS host.
+"""The lab's session attacks, one function each.
 
 A session attack is a story with a victim: each runs once per server (the victim logs in on
 each), and where the attacker guesses or plants something, the very same bytes go to both.
@@ -8,54 +8,17 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, DEMO_EMAIL, DEMO_PASSWORD, lab_users
 from authcli.server.session_auth import SessionAuth
 from authcli.server.weaknesses import WEAKNESSES, Weakness, session_policy
 from authcli.stores.memory import MemoryStore
-from authcli.walkthroughs.lab import Attack, Outcome, Pair, outcome, welcomed
+from authcli.walkthroughs.lab_model import Attack, Outcome, Pair, outcome, welcomed
 
 VICTIM = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
 ATTACKER = {"email": ATTACKER_EMAIL, "password": ATTACKER_PASSWORD}
 SHORT_TTL = 1  # no-server-expiry waits this out once, for both servers
-
-
-class JwksHost:
-    """The attacker's key server: one JSON document on another loopback port, counting fetches."""
-
-    def __init__(self, document: dict[str, Any]):
-        body = json.dumps(document).encode()
-        self.fetches = [0]
-        fetches = self.fetches
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                fetches[0] += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:  # never print
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/jwks.json"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="authcli-lab-jwks")
-
-    def __enter__(self) -> JwksHost:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._thread.join()
-        self._server.server_close()
 
 
 def session_apps(w: Weakness) -> tuple[SessionAuth, SessionAuth]:

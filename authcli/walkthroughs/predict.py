@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from authcli.http import Exchange
-from authcli.server.events import (
+from authcli.events import (
     Balanced, CredentialsChecked, DenylistChecked, Forwarded, RefreshChecked, SessionCreated, SessionDeleted,
     SessionLookedUp, TokenChecked, TokenLogout, TokenSigned,
 )
@@ -88,8 +88,9 @@ def _reason(exchange: Exchange) -> str:
     """What decided the status, in one line: the first refusal for an error, else what the
     server did (not the balancer's forwarding)."""
     said = [e for e in exchange.server if not isinstance(e, (Balanced, Forwarded))]
-    if exchange.response.status >= 400:
-        said = [e for e in said if _refused(e)][:1] or said[-1:]
+    if exchange.response.status >= 400:  # the first refusal, else the last thing it did
+        last = exchange.last(Balanced, Forwarded)
+        said = next(([e] for e in said if _refused(e)), [last] if last is not None else [])
     reasons = list(dict.fromkeys(_short(e) for e in said))
     return "; ".join(reasons) if reasons else f"{exchange.response.status} {exchange.response.reason}"
 

@@ -1,7 +1,7 @@
 """The refresh walkthrough: what real systems do about "a logged-out token still works".
 
 Short-lived access tokens, rotating refresh tokens with reuse detection, and a jti denylist,
-on one real server whose refresh records and denylist live in memory or Redis.
+on one real server whose refresh records and denylist live in the store --store names.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from authcli.stores.base import SessionStore
 from authcli.stores.memory import MemoryStore
 from authcli.tokens import inspect, make_signing_key, split, verify
 from authcli.errors import WalkthroughError
-from authcli.server.events import DenylistChecked
+from authcli.events import DenylistChecked
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
     Defences, ExchangeBlock, Step, StoreBlock, Table, TableBlock, TokenBlock, Wait, WalkthroughInfo, step,

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from authcli.clock import local_hms
 from authcli.http import Exchange
-from authcli.server.events import (
+from authcli.events import (
     RefreshChecked, SessionCreated, SessionDeleted, SessionLookedUp, TokenChecked, TokenLogout, TokenSigned,
 )
 from authcli.server.session_auth import stamp_seconds

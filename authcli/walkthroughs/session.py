@@ -10,9 +10,9 @@ from typing import Callable, Iterator
 from authcli.client import ScriptedClient
 from authcli.errors import WalkthroughError
 from authcli.http import Exchange
-from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, SCRYPT_N
+from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
 from authcli.server.cookies import COOKIE_NAME, new_session_id
-from authcli.server.events import FixationChecked, SessionCreated, SessionDeleted
+from authcli.events import FixationChecked, SessionCreated, SessionDeleted
 from authcli.server.session_auth import stamp_seconds
 from authcli.server.httpd import AuthServer
 from authcli.server.session_auth import SessionAuth
@@ -145,7 +145,9 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         "is Python's requests: its cookie jar keeps cookies and sends them back by host and path, as "
         "a browser does, but knows nothing of SameSite, which only browsers apply.",
         f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
-        f"only a salted scrypt hash of the password (N={SCRYPT_N}), never the password itself.",
+        "only a salted Argon2id hash of the password, never the password itself: m=19 MiB of memory, "
+        "t=2 passes, p=1 lane, OWASP's parameters [^owasp-passwords], so each guess costs memory as "
+        "well as time.",
     ], NotesBlock([Note(user.email, user.password_hash)]), _store(store)))
     if stage.tls:
         yield shown(tls_step(stage.server, stage.tls))
@@ -201,7 +203,7 @@ def _after_expiry(stage: _Stage, session_id: str, record: dict, idle_at: float |
     expired = expect(client.send("GET", "/profile"), 401, "expired session")
     if f"{stage.cookie}={session_id}" not in (expired.request.header("Cookie") or ""):
         raise WalkthroughError("the client did not send its cookie after expiry")
-    ended = [e for e in expired.server if isinstance(e, SessionDeleted) and e.deleted]
+    ended = [e for e in expired.events(SessionDeleted) if e.deleted]
     if idle_at is not None:
         if not ended or not ended[0].message.startswith("idle"):
             raise WalkthroughError("the session did not end by its idle timeout")
@@ -265,7 +267,7 @@ def _restart_act(stage: _Stage) -> Iterator[Step]:
         key = stage.store.key(session_id)
         text = [f"The new server at {stage.server.url} connected to the same {facts.label}, found "
                 f"{key[:key.index(session_id) + 8]}... there, and answered 200. The session "
-                "outlived the server process: any number of servers can share it.",
+                f"outlived the server process: {facts.sharers} can share it.",
                 "Cookies belong to a host, not a port [^rfc6265-8.5], so the client sent its cookie "
                 "to the new server too."]
     else:
