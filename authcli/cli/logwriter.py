@@ -45,24 +45,35 @@ class LogWriter:
                 self.dropped += 1
 
     def _run(self) -> None:
-        reported, broken = 0, False
+        reported = 0
         while (item := self._queue.get()) is not None:
-            if broken:
-                continue  # the reader went away (a pager quit): nothing more to write to
-            with self._lock:
-                dropped = self.dropped
-            text = self._line(*item)
-            if dropped > reported:
-                text = (f"... {dropped - reported} log line{'s' if dropped - reported != 1 else ''} dropped: "
-                        "the terminal was not reading (paused, or a pager waiting); the server went on "
-                        "serving\n") + text
-                reported = dropped
-            try:
-                self._out.write(text)
-                self._out.flush()
-                self.written += 1
-            except (OSError, ValueError):
-                broken = True
+            if not self._write(self._line(*item)):
+                break  # the reader went away (a pager quit): nothing more to write to
+            if self._queue.empty():  # caught up: an episode of dropped lines is said once, whole
+                reported = self._say_dropped(reported)
+        else:
+            self._say_dropped(reported)
+            return
+        while self._queue.get() is not None:  # broken: keep taking, so __call__ never waits
+            pass
+
+    def _say_dropped(self, reported: int) -> int:
+        with self._lock:
+            dropped = self.dropped
+        if dropped > reported:
+            n = dropped - reported
+            self._write(f"... {n} log line{'s' if n != 1 else ''} dropped: the terminal was not reading "
+                        "(paused, or a pager waiting); the server went on serving\n")
+        return dropped
+
+    def _write(self, text: str) -> bool:
+        try:
+            self._out.write(text)
+            self._out.flush()
+        except (OSError, ValueError):
+            return False
+        self.written += 1
+        return True
 
     def close(self) -> None:
         try:
