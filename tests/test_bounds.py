@@ -71,7 +71,7 @@ def test_the_attacker_log_comes_a_page_at_a_time_and_every_request_once(count, s
     while True:
         page = log(lab, f"since={mark}{query}")
         pages += 1
-        assert len(page["requests"]) <= min(LOG_PAGE, max(1, limit if limit is not None else LOG_PAGE))
+        assert len(page["requests"]) <= (LOG_PAGE if limit is None or limit < 0 else max(1, min(LOG_PAGE, limit)))
         seen += [entry["host"] for entry in page["requests"]]
         mark = page["next"]
         if not page["more"]:
