@@ -27,6 +27,7 @@ OUT_OF_FILES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 # With 1,000 busy clients one pass over the ready connections takes ~100 ms; a fresh client
 # would wait that long to be accepted. The listener is tried again every ACCEPT_EVERY answers.
 ACCEPT_EVERY = 32
+ACCEPT_BATCH = 1024  # the listen backlog (httpd.BACKLOG)
 
 
 class Doors:
@@ -52,7 +53,10 @@ class Doors:
     def _accept(self) -> None:
         if self._resume_accept:
             return
-        for _ in range(64):
+        # Everything waiting, up to a backlog's worth: a client opening connections as fast as it
+        # can keeps the kernel's accept queue full, and a fresh client's SYN finding it full is
+        # dropped (retried after 1 s, then 3 s). Draining it each time keeps room for that SYN.
+        for _ in range(ACCEPT_BATCH):
             try:
                 sock, address = self.listener.accept()
             except (BlockingIOError, InterruptedError):
