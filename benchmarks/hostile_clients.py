@@ -299,7 +299,7 @@ def main() -> None:
 def report(args, quiet: dict, loud: dict, err: str) -> None:
     print(f"fresh client GET /profile, {args.rounds} interleaved rounds of {args.seconds:g} s each, "
           f"attackers from {'127.0.0.1 (same address)' if args.same_address else '127.0.0.2-4'}, "
-          f"nice {args.attackers_nice}; load average before: {os.getloadavg()[0]:.1f}")
+          f"nice {args.attackers_nice}; load average at the end: {os.getloadavg()[0]:.1f}")
     for name, result in (("without attackers", quiet), ("with attackers", loud)):
         statuses = result.get("status", [])
         print(f"  {name:18} {percentiles(result.get('ms', []))}  "
