@@ -104,7 +104,14 @@ class Addresses:
         return next((c for c in self._by_key.get(key, ()) if c.idle), None)
 
     def evictable(self) -> Any | None:
-        """With the whole server full: the oldest idle connection of the address holding the most."""
+        """With the whole server full: the oldest idle connection of the address holding the most
+        (the biggest holder found in one pass; the others are looked at only when it has none)."""
+        if not self._by_key:
+            return None
+        biggest = max(self._by_key, key=lambda k: len(self._by_key[k]))
+        conn = self.oldest_idle(biggest)
+        if conn is not None:
+            return conn
         for key in sorted(self._by_key, key=lambda k: len(self._by_key[k]), reverse=True):
             conn = self.oldest_idle(key)
             if conn is not None:

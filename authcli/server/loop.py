@@ -99,7 +99,8 @@ class Loop(Doors):
     def run(self) -> None:
         next_tick = time.monotonic() + TICK
         while not self.shared.stopping:
-            wait = 0.0 if self.ready else max(0.0, next_tick - time.monotonic())
+            wake_at = min(next_tick, self._resume_accept or next_tick)  # the listener's rest, too
+            wait = 0.0 if self.ready else max(0.0, wake_at - time.monotonic())
             for key, mask in self.selector.select(timeout=wait):
                 if key.data == "listener":
                     self._accept()
