@@ -81,20 +81,22 @@ def server():
 # Fairness on the loop ---------------------------------------------------------------------------
 
 def test_a_pipelining_client_gets_a_share_of_the_loop_not_the_loop(server):
-    """3,000 pipelined requests in one go, then one from another client: it is answered long before
-    the pipeliner's last (the loop used to answer a whole 64 KB read before selecting again)."""
-    hog = connect(server, "127.0.0.2")
+    """3,000 pipelined requests arrive with one from another client: it is answered after a few of
+    them, not after the lot (the loop used to answer a whole 64 KB read before selecting again)."""
+    hog, fresh = connect(server, "127.0.0.2"), connect(server)
     got: list = []
     reader = threading.Thread(target=lambda: got.extend(answers(hog, 3000, deadline=20)))
     reader.start()
     mark = server.mark()
     hog.sendall(NOPE * 3000)
-    status, _, _ = fetch(server)
+    fresh.sendall(PROFILE)
+    status = answers(fresh, 1)[0][0]
     before = server.mark() - mark - 1  # pipelined answers made before the fresh client's
     reader.join()
     hog.close()
+    fresh.close()
     assert status == 401 and len(got) == 3000
-    assert before < 2000, f"the fresh client waited behind {before} pipelined answers"
+    assert before < 500, f"the fresh client waited behind {before} pipelined answers"
 
 
 def test_a_client_that_never_reads_its_answers_stops_being_read(server):
@@ -278,7 +280,7 @@ def test_one_address_flooding_logins_gets_503s_and_another_is_served_next():
         statuses = [answers(sock, 1)[0] for sock in socks]
         for sock in socks:
             sock.close()
-    assert status == 401 and waited < 0.6, f"the other address waited {waited:.2f} s"
+    assert status == 401 and waited < 1.0, f"the other address waited {waited:.2f} s"  # not 16 x 0.1 s
     refused = [(s, h) for s, h, _ in statuses if s == 503]
     assert len(refused) >= 40 - SLOW_PER_ADDRESS - 1
     assert all(h["retry-after"] == "1" for _, h in refused)
@@ -305,7 +307,7 @@ def test_logins_from_clients_that_hung_up_are_dropped_unhashed():
             sock.close()  # every client gives up while the first login is still running
         time.sleep(0.5)
         assert fetch(server, PROFILE)[0] == 401
-    assert app.ran <= 2
+    assert app.ran <= 3  # the one running when they hung up, and a loaded machine's slack
 
 
 # Expect: 100-continue ---------------------------------------------------------------------------
