@@ -40,6 +40,10 @@ __all__ = ["MAX_CONNECTIONS", "Loop", "Shared", "answer", "respond"]
 # slowed; a pipelining client gets 4 answers per select (spreading the select's cost), and a
 # turn with 100 such clients is still only ~25 ms of answers.
 PER_TURN = 4
+# Requests answered per client address per turn, over all its connections: a client flooding
+# from 200 connections at once got 200 answers a turn, and everyone else's turn waited for them.
+# 16 a turn still answers a NAT'ed class thousands a second (a turn without a flood is short).
+PER_ADDRESS_TURN = 16
 # Bytes read per recv, and so the most one connection holds received but not parsed: 16 KiB is
 # a few hundred pipelined GETs, or a whole login body.
 RECV = 16 * 1024
@@ -83,6 +87,7 @@ class Loop(Doors):
         self.conns: set[Connection] = set()
         self.addresses = Addresses()
         self.ready: dict[Connection, None] = {}  # received requests waiting for their next turn
+        self._budget: dict = {}  # answers each address may still have this turn
         self.capacity = descriptor_budget()
         self.max_lingering = min(MAX_LINGERING, max(1, self.capacity // 16))
         self.lingering = 0
@@ -99,6 +104,7 @@ class Loop(Doors):
     def run(self) -> None:
         next_tick = time.monotonic() + TICK
         while not self.shared.stopping:
+            self._budget.clear()  # a new turn: every address may have PER_ADDRESS_TURN answers
             wake_at = min(next_tick, self._resume_accept or next_tick)  # the listener's rest, too
             wait = 0.0 if self.ready else max(0.0, wake_at - time.monotonic())
             for key, mask in self.selector.select(timeout=wait):
@@ -181,15 +187,17 @@ class Loop(Doors):
         return not (conn.busy or conn.closed or conn.close_after) and len(conn.outbox) < OUTBOX_LIMIT
 
     def _serve(self, conn: Connection) -> None:
-        """Answer up to PER_TURN of the requests it sent, then write their answers in one send."""
-        served = 0
-        while served < PER_TURN and self._parsable(conn) and conn.has_input():
+        """Answer up to PER_TURN of the requests it sent (fewer when its address has used its turn:
+        the rest wait in `ready`), then write their answers in one send."""
+        served, budget = 0, self._budget.get(conn.key, PER_ADDRESS_TURN)
+        while served < min(PER_TURN, budget) and self._parsable(conn) and conn.has_input():
             request = self._parse(conn)
             if request is None:
                 break
             served += 1
             if not self._answer(conn, request):
                 break
+        self._budget[conn.key] = budget - served
         self._answered += served
         self._send(conn)
         self._settle(conn)
