@@ -99,6 +99,24 @@ def test_a_pipelining_client_gets_a_share_of_the_loop_not_the_loop(server):
     assert before < 500, f"the fresh client waited behind {before} pipelined answers"
 
 
+def test_one_address_with_many_connections_gets_one_share_of_a_turn(server):
+    """40 connections from one address, 20 pipelined requests each, arrive with one request from
+    another address: it is answered after a few turns' share (16 a turn), not after all 800
+    (the old loop: always 800)."""
+    crowd = [connect(server, "127.0.0.2") for _ in range(40)]
+    fresh = connect(server)
+    mark = server.mark()
+    for sock in crowd:
+        sock.sendall(NOPE * 20)
+    fresh.sendall(PROFILE)
+    assert answers(fresh, 1)[0][0] == 401
+    before = server.mark() - mark - 1
+    assert all(len(answers(sock, 20)) == 20 for sock in crowd)
+    for sock in [*crowd, fresh]:
+        sock.close()
+    assert before < 400, f"the other address waited behind {before} answers"
+
+
 def test_a_client_that_never_reads_its_answers_stops_being_read(server):
     """Once its unsent answers pass the bound, none of its requests is parsed: what it costs the
     server stops growing however much it sends, and everyone else is still answered."""
