@@ -261,3 +261,34 @@ def test_out_of_descriptors_the_server_rests_instead_of_spinning_and_makes_room(
 def _cpu(pid: int) -> float:
     fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# The login queue ------------------------------------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from("abcd"), st.just("get")), max_size=120))
+def test_the_login_queue_is_bounded_per_address_and_takes_addresses_in_turn(ops):
+    from authcli.server.limits import SlowQueue
+
+    queue = SlowQueue(size=12, per_address=4)
+    waiting: dict[str, int] = {}
+    owed: dict[str, set[str]] = {}  # who was waiting when an address was last served
+    for n, op in enumerate(ops):
+        if op == "get":
+            if not len(queue):
+                continue
+            _, (address, _) = queue.get()
+            # Round-robin: served again only after every address that was waiting last time.
+            assert not owed.get(address, set()) & set(waiting)
+            for others in owed.values():
+                others.discard(address)
+            waiting[address] -= 1
+            if not waiting[address]:
+                del waiting[address]
+            owed[address] = set(waiting) - {address}
+        else:
+            accepted = queue.put(op, (op, n))
+            assert accepted == (sum(waiting.values()) < 12 and waiting.get(op, 0) < 4)
+            if accepted:
+                waiting[op] = waiting.get(op, 0) + 1
+        assert len(queue) == sum(waiting.values()) <= 12
