@@ -134,13 +134,19 @@ def http():
 def login(http: requests.Session, url: str) -> str:
     """Log in as a well-behaved client does: a 503 (every password check busy, on a loaded
     machine) is tried again shortly, as its Retry-After asks."""
+    return login_response(http, url).cookies["sessionId"]
+
+
+def login_response(http, url: str) -> requests.Response:
+    """POST /login until it is not a 503 (the login queue is bounded in size and in waiting
+    time: on a loaded machine concurrent logins may be told to come back); the answer."""
     for _ in range(10):
-        resp = http.post(url + "/login", json=CREDS, timeout=5)
+        resp = http.post(url + "/login", json=CREDS, timeout=10)
         if resp.status_code != 503:
             break
         time.sleep(0.2)
     assert resp.status_code == 200, resp.text
-    return resp.cookies["sessionId"]
+    return resp
 
 
 def hammer(client, threads: int = 8) -> list:

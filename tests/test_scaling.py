@@ -138,7 +138,7 @@ def test_balancer_pairs_each_answer_with_its_own_events_under_concurrency():
     from authcli.server.httpd import AuthServer
     from authcli.server.session_auth import SessionAuth
     from authcli.stores import MemoryStore
-    from conftest import CREDS, hammer
+    from conftest import hammer, login_response
 
     backends = [Backend(name, AuthServer(SessionAuth(MemoryStore(), 60)).start()) for name in "AB"]
     balancer = AuthServer(Balancer(backends)).start()
@@ -147,7 +147,7 @@ def test_balancer_pairs_each_answer_with_its_own_events_under_concurrency():
         def client(n: int) -> None:
             for _ in range(5):
                 mark = balancer.mark()
-                resp = requests.post(balancer.url + "/login", json=CREDS, timeout=10)
+                resp = login_response(requests, balancer.url)
                 sid = resp.cookies["sessionId"]
                 mine = [r for r in balancer.records_since(mark)
                         if any(isinstance(e, SessionCreated) and e.session_id == sid for e in r.events)]

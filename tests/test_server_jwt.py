@@ -13,7 +13,7 @@ from authcli.server import AuthServer, JwtAuth
 from authcli.encoding import b64url
 from authcli.server.policy import JwtPolicy
 from authcli.tokens import make_signing_key
-from conftest import CREDS, hammer
+from conftest import CREDS, hammer, login_response
 
 SECRET = b"k" * 32
 
@@ -30,9 +30,7 @@ def server(key, clock):
 
 
 def get_token(server) -> str:
-    resp = requests.post(server.url + "/login", json=CREDS)
-    assert resp.status_code == 200
-    return resp.json()["token"]
+    return login_response(requests, server.url).json()["token"]
 
 
 def profile(server, token: str | None, **headers):

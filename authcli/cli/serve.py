@@ -236,6 +236,7 @@ def _open(url: str) -> str:
 def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str,
          quiet: bool, hints: list[str], open_page: bool = False, warning: str | None = None,
          tls=None) -> None:
+    from authcli.cli.logwriter import LogWriter
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
     from authcli.render.serve import banner, classroom_warning, log_line, store_state
     from authcli.server import AuthServer
@@ -257,15 +258,14 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
                 return None
 
         color = console.is_terminal and not console.no_color and console.color_system is not None
-        out, write_lock = console.file, threading.Lock()
 
-        def log(record: RequestRecord) -> None:
+        def line(record: RequestRecord, state: str) -> str:
             # One logical line per request, wrapped by the terminal, never cut at its width.
-            line = log_line(record, store_state(count(), stateless=sessions is None), color=color)
-            with write_lock:  # several loops answer at once; their lines must not interleave
-                out.write(line)
-                out.flush()
+            return log_line(record, state, color=color)
 
+        # Written off the event loop: a paused terminal or a pager must not stall the clients.
+        log = LogWriter(console.file, line, lambda: store_state(count(), stateless=sessions is None))
+        stack.callback(log.close)
         server = AuthServer(auth, host, port, on_record=None if quiet else log,
                             tls=tls.server_context() if tls else None).start()
         stack.callback(server.stop)

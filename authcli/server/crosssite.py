@@ -26,6 +26,11 @@ ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(
 # project. (127.0.0.1 is never recorded, RFC 6797 8.1; Chromium ignored it here, tests/test_https.py.)
 HSTS = ("Strict-Transport-Security", "max-age=300")
 SHOWN = 8  # characters of a cookie value or token the log shows: enough to match, not to use
+# /attacker/log answers at most LOG_PAGE requests at a time ("more": true and "next" say where to
+# go on) and cuts each value at LOG_VALUE characters: one answer stays under ~100 KB however
+# the journal was filled (a 10 KB Host header once made one answer 30 MB, built on the loop).
+LOG_PAGE = 50
+LOG_VALUE = 200
 
 
 def _host(request: Request) -> str:
@@ -105,8 +110,8 @@ def _shorten_in(message: str, secrets: list[str]) -> str:
 
 
 class CrossSiteLab:
-    """GET /attacker (the attacker's page), /attacker.js, and /attacker/log?since=N: the
-    requests to the handout's routes since N, with what they carried.
+    """GET /attacker (the attacker's page), /attacker.js, and /attacker/log?since=N[&limit=M]: the
+    requests to the handout's routes since N, with what they carried, a page at a time.
 
     The log shows cookies and tokens shortened: this page is another site, and a route that
     handed it whole credentials would be the very leak it teaches about.
@@ -141,23 +146,44 @@ class CrossSiteLab:
         query = parse_qs(request.target.split("?", 1)[1]) if "?" in request.target else {}
         mark = self._journal.recorded
         since = query.get("since", [""])[0]
-        entries = []
+        entries: list[dict] = []
+        more, after = False, mark
         if since.isdigit():
-            for record in self._journal.since(min(int(since), mark)):
-                req = record.request
-                if req.path not in TARGETS:
-                    continue
-                hidden = _secrets(req)
-                entries.append({
-                    "request": f"{req.method} {req.path}", "host": _host(req),
-                    "cookie": _cookies(req.header_values("Cookie")),
-                    "authorization": _authorization(req.header_values("Authorization")),
-                    "origin": _first(req, "Origin"), "secFetchSite": _first(req, "Sec-Fetch-Site"),
-                    "how": how_sent(lambda name, req=req: _first(req, name)), "status": record.status,
-                    "server": [_shorten_in(event.message, hidden) for event in record.events],
-                })
-        body = json.dumps({"mode": self._mode, "mark": mark, "requests": entries})
+            records, after = self._journal.page(min(int(since), mark))
+            end, limit = after, _limit(query)
+            for n, record in enumerate(records):
+                if len(entries) == limit:  # a page at a time: the answer is built on the loop
+                    more, after = True, end - len(records) + n
+                    break
+                if record.request.path in TARGETS:
+                    entries.append(_entry(record))
+        body = json.dumps({"mode": self._mode, "mark": mark, "requests": entries, "more": more,
+                           "next": after})
         return Response(200, body + "\n", [("Content-Type", "application/json"), NO_STORE])
+
+
+def _limit(query: dict[str, list[str]]) -> int:
+    """`?limit=`, within 1..LOG_PAGE; LOG_PAGE when absent or not a number."""
+    value = query.get("limit", [""])[0]
+    return max(1, min(LOG_PAGE, int(value))) if value.isascii() and value.isdigit() else LOG_PAGE
+
+
+def _clip(value: str | None) -> str | None:
+    return value if value is None or len(value) <= LOG_VALUE else f"{value[:LOG_VALUE]}... ({len(value)} characters)"
+
+
+def _entry(record) -> dict:
+    """One request as the log shows it: credentials shortened, every value at most LOG_VALUE long."""
+    req = record.request
+    hidden = _secrets(req)
+    return {
+        "request": _clip(f"{req.method} {req.path}"), "host": _clip(_host(req)),
+        "cookie": _clip(_cookies(req.header_values("Cookie"))),
+        "authorization": _clip(_authorization(req.header_values("Authorization"))),
+        "origin": _clip(_first(req, "Origin")), "secFetchSite": _clip(_first(req, "Sec-Fetch-Site")),
+        "how": how_sent(lambda name, req=req: _first(req, name)), "status": record.status,
+        "server": [_clip(_shorten_in(event.message, hidden)) for event in record.events],
+    }
 
 
 class Site:

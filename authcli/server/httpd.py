@@ -109,8 +109,7 @@ class AuthServer:
         if shared is None:
             return
         shared.stopping = True
-        for _ in range(self._workers):
-            self._loop.slow.put(None)
+        self._loop.slow.close()  # what still waits is dropped: its connections are closed next
         for worker in self._threads[1:]:
             worker.join()  # a slow request in progress finishes first
         self._loop.wake()

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from authcli.events import Event
+
+# What the journal keeps of one request: a value (target, header name or value, body) longer
+# than VALUE_KEPT is cut, saying how many bytes were; the longest credential authcli itself sends
+# (an RS256 token, ~600 characters) stays whole. A request keeps RECORD_KEPT bytes in all, so a
+# 32 KiB head of 10 KB values costs the journal 8 KiB, and JOURNAL_KEPT bounds every record
+# together: the oldest go first, whatever their number.
+VALUE_KEPT = 2048
+RECORD_KEPT = 8 * 1024
+JOURNAL_KEPT = 4 * 1024 * 1024
 
 
 @dataclass
@@ -54,21 +63,62 @@ class RequestRecord:
     peer: tuple[str, int] | None = None
 
 
+def _cut(value, room: int):
+    """`value` (text or bytes) if it fits in `room`, else its start and how many bytes were cut."""
+    if len(value) <= room:
+        return value
+    note = f"... ({len(value) - room} bytes cut)"
+    return value[:room] + (note.encode() if isinstance(value, bytes) else note)
+
+
+def kept(request: Request) -> tuple[Request, int]:
+    """The request as the journal keeps it (long values cut), and what it costs in bytes."""
+    size = len(request.target) + len(request.body) + sum(len(n) + len(v) for n, v in request.headers)
+    if size <= VALUE_KEPT:  # nearly every request: kept as it came
+        return request, size
+    room = RECORD_KEPT
+    target = _cut(request.target, min(VALUE_KEPT, room))
+    room -= len(target)
+    headers = []
+    for name, value in request.headers:
+        name = _cut(name, max(0, min(VALUE_KEPT, room)))
+        value = _cut(value, max(0, min(VALUE_KEPT, room - len(name))))
+        room -= len(name) + len(value)
+        headers.append((name, value))
+    body = _cut(request.body, max(0, min(VALUE_KEPT, room)))
+    trimmed = replace(request, target=target, headers=headers, body=body)
+    return trimmed, len(target) + len(body) + sum(len(n) + len(v) for n, v in headers)
+
+
 class Journal:
     """The last requests a server answered, in order, shared by the workers that record them and
     the client or balancer that reads them back."""
 
-    def __init__(self, size: int, on_record: Callable[[RequestRecord], None] | None = None):
-        self._records: deque[RequestRecord] = deque(maxlen=size)
+    def __init__(self, size: int, on_record: Callable[[RequestRecord], None] | None = None,
+                 kept_bytes: int = JOURNAL_KEPT):
+        self._size = size
+        self._kept_bytes = kept_bytes
+        self._records: deque[RequestRecord] = deque()
+        self._sizes: deque[int] = deque()
+        self._bytes = 0
         self._lock = threading.Lock()
         self.recorded = 0
         self.observer_errors = 0
         self._on_record = on_record
 
     def record(self, record: RequestRecord) -> None:
+        request, size = kept(record.request)
+        if request is not record.request:
+            record = replace(record, request=request)
+        size += sum(len(event.message) for event in record.events)
         with self._lock:
             self._records.append(record)
+            self._sizes.append(size)
+            self._bytes += size
             self.recorded += 1
+            while len(self._records) > self._size or (self._bytes > self._kept_bytes and len(self._records) > 1):
+                self._records.popleft()
+                self._bytes -= self._sizes.popleft()
         if self._on_record is not None:
             try:
                 self._on_record(record)
@@ -76,9 +126,14 @@ class Journal:
                 self.observer_errors += 1
 
     def since(self, mark: int) -> list[RequestRecord]:
+        return self.page(mark)[0]
+
+    def page(self, mark: int) -> tuple[list[RequestRecord], int]:
+        """The records after `mark` still kept, and the position after the last of them."""
         with self._lock:
             count = min(self.recorded - mark, len(self._records))
-            return list(self._records)[len(self._records) - count:] if count > 0 else []
+            records = list(self._records)[len(self._records) - count:] if count > 0 else []
+            return records, self.recorded
 
     def from_peer(self, peer: tuple[str, int]) -> RequestRecord | None:
         with self._lock:

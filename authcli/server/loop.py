@@ -1,144 +1,132 @@
 """The event loop: one thread owns every connection from accept to close; workers take slow routes.
 
-The loop reads a connection until h11 has parsed a whole request, answers it and writes the
-answer without blocking; only then does it read that connection again: one request in, one
-answer out. Idle keep-alive connections cost a socket and a parser, never a thread, so a
-classroom of hundreds of laptops fits; a half-sent request holds nothing but its bytes until
-the watchdog closes it.
+Each turn the loop selects, reads what is ready, then answers at most PER_TURN requests per
+connection and writes each connection's answers in one send: a client pipelining thousands of
+requests gets its share of the loop, not the loop. What one connection may hold is bounded: at
+most RECV bytes received and not yet parsed (nothing more is read meanwhile), and no new request
+is parsed while OUTBOX_LIMIT bytes of its answers are unsent (a client that does not read its
+answers stops being read). Idle keep-alive connections cost a socket and a parser, never a
+thread; limits.py says how many one address may hold.
 
 Why one loop: under the GIL, more threads answering the same quick requests only take turns
 (measured: 9,000 req/s with one loop, 5,100 with four). The routes an app marks slow (a login's
-Argon2id hash) go to a few worker threads instead, so they never stall the loop; their answer
-comes back to the loop to be written.
+Argon2id hash) wait in a bounded, per-address queue for a few worker threads instead, so they
+never stall the loop; their answer comes back to the loop to be written.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import selectors
 import socket
 import ssl
 import threading
 import time
-from typing import TYPE_CHECKING
 
-from authcli.errors import HttpError, Saturated, StoreUnavailable
-from authcli.events import Bug, Refused, StoreFailed
-from authcli.server.journal import Journal, Request, RequestRecord, Response
-from authcli.server.wire import Reader, encode, keeps_alive, refusal
+from authcli.errors import HttpError
+from authcli.server.connection import Connection, Shared, answer, busy, respond
+from authcli.server.doors import READ, WRITE, Doors
+from authcli.events import Refused
+from authcli.server.journal import Request, RequestRecord
+from authcli.server.limits import (
+    MAX_CONNECTIONS, MAX_LINGERING, SLOW_WAIT, Addresses, SlowQueue, descriptor_budget,
+)
+from authcli.server.wire import CONTINUE, Reader, refusal
 
-if TYPE_CHECKING:
-    from authcli.server.httpd import App
+__all__ = ["MAX_CONNECTIONS", "Loop", "Shared", "answer", "respond"]
 
-MAX_CONNECTIONS = 4096
-# With 1,000 busy clients one pass over the ready connections takes ~100 ms; a fresh client
-# would wait that long to be accepted. The listener is tried again every ACCEPT_EVERY answers.
-ACCEPT_EVERY = 32
+# Requests answered per connection per turn. Browsers and wrk never pipeline, so they are not
+# slowed; a pipelining client gets 4 answers per select (spreading the select's cost), and a
+# turn with 100 such clients is still only ~25 ms of answers.
+PER_TURN = 4
+# Requests answered per client address per turn, over all its connections: a client flooding
+# from 200 connections at once got 200 answers a turn, and everyone else's turn waited for them.
+# 16 a turn still answers a NAT'ed class thousands a second (a turn without a flood is short).
+PER_ADDRESS_TURN = 16
+# Bytes read per recv, and so the most one connection holds received but not parsed: 16 KiB is
+# a few hundred pipelined GETs, or a whole login body.
+RECV = 16 * 1024
+# Parsed a piece at a time: h11 copies what is left after each request, so feeding it 16 KiB of
+# tiny pipelined requests at once would copy 16 KiB per request.
+FEED = 2048
+# Unsent answers one connection may have before the loop stops parsing its requests: a few
+# ordinary answers, or one page of /attacker/log. A client that never reads costs this, not more.
+OUTBOX_LIMIT = 64 * 1024
 LINGER = 1.0         # after a refusal, read and drop the rest of the request this long
 TICK = 0.25          # how often a loop checks deadlines
 PURGE_EVERY = 1.0    # how often a store is asked to drop expired records
-TLS_HANDSHAKE = 0x16  # the first byte of every TLS connection: a handshake record
 # A non-blocking TLS socket that needs the other direction first: try again when it is ready.
 TLS_WAIT = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
+BUSY = "try again in a moment"
+# How much lower the workers' CPU priority is than the loop's. At 5 the loop, when both want a
+# core, gets three times a worker's share and preempts it on wake-up; 10 gave hashes a tenth and,
+# on a machine busy with other work, logins slowed to a crawl (a flood is what the queue is for).
+WORKER_NICE = 5
 
 
-class Connection:
-    """One client socket, its parser, what is still to be written, and its deadline."""
-
-    def __init__(self, sock: socket.socket, peer: tuple[str, int]):
-        self.sock = sock
-        self.peer = peer
-        self.reader = Reader()
-        self.busy = False          # a worker is answering it: not read, not reaped
-        self.outbox = b""          # an answer the socket did not take at once
-        self.close_after = False   # close once the outbox is written
-        self.draining = False      # refused: what the client still sends is read and dropped
-        self.closed = False
-        self.since = time.monotonic()  # when it opened, went idle, or began a request
-        self.tls_pending = False   # HTTPS: the first bytes decide (TLS handshake or plain HTTP)
-        self.handshaking = False   # HTTPS: wrapped, handshake in progress
-
-
-def respond(app: App, request: Request) -> Response:
+def _yield_to_the_loop() -> None:
+    """Run this worker thread at a lower CPU priority than the loop (Linux: nice is per thread).
+    A login flood keeps every worker hashing; at the same priority, the loop then waited for a
+    core behind them and every client's quick request with it. Elsewhere: nothing to do."""
     try:
-        return app.handle(request)
-    except HttpError as err:
-        return Response(err.status or 400, err.message + "\n", events=[Refused(err.message)])
-    except (StoreUnavailable, Saturated) as err:
-        what = "Session store unavailable" if isinstance(err, StoreUnavailable) else "Busy"
-        return Response(503, f"{what}: {err}\n", [("Retry-After", "1")], [StoreFailed(str(err))])
-    except Exception as err:  # a bug must not kill the server; it is recorded, not hidden
-        return Response(500, "Internal server error\n", events=[Bug(repr(err))], close=True)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
+    except (AttributeError, OSError):
+        pass
 
 
-class Shared:
-    """What the loop and its workers share: the app, the journal, the counters."""
-
-    def __init__(self, app: App, journal: Journal, request_timeout: float,
-                 tls: ssl.SSLContext | None = None):
-        self.app = app
-        self.tls = tls
-        self.journal = journal
-        self.request_timeout = request_timeout
-        self.lock = threading.Lock()
-        self.open = 0
-        self.handler_errors = 0
-        self.stopping = False
-
-
-def answer(shared: Shared, conn: Connection, request: Request) -> tuple[bytes, bool]:
-    """Run the app on one request: the bytes to write, and whether the connection stays open."""
-    response = respond(shared.app, request)
-    keep = keeps_alive(request, response) and not shared.stopping
-    # Recorded before the bytes go out, so a client that reads the journal after its
-    # response always finds this request there.
-    shared.journal.record(RequestRecord(request, response.status, response.events, conn.peer))
-    try:
-        return encode(response, head_only=request.method == "HEAD", keep_alive=keep,
-                      http10=request.http_version == "HTTP/1.0"), keep
-    except (ValueError, UnicodeError) as err:
-        shared.handler_errors += 1
-        shared.journal.record(RequestRecord(request, 500, [Bug(repr(err))], conn.peer))
-        return refusal(500, "Internal server error"), False
-
-
-class Loop:
+class Loop(Doors):
     """The selector, every connection, the listener, and the queue of slow requests."""
 
     def __init__(self, listener: socket.socket, shared: Shared):
         self.listener = listener
         self.shared = shared
-        self.slow: queue.SimpleQueue = queue.SimpleQueue()   # (conn, request) for the workers
+        self.slow = SlowQueue()                              # (conn, request) for the workers
         self.done: queue.SimpleQueue = queue.SimpleQueue()   # (conn, bytes, keep) back from them
         self.selector = selectors.DefaultSelector()
-        self.connections: dict[socket.socket, Connection] = {}
+        self.conns: set[Connection] = set()
+        self.addresses = Addresses()
+        self.ready: dict[Connection, None] = {}  # received requests waiting for their next turn
+        self._budget: dict = {}  # answers each address may still have this turn
+        self.capacity = descriptor_budget()
+        self.max_lingering = min(MAX_LINGERING, max(1, self.capacity // 16))
+        self.lingering = 0
+        self._answered = 0
+        self._resume_accept = 0.0  # out of descriptors: the listener rests until then
         self._wake_r, self._wake_w = socket.socketpair()
         for sock in (self._wake_r, self._wake_w):
             sock.setblocking(False)
-        self.selector.register(listener, selectors.EVENT_READ, "listener")
-        self.selector.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self.selector.register(listener, READ, "listener")
+        self.selector.register(self._wake_r, READ, "wake")
         self._next_purge = time.monotonic() + PURGE_EVERY
         self._purging = False
 
     def run(self) -> None:
         next_tick = time.monotonic() + TICK
         while not self.shared.stopping:
-            for n, (key, mask) in enumerate(self.selector.select(timeout=TICK)):
-                if n % ACCEPT_EVERY == ACCEPT_EVERY - 1:
-                    self._accept()
+            self._budget.clear()  # a new turn: every address may have PER_ADDRESS_TURN answers
+            wake_at = min(next_tick, self._resume_accept or next_tick)  # the listener's rest, too
+            wait = 0.0 if self.ready else max(0.0, wake_at - time.monotonic())
+            for key, mask in self.selector.select(timeout=wait):
                 if key.data == "listener":
                     self._accept()
                 elif key.data == "wake":
                     self._finish_slow()
                 else:
-                    if mask & selectors.EVENT_WRITE:
-                        self._flush(key.data)
-                    else:
-                        self._read(key.data)
-            if time.monotonic() >= next_tick:
+                    self._event(key.data, mask)
+                self._accept_now_and_then()
+            for conn in list(self.ready):
+                if conn in self.ready:
+                    self._serve(conn)
+                    self._accept_now_and_then()
+            now = time.monotonic()
+            if self._resume_accept and now >= self._resume_accept:
+                self._resume_accept = 0.0
+                self.selector.register(self.listener, READ, "listener")
+            if now >= next_tick:
                 self._tick()
-                next_tick = time.monotonic() + TICK
-        for conn in list(self.connections.values()):
+                next_tick = now + TICK
+        for conn in list(self.conns):
             self._close(conn)  # workers never touch sockets: closing a busy one is safe
         self.selector.close()
         self._wake_r.close()
@@ -150,139 +138,131 @@ class Loop:
         except OSError:
             pass  # already awake, or stopped
 
-    def _accept(self) -> None:
-        for _ in range(64):
-            try:
-                sock, address = self.listener.accept()
-            except OSError:  # nothing more waiting, or out of file descriptors
-                return
-            if not self.shared.stopping:
-                self._adopt(sock, address)
-            else:
-                sock.close()
-
-    def _adopt(self, sock: socket.socket, address: tuple) -> None:
-        sock.setblocking(False)
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.shared.lock:
-            full = self.shared.open >= MAX_CONNECTIONS
-            if not full:
-                self.shared.open += 1
-        if full:
-            try:
-                sock.send(refusal(503, "Too many connections: try again in a moment"))
-            except OSError:
-                pass
-            sock.close()
+    def _event(self, conn: Connection, mask: int) -> None:
+        if conn.closed:
             return
-        conn = Connection(sock, tuple(address[:2]))
-        conn.tls_pending = self.shared.tls is not None
-        self.connections[sock] = conn
-        self.selector.register(sock, selectors.EVENT_READ, conn)
-        self._read(conn)  # the request usually came with the connection: answer it now
-
-    def _start_tls(self, conn: Connection) -> None:
-        """HTTPS: a TLS hello gets the handshake; plain HTTP gets one plain answer saying so."""
-        try:
-            first = conn.sock.recv(1, socket.MSG_PEEK)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            first = b""
-        if not first:
-            self._close(conn)
-            return
-        conn.tls_pending = False
-        if first[0] != TLS_HANDSHAKE:
-            self._refuse(conn, HttpError(400, "This port speaks HTTPS: use https:// (plain HTTP "
-                                              "would send cookies and tokens readable on the wire)"))
-            return
-        self.selector.unregister(conn.sock)
-        del self.connections[conn.sock]
-        conn.sock = self.shared.tls.wrap_socket(conn.sock, server_side=True, do_handshake_on_connect=False)
-        self.connections[conn.sock] = conn
-        self.selector.register(conn.sock, selectors.EVENT_READ, conn)
-        conn.handshaking = True
-        self._handshake(conn)
-
-    def _handshake(self, conn: Connection) -> None:
-        try:
-            conn.sock.do_handshake()
-        except ssl.SSLWantReadError:
-            self.selector.modify(conn.sock, selectors.EVENT_READ, conn)
-            return
-        except ssl.SSLWantWriteError:
-            self.selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
-            return
-        except (ssl.SSLError, OSError):  # a client that does not trust the CA, or not TLS at all
-            self._close(conn)
-            return
-        conn.handshaking = False
-        self.selector.modify(conn.sock, selectors.EVENT_READ, conn)
-        self._read(conn)  # the request may have come with the handshake's last flight
-
-    def _read(self, conn: Connection) -> None:
         if conn.tls_pending:
             self._start_tls(conn)
-            return
-        if conn.handshaking:
+        elif conn.handshaking:
             self._handshake(conn)
-            return
+        else:
+            if mask & WRITE:
+                self._send(conn)
+                self._serve(conn)  # answers written: the requests waiting behind them may go on
+            if mask & READ and not conn.closed:
+                self._receive(conn)
+
+    def _receive(self, conn: Connection) -> None:
+        if conn.pending:
+            return  # a turn will come for what it already sent
         try:
-            data = conn.sock.recv(65536)
-            while isinstance(conn.sock, ssl.SSLSocket) and conn.sock.pending():
-                data += conn.sock.recv(65536)  # decrypted bytes the selector cannot see
+            data = conn.sock.recv(RECV)
         except (BlockingIOError, InterruptedError, *TLS_WAIT):
             return
         except OSError:
             data = b""
-        if not data:
-            self._close(conn)  # a half-sent request is owed no answer
-            return
         if conn.draining:
-            return
-        if conn.reader.head is not None and not conn.reader.head:
-            conn.since = time.monotonic()  # the first byte of a request starts its clock
-        self._feed(conn, data)
-
-    def _feed(self, conn: Connection, data: bytes) -> None:
-        while True:
-            try:
-                conn.reader.feed(data)
-                request = conn.reader.next_request()
-            except HttpError as err:
-                self._refuse(conn, err)
-                return
-            if request is None:
-                return
-            if not self._answer(conn, request):
-                return
-            data = conn.reader.leftover()  # the next request, when it came in the same packet
-            conn.reader = Reader()
             if not data:
-                return
+                self._close(conn)
+            return
+        if not data:
+            self._hangup(conn)
+            return
+        if not conn.reader.started:
+            conn.since = time.monotonic()  # the first byte of a request starts its clock
+        conn.pending += data
+        self._serve(conn)
+
+    def _hangup(self, conn: Connection) -> None:
+        """The client shut its side. A request still waiting for a worker is dropped (as Go's
+        net/http cancels a request's context): no hash runs for no one. Requests already
+        received are answered, then the connection closes."""
+        if conn.busy:
+            self._close(conn)
+            return
+        conn.eof = True
+        self._settle(conn)
+
+    def _parsable(self, conn: Connection) -> bool:
+        return not (conn.busy or conn.closed or conn.close_after) and len(conn.outbox) < OUTBOX_LIMIT
+
+    def _serve(self, conn: Connection) -> None:
+        """Answer up to PER_TURN of the requests it sent (fewer when its address has used its turn:
+        the rest wait in `ready`), then write their answers in one send."""
+        served, budget = 0, self._budget.get(conn.key, PER_ADDRESS_TURN)
+        while served < min(PER_TURN, budget) and self._parsable(conn) and conn.has_input():
+            request = self._parse(conn)
+            if request is None:
+                break
+            served += 1
+            if not self._answer(conn, request):
+                break
+        self._budget[conn.key] = budget - served
+        self._answered += served
+        self._send(conn)
+        self._settle(conn)
+
+    def _parse(self, conn: Connection) -> Request | None:
+        """The next whole request from what it sent, or None (more bytes needed, or refused)."""
+        reader = conn.reader
+        try:
+            while True:
+                request = reader.next_request()
+                if request is not None:
+                    conn.pending[0:0] = reader.leftover()  # the next request, already here
+                    conn.reader = Reader()
+                    return request
+                if reader.continue_owed:  # the head is acceptable: ask for the body
+                    reader.continue_owed = False
+                    conn.outbox += CONTINUE
+                if not conn.pending and conn.has_input():  # TLS: decrypted, not yet taken
+                    conn.pending += conn.sock.recv(RECV)
+                if not conn.pending:
+                    return None
+                chunk = bytes(conn.pending[:FEED])
+                del conn.pending[:FEED]
+                reader.feed(chunk)
+        except (BlockingIOError, InterruptedError, *TLS_WAIT):
+            return None
+        except OSError:
+            self._close(conn)
+            return None
+        except HttpError as err:
+            self._refuse(conn, err)
+            return None
 
     def _answer(self, conn: Connection, request: Request) -> bool:
-        """Answer one request; True when the connection stays open and may read the next."""
+        """Answer one request; True when the connection may go on to its next one."""
+        response = None
         if self.shared.app.slow(request):
-            self.selector.unregister(conn.sock)
-            conn.busy = True
-            self.slow.put((conn, request))
-            return False
-        data, keep = answer(self.shared, conn, request)
+            if self.slow.put(conn.key, (conn, request)):
+                conn.busy = True
+                return False
+            response = busy(f"Busy: too many logins are waiting for a password check; {BUSY}")
+        data, keep = answer(self.shared, conn, request, response)
+        self._answered_one(conn, data, keep)
+        return keep
+
+    def _answered_one(self, conn: Connection, data: bytes, keep: bool) -> None:
+        conn.outbox += data
         conn.since = time.monotonic()
-        conn.close_after = not keep
-        return self._write(conn, data)
+        conn.close_after = conn.close_after or not keep
+        self.addresses.used(conn.key, conn)
 
     def work(self) -> None:
         """A worker thread: answers slow requests and hands the bytes back to the loop."""
-        while (job := self.slow.get()) is not None:
-            conn, request = job
+        _yield_to_the_loop()
+        while (item := self.slow.get()) is not None:
+            queued, (conn, request) = item
             if conn is None:  # housekeeping: a store purge
                 self._purge(request)
                 continue
-            self.done.put((conn, *answer(self.shared, conn, request)))
+            if conn.closed:  # the client hung up while it waited
+                self.shared.dropped += 1
+                continue
+            late = time.monotonic() - queued > SLOW_WAIT
+            response = busy(f"Busy: waited over {SLOW_WAIT:g} s for a password check; {BUSY}") if late else None
+            self.done.put((conn, *answer(self.shared, conn, request, response)))
             self.wake()
 
     def _purge(self, store) -> None:
@@ -307,57 +287,73 @@ class Loop:
             if conn.closed:
                 continue
             conn.busy = False
-            self.selector.register(conn.sock, selectors.EVENT_READ, conn)
-            conn.since = time.monotonic()
-            conn.close_after = conn.close_after or not keep
-            if self._write(conn, data):
-                self._next(conn)
+            self._answered_one(conn, data, keep)
+            self._serve(conn)  # writes it, and goes on to a pipelined request already here
 
-    def _next(self, conn: Connection) -> None:
-        """The answer is written: read the next request, which may already be here (pipelining)."""
-        leftover = conn.reader.leftover()
-        conn.reader = Reader()
-        if leftover:
-            self._feed(conn, leftover)
-
-    def _write(self, conn: Connection, data: bytes) -> bool:
+    def _send(self, conn: Connection) -> None:
+        if not conn.outbox or conn.closed:
+            return
         try:
-            sent = conn.sock.send(data)
+            sent = conn.sock.send(conn.outbox)
         except (BlockingIOError, InterruptedError, *TLS_WAIT):
-            sent = 0
+            return
         except OSError:  # the client went away: normal, never a traceback
             self.shared.handler_errors += 1
             self._close(conn)
-            return False
-        if sent < len(data):  # a slow reader: wait until it can take the rest, read nothing
-            conn.outbox = data[sent:]
-            self.selector.modify(conn.sock, selectors.EVENT_WRITE, conn)
-            return False
-        if conn.close_after:
-            self._close(conn)
-            return False
-        return True
-
-    def _flush(self, conn: Connection) -> None:
-        if conn.handshaking:
-            self._handshake(conn)
             return
-        data, conn.outbox = conn.outbox, b""
-        self.selector.modify(conn.sock, selectors.EVENT_READ, conn)
-        if self._write(conn, data):
-            self._next(conn)
+        del conn.outbox[:sent]
+
+    def _settle(self, conn: Connection) -> None:
+        """After anything happened to it: close it, linger, or say what it waits for."""
+        if conn.closed:
+            return
+        if not conn.outbox and not conn.busy and not conn.draining:
+            if conn.linger_after:
+                self._linger(conn)
+            elif conn.close_after or (conn.eof and not conn.has_input()):
+                self._close(conn)
+            if conn.closed:
+                return
+        if self._parsable(conn) and conn.has_input():
+            self.ready[conn] = None
+        else:
+            self.ready.pop(conn, None)
+        reading = conn.draining or not (conn.eof or conn.pending or conn.close_after
+                                        or len(conn.outbox) >= OUTBOX_LIMIT)
+        self._set_mask(conn, (READ if reading else 0) | (WRITE if conn.outbox else 0))
+
+    def _set_mask(self, conn: Connection, mask: int) -> None:
+        if mask == conn.mask:
+            return
+        try:
+            if not mask:
+                self.selector.unregister(conn.sock)
+            elif not conn.mask:
+                self.selector.register(conn.sock, mask, conn)
+            else:
+                self.selector.modify(conn.sock, mask, conn)
+        except (KeyError, ValueError, OSError):
+            pass
+        conn.mask = mask
 
     def _refuse(self, conn: Connection, err: HttpError) -> None:
-        """Answer once and stop reading requests. Closing at once, with the client's bytes still
-        unread, would reset the connection and lose the answer: so the rest is drained first
-        (a lingering close, as nginx does), for at most LINGER seconds."""
+        """Answer once and stop reading requests: the answer is queued behind any earlier ones,
+        then the connection lingers (see _linger)."""
         if not err.status:
             self._close(conn)
             return
         request = conn.reader.request or Request("-", "-", "-", [])
         self.shared.journal.record(RequestRecord(request, err.status, [Refused(err.message)], conn.peer))
+        conn.outbox += refusal(err.status, err.message)
+        conn.pending.clear()
+        conn.close_after = conn.linger_after = True
+
+    def _linger(self, conn: Connection) -> None:
+        """Closing at once, with the client's bytes still unread, would reset the connection and
+        lose the answer: the write side is shut and the rest drained first (a lingering close, as
+        nginx does), for at most LINGER seconds."""
+        conn.linger_after = False
         try:
-            conn.sock.send(refusal(err.status, err.message))  # a few hundred bytes: one send
             conn.sock.shutdown(socket.SHUT_WR)
         except OSError:
             self._close(conn)
@@ -370,26 +366,26 @@ class Loop:
         one loop also lets the store drop what expired."""
         now = time.monotonic()
         deadline = now - self.shared.request_timeout
-        for conn in [c for c in self.connections.values() if c.since < deadline and not c.busy]:
+        for conn in [c for c in self.conns if c.since < deadline and not c.busy]:
             self._close(conn)
         store = self.shared.app.store
         if store is not None and now >= self._next_purge and not self._purging:
             self._next_purge = now + PURGE_EVERY
             self._purging = True  # a worker does it: 200,000 expired sessions take ~0.3 s
-            self.slow.put((None, store))
+            self.slow.put_housekeeping((None, store))
 
     def _close(self, conn: Connection) -> None:
         if conn.closed:
             return
         conn.closed = True
-        if not conn.busy:
-            try:
-                self.selector.unregister(conn.sock)
-            except (KeyError, ValueError):
-                pass
-        self.connections.pop(conn.sock, None)
-        with self.shared.lock:
-            self.shared.open -= 1
+        self._set_mask(conn, 0)
+        self.ready.pop(conn, None)
+        self.conns.discard(conn)
+        if conn.turned_away:
+            self.lingering -= 1
+        else:
+            self.addresses.remove(conn.key, conn)
+            self.shared.open = self.addresses.total
         try:
             conn.sock.close()
         except OSError:

@@ -51,6 +51,14 @@ class Reader:
     body: bytearray = field(default_factory=bytearray)
     scanned: int = 0  # how much of `head` has been searched: a head sent a byte at a time is
                       # searched once overall, not once per byte
+    # The head said `Expect: 100-continue` and no body came with it: the client waits for a
+    # 100 Continue before sending the body (RFC 9110 10.1.1), so the loop owes it one.
+    continue_owed: bool = False
+
+    @property
+    def started(self) -> bool:
+        """Some of a request has arrived."""
+        return self.head is None or bool(self.head)
 
     def feed(self, data: bytes) -> None:
         if self.head is not None:
@@ -81,7 +89,9 @@ class Reader:
             if isinstance(event, h11.Request):
                 self.request = _request(event)
                 self.head = None
+                self.continue_owed = self.parser.they_are_waiting_for_100_continue
             elif isinstance(event, h11.Data):
+                self.continue_owed = False  # the client sends the body without waiting
                 self.body += event.data
                 if len(self.body) > MAX_BODY:
                     raise HttpError(413, f"Body too large: the limit is {MAX_BODY} bytes")
@@ -151,6 +161,10 @@ def encode(response: Response, *, head_only: bool, keep_alive: bool, http10: boo
     return b"\r\n".join(lines) + b"\r\n\r\n" + (b"" if head_only else body)
 
 
-def refusal(status: int, message: str) -> bytes:
+def refusal(status: int, message: str, headers: list[tuple[str, str]] | None = None) -> bytes:
     """An answer to a request that never parsed: the reason, then the connection closes."""
-    return encode(Response(status, message + "\n"), head_only=False, keep_alive=False)
+    return encode(Response(status, message + "\n", list(headers or [])), head_only=False, keep_alive=False)
+
+
+# The interim answer to `Expect: 100-continue` when the body will be read (RFC 9110 15.2.1).
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"

@@ -48,9 +48,13 @@ class MemoryStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._records: dict[str, tuple[str, float]] = {}
-        # (deadline, id) of every record ever created: purge pops the expired ones in order,
-        # so dropping expired sessions costs what expired, not what is stored.
+        # (deadline, id) pairs: purge pops the expired ones in order, so dropping expired
+        # sessions costs what expired, not what is stored. At most one live pair per session
+        # (`_queued` says which): an idle touch rewrites the record on every request, and a pair
+        # per rewrite, each kept until the absolute deadline, grew by GBs an hour for one busy
+        # client under --ttl 3600. A pair that fires before its record's deadline is pushed again.
         self._deadlines: list[tuple[float, str]] = []
+        self._queued: dict[str, float] = {}
 
     def where(self) -> str:
         return ("an in-memory session store: a dict inside the server process, like the handout's "
@@ -66,7 +70,13 @@ class MemoryStore:
                 raise KeyError("session ID already exists")
             deadline = self._clock() + ttl
             self._records[session_id] = (json.dumps(record), deadline)
-            heapq.heappush(self._deadlines, (deadline, session_id))
+            queued = self._queued.get(session_id)
+            # A pair that fires early is harmless (purge re-queues it); one that fires much
+            # later would keep an expired record counted, so a deadline a second or more earlier
+            # gets its own pair (the idle touch moves it by less than a second).
+            if queued is None or deadline < queued - 1:
+                self._queued[session_id] = deadline
+                heapq.heappush(self._deadlines, (deadline, session_id))
 
     def get(self, session_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -98,9 +108,17 @@ class MemoryStore:
                 if not self._deadlines or self._deadlines[0][0] > now:
                     return False
                 deadline, sid = heapq.heappop(self._deadlines)
+                if self._queued.get(sid) != deadline:
+                    continue  # a pair that a shorter-lived re-creation replaced
+                del self._queued[sid]
                 entry = self._records.get(sid)
-                if entry is not None and entry[1] == deadline:  # not deleted and re-created since
+                if entry is None:
+                    continue  # deleted (logout) since
+                if entry[1] <= now:
                     del self._records[sid]
+                else:  # re-created since with a later deadline: queued again for that one
+                    self._queued[sid] = entry[1]
+                    heapq.heappush(self._deadlines, (entry[1], sid))
         return True
 
     def snapshot(self) -> StoreSnapshot:

@@ -50,12 +50,22 @@ function entry(r) {
   return item;
 }
 
-async function refresh() {
-  const response = await fetch(mark === null ? "/attacker/log" : `/attacker/log?since=${mark}`,
+async function page(since) {
+  const response = await fetch(since === null ? "/attacker/log" : `/attacker/log?since=${since}`,
                                { cache: "no-store" });
-  const log = await response.json();
-  if (mark === null) { mark = log.mark; return; }
-  $("log").replaceChildren(...log.requests.map(entry));
+  return response.json();
+}
+
+async function refresh() {
+  if (mark === null) { mark = (await page(null)).mark; return; }
+  // The log comes a page at a time; a few pages are all a lesson makes.
+  const shown = [];
+  let log = { more: true, next: mark };
+  for (let pages = 0; log.more && pages < 10; pages++) {
+    log = await page(log.next);
+    shown.push(...log.requests);
+  }
+  $("log").replaceChildren(...shown.map(entry));
 }
 
 $("here").textContent = location.origin;
