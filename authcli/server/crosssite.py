@@ -162,8 +162,9 @@ class CrossSiteLab:
 class Site:
     """An auth scheme plus the cross-site lab: what AuthServer actually serves."""
 
-    def __init__(self, app, journal: Journal, https: bool = False):
+    def __init__(self, app, journal: Journal, https: bool = False, hosts=None):
         self.app = app
+        self.hosts = hosts  # a HostCheck: names other than this server's get 421 (DNS rebinding)
         self.store = app.store
         self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"), "https" if https else "http")
         weak = getattr(app, "weak", ())
@@ -173,10 +174,16 @@ class Site:
             self._marks.append(HSTS)
 
     def handle(self, request: Request) -> Response:
-        response = self.lab.handle(request) if self.lab.handles(request) else self.app.handle(request)
+        refused = self.hosts.refusal(request) if self.hosts is not None else None
+        if refused is not None:
+            response = refused
+        else:
+            response = self.lab.handle(request) if self.lab.handles(request) else self.app.handle(request)
         if self._marks:
             response.headers = [*response.headers, *self._marks]
         return response
 
     def slow(self, request: Request) -> bool:
+        if self.hosts is not None and self.hosts.refusal(request) is not None:
+            return False  # refused at once, whatever the route would have cost
         return self.app.slow(request)
