@@ -82,12 +82,47 @@ def error_line(err: AuthcliError) -> str:
     return f"error: {printable(str(err))}"
 
 
+def not_text(values: dict[str, object]) -> str | None:
+    """The first parameter whose text is not valid UTF-8, or None. Python hands such bytes over
+    as lone surrogates (`--secret $'\\xff'`), which no encoder takes: refused here, once, instead
+    of a UnicodeEncodeError wherever the value is used. Paths are left alone: a file name may
+    be any bytes."""
+    for name, value in values.items():
+        texts = value if isinstance(value, (list, tuple)) else [value]
+        for text in texts:
+            if isinstance(text, str) and not is_utf8(text):
+                return name
+    return None
+
+
+def is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _option_name(func: Callable[..., object], name: str) -> str:
+    """How the user wrote parameter `name` of a command: its option (--secret) or its metavar
+    (TOKEN), read from the typer.Option or typer.Argument that declares it."""
+    import inspect
+
+    param = inspect.signature(func).parameters.get(name)
+    declared = getattr(param, "default", None)
+    decls = [d for d in getattr(declared, "param_decls", None) or () if d.startswith("--")]
+    return decls[0] if decls else getattr(declared, "metavar", None) or name.upper()
+
+
 def reports_errors(func: F) -> F:
     """Turn AuthcliError and Ctrl-C into one line on stderr and a non-zero exit."""
 
     @functools.wraps(func)
     def wrapper(*args: object, **kwargs: object) -> object:
         try:
+            bad = not_text(kwargs)
+            if bad is not None:
+                raise UsageError(f"{_option_name(func, bad)} is not valid UTF-8 text")
             return func(*args, **kwargs)
         except AuthcliError as err:
             # soft_wrap: one line however narrow the terminal, so scripts can read it; a message

@@ -142,7 +142,8 @@ def _run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, tt
     banner = (f"DELIBERATELY WEAK SERVER ({', '.join(tags)}): for the attack lab only. It answers on "
               "loopback only and marks every response X-Authcli-Weak.")
     if mode is Mode.session:
-        sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make()
+        # Its own namespace: a hardened server on the same Redis never reads what it wrote.
+        sessions: SessionStore = open_store(stack, (store or StoreKind.memory).value, redis_url).make(namespace="weak:")
         stack.callback(sessions.close)
         app = SessionAuth(sessions, ttl, policy=session_policy(chosen), users=lab_users(), weak=tags)
         _run(app, sessions, mode, host, port, f"sessions live {ttl} s in {sessions.facts.name}", quiet,

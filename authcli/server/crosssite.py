@@ -54,23 +54,34 @@ def _short(value: str) -> str:
     return value if len(value) <= SHOWN else f"{value[:SHOWN]}... ({len(value)} characters)"
 
 
+# Anything in a header that could be a credential: a long run of base64 (either alphabet),
+# percent-encoding or token characters, wherever it stands. A credential sent as a cookie's
+# name, or as a cookie with no name at all, is as secret as one sent as its value.
+CREDENTIAL_RUN = re.compile(r"[A-Za-z0-9_\-+/=%.~]{" + str(2 * SHOWN + 1) + ",}")
+
+
+def _masked(text: str) -> str:
+    return CREDENTIAL_RUN.sub(lambda m: _short(m.group(0)), text)
+
+
 def _cookies(values: list[str]) -> str | None:
     if not values:
         return None
     pairs = [p.strip() for v in values for p in v.split(";") if p.strip()]
-    return "; ".join(f"{n}={_short(val)}" for n, _, val in (p.partition("=") for p in pairs))
+    return "; ".join(_masked(n) + (f"={_short(val)}" if sep else "")
+                     for n, sep, val in (p.partition("=") for p in pairs))
 
 
 def _authorization(values: list[str]) -> str | None:
     if not values:
         return None
     scheme, _, rest = values[0].strip().partition(" ")
-    return f"{scheme} {_short(rest.strip())}" if rest else _short(scheme)
+    return f"{_masked(scheme)} {_short(rest.strip())}" if rest else _short(scheme)
 
 
 def _first(request: Request, name: str) -> str | None:
     values = request.header_values(name)
-    return values[0] if values else None
+    return _masked(values[0]) if values else None
 
 
 def how_sent(header: Callable[[str], str | None]) -> str:
@@ -86,8 +97,8 @@ def how_sent(header: Callable[[str], str | None]) -> str:
 
 def _secrets(request: Request) -> list[str]:
     """The credentials a request carried, longest first: what the log must never show whole."""
-    found = [val.strip() for v in request.header_values("Cookie") for p in v.split(";")
-             for _, _, val in [p.partition("=")] if len(val.strip()) > SHOWN]
+    found = [part.strip() for v in request.header_values("Cookie") for p in v.split(";")
+             for part in p.partition("=")[::2] if len(part.strip()) > SHOWN]
     found += [v.strip().partition(" ")[2].strip() for v in request.header_values("Authorization")]
     return sorted({f for f in found if len(f) > SHOWN}, key=len, reverse=True)
 
@@ -103,6 +114,18 @@ def _shorten_in(message: str, secrets: list[str]) -> str:
     return LONG_RUN.sub(lambda m: _short(m.group(0)), message)
 
 
+POSITION = re.compile(r"[0-9]{1,19}")
+
+
+def _from_loopback(request: Request) -> bool:
+    import ipaddress
+
+    try:
+        return request.peer is not None and ipaddress.ip_address(request.peer[0].split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 class CrossSiteLab:
     """GET /attacker (the attacker's page), /attacker.js, and /attacker/log?since=N: the
     requests to the handout's routes since N, with what they carried.
@@ -111,8 +134,11 @@ class CrossSiteLab:
     handed it whole credentials would be the very leak it teaches about.
     """
 
-    def __init__(self, journal: Journal, mode: str, scheme: str = "http"):
+    def __init__(self, journal: Journal, mode: str, scheme: str = "http", private: bool = False):
         self._journal = journal
+        # A classroom server (beyond loopback): the journal is for this machine's browser only,
+        # never for a neighbour reading what everyone else's requests carried.
+        self.private = private
         self._mode = mode
         self._scheme = scheme
         self._html = page("attacker.html")
@@ -138,17 +164,24 @@ class CrossSiteLab:
 
     def _log(self, request: Request) -> Response:
         query = parse_qs(request.target.split("?", 1)[1]) if "?" in request.target else {}
+        if self.private and not _from_loopback(request):
+            return Response(403, "The journal is shown on the server's own machine only: this server "
+                                 "listens beyond loopback, and other students' requests are in it\n", [NO_STORE])
         mark = self._journal.recorded
         since = query.get("since", [""])[0]
         entries = []
-        if since.isdigit():
+        if since and not POSITION.fullmatch(since):
+            # str.isdigit() accepts "²" and "٣", and int() refuses 5,000 digits: ASCII, bounded.
+            return Response(400, "?since= takes a position in the journal: up to 19 digits 0-9, like ?since=0\n",
+                            [NO_STORE])
+        if since:
             for record in self._journal.since(min(int(since), mark)):
                 req = record.request
                 if req.path not in TARGETS:
                     continue
                 hidden = _secrets(req)
                 entries.append({
-                    "request": f"{req.method} {req.path}", "host": _host(req),
+                    "request": _masked(f"{req.method} {req.path}"), "host": _masked(_host(req)),
                     "cookie": _cookies(req.header_values("Cookie")),
                     "authorization": _authorization(req.header_values("Authorization")),
                     "origin": _first(req, "Origin"), "secFetchSite": _first(req, "Sec-Fetch-Site"),
@@ -166,7 +199,8 @@ class Site:
         self.app = app
         self.hosts = hosts  # a HostCheck: names other than this server's get 421 (DNS rebinding)
         self.store = app.store
-        self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"), "https" if https else "http")
+        self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"), "https" if https else "http",
+                                private=hosts is not None and not hosts.loopback)
         weak = getattr(app, "weak", ())
         # A deliberately weak server says so on every answer, so no one mistakes it for the real one.
         self._marks = [("X-Authcli-Weak", ",".join(weak))] if weak else []

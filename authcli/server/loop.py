@@ -265,6 +265,7 @@ class Loop:
 
     def _answer(self, conn: Connection, request: Request) -> bool:
         """Answer one request; True when the connection stays open and may read the next."""
+        request.peer = conn.peer  # a classroom server shows its journal to this machine only
         if self.shared.app.slow(request):
             self.selector.unregister(conn.sock)
             conn.busy = True

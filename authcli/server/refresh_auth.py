@@ -16,6 +16,7 @@ import secrets
 import time
 from typing import Any, Callable
 
+from authcli.encoding import is_text
 from authcli.errors import HttpError, MalformedToken
 from authcli.passwords import UserDirectory
 from authcli.server.events import CredentialsChecked, DenylistChecked, Event, RefreshChecked, TokenSigned
@@ -42,7 +43,16 @@ def _refresh_token(request: Request) -> str:
     token = data.get("refresh_token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not 1 <= len(token) <= 200:
         raise HttpError(400, 'Send {"refresh_token": "..."} as JSON')
+    if not is_text(token):  # "\ud800" decodes to a lone surrogate, which SHA-256 cannot take
+        raise HttpError(400, "refresh_token must be Unicode text (an escaped lone surrogate is not)")
     return token
+
+
+def _ours(record: Any) -> bool:
+    """A refresh record as this server writes it; anything else in a shared store is not one."""
+    return (isinstance(record, dict) and isinstance(record.get("family"), str)
+            and record.get("state") in ("active", "used") and isinstance(record.get("userId"), int)
+            and not isinstance(record.get("userId"), bool))
 
 
 class RefreshAuth(JwtAuth):
@@ -96,13 +106,14 @@ class RefreshAuth(JwtAuth):
         refuse_cross_site(request)
         key = f"refresh:{digest(_refresh_token(request))}"
         record = self.store.get(key)
-        if record is None:
+        if not _ours(record):
+            why = ": never issued or expired" if record is None else ": not a record this server wrote"
             return text(401, "Unknown or expired refresh token: log in again",
-                        [RefreshChecked(self.store.describe("read", key) + ": never issued or expired",
+                        [RefreshChecked(self.store.describe("read", key) + why,
                                         outcome="unknown")], [NO_STORE])
         family = record["family"]
         fam = self.store.get(f"family:{family}") or {"state": "revoked"}
-        if fam.get("state") != "active":
+        if fam.get("state") != "active" or not isinstance(fam.get("why", ""), str):
             return text(401, "This refresh token's family was revoked: log in again",
                         [RefreshChecked(f"family {family} is revoked ({fam.get('why', 'logged out')}) -> 401",
                                         family=family, outcome="revoked")], [NO_STORE])
@@ -134,15 +145,20 @@ class RefreshAuth(JwtAuth):
     def logout(self, request: Request) -> Response:
         refuse_cross_site(request)
         events: list[Event] = []
+        problem: HttpError | None = None
         if request.body:
-            key = f"refresh:{digest(_refresh_token(request))}"
-            record = self.store.get(key)
-            if record is not None:
-                family = record["family"]
-                fam = self.store.get(f"family:{family}") or {}
-                overwrite(self.store, f"family:{family}", {**fam, "state": "revoked", "why": "logged out"}, self.refresh_ttl)
-                events.append(RefreshChecked(f"family {family} revoked: its refresh tokens are dead",
-                                             family=family, outcome="logged out"))
+            try:
+                key = f"refresh:{digest(_refresh_token(request))}"
+            except HttpError as err:  # a bad body must not spare the access token: revoke, then say so
+                problem = err
+            else:
+                record = self.store.get(key)
+                if _ours(record):
+                    family = record["family"]
+                    fam = self.store.get(f"family:{family}") or {}
+                    overwrite(self.store, f"family:{family}", {**fam, "state": "revoked", "why": "logged out"}, self.refresh_ttl)
+                    events.append(RefreshChecked(f"family {family} revoked: its refresh tokens are dead",
+                                                 family=family, outcome="logged out"))
         token, _, _ = self._bearer(request)
         payload = self._verified(token) if token else None
         if payload is not None:
@@ -154,5 +170,9 @@ class RefreshAuth(JwtAuth):
                 events.append(DenylistChecked(self.store.describe("write", f"deny:{jti}", record, left)
                                               + ": kept exactly until the token would expire anyway",
                                               jti=jti, listed=True))
+        if problem is not None:
+            done = ("; the access token was denylisted all the same"
+                    if any(isinstance(e, DenylistChecked) for e in events) else "")
+            return text(problem.status, problem.message + done, events, [NO_STORE])
         return text(200, "Logged out: the refresh token's family is revoked and this access token is "
                     "denylisted until its exp", events, [NO_STORE])

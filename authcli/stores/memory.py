@@ -136,7 +136,8 @@ class MemorySource:
         if url is not None:
             raise StoreConfigError("the memory store takes no URL")
 
-    def make(self, clock: Callable[[], float] = time.time) -> MemoryStore:
+    def make(self, clock: Callable[[], float] = time.time, namespace: str = "") -> MemoryStore:
+        """A new store; `namespace` needs no prefix here, as no other server shares it."""
         return MemoryStore(clock=clock)
 
     def __enter__(self) -> MemorySource:
