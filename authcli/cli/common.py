@@ -136,6 +136,24 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+MAX_ANSWER = 200  # characters of an answer line kept; the rest of a longer line is skipped
+
+
+def read_answer(stream) -> str | None:
+    """One answer line from `stream`, at most MAX_ANSWER characters; None at the end of input.
+    A longer line is read past in bounded chunks, so memory and time stay linear and small."""
+    try:
+        line = stream.readline(MAX_ANSWER + 1)
+        if not line:
+            return None
+        if not line.endswith("\n"):
+            while (rest := stream.readline(65536)) and not rest.endswith("\n"):
+                pass
+    except (OSError, ValueError, UnicodeError):  # a closed stream, bytes that are not text
+        return None
+    return line.rstrip("\r\n")[:MAX_ANSWER]
+
+
 def open_store(stack: ExitStack, kind: str, redis_url: str | None) -> StoreSource:
     """The store source for --store, entered on `stack`; its note goes to stderr."""
     from authcli.stores import facts, open_source
@@ -221,10 +239,14 @@ def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool =
     typed = sys.stdin.isatty()
 
     def ask(prompt: str) -> str | None:
-        try:
-            reply = console.input(prompt, markup=False)
-        except EOFError:
-            reply = None
+        if typed:
+            try:
+                reply = console.input(prompt, markup=False)
+            except EOFError:
+                reply = None
+        else:  # piped answers: read a bounded line, never a whole 10 MB one (rich echoes it slowly)
+            console.print(prompt, markup=False, highlight=False, end="")
+            reply = read_answer(sys.stdin)
         if not typed:  # piped answers: show them after the prompt, as if typed
             console.print(reply if reply is not None else "(no more input)", markup=False, highlight=False)
         return reply

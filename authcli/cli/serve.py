@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import threading
 from contextlib import ExitStack
 from enum import Enum
@@ -23,6 +22,9 @@ if TYPE_CHECKING:
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# A day: a class, with room to spare. Unbounded, a huge --ttl made Redis refuse every login (its
+# EX limit) and put exp past year 9999, so the server refused its own tokens.
+MAX_TTL = 86400
 
 
 class Mode(str, Enum):
@@ -37,8 +39,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for a classroom "
                              "(every student on the network can reach it: a warning says so)."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free port)."),
-    ttl: int = typer.Option(300, "--ttl", min=1, metavar="SECONDS", help="Seconds a session or token lives."),
-    idle: Optional[int] = typer.Option(None, "--idle", min=1, metavar="SECONDS",
+    ttl: int = typer.Option(300, "--ttl", min=1, max=MAX_TTL, metavar="SECONDS",
+                            help="Seconds a session or token lives (at most a day)."),
+    idle: Optional[int] = typer.Option(None, "--idle", min=1, max=MAX_TTL, metavar="SECONDS",
                                        help="session mode: end a session after this long without a request "
                                             "(beside the absolute --ttl)."),
     store: Optional[StoreKind] = typer.Option(None, "--store", show_default="memory",
@@ -74,6 +77,15 @@ def serve(
     with ExitStack() as stack:
         tls = https_files(stack, https, cert, key_file, ca)
         if weak is not None:
+            # A weak server's key and policy are the lab's: options it would ignore are refused.
+            session_mode = mode is Mode.session
+            ignored = [n for n, v in (("--alg", alg), ("--key", key), ("--idle", idle), ("--open", open_page or None),
+                                      ("--secret", secret if session_mode else None),
+                                      ("--store", None if session_mode else store),
+                                      ("--redis-url", None if session_mode else redis_url)) if v is not None]
+            if ignored:
+                raise UsageError(f"--weak servers take their algorithm, key and timeouts from the lab: leave out "
+                                 f"{', '.join(ignored)}")
             _run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
         elif mode is Mode.session:
             if secret is not None or alg is not None or key is not None:
@@ -211,15 +223,13 @@ class _Counter:
 
 
 def _reachable(host: str, port: int) -> list[str]:
-    """The URLs students can type, for a server bound beyond loopback."""
+    """The URLs students can type, for a server bound beyond loopback: the very addresses the
+    server answers to (server/hosts.py), so every printed URL works and no other name does."""
+    from authcli.server.hosts import interface_addresses
+
     if host not in ("0.0.0.0", "::"):
         return [f"http://{host}:{port}/"]
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-    except OSError:
-        return []
-    addresses = sorted({info[4][0] for info in infos if not info[4][0].startswith("127.")})
-    return [f"http://{address}:{port}/" for address in addresses]
+    return [f"http://{address}:{port}/" for address in interface_addresses()]
 
 
 def _open(url: str) -> str:

@@ -52,6 +52,9 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.close()
         reason = "the port is in use" if err.errno == errno.EADDRINUSE else (err.strerror or str(err))
         raise ServerStartError(f"cannot listen on {host}:{port}: {reason}") from None
+    except (UnicodeError, ValueError) as err:  # a host name the IDNA codec refuses, a NUL in it
+        sock.close()
+        raise ServerStartError(f"cannot listen on {host[:100]}:{port}: not a usable address ({err})") from None
     return sock
 
 
