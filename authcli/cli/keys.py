@@ -53,8 +53,11 @@ def keys(
         key = from_private(key.private, alg.value, kid)
     try:
         out.mkdir(parents=True, exist_ok=True)  # --out new/folder is what people expect to work
-        if not out.is_dir():
-            raise UsageError(f"--out {out} is not a folder")
+    except FileExistsError:
+        raise UsageError(f"--out {out} is not a folder") from None
+    except OSError as err:
+        raise UsageError(f"cannot make the folder {out}: {err.strerror or err}") from None
+    try:
         for suffix, data in key_files(key).items():
             # Each file is created new (O_EXCL|O_NOFOLLOW) with its final mode, the private key
             # 600 from its first byte, then renamed into place: a symlink or a file someone

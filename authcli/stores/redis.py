@@ -92,8 +92,13 @@ class RedisStore:
         self.prefix = namespace + PREFIX
         self._down_until = 0.0
         self._errors = (redis.ConnectionError, redis.TimeoutError)
-        self._refused = (redis.RedisError, UnicodeError, OSError)
-        self._redis = client(url, TIMEOUT, decode_responses=True, health_check_interval=0)
+        # redis-py turns a reply of the wrong shape into whatever its parser or response
+        # callback trips on (TypeError, IndexError...): at this boundary, every one of them
+        # means the store did not answer as Redis does.
+        self._refused = (Exception,)
+        # Bytes, decoded here: a value or key that is not UTF-8 is then one foreign record,
+        # not a decode error that fails a whole SCAN or pipeline.
+        self._redis = client(url, TIMEOUT, health_check_interval=0)
 
     def _call(self, fn, *args: Any, **kwargs: Any) -> Any:
         if time.monotonic() < self._down_until:
@@ -128,8 +133,8 @@ class RedisStore:
         if text is None:
             return None
         try:
-            value = json.loads(text)
-        except (ValueError, RecursionError):
+            value = json.loads(text.decode("utf-8")) if isinstance(text, bytes) else None  # a list: not ours
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             value = None
         if not isinstance(value, dict):
             raise StoreUnavailable(f"Redis holds a value at {self.key(session_id)[:80]} that authcli did not "
@@ -141,7 +146,8 @@ class RedisStore:
 
     def snapshot(self) -> StoreSnapshot:
         """Read back from Redis itself: SCAN for session keys, then GET and PTTL each."""
-        keys = sorted(k for k in self._call(lambda: list(self._redis.scan_iter(match=self.prefix + "*", count=1000)))
+        keys = sorted(k for k in map(_text, self._call(lambda: list(self._redis.scan_iter(match=self.prefix + "*",
+                                                                                            count=1000))))
                       if self._ours(k))
         if not keys:
             return StoreSnapshot(self.facts, self.notation)
@@ -150,12 +156,14 @@ class RedisStore:
             pipe.get(key)
             pipe.pttl(key)
         replies = self._call(pipe.execute)
+        if not isinstance(replies, list) or len(replies) != 2 * len(keys):
+            raise StoreUnavailable(f"Redis at {self.url} answered GET and PTTL with something else")
         rows = []
         for key, text, pttl in zip(keys, replies[::2], replies[1::2]):
             if text is None:  # expired between SCAN and GET
                 continue
             try:
-                value = json.loads(text)
+                value = json.loads(text.decode("utf-8")) if isinstance(text, bytes) else None
             except (ValueError, RecursionError):
                 continue
             if not isinstance(value, dict) or not isinstance(pttl, int):  # not written by authcli
@@ -175,7 +183,7 @@ class RedisStore:
     def count(self) -> int:
         """Session keys, counted with SCAN: not O(1), so callers on a hot path cache it."""
         return self._call(lambda: sum(1 for k in self._redis.scan_iter(match=self.prefix + "*", count=1000)
-                                      if self._ours(k)))
+                                      if self._ours(_text(k))))
 
     def _ours(self, key: object) -> bool:
         return isinstance(key, str) and key.startswith(self.prefix) and bool(ID_IN_KEY.fullmatch(key[len(self.prefix):]))
@@ -226,6 +234,14 @@ class ThrowawayRedis:
         if self._proc.stderr:
             self._proc.stderr.close()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _text(raw: object) -> str | None:
+    """A key as text; None when it is not UTF-8 (so not one authcli wrote)."""
+    try:
+        return raw.decode("utf-8") if isinstance(raw, bytes) else None
+    except UnicodeDecodeError:
+        return None
 
 
 def _said(err: BaseException) -> str:
