@@ -18,16 +18,10 @@ import secrets
 import stat
 from pathlib import Path
 
+from authcli.errors import FileTooLarge, NotRegularFile
+
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
 _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-class NotRegularFile(OSError):
-    """A name that is not a regular file (a FIFO, a device, a directory, a socket)."""
-
-
-class TooLarge(OSError):
-    """A file longer than the reader's limit."""
 
 
 def _kind(mode: int) -> str:
@@ -48,7 +42,7 @@ def _is_dev_null(info: os.stat_result) -> bool:
 
 
 def read_regular(path: str | os.PathLike, limit: int, *, allow_null: bool = False) -> bytes:
-    """At most `limit` bytes of a regular file (TooLarge past it); NotRegularFile for anything
+    """At most `limit` bytes of a regular file (FileTooLarge past it); NotRegularFile for anything
     else, decided before a single byte is read. `allow_null`: /dev/null reads as empty (it can
     neither block nor go on forever), which the kid lab's attack relies on."""
     fd = os.open(path, _READ_FLAGS)
@@ -66,7 +60,7 @@ def read_regular(path: str | os.PathLike, limit: int, *, allow_null: bool = Fals
             chunks.append(chunk)
             size += len(chunk)
         if size > limit:
-            raise TooLarge(0, f"larger than {limit} bytes", str(path))
+            raise FileTooLarge(0, f"larger than {limit} bytes", str(path))
         return b"".join(chunks)
     finally:
         os.close(fd)

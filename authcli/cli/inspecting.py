@@ -61,11 +61,12 @@ def _note(message: str) -> None:
 def _read(path: Path, what: str) -> bytes:
     """At most MAX_INPUT bytes of a regular file: a FIFO or a device (/dev/zero, a terminal)
     could block or never end, so it is refused before anything is read."""
-    from authcli.files import TooLarge, read_regular
+    from authcli.errors import FileTooLarge
+    from authcli.files import read_regular
 
     try:
         return read_regular(path, MAX_INPUT)
-    except TooLarge:
+    except FileTooLarge:
         raise UsageError(f"{what} {path} is larger than 1 MB") from None
     except OSError as err:
         raise UsageError(f"cannot read {what} {path}: {err.strerror}") from None

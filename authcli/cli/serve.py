@@ -25,6 +25,10 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # A day: a class, with room to spare. Unbounded, a huge --ttl made Redis refuse every login (its
 # EX limit) and put exp past year 9999, so the server refused its own tokens.
 MAX_TTL = 86400
+TTL = typer.Option(300, "--ttl", min=1, max=MAX_TTL, metavar="SECONDS",
+                   help="Seconds a session or token lives (at most a day).")
+IDLE = typer.Option(None, "--idle", min=1, max=MAX_TTL, metavar="SECONDS",
+                    help="session mode: end a session after this long without a request (beside the absolute --ttl).")
 
 
 class Mode(str, Enum):
@@ -39,11 +43,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for a classroom "
                              "(every student on the network can reach it: a warning says so)."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free port)."),
-    ttl: int = typer.Option(300, "--ttl", min=1, max=MAX_TTL, metavar="SECONDS",
-                            help="Seconds a session or token lives (at most a day)."),
-    idle: Optional[int] = typer.Option(None, "--idle", min=1, max=MAX_TTL, metavar="SECONDS",
-                                       help="session mode: end a session after this long without a request "
-                                            "(beside the absolute --ttl)."),
+    ttl: int = TTL,
+    idle: Optional[int] = IDLE,
     store: Optional[StoreKind] = typer.Option(None, "--store", show_default="memory",
                                               help="session mode: server memory or Redis."),
     redis_url: Optional[str] = redis_url_option(),
@@ -77,15 +78,8 @@ def serve(
     with ExitStack() as stack:
         tls = https_files(stack, https, cert, key_file, ca)
         if weak is not None:
-            # A weak server's key and policy are the lab's: options it would ignore are refused.
-            session_mode = mode is Mode.session
-            ignored = [n for n, v in (("--alg", alg), ("--key", key), ("--idle", idle), ("--open", open_page or None),
-                                      ("--secret", secret if session_mode else None),
-                                      ("--store", None if session_mode else store),
-                                      ("--redis-url", None if session_mode else redis_url)) if v is not None]
-            if ignored:
-                raise UsageError(f"--weak servers take their algorithm, key and timeouts from the lab: leave out "
-                                 f"{', '.join(ignored)}")
+            _refuse_ignored(mode, alg=alg, key=key, idle=idle, open=open_page or None, secret=secret,
+                            store=store, redis_url=redis_url)
             _run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
         elif mode is Mode.session:
             if secret is not None or alg is not None or key is not None:
@@ -140,6 +134,16 @@ def _weak_mode(names: str, mode: Mode | None, host: str, https: bool = False) ->
         raise UsageError(f"a deliberately weak server listens on loopback only, never on {host}: "
                          "leave out --host")
     return needed
+
+
+def _refuse_ignored(mode: Mode, **given: object) -> None:
+    """A weak server's key and policy are the lab's: options it would not honour are refused,
+    never silently dropped."""
+    unused = ("alg", "key", "idle", "open") + (("secret",) if mode is Mode.session else ("store", "redis_url"))
+    ignored = ["--" + name.replace("_", "-") for name in unused if given[name] is not None]
+    if ignored:
+        raise UsageError(f"--weak servers take their algorithm, key and timeouts from the lab: leave out "
+                         f"{', '.join(ignored)}")
 
 
 def _run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl: int,
