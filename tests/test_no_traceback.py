@@ -133,10 +133,41 @@ def test_a_session_key_holding_a_value_authcli_did_not_write_is_503_with_a_reaso
     store.close()
 
 
-def test_a_demo_on_a_redis_that_answers_errors_is_one_line():
-    with Listener("127.0.0.1", _replying(b"-ERR no\r\n")) as fake:
-        result = run("demo", "session", "--store", "redis", "--redis-url", f"redis://127.0.0.1:{fake.port}/0")
+@pytest.mark.parametrize("reply", [b"-ERR no\r\n", b"+PONG\r\n", b"$3\r\nabc\r\n", b"*1\r\n:1\r\n", b"zzz\r\n"])
+@pytest.mark.parametrize("demo", [("session",), ("refresh",)])
+def test_a_demo_on_a_redis_that_answers_wrongly_is_one_line(reply, demo):
+    with Listener("127.0.0.1", _replying(reply)) as fake:
+        result = run("demo", *demo, "--store", "redis", "--redis-url", f"redis://127.0.0.1:{fake.port}/0")
     assert "not as a usable Redis" in one_line_error(result)
+
+
+def test_a_demo_on_a_redis_that_refuses_writes_is_one_line():
+    """A real redis-server out of memory (noeviction): PING answers, every SET is -OOM."""
+    import shutil
+    import subprocess
+
+    from authcli.stores.redis import free_port
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("needs redis-server")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--maxmemory", "1", "--maxmemory-policy", "noeviction"], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.02)
+        result = run("demo", "session", "--store", "redis", "--redis-url", f"redis://127.0.0.1:{port}/0", "-f", "json")
+        assert result.exit_code in (1, 2) and "maxmemory" in result.output.splitlines()[-1]
+        assert "Traceback" not in result.output
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 @pytest.mark.parametrize("host", ["a" * 64 + ".example", "x." + "b" * 70])

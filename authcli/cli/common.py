@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 import typer
 
 from authcli.cli.exits import exit_code
-from authcli.errors import AuthcliError, StoreMissing, UsageError
+from authcli.errors import AuthcliError, StoreMissing, StoreUnavailable, UsageError
 from authcli.stores import SOURCES
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ def try_store(stack: ExitStack, kind: str, redis_url: str | None) -> tuple[Store
     """Like open_store, for commands that go on without it: (source, "") or (None, why not)."""
     try:
         return open_store(stack, kind, redis_url), ""
-    except StoreMissing as err:
+    except (StoreMissing, StoreUnavailable) as err:  # none to be had, or one that answers wrongly
         return None, str(err)
 
 
