@@ -273,7 +273,8 @@ def test_a_classroom_server_answers_to_what_it_printed_and_loopback():
     check = HostCheck("0.0.0.0", ["192.168.1.20"])
     for good in ("192.168.1.20:8000", "localhost:8000", "127.0.0.1", "[::1]:8000"):
         assert check.allows(good), good
-    for bad in ("192.168.1.21:8000", "rebind.example:8000", "127.0.0.2:8000", "192.168.1.20.nip.io"):
+    for bad in ("192.168.1.21:8000", "rebind.example:8000", "127.0.0.2:8000", "192.168.1.20.nip.io",
+                "192.168.1.20:\xb2", "localhost:80:80", "[::1", "::1", ""):
         assert not check.allows(bad), bad
     assert HostCheck("10.0.0.7").allows("10.0.0.7:80") and not HostCheck("10.0.0.7").allows("evil:80")
 

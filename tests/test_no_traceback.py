@@ -309,7 +309,8 @@ TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2ln"
 @pytest.mark.parametrize("args", [
     ("decode", TOKEN, "--key", "{}"), ("decode", TOKEN, "--secret-file", "{}"), ("crack", TOKEN, "--wordlist", "{}"),
     ("sign", "--sub", "1", "--key", "{}"), ("sign", "--sub", "1", "--secret-file", "{}"),
-    ("serve", "--mode", "jwt", "--key", "{}", "--port", "0")])
+    ("serve", "--mode", "jwt", "--key", "{}", "--port", "0"),
+    ("serve", "--https", "--cert", "{}", "--cert-key", "{}", "--port", "0")])
 @pytest.mark.parametrize("target", ["fifo", "/dev/zero", "/dev/urandom", "/"])
 def test_a_fifo_or_device_where_a_file_is_expected_is_one_line(fifo, args, target):
     started = time.monotonic()

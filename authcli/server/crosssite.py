@@ -35,7 +35,7 @@ def other_site(host: str, scheme: str = "http") -> str:
     """The victim this page aims at when none is named: the other name for the same server."""
     name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
     other = "127.0.0.1" if name.lower() == "localhost" else "localhost"
-    return f"{scheme}://{other}" + (f":{port}" if port.isdigit() else "")
+    return f"{scheme}://{other}" + (f":{port}" if re.fullmatch(r"[0-9]{1,5}", port) else "")
 
 
 def victim_origin(request: Request, scheme: str = "http") -> str | None:

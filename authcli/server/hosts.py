@@ -11,6 +11,7 @@ this machine (the scaling demo's balancer, HAProxy) sends another, and it forwar
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 
 from authcli.server.journal import Request, Response
@@ -18,12 +19,22 @@ from authcli.server.journal import Request, Response
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def _name(host: str) -> str:
-    """`Host`'s name without its port, lower case; an IPv6 literal without its brackets."""
+PORT = re.compile(r"(?::[0-9]{0,5})?")  # RFC 3986: the port may be empty
+
+
+def _name(host: str) -> str | None:
+    """`Host`'s name without its port, lower case, an IPv6 literal without its brackets; None
+    when it is not `name[:digits]` at all (a port of "²" or an unbracketed IPv6 address)."""
     host = host.strip().lower()
     if host.startswith("["):
-        return host[1:host.index("]")] if "]" in host else host
-    return host.rpartition(":")[0] if host.count(":") == 1 else host
+        end = host.find("]")
+        name, rest = (host[1:end], host[end + 1:]) if end > 0 else ("", "x")
+    elif host.count(":") <= 1:
+        name = host.partition(":")[0]
+        rest = host[len(name):]
+    else:
+        return None
+    return name if name and PORT.fullmatch(rest) else None
 
 
 def _is_loopback(name: str) -> bool:
@@ -58,7 +69,7 @@ class HostCheck:
 
     def allows(self, host: str) -> bool:
         name = _name(host)
-        return name in self.names or (self.loopback and _is_loopback(name))
+        return name is not None and (name in self.names or (self.loopback and _is_loopback(name)))
 
     def refusal(self, request: Request) -> Response | None:
         from authcli.server.events import Refused
