@@ -228,6 +228,18 @@ def test_a_real_nameless_cookie_is_shortened_in_the_served_log(session_server, h
     assert sid not in body and sid[:SHOWN] in body
 
 
+@FUZZ
+@given(secret=CREDENTIAL)
+def test_the_serve_log_never_shows_a_credential_whole(secret):
+    from authcli.render.serve import log_line
+    from authcli.server.events import SessionCreated
+
+    record = RequestRecord(Request("GET", f"/profile?sessionId={secret}", "HTTP/1.1", []), 200,
+                           [SessionCreated(f'SET session:{secret} \'{{"userId": 1}}\' EX 60 NX -> OK')])
+    line = log_line(record, "[store: 1 session]", color=False)
+    assert secret not in line and secret[:SHOWN] in line and "GET /profile?sessionId=" in line
+
+
 # The refresh routes.
 
 @pytest.fixture
