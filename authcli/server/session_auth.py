@@ -141,9 +141,10 @@ class SessionAuth:
             return text(401, "Not logged in", events, [NO_STORE])
         events.append(SessionLookedUp(self.store.describe("read", lookup.session_id, session),
                                       session_id=lookup.session_id, found=True, record=session))
-        ended = self._past_deadline(lookup.session_id, session, events)
-        if ended is None and self.policy.idle is not None:
-            ended = self._ended(lookup.session_id, session, events)
+        # The idle clock first: it says which of its two deadlines ended the session.
+        ended = self._ended(lookup.session_id, session, events) if self.policy.idle is not None else None
+        if ended is None:
+            ended = self._past_deadline(lookup.session_id, session, events)
         if ended:
             return text(401, f"Not logged in: {ended}", events, [NO_STORE])
         return text(200, f"Welcome user {session['userId']}", events, [NO_STORE])
@@ -189,7 +190,7 @@ class SessionAuth:
                                          f"{self.policy.idle} s: record deleted -> 401",
                                          session_id=session_id, deleted=True))
             return "the session timed out while idle"
-        left = math.ceil(ends - now)
+        left = min(math.ceil(ends - now), self.ttl)  # a foreign record's far expiresAt never extends it
         if left > 0:
             touched = {**session, "lastSeenAt": _iso_ms(now)}
             overwrite(self.store, session_id, touched, left)
