@@ -53,6 +53,25 @@ def _left(end: float) -> float:
     return left
 
 
+def _connect(infos: list[tuple], end: float) -> socket.socket:
+    """A socket connected to the first of `infos` that answers (localhost may be ::1 first
+    while the key server listens on 127.0.0.1 only), within the deadline."""
+    failure: OSError = ConnectionRefusedError()
+    for family, kind, proto, _, address in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(_left(end))
+            sock.connect(address)
+            return sock
+        except TimeoutError:
+            sock.close()
+            raise
+        except OSError as err:
+            sock.close()
+            failure = err
+    raise failure
+
+
 def fetch(url: object, deadline: float = DEADLINE, limit: int = MAX_BODY) -> bytes:
     """GET `url`'s body: BadKey for a refused URL, an error, a non-2xx answer, more than
     `limit` bytes, or a fetch that has not finished `deadline` seconds after it started."""
@@ -65,10 +84,7 @@ def fetch(url: object, deadline: float = DEADLINE, limit: int = MAX_BODY) -> byt
         infos = _addresses(host, port)
         if not infos:
             raise BadKey(f"{host} does not resolve to a loopback address here")
-        family, kind, proto, _, address = infos[0]
-        with socket.socket(family, kind, proto) as sock:
-            sock.settimeout(_left(end))
-            sock.connect(address)
+        with _connect(infos, end) as sock:
             peer = sock.getpeername()[0]
             if not ipaddress.ip_address(peer.split("%")[0]).is_loopback:  # what was connected to
                 raise BadKey(f"connected to {peer}, which is not loopback")
