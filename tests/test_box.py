@@ -277,6 +277,7 @@ def test_a_classroom_server_answers_to_what_it_printed_and_loopback():
                 "192.168.1.20:\xb2", "localhost:80:80", "[::1", "::1", ""):
         assert not check.allows(bad), bad
     assert HostCheck("10.0.0.7").allows("10.0.0.7:80") and not HostCheck("10.0.0.7").allows("evil:80")
+    assert HostCheck("0.0.0.0").allows("0.0.0.0:8000")  # the address the banner prints
 
 
 # Weak state never reaches a hardened server.

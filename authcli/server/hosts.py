@@ -65,7 +65,8 @@ class HostCheck:
 
     @staticmethod
     def _reachable(bound: str) -> list[str]:
-        return interface_addresses() if bound in ("0.0.0.0", "::") else [bound.strip("[]")]
+        # The bound address itself too: `serve` prints it in its banner (http://0.0.0.0:8000/).
+        return [bound.strip("[]")] + (interface_addresses() if bound in ("0.0.0.0", "::") else [])
 
     def allows(self, host: str) -> bool:
         name = _name(host)

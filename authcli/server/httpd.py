@@ -76,9 +76,8 @@ class AuthServer:
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, *,
                  request_timeout: float = 10.0, workers: int = WORKERS,
                  on_record: Callable[[RequestRecord], None] | None = None,
-                 tls: ssl.SSLContext | None = None, names: list[str] | None = None):
+                 tls: ssl.SSLContext | None = None):
         self.app = app
-        self._names = names  # beyond loopback: the Host names it answers to (default: its addresses)
         self.tls = tls  # HTTPS: every connection is TLS (plain HTTP gets one 400 saying so)
         self._address = (host, port)
         self._request_timeout = request_timeout
@@ -97,12 +96,11 @@ class AuthServer:
         self._listener.setblocking(False)
         self._bound = self._listener.getsockname()[:2]
         # Every scheme also serves the cross-site lab (/attacker), which reads this journal.
-        # It also answers only to its own names (hosts.py: DNS rebinding).
+        # It answers only to its own names (hosts.py: DNS rebinding).
         from authcli.server.hosts import HostCheck
 
-        site = Site(self.app, self.journal, https=self.tls is not None, hosts=HostCheck(self._address[0], self._names))
-        self._shared = Shared(site, self.journal,
-                              self._request_timeout, self.tls)
+        site = Site(self.app, self.journal, https=self.tls is not None, hosts=HostCheck(self._address[0]))
+        self._shared = Shared(site, self.journal, self._request_timeout, self.tls)
         self._loop = loop = Loop(self._listener, self._shared)
         self._threads = [threading.Thread(target=loop.run, name=f"authcli-server-{self.port}")]
         self._threads += [threading.Thread(target=loop.work, name=f"authcli-worker-{self.port}-{i}")
