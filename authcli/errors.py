@@ -61,3 +61,11 @@ class BrowserMissing(AuthcliError):
 
 class TlsError(AuthcliError):
     """A certificate or key that cannot be used to serve HTTPS."""
+
+
+class NotRegularFile(AuthcliError, OSError):
+    """A name that is not a regular file (a FIFO, a device, a folder): refused before reading."""
+
+
+class FileTooLarge(AuthcliError, OSError):
+    """A file longer than its reader's limit."""

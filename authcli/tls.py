@@ -113,6 +113,16 @@ def given_files(cert: Path, key: Path, ca: Path | None, now: dt.datetime | None 
     """The user's own files; clients trust `ca` (default: the certificate itself, self-signed).
     A pair that does not match, or a certificate out of its validity, is one line now rather
     than a failed handshake for every client later."""
+    import stat
+
+    for path in (cert, key, ca or cert):
+        # OpenSSL opens what it is given: a FIFO or a terminal would block `serve` forever.
+        try:
+            regular = stat.S_ISREG(os.stat(path).st_mode)
+        except OSError as err:
+            raise TlsError(f"cannot read {path}: {err.strerror}") from None
+        if not regular:
+            raise TlsError(f"{path} is not a regular file")
     files = TlsFiles(cert, key, ca or cert)
     files.server_context()
     from cryptography import x509

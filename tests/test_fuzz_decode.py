@@ -197,7 +197,13 @@ def test_claim_names_in_warnings_are_escaped(name):
         assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", result.stdout), result.stdout
 
 
-def test_files_that_never_end_are_read_only_to_the_limit():
+def test_files_that_never_end_are_read_only_to_the_limit(tmp_path):
+    """A device that never ends is refused before a byte is read (not a regular file); a
+    regular file past the limit is read only to it."""
+    big = tmp_path / "big"
+    big.write_bytes(b"0" * (1024 * 1024 + 10))
     for option in ("--key", "--secret-file"):
         result = runner.invoke(app, ["decode", TOKEN, option, "/dev/zero"])
+        assert result.exit_code == 2 and "a character device, not a regular file" in result.stderr
+        result = runner.invoke(app, ["decode", TOKEN, option, str(big)])
         assert result.exit_code == 2 and "larger than 1 MB" in result.stderr

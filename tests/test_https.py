@@ -88,7 +88,7 @@ def test_a_client_that_does_not_trust_the_ca_is_refused_and_the_server_goes_on(h
 
 def test_plain_http_to_the_tls_port_gets_one_plain_400(https_server, files):
     with socket.create_connection((https_server.host, https_server.port), timeout=5) as raw:
-        raw.sendall(b"GET /profile HTTP/1.1\r\nHost: x\r\n\r\n")
+        raw.sendall(b"GET /profile HTTP/1.1\r\nHost: localhost\r\n\r\n")
         answer = raw.recv(4096)
     assert answer.startswith(b"HTTP/1.1 400 ") and b"This port speaks HTTPS" in answer
     assert requests.get(https_server.url + "/profile", timeout=5, verify=str(files.ca)).status_code == 401

@@ -91,7 +91,7 @@ def test_other_schemes_and_duplicates(server):
 def test_duplicate_authorization_headers_raw(server):
     import socket
     token = get_token(server)
-    request = (f"GET /profile HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+    request = (f"GET /profile HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n"
                f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n").encode()
     with socket.create_connection((server.host, server.port), timeout=5) as sock:
         sock.sendall(request)

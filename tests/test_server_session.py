@@ -211,20 +211,20 @@ def raw(server, data: bytes, *, read: bool = True) -> bytes:
     (b"GARBAGE\r\n\r\n", b"400"),
     (b"GET /profile HTTP/9.9\r\n\r\n", b"505"),
     (b"GET /profile HTTP/1.1\r\nX: " + b"a" * 70000 + b"\r\n\r\n", b"431"),
-    (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\nConnection: close\r\n\r\n", b"400"),
-    (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n"
+    (b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Length: nope\r\nConnection: close\r\n\r\n", b"400"),
+    (b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nContent-Length: 6\r\n"
      b"Connection: close\r\n\r\nhello", b"400"),
-    (b"POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
+    (b"POST /login HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n",
      b"411"),
     (b"GET /profile HTTP/1.1\r\nConnection: close\r\n\r\n", b"400"),  # no Host header
     (b"GET /profile HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n", b"400"),
     (b"GET /profile HTTP/1.0\r\n\r\n", b"401"),  # HTTP/1.0 needs no Host; closes after
     (b"GET /profile\r\n\r\n", b"400"),  # HTTP/0.9 is not spoken (RFC 9112 allows refusing it)
-    (b"GET /profile HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", b"400"),  # obs-fold
-    (b"GET /profile HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", b"400"),  # a bare CR
+    (b"GET /profile HTTP/1.1\r\nHost: localhost\r\nX-A: a\r\n b\r\n\r\n", b"400"),  # obs-fold
+    (b"GET /profile HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n\r\n", b"400"),  # a bare CR
     (b"GET /profile HTTP/01.1\r\n\r\n", b"400"),  # a malformed version skips no Host rule
-    (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n\r\n", b"400"),  # a non-ASCII digit
-    (b"POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n", b"400"),  # space before :
+    (b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Length: \xb2\r\n\r\n", b"400"),  # a non-ASCII digit
+    (b"POST /login HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding : chunked\r\n\r\n", b"400"),  # space before :
 ])
 def test_raw_socket_abuse_gets_4xx_and_server_keeps_serving(session_server, data, status):
     answer = raw(session_server, data)
@@ -233,8 +233,8 @@ def test_raw_socket_abuse_gets_4xx_and_server_keeps_serving(session_server, data
 
 
 @pytest.mark.parametrize("half", [
-    b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"em",  # half a body
-    b"GET /profile HTTP/1.1\r\nHost: x\r\n",                                # half the headers
+    b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{\"em",  # half a body
+    b"GET /profile HTTP/1.1\r\nHost: localhost\r\n",                                # half the headers
 ])
 def test_silent_half_request_is_dropped(memory_store, clock, half):
     # A client that sends part of a request and goes quiet holds its thread only until the timeout.
@@ -265,7 +265,7 @@ def test_stop_is_prompt_with_many_idle_clients(memory_store, clock):
     clients = [socket.create_connection((server.host, server.port)) for _ in range(200)]
     try:
         for sock in clients[:50]:  # answered, then kept alive and idle
-            sock.sendall(b"GET /profile HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.sendall(b"GET /profile HTTP/1.1\r\nHost: localhost\r\n\r\n")
             sock.settimeout(5)
             assert sock.recv(4096).startswith(b"HTTP/1.1 401")
         assert server.connections >= 200
@@ -286,9 +286,9 @@ def test_stop_is_prompt_with_many_idle_clients(memory_store, clock):
 
 def test_pipelined_requests_get_their_answers_in_order(session_server):
     """Two requests in one packet: one answer each, in order (one request in, one answer out)."""
-    login = (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 39\r\n\r\n"
+    login = (b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 39\r\n\r\n"
              b'{"email": "a@b.com", "password": "123"}')
-    profile = b"GET /profile HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    profile = b"GET /profile HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
     answer = raw(session_server, login + profile)
     statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)
     assert statuses == [b"200", b"401"]  # the second request carried no cookie

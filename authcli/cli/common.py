@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 import typer
 
 from authcli.cli.exits import exit_code
-from authcli.errors import AuthcliError, StoreMissing, UsageError
+from authcli.errors import AuthcliError, StoreMissing, StoreUnavailable, UsageError
 from authcli.stores import DEFAULT, SOURCES
 
 if TYPE_CHECKING:
@@ -114,12 +114,47 @@ def error_line(err: AuthcliError) -> str:
     return f"error: {printable(str(err))}"
 
 
+def not_text(values: dict[str, object]) -> str | None:
+    """The first parameter whose text is not valid UTF-8, or None. Python hands such bytes over
+    as lone surrogates (`--secret $'\\xff'`), which no encoder takes: refused here, once, instead
+    of a UnicodeEncodeError wherever the value is used. Paths are left alone: a file name may
+    be any bytes."""
+    for name, value in values.items():
+        texts = value if isinstance(value, (list, tuple)) else [value]
+        for text in texts:
+            if isinstance(text, str) and not is_utf8(text):
+                return name
+    return None
+
+
+def is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _option_name(func: Callable[..., object], name: str) -> str:
+    """How the user wrote parameter `name` of a command: its option (--secret) or its metavar
+    (TOKEN), read from the typer.Option or typer.Argument that declares it."""
+    import inspect
+
+    param = inspect.signature(func).parameters.get(name)
+    declared = getattr(param, "default", None)
+    decls = [d for d in getattr(declared, "param_decls", None) or () if d.startswith("--")]
+    return decls[0] if decls else getattr(declared, "metavar", None) or name.upper()
+
+
 def reports_errors(func: F) -> F:
     """Turn AuthcliError and Ctrl-C into one line on stderr and a non-zero exit."""
 
     @functools.wraps(func)
     def wrapper(*args: object, **kwargs: object) -> object:
         try:
+            bad = not_text(kwargs)
+            if bad is not None:
+                raise UsageError(f"{_option_name(func, bad)} is not valid UTF-8 text")
             return func(*args, **kwargs)
         except AuthcliError as err:
             # soft_wrap: one line however narrow the terminal, so scripts can read it; a message
@@ -131,6 +166,24 @@ def reports_errors(func: F) -> F:
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+MAX_ANSWER = 200  # characters of an answer line kept; the rest of a longer line is skipped
+
+
+def read_answer(stream) -> str | None:
+    """One answer line from `stream`, at most MAX_ANSWER characters; None at the end of input.
+    A longer line is read past in bounded chunks, so memory and time stay linear and small."""
+    try:
+        line = stream.readline(MAX_ANSWER + 1)
+        if not line:
+            return None
+        if not line.endswith("\n"):
+            while (rest := stream.readline(65536)) and not rest.endswith("\n"):
+                pass
+    except (OSError, ValueError, UnicodeError):  # a closed stream, bytes that are not text
+        return None
+    return line.rstrip("\r\n")[:MAX_ANSWER]
 
 
 def open_store(stack: ExitStack, kind: str, redis_url: str | None) -> StoreSource:
@@ -152,7 +205,7 @@ def try_store(stack: ExitStack, kind: str, redis_url: str | None) -> tuple[Store
     """Like open_store, for commands that go on without it: (source, "") or (None, why not)."""
     try:
         return open_store(stack, kind, redis_url), ""
-    except StoreMissing as err:
+    except (StoreMissing, StoreUnavailable) as err:  # none to be had, or one that answers wrongly
         return None, str(err)
 
 
@@ -222,10 +275,14 @@ def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool =
     typed = sys.stdin.isatty()
 
     def ask(prompt: str) -> str | None:
-        try:
-            reply = console.input(prompt, markup=False)
-        except EOFError:
-            reply = None
+        if typed:
+            try:
+                reply = console.input(prompt, markup=False)
+            except EOFError:
+                reply = None
+        else:  # piped answers: read a bounded line, never a whole 10 MB one (rich echoes it slowly)
+            console.print(prompt, markup=False, highlight=False, end="")
+            reply = read_answer(sys.stdin)
         if not typed:  # piped answers: show them after the prompt, as if typed
             console.print(reply if reply is not None else "(no more input)", markup=False, highlight=False)
         return reply

@@ -62,15 +62,17 @@ def _note(message: str) -> None:
 
 
 def _read(path: Path, what: str) -> bytes:
-    """At most MAX_INPUT bytes: a key file that never ends (/dev/zero) is refused, not read."""
+    """At most MAX_INPUT bytes of a regular file: a FIFO or a device (/dev/zero, a terminal)
+    could block or never end, so it is refused before anything is read."""
+    from authcli.errors import FileTooLarge
+    from authcli.files import read_regular
+
     try:
-        with path.open("rb") as f:
-            data = f.read(MAX_INPUT + 1)
+        return read_regular(path, MAX_INPUT)
+    except FileTooLarge:
+        raise UsageError(f"{what} {path} is larger than 1 MB") from None
     except OSError as err:
         raise UsageError(f"cannot read {what} {path}: {err.strerror}") from None
-    if len(data) > MAX_INPUT:
-        raise UsageError(f"{what} {path} is larger than 1 MB")
-    return data
 
 
 def _instant(text: str | None) -> float | None:
@@ -205,12 +207,26 @@ def parse_decode(args: list[str]) -> dict[str, Any] | None:
     return {"token": token, **found}
 
 
+def _utf8(text: str) -> bool:
+    """False for the lone surrogates Python makes of bytes that are not UTF-8 (`$'\\xff'`)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def fast_decode(args: list[str]) -> int | None:
     """Run `authcli decode ARGS` without typer; None when typer must (help, usage errors)."""
     options = parse_decode(args)
     if options is None:
         return None
     try:
+        for name, value in options.items():
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(t, str) and not _utf8(t) for t in texts):
+                flag = next((o for o, (p, _) in DECODE_OPTIONS.items() if p == name), "TOKEN")
+                raise UsageError(f"{flag} is not valid UTF-8 text")
         return run_decode(**options)
     except AuthcliError as err:
         from authcli.cli.exits import exit_code

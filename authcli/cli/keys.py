@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -35,29 +36,38 @@ def keys(
     \b
     Example: authcli keys --alg ES256 --out /tmp
     """
-    import os
-
+    from authcli.files import write_new
     from authcli.tokens import key_files, make_signing_key
     from authcli.tokens.signing import from_private
 
+    prefix = name or f"authcli-{alg.value.lower()}"
+    if not prefix or "/" in prefix or "\0" in prefix or prefix in (".", ".."):
+        raise UsageError(f"--name {prefix!r} is a file name prefix, not a path")
+    paths = {suffix: out / f"{prefix}.{suffix}" for suffix in ("private.pem", "public.pem", "jwks.json")}
+    # lexists: a dangling symlink is taken too; it is never followed, only replaced with --force.
+    taken = [str(p) for p in paths.values() if os.path.lexists(p)]
+    if taken and not force:
+        raise UsageError(f"{', '.join(taken)} exists: pass --force to overwrite")
     key = make_signing_key(alg.value)
     if kid is not None:
         key = from_private(key.private, alg.value, kid)
-    prefix = name or f"authcli-{alg.value.lower()}"
-    paths = {suffix: out / f"{prefix}.{suffix}" for suffix in ("private.pem", "public.pem", "jwks.json")}
-    taken = [str(p) for p in paths.values() if p.exists()]
-    if taken and not force:
-        raise UsageError(f"{', '.join(taken)} exists: pass --force to overwrite")
-    if not out.is_dir():
-        raise UsageError(f"--out {out} is not a folder")
-    for suffix, data in key_files(key).items():
-        path = paths[suffix]
-        # The private key: created 0600, never readable by others even for a moment.
-        mode = 0o600 if suffix == "private.pem" else 0o644
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(path, mode)
+    try:
+        out.mkdir(parents=True, exist_ok=True)  # --out new/folder is what people expect to work
+    except FileExistsError:
+        raise UsageError(f"--out {out} is not a folder") from None
+    except OSError as err:
+        raise UsageError(f"cannot make the folder {out}: {err.strerror or err}") from None
+    try:
+        for suffix, data in key_files(key).items():
+            # Each file is created new (O_EXCL|O_NOFOLLOW) with its final mode, the private key
+            # 600 from its first byte, then renamed into place: a symlink or a file someone
+            # planted in a shared folder is replaced, never written through.
+            write_new(paths[suffix], data, 0o600 if suffix == "private.pem" else 0o644, replace=force)
+    except FileExistsError as err:
+        raise UsageError(f"{err.filename} exists: pass --force to overwrite") from None
+    except OSError as err:
+        raise UsageError(f"cannot write the key files in {out}: {err.strerror or err}"
+                         + (f" ({err.filename})" if err.filename else "")) from None
     console = stdout_console()
     console.print(f"{alg.value} key pair, kid {key.kid}:", markup=False)
     for suffix, path in paths.items():

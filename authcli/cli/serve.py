@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import threading
 from contextlib import ExitStack
 from enum import Enum
@@ -24,6 +23,13 @@ if TYPE_CHECKING:
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# A day: a class, with room to spare. Unbounded, a huge --ttl made Redis refuse every login (its
+# EX limit) and put exp past year 9999, so the server refused its own tokens.
+MAX_TTL = 86400
+TTL = typer.Option(300, "--ttl", min=1, max=MAX_TTL, metavar="SECONDS",
+                   help="Seconds a session or token lives (at most a day).")
+IDLE = typer.Option(None, "--idle", min=1, max=MAX_TTL, metavar="SECONDS",
+                    help="session mode: end a session after this long without a request (beside the absolute --ttl).")
 
 
 class Mode(str, Enum):
@@ -38,10 +44,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; 0.0.0.0 for a classroom "
                              "(every student on the network can reach it: a warning says so)."),
     port: int = typer.Option(8000, "--port", min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free port)."),
-    ttl: int = typer.Option(300, "--ttl", min=1, metavar="SECONDS", help="Seconds a session or token lives."),
-    idle: Optional[int] = typer.Option(None, "--idle", min=1, metavar="SECONDS",
-                                       help="session mode: end a session after this long without a request "
-                                            "(beside the absolute --ttl)."),
+    ttl: int = TTL,
+    idle: Optional[int] = IDLE,
     store: Optional[str] = store_option("session mode: where sessions live; sqlite:PATH keeps a file.", None),
     redis_url: Optional[str] = redis_url_option(),
     alg: Optional[Alg] = typer.Option(None, "--alg", show_default="HS256", help="jwt mode: the signing algorithm."),
@@ -74,6 +78,8 @@ def serve(
     with ExitStack() as stack:
         tls = https_files(stack, https, cert, key_file, ca)
         if weak is not None:
+            _refuse_ignored(mode, alg=alg, key=key, idle=idle, open=open_page or None, secret=secret,
+                            store=store, redis_url=redis_url)
             _run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
         elif mode is Mode.session:
             if secret is not None or alg is not None or key is not None:
@@ -130,6 +136,16 @@ def _weak_mode(names: str, mode: Mode | None, host: str, https: bool = False) ->
     return needed
 
 
+def _refuse_ignored(mode: Mode, **given: object) -> None:
+    """A weak server's key and policy are the lab's: options it would not honour are refused,
+    never silently dropped."""
+    unused = ("alg", "key", "idle", "open") + (("secret",) if mode is Mode.session else ("store", "redis_url"))
+    ignored = ["--" + name.replace("_", "-") for name in unused if given[name] is not None]
+    if ignored:
+        raise UsageError(f"--weak servers take their algorithm, key and timeouts from the lab: leave out "
+                         f"{', '.join(ignored)}")
+
+
 def _run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl: int,
               store: Optional[str], redis_url: Optional[str], secret: Optional[str], quiet: bool) -> None:
     from authcli.passwords import lab_users
@@ -142,7 +158,8 @@ def _run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, tt
     banner = (f"DELIBERATELY WEAK SERVER ({', '.join(tags)}): for the attack lab only. It answers on "
               "loopback only and marks every response X-Authcli-Weak.")
     if mode is Mode.session:
-        sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make()
+        # Its own namespace: a hardened server on the same store never reads what it wrote.
+        sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make(namespace="weak:")
         stack.callback(sessions.close)
         app = SessionAuth(sessions, ttl, policy=session_policy(chosen), users=lab_users(), weak=tags)
         _run(app, sessions, mode, host, port, f"sessions live {ttl} s in {sessions.facts.name}", quiet,
@@ -211,15 +228,13 @@ class _Counter:
 
 
 def _reachable(host: str, port: int) -> list[str]:
-    """The URLs students can type, for a server bound beyond loopback."""
+    """The URLs students can type, for a server bound beyond loopback: the very addresses the
+    server answers to (server/hosts.py), so every printed URL works and no other name does."""
+    from authcli.server.hosts import interface_addresses
+
     if host not in ("0.0.0.0", "::"):
         return [f"http://{host}:{port}/"]
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-    except OSError:
-        return []
-    addresses = sorted({info[4][0] for info in infos if not info[4][0].startswith("127.")})
-    return [f"http://{address}:{port}/" for address in addresses]
+    return [f"http://{address}:{port}/" for address in interface_addresses()]
 
 
 def _open(url: str) -> str:

@@ -19,7 +19,7 @@ def _duration(text: str, option: str) -> int:
     """`15m`, `1h`, `30s`, `2d` or plain seconds; `-5m` goes back in time."""
     import re
 
-    match = re.fullmatch(r"\s*([+-]?\d{1,9})\s*([smhd]?)\s*", text)
+    match = re.fullmatch(r"\s*([+-]?[0-9]{1,9})\s*([smhd]?)\s*", text)
     if not match:
         raise UsageError(f"{option} takes a duration such as 15m, 1h, 30s or 2d, not {text!r}")
     return int(match.group(1)) * UNITS[match.group(2) or "s"]
@@ -45,6 +45,8 @@ def _claims(source: str | None, pairs: list[str]) -> dict:
             claims[name] = json.loads(value)  # numbers, true, lists... as JSON
         except ValueError:
             claims[name] = value  # anything else is a string
+        except RecursionError:
+            raise UsageError(f"--claim {name[:40]}: the value is nested too deeply") from None
     return claims
 
 
@@ -111,6 +113,11 @@ def sign(
         body["nbf"] = now + _duration(nbf, "--nbf")
     if jti is not None:
         body["jti"] = random.token_urlsafe(16) if jti == "random" else jti
+    from authcli.tokens.checks import claim_problems
+
+    problems = claim_problems(body)
+    if problems:  # a token authcli's own decode and server would refuse is no use to anyone
+        raise UsageError(f"refusing to sign: {problems[0]}")
     signing = _signing_key(alg, secret, secret_file, key)
     from authcli.tokens import issue
 

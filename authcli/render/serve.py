@@ -7,7 +7,14 @@ from authcli.clock import local_hms
 from rich.text import Text
 
 from authcli.render.escape import printable
+from authcli.server.crosssite import LONG_RUN, SHOWN
 from authcli.server.journal import RequestRecord
+
+
+def _shortened(text: str) -> str:
+    """Every long base64url run (a session ID, a jti, a token's parts) cut to its first
+    characters: a log on a projector in a classroom must not hand anyone a usable credential."""
+    return LONG_RUN.sub(lambda m: f"{m.group(0)[:SHOWN]}... ({len(m.group(0))} characters)", text)
 
 
 def store_state(count: int | None, stateless: bool) -> str:
@@ -28,10 +35,10 @@ def log_line(record: RequestRecord, state: str, *, color: bool) -> str:
     cost more than answering the request did."""
     request = record.request
     parts = [(local_hms() + " ", "dim"),
-             (printable(f"{request.method} {request.target}") + " ", "bold"),
+             (printable(_shortened(f"{request.method} {request.target}")) + " ", "bold"),
              (str(record.status), "green" if record.status < 400 else "red"),
              (f" {state} ", "dim"),
-             ("; ".join(printable(e.message) for e in record.events), "")]
+             ("; ".join(printable(_shortened(e.message)) for e in record.events), "")]
     if not color:
         return "".join(text for text, _ in parts) + "\n"
     return "".join(f"{_ANSI[style]}{text}\x1b[0m" if style else text for text, style in parts) + "\n"

@@ -41,7 +41,7 @@ def other_site(host: str, scheme: str = "http") -> str:
     """The victim this page aims at when none is named: the other name for the same server."""
     name, _, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
     other = "127.0.0.1" if name.lower() == "localhost" else "localhost"
-    return f"{scheme}://{other}" + (f":{port}" if port.isdigit() else "")
+    return f"{scheme}://{other}" + (f":{port}" if re.fullmatch(r"[0-9]{1,5}", port) else "")
 
 
 def victim_origin(request: Request, scheme: str = "http") -> str | None:
@@ -60,23 +60,34 @@ def _short(value: str) -> str:
     return value if len(value) <= SHOWN else f"{value[:SHOWN]}... ({len(value)} characters)"
 
 
+# Anything in a header that could be a credential: a long run of base64 (either alphabet),
+# percent-encoding or token characters, wherever it stands. A credential sent as a cookie's
+# name, or as a cookie with no name at all, is as secret as one sent as its value.
+CREDENTIAL_RUN = re.compile(r"[A-Za-z0-9_\-+/=%.~]{" + str(2 * SHOWN + 1) + ",}")
+
+
+def _masked(text: str) -> str:
+    return CREDENTIAL_RUN.sub(lambda m: _short(m.group(0)), text)
+
+
 def _cookies(values: list[str]) -> str | None:
     if not values:
         return None
     pairs = [p.strip() for v in values for p in v.split(";") if p.strip()]
-    return "; ".join(f"{n}={_short(val)}" for n, _, val in (p.partition("=") for p in pairs))
+    return "; ".join(_masked(n) + (f"={_short(val)}" if sep else "")
+                     for n, sep, val in (p.partition("=") for p in pairs))
 
 
 def _authorization(values: list[str]) -> str | None:
     if not values:
         return None
     scheme, _, rest = values[0].strip().partition(" ")
-    return f"{scheme} {_short(rest.strip())}" if rest else _short(scheme)
+    return f"{_masked(scheme)} {_short(rest.strip())}" if rest else _short(scheme)
 
 
 def _first(request: Request, name: str) -> str | None:
     values = request.header_values(name)
-    return values[0] if values else None
+    return _masked(values[0]) if values else None
 
 
 def how_sent(header: Callable[[str], str | None]) -> str:
@@ -92,8 +103,8 @@ def how_sent(header: Callable[[str], str | None]) -> str:
 
 def _secrets(request: Request) -> list[str]:
     """The credentials a request carried, longest first: what the log must never show whole."""
-    found = [val.strip() for v in request.header_values("Cookie") for p in v.split(";")
-             for _, _, val in [p.partition("=")] if len(val.strip()) > SHOWN]
+    found = [part.strip() for v in request.header_values("Cookie") for p in v.split(";")
+             for part in p.partition("=")[::2] if len(part.strip()) > SHOWN]
     found += [v.strip().partition(" ")[2].strip() for v in request.header_values("Authorization")]
     return sorted({f for f in found if len(f) > SHOWN}, key=len, reverse=True)
 
@@ -109,6 +120,18 @@ def _shorten_in(message: str, secrets: list[str]) -> str:
     return LONG_RUN.sub(lambda m: _short(m.group(0)), message)
 
 
+POSITION = re.compile(r"[0-9]{1,30}")
+
+
+def _from_loopback(request: Request) -> bool:
+    import ipaddress
+
+    try:
+        return request.peer is not None and ipaddress.ip_address(request.peer[0].split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
 class CrossSiteLab:
     """GET /attacker (the attacker's page), /attacker.js, and /attacker/log?since=N[&limit=M]: the
     requests to the handout's routes since N, with what they carried, a page at a time.
@@ -117,8 +140,11 @@ class CrossSiteLab:
     handed it whole credentials would be the very leak it teaches about.
     """
 
-    def __init__(self, journal: Journal, mode: str, scheme: str = "http"):
+    def __init__(self, journal: Journal, mode: str, scheme: str = "http", private: bool = False):
         self._journal = journal
+        # A classroom server (beyond loopback): the journal is for this machine's browser only,
+        # never for a neighbour reading what everyone else's requests carried.
+        self.private = private
         self._mode = mode
         self._scheme = scheme
         self._html = page("attacker.html")
@@ -144,11 +170,16 @@ class CrossSiteLab:
 
     def _log(self, request: Request) -> Response:
         query = parse_qs(request.target.split("?", 1)[1]) if "?" in request.target else {}
+        if self.private and not _from_loopback(request):
+            return Response(403, "The journal is shown on the server's own machine only: this server "
+                                 "listens beyond loopback, and other students' requests are in it\n", [NO_STORE])
         mark = self._journal.recorded
         since = query.get("since", [""])[0]
         entries: list[dict] = []
         more, after = False, mark
-        if since.isdigit():
+        # Anything but a bounded run of ASCII digits lists nothing: str.isdigit() accepts "²" and
+        # "٣", which int() refuses or reads, and int() refuses 5,000 digits.
+        if POSITION.fullmatch(since):
             records, after = self._journal.page(min(int(since), mark))
             end, limit = after, _limit(query)
             for n, record in enumerate(records):
@@ -165,7 +196,7 @@ class CrossSiteLab:
 def _limit(query: dict[str, list[str]]) -> int:
     """`?limit=`, within 1..LOG_PAGE; LOG_PAGE when absent or not a number."""
     value = query.get("limit", [""])[0]
-    return max(1, min(LOG_PAGE, int(value))) if value.isascii() and value.isdigit() else LOG_PAGE
+    return max(1, min(LOG_PAGE, int(value))) if POSITION.fullmatch(value) else LOG_PAGE
 
 
 def _clip(value: str | None) -> str | None:
@@ -177,7 +208,7 @@ def _entry(record) -> dict:
     req = record.request
     hidden = _secrets(req)
     return {
-        "request": _clip(f"{req.method} {req.path}"), "host": _clip(_host(req)),
+        "request": _clip(_masked(f"{req.method} {req.path}")), "host": _clip(_masked(_host(req))),
         "cookie": _clip(_cookies(req.header_values("Cookie"))),
         "authorization": _clip(_authorization(req.header_values("Authorization"))),
         "origin": _clip(_first(req, "Origin")), "secFetchSite": _clip(_first(req, "Sec-Fetch-Site")),
@@ -189,10 +220,12 @@ def _entry(record) -> dict:
 class Site:
     """An auth scheme plus the cross-site lab: what AuthServer actually serves."""
 
-    def __init__(self, app, journal: Journal, https: bool = False):
+    def __init__(self, app, journal: Journal, https: bool = False, hosts=None):
         self.app = app
+        self.hosts = hosts  # a HostCheck: names other than this server's get 421 (DNS rebinding)
         self.store = app.store
-        self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"), "https" if https else "http")
+        self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"), "https" if https else "http",
+                                private=hosts is not None and not hosts.loopback)
         weak = getattr(app, "weak", ())
         # A deliberately weak server says so on every answer, so no one mistakes it for the real one.
         self._marks = [("X-Authcli-Weak", ",".join(weak))] if weak else []
@@ -200,10 +233,16 @@ class Site:
             self._marks.append(HSTS)
 
     def handle(self, request: Request) -> Response:
-        response = self.lab.handle(request) if self.lab.handles(request) else self.app.handle(request)
+        refused = self.hosts.refusal(request) if self.hosts is not None else None
+        if refused is not None:
+            response = refused
+        else:
+            response = self.lab.handle(request) if self.lab.handles(request) else self.app.handle(request)
         if self._marks:
             response.headers = [*response.headers, *self._marks]
         return response
 
     def slow(self, request: Request) -> bool:
+        if self.hosts is not None and self.hosts.refusal(request) is not None:
+            return False  # refused at once, whatever the route would have cost
         return self.app.slow(request)

@@ -52,6 +52,9 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.close()
         reason = "the port is in use" if err.errno == errno.EADDRINUSE else (err.strerror or str(err))
         raise ServerStartError(f"cannot listen on {host}:{port}: {reason}") from None
+    except (UnicodeError, ValueError) as err:  # a host name the IDNA codec refuses, a NUL in it
+        sock.close()
+        raise ServerStartError(f"cannot listen on {host[:100]}:{port}: not a usable address ({err})") from None
     return sock
 
 
@@ -93,8 +96,11 @@ class AuthServer:
         self._listener.setblocking(False)
         self._bound = self._listener.getsockname()[:2]
         # Every scheme also serves the cross-site lab (/attacker), which reads this journal.
-        self._shared = Shared(Site(self.app, self.journal, https=self.tls is not None), self.journal,
-                              self._request_timeout, self.tls)
+        # It answers only to its own names (hosts.py: DNS rebinding).
+        from authcli.server.hosts import HostCheck
+
+        site = Site(self.app, self.journal, https=self.tls is not None, hosts=HostCheck(self._address[0]))
+        self._shared = Shared(site, self.journal, self._request_timeout, self.tls)
         self._loop = loop = Loop(self._listener, self._shared)
         self._threads = [threading.Thread(target=loop.run, name=f"authcli-server-{self.port}")]
         self._threads += [threading.Thread(target=loop.work, name=f"authcli-worker-{self.port}-{i}")

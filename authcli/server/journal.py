@@ -28,6 +28,7 @@ class Request:
     http_version: str
     headers: list[tuple[str, str]]
     body: bytes = b""
+    peer: tuple[str, int] | None = field(default=None, compare=False)  # the client's address, set by the loop
 
     @property
     def path(self) -> str:

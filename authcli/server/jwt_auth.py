@@ -93,8 +93,10 @@ class JwtAuth:
         return self.router.handle(request)
 
     def slow(self, request: Request) -> bool:
-        # A jku server fetches keys over HTTP while verifying: never on the event loop.
-        return self.router.slow(request) or (self.policy.key_source == "jku-header" and request.path == "/profile")
+        # A jku server fetches keys over HTTP, a kid server reads a file, while verifying:
+        # never on the event loop.
+        return self.router.slow(request) or (self.policy.key_source in ("jku-header", "kid-path")
+                                             and request.path == "/profile")
 
     def close(self) -> None:
         if self._keys is not None:

@@ -233,6 +233,7 @@ class Loop(Doors):
 
     def _answer(self, conn: Connection, request: Request) -> bool:
         """Answer one request; True when the connection may go on to its next one."""
+        request.peer = conn.peer  # a classroom server shows its journal to this machine only
         response = None
         if self.shared.app.slow(request):
             if self.slow.put(conn.key, (conn, request)):

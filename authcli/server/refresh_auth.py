@@ -17,6 +17,7 @@ import math
 import secrets
 from typing import Any, Callable
 
+from authcli.encoding import is_text
 from authcli.errors import HttpError, MalformedToken
 from authcli.passwords import UserDirectory
 from authcli.events import CredentialsChecked, DenylistChecked, Event, RefreshChecked, TokenSigned
@@ -44,7 +45,22 @@ def _refresh_token(request: Request) -> str:
     token = data.get("refresh_token") if isinstance(data, dict) else None
     if not isinstance(token, str) or not 1 <= len(token) <= 200:
         raise HttpError(400, 'Send {"refresh_token": "..."} as JSON')
+    if not is_text(token):  # "\ud800" decodes to a lone surrogate, which SHA-256 cannot take
+        raise HttpError(400, "refresh_token must be Unicode text (an escaped lone surrogate is not)")
     return token
+
+
+def _ours(record: Any) -> bool:
+    """A refresh record as this server writes it; anything else in a shared store is not one."""
+    return (isinstance(record, dict) and isinstance(record.get("family"), str)
+            and record.get("state") in ("active", "used") and isinstance(record.get("userId"), int)
+            and not isinstance(record.get("userId"), bool))
+
+
+def _access(fam: dict[str, Any]) -> dict[Any, Any]:
+    """The family's access tokens (jti -> exp); a foreign value counts as none."""
+    access = fam.get("access")
+    return access if isinstance(access, dict) else {}
 
 
 class RefreshAuth(JwtAuth):
@@ -75,8 +91,8 @@ class RefreshAuth(JwtAuth):
         record = {"family": family, "userId": user_id, "state": "active"}
         self.store.create(key, record, self.refresh_ttl)
         # The family remembers its access tokens until they expire, so revoking it can reach them.
-        fam = self.store.get(f"family:{family}") or {"userId": user_id, "state": "active"}
-        alive = {j: e for j, e in (fam.get("access") or {}).items() if is_number(e) and e > iat}
+        fam = self._family(family) or {"userId": user_id, "state": "active"}
+        alive = {j: e for j, e in _access(fam).items() if is_number(e) and e > iat}
         overwrite(self.store, f"family:{family}", {**fam, "access": {**alive, claims["jti"]: claims["exp"]}},
                   self.refresh_ttl)
         events.append(TokenSigned(f"signed an access token for {self.ttl} s (jti {claims['jti']})",
@@ -103,13 +119,14 @@ class RefreshAuth(JwtAuth):
         refuse_cross_site(request)
         key = f"refresh:{digest(_refresh_token(request))}"
         record = self.store.get(key)
-        if record is None:
+        if not _ours(record):
+            why = ": never issued or expired" if record is None else ": not a record this server wrote"
             return text(401, "Unknown or expired refresh token: log in again",
-                        [RefreshChecked(self.store.describe("read", key) + ": never issued or expired",
+                        [RefreshChecked(self.store.describe("read", key) + why,
                                         outcome="unknown")], [NO_STORE])
         family = record["family"]
-        fam = self.store.get(f"family:{family}") or {"state": "revoked"}
-        if fam.get("state") != "active":
+        fam = self._family(family) or {"state": "revoked"}
+        if fam.get("state") != "active" or not isinstance(fam.get("why", ""), str):
             return text(401, "This refresh token's family was revoked: log in again",
                         [RefreshChecked(f"family {family} is revoked ({fam.get('why', 'logged out')}) -> 401",
                                         family=family, outcome="revoked")], [NO_STORE])
@@ -134,12 +151,17 @@ class RefreshAuth(JwtAuth):
         for exactly as long as it has left. Returns the jti values listed."""
         overwrite(self.store, f"family:{family}", {**fam, "state": "revoked", "why": why}, self.refresh_ttl)
         now, listed = self.clock(), set()
-        for jti, exp in (fam.get("access") or {}).items():
+        for jti, exp in _access(fam).items():
             left = math.ceil(exp - now) if is_number(exp) else 0
             if isinstance(jti, str) and left > 0:
                 self._deny(jti, exp, left, events)
                 listed.add(jti)
         return listed
+
+    def _family(self, family: str) -> dict[str, Any] | None:
+        """The family record, or None when there is none or it is not shaped as this server writes it."""
+        fam = self.store.get(f"family:{family}")
+        return fam if isinstance(fam, dict) else None
 
     def _deny(self, jti: str, exp: float, left: int, events: list[Event]) -> None:
         record = {"exp": exp}
@@ -162,16 +184,21 @@ class RefreshAuth(JwtAuth):
         refuse_cross_site(request)
         events: list[Event] = []
         listed: set[str] = set()
+        problem: HttpError | None = None
         if request.body:
-            key = f"refresh:{digest(_refresh_token(request))}"
-            record = self.store.get(key)
-            if record is not None:
-                family = record["family"]
-                fam = self.store.get(f"family:{family}") or {}
-                events.append(RefreshChecked(f"family {family} revoked: its refresh tokens are dead, and "
-                                             "its unexpired access tokens go on the denylist",
-                                             family=family, outcome="logged out"))
-                listed = self._revoke(family, fam, "logged out", events)
+            try:
+                key = f"refresh:{digest(_refresh_token(request))}"
+            except HttpError as err:  # a bad body must not spare the access token: revoke, then say so
+                problem = err
+            else:
+                record = self.store.get(key)
+                if _ours(record):
+                    family = record["family"]
+                    fam = self._family(family)
+                    events.append(RefreshChecked(f"family {family} revoked: its refresh tokens are dead, and "
+                                                 "its unexpired access tokens go on the denylist",
+                                                 family=family, outcome="logged out"))
+                    listed = self._revoke(family, fam or {}, "logged out", events)
         token, _, _ = self._bearer(request)
         payload = self._verified(token) if token else None
         if payload is not None:
@@ -179,5 +206,9 @@ class RefreshAuth(JwtAuth):
             left = math.ceil(exp - self.clock()) if is_number(exp) else 0
             if isinstance(jti, str) and left > 0 and jti not in listed:
                 self._deny(jti, exp, left, events)
+        if problem is not None:
+            done = ("; the access token was denylisted all the same"
+                    if any(isinstance(e, DenylistChecked) for e in events) else "")
+            return text(problem.status, problem.message + done, events, [NO_STORE])
         return text(200, "Logged out: the refresh token's family is revoked and its access tokens "
                     "are denylisted until their exp", events, [NO_STORE])

@@ -143,10 +143,36 @@ class SessionAuth:
             return text(401, "Not logged in", events, [NO_STORE])
         events.append(SessionLookedUp(self.store.describe("read", lookup.session_id, session),
                                       session_id=lookup.session_id, found=True, record=session))
+        # The idle clock first: it says which of its two deadlines ended the session.
         ended = self._ended(lookup.session_id, session, events) if self.policy.idle is not None else None
+        if ended is None:
+            ended = self._past_deadline(lookup.session_id, session, events)
         if ended:
             return text(401, f"Not logged in: {ended}", events, [NO_STORE])
         return text(200, f"Welcome user {session['userId']}", events, [NO_STORE])
+
+    def _past_deadline(self, session_id: str, session: dict, events: list[Event]) -> str | None:
+        """Why a record this server must not honour, else None. The store's TTL is not enough:
+        a store shared with another server (a weak lab server's ten-year records, an older run
+        with a longer --ttl) may hold records this server never agreed to, so every read is
+        checked against this server's own deadlines: createdAt + its ttl, and expiresAt."""
+        user = session.get("userId")
+        created = _deadline(session.get("createdAt"))
+        if not isinstance(user, (int, str)) or isinstance(user, bool) or created is None:
+            events.append(SessionDeleted("the record is not one this server writes (userId and createdAt "
+                                         "expected) -> 401", session_id=session_id))
+            return "the session record is not one this server wrote"
+        if not self.policy.server_expiry:  # the attack lab's mistake: only the cookie ends it
+            return None
+        expires = _deadline(session.get("expiresAt"))
+        deadline = min(created + self.ttl, expires if expires is not None else math.inf)
+        if self.clock() < deadline:
+            return None
+        deleted = self.store.delete(session_id)
+        events.append(SessionDeleted(f"created {session['createdAt']}, past this server's deadline "
+                                     f"(createdAt + {self.ttl} s, or expiresAt): record deleted -> 401",
+                                     session_id=session_id, deleted=deleted))
+        return "the session reached its absolute timeout"
 
     def _ended(self, session_id: str, session: dict, events: list[Event]) -> str | None:
         """Why the session ended (None: it goes on). A request more than `idle` seconds after the
@@ -166,7 +192,7 @@ class SessionAuth:
                                          f"{self.policy.idle} s: record deleted -> 401",
                                          session_id=session_id, deleted=True))
             return "the session timed out while idle"
-        left = math.ceil(ends - now)
+        left = min(math.ceil(ends - now), self.ttl)  # a foreign record's far expiresAt never extends it
         if left > 0:
             touched = {**session, "lastSeenAt": _iso_ms(now)}
             overwrite(self.store, session_id, touched, left)
@@ -216,6 +242,15 @@ class SessionAuth:
 def _iso_ms(ts: float) -> str:
     """`2026-11-27T07:02:52.250Z`: the idle clock needs better than whole seconds."""
     return iso(ts)[:-1] + f".{int(ts % 1 * 1000):03d}Z"
+
+
+def _deadline(stamp: object) -> float | None:
+    """The end of the second (or millisecond) a stamp names: `...:52Z` is written for any moment
+    in that second, so the deadline it states is not passed before the second is over."""
+    seconds = stamp_seconds(stamp)
+    if seconds is None:
+        return None
+    return seconds + (0.001 if "." in str(stamp) else 1.0)
 
 
 def stamp_seconds(stamp: object) -> float | None:

@@ -31,7 +31,9 @@ class StoreSource(Protocol):
     facts: StoreFacts
     note: str  # where it came from, for stderr ("" when there is nothing to say)
 
-    def make(self, clock: Callable[[], float] = ...) -> SessionStore: ...
+    def make(self, clock: Callable[[], float] = ..., namespace: str = "") -> SessionStore:
+        """A store; `namespace` keeps a weak lab server's keys apart from a hardened one's."""
+        ...
 
 
 def facts(name: str) -> StoreFacts:

@@ -154,7 +154,8 @@ class MemorySource:
         if url is not None:
             raise StoreConfigError("the memory store takes no URL")
 
-    def make(self, clock: Callable[[], float] = clock_now) -> MemoryStore:
+    def make(self, clock: Callable[[], float] = clock_now, namespace: str = "") -> MemoryStore:
+        """A new store; `namespace` needs no prefix here, as no other server shares it."""
         return MemoryStore(clock=clock)
 
     def __enter__(self) -> MemorySource:

@@ -21,9 +21,9 @@ from authcli.stores.base import StoreFacts, StoreRow, StoreSnapshot, count_phras
 
 PREFIX = "session:"
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
-# A session ID, or a record the refresh demo files under a namespace (refresh:<sha256>,
-# family:<id>, deny:<jti>); anything else under session: is not ours to show.
-ID_IN_KEY = re.compile(r"session:(?:[A-Za-z0-9_-]{43}|(?:refresh|family|deny):[A-Za-z0-9_-]{12,64})")
+# A session ID (or the attack lab's counter IDs), or a record the refresh demo files under a
+# namespace (refresh:<sha256>, family:<id>, deny:<jti>); anything else is not ours to show.
+ID_IN_KEY = re.compile(r"(?:[A-Za-z0-9_-]{43}|[0-9]{1,20}|(?:refresh|family|deny):[A-Za-z0-9_-]{12,64})")
 # A dead Redis must turn into a quick 503, never a hung request.
 TIMEOUT = 1.0
 # After Redis failed to answer, fail fast this long before trying again: a hung Redis must not
@@ -85,12 +85,21 @@ class RedisStore:
     facts = FACTS
     notation = CommandNotation()
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, namespace: str = ""):
         redis = _redis_module()
         self.url = url
+        # The attack lab's weak servers file under "weak:session:", so nothing they write (a
+        # ten-year record) is ever read by a hardened server sharing this Redis.
+        self.prefix = namespace + PREFIX
         self._down_until = 0.0
         self._errors = (redis.ConnectionError, redis.TimeoutError)
-        self._redis = client(url, TIMEOUT, decode_responses=True, health_check_interval=0)
+        # redis-py turns a reply of the wrong shape into whatever its parser or response
+        # callback trips on (TypeError, IndexError...): at this boundary, every one of them
+        # means the store did not answer as Redis does.
+        self._refused = (Exception,)
+        # Bytes, decoded here: a value or key that is not UTF-8 is then one foreign record,
+        # not a decode error that fails a whole SCAN or pipeline.
+        self._redis = client(url, TIMEOUT, health_check_interval=0)
 
     def _call(self, fn, *args: Any, **kwargs: Any) -> Any:
         if time.monotonic() < self._down_until:
@@ -100,6 +109,10 @@ class RedisStore:
         except self._errors as err:
             self._down_until = time.monotonic() + RETRY_AFTER
             raise StoreUnavailable(f"Redis at {self.url} is not answering ({type(err).__name__})") from None
+        except self._refused as err:
+            # A read-only replica, a server answering -ERR or garbage, a value that is not UTF-8:
+            # any answer authcli did not expect is the store failing, never a traceback.
+            raise StoreUnavailable(f"Redis at {self.url} answered with an error: {_said(err)}") from None
 
     def where(self) -> str:
         return (f"a Redis session store at {self.url}: each session is a key session:<id> "
@@ -109,7 +122,7 @@ class RedisStore:
         self._call(self._redis.ping)
 
     def key(self, session_id: str) -> str:
-        return PREFIX + session_id
+        return self.prefix + session_id
 
     def create(self, session_id: str, record: dict[str, Any], ttl: int) -> None:
         # NX: never overwrite a live session, however unlikely a collision of 256-bit IDs is.
@@ -118,15 +131,25 @@ class RedisStore:
 
     def get(self, session_id: str) -> dict[str, Any] | None:
         text = self._call(self._redis.get, self.key(session_id))
-        return json.loads(text) if text is not None else None
+        if text is None:
+            return None
+        try:
+            value = json.loads(text.decode("utf-8")) if isinstance(text, bytes) else None  # a list: not ours
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            value = None
+        if not isinstance(value, dict):
+            raise StoreUnavailable(f"Redis holds a value at {self.key(session_id)[:80]} that authcli did not "
+                                   "write (not a JSON object)")
+        return value
 
     def delete(self, session_id: str) -> bool:
         return bool(self._call(self._redis.delete, self.key(session_id)))
 
     def snapshot(self) -> StoreSnapshot:
         """Read back from Redis itself: SCAN for session keys, then GET and PTTL each."""
-        keys = sorted(k for k in self._call(lambda: list(self._redis.scan_iter(match=PREFIX + "*", count=1000)))
-                      if ID_IN_KEY.fullmatch(k))
+        keys = sorted(k for k in map(_text, self._call(lambda: list(self._redis.scan_iter(match=self.prefix + "*",
+                                                                                            count=1000))))
+                      if self._ours(k))
         if not keys:
             return StoreSnapshot(self.facts, self.notation)
         pipe = self._redis.pipeline(transaction=False)
@@ -134,15 +157,19 @@ class RedisStore:
             pipe.get(key)
             pipe.pttl(key)
         replies = self._call(pipe.execute)
+        if not isinstance(replies, list) or len(replies) != 2 * len(keys):
+            raise StoreUnavailable(f"Redis at {self.url} answered GET and PTTL with something else")
         rows = []
         for key, text, pttl in zip(keys, replies[::2], replies[1::2]):
             if text is None:  # expired between SCAN and GET
                 continue
             try:
-                value = json.loads(text)
-            except ValueError:
+                value = json.loads(text.decode("utf-8")) if isinstance(text, bytes) else None
+            except (ValueError, RecursionError):
                 continue
-            rows.append(StoreRow(key, key[len(PREFIX):], value, pttl / 1000 if pttl >= 0 else None))
+            if not isinstance(value, dict) or not isinstance(pttl, int):  # not written by authcli
+                continue
+            rows.append(StoreRow(key, key[len(self.prefix):], value, pttl / 1000 if pttl >= 0 else None))
         return StoreSnapshot(self.facts, self.notation, rows)
 
     def describe(self, op: str, session_id: str, result: Any = None, ttl: int | None = None) -> str:
@@ -156,8 +183,11 @@ class RedisStore:
 
     def count(self) -> int:
         """Session keys, counted with SCAN: not O(1), so callers on a hot path cache it."""
-        return self._call(lambda: sum(1 for k in self._redis.scan_iter(match=PREFIX + "*", count=1000)
-                                      if ID_IN_KEY.fullmatch(k)))
+        return self._call(lambda: sum(1 for k in self._redis.scan_iter(match=self.prefix + "*", count=1000)
+                                      if self._ours(_text(k))))
+
+    def _ours(self, key: object) -> bool:
+        return isinstance(key, str) and key.startswith(self.prefix) and bool(ID_IN_KEY.fullmatch(key[len(self.prefix):]))
 
     def purge(self) -> None:
         """Nothing to do: Redis expires its keys by itself (SET ... EX)."""
@@ -207,13 +237,31 @@ class ThrowawayRedis:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
+def _text(raw: object) -> str | None:
+    """A key as text; None when it is not UTF-8 (so not one authcli wrote)."""
+    try:
+        return raw.decode("utf-8") if isinstance(raw, bytes) else None
+    except UnicodeDecodeError:
+        return None
+
+
+def _said(err: BaseException) -> str:
+    return f"{type(err).__name__}: {str(err)[:200]}" if str(err) else type(err).__name__
+
+
 def _answers(url: str) -> bool:
+    """True when a Redis answers PING at `url`, False when nothing listens there; a server that
+    answers something else (-ERR, NOAUTH, not Redis at all) is a StoreUnavailable saying what."""
     redis = _redis_module()
     probe = client(url, 0.5)
     try:
         return bool(probe.ping())
-    except (redis.RedisError, OSError):
+    except (redis.ConnectionError, redis.TimeoutError):
         return False
+    except UnicodeError:  # the IDNA codec: a host label longer than 63 characters
+        raise StoreConfigError(f"unusable Redis URL {url[:200]!r}: its host name cannot be looked up") from None
+    except Exception as err:  # redis-py trips on answers of the wrong shape in its own ways
+        raise StoreUnavailable(f"something answers at {url[:200]} but not as a usable Redis ({_said(err)})") from None
     finally:
         probe.close()
 
@@ -248,9 +296,10 @@ class RedisConnection:
         if self._throwaway is not None:
             self._throwaway.stop()
 
-    def make(self, clock: Any = None) -> RedisStore:
-        """A new connection; Redis keeps its own clock, so `clock` is not used."""
-        return RedisStore(self.url)
+    def make(self, clock: Any = None, namespace: str = "") -> RedisStore:
+        """A new connection; Redis keeps its own clock, so `clock` is not used. `namespace`
+        prefixes every key (the attack lab's weak servers use "weak:")."""
+        return RedisStore(self.url, namespace)
 
 
 Source = RedisConnection

@@ -239,7 +239,12 @@ class SqliteFile:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
 
-    def make(self, clock: Callable[[], float] = clock_now) -> SqliteStore:
+    def make(self, clock: Callable[[], float] = clock_now, namespace: str = "") -> SqliteStore:
+        """A new pool on the file. A namespace (the attack lab's weak servers) needs a file no
+        hardened server shares: the throwaway one, never a kept PATH."""
+        if namespace and self._dir is None:
+            raise StoreConfigError("a weak lab server keeps its sessions apart from hardened servers: "
+                                   "use --store sqlite without a PATH (a throwaway file), or memory or redis")
         return SqliteStore(self.path, clock=clock)
 
 

@@ -186,6 +186,20 @@ def _type_checks(payload: dict[str, Any]) -> list[Check]:
     return checks
 
 
+def claim_problems(payload: dict[str, Any]) -> list[str]:
+    """What makes a payload one that authcli's own verifier refuses whatever the key: registered
+    claims of the wrong type, NumericDates that are not numbers up to year 9999, text that is
+    not Unicode. `sign` refuses to make such a token rather than print one nothing accepts."""
+    from authcli.encoding import is_text
+
+    problems = [f"{c.name} {c.detail}" for c in _type_checks(payload)]
+    problems += [f"{name} is {_shown(payload[name])}, not a NumericDate (seconds since 1970, up to year 9999)"
+                 for name in ("exp", "nbf", "iat") if name in payload and not is_number(payload[name])]
+    if not is_text(payload):
+        problems.append("a claim is not Unicode text (an escaped lone surrogate is not)")
+    return problems
+
+
 def _audience_check(payload: dict[str, Any], audience: str | None) -> list[Check]:
     """RFC 7519 4.1.3: a recipient that does not find itself in aud must refuse the token, so a
     token with aud is refused by a verifier that was told no audience."""
