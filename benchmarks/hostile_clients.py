@@ -40,7 +40,7 @@ WRONG_BODY = b'{"email": "a@b.com", "password": "wrong"}'
 
 
 def login_request(body: bytes) -> bytes:
-    return (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+    return (b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
             % len(body)) + body
 
 
@@ -74,7 +74,7 @@ def one_answer(sock: socket.socket) -> tuple[int, bytes]:
 
 def pipeline(port: int, source: str, seconds: float) -> dict:
     sock = connect(port, source)
-    burst = b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n" * (65536 // 32)
+    burst = b"GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n" * (65536 // 32)
     received = [0]
     end = time.monotonic() + seconds
 
@@ -189,7 +189,7 @@ def start_server(port: int) -> subprocess.Popen:
     while True:
         try:
             with connect(port, HOST, timeout=1) as sock:
-                sock.sendall(b"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                sock.sendall(b"GET /nope HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                 one_answer(sock)
             return proc
         except OSError:
@@ -202,7 +202,7 @@ def fresh_profile(port: int, cookie: bytes) -> tuple[float, int]:
     start = time.perf_counter()
     try:
         with connect(port, HOST, timeout=5) as sock:
-            sock.sendall(b"GET /profile HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + b"\r\nConnection: close\r\n\r\n")
+            sock.sendall(b"GET /profile HTTP/1.1\r\nHost: localhost\r\nCookie: " + cookie + b"\r\nConnection: close\r\n\r\n")
             status, _ = one_answer(sock)
     except OSError:
         status = 0  # refused, reset or timed out: counted as an error

@@ -21,10 +21,10 @@ from authcli.server.limits import SLOW_PER_ADDRESS, address_key
 from authcli.server.loop import OUTBOX_LIMIT, RECV
 from authcli.stores import MemoryStore
 
-NOPE = b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
-PROFILE = b"GET /profile HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+NOPE = b"GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n"
+PROFILE = b"GET /profile HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
 LOGIN_BODY = b'{"email": "a@b.com", "password": "wrong"}'
-LOGIN = (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+LOGIN = (b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
          % len(LOGIN_BODY)) + LOGIN_BODY
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -141,11 +141,11 @@ def test_a_client_that_never_reads_its_answers_stops_being_read(server):
 
 
 REQUESTS = st.sampled_from([
-    (NOPE, 404), (b"HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\n", 404),
-    (b"GET /profile HTTP/1.1\r\nHost: x\r\nCookie: sessionId=abc\r\n\r\n", 401),
-    (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 200), (b"DELETE /profile HTTP/1.1\r\nHost: x\r\n\r\n", 405),
-    (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc", 415),
-    (b"GET /attacker/log?since=0&limit=3 HTTP/1.1\r\nHost: x\r\n\r\n", 200),
+    (NOPE, 404), (b"HEAD /nope HTTP/1.1\r\nHost: localhost\r\n\r\n", 404),
+    (b"GET /profile HTTP/1.1\r\nHost: localhost\r\nCookie: sessionId=abc\r\n\r\n", 401),
+    (b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", 200), (b"DELETE /profile HTTP/1.1\r\nHost: localhost\r\n\r\n", 405),
+    (b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc", 415),
+    (b"GET /attacker/log?since=0&limit=3 HTTP/1.1\r\nHost: localhost\r\n\r\n", 200),
 ])
 
 
@@ -188,9 +188,9 @@ def test_a_refusal_at_the_cap_is_a_readable_503_with_retry_after(capped):
     a 503 it can read, even having sent a big body the server never reads (no reset)."""
     busy = [connect(capped) for _ in range(6)]
     for sock in busy:
-        sock.sendall(b"GET /profile HTTP/1.1\r\nHost: x\r\n")  # half a head: not idle
+        sock.sendall(b"GET /profile HTTP/1.1\r\nHost: localhost\r\n")  # half a head: not idle
     time.sleep(0.1)
-    big = b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 9000\r\n\r\n" + b"x" * 9000
+    big = b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Length: 9000\r\n\r\n" + b"x" * 9000
     status, headers, body = fetch(capped, big)
     assert status == 503 and headers["retry-after"] == "1" and b"from your address" in body
     assert fetch(capped, source="127.0.0.2")[0] == 401  # another address is not held up
@@ -333,7 +333,7 @@ def test_logins_from_clients_that_hung_up_are_dropped_unhashed():
 @FUZZ
 @given(st.sampled_from(["100-continue", "100-Continue"]), st.integers(1, 3))
 def test_expect_100_continue_is_answered_before_the_body(server, expect, pieces):
-    head = (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: %s\r\n"
+    head = (b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: %s\r\n"
             b"Content-Length: %d\r\n\r\n" % (expect.encode(), len(LOGIN_BODY)))
     with connect(server) as sock:
         sock.sendall(head)
@@ -347,13 +347,13 @@ def test_expect_100_continue_is_answered_before_the_body(server, expect, pieces)
 
 def test_expect_100_continue_with_a_body_too_large_gets_413_at_once(server):
     with connect(server) as sock:
-        sock.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 99999\r\n\r\n")
+        sock.sendall(b"POST /login HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Length: 99999\r\n\r\n")
         status = answers(sock, 1, deadline=3)[0][0]
     assert status == 413
 
 
 def test_expect_with_the_body_already_sent_gets_no_interim_answer(server):
-    head = (b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+    head = (b"POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
             b"Content-Length: %d\r\n\r\n" % len(LOGIN_BODY))
     with connect(server) as sock:
         sock.sendall(head + LOGIN_BODY)

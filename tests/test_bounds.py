@@ -237,12 +237,12 @@ def test_out_of_descriptors_the_server_rests_instead_of_spinning_and_makes_room(
         port = int(proc.stdout.readline())
         for _ in range(3):  # the last three descriptors, held idle
             sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-            sock.sendall(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.sendall(b"GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n")
             assert sock.recv(100).startswith(b"HTTP/1.1 404")
             socks.append(sock)
         fresh = socket.create_connection(("127.0.0.1", port), timeout=5)  # waits in the backlog
         socks.append(fresh)
-        fresh.sendall(b"GET /profile HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        fresh.sendall(b"GET /profile HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         before = _cpu(proc.pid)
         assert fresh.recv(100).startswith(b"HTTP/1.1 401")  # an idle one was closed for it
         blocked = socket.create_connection(("127.0.0.1", port), timeout=5)
