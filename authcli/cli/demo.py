@@ -19,11 +19,12 @@ FORMAT = typer.Option(Format.rich, "--format", "-f",
                       help="rich: coloured terminal output; markdown: a handout; html: a page that opens "
                            "offline, coloured as on the terminal; json: data.")
 STEP = typer.Option(False, "--step", help="Classroom mode, on a terminal: a clean screen per step, Enter for the "
-                    "next, b for the previous; boilerplate headers folded into one line.")
+                    "next, b for the previous.")
 PREDICT = typer.Option(False, "--predict", help="With --step: before each step, the class predicts what "
                        "will happen (status, store change), types the answer, then sees; scored at the end. "
                        "Answers come from stdin, so they can be piped.")
-ALL_HEADERS = typer.Option(False, "--all-headers", help="With --step: show every header, none folded.")
+ALL_HEADERS = typer.Option(False, "--all-headers", "--verbose", help="Every header, every credential whole "
+                           "each time, every store dump: nothing folded or shortened (-f json always has all).")
 
 
 @app.command("session")

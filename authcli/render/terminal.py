@@ -14,6 +14,7 @@ from authcli.defences import DEFENCES
 from authcli.http import CookieView, Exchange
 from authcli.render import text as plain
 from authcli.render.cite import terminal_text
+from authcli.render.concise import Concise
 from authcli.render.parts import hanging, table
 from authcli.render.text import printable
 from authcli.render.token import checks_renderable, token_renderable, warnings_renderable
@@ -49,9 +50,11 @@ def _http_block(lines: list[str], mark: str, status: int | None = None) -> Rende
     return hanging(rows)
 
 
-def _store(snapshot: StoreSnapshot, when: str = "") -> RenderableType:
+def _store(snapshot: StoreSnapshot, when: str = "", unchanged: bool = False) -> RenderableType:
     """The store in its own notation: `sessionStore["id"] -> {...}` or redis-cli commands."""
     parts: list[RenderableType] = [Text(printable(plain.store_title(snapshot, when)), style="bold")]
+    if unchanged:
+        return Group(Text.assemble(parts[0], (plain.UNCHANGED, "dim")), "")
     transcript = plain.store_transcript(snapshot)
     if transcript is not None:
         # A wrapped command or value stays indented under itself, never back at column 0.
@@ -84,7 +87,7 @@ def _server_view(view: m.ServerView) -> RenderableType:
         return Group(heading, Text("not running", style="dim"), "")
     if view.store is None:
         return Group(heading, _nothing_stored(m.NothingStored()))
-    return Group(heading, _store(view.store))
+    return Group(heading, _store(view.store, unchanged=view.unchanged))
 
 
 class _Servers:
@@ -155,9 +158,8 @@ def _client_storage(block: m.ClientStorage) -> RenderableType:
 
 
 def _sequence(block: m.Sequence) -> RenderableType:
-    lines = [Text(f"  {line}", style="dim" if " --> " in line else "", overflow="fold")
-             for line in plain.sequence_lines(block)]
-    return Group(Text(plain.SEQUENCE_TITLE + ":", style="bold"), *lines, "")
+    rows = [(" ", Text(line)) for line in plain.sequence_rows(block)]
+    return Group(Text(plain.SEQUENCE_TITLE + " (step, request, what followed):", style="bold"), hanging(rows), "")
 
 
 # One function per block kind; a Wait shows nothing in place (the renderer counts it down).
@@ -168,7 +170,7 @@ BLOCKS = {
     m.TokenBlock: lambda b: token_renderable(b.view),
     m.ChecksBlock: lambda b: checks_renderable(b.checks, b.title),
     m.NotesBlock: _notes,
-    m.StoreBlock: lambda b: _store(b.snapshot, b.when),
+    m.StoreBlock: lambda b: _store(b.snapshot, b.when, b.unchanged),
     m.NothingStored: _nothing_stored,
     m.ServersBlock: _Servers,
     m.JarBlock: lambda b: _jar(b.cookies, b.holder),
@@ -223,9 +225,11 @@ def _cut(lines: list, budget: int, last: int) -> list[list]:
 class TerminalRenderer:
     """Prints each step as it comes; animates waits on a real terminal."""
 
-    def __init__(self, console: Console, *, fold_headers: bool = False):
+    def __init__(self, console: Console, *, fold_headers: bool = False, concise: bool = False):
         self.console = console
         self.fold_headers = fold_headers
+        # Credentials whole once then shortened, unchanged stores in one line (render/concise).
+        self.concise = Concise() if concise else None
         self.header: RenderableType = Group()
         self.screens = 0
 
@@ -244,6 +248,7 @@ class TerminalRenderer:
                 self.console.print(self.header)
 
     def step(self, step: m.Step) -> None:
+        step = self.concise.step(step) if self.concise else step
         self.console.print(step_renderable(step, fold_headers=self.fold_headers))
         self.after(step)
 
@@ -251,6 +256,7 @@ class TerminalRenderer:
         """The step as screens that each fit the terminal, the last with `footer` (the pause's
         lines) under it, and every one with the prompt; one screen when it fits, or when not
         on a terminal."""
+        step = self.concise.step(step) if self.concise else step
         whole = step_renderable(step, fold_headers=self.fold_headers)
         if not self.console.is_terminal:
             return [whole]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 from authcli.http import CookieView, HttpRequest, HttpResponse
 from authcli.render.escape import printable
@@ -36,6 +37,9 @@ def expires_in(ttl: float | None) -> str:
 
 def store_title(snapshot: StoreSnapshot, when: str = "") -> str:
     return f"{snapshot.title} ({when})" if when else snapshot.title
+
+
+UNCHANGED = ", unchanged"  # a store shown again as it was: one line, not the same records twice
 
 
 def store_rows(snapshot: StoreSnapshot) -> list[list[str]]:
@@ -86,6 +90,24 @@ def sequence_lines(block) -> list[str]:
             for src, dst, text, reply in block.messages]
 
 
+def sequence_rows(block) -> list[str]:
+    """One line per request and everything it set off, for a terminal:
+    ` 2  POST /login -> write session record -> 200 OK, Set-Cookie`."""
+    rows: list[list[str]] = []
+    for src, _dst, text, _reply in block.messages:
+        if src == block.lanes[0] or not rows:
+            rows.append([])
+        named = len(block.lanes) > 3 and src not in block.lanes[:2]  # which server, when several
+        rows[-1].append(f"{src}: {printable(text)}" if named else printable(text))
+    out = []
+    for row in rows:  # the step number first, so a row fits 80 columns
+        step = re.search(r" \(step (\d+)\)$", row[0])
+        if step:
+            row[0] = row[0][:step.start()]
+        out.append(f"{step.group(1) if step else '':>2}  " + " -> ".join(row))
+    return out
+
+
 def mermaid_lines(block) -> list[str]:
     """The same diagram as Mermaid's sequenceDiagram, which GitHub and GitLab draw."""
     ids = {lane: f"P{i}" for i, lane in enumerate(block.lanes)}
@@ -101,6 +123,7 @@ def mermaid_lines(block) -> list[str]:
 # they push the ones that matter (Cookie, Set-Cookie, Authorization) off the screen. A browser
 # adds more (client hints, language); its Sec-Fetch-Site/Mode/Dest stay: CSRF defences read them.
 BOILERPLATE = {"user-agent", "accept-encoding", "accept", "connection", "server", "date",
+               "content-length", "x-content-type-options",
                "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "accept-language",
                "upgrade-insecure-requests", "sec-fetch-user", "sec-fetch-storage-access", "priority"}
 # Left out of a replay: the boilerplate (curl adds its own), and what describes this connection only.
@@ -138,5 +161,8 @@ def fold_boilerplate(lines: list[str]) -> list[str]:
         else:
             head.append(line)
     if hidden:
-        head.insert(1, f"({len(hidden)} more: {', '.join(hidden)}; --all-headers)")
+        names = ", ".join(hidden)
+        if len(names) > 48:  # one line at 80 columns, whatever a browser adds
+            names = names[:names.rfind(", ", 0, 44)] + ", ..."
+        head.insert(1, f"({len(hidden)} more: {names}; --all-headers)")
     return head

@@ -36,6 +36,7 @@ class ServerView:
     name: str
     url: str | None
     store: StoreSnapshot | None
+    unchanged: bool = False  # the store holds what it held when last shown (render/concise sets it)
 
 
 # --- blocks: what a step shows, one kind each ---------------------------------------------------
@@ -84,6 +85,7 @@ class StoreBlock:
 
     snapshot: StoreSnapshot
     when: str = ""
+    unchanged: bool = False  # the store holds what it held when last shown (render/concise sets it)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,138 @@
+"""What a step shows by default: each credential whole once, where it is born, then shortened
+the same way everywhere (wire, store, jar, tables), and a store that did not change in one line.
+`--all-headers`/`--verbose` skip this; JSON never uses it."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+
+from authcli.http import CookieView, Exchange
+from authcli.render.escape import printable
+from authcli.stores.base import StoreSnapshot
+from authcli.walkthroughs import model as m
+
+# A session ID, refresh token, hash or JWT: a long run of base64url (a JWT's parts joined by
+# dots, the last possibly empty). Not inside a longer run of base64 (+ /), so a PEM line or a
+# scrypt hash is never cut in the middle of a word.
+CREDENTIAL = re.compile(r"(?<![\w\-.+/$])[A-Za-z0-9_\-]{16,}(?:\.[A-Za-z0-9_\-]*){0,4}(?![\w\-+/=])")
+LONG = 40  # shorter values (a jti, a kid) read fine whole
+
+
+def short(value: str) -> str:
+    """The one short form of a long credential: `eyJhbGciOi...sQsk (203 chars)`."""
+    value = printable(value)
+    return value if len(value) < LONG else f"{value[:10]}...{value[-4:]} ({len(value)} chars)"
+
+
+class Concise:
+    """Remembers, over one run, which credentials were already shown whole and what each store
+    last showed."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.born: set[str] = set()  # tokens whose token view, in the step at hand, shows them whole
+        self.stores: dict[object, list] = {}
+        self._last: tuple[m.Step, m.Step] | None = None
+
+    def text(self, value: str) -> str:
+        """`value` with every long credential shortened, except the first time it is shown."""
+        def one(match: re.Match[str]) -> str:
+            found = match.group(0)
+            if len(found) < LONG:
+                return found
+            if found not in self.seen:
+                self.seen.add(found)
+                return found
+            return short(found)
+        return CREDENTIAL.sub(one, value)
+
+    def step(self, step: m.Step) -> m.Step:
+        """The step as shown by default (the same object back when asked twice: --step pages)."""
+        if self._last is not None and self._last[0] is step:
+            return self._last[1]
+        shown = self._records(step)
+        for block in step.all(m.TokenBlock):  # a token is born in its token view, coloured by part
+            if block.view.token not in self.seen:
+                self.seen.add(block.view.token)
+                self.born.add(block.view.token)
+        blocks = [self._block(b, shown) for b in step.blocks]
+        out = replace(step, blocks=blocks)
+        self._last = (step, out)
+        return out
+
+    def _records(self, step: m.Step) -> dict[str, object]:
+        """Session records this step's store views print whole: events need not print them too."""
+        views = [(b.snapshot, self._where(b.snapshot)) for b in step.all(m.StoreBlock)]
+        views += [(v.store, (v.name, v.url)) for b in step.all(m.ServersBlock) for v in b.views if v.store]
+        return {row.session_id: row.value for snap, where in views
+                if self._signature(snap) != self.stores.get(where) for row in snap.rows}
+
+    @staticmethod
+    def _where(snapshot: StoreSnapshot) -> object:
+        return snapshot.backend
+
+    @staticmethod
+    def _signature(snapshot: StoreSnapshot) -> list:
+        return [(row.key, json.dumps(row.value, sort_keys=True)) for row in snapshot.rows]
+
+    def _snapshot(self, snapshot: StoreSnapshot, where: object) -> tuple[StoreSnapshot, bool]:
+        signature = self._signature(snapshot)
+        unchanged = bool(signature) and self.stores.get(where) == signature
+        self.stores[where] = signature
+        rows = [replace(row, key=self.text(row.key)) for row in snapshot.rows]
+        return replace(snapshot, rows=rows), unchanged
+
+    def _exchange(self, ex: Exchange, shown: dict[str, object]) -> Exchange:
+        request = replace(ex.request, headers=[(n, self.text(v)) for n, v in ex.request.headers],
+                          body=self.text(ex.request.body))
+        response = replace(ex.response, headers=[(n, self.text(v)) for n, v in ex.response.headers],
+                           body=self.text(ex.response.body))
+        events = []
+        for event in ex.server:
+            message = event.message
+            record = getattr(event, "record", None)
+            if record and shown.get(getattr(event, "session_id", None)) == record:
+                message = message.replace(json.dumps(record), "{...}")  # printed whole just below
+            events.append(replace(event, message=self.text(message)))
+        return replace(ex, request=request, response=response, server=events)
+
+    def _block(self, block: m.Block, shown: dict[str, object]) -> m.Block:
+        if isinstance(block, m.Narration):
+            return replace(block, paragraphs=[self.text(p) for p in block.paragraphs])
+        if isinstance(block, m.ExchangeBlock):
+            return replace(block, exchange=self._exchange(block.exchange, shown))
+        if isinstance(block, m.StoreBlock):
+            snapshot, unchanged = self._snapshot(block.snapshot, self._where(block.snapshot))
+            return replace(block, snapshot=snapshot, unchanged=unchanged)
+        if isinstance(block, m.ServersBlock):
+            views = []
+            for view in block.views:
+                if view.store is None:
+                    views.append(view)
+                    continue
+                snapshot, unchanged = self._snapshot(view.store, (view.name, view.url))
+                views.append(replace(view, store=snapshot, unchanged=unchanged))
+            return replace(block, views=views)
+        if isinstance(block, m.JarBlock):
+            return replace(block, cookies=[self._cookie(c) for c in block.cookies])
+        if isinstance(block, m.TokenBlock):
+            if block.view.token in self.born:
+                self.born.discard(block.view.token)
+                return block
+            brief = short(block.view.token)
+            return replace(block, view=replace(block.view, token=brief, segments=[brief]))
+        if isinstance(block, m.ClientStorage):
+            return replace(block, items={k: self.text(v) for k, v in block.items.items()})
+        if isinstance(block, m.TableBlock):
+            table = block.table
+            return replace(block, table=replace(table, rows=[[self.text(c) for c in row] for row in table.rows]))
+        if isinstance(block, m.Script) and isinstance(block.result, str):
+            return replace(block, result=self.text(block.result))
+        if isinstance(block, m.Sequence):
+            return replace(block, messages=[(a, b, self.text(t), r) for a, b, t, r in block.messages])
+        return block
+
+    def _cookie(self, cookie: CookieView) -> CookieView:
+        return replace(cookie, value=self.text(cookie.value))
