@@ -107,14 +107,14 @@ def test_restart_loses_memory_sessions(steps):
     assert login.store.ids() == [sid]
     assert after.exchange.request.header("Cookie") == f"sessionId={sid}"
     assert after.exchange.response.status == 401 and after.store.rows == []
-    assert "(401, step 12)" in steps[-1].tables[1].rows[3][1]
+    assert "(401, step 12)" in steps[-1].tables[0].rows[3][1]
 
 
 def test_recap_counts_real_bytes(steps):
     recap = steps[-1]
     cookie = by_number(steps, 4).exchange.request.header("Cookie")
-    assert f"{len('Cookie: ' + cookie)} bytes" in recap.tables[0].rows[2][1]
-    assert [row[0] for row in recap.tables[1].rows] == [
+    assert f"{len('Cookie: ' + cookie)} bytes" in recap.tables[0].rows[1][1]
+    assert [row[0] for row in recap.tables[0].rows] == [
         "Data stored in", "Auth sent via", "Server checks", "Scaling"]
 
 

@@ -55,8 +55,9 @@ class Concise:
         shown = self._records(step)
         for block in step.all(m.TokenBlock):  # a token is born in its token view, coloured by part
             if block.view.token not in self.seen:
-                self.seen.add(block.view.token)
+                self.seen.update((block.view.token, block.view.signature_b64))
                 self.born.add(block.view.token)
+            shown[id(block.view.payload)] = block.view.payload
         blocks = [self._block(b, shown) for b in step.blocks]
         out = replace(step, blocks=blocks)
         self._last = (step, out)
@@ -95,6 +96,9 @@ class Concise:
             record = getattr(event, "record", None)
             if record and shown.get(getattr(event, "session_id", None)) == record:
                 message = message.replace(json.dumps(record), "{...}")  # printed whole just below
+            claims = getattr(event, "claims", None)
+            if claims and claims in shown.values():
+                message = message.replace(json.dumps(claims), "{the payload below}")
             events.append(replace(event, message=self.text(message)))
         return replace(ex, request=request, response=response, server=events)
 

@@ -86,9 +86,11 @@ def token_markdown(view: TokenView) -> list[str]:
 
 
 def _exchange(ex: Exchange, events: bool = True, fold: bool = False) -> list[str]:
-    shown = plain.fold_boilerplate if fold else (lambda lines: lines)
-    out = ["Request, as the server received it:", ""] + _fence(shown(plain.request_lines(ex.request)))
-    out += ["Response, as the client received it:", ""] + _fence(shown(plain.response_lines(ex.response)))
+    request, response = plain.request_lines(ex.request), plain.response_lines(ex.response)
+    if fold:
+        request, response = plain.fold_boilerplate(request), plain.fold_boilerplate(response, response=True)
+    out = ["Request, as the server received it:", ""] + _fence(request)
+    out += ["Response, as the client received it:", ""] + _fence(response)
     if ex.server and events:
         out += ["What the server did:", ""] + [f"- `{plain.printable(e.message)}`" for e in ex.server] + [""]
     return out

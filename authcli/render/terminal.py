@@ -21,7 +21,8 @@ from authcli.render.token import checks_renderable, token_renderable, warnings_r
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs import model as m
 
-LEGEND = "> lines: each request as the server received it. < lines: the response as the client received it."
+LEGEND = ("> lines: each request as the server received it; < the response as the client received it; "
+          "* what the server did. (+N more headers): User-Agent, Date and the like, left out (--all-headers).")
 CREDENTIAL_HEADERS = {"cookie", "set-cookie", "authorization"}
 
 
@@ -35,13 +36,12 @@ def _http_block(lines: list[str], mark: str, status: int | None = None) -> Rende
             style = "bold"
             if status is not None:
                 style += " green" if status < 300 else " red" if status >= 400 else " yellow"
-            text = Text(line, style=style)
+            request, mark_, folded = line.partition(plain.FOLD_MARK)
+            text = Text.assemble((request, style), (mark_ + folded, "dim"))
         elif not line and not in_body:
             in_body, text = True, Text("")
         elif in_body:
             text = Text(line)
-        elif line.startswith("(") and " more: " in line:
-            text = Text(line, style="dim")  # the folded boilerplate headers
         else:
             name, _, value = line.partition(": ")
             hot = name.lower() in CREDENTIAL_HEADERS
@@ -113,15 +113,13 @@ class _Servers:
 
 
 def _exchange(ex: Exchange, fold: bool = False, events: bool = True) -> RenderableType:
-    shown = plain.fold_boilerplate if fold else (lambda lines: lines)
-    parts: list[RenderableType] = [
-        _http_block(shown(plain.request_lines(ex.request)), ">"),
-        _http_block(shown(plain.response_lines(ex.response)), "<", ex.response.status), "",
-    ]
-    if ex.server and events:
-        parts.append(Text("What the server did:", style="bold"))
-        parts += [hanging([("  •", Text(printable(e.message))) for e in ex.server]), ""]
-    return Group(*parts)
+    request, response = plain.request_lines(ex.request), plain.response_lines(ex.response)
+    if fold:
+        request, response = plain.fold_boilerplate(request), plain.fold_boilerplate(response, response=True)
+    parts: list[RenderableType] = [_http_block(request, ">"), _http_block(response, "<", ex.response.status)]
+    if ex.server and events:  # curl -v's `*` lines: what happened beside the traffic
+        parts.append(hanging([(Text("*", style="bold green"), Text(printable(e.message))) for e in ex.server]))
+    return Group(*parts, "")
 
 
 def _narration(block: m.Narration) -> RenderableType:
@@ -130,8 +128,9 @@ def _narration(block: m.Narration) -> RenderableType:
 
 
 def _notes(block: m.NotesBlock) -> RenderableType:
-    return Group(hanging([(Text("  " + printable(n.term), style="bold"), terminal_text(n.text))
-                         for n in block.notes]), "")
+    """`term: explanation`, wrapped under the term: a long term costs no column of its own."""
+    return Group(hanging([(" ", Text.assemble((printable(n.term), "bold"), ": ", terminal_text(n.text)))
+                          for n in block.notes]), "")
 
 
 def _defences(block: m.Defences) -> RenderableType:
@@ -140,9 +139,10 @@ def _defences(block: m.Defences) -> RenderableType:
     for key in block.keys:
         d = DEFENCES[key]
         cites = "".join(f" [^{k}]" for k in d.sources)
+        # A wrapped line goes back under the label's start, not past it: fewer rows at 80 columns.
         parts += [Text("  " + d.name, style="bold"),
-                  hanging([(Text("    protects:", style="green"), terminal_text(d.protects + cites)),
-                           (Text("    does not:", style="yellow"), terminal_text(d.not_protects))])]
+                  hanging([("   ", Text.assemble(("protects: ", "green"), terminal_text(d.protects + cites))),
+                           ("   ", Text.assemble(("does not: ", "yellow"), terminal_text(d.not_protects)))])]
     return Group(*parts, "")
 
 
@@ -167,7 +167,7 @@ BLOCKS = {
     m.Narration: _narration,
     m.Warnings: lambda b: warnings_renderable(b.items),
     m.ExchangeBlock: lambda b: _exchange(b.exchange, events=b.events),
-    m.TokenBlock: lambda b: token_renderable(b.view),
+    m.TokenBlock: lambda b: token_renderable(b.view, compact=True),
     m.ChecksBlock: lambda b: checks_renderable(b.checks, b.title),
     m.NotesBlock: _notes,
     m.StoreBlock: lambda b: _store(b.snapshot, b.when, b.unchanged),

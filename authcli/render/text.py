@@ -148,21 +148,23 @@ def curl_command(request: HttpRequest) -> str:
     return printable(" ".join(shlex.quote(p) for p in parts))
 
 
-def fold_boilerplate(lines: list[str]) -> list[str]:
-    """The same HTTP lines with the boilerplate headers folded into one line that names them."""
+def fold_boilerplate(lines: list[str], response: bool = False) -> list[str]:
+    """The same HTTP lines without the boilerplate headers; the first line says how many were
+    left out (`(+5 more headers)`). A response's Content-Type goes too: its body shows what it is."""
     head, hidden = [lines[0]], []
+    folded = BOILERPLATE | {"content-type"} if response else BOILERPLATE
     for i, line in enumerate(lines[1:], 1):
         if not line:  # the blank line before the body: the rest is the body
             head += lines[i:]
             break
         name = line.split(":", 1)[0]
-        if name.lower() in BOILERPLATE:
+        if name.lower() in folded:
             hidden.append(name)
         else:
             head.append(line)
     if hidden:
-        names = ", ".join(hidden)
-        if len(names) > 48:  # one line at 80 columns, whatever a browser adds
-            names = names[:names.rfind(", ", 0, 44)] + ", ..."
-        head.insert(1, f"({len(hidden)} more: {names}; --all-headers)")
+        head[0] += f"{FOLD_MARK}{len(hidden)} more headers)"
     return head
+
+
+FOLD_MARK = "  (+"

@@ -24,6 +24,10 @@ def pretty_json(value: object) -> str:
     return printable(json.dumps(value, indent=2, ensure_ascii=False), newlines=True)
 
 
+def one_line_json(value: object) -> str:
+    return printable(json.dumps(value, ensure_ascii=False))
+
+
 def signature_line(view: TokenView) -> str:
     if not view.signature_b64:
         return "(empty: 0 bytes, the token is unsigned)"

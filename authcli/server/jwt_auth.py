@@ -21,7 +21,7 @@ from authcli.server.policy import HARDENED_JWT, JwtPolicy
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.sources import MARKER
 from authcli.timefmt import utc
-from authcli.tokens import SigningKey, issue, split, verify
+from authcli.tokens import SigningKey, claims_unchecked, issue, split, verify
 from authcli.clock import now as clock_now
 
 REQUIRED = HARDENED_JWT.required_claims
@@ -177,6 +177,7 @@ class JwtAuth:
             from authcli.server.jwt_weak import relax
 
             verdict = relax(verdict, parts, self.policy)
+        verdict = claims_unchecked(verdict)
         data = {"checks": verdict.checks, "header": parts.header, "payload": parts.payload}
         failed = verdict.failed
         if failed is not None:
@@ -184,7 +185,8 @@ class JwtAuth:
             # wire and into the one-line event is plain.
             detail = unmarked(failed.detail)
             events.append(TokenChecked(f"refused, {failed.name}: {detail} -> 401", **data))
-            return invalid_token(f"{failed.name}: {detail}", events)
+            # The reason is said once, in full, by the checks (and the log); the wire says which.
+            return invalid_token(f"the {failed.name} check failed", events)
         sub = parts.payload["sub"]
         skipped = [c.name for c in verdict.checks if c.ok is None]
         passed = ", ".join(c.name for c in verdict.checks if c.ok)
@@ -221,11 +223,9 @@ class JwtAuth:
                 until = f" (exp {utc(exp)})" if isinstance(exp, (int, float)) else ""
             except MalformedToken:
                 pass
-        events: list[Event] = [TokenLogout("nothing to delete: the server keeps no record of tokens, so "
-                        f"this token stays valid until it expires{until}")]
-        return text(200, "Logged out on this client only. This server stores no sessions, so it "
-                    f"cannot forget your token: it stays valid until it expires{until}. Delete it "
-                    "on the client; revoking it early would take server state, such as a denylist of jti.",
+        events: list[Event] = [TokenLogout("nothing to delete: the server keeps no record of tokens")]
+        return text(200, "Logged out on this client only: this server keeps no record of tokens, so "
+                    f"yours stays valid until it expires{until}. Delete it on the client.",
                     events, [NO_STORE])
 
     def jwks(self, request: Request) -> Response:

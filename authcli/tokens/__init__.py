@@ -23,6 +23,7 @@ _EXPORTS = {
     "secret_key": "authcli.tokens.keys",
     "TokenParts": "authcli.tokens.parse", "split": "authcli.tokens.parse",
     "Check": "authcli.tokens.checks", "Verdict": "authcli.tokens.checks", "verify": "authcli.tokens.checks",
+    "claims_unchecked": "authcli.tokens.checks",
 }
 __all__ = sorted(_EXPORTS)
 

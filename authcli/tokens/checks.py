@@ -96,6 +96,18 @@ def verify(parts: TokenParts, key: VerifyKey, *, now: float, leeway: float = 0,
     return Verdict(checks)
 
 
+def claims_unchecked(verdict: Verdict) -> Verdict:
+    """A server's view: when the algorithm or signature fails, the claims came from nobody it
+    trusts, so they are not checked (a PASS exp on a forged token would read as a point in its
+    favour). `decode` keeps both verdicts; the server's refusal shows this one."""
+    if verdict.signature_ok:
+        return verdict
+    why = ("the algorithm was refused" if any(c.name == "algorithm" and c.ok is False for c in verdict.checks)
+           else "the signature failed")
+    return Verdict([c if c.name in SIGNATURE_CHECKS else Check(c.name, None, f"not checked: {why}")
+                    for c in verdict.checks])
+
+
 def _signature(parts: TokenParts, key: VerifyKey, alg: str) -> Check:
     """PyJWT's own algorithm verifies the bytes; the token was already split, so it is not
     parsed a second time the way PyJWS.decode would."""

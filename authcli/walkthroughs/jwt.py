@@ -48,8 +48,10 @@ def _token(steps: list[Step]) -> TokenView:
     return steps[0].token
 
 
-def _short(b64: str) -> str:
-    return f"{b64[:12]}... ({len(b64)} characters)"
+def _differences(part: str, issued: dict, sent: dict) -> list[list[str]]:
+    """One row per claim (or header field) the attacker changed: only what differs."""
+    return [[f"{part}: {name}", json.dumps(issued.get(name)), json.dumps(sent.get(name))]
+            for name in dict.fromkeys([*issued, *sent]) if issued.get(name) != sent.get(name)]
 
 
 def _changes(rows: list[list[str]]) -> Table:
@@ -150,8 +152,7 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     why = (f"The token's exp is {expires_at}. Until then it works everywhere, for anyone who holds it."
            if left > 0 else f"The token's exp, {expires_at}, already passed while the steps above were on screen.")
     yield shown(step(8, f"Waiting for exp ({ttl} s after login)", [
-        why, "The server does nothing at expiry: there is no record to delete. The token simply "
-        "stops passing the exp check.",
+        why + " The server does nothing at expiry: there is no record to delete.",
     ], Wait(max(left, 0.0) + EXPIRY_MARGIN, "token expires in")))
     if clock() < exp + EXPIRY_MARGIN:
         sleep(exp + EXPIRY_MARGIN - clock())
@@ -162,11 +163,9 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     if 'error="invalid_token"' not in challenge or failed != ["exp"]:
         raise WalkthroughError(f"expected only the exp check to fail after exp, got {failed}")
     yield shown(step(9, "After exp: the same token gets 401", [
-        "Same token, same header. Algorithm and signature still pass; the exp check refuses it "
-        "[^rfc7519-4.1.4].",
-        "The 401 carries WWW-Authenticate: Bearer error=\"invalid_token\" [^rfc6750-3.1], which "
-        "tells the client it may get a new token, here by logging in again (demo refresh shows a "
-        "refresh token).",
+        "Same token, same header: now the exp check refuses it [^rfc7519-4.1.4]. "
+        "WWW-Authenticate: Bearer error=\"invalid_token\" [^rfc6750-3.1] tells the client it may "
+        "get a new token, here by logging in again (demo refresh shows a refresh token).",
     ], ExchangeBlock(expired, events=False), _checks(expired), Defences(["exp-checked"]),
         predict="exp has passed. The client sends the same token again."))
 
@@ -185,9 +184,9 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     steps = [step(1, "POST /login: the server signs a token", [
         f"The password matches, so the server builds a payload ({', '.join(parts.payload)}) and signs "
         f"it with {auth.key.alg}: the handout's jwt.sign({{ userId }}, key, {{ expiresIn }}). "
-        "The token goes back in the response body.",
-        f"The handout's session example calls {DEMO_EMAIL} user 1 and its JWT example user 123; "
-        f"authcli keeps one user, userId {DEMO_USER_ID}, in every demo.",
+        "(The handout's JWT example calls "
+        f"{DEMO_EMAIL} user 123, its session example user 1; authcli keeps one user, userId "
+        f"{DEMO_USER_ID}, in every demo.)",
         ENCODED_NOT_ENCRYPTED,
     ], ExchangeBlock(login), TokenBlock(view),
         predict=f"The client logs in ({DEMO_EMAIL} / {DEMO_PASSWORD}).")]
@@ -195,10 +194,8 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     steps.append(step(2, "The client keeps the token itself", [
         "A browser app keeps the token in memory or localStorage; this script keeps it in a "
         "variable. Nothing puts it in a cookie jar, so nothing sends it automatically: the client "
-        "must attach it to every request itself.",
-        "The price of localStorage: any script running on the page, including one injected by an "
-        "XSS bug, can read the token and use it from anywhere until it expires. An HttpOnly cookie "
-        "cannot be read by scripts [^rfc6265-4.1.2.6] (but then CSRF defences matter again).",
+        "must attach it to every request itself. The price: any script on the page, an injected "
+        "one too, can read it (demo browser, step 10).",
     ], JarBlock(client.jar()), ClientStorage({"token": token})))
 
     profile = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile")
@@ -206,16 +203,15 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         "The client adds Authorization: Bearer <token>, the handout's axios headers. The server "
         "runs jwt.verify as a list of checks, with the algorithm taken from its own allow-list, "
         "never from the token [^rfc8725-3.1]:",
-    ], ExchangeBlock(profile, events=False), _checks(profile), NothingStored(),
+    ], ExchangeBlock(profile, events=False), _checks(profile),
         predict="The client sends its token as Authorization: Bearer."))
 
     steps += _forgeries(client, parts)
 
     logout = expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
     steps.append(step(6, "POST /logout: the server has nothing to delete", [
-        "With sessions, logout deleted the record and the cookie died with it. Here there is no "
-        "record: the server cannot forget a token it never stored. The client drops its copy, "
-        "and that is all logout can do without server state.",
+        "With sessions, logout deleted the record. Here the server cannot forget a token it never "
+        "stored: the client drops its copy, and that is all logout can do without server state.",
     ], ExchangeBlock(logout), predict="The client logs out."))
 
     after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
@@ -224,7 +220,7 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
         "token early needs state the server checks on every request, such as a denylist of jti "
         "values [^rfc7519-4.1.7] (demo refresh shows one): the very thing JWT was chosen to avoid. "
         "Short lifetimes keep the window small.",
-    ], ExchangeBlock(after, events=False), _checks(after),
+    ], ExchangeBlock(after),
         predict="The client logged out. Someone who copied its token sends it. Does it still work?"))
     return steps
 
@@ -238,11 +234,11 @@ def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
     tampered = expect(client.send("GET", "/profile", headers=_bearer(tampered_token)), 401, "tampered token")
     steps.append(step(4, "A tampered token: payload changed, signature kept", [
         f"Anyone can edit the payload: here userId {DEMO_USER_ID} becomes {OTHER_USER_ID} (another "
-        "user), re-encoded, with the original signature. The signature no longer fits the changed "
-        "bytes, and without the key nobody can make one that does: 401.",
-    ], ExchangeBlock(tampered, events=False), _checks(tampered), TableBlock(_changes([
-        ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-        ["signature", _short(parts.signature_b64), "the same, kept"]])), Defences(["signature-check"]),
+        "user), re-encoded, with the original signature. Without the key nobody can make a "
+        "signature that fits the changed bytes.",
+    ], ExchangeBlock(tampered, events=False), _checks(tampered), TableBlock(_changes(
+        _differences("payload", parts.payload, forged_payload)
+        + [["signature", parts.signature_b64, "the same, kept"]])), Defences(["signature-check"]),
         predict=f"The client edits the payload (userId {DEMO_USER_ID} becomes {OTHER_USER_ID}) and "
                 "keeps the signature."))
 
@@ -252,11 +248,11 @@ def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
     steps.append(step(5, "alg: none, an unsigned token", [
         "The same forged payload, with header {\"alg\": \"none\"} and an empty signature. A library "
         "that let the token pick its own algorithm would skip the signature check and log the "
-        "attacker in as anyone [^rfc8725-3.1]. This server's allow-list decides, so 401.",
-    ], ExchangeBlock(unsigned, events=False), _checks(unsigned), TableBlock(_changes([
-        ["header", json.dumps(parts.header), json.dumps({"alg": "none", "typ": "JWT"})],
-        ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-        ["signature", _short(parts.signature_b64), "(empty)"]])), Defences(["alg-allowlist"]),
+        "attacker in as anyone [^rfc8725-3.1].",
+    ], ExchangeBlock(unsigned, events=False), _checks(unsigned), TableBlock(_changes(
+        _differences("header", parts.header, {"alg": "none", "typ": "JWT"})
+        + _differences("payload", parts.payload, forged_payload)
+        + [["signature", parts.signature_b64, "(empty)"]])), Defences(["alg-allowlist"]),
         predict='The client sends the edited payload with header {"alg": "none"} and no signature.'))
 
     return steps
@@ -267,19 +263,16 @@ def _recap(act: list[Step], traffic: Sequence) -> Step:
     token = view.token
     bearer_bytes = len(f"Authorization: Bearer {token}")
     cookie_bytes = len(f"Cookie: {COOKIE_NAME}=") + len(b64url(bytes(SESSION_ID_BYTES)))
-    payload = view.payload
     return step(None, "Recap", [
-        "Everything above crossed a real socket. What each side held, and what it cost:",
-    ], TableBlock(Table("What lived where", ["", "observed in this run"], [
-            ["Server", "no store: only the signing key"],
-            ["Client", f"the whole token, {len(token)} characters, payload {json.dumps(payload)}"],
-            ["Each request carried", f"Authorization: Bearer <token>, {bearer_bytes} bytes "
-             f"(a session cookie is {cookie_bytes})"],
-        ])), TableBlock(Table("The handout's table, JWT column, with this run's evidence", ["", "JWT"], [
-            ["Data stored in", "Token (client side): the payload above, readable by anyone holding it"],
-            ["Auth sent via", f"Authorization header, Bearer token, {bearer_bytes} bytes (step 3)"],
-            ["Server checks", "Signature with the key: valid -> 200 (step 3); tampered -> 401 "
-             "(step 4); alg none -> 401 (step 5); expired -> 401 (step 9)"],
-            ["Scaling", "Any server holding the key can verify, with no shared store. The price: "
-             "logout cannot revoke (step 7) without server state."],
+        "Everything above crossed a real socket. The handout's table, JWT column, with what this "
+        "run observed:",
+    ], TableBlock(Table("JWT, observed", ["", "JWT"], [
+            ["Data stored in", f"The token, on the client ({len(token)} characters): its payload is "
+             "readable by anyone holding it. The server keeps only the key."],
+            ["Auth sent via", f"Authorization: Bearer, {bearer_bytes} bytes per request (step 3; "
+             f"a session cookie is {cookie_bytes})"],
+            ["Server checks", "Algorithm, signature and exp, with the key alone: a tampered, "
+             "unsigned or expired token gets 401 (steps 4, 5, 9)"],
+            ["Scaling", "Any server with the key verifies, with no shared store; but logout "
+             "cannot revoke (step 7)."],
         ])), traffic)

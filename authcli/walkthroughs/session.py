@@ -45,7 +45,6 @@ COOKIE_FLAG_NOTES = [
          "see both). Over plain http://127.0.0.1, Python's requests would never send a Secure "
          "cookie back."),
 ]
-FLAG_DEFENCES = ["httponly", "samesite-lax", "origin-check"]
 
 
 def _flag_notes(https: bool) -> list[Note]:
@@ -145,7 +144,7 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         "is Python's requests: its cookie jar keeps cookies and sends them back by host and path, as "
         "a browser does, but knows nothing of SameSite, which only browsers apply.",
         f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
-        f"only a salted scrypt hash of the password (N={SCRYPT_N}), never the password itself.",
+        f"only a salted scrypt hash of the password (N={SCRYPT_N}):",
     ], NotesBlock([Note(user.email, user.password_hash)]), _store(store)))
     if stage.tls:
         yield shown(tls_step(stage.server, stage.tls))
@@ -212,8 +211,6 @@ def _after_expiry(stage: _Stage, session_id: str, record: dict, idle_at: float |
         waited = f"{ttl} s have passed since login."
     return step(7, "After expiry: the cookie still goes out, the server says 401", [
         f"The Cookie line shows the client still sends the same ID. {why}",
-        "Keeping the cookie, or editing its expiry in the browser, cannot extend a session: the "
-        "server keeps the deadline.",
     ], ExchangeBlock(expired), _store(store), JarBlock(client.jar()),
         Defences(["server-expiry"] + (["idle-timeout"] if stage.idle is not None else [])),
         predict=f"{waited} The client sends its cookie again.")
@@ -239,8 +236,8 @@ def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float, idle: 
                f"({ttl} s after login, at {expires_at}). The absolute one comes first.")
         title, label = f"Waiting for the session to expire ({ttl} s after login)", "session expires in"
     return step(6, title, [
-        why + already, "The client keeps its cookie the whole time; only the server's record ends. "
-        + store.facts.expiry,
+        why + already + " The client keeps its cookie the whole time; only the server's record ends."
+        + (f" {store.facts.expiry}" if store.facts.expires_by_itself else ""),
     ], StoreBlock(store.snapshot(), "read as the wait begins"),
         Wait(max(left, 0.0) + EXPIRY_MARGIN, label))
 
@@ -266,11 +263,9 @@ def _restart_act(stage: _Stage) -> list[Step]:
                 "to the new server too."]
     else:
         text = [f"The new server at {stage.server.url} starts with an empty {facts.label} store: the "
-                "session lived inside the old process and died with it. 401, the user must log "
-                "in again. The same happens whenever a second server, behind a load balancer, "
-                "gets a request for a session it never saw.",
-                "Cookies belong to a host, not a port [^rfc6265-8.5], so the client did send its "
-                "cookie to the new server. Try `--store redis` to see sessions survive."]
+                "session died with the old process, so 401 (as on a second server behind a load "
+                "balancer). Cookies belong to a host, not a port [^rfc6265-8.5], so the client did "
+                "send its cookie. Try `--store redis` to see sessions survive."]
     steps.append(step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store),
                       predict="The server was restarted. The client sends its cookie."))
     return steps
@@ -283,7 +278,7 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
                     401, "wrong password")
     steps = [step(1, "Log in with a wrong password", [
         "POST /login with the wrong password. The server hashes what was sent with the stored "
-        "salt and compares the result in constant time: no match, so 401 and nothing is stored.",
+        "salt: no match, so 401 and nothing is stored.",
     ], ExchangeBlock(wrong), _store(store), Defences(["password-hash", "same-answer"]),
         predict="The client logs in with a wrong password.")]
 
@@ -302,17 +297,17 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
         raise WalkthroughError("the client's cookie jar did not keep the session cookie")
     steps.append(step(3, "The client's cookie jar saved it", [
         "requests put the cookie in its jar, as a browser would, with the attributes the server "
-        "set. The script does not copy the ID anywhere itself.",
-        "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags at all. "
-        "This server adds them:",
-    ], JarBlock(jar), Defences(FLAG_DEFENCES + (HTTPS_DEFENCES if https else [])), NotesBlock(_flag_notes(https))))
+        "set; the script never copies the ID itself.",
+        "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags. This server "
+        "adds HttpOnly and SameSite=Lax, which only a browser acts on: demo browser shows each at "
+        "the step where it changes what happens (an injected script, another site).",
+    ], JarBlock(jar), Defences(HTTPS_DEFENCES) if https else None, NotesBlock(_flag_notes(https))))
 
     profile = expect(client.send("GET", "/profile"), 200, "profile")
     steps.append(step(4, "GET /profile: the cookie goes back by itself", [
-        "The script calls GET /profile with no headers of its own. The Cookie line below was "
-        "added by the cookie jar, because the cookie's host and path match.",
-        f"The server reads the ID from that header, looks it up in the store, finds userId "
-        f"{user_id}, and answers 200. The ID is only a key; the data stayed on the server.",
+        "The script adds no headers of its own: the cookie jar added the Cookie line, because the "
+        f"cookie's host and path match. The server looks the ID up, finds userId {user_id} and "
+        "answers 200. The ID is only a key; the data stayed on the server.",
     ], ExchangeBlock(profile), _store(store),
         predict="The client asks for /profile. It adds no headers of its own."))
 
@@ -326,7 +321,6 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
         "Another client sends an ID of exactly the right shape that this server never issued. "
         "The lookup finds nothing, so 401, and the store is unchanged: unknown IDs never create "
         "records.",
-        "Guessing a live ID means guessing 256 random bits; the ID has no pattern to forge.",
     ], ExchangeBlock(forged), StoreBlock(after), Defences(["random-id"]),
         predict="Another client sends a session ID it made up, of exactly the right shape."))
     return steps
@@ -340,9 +334,7 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
     steps = [step(8, "Log in again: a brand-new ID", [
         f"The client still had the old cookie and sent it to /login. The server does not reuse it: "
         f"it issues a new ID ({new_id[:8]}... instead of {old_id[:8]}...).",
-        "Never reuse an ID the client brings to /login: an attacker could plant a known ID in "
-        "a victim's browser and wait for them to log in with it (session fixation).",
-    ], ExchangeBlock(relogin), _store(store), JarBlock(client.jar()), Defences(["new-id-at-login"]),
+    ], ExchangeBlock(relogin), _store(store), Defences(["new-id-at-login"]),
         predict="The client logs in again, still holding its old, expired cookie.")]
 
     logout = expect(client.send("POST", "/logout"), 200, "logout")
@@ -360,8 +352,7 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
     replay = expect(client.send("GET", "/profile", headers={"Cookie": f"{cookie}={new_id}"},
                                  fresh=True), 401, "replayed cookie")
     steps.append(step(10, "Replaying the old cookie after logout gets 401", [
-        "Someone who copied the cookie before logout sends it again. The record is gone, so "
-        "401. With server-side sessions, logout ends the session at once, for every copy.",
+        "Someone who copied the cookie before logout sends it again. The record is gone, so 401.",
     ], ExchangeBlock(replay), _store(store),
         predict="Someone who copied the cookie before logout sends it again."))
     return steps
@@ -377,20 +368,16 @@ def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart:
                    f"every server pointing at this {facts.label} shares the sessions.")
     else:
         scaling = (f"After a restart the session was gone ({after_restart.response.status}, step 12): "
-                   "memory belongs to one process. A shared store such as Redis (--store redis) "
-                   "fixes that; sticky sessions do not (demo scaling, round 2).")
+                   "memory belongs to one process; a shared store (--store redis) fixes that.")
     return step(None, "Recap", [
-        "Everything above crossed a real socket. What each side held, and what it cost:",
-    ], TableBlock(Table("What lived where", ["", "observed in this run"], [
-            ["Server (session store)", f"{json.dumps(record)}: "
-             f"{len(json.dumps(record))} bytes of JSON per session, under its ID"],
-            ["Client (cookie jar)", f"only the random ID: {cookie}=<{len(created.session_id)} characters>"],
-            ["Each request carried", f"Cookie: {cookie}=<id>, {cookie_bytes} bytes of credentials"],
-        ])), TableBlock(Table("The handout's table, Sessions column, with this run's evidence", ["", "Sessions"], [
-            ["Data stored in", f"Server ({facts.name}): the record appeared in step 2 and was "
-             "deleted in step 9"],
-            ["Auth sent via", f"Cookie header, {cookie_bytes} bytes, added by the jar (step 4)"],
-            ["Server checks", "Session ID in store: found -> 200 (step 4); unknown -> 401 "
-             "(step 5); expired -> 401 (step 7); logged out -> 401 (step 10)"],
+        "Everything above crossed a real socket. The handout's table, Sessions column, with what "
+        "this run observed:",
+    ], TableBlock(Table("Sessions, observed", ["", "Sessions"], [
+            ["Data stored in", f"Server ({facts.name}): {{{', '.join(record)}}}, "
+             f"{len(json.dumps(record))} bytes of JSON under the ID, from step 2 to logout (step 9)"],
+            ["Auth sent via", f"Cookie header: only the random ID ({len(created.session_id)} "
+             f"characters), {cookie_bytes} bytes, added by the jar (step 4)"],
+            ["Server checks", "The ID must name a live record in the store: a forged, expired or "
+             "logged-out ID gets 401 (steps 5, 7, 10)"],
             ["Scaling", scaling],
         ])), traffic)
