@@ -1,5 +1,6 @@
 """What a step shows by default: each credential whole once, where it is born, then shortened
-the same way everywhere (wire, store, jar, tables), and a store that did not change in one line.
+the same way everywhere (wire, store, jar, tables), a store that did not change in one line, and
+the events that print a record the store view prints anyway say `{...}`.
 `--all-headers`/`--verbose` skip this; JSON never uses it."""
 
 from __future__ import annotations
@@ -30,21 +31,27 @@ class Concise:
     """Remembers, over one run, which credentials were already shown whole and what each store
     last showed."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, traffic: bool = True) -> None:
+        # traffic False: leave out the recap's list of every exchange (the steps showed each one;
+        # a handout keeps it, drawn as a diagram).
+        self.traffic = traffic
         self.seen: set[str] = set()
         self.born: set[str] = set()  # tokens whose token view, in the step at hand, shows them whole
         self.stores: dict[object, list] = {}
         self._last: tuple[m.Step, m.Step] | None = None
 
-    def text(self, value: str) -> str:
-        """`value` with every long credential shortened, except the first time it is shown."""
+    def text(self, value: str, *, whole: bool = True) -> str:
+        """`value` with every long credential shortened, except the first time it is shown
+        (`whole` False: shortened even then, as in a request: a credential a client sends was
+        born elsewhere, in a response, a token view, or an attacker's table of changes)."""
         def one(match: re.Match[str]) -> str:
             found = match.group(0)
             if len(found) < LONG:
                 return found
             if found not in self.seen:
                 self.seen.add(found)
-                return found
+                if whole:
+                    return found
             return short(found)
         return CREDENTIAL.sub(one, value)
 
@@ -58,7 +65,7 @@ class Concise:
                 self.seen.update((block.view.token, block.view.signature_b64))
                 self.born.add(block.view.token)
             shown[id(block.view.payload)] = block.view.payload
-        blocks = [self._block(b, shown) for b in step.blocks]
+        blocks = [self._block(b, shown) for b in step.blocks if self.traffic or not isinstance(b, m.Sequence)]
         out = replace(step, blocks=blocks)
         self._last = (step, out)
         return out
@@ -86,8 +93,8 @@ class Concise:
         return replace(snapshot, rows=rows), unchanged
 
     def _exchange(self, ex: Exchange, shown: dict[str, object]) -> Exchange:
-        request = replace(ex.request, headers=[(n, self.text(v)) for n, v in ex.request.headers],
-                          body=self.text(ex.request.body))
+        request = replace(ex.request, headers=[(n, self.text(v, whole=False)) for n, v in ex.request.headers],
+                          body=self.text(ex.request.body, whole=False))
         response = replace(ex.response, headers=[(n, self.text(v)) for n, v in ex.response.headers],
                            body=self.text(ex.response.body))
         events = []

@@ -21,8 +21,8 @@ from authcli.render.token import checks_renderable, token_renderable, warnings_r
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs import model as m
 
-LEGEND = ("> lines: each request as the server received it; < the response as the client received it; "
-          "* what the server did. (+N more headers): User-Agent, Date and the like, left out (--all-headers).")
+LEGEND = ("> request as the server got it, < response as the client got it, * what the server did; "
+          "(+N more headers): Host, Date and the like (--all-headers shows them).")
 CREDENTIAL_HEADERS = {"cookie", "set-cookie", "authorization"}
 
 
@@ -154,7 +154,8 @@ def _script(block: m.Script) -> RenderableType:
 
 
 def _client_storage(block: m.ClientStorage) -> RenderableType:
-    return table(block.title, ["key", "value"], [[k, v] for k, v in block.items.items()])
+    rows = [(" ", Text.assemble((printable(k), "bold"), " = ", printable(v))) for k, v in block.items.items()]
+    return Group(Text(printable(block.title), style="bold"), hanging(rows), "")
 
 
 def _sequence(block: m.Sequence) -> RenderableType:
@@ -229,7 +230,7 @@ class TerminalRenderer:
         self.console = console
         self.fold_headers = fold_headers
         # Credentials whole once then shortened, unchanged stores in one line (render/concise).
-        self.concise = Concise() if concise else None
+        self.concise = Concise(traffic=False) if concise else None
         self.header: RenderableType = Group()
         self.screens = 0
 

@@ -122,7 +122,7 @@ def mermaid_lines(block) -> list[str]:
 # Headers every client or server adds that say nothing about authentication: on a projector
 # they push the ones that matter (Cookie, Set-Cookie, Authorization) off the screen. A browser
 # adds more (client hints, language); its Sec-Fetch-Site/Mode/Dest stay: CSRF defences read them.
-BOILERPLATE = {"user-agent", "accept-encoding", "accept", "connection", "server", "date",
+BOILERPLATE = {"host", "user-agent", "accept-encoding", "accept", "connection", "server", "date",
                "content-length", "x-content-type-options",
                "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "accept-language",
                "upgrade-insecure-requests", "sec-fetch-user", "sec-fetch-storage-access", "priority"}

@@ -53,8 +53,9 @@ def token_renderable(view: TokenView, *, compact: bool = False) -> RenderableTyp
 
 def checks_renderable(checks: list[Check], title: str) -> RenderableType:
     styles = {"PASS": "bold green", "FAIL": "bold red", "SKIP": "bold yellow"}
-    rows = [(Text(f"  {c.status}", style=styles[c.status]),
-             Text.assemble((printable(c.name), "bold"), ": ", terminal_text(c.detail))) for c in checks]
+    rows = [(Text(f"  {status}", style=styles[status]),
+             Text.assemble((printable(names), "bold"), ": ", terminal_text(detail)))
+            for status, names, detail in plain.merged_checks(checks)]
     return Group(Text(title, style="bold"), hanging(rows), "")
 
 

@@ -34,5 +34,17 @@ def signature_line(view: TokenView) -> str:
     return f"{view.signature_b64} ({view.signature_bytes} bytes)"
 
 
+def merged_checks(checks: list[Check]) -> list[tuple[str, str, str]]:
+    """(status, names, detail) per line: checks skipped for the same reason share one line
+    (`SKIP exp, iat: not checked: the signature failed`)."""
+    lines: list[tuple[str, str, str]] = []
+    for c in checks:
+        if lines and c.ok is None and lines[-1][0] == "SKIP" and lines[-1][2] == c.detail:
+            lines[-1] = ("SKIP", f"{lines[-1][1]}, {c.name}", c.detail)
+        else:
+            lines.append((c.status, c.name, c.detail))
+    return lines
+
+
 def check_line(check: Check) -> str:
-    return printable(f"{'PASS' if check.ok else 'FAIL'} {check.name}: {check.detail}")
+    return printable(f"{check.status} {check.name}: {check.detail}")

@@ -80,7 +80,7 @@ def jwt_walkthrough(key: SigningKey, ttl: int = DEFAULT_TTL, *,
 def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient, https: bool = False) -> Step:
     key = auth.key
     text = [f"authcli started an {'HTTPS' if https else 'HTTP'} server on {server.url} that signs tokens "
-            f"with {key.alg}. It has no session store at all: after login it will not remember you."]
+            f"with {key.alg}: after login it will not remember you."]
     if https:
         text.append("What TLS adds to a bearer token: whoever holds the token is the user, so "
                     "anyone who can read the traffic could replay it; TLS encrypts every request, "
@@ -163,9 +163,8 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     if 'error="invalid_token"' not in challenge or failed != ["exp"]:
         raise WalkthroughError(f"expected only the exp check to fail after exp, got {failed}")
     yield shown(step(9, "After exp: the same token gets 401", [
-        "Same token, same header: now the exp check refuses it [^rfc7519-4.1.4]. "
-        "WWW-Authenticate: Bearer error=\"invalid_token\" [^rfc6750-3.1] tells the client it may "
-        "get a new token, here by logging in again (demo refresh shows a refresh token).",
+        "Same token: now the exp check refuses it [^rfc7519-4.1.4]. error=\"invalid_token\" "
+        "[^rfc6750-3.1] tells the client to get a new token (demo refresh shows how).",
     ], ExchangeBlock(expired, events=False), _checks(expired), Defences(["exp-checked"]),
         predict="exp has passed. The client sends the same token again."))
 
@@ -182,20 +181,17 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     # NumericDate read a moment later would say 1 or 2 by chance.
     view = inspect(parts, None)
     steps = [step(1, "POST /login: the server signs a token", [
-        f"The password matches, so the server builds a payload ({', '.join(parts.payload)}) and signs "
-        f"it with {auth.key.alg}: the handout's jwt.sign({{ userId }}, key, {{ expiresIn }}). "
-        "(The handout's JWT example calls "
-        f"{DEMO_EMAIL} user 123, its session example user 1; authcli keeps one user, userId "
-        f"{DEMO_USER_ID}, in every demo.)",
-        ENCODED_NOT_ENCRYPTED,
+        f"The password matches, so the server signs a payload ({', '.join(parts.payload)}) with "
+        f"{auth.key.alg}: the handout's jwt.sign({{ userId }}, key, {{ expiresIn }}). One user in "
+        f"every demo: {DEMO_EMAIL} is userId {DEMO_USER_ID} (the handout's JWT example says 123). "
+        + ENCODED_NOT_ENCRYPTED,
     ], ExchangeBlock(login), TokenBlock(view),
         predict=f"The client logs in ({DEMO_EMAIL} / {DEMO_PASSWORD}).")]
 
     steps.append(step(2, "The client keeps the token itself", [
         "A browser app keeps the token in memory or localStorage; this script keeps it in a "
-        "variable. Nothing puts it in a cookie jar, so nothing sends it automatically: the client "
-        "must attach it to every request itself. The price: any script on the page, an injected "
-        "one too, can read it (demo browser, step 10).",
+        "variable, outside any cookie jar, so nothing sends it automatically. The price: any "
+        "script on the page, an injected one too, can read it (demo browser, step 10).",
     ], JarBlock(client.jar()), ClientStorage({"token": token})))
 
     profile = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile")
@@ -210,16 +206,15 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
 
     logout = expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
     steps.append(step(6, "POST /logout: the server has nothing to delete", [
-        "With sessions, logout deleted the record. Here the server cannot forget a token it never "
-        "stored: the client drops its copy, and that is all logout can do without server state.",
+        "With sessions, logout deleted the record. Here the client drops its copy, and that is all "
+        "logout can do without server state.",
     ], ExchangeBlock(logout), predict="The client logs out."))
 
     after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
     steps.append(step(7, "The logged-out token still works", [
-        "Anyone who copied the token before logout can still use it: 200, until exp. Revoking a "
-        "token early needs state the server checks on every request, such as a denylist of jti "
-        "values [^rfc7519-4.1.7] (demo refresh shows one): the very thing JWT was chosen to avoid. "
-        "Short lifetimes keep the window small.",
+        "Anyone who copied the token before logout can still use it, until exp. Revoking it early "
+        "needs state the server checks on every request, such as a denylist of jti values "
+        "[^rfc7519-4.1.7] (demo refresh): the very thing JWT was chosen to avoid.",
     ], ExchangeBlock(after),
         predict="The client logged out. Someone who copied its token sends it. Does it still work?"))
     return steps
