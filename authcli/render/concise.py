@@ -85,12 +85,13 @@ class Concise:
     def _signature(snapshot: StoreSnapshot) -> list:
         return [(row.key, json.dumps(row.value, sort_keys=True)) for row in snapshot.rows]
 
-    def _snapshot(self, snapshot: StoreSnapshot, where: object) -> tuple[StoreSnapshot, bool]:
+    def _snapshot(self, snapshot: StoreSnapshot, where: object) -> tuple[StoreSnapshot, str]:
+        """The snapshot with its keys shortened, and a summary when its records were shown before."""
         signature = self._signature(snapshot)
-        unchanged = bool(signature) and self.stores.get(where) == signature
+        summary = "unchanged" if signature and self.stores.get(where) == signature else ""
         self.stores[where] = signature
         rows = [replace(row, key=self.text(row.key)) for row in snapshot.rows]
-        return replace(snapshot, rows=rows), unchanged
+        return replace(snapshot, rows=rows), summary
 
     def _exchange(self, ex: Exchange, shown: dict[str, object]) -> Exchange:
         request = replace(ex.request, headers=[(n, self.text(v, whole=False)) for n, v in ex.request.headers],
@@ -115,16 +116,20 @@ class Concise:
         if isinstance(block, m.ExchangeBlock):
             return replace(block, exchange=self._exchange(block.exchange, shown))
         if isinstance(block, m.StoreBlock):
-            snapshot, unchanged = self._snapshot(block.snapshot, self._where(block.snapshot))
-            return replace(block, snapshot=snapshot, unchanged=unchanged)
+            snapshot, summary = self._snapshot(block.snapshot, self._where(block.snapshot))
+            return replace(block, snapshot=snapshot, summary=summary)
         if isinstance(block, m.ServersBlock):
-            views = []
+            views, listed = [], {}
             for view in block.views:
                 if view.store is None:
                     views.append(view)
                     continue
-                snapshot, unchanged = self._snapshot(view.store, (view.name, view.url))
-                views.append(replace(view, store=snapshot, unchanged=unchanged))
+                signature = self._signature(view.store)
+                snapshot, summary = self._snapshot(view.store, (view.name, view.url))
+                if not summary and signature and signature in listed.values():  # one shared store
+                    summary = "the same records as " + next(n for n, s in listed.items() if s == signature)
+                listed[f"Server {view.name}"] = signature
+                views.append(replace(view, store=snapshot, summary=summary))
             return replace(block, views=views)
         if isinstance(block, m.JarBlock):
             return replace(block, cookies=[self._cookie(c) for c in block.cookies])

@@ -62,11 +62,11 @@ def _fence(lines: list[str]) -> list[str]:
     return ["```http", *lines, "```", ""]
 
 
-def _store(snapshot: StoreSnapshot, when: str = "", unchanged: bool = False) -> list[str]:
+def _store(snapshot: StoreSnapshot, when: str = "", summary: str = "") -> list[str]:
     transcript = plain.store_transcript(snapshot)
     title = plain.store_title(snapshot, when)
-    if unchanged:
-        return [f"**{_text(title)}**{plain.UNCHANGED}", ""]
+    if summary:
+        return [f"**{_text(title)}**, {_text(summary)}", ""]
     if transcript is not None:
         return [f"**{_text(title)}**", "", "```", *transcript, "```", ""]
     return _table(title, plain.STORE_COLUMNS, plain.store_rows(snapshot))
@@ -101,7 +101,7 @@ def _servers(block: m.ServersBlock) -> list[str]:
     for view in block.views:
         out += [f"**Server {view.name}** ({view.url or 'stopped'})", ""]
         if view.url is not None:
-            out += _store(view.store, unchanged=view.unchanged) if view.store is not None else _nothing_stored(m.NothingStored())
+            out += _store(view.store, summary=view.summary) if view.store is not None else _nothing_stored(m.NothingStored())
     return out
 
 
@@ -113,7 +113,7 @@ BLOCKS = {
     m.TokenBlock: lambda b: token_markdown(b.view),
     m.ChecksBlock: lambda b: [b.title, ""] + [f"- {_text(tokentext.check_line(c))}" for c in b.checks] + [""],
     m.NotesBlock: lambda b: [f"- **{_text(n.term)}**: {_text(n.text)}" for n in b.notes] + [""],
-    m.StoreBlock: lambda b: _store(b.snapshot, b.when, b.unchanged),
+    m.StoreBlock: lambda b: _store(b.snapshot, b.when, b.summary),
     m.NothingStored: _nothing_stored,
     m.ServersBlock: _servers,
     m.JarBlock: lambda b: _table(plain.jar_title(b.cookies, b.holder), plain.JAR_COLUMNS, plain.jar_rows(b.cookies)),

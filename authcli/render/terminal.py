@@ -50,11 +50,11 @@ def _http_block(lines: list[str], mark: str, status: int | None = None) -> Rende
     return hanging(rows)
 
 
-def _store(snapshot: StoreSnapshot, when: str = "", unchanged: bool = False) -> RenderableType:
+def _store(snapshot: StoreSnapshot, when: str = "", summary: str = "") -> RenderableType:
     """The store in its own notation: `sessionStore["id"] -> {...}` or redis-cli commands."""
     parts: list[RenderableType] = [Text(printable(plain.store_title(snapshot, when)), style="bold")]
-    if unchanged:
-        return Group(Text.assemble(parts[0], (plain.UNCHANGED, "dim")), "")
+    if summary:  # the records were shown before: say so in one line
+        return Group(Text.assemble(parts[0], (f", {summary}", "dim")), "")
     transcript = plain.store_transcript(snapshot)
     if transcript is not None:
         # A wrapped command or value stays indented under itself, never back at column 0.
@@ -83,11 +83,11 @@ def _jar(jar: list[CookieView], holder: str = "Client cookie jar") -> Renderable
 
 def _server_view(view: m.ServerView) -> RenderableType:
     heading = Text(f"Server {view.name} · {view.url or 'stopped'}", style="bold underline")
-    if view.url is None:
-        return Group(heading, Text("not running", style="dim"), "")
+    if view.url is None:  # one line each when there is nothing to list
+        return Group(Text.assemble(heading, (": not running", "dim")), "")
     if view.store is None:
-        return Group(heading, _nothing_stored(m.NothingStored()))
-    return Group(heading, _store(view.store, unchanged=view.unchanged))
+        return Group(Text.assemble(heading, (": no store, no record of logins or tokens", "dim")), "")
+    return Group(heading, _store(view.store, summary=view.summary))
 
 
 class _Servers:
@@ -171,7 +171,7 @@ BLOCKS = {
     m.TokenBlock: lambda b: token_renderable(b.view, compact=True),
     m.ChecksBlock: lambda b: checks_renderable(b.checks, b.title),
     m.NotesBlock: _notes,
-    m.StoreBlock: lambda b: _store(b.snapshot, b.when, b.unchanged),
+    m.StoreBlock: lambda b: _store(b.snapshot, b.when, b.summary),
     m.NothingStored: _nothing_stored,
     m.ServersBlock: _Servers,
     m.JarBlock: lambda b: _jar(b.cookies, b.holder),

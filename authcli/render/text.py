@@ -39,9 +39,6 @@ def store_title(snapshot: StoreSnapshot, when: str = "") -> str:
     return f"{snapshot.title} ({when})" if when else snapshot.title
 
 
-UNCHANGED = ", unchanged"  # a store shown again as it was: one line, not the same records twice
-
-
 def store_rows(snapshot: StoreSnapshot) -> list[list[str]]:
     """Each record as [key in the store's own notation, JSON value, time to live]."""
     return [[printable(label), printable(json.dumps(row.value)), expires_in(row.ttl)]

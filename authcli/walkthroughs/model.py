@@ -36,7 +36,8 @@ class ServerView:
     name: str
     url: str | None
     store: StoreSnapshot | None
-    unchanged: bool = False  # the store holds what it held when last shown (render/concise sets it)
+    # Set by render/concise instead of listing the records again: "unchanged", "the same as A's".
+    summary: str = ""
 
 
 # --- blocks: what a step shows, one kind each ---------------------------------------------------
@@ -85,7 +86,8 @@ class StoreBlock:
 
     snapshot: StoreSnapshot
     when: str = ""
-    unchanged: bool = False  # the store holds what it held when last shown (render/concise sets it)
+    # Set by render/concise instead of listing the records again: "unchanged", "the same as A's".
+    summary: str = ""
 
 
 @dataclass(frozen=True)
