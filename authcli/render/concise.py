@@ -18,6 +18,7 @@ from authcli.walkthroughs import model as m
 # dots, the last possibly empty). Not inside a longer run of base64 (+ /), so a PEM line or a
 # scrypt hash is never cut in the middle of a word.
 CREDENTIAL = re.compile(r"(?<![\w\-.+/$])[A-Za-z0-9_\-]{16,}(?:\.[A-Za-z0-9_\-]*){0,4}(?![\w\-+/=])")
+DIGEST = re.compile(r"[0-9a-f]{40,}")  # a SHA-256 the server stores instead of a token
 LONG = 40  # shorter values (a jti, a kid) read fine whole
 
 
@@ -48,7 +49,7 @@ class Concise:
             found = match.group(0)
             if len(found) < LONG:
                 return found
-            if found not in self.seen:
+            if found not in self.seen and not DIGEST.fullmatch(found):  # a hash teaches nothing whole
                 self.seen.add(found)
                 if whole:
                     return found
@@ -70,12 +71,18 @@ class Concise:
         self._last = (step, out)
         return out
 
-    def _records(self, step: m.Step) -> dict[str, object]:
-        """Session records this step's store views print whole: events need not print them too."""
+    def _records(self, step: m.Step) -> dict[object, object]:
+        """Records this step's store views print whole, by their JSON: events need not print
+        them too."""
         views = [(b.snapshot, self._where(b.snapshot)) for b in step.all(m.StoreBlock)]
         views += [(v.store, (v.name, v.url)) for b in step.all(m.ServersBlock) for v in b.views if v.store]
-        return {row.session_id: row.value for snap, where in views
-                if self._signature(snap) != self.stores.get(where) for row in snap.rows}
+        return {json.dumps(row.value): row.value for snap, where in views
+                for row in self._new_rows(snap, self.stores.get(where))}
+
+    def _new_rows(self, snapshot: StoreSnapshot, before: list | None) -> list:
+        """The rows not shown, as they are, the last time this store was shown."""
+        old = set(before or [])
+        return [row for row, sig in zip(snapshot.rows, self._signature(snapshot)) if sig not in old]
 
     @staticmethod
     def _where(snapshot: StoreSnapshot) -> object:
@@ -86,11 +93,14 @@ class Concise:
         return [(row.key, json.dumps(row.value, sort_keys=True)) for row in snapshot.rows]
 
     def _snapshot(self, snapshot: StoreSnapshot, where: object) -> tuple[StoreSnapshot, str]:
-        """The snapshot with its keys shortened, and a summary when its records were shown before."""
-        signature = self._signature(snapshot)
-        summary = "unchanged" if signature and self.stores.get(where) == signature else ""
+        """The snapshot with its keys shortened, listing only the records that are new or changed
+        since this store was last shown; the summary counts the others."""
+        signature, before = self._signature(snapshot), self.stores.get(where)
+        fresh = self._new_rows(snapshot, before)
         self.stores[where] = signature
-        rows = [replace(row, key=self.text(row.key)) for row in snapshot.rows]
+        rows = [replace(row, key=self.text(row.key)) for row in fresh]
+        kept = len(snapshot.rows) - len(fresh)
+        summary = ("unchanged" if not fresh else f"plus {kept} unchanged, not shown again") if kept else ""
         return replace(snapshot, rows=rows), summary
 
     def _exchange(self, ex: Exchange, shown: dict[str, object]) -> Exchange:
@@ -101,9 +111,9 @@ class Concise:
         events = []
         for event in ex.server:
             message = event.message
-            record = getattr(event, "record", None)
-            if record and shown.get(getattr(event, "session_id", None)) == record:
-                message = message.replace(json.dumps(record), "{...}")  # printed whole just below
+            for value in shown:  # a record the store view below prints whole
+                if isinstance(value, str) and len(value) > 20:
+                    message = message.replace(value, "{...}")
             claims = getattr(event, "claims", None)
             if claims and claims in shown.values():
                 message = message.replace(json.dumps(claims), "{the payload below}")

@@ -65,8 +65,9 @@ def _fence(lines: list[str]) -> list[str]:
 def _store(snapshot: StoreSnapshot, when: str = "", summary: str = "") -> list[str]:
     transcript = plain.store_transcript(snapshot)
     title = plain.store_title(snapshot, when)
-    if summary:
+    if summary and not snapshot.rows:
         return [f"**{_text(title)}**, {_text(summary)}", ""]
+    title += f", {summary}" if summary else ""
     if transcript is not None:
         return [f"**{_text(title)}**", "", "```", *transcript, "```", ""]
     return _table(title, plain.STORE_COLUMNS, plain.store_rows(snapshot))

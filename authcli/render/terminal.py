@@ -53,8 +53,10 @@ def _http_block(lines: list[str], mark: str, status: int | None = None) -> Rende
 def _store(snapshot: StoreSnapshot, when: str = "", summary: str = "") -> RenderableType:
     """The store in its own notation: `sessionStore["id"] -> {...}` or redis-cli commands."""
     parts: list[RenderableType] = [Text(printable(plain.store_title(snapshot, when)), style="bold")]
-    if summary:  # the records were shown before: say so in one line
-        return Group(Text.assemble(parts[0], (f", {summary}", "dim")), "")
+    if summary:  # records shown before are not listed again: the title says how many
+        parts[0] = Text.assemble(parts[0], (f", {summary}", "dim"))
+        if not snapshot.rows:
+            return Group(parts[0], "")
     transcript = plain.store_transcript(snapshot)
     if transcript is not None:
         # A wrapped command or value stays indented under itself, never back at column 0.

@@ -82,7 +82,7 @@ class RefreshAuth(JwtAuth):
         events.append(TokenSigned(f"signed an access token for {self.ttl} s (jti {claims['jti']})",
                                   claims=claims, token=access))
         events.append(RefreshChecked(self.store.describe("write", key, record, self.refresh_ttl)
-                                     + ": the refresh token itself is not stored, only its SHA-256",
+                                     + ": its SHA-256, not the token",
                                      family=family, outcome="issued"))
         body = {"access_token": access, "token_type": "Bearer", "expires_in": self.ttl,
                 "refresh_token": refresh}
@@ -121,8 +121,7 @@ class RefreshAuth(JwtAuth):
                                                   "and its access tokens go on the denylist -> 401",
                                                   family=family, outcome="reused")]
             self._revoke(family, fam, "a rotated refresh token was used again", reused)
-            return text(401, "Refresh token reuse detected: this login's refresh tokens are revoked and "
-                        "its unexpired access tokens denylisted", reused, [NO_STORE])
+            return text(401, "Refresh token reuse detected: this login is revoked", reused, [NO_STORE])
         overwrite(self.store, key, {**record, "state": "used"}, self.refresh_ttl)
         events: list[Event] = [RefreshChecked(f"{key[:20]}... is active: rotated (marked used, never valid "
                                               "again), and a new pair issued in the same family",
@@ -145,7 +144,7 @@ class RefreshAuth(JwtAuth):
         record = {"exp": exp}
         overwrite(self.store, f"deny:{jti}", record, left)
         events.append(DenylistChecked(self.store.describe("write", f"deny:{jti}", record, left)
-                                      + ": kept exactly until the token would expire anyway",
+                                      + ": until the token's exp",
                                       jti=jti, listed=True))
 
     def _verified(self, token: str) -> dict[str, Any] | None:
@@ -179,5 +178,4 @@ class RefreshAuth(JwtAuth):
             left = math.ceil(exp - self.clock()) if is_number(exp) else 0
             if isinstance(jti, str) and left > 0 and jti not in listed:
                 self._deny(jti, exp, left, events)
-        return text(200, "Logged out: the refresh token's family is revoked and its access tokens "
-                    "are denylisted until their exp", events, [NO_STORE])
+        return text(200, "Logged out: this login's tokens are revoked", events, [NO_STORE])
