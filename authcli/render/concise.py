@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from authcli.http import CookieView, Exchange
 from authcli.render.escape import printable
+from authcli.render.text import SAME_AS, UNCHANGED
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs import model as m
 
@@ -98,10 +99,11 @@ class Concise:
         signature, before = self._signature(snapshot), self.stores.get(where)
         fresh = self._new_rows(snapshot, before)
         self.stores[where] = signature
-        rows = [replace(row, key=self.text(row.key)) for row in fresh]
         kept = len(snapshot.rows) - len(fresh)
-        summary = ("unchanged" if not fresh else f"plus {kept} unchanged, not shown again") if kept else ""
-        return replace(snapshot, rows=rows), summary
+        if kept and not fresh:  # every row as last shown: the title (with its count) alone
+            return snapshot, UNCHANGED
+        rows = [replace(row, key=self.text(row.key)) for row in fresh]
+        return replace(snapshot, rows=rows), f"plus {kept} unchanged, not shown again" if kept else ""
 
     def _exchange(self, ex: Exchange, shown: dict[str, object]) -> Exchange:
         request = replace(ex.request, headers=[(n, self.text(v, whole=False)) for n, v in ex.request.headers],
@@ -137,7 +139,8 @@ class Concise:
                 signature = self._signature(view.store)
                 snapshot, summary = self._snapshot(view.store, (view.name, view.url))
                 if not summary and signature and signature in listed.values():  # one shared store
-                    summary = "the same records as " + next(n for n, s in listed.items() if s == signature)
+                    snapshot = view.store
+                    summary = SAME_AS + next(n for n, s in listed.items() if s == signature)
                 listed[f"Server {view.name}"] = signature
                 views.append(replace(view, store=snapshot, summary=summary))
             return replace(block, views=views)

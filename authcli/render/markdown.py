@@ -65,7 +65,7 @@ def _fence(lines: list[str]) -> list[str]:
 def _store(snapshot: StoreSnapshot, when: str = "", summary: str = "") -> list[str]:
     transcript = plain.store_transcript(snapshot)
     title = plain.store_title(snapshot, when)
-    if summary and not snapshot.rows:
+    if plain.title_only(summary) or (summary and not snapshot.rows):
         return [f"**{_text(title)}**, {_text(summary)}", ""]
     title += f", {summary}" if summary else ""
     if transcript is not None:

@@ -55,7 +55,7 @@ def _store(snapshot: StoreSnapshot, when: str = "", summary: str = "") -> Render
     parts: list[RenderableType] = [Text(printable(plain.store_title(snapshot, when)), style="bold")]
     if summary:  # records shown before are not listed again: the title says how many
         parts[0] = Text.assemble(parts[0], (f", {summary}", "dim"))
-        if not snapshot.rows:
+        if plain.title_only(summary) or not snapshot.rows:
             return Group(parts[0], "")
     transcript = plain.store_transcript(snapshot)
     if transcript is not None:

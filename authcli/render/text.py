@@ -39,6 +39,16 @@ def store_title(snapshot: StoreSnapshot, when: str = "") -> str:
     return f"{snapshot.title} ({when})" if when else snapshot.title
 
 
+# Store summaries render/concise gives instead of listing records a reader has just seen.
+UNCHANGED = "unchanged"              # every record as last shown
+SAME_AS = "the same records as "     # a store shared with the server listed just before
+
+
+def title_only(summary: str) -> bool:
+    """The store's title line says it all: no record is listed under it."""
+    return summary == UNCHANGED or summary.startswith(SAME_AS)
+
+
 def store_rows(snapshot: StoreSnapshot) -> list[list[str]]:
     """Each record as [key in the store's own notation, JSON value, time to live]."""
     return [[printable(label), printable(json.dumps(row.value)), expires_in(row.ttl)]
