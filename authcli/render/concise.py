@@ -111,7 +111,10 @@ class Concise:
         response = replace(ex.response, headers=[(n, self.text(v)) for n, v in ex.response.headers],
                            body=self.text(ex.response.body))
         events = []
+        body = ex.response.body.strip()
         for event in ex.server:
+            if body and event.message.strip() == body:  # the refusal's reason is in the body: once
+                continue
             message = event.message
             for value in shown:  # a record the store view below prints whole
                 if isinstance(value, str) and len(value) > 20:

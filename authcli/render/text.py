@@ -133,6 +133,10 @@ BOILERPLATE = {"host", "user-agent", "accept-encoding", "accept", "connection", 
                "content-length", "x-content-type-options",
                "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "accept-language",
                "upgrade-insecure-requests", "sec-fetch-user", "sec-fetch-storage-access", "priority"}
+# Shown folded, never replayed away: how a browser request came about beyond Sec-Fetch-Site (the
+# header the CSRF check reads), and its cache wishes. A response's Cache-Control stays: no-store is
+# a defence.
+REQUEST_DETAIL = {"sec-fetch-mode", "sec-fetch-dest", "referer", "cache-control"}
 # Left out of a replay: the boilerplate (curl adds its own), and what describes this connection only.
 CURL_SKIPS = BOILERPLATE | {"host", "content-length"}
 
@@ -157,9 +161,10 @@ def curl_command(request: HttpRequest) -> str:
 
 def fold_boilerplate(lines: list[str], response: bool = False) -> list[str]:
     """The same HTTP lines without the boilerplate headers; the first line says how many were
-    left out (`(+5 more headers)`). A response's Content-Type goes too: its body shows what it is."""
+    left out (`(+5 more headers)`). A response's Content-Type goes too (its body shows what it
+    is), and a browser request's Sec-Fetch-Mode/Dest, Referer and Cache-Control."""
     head, hidden = [lines[0]], []
-    folded = BOILERPLATE | {"content-type"} if response else BOILERPLATE
+    folded = BOILERPLATE | ({"content-type"} if response else REQUEST_DETAIL)
     for i, line in enumerate(lines[1:], 1):
         if not line:  # the blank line before the body: the rest is the body
             head += lines[i:]

@@ -21,13 +21,13 @@ from authcli.server.httpd import AuthServer
 from authcli.server.jwt_auth import JwtAuth
 from authcli.server.session_auth import SessionAuth
 from authcli.stores.memory import MemoryStore
-from authcli.tokens import SigningKey, inspect, make_signing_key, split
+from authcli.tokens import SigningKey, make_signing_key
 from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
 from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
-    ClientStorage, Defences, ExchangeBlock, JarBlock, Note, NotesBlock, NothingStored, Script, Step, StoreBlock,
-    Table, TableBlock, TokenBlock, WalkthroughInfo, step,
+    ClientStorage, Defences, ExchangeBlock, JarBlock, Note, NotesBlock, Script, Step, StoreBlock,
+    Table, TableBlock, WalkthroughInfo, step,
 )
 
 INFO = WalkthroughInfo("browser", "The browser half: a session cookie and a JWT in a real Chromium", 12)
@@ -217,13 +217,9 @@ def _session_intro(chromium: Browser, server: AuthServer, r: SimpleNamespace) ->
                f"it. The session cookie is {r.cookie.name}, Secure."] if r.where.startswith("https") else []),
         ]),
         step(1, "The browser opens the login page", [
-            f"Chromium loads {where}. Besides Host, it adds headers of its own: User-Agent, Accept, "
-            "and the Sec-Fetch-* headers that tell the server how the request came about "
-            "(Sec-Fetch-Site: none: no site started it, as when the user types the address "
-            "[^fetch-metadata]).",
-            "The answer's Content-Security-Policy lets the page run script files from this server "
-            "only, never inline script.",
-            loaded,
+            f"Chromium loads {where}, adding headers of its own; Sec-Fetch-Site says how the request "
+            "came about (none: no site started it, as when the user types the address "
+            "[^fetch-metadata]). " + loaded,
         ], ExchangeBlock(_page(r.page), events=False), Defences(["csp-self", "frame-ancestors"]),
             predict="Chromium opens the login page."),
         step(2, "Page script logs in with fetch", [
@@ -236,8 +232,7 @@ def _session_intro(chromium: Browser, server: AuthServer, r: SimpleNamespace) ->
             "Page script reads cookies through document.cookie, and HttpOnly keeps this one out "
             "of it: the script below got " + (repr(r.seen) if r.seen else "an empty string")
             + ". Which requests from other sites carry it, step 6 tries.",
-        ], JarBlock(r.jar, STORE), Script(DOCUMENT_COOKIE, r.seen, where), Defences(["httponly", "samesite-lax"]),
-            NotesBlock([
+        ], JarBlock(r.jar, STORE), Script(DOCUMENT_COOKIE, r.seen, where), NotesBlock([
                 Note("no Expires", "a session cookie; the server's record decides when the session "
                      f"ends ({r.ttl} s)."),
             ])),
@@ -255,24 +250,22 @@ def _session_use(r: SimpleNamespace) -> list[Step]:
         step(5, "Injected script: nothing to steal, but it can act", [
             "An XSS payload runs with the page's rights. HttpOnly hides the ID from it, but the "
             "browser still attaches the cookie to the payload's own requests: it can act as the "
-            "user for as long as the page is open. It cannot read the ID to take it away.",
-            "This payload is run by the test driver (Playwright), which the page's CSP does not "
-            "govern; a real one would first need a way past that policy.",
-        ], Script(INJECTED, r.injected, where), ExchangeBlock(r.used),
+            "user while the page is open, not take the ID away. (The test driver runs this payload; "
+            "a real one would first need a way past the page's CSP.)",
+        ], Script(INJECTED, r.injected, where), ExchangeBlock(r.used), Defences(["httponly"]),
             predict="An injected script reads document.cookie and fetches /profile."),
         step(6, "Another site: which requests carry the cookie", [
             f"A second tab opens the attacker's page on {r.attacker} and fires its attacks at "
             f"{r.where[:-1]}. The forged POST /logout carried no cookie (SameSite=Lax "
-            "[^rfc6265bis-samesite]) and its Origin names another site, so the server refused it "
-            "(403): the session survives.",
-            "A link the user follows is a top-level GET navigation, and Lax sends the cookie with "
-            f"it, so the new tab showed {r.tab_text!r}: to the user, not to the attacker. That is why "
-            "a GET must never change anything.",
+            "[^rfc6265bis-samesite]) and its Origin names another site: 403, the session survives. "
+            f"A link the user follows is a top-level GET, and Lax sends the cookie with it: the new "
+            f"tab showed {r.tab_text!r}, to the user, not to the attacker. That is why a GET must "
+            "never change anything.",
         ], ExchangeBlock(r.forged), ExchangeBlock(r.linked),
             TableBlock(_attack_table([("hidden form: POST /logout", r.forged), ("framed GET /profile", r.framed),
                                       ("link: GET /profile in a new tab", r.linked),
                                       ("script: fetch /profile (no-cors)", r.fetched)], "Cookie")),
-            StoreBlock(r.after_attack, "after the attacks"), Defences(["origin-check"]),
+            StoreBlock(r.after_attack, "after the attacks"), Defences(["samesite-lax", "origin-check"]),
             predict="The attacker's page submits a hidden form to /logout, then the user follows its link to /profile."),
         step(7, "Logout: the server deletes the record, Chromium drops the cookie", [
             "The server deleted the record and answered Set-Cookie with Max-Age=0; Chromium "
@@ -323,12 +316,12 @@ def _jwt_steps(r: SimpleNamespace) -> list[Step]:
     title_after = title + ("" if r.storage_after else ": empty")
     return [
         step(8, "A JWT server: page script keeps the token in localStorage", [
-            f"A second server signs {r.alg} tokens and stores nothing. Chromium starts "
-            f"a fresh profile and opens {where}. The token arrives in the response body; page "
-            "script must keep it itself. localStorage belongs to this origin and survives reloads.",
-            "Chromium's cookie store stays empty: nothing will be sent by itself.",
+            f"A second server signs {r.alg} tokens and stores nothing (demo jwt decodes one). "
+            f"Chromium starts a fresh profile and opens {where}. The token arrives in the response "
+            "body; page script must keep it itself, in localStorage (this origin's, kept across "
+            "reloads). The cookie store stays empty: nothing will be sent by itself.",
         ], Script(JWT_LOGIN, r.status, where), ExchangeBlock(r.login), ClientStorage(r.storage, title),
-            JarBlock(r.jar, STORE), TokenBlock(inspect(split(r.token), None)), NothingStored(),
+            JarBlock(r.jar, STORE),
             predict="Page script posts the login as JSON and keeps what comes back."),
         step(9, "Page script adds Authorization: Bearer itself", [
             "The handout's axios line: every call must name the token. The server verified the "
@@ -336,10 +329,9 @@ def _jwt_steps(r: SimpleNamespace) -> list[Step]:
         ], Script(BEARER, r.got, where), ExchangeBlock(r.profile),
             predict="Page script fetches /profile with the token from localStorage."),
         step(10, "Injected script: it reads the token and takes it away", [
-            f"localStorage is readable by any script on the page: the payload got all {len(r.stolen)} "
-            "characters. Below, the token is replayed from another machine (Python's requests, "
-            "not the browser): it works there too, until exp. Compare step 5, where the cookie "
-            "could be used but not taken.",
+            f"Any script on the page can read localStorage: the payload got all {len(r.stolen)} "
+            "characters, replayed below from another machine (Python's requests): 200 there too, "
+            "until exp. In step 5 the cookie could be used but not taken.",
         ], Script(STEAL, r.stolen, where), ExchangeBlock(r.elsewhere),
             predict="An injected script reads localStorage; the token is replayed from another machine."),
         step(11, "Another site: the token is never sent by itself", [
@@ -366,24 +358,21 @@ def _recap(c: SimpleNamespace, t: SimpleNamespace) -> Step:
     flags = ", ".join(name for name, on in (("HttpOnly", cookie.http_only), (f"SameSite={cookie.same_site}",
                                             cookie.same_site), ("Secure", cookie.secure)) if on)
     rows = [
-        ["Where the browser keeps it", f"its cookie store: {cookie.name} ({flags})",
-         f"localStorage, for its origin only: token ({len(t.token)} characters)"],
-        ["Who attaches it", "Chromium, to requests to its host that SameSite allows (step 4)",
-         "page script, on each call (step 9)"],
-        ["Injected script", f"document.cookie gave {json.dumps(c.injected['stolen'])}; fetch still got "
+        ["Kept in", f"the cookie store ({flags})", "localStorage, its origin's"],
+        ["Attached by", "Chromium, where SameSite allows (step 4)", "page script, each call (step 9)"],
+        ["Injected script", f"document.cookie gave {json.dumps(c.injected['stolen'])}; fetch got "
          f"{c.injected['profile'].split(' ')[0]} (step 5)",
-         f"read the whole token; replayed elsewhere: {t.elsewhere.response.status} (step 10)"],
-        ["Another site's link to /profile", f"cookie sent: {c.linked.response.status} (step 6)",
+         f"took it; replayed: {t.elsewhere.response.status} (step 10)"],
+        ["Other site's link", f"cookie sent: {c.linked.response.status} (step 6)",
          f"nothing sent: {t.linked.response.status} (step 11)"],
-        ["Another site's form POST /logout", f"no cookie, Origin refused: {c.forged.response.status}",
-         f"no token, Origin refused: {t.forged.response.status}"],
-        ["Logout", f"record deleted, cookie dropped: {len(c.after_logout.rows)} records, "
-         f"{len(c.jar_after)} cookies (step 7)",
-         f"localStorage emptied; the copy still works until exp: {t.replay.response.status} (step 12)"],
+        ["Other site's form POST", f"no cookie, Origin: {c.forged.response.status}",
+         f"no token, Origin: {t.forged.response.status}"],
+        ["Logout", f"{len(c.after_logout.rows)} records, {len(c.jar_after)} cookies (step 7)",
+         f"the copy still works: {t.replay.response.status} (step 12)"],
     ]
     return step(None, "Recap: the browser's side of the comparison table", [
         "An HttpOnly cookie is out of page script's reach (not of malware or an extension on the "
         "machine) but rides along on requests: SameSite and an Origin check keep other sites' "
-        "forms and scripts from using that. A bearer token never rides along, but any script on the page can take it. "
-        "Both were shown above by the browser itself.",
+        "forms and scripts from using that. A bearer token never rides along, but any script on "
+        "the page can take it.",
     ], TableBlock(Table("The browser's view", ["", "session cookie", "JWT in localStorage"], rows)))
