@@ -68,6 +68,7 @@ class Concise:
                 self.born.add(block.view.token)
             shown[id(block.view.payload)] = block.view.payload
         blocks = [self._block(b, shown) for b in step.blocks if self.traffic or not isinstance(b, m.Sequence)]
+        blocks = [b for b in blocks if b is not None]
         out = replace(step, blocks=blocks)
         self._last = (step, out)
         return out
@@ -125,13 +126,16 @@ class Concise:
             events.append(replace(event, message=self.text(message)))
         return replace(ex, request=request, response=response, server=events)
 
-    def _block(self, block: m.Block, shown: dict[str, object]) -> m.Block:
+    def _block(self, block: m.Block, shown: dict[object, object]) -> m.Block | None:
         if isinstance(block, m.Narration):
             return replace(block, paragraphs=[self.text(p) for p in block.paragraphs])
         if isinstance(block, m.ExchangeBlock):
             return replace(block, exchange=self._exchange(block.exchange, shown))
         if isinstance(block, m.StoreBlock):
-            snapshot, summary = self._snapshot(block.snapshot, self._where(block.snapshot))
+            where = self._where(block.snapshot)
+            if not block.snapshot.rows and self.stores.get(where) == []:
+                return None  # empty, as it was when last shown: nothing to say
+            snapshot, summary = self._snapshot(block.snapshot, where)
             return replace(block, snapshot=snapshot, summary=summary)
         if isinstance(block, m.ServersBlock):
             views, listed = [], {}

@@ -21,8 +21,8 @@ from authcli.render.token import checks_renderable, token_renderable, warnings_r
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs import model as m
 
-LEGEND = ("> request as the server got it, < response as the client got it, * what the server did; "
-          "(+N more headers): Host, Date and the like (--all-headers shows them).")
+LEGEND = ("> request as the server got it, < response as the client got it, * what the server "
+          "did; (+N more headers): Host, Date... (--all-headers)")
 CREDENTIAL_HEADERS = {"cookie", "set-cookie", "authorization"}
 
 
@@ -199,7 +199,7 @@ def _body(step: m.Step, fold_headers: bool) -> list[RenderableType]:
 def step_renderable(step: m.Step, *, fold_headers: bool = False) -> RenderableType:
     """Everything one step shows, top to bottom, in the order of its blocks. `fold_headers`
     (--step mode) folds the boilerplate headers into one line."""
-    return Group(_title(step), "", *_body(step, fold_headers))
+    return Group(_title(step), *_body(step, fold_headers))  # the rule itself sets the step apart
 
 
 def _blank(line: list) -> bool:

@@ -36,14 +36,12 @@ EXPIRY_MARGIN = 0.05
 
 # The flags that defend something are a Defences block; these notes say what the others mean.
 COOKIE_FLAG_NOTES = [
-    Note("Path=/", "sent with every request to this host (any port [^rfc6265-8.5]), not only to "
-         "/login. No Domain: only this exact host gets it, not its subdomains [^rfc6265-4.1.2.3]."),
-    Note("no Expires / Max-Age", "a session cookie: a browser drops it when it closes, unless "
-         "its session restore keeps it [^mdn-set-cookie]. Either way, the server's record decides "
-         "how long the ID works (see the expiry step)."),
-    Note("Secure (left off)", "production adds Secure and the __Host- prefix (run with --https to "
-         "see both). Over plain http://127.0.0.1, Python's requests would never send a Secure "
-         "cookie back."),
+    Note("Path=/", "sent to every path on this host, any port [^rfc6265-8.5]. No Domain: not to "
+         "subdomains [^rfc6265-4.1.2.3]."),
+    Note("no Expires / Max-Age", "a browser drops it when it closes, unless session restore keeps "
+         "it [^mdn-set-cookie]; the server's record decides how long the ID works."),
+    Note("Secure (left off)", "production adds Secure and the __Host- prefix (--https shows both); "
+         "over plain http://127.0.0.1, requests would not send a Secure cookie back."),
 ]
 
 
@@ -141,10 +139,9 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     shown = Shown()
     yield shown(step(None, f"A real server on {stage.server.url}", [
         f"authcli started an {'HTTPS' if stage.tls else 'HTTP'} server on {stage.server.url} with {store.where()}. The client "
-        "is Python's requests: its cookie jar keeps cookies and sends them back by host and path, as "
-        "a browser does, but knows nothing of SameSite, which only browsers apply.",
-        f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
-        f"only a salted scrypt hash of the password (N={SCRYPT_N}):",
+        "is Python's requests: its cookie jar sends cookies back by host and path, as a browser "
+        f"does, but knows nothing of SameSite. Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId "
+        f"{user.user_id}; the server keeps only a salted scrypt hash (N={SCRYPT_N}):",
     ], NotesBlock([Note(user.email, user.password_hash)]), _store(store)))
     if stage.tls:
         yield shown(tls_step(stage.server, stage.tls))
@@ -222,9 +219,9 @@ def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float, idle: 
     the wait begins."""
     already = "" if left > 0 else " It has already passed, while the steps above were on screen."
     if idle is None:
-        why = (f"Sessions here have only an absolute timeout: each lives {ttl} s from createdAt (until "
-               f"{expires_at}), whatever the client does. An idle timeout, off in this run (--idle "
-               "turns it on), would also end a session left alone [^owasp-session-expiration].")
+        why = (f"Sessions here have only an absolute timeout: {ttl} s from createdAt (until "
+               f"{expires_at}), whatever the client does. An idle timeout (--idle) would also end a "
+               "session left alone [^owasp-session-expiration].")
         title, label = f"Waiting for the session to expire ({ttl} s after login)", "session expires in"
     elif idle_at is not None:
         why = (f"Sessions here have two timeouts: idle, {idle} s after the last request (that was "
@@ -277,8 +274,7 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
     wrong = expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": "wrong"}),
                     401, "wrong password")
     steps = [step(1, "Log in with a wrong password", [
-        "POST /login with the wrong password. The server hashes what was sent with the stored "
-        "salt: no match, so 401 and nothing is stored.",
+        "POST /login with the wrong password: 401, and nothing is stored.",
     ], ExchangeBlock(wrong), _store(store), Defences(["password-hash", "same-answer"]),
         predict="The client logs in with a wrong password.")]
 
@@ -296,18 +292,17 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
     if [c.value for c in jar if c.name == cookie] != [session_id]:
         raise WalkthroughError("the client's cookie jar did not keep the session cookie")
     steps.append(step(3, "The client's cookie jar saved it", [
-        "requests put the cookie in its jar, as a browser would, with the attributes the server "
-        "set; the script never copies the ID itself.",
-        "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags. This server "
-        "adds HttpOnly and SameSite=Lax, which only a browser acts on: demo browser shows each at "
-        "the step where it changes what happens (an injected script, another site).",
+        "requests put the cookie in its jar with the attributes the server set; the script never "
+        "copies the ID itself. The handout's res.cookie(\"sessionId\", sessionId) sets no flags; "
+        "this server adds HttpOnly and SameSite=Lax, which only a browser acts on (demo browser "
+        "shows each where it changes what happens).",
     ], JarBlock(jar), Defences(HTTPS_DEFENCES) if https else None, NotesBlock(_flag_notes(https))))
 
     profile = expect(client.send("GET", "/profile"), 200, "profile")
     steps.append(step(4, "GET /profile: the cookie goes back by itself", [
-        "The script adds no headers of its own: the cookie jar added the Cookie line, because the "
-        f"cookie's host and path match. The server looks the ID up, finds userId {user_id} and "
-        "answers 200. The ID is only a key; the data stayed on the server.",
+        "The script adds no headers: the jar added the Cookie line (host and path match). The "
+        f"server looks the ID up and finds userId {user_id}: the ID is only a key; the data stayed "
+        "on the server.",
     ], ExchangeBlock(profile), _store(store),
         predict="The client asks for /profile. It adds no headers of its own."))
 
