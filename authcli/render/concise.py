@@ -1,6 +1,7 @@
 """What a step shows by default: each credential whole once, where it is born, then shortened
-the same way everywhere (wire, store, jar, tables), a store that did not change in one line, and
-the events that print a record the store view prints anyway say `{...}`.
+the same way everywhere (wire, store, jar, tables); a store view lists only the records that
+changed since it was last shown (none: it is left out; servers side by side say "unchanged");
+an event that prints a record the store view prints anyway says `{...}`.
 `--all-headers`/`--verbose` skip this; JSON never uses it."""
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Concise:
         self.seen: set[str] = set()
         self.born: set[str] = set()  # tokens whose token view, in the step at hand, shows them whole
         self.stores: dict[object, list] = {}
+        self.jars: dict[str, list] = {}
+        self.said: set[str] = set()  # event lines already shown: the same line again says nothing new
         self._last: tuple[m.Step, m.Step] | None = None
 
     def text(self, value: str, *, whole: bool = True) -> str:
@@ -116,6 +119,9 @@ class Concise:
         for event in ex.server:
             if body and event.message.strip() == body:  # the refusal's reason is in the body: once
                 continue
+            if event.message in self.said:  # "password matches", said at the first login
+                continue
+            self.said.add(event.message)
             message = event.message
             for value in shown:  # a record the store view below prints whole
                 if isinstance(value, str) and len(value) > 20:
@@ -134,8 +140,10 @@ class Concise:
         if isinstance(block, m.StoreBlock):
             where = self._where(block.snapshot)
             if not block.snapshot.rows and self.stores.get(where) == []:
-                return None  # empty, as it was when last shown: nothing to say
+                return None  # empty, as it was when last shown: nothing to say (nor when unchanged)
             snapshot, summary = self._snapshot(block.snapshot, where)
+            if summary == UNCHANGED:  # the events above say what was read; nothing new to list
+                return None
             return replace(block, snapshot=snapshot, summary=summary)
         if isinstance(block, m.ServersBlock):
             views, listed = [], {}
@@ -152,6 +160,9 @@ class Concise:
                 views.append(replace(view, store=snapshot, summary=summary))
             return replace(block, views=views)
         if isinstance(block, m.JarBlock):
+            before, self.jars[block.holder] = self.jars.get(block.holder), block.cookies
+            if before == block.cookies:  # the jar as last shown: the Cookie line says it was sent
+                return None
             return replace(block, cookies=[self._cookie(c) for c in block.cookies])
         if isinstance(block, m.TokenBlock):
             if block.view.token in self.born:

@@ -258,10 +258,8 @@ def _recap(act: list[Step], traffic: Sequence) -> Step:
     token = view.token
     bearer_bytes = len(f"Authorization: Bearer {token}")
     cookie_bytes = len(f"Cookie: {COOKIE_NAME}=") + len(b64url(bytes(SESSION_ID_BYTES)))
-    return step(None, "Recap", [
-        "Everything above crossed a real socket. The handout's table, JWT column, with what this "
-        "run observed:",
-    ], TableBlock(Table("JWT, observed", ["", "JWT"], [
+    return step(None, "Recap", [], TableBlock(Table("The handout's table, JWT column, as this run observed it",
+                                                    ["", "JWT"], [
             ["Data stored in", f"The token, on the client ({len(token)} characters): its payload is "
              "readable by anyone holding it. The server keeps only the key."],
             ["Auth sent via", f"Authorization: Bearer, {bearer_bytes} bytes per request (step 3; "

@@ -233,8 +233,7 @@ def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float, idle: 
                f"({ttl} s after login, at {expires_at}). The absolute one comes first.")
         title, label = f"Waiting for the session to expire ({ttl} s after login)", "session expires in"
     return step(6, title, [
-        why + already + " The client keeps its cookie the whole time; only the server's record ends."
-        + (f" {store.facts.expiry}" if store.facts.expires_by_itself else ""),
+        why + already + (f" {store.facts.expiry}" if store.facts.expires_by_itself else ""),
     ], StoreBlock(store.snapshot(), "read as the wait begins"),
         Wait(max(left, 0.0) + EXPIRY_MARGIN, label))
 
@@ -259,10 +258,10 @@ def _restart_act(stage: _Stage) -> list[Step]:
                 "Cookies belong to a host, not a port [^rfc6265-8.5], so the client sent its cookie "
                 "to the new server too."]
     else:
-        text = [f"The new server at {stage.server.url} starts with an empty {facts.label} store: the "
-                "session died with the old process, so 401 (as on a second server behind a load "
-                "balancer). Cookies belong to a host, not a port [^rfc6265-8.5], so the client did "
-                "send its cookie. Try `--store redis` to see sessions survive."]
+        text = [f"The new server at {stage.server.url} has an empty {facts.label} store: the session "
+                "died with the old process (as on a second server behind a load balancer). Cookies "
+                "belong to a host, not a port [^rfc6265-8.5], so the cookie did go. Try `--store "
+                "redis` to see sessions survive."]
     steps.append(step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store),
                       predict="The server was restarted. The client sends its cookie."))
     return steps
@@ -327,8 +326,8 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
     new_id = _created(relogin)
     relogin.event(FixationChecked)  # the old cookie went to /login and was not adopted
     steps = [step(8, "Log in again: a brand-new ID", [
-        f"The client still had the old cookie and sent it to /login. The server does not reuse it: "
-        f"it issues a new ID ({new_id[:8]}... instead of {old_id[:8]}...).",
+        f"The client still had the old cookie and sent it to /login; the server issued a new ID "
+        f"anyway ({new_id[:8]}... instead of {old_id[:8]}...).",
     ], ExchangeBlock(relogin), _store(store), Defences(["new-id-at-login"]),
         predict="The client logs in again, still holding its old, expired cookie.")]
 
@@ -339,8 +338,8 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
     if jar_after:
         raise WalkthroughError("the client kept its cookie after logout")
     steps.append(step(9, "POST /logout: the record is deleted, the cookie cleared", [
-        "The server deletes the record from the store and answers with Set-Cookie ... Max-Age=0, "
-        "which tells the client to drop the cookie [^rfc6265-5.2.2]. The jar is now empty.",
+        "The server deletes the record; Set-Cookie ... Max-Age=0 tells the client to drop the "
+        "cookie [^rfc6265-5.2.2].",
     ], ExchangeBlock(logout), _store(store), JarBlock(jar_after), Defences(["logout-deletes"]),
         predict="The client logs out."))
 
@@ -362,14 +361,11 @@ def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart:
         scaling = (f"After a restart the session still worked ({after_restart.response.status}, step 12): "
                    f"every server pointing at this {facts.label} shares the sessions.")
     else:
-        scaling = (f"After a restart the session was gone ({after_restart.response.status}, step 12): "
-                   "memory belongs to one process; a shared store (--store redis) fixes that.")
-    return step(None, "Recap", [
-        "Everything above crossed a real socket. The handout's table, Sessions column, with what "
-        "this run observed:",
-    ], TableBlock(Table("Sessions, observed", ["", "Sessions"], [
+        scaling = (f"Gone after a restart ({after_restart.response.status}, step 12): memory belongs "
+                   "to one process; --store redis fixes that.")
+    return step(None, "Recap", [], TableBlock(Table("The handout's table, Sessions column, as this run observed it", ["", "Sessions"], [
             ["Data stored in", f"Server ({facts.name}): {{{', '.join(record)}}}, "
-             f"{len(json.dumps(record))} bytes of JSON under the ID, from step 2 to logout (step 9)"],
+             f"{len(json.dumps(record))} bytes of JSON under the ID (steps 2 to 9)"],
             ["Auth sent via", f"Cookie header: only the random ID ({len(created.session_id)} "
              f"characters), {cookie_bytes} bytes, added by the jar (step 4)"],
             ["Server checks", "The ID must name a live record in the store: a forged, expired or "
