@@ -130,7 +130,11 @@ def _narration(block: m.Narration) -> RenderableType:
 
 
 def _notes(block: m.NotesBlock) -> RenderableType:
-    """`term: explanation`, wrapped under the term: a long term costs no column of its own."""
+    """`term: explanation`, wrapped under the term: a long term costs no column of its own. A
+    one-word value (a password hash) goes in a column beside its term instead, folded there."""
+    if all(" " not in n.text for n in block.notes):
+        return Group(hanging([(Text("  " + printable(n.term), style="bold"), Text(printable(n.text)))
+                              for n in block.notes]), "")
     return Group(hanging([(" ", Text.assemble((printable(n.term), "bold"), ": ", terminal_text(n.text)))
                           for n in block.notes]), "")
 

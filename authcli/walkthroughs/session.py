@@ -207,7 +207,7 @@ def _after_expiry(stage: _Stage, session_id: str, record: dict, idle_at: float |
                + ", so 401 Unauthorized.")
         waited = f"{ttl} s have passed since login."
     return step(7, "After expiry: the cookie still goes out, the server says 401", [
-        f"The Cookie line shows the client still sends the same ID. {why}",
+        f"The client still sends the same ID. {why}",
     ], ExchangeBlock(expired), _store(store), JarBlock(client.jar()),
         Defences(["server-expiry"] + (["idle-timeout"] if stage.idle is not None else [])),
         predict=f"{waited} The client sends its cookie again.")
@@ -219,9 +219,8 @@ def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float, idle: 
     the wait begins."""
     already = "" if left > 0 else " It has already passed, while the steps above were on screen."
     if idle is None:
-        why = (f"Sessions here have only an absolute timeout: {ttl} s from createdAt (until "
-               f"{expires_at}), whatever the client does. An idle timeout (--idle) would also end a "
-               "session left alone [^owasp-session-expiration].")
+        why = (f"Only an absolute timeout here: {ttl} s from createdAt (until {expires_at}); an idle "
+               "timeout (--idle) would end a quiet one [^owasp-session-expiration].")
         title, label = f"Waiting for the session to expire ({ttl} s after login)", "session expires in"
     elif idle_at is not None:
         why = (f"Sessions here have two timeouts: idle, {idle} s after the last request (that was "
@@ -242,10 +241,9 @@ def _restart_act(stage: _Stage) -> list[Step]:
     """Steps 11-12: log in, restart the server, use the session again."""
     login = _login(stage.client)
     session_id = _created(login)
-    old_url, facts = stage.server.url, stage.store.facts
+    facts = stage.store.facts
     steps = [step(11, "Log in, then restart the server", [
-        f"A fresh login, then authcli stops the server at {old_url} and starts a new one, as a "
-        "deploy or a crash would. The client keeps its cookie.",
+        "A fresh login, then a restart of the server, as a deploy or a crash would do.",
     ], ExchangeBlock(login), _store(stage.store), predict="The client logs in again.")]
     stage.restart()
     survives = facts.survives_restart
@@ -260,8 +258,7 @@ def _restart_act(stage: _Stage) -> list[Step]:
     else:
         text = [f"The new server at {stage.server.url} has an empty {facts.label} store: the session "
                 "died with the old process (as on a second server behind a load balancer). Cookies "
-                "belong to a host, not a port [^rfc6265-8.5], so the cookie did go. Try `--store "
-                "redis` to see sessions survive."]
+                "belong to a host, not a port [^rfc6265-8.5], so the cookie did go."]
     steps.append(step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store),
                       predict="The server was restarted. The client sends its cookie."))
     return steps
@@ -281,9 +278,8 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
     session_id = _created(login)
     fields = ", ".join(login.event(SessionCreated).record)
     steps.append(step(2, "Log in with the right password", [
-        f"Password {DEMO_PASSWORD} matches. The server creates a random session ID "
-        f"({len(session_id)} characters from Python's `secrets`: 256 bits), stores "
-        f"{{{fields}}} under it, and sends only the ID back, in Set-Cookie.",
+        f"The server creates a random session ID ({len(session_id)} characters from Python's "
+        f"`secrets`: 256 bits), stores {{{fields}}} under it, and sends only the ID back.",
     ], ExchangeBlock(login), _store(store),
         predict=f"The client logs in with the right password ({DEMO_EMAIL} / {DEMO_PASSWORD})."))
 
@@ -291,17 +287,15 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
     if [c.value for c in jar if c.name == cookie] != [session_id]:
         raise WalkthroughError("the client's cookie jar did not keep the session cookie")
     steps.append(step(3, "The client's cookie jar saved it", [
-        "requests put the cookie in its jar with the attributes the server set; the script never "
-        "copies the ID itself. The handout's res.cookie(\"sessionId\", sessionId) sets no flags; "
-        "this server adds HttpOnly and SameSite=Lax, which only a browser acts on (demo browser "
-        "shows each where it changes what happens).",
+        "requests keeps the cookie with the attributes the server set; the script never copies "
+        "the ID. The handout's res.cookie(\"sessionId\", sessionId) sets no flags; this server adds "
+        "HttpOnly and SameSite=Lax, which only a browser acts on (see demo browser).",
     ], JarBlock(jar), Defences(HTTPS_DEFENCES) if https else None, NotesBlock(_flag_notes(https))))
 
     profile = expect(client.send("GET", "/profile"), 200, "profile")
     steps.append(step(4, "GET /profile: the cookie goes back by itself", [
-        "The script adds no headers: the jar added the Cookie line (host and path match). The "
-        f"server looks the ID up and finds userId {user_id}: the ID is only a key; the data stayed "
-        "on the server.",
+        "The script adds no headers: the jar added the Cookie line (host and path match). The ID is "
+        f"only a key: userId {user_id} stayed on the server.",
     ], ExchangeBlock(profile), _store(store),
         predict="The client asks for /profile. It adds no headers of its own."))
 
@@ -312,9 +306,8 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
     if after.ids() != before.ids():
         raise WalkthroughError("the store changed after a forged session ID")
     steps.append(step(5, "A forged session ID gets 401", [
-        "Another client sends an ID of exactly the right shape that this server never issued. "
-        "The lookup finds nothing, so 401, and the store is unchanged: unknown IDs never create "
-        "records.",
+        "Another client sends an ID of exactly the right shape that this server never issued: "
+        "401, and no record is created (the store is unchanged).",
     ], ExchangeBlock(forged), StoreBlock(after), Defences(["random-id"]),
         predict="Another client sends a session ID it made up, of exactly the right shape."))
     return steps
@@ -365,10 +358,9 @@ def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart:
                    "to one process; --store redis fixes that.")
     return step(None, "Recap", [], TableBlock(Table("The handout's table, Sessions column, as this run observed it", ["", "Sessions"], [
             ["Data stored in", f"Server ({facts.name}): {{{', '.join(record)}}}, "
-             f"{len(json.dumps(record))} bytes of JSON under the ID (steps 2 to 9)"],
-            ["Auth sent via", f"Cookie header: only the random ID ({len(created.session_id)} "
-             f"characters), {cookie_bytes} bytes, added by the jar (step 4)"],
-            ["Server checks", "The ID must name a live record in the store: a forged, expired or "
-             "logged-out ID gets 401 (steps 5, 7, 10)"],
+             f"{len(json.dumps(record))} bytes under the ID (steps 2-9)"],
+            ["Auth sent via", f"Cookie header: the random ID alone, {cookie_bytes} bytes (step 4)"],
+            ["Server checks", "The ID must name a live record: a forged, expired or logged-out ID "
+             "gets 401 (steps 5, 7, 10)"],
             ["Scaling", scaling],
         ])), traffic)
