@@ -13,6 +13,7 @@ from dataclasses import replace
 from authcli.http import CookieView, Exchange
 from authcli.render.escape import printable
 from authcli.render.text import SAME_AS, UNCHANGED
+from authcli.sources import MARKER
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs import model as m
 
@@ -30,6 +31,16 @@ def short(value: str) -> str:
     return value if len(value) < LONG else f"{value[:10]}...{value[-4:]} ({len(value)} chars)"
 
 
+REASON = 24  # how much of a refusal's reason the wire lines keep when the checks say it all
+
+
+def _wire_forms(detail: str) -> list[str]:
+    """A check's reason as a server puts it on the wire: without source markers, and inside a
+    WWW-Authenticate quoted-string (no `"` or `\\`)."""
+    plain = re.sub(r" ?" + MARKER.pattern, "", detail)
+    return list(dict.fromkeys([plain, re.sub(r'[^\x20-\x7e]|["\\]', "'", plain)[:200]]))
+
+
 class Concise:
     """Remembers, over one run, which credentials were already shown whole and what each store
     last showed."""
@@ -42,6 +53,7 @@ class Concise:
         self.born: set[str] = set()  # tokens whose token view, in the step at hand, shows them whole
         self.stores: dict[object, list] = {}
         self.jars: dict[str, list] = {}
+        self._reasons: list[str] = []
         self.said: set[str] = set()  # event lines already shown: the same line again says nothing new
         self._last: tuple[m.Step, m.Step] | None = None
 
@@ -65,6 +77,10 @@ class Concise:
         if self._last is not None and self._last[0] is step:
             return self._last[1]
         shown = self._records(step)
+        # A refusal's reason is said in full once, by the step's checks: the wire's copies of it
+        # (error_description, body) are shortened, with their length.
+        self._reasons = [r for b in step.all(m.ChecksBlock) for c in b.checks if c.ok is False
+                         for r in _wire_forms(c.detail) if len(r) > REASON]
         for block in step.all(m.TokenBlock):  # a token is born in its token view, coloured by part
             if block.view.token not in self.seen:
                 self.seen.update((block.view.token, block.view.signature_b64))
@@ -112,8 +128,8 @@ class Concise:
     def _exchange(self, ex: Exchange, shown: dict[str, object]) -> Exchange:
         request = replace(ex.request, headers=[(n, self.text(v, whole=False)) for n, v in ex.request.headers],
                           body=self.text(ex.request.body, whole=False))
-        response = replace(ex.response, headers=[(n, self.text(v)) for n, v in ex.response.headers],
-                           body=self.text(ex.response.body))
+        response = replace(ex.response, headers=[(n, self._reason(self.text(v))) for n, v in ex.response.headers],
+                           body=self._reason(self.text(ex.response.body)))
         events = []
         body = ex.response.body.strip()
         for event in ex.server:
@@ -180,6 +196,11 @@ class Concise:
         if isinstance(block, m.Sequence):
             return replace(block, messages=[(a, b, self.text(t), r) for a, b, t, r in block.messages])
         return block
+
+    def _reason(self, value: str) -> str:
+        for reason in self._reasons:
+            value = value.replace(reason, f"{reason[:REASON]}... ({len(reason)} chars)")
+        return value
 
     def _cookie(self, cookie: CookieView) -> CookieView:
         return replace(cookie, value=self.text(cookie.value))

@@ -185,8 +185,7 @@ class JwtAuth:
             # wire and into the one-line event is plain.
             detail = unmarked(failed.detail)
             events.append(TokenChecked(f"refused, {failed.name}: {detail} -> 401", **data))
-            # The reason is said once, in full, by the checks (and the log); the wire says which.
-            return invalid_token(f"the {failed.name} check failed", events)
+            return invalid_token(f"{failed.name}: {detail}", events)
         sub = parts.payload["sub"]
         skipped = [c.name for c in verdict.checks if c.ok is None]
         passed = ", ".join(c.name for c in verdict.checks if c.ok)
