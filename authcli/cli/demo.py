@@ -49,6 +49,7 @@ def session(
     Example: authcli demo session --ttl 5 --step --store redis
     """
     from contextlib import ExitStack
+    from dataclasses import replace
 
     from authcli.walkthroughs.session import INFO, session_walkthrough
 
@@ -57,7 +58,8 @@ def session(
         if idle is not None and idle >= ttl:
             raise UsageError(f"--idle ({idle} s) must be shorter than --ttl ({ttl} s), the absolute timeout")
         tls = https_files(stack, https)
-        play(INFO, session_walkthrough(ttl, make_store=source.make, tls=tls, idle=idle), fmt, pause=step,
+        info = INFO if idle is None else replace(INFO, steps=7)  # --idle: steps 1-7, then its own segment
+        play(info, session_walkthrough(ttl, make_store=source.make, tls=tls, idle=idle), fmt, pause=step,
              all_headers=all_headers, predict=predict)
 
 

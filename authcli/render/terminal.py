@@ -21,8 +21,8 @@ from authcli.render.token import checks_renderable, token_renderable, warnings_r
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs import model as m
 
-LEGEND = ("> request as the server got it, < response as the client got it, * what the server "
-          "did; (+N more headers): Host, Date... (--all-headers)")
+LEGEND = "> request as the server got it, < response as the client got it, * what the server did"
+FOLDED = "; (+N more headers): Host, Date... (--all-headers)"
 CREDENTIAL_HEADERS = {"cookie", "set-cookie", "authorization"}
 
 
@@ -242,7 +242,7 @@ class TerminalRenderer:
 
     def start(self, info: m.WalkthroughInfo) -> None:
         self.header = Group(Text(info.heading, style="bold"),
-                            Text(LEGEND, style="dim"), "")
+                            Text(LEGEND + (FOLDED if self.fold_headers else ""), style="dim"), "")
         self.console.print(self.header)
 
     def new_screen(self) -> None:

@@ -166,13 +166,16 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         sleep(deadline + EXPIRY_MARGIN - clock())
 
     yield shown(_after_expiry(stage, session_id, row.value, idle_at, ttl))
+    facts = stage.store.facts
+    if stage.idle is not None:  # the idle segment instead of steps 8-12, which --idle does not change
+        yield from shown.all(idle_steps(stage.server, stage.store, ttl, stage.idle, clock, sleep, stage.client.ca))
+        yield _recap(facts, first[3].exchange, first[1].exchange, None,
+                     sequence(shown.steps, f"Store ({facts.label})"), stage.cookie)
+        return
     last = _last_act(client, store, session_id, stage.cookie)
     yield from shown.all(last)
     restart = _restart_act(stage)
     yield from shown.all(restart)
-    if stage.idle is not None:
-        yield from shown.all(idle_steps(stage.server, stage.store, ttl, stage.idle, clock, sleep, stage.client.ca))
-    facts = stage.store.facts
     yield _recap(facts, first[3].exchange, last[0].exchange, restart[-1].exchange,
                  sequence(shown.steps, f"Store ({facts.label})"), stage.cookie)
 
@@ -345,12 +348,16 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
     return steps
 
 
-def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart: Exchange,
+def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart: Exchange | None,
            traffic: Sequence, cookie: str = COOKIE_NAME) -> Step:
+    """The handout's Sessions column from this run; `after_restart` None: a run with --idle,
+    which stops after step 7 and shows the idle segment instead of logout and the restart."""
     created = login.event(SessionCreated)
     record = created.record
     cookie_bytes = _credential_bytes(profile)
-    if facts.survives_restart:
+    if after_restart is None:
+        scaling = "Not shown with --idle: run without it for logout and a server restart."
+    elif facts.survives_restart:
         scaling = (f"After a restart the session still worked ({after_restart.response.status}, step 12): "
                    f"every server pointing at this {facts.label} shares the sessions.")
     else:
@@ -358,9 +365,10 @@ def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart:
                    "to one process; --store redis fixes that.")
     return step(None, "Recap", [], TableBlock(Table("The handout's table, Sessions column, as this run observed it", ["", "Sessions"], [
             ["Data stored in", f"Server ({facts.name}): {{{', '.join(record)}}}, "
-             f"{len(json.dumps(record))} bytes under the ID (steps 2-9)"],
+             f"{len(json.dumps(record))} bytes under the ID" + (" (steps 2-9)" if after_restart else "")],
             ["Auth sent via", f"Cookie header: the random ID alone, {cookie_bytes} bytes (step 4)"],
             ["Server checks", "The ID must name a live record: a forged, expired or logged-out ID "
-             "gets 401 (steps 5, 7, 10)"],
+             "gets 401 (steps 5, 7, 10)" if after_restart else "The ID must name a live record: a "
+             "forged or expired ID gets 401 (steps 5, 7)"],
             ["Scaling", scaling],
         ])), traffic)
