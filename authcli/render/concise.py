@@ -31,6 +31,7 @@ def short(value: str) -> str:
     return value if len(value) < LONG else f"{value[:10]}...{value[-4:]} ({len(value)} chars)"
 
 
+AS_BEFORE = "as before"
 REASON = 24  # how much of a refusal's reason the wire lines keep when the checks say it all
 
 
@@ -54,7 +55,7 @@ class Concise:
         self.stores: dict[object, list] = {}
         self.jars: dict[str, list] = {}
         self._reasons: list[str] = []
-        self.said: set[str] = set()  # event lines already shown: the same line again says nothing new
+        self.said: set = set()  # event lines and checks already shown: the same again says nothing new
         self._last: tuple[m.Step, m.Step] | None = None
 
     def text(self, value: str, *, whole: bool = True) -> str:
@@ -125,7 +126,9 @@ class Concise:
         rows = [replace(row, key=self.text(row.key)) for row in fresh]
         return replace(snapshot, rows=rows), f"plus {kept} unchanged, not shown again" if kept else ""
 
-    def _exchange(self, ex: Exchange, shown: dict[str, object]) -> Exchange:
+    def _exchange(self, ex: Exchange, shown: dict[object, object], listed: bool = True) -> Exchange:
+        """`listed` False: the step hides this exchange's events (its checks say them), so
+        none of them counts as said."""
         request = replace(ex.request, headers=[(n, self.text(v, whole=False)) for n, v in ex.request.headers],
                           body=self.text(ex.request.body, whole=False))
         response = replace(ex.response, headers=[(n, self._reason(self.text(v))) for n, v in ex.response.headers],
@@ -137,14 +140,15 @@ class Concise:
                 continue
             if event.message in self.said:  # "password matches", said at the first login
                 continue
-            self.said.add(event.message)
+            if listed:
+                self.said.add(event.message)
             message = event.message
             for value in shown:  # a record the store view below prints whole
                 if isinstance(value, str) and len(value) > 20:
                     message = message.replace(value, "{...}")
             claims = getattr(event, "claims", None)
             if claims and claims in shown.values():
-                message = message.replace(json.dumps(claims), "{the payload below}")
+                message = message.replace(json.dumps(claims), "{payload below}")
             events.append(replace(event, message=self.text(message)))
         return replace(ex, request=request, response=response, server=events)
 
@@ -152,7 +156,7 @@ class Concise:
         if isinstance(block, m.Narration):
             return replace(block, paragraphs=[self.text(p) for p in block.paragraphs])
         if isinstance(block, m.ExchangeBlock):
-            return replace(block, exchange=self._exchange(block.exchange, shown))
+            return replace(block, exchange=self._exchange(block.exchange, shown, block.events))
         if isinstance(block, m.StoreBlock):
             where = self._where(block.snapshot)
             if not block.snapshot.rows and self.stores.get(where) == []:
@@ -186,6 +190,8 @@ class Concise:
                 return block
             brief = short(block.view.token)
             return replace(block, view=replace(block.view, token=brief, segments=[brief]))
+        if isinstance(block, m.ChecksBlock):
+            return replace(block, checks=self._checks(block.checks))
         if isinstance(block, m.ClientStorage):
             return replace(block, items={k: self.text(v) for k, v in block.items.items()})
         if isinstance(block, m.TableBlock):
@@ -196,6 +202,22 @@ class Concise:
         if isinstance(block, m.Sequence):
             return replace(block, messages=[(a, b, self.text(t), r) for a, b, t, r in block.messages])
         return block
+
+    def _checks(self, checks: list) -> list:
+        """Checks that passed exactly as they passed before share one line: `PASS algorithm,
+        signature: as before`; what is new in this step (a FAIL, a SKIP, a time) stays whole."""
+        out: list = []
+        for check in checks:
+            key = ("check", check.name, check.ok, check.detail)
+            if check.ok and key in self.said:
+                if out and out[-1].detail == AS_BEFORE:
+                    out[-1] = replace(out[-1], name=f"{out[-1].name}, {check.name}")
+                else:
+                    out.append(replace(check, detail=AS_BEFORE))
+                continue
+            self.said.add(key)
+            out.append(check)
+        return out
 
     def _reason(self, value: str) -> str:
         for reason in self._reasons:

@@ -120,7 +120,7 @@ class JwtAuth:
         events = [
             CredentialsChecked(f"{email}: password matches the stored scrypt hash", user_id=user.user_id),
             TokenSigned(f"signed {json.dumps(claims)} with {self.key.alg}: a {len(token)}-character "
-                        "token. Nothing was stored on the server.", claims=claims, token=token),
+                        "token; nothing stored", claims=claims, token=token),
         ]
         body = json.dumps({"token": token, "token_type": "Bearer", "expires_in": self.ttl})
         return Response(200, body + "\n", [("Content-Type", "application/json"), NO_STORE], events)
@@ -223,8 +223,7 @@ class JwtAuth:
             except MalformedToken:
                 pass
         events: list[Event] = [TokenLogout("nothing to delete: the server keeps no record of tokens")]
-        return text(200, "Logged out on this client only: this server keeps no record of tokens, so "
-                    f"yours stays valid until it expires{until}. Delete it on the client.",
+        return text(200, f"Logged out on this client only: your token stays valid until it expires{until}.",
                     events, [NO_STORE])
 
     def jwks(self, request: Request) -> Response:

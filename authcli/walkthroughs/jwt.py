@@ -32,9 +32,8 @@ from authcli.clock import now as clock_now
 INFO = WalkthroughInfo("jwt", "JWT: the token carries everything, the server stores nothing", 9)
 DEFAULT_TTL = 3
 EXPIRY_MARGIN = 0.05
-ENCODED_NOT_ENCRYPTED = ("The header and payload are base64url: encoded, not encrypted. Anyone "
-                         "holding the token can read them (try authcli decode). Only the signature "
-                         "needs the key.")
+ENCODED_NOT_ENCRYPTED = ("Header and payload are base64url: encoded, not encrypted; anyone holding "
+                         "the token can read them (try authcli decode). Only signing needs the key.")
 
 
 def _checks(exchange: Exchange) -> ChecksBlock:
@@ -80,7 +79,7 @@ def jwt_walkthrough(key: SigningKey, ttl: int = DEFAULT_TTL, *,
 def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient, https: bool = False) -> Step:
     key = auth.key
     text = [f"authcli started an {'HTTPS' if https else 'HTTP'} server on {server.url} that signs tokens "
-            f"with {key.alg}: after login it will not remember you."]
+            f"with {key.alg}."]
     if https:
         text.append("What TLS adds to a bearer token: whoever holds the token is the user, so "
                     "anyone who can read the traffic could replay it; TLS encrypts every request, "
@@ -90,7 +89,7 @@ def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient, https: 
     warnings: list[str] = []
     exchange = None
     if key.secret is not None:
-        text.append(_secret_text(key))
+        text[0] += " " + _secret_text(key)
         if key.weak:
             need = HASH_BYTES[key.alg[2:]]
             short = (f"{key.alg} needs a key at least as long as its hash, {need} bytes "
@@ -115,9 +114,8 @@ def _secret_text(key: SigningKey) -> str:
     and whether people really use it: a typed secret's entropy cannot be read off its length)."""
     if key.generated:
         size = HASH_BYTES[key.alg[2:]]
-        return (f"Its secret is {len(key.secret)} characters from secrets.token_urlsafe({size}): {size} "
-                f"random bytes, {size * 8} bits, written in base64url, held only in the server's memory. "
-                "The same secret signs and verifies: every service that checks tokens must hold it.")
+        return (f"Its secret (secrets.token_urlsafe({size}): {size * 8} random bits) lives in the server's "
+                "memory; it signs and verifies, so every verifying service must hold it.")
     shown = key.secret.decode("utf-8", "replace")
     if key.known:
         what = f"in authcli's wordlist of secrets people really use (guess {wordlist().index(key.secret) + 1})"
@@ -149,10 +147,10 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
 
     left = exp - clock()
     expires_at = utc(exp)
-    why = (f"The token's exp is {expires_at}. Until then it works everywhere, for anyone who holds it."
-           if left > 0 else f"The token's exp, {expires_at}, already passed while the steps above were on screen.")
+    why = (f"Until exp ({expires_at}) the token works for anyone who holds it."
+           if left > 0 else f"exp ({expires_at}) passed while the steps above were on screen.")
     yield shown(step(8, f"Waiting for exp ({ttl} s after login)", [
-        why + " The server does nothing at expiry: there is no record to delete.",
+        why + " At exp the server has no record to delete.",
     ], Wait(max(left, 0.0) + EXPIRY_MARGIN, "token expires in")))
     if clock() < exp + EXPIRY_MARGIN:
         sleep(exp + EXPIRY_MARGIN - clock())
@@ -163,8 +161,8 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     if 'error="invalid_token"' not in challenge or failed != ["exp"]:
         raise WalkthroughError(f"expected only the exp check to fail after exp, got {failed}")
     yield shown(step(9, "After exp: the same token gets 401", [
-        "Same token: now the exp check refuses it [^rfc7519-4.1.4]. error=\"invalid_token\" "
-        "[^rfc6750-3.1] tells the client to get a new token (demo refresh shows how).",
+        "The exp check now refuses the same token [^rfc7519-4.1.4]; invalid_token [^rfc6750-3.1] "
+        "tells the client to get a new one.",
     ], ExchangeBlock(expired, events=False), _checks(expired), Defences(["exp-checked"]),
         predict="exp has passed. The client sends the same token again."))
 
@@ -181,24 +179,21 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     # NumericDate read a moment later would say 1 or 2 by chance.
     view = inspect(parts, None)
     steps = [step(1, "POST /login: the server signs a token", [
-        f"The password matches, so the server signs a payload ({', '.join(parts.payload)}) with "
-        f"{auth.key.alg}: the handout's jwt.sign({{ userId }}, key, {{ expiresIn }}). One user in "
+        "The handout's jwt.sign({ userId }, key, { expiresIn }), with "
+        f"{auth.key.alg}: the payload below. One user in "
         f"every demo: {DEMO_EMAIL} is userId {DEMO_USER_ID} (the handout's JWT example says 123). "
         + ENCODED_NOT_ENCRYPTED,
     ], ExchangeBlock(login), TokenBlock(view),
         predict=f"The client logs in ({DEMO_EMAIL} / {DEMO_PASSWORD}).")]
 
     steps.append(step(2, "The client keeps the token itself", [
-        "A browser app keeps the token in memory or localStorage; this script keeps it in a "
-        "variable, outside any cookie jar, so nothing sends it automatically. The price: any "
-        "script on the page, an injected one too, can read it (demo browser, step 10).",
+        "The script keeps the token in a variable, outside any cookie jar: nothing sends it by "
+        "itself. A browser app's localStorage: any page script reads it.",
     ], JarBlock(client.jar()), ClientStorage({"token": token})))
 
     profile = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile")
     steps.append(step(3, "GET /profile with Authorization: Bearer", [
-        "The client adds Authorization: Bearer <token>, the handout's axios headers. The server "
-        "runs jwt.verify as a list of checks, with the algorithm taken from its own allow-list, "
-        "never from the token [^rfc8725-3.1]:",
+        "Authorization: Bearer <token> (the handout's axios line); jwt.verify's checks:",
     ], ExchangeBlock(profile, events=False), _checks(profile),
         predict="The client sends its token as Authorization: Bearer."))
 
@@ -206,15 +201,13 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
 
     logout = expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
     steps.append(step(6, "POST /logout: the server has nothing to delete", [
-        "With sessions, logout deleted the record. Here the client drops its copy, and that is all "
-        "logout can do without server state.",
+        "The client drops its copy: that is all logout can do without server state.",
     ], ExchangeBlock(logout), predict="The client logs out."))
 
     after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
     steps.append(step(7, "The logged-out token still works", [
-        "Anyone who copied the token before logout can still use it, until exp. Revoking it early "
-        "needs state the server checks on every request, such as a denylist of jti values "
-        "[^rfc7519-4.1.7] (demo refresh): the very thing JWT was chosen to avoid.",
+        "A copy taken before logout works until exp; revoking it early needs state checked on every "
+        "request (a jti denylist [^rfc7519-4.1.7], demo refresh).",
     ], ExchangeBlock(after),
         predict="The client logged out. Someone who copied its token sends it. Does it still work?"))
     return steps
@@ -228,9 +221,8 @@ def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
     tampered_token = f"{parts.header_b64}.{forged_b64}.{parts.signature_b64}"
     tampered = expect(client.send("GET", "/profile", headers=_bearer(tampered_token)), 401, "tampered token")
     steps.append(step(4, "A tampered token: payload changed, signature kept", [
-        f"Anyone can edit the payload: here userId {DEMO_USER_ID} becomes {OTHER_USER_ID} (another "
-        "user), re-encoded, with the original signature. Without the key nobody can make a "
-        "signature that fits the changed bytes.",
+        f"Anyone can edit the payload (userId {DEMO_USER_ID} becomes {OTHER_USER_ID}) and keep the "
+        "signature; without the key nobody can make one that fits the new bytes.",
     ], ExchangeBlock(tampered, events=False), _checks(tampered), TableBlock(_changes(
         _differences("payload", parts.payload, forged_payload)
         + [["signature", parts.signature_b64, "the same, kept"]])), Defences(["signature-check"]),
@@ -241,13 +233,12 @@ def _forgeries(client: ScriptedClient, parts: TokenParts) -> list[Step]:
     none_token = f"{none_header}.{forged_b64}."
     unsigned = expect(client.send("GET", "/profile", headers=_bearer(none_token)), 401, "alg none")
     steps.append(step(5, "alg: none, an unsigned token", [
-        "The same forged payload, with header {\"alg\": \"none\"} and an empty signature. A library "
-        "that let the token pick its own algorithm would skip the signature check and log the "
-        "attacker in as anyone [^rfc8725-3.1].",
+        "The same payload, with header {\"alg\": \"none\"} and no signature: a library that let "
+        "the token pick its algorithm would skip the check [^rfc8725-3.1].",
     ], ExchangeBlock(unsigned, events=False), _checks(unsigned), TableBlock(_changes(
         _differences("header", parts.header, {"alg": "none", "typ": "JWT"})
-        + _differences("payload", parts.payload, forged_payload)
-        + [["signature", parts.signature_b64, "(empty)"]])), Defences(["alg-allowlist"]),
+        + [["payload", "", "the edits of step 4"], ["signature", parts.signature_b64, "(empty)"]])),
+        Defences(["alg-allowlist"]),
         predict='The client sends the edited payload with header {"alg": "none"} and no signature.'))
 
     return steps
@@ -260,12 +251,9 @@ def _recap(act: list[Step], traffic: Sequence) -> Step:
     cookie_bytes = len(f"Cookie: {COOKIE_NAME}=") + len(b64url(bytes(SESSION_ID_BYTES)))
     return step(None, "Recap", [], TableBlock(Table("The handout's table, JWT column, as this run observed it",
                                                     ["", "JWT"], [
-            ["Data stored in", f"The token, on the client ({len(token)} characters): its payload is "
-             "readable by anyone holding it. The server keeps only the key."],
-            ["Auth sent via", f"Authorization: Bearer, {bearer_bytes} bytes per request (step 3; "
-             f"a session cookie is {cookie_bytes})"],
+            ["Data stored in", "On the client, in the token (readable by anyone holding it)"],
+            ["Auth sent via", f"Authorization: Bearer, {bearer_bytes} bytes (a session cookie is {cookie_bytes})"],
             ["Server checks", "Algorithm, signature and exp, with the key alone: a tampered, "
              "unsigned or expired token gets 401 (steps 4, 5, 9)"],
-            ["Scaling", "Any server with the key verifies, with no shared store; but logout "
-             "cannot revoke (step 7)."],
+            ["Scaling", "Any server with the key verifies; logout cannot revoke a token"],
         ])), traffic)
