@@ -163,4 +163,4 @@ def test_the_demo_on_a_movable_clock(kind, request):
     assert statuses(1) == [200] and statuses(2) == [200] and statuses(4) == [401, 200]
     assert statuses(5) == [401] and statuses(6) == [401, 401] and statuses(7) == [200, 200] and statuses(8) == [401]
     assert "deny:" in json.dumps([r.key for r in numbered[7].store.rows])
-    assert steps[-1].title.startswith("Recap") and "at once: 401 after logout" in json.dumps(steps[-1].tables[0].rows)
+    assert steps[-1].title.startswith("Recap") and "401 after logout" in json.dumps(steps[-1].tables[0].rows)

@@ -51,7 +51,8 @@ class Concise:
         # a handout keeps it, drawn as a diagram).
         self.traffic = traffic
         self.seen: set[str] = set()
-        self.born: set[str] = set()  # tokens whose token view, in the step at hand, shows them whole
+        self.born: set[str] = set()
+        self.kinds: set[str] = set()  # "jwt", "opaque": the kinds of credential already shown whole  # tokens whose token view, in the step at hand, shows them whole
         self.stores: dict[object, list] = {}
         self.jars: dict[str, list] = {}
         self._reasons: list[str] = []
@@ -59,16 +60,19 @@ class Concise:
         self._last: tuple[m.Step, m.Step] | None = None
 
     def text(self, value: str, *, whole: bool = True) -> str:
-        """`value` with every long credential shortened, except the first time it is shown
-        (`whole` False: shortened even then, as in a request: a credential a client sends was
-        born elsewhere, in a response, a token view, or an attacker's table of changes)."""
+        """`value` with every long credential shortened, except the first of its kind (a JWT, an
+        opaque ID or refresh token) the first time it is shown: a second token in full teaches
+        nothing the first did not. `whole` False: shortened even then, as in a request: what a
+        client sends was born elsewhere (a response, a token view, an attacker's changes)."""
         def one(match: re.Match[str]) -> str:
             found = match.group(0)
             if len(found) < LONG:
                 return found
             if found not in self.seen and not DIGEST.fullmatch(found):  # a hash teaches nothing whole
                 self.seen.add(found)
-                if whole:
+                kind = "jwt" if "." in found else "opaque"
+                if whole and kind not in self.kinds:  # the first of its kind; later ones look alike
+                    self.kinds.add(kind)
                     return found
             return short(found)
         return CREDENTIAL.sub(one, value)
@@ -86,6 +90,7 @@ class Concise:
             if block.view.token not in self.seen:
                 self.seen.update((block.view.token, block.view.signature_b64))
                 self.born.add(block.view.token)
+                self.kinds.add("jwt")
             shown[id(block.view.payload)] = block.view.payload
         blocks = [self._block(b, shown) for b in step.blocks if self.traffic or not isinstance(b, m.Sequence)]
         blocks = [b for b in blocks if b is not None]
@@ -124,11 +129,15 @@ class Concise:
         if kept and not fresh:  # every row as last shown: the title (with its count) alone
             return snapshot, UNCHANGED
         rows = [replace(row, key=self.text(row.key)) for row in fresh]
-        return replace(snapshot, rows=rows), f"plus {kept} unchanged, not shown again" if kept else ""
+        return replace(snapshot, rows=rows), f"plus {kept} unchanged" if kept else ""
 
     def _exchange(self, ex: Exchange, shown: dict[object, object], listed: bool = True) -> Exchange:
         """`listed` False: the step hides this exchange's events (its checks say them), so
         none of them counts as said."""
+        if listed:  # the events below say why a check failed: the wire's copies of it are shortened
+            reasons = [r for e in ex.server for c in getattr(e, "checks", None) or [] if c.ok is False
+                       for r in _wire_forms(c.detail) if len(r) > REASON]
+            self._reasons += [r for r in reasons if r not in self._reasons]
         request = replace(ex.request, headers=[(n, self.text(v, whole=False)) for n, v in ex.request.headers],
                           body=self.text(ex.request.body, whole=False))
         response = replace(ex.response, headers=[(n, self._reason(self.text(v))) for n, v in ex.response.headers],
@@ -143,9 +152,9 @@ class Concise:
             if listed:
                 self.said.add(event.message)
             message = event.message
-            for value in shown:  # a record the store view below prints whole
-                if isinstance(value, str) and len(value) > 20:
-                    message = message.replace(value, "{...}")
+            for value in shown:  # a record the store view below prints whole, with its lifetime
+                if isinstance(value, str) and len(value) > 12 and value in message:
+                    message = re.sub(r"  \(expires in \d+ s\)", "", message.replace(value, "{...}"))
             claims = getattr(event, "claims", None)
             if claims and claims in shown.values():
                 message = message.replace(json.dumps(claims), "{payload below}")

@@ -64,9 +64,9 @@ def _store(snapshot: StoreSnapshot, when: str = "", summary: str = "") -> Render
                               for line in transcript]))
         return Group(*parts, "")
     for key, value, ttl in plain.store_rows(snapshot):
-        # The key alone on its line stays whole at 80 columns; the time to live goes after the value.
-        parts.append(hanging([(" ", Text(key, style="cyan"))]))
-        parts.append(hanging([("    ->", Text.assemble(value, (f"  ({ttl})", "dim")))]))
+        # The key and its time to live on one line (a shortened key leaves room), the value under it.
+        parts.append(hanging([(" ", Text.assemble((key, "cyan"), (f"  ({ttl})", "dim")))]))
+        parts.append(hanging([("    ->", Text(value))]))
     return Group(*parts, "")
 
 

@@ -81,8 +81,7 @@ class RefreshAuth(JwtAuth):
                   self.refresh_ttl)
         events.append(TokenSigned(f"signed an access token for {self.ttl} s (jti {claims['jti']})",
                                   claims=claims, token=access))
-        events.append(RefreshChecked(self.store.describe("write", key, record, self.refresh_ttl)
-                                     + ": its SHA-256, not the token",
+        events.append(RefreshChecked(self.store.describe("write", key, record, self.refresh_ttl),
                                      family=family, outcome="issued"))
         body = {"access_token": access, "token_type": "Bearer", "expires_in": self.ttl,
                 "refresh_token": refresh}
@@ -111,20 +110,20 @@ class RefreshAuth(JwtAuth):
         fam = self.store.get(f"family:{family}") or {"state": "revoked"}
         if fam.get("state") != "active":
             return text(401, "This refresh token's family was revoked: log in again",
-                        [RefreshChecked(f"family {family} is revoked ({fam.get('why', 'logged out')}) -> 401",
+                        [RefreshChecked(f"family {family} was revoked -> 401",
                                         family=family, outcome="revoked")], [NO_STORE])
         if record["state"] == "used":
             # A rotated token came back: either the user or a thief holds a copy. The server
             # cannot tell which, so it ends the family: both must log in again.
             reused: list[Event] = [RefreshChecked(f"{key[:20]}... was already rotated: REUSE. Family "
-                                                  f"{family} revoked, so the newest refresh token dies too, "
-                                                  "and its access tokens go on the denylist -> 401",
+                                                  f"{family} revoked, its newest refresh token and its "
+                                                  "access tokens too -> 401",
                                                   family=family, outcome="reused")]
             self._revoke(family, fam, "a rotated refresh token was used again", reused)
             return text(401, "Refresh token reuse detected: this login is revoked", reused, [NO_STORE])
         overwrite(self.store, key, {**record, "state": "used"}, self.refresh_ttl)
-        events: list[Event] = [RefreshChecked(f"{key[:20]}... is active: rotated (marked used, never valid "
-                                              "again), and a new pair issued in the same family",
+        events: list[Event] = [RefreshChecked(f"{key[:20]}... is active: marked used, a new pair "
+                                              "issued in the same family",
                                               family=family, outcome="rotated")]
         return self._pair(record["userId"], family, events)
 
@@ -167,8 +166,8 @@ class RefreshAuth(JwtAuth):
             if record is not None:
                 family = record["family"]
                 fam = self.store.get(f"family:{family}") or {}
-                events.append(RefreshChecked(f"family {family} revoked: its refresh tokens are dead, and "
-                                             "its unexpired access tokens go on the denylist",
+                events.append(RefreshChecked(f"family {family} revoked: refresh tokens dead, access "
+                                             "tokens denylisted",
                                              family=family, outcome="logged out"))
                 listed = self._revoke(family, fam, "logged out", events)
         token, _, _ = self._bearer(request)
