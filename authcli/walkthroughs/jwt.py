@@ -114,8 +114,9 @@ def _secret_text(key: SigningKey) -> str:
     and whether people really use it: a typed secret's entropy cannot be read off its length)."""
     if key.generated:
         size = HASH_BYTES[key.alg[2:]]
-        return (f"Its secret (secrets.token_urlsafe({size}): {size * 8} random bits) lives in the server's "
-                "memory; it signs and verifies, so every verifying service must hold it.")
+        return (f"Its secret is {len(key.secret)} characters from secrets.token_urlsafe({size}): {size} "
+                f"random bytes, {size * 8} bits, only in the server's memory; every verifying service "
+                "must hold it.")
     shown = key.secret.decode("utf-8", "replace")
     if key.known:
         what = f"in authcli's wordlist of secrets people really use (guess {wordlist().index(key.secret) + 1})"
@@ -148,7 +149,7 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     left = exp - clock()
     expires_at = utc(exp)
     why = (f"Until exp ({expires_at}) the token works for anyone who holds it."
-           if left > 0 else f"exp ({expires_at}) passed while the steps above were on screen.")
+           if left > 0 else f"exp ({expires_at}) already passed while the steps above were on screen.")
     yield shown(step(8, f"Waiting for exp ({ttl} s after login)", [
         why + " At exp the server has no record to delete.",
     ], Wait(max(left, 0.0) + EXPIRY_MARGIN, "token expires in")))
@@ -180,8 +181,8 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     view = inspect(parts, None)
     steps = [step(1, "POST /login: the server signs a token", [
         "The handout's jwt.sign({ userId }, key, { expiresIn }), with "
-        f"{auth.key.alg}: the payload below. One user in "
-        f"every demo: {DEMO_EMAIL} is userId {DEMO_USER_ID} (the handout's JWT example says 123). "
+        f"{auth.key.alg}: the payload below. In every demo "
+        f"{DEMO_EMAIL} is userId {DEMO_USER_ID} (the handout's JWT example says 123). "
         + ENCODED_NOT_ENCRYPTED,
     ], ExchangeBlock(login), TokenBlock(view),
         predict=f"The client logs in ({DEMO_EMAIL} / {DEMO_PASSWORD}).")]
@@ -253,7 +254,6 @@ def _recap(act: list[Step], traffic: Sequence) -> Step:
                                                     ["", "JWT"], [
             ["Data stored in", "On the client, in the token (readable by anyone holding it)"],
             ["Auth sent via", f"Authorization: Bearer, {bearer_bytes} bytes (a session cookie is {cookie_bytes})"],
-            ["Server checks", "Algorithm, signature and exp, with the key alone: a tampered, "
-             "unsigned or expired token gets 401 (steps 4, 5, 9)"],
+            ["Server checks", "With the key alone: forged or expired -> 401 (steps 4, 5, 9)"],
             ["Scaling", "Any server with the key verifies; logout cannot revoke a token"],
         ])), traffic)
