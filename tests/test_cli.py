@@ -140,7 +140,7 @@ def test_demo_session_markdown_and_step_mode_never_blocks_a_pipe():
     md = result.stdout
     assert md.startswith("# authcli demo session")
     assert "## Step 2. Log in with the right password" in md
-    assert "```http\nPOST /login HTTP/1.1\n" in md
+    assert "```http\nPOST /login HTTP/1.1  (+6 more headers)\n" in md  # folded in a handout too
     assert re.search(r"Set-Cookie: sessionId=[\w-]{43}; Path=/; HttpOnly; SameSite=Lax", md)
     assert "| key | value | time to live |" in md
 

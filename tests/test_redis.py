@@ -35,7 +35,7 @@ def test_walkthrough_with_redis_shows_commands_and_real_keys(redis_url):
     assert by[9].exchange.event(SessionDeleted).message.endswith("-> (integer) 1")
     # The session outlived the server restart.
     assert by[12].exchange.response.status == 200 and len(by[12].store.rows) == 1
-    assert "still worked (200, step 12)" in steps[-1].tables[1].rows[3][1]
+    assert "still worked (200, step 12)" in steps[-1].tables[0].rows[3][1]
 
 
 @pytest.mark.parametrize("kind", ["memory", "redis"])

@@ -33,11 +33,11 @@ def test_terminal_text(steps):
     assert "Step 2 · Log in with the right password" in text
     assert f"Set-Cookie: sessionId={sid}; Path=/; HttpOnly;" in text
     assert f"Cookie: sessionId={sid}" in text
-    assert "> lines: each request as the server received it." in text
+    assert "> request as the server got it, < response as the client got it" in text
     assert "> POST /login HTTP/1.1" in text and "< HTTP/1.1 200 OK" in text  # curl -v's marks, no boxes
     assert "Session store (memory, on the server): 1 record" in text
-    assert f'  sessionStore["{sid}"]\n' in text  # the handout's notation, unfolded
-    assert '"expiresAt": "2027-01-15T08:00:03Z"}  (expires in 3 s)' in text
+    assert f'  sessionStore["{sid}"]  (expires in 3 s)\n' in text  # the handout's notation, unfolded
+    assert '"expiresAt": "2027-01-15T08:00:03Z"}' in text
     assert "Client cookie jar: empty" in text
     assert "\x1b[" not in text
 
@@ -61,8 +61,10 @@ def test_markdown_tables_escape_pipes(steps):
 
 def test_markdown_keeps_placeholders_visible(steps):
     """`<id>` raw in Markdown is an HTML tag to a renderer, and vanishes from the handout."""
-    md = "\n".join(step_markdown(s) for s in steps)
-    assert "sessionId=&lt;id&gt;" in md and "sessionId=<id>" not in md.replace("```", "")
+    from authcli.walkthroughs.model import step
+
+    md = step_markdown(step(None, "Recap", ["Each request carried Cookie: sessionId=<id>."]))
+    assert "sessionId=&lt;id&gt;" in md and "sessionId=<id>" not in md
 
 
 MERMAID_LINE = re.compile(
@@ -110,10 +112,53 @@ def test_step_mode_folds_the_boilerplate_headers_into_one_line(steps):
     out = io.StringIO()
     TerminalRenderer(Console(file=out, width=100), fold_headers=True).step(steps[2])
     text = out.getvalue()
-    assert "(4 more: User-Agent, Accept-Encoding, Accept, Connection; --all-headers)" in text
-    assert "(2 more: Server, Date; --all-headers)" in text
+    lines = [line.rstrip() for line in text.splitlines()]
+    assert "> POST /login HTTP/1.1  (+6 more headers)" in lines  # Host, User-Agent, ..., Content-Length
+    assert "< HTTP/1.1 200 OK  (+5 more headers)" in lines  # Server, Date, Content-Type, nosniff, length
     assert "User-Agent: python-requests" not in text and "Set-Cookie: sessionId=" in text
+    assert "Cache-Control: no-store" in text  # a defence, never folded
     assert "Content-Type: application/json" in text and '{"email": "a@b.com", "password": "123"}' in text
     full = io.StringIO()
     TerminalRenderer(Console(file=full, width=100)).step(steps[2])
-    assert "User-Agent: python-requests" in full.getvalue() and "more:" not in full.getvalue()
+    assert "User-Agent: python-requests" in full.getvalue() and "more headers" not in full.getvalue()
+
+
+def _concise_text(steps, width=80) -> str:
+    console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
+    renderer = TerminalRenderer(console, fold_headers=True, concise=True)
+    renderer.start(INFO)
+    for step in steps:
+        renderer.step(step)
+    return console.export_text()
+
+
+def test_a_credential_is_whole_once_where_it_is_born_then_short_everywhere(steps):
+    from authcli.render.concise import short
+
+    text = _concise_text(steps)
+    sid = steps[2].exchange.event(SessionCreated).session_id
+    assert text.count(sid) == 1 and f"Set-Cookie: sessionId={sid};" in text  # born in Set-Cookie
+    brief = short(sid)
+    assert brief == f"{sid[:10]}...{sid[-4:]} (43 chars)"
+    assert f"Cookie: sessionId={brief}" in text  # the wire...
+    assert f'sessionStore["{brief}"]' in text  # ...the store...
+    assert f"  sessionId={brief}\n" in text  # ...and the jar: one form to match by eye
+
+
+def test_a_store_shown_again_unchanged_is_left_out_and_events_do_not_repeat_its_record(steps):
+    text = _concise_text(steps)
+    assert text.count("Session store (memory, on the server): 1 record") == 3  # steps 2, 8, 11 only
+    step2 = text.split("Step 2 ·")[1].split("Step 3 ·")[0]
+    assert step2.count('"expiresAt"') == 1 and "= {...}" in step2 and step2.count("(expires in 3 s)") == 1
+
+
+def test_the_short_form_never_cuts_a_pem_line_or_escapes_nothing():
+    from authcli.render.concise import Concise
+
+    pem = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw"
+    line = pem[:40] + "+" + pem[40:]
+    concise = Concise()
+    assert concise.text(line) == line and concise.text(line) == line  # base64 with + / is not a token
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJl"
+    assert concise.text(f"Bearer {token}") == f"Bearer {token}"
+    assert concise.text(f"Bearer {token}") == f"Bearer {token[:10]}...{token[-4:]} ({len(token)} chars)"

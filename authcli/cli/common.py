@@ -245,9 +245,10 @@ def signing_key(alg: str, secret: str | None) -> SigningKey:
 
 def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool = False,
          predict: bool = False) -> None:
-    """Feed a walkthrough's steps to a renderer, one at a time; `pause` waits for Enter (and,
-    on a projector, folds the boilerplate headers unless `all_headers`); `predict` asks the
-    class what each step will show first."""
+    """Feed a walkthrough's steps to a renderer, one at a time; `pause` waits for Enter;
+    boilerplate headers fold and credentials shorten after their first showing unless
+    `all_headers` (--all-headers/--verbose; JSON always carries everything); `predict` asks
+    the class what each step will show first."""
     if predict and not pause:
         raise UsageError("--predict goes with --step: the class answers before each step is shown")
     if predict and fmt is not Format.rich:
@@ -258,10 +259,10 @@ def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool =
     pausing = pause and (predict or sys.stdin.isatty())
     if fmt is Format.rich:
         from authcli.render.terminal import TerminalRenderer
-        renderer = TerminalRenderer(stdout_console(), fold_headers=pausing and not all_headers)
+        renderer = TerminalRenderer(stdout_console(), fold_headers=not all_headers, concise=not all_headers)
     elif fmt is Format.markdown:
         from authcli.render.markdown import MarkdownRenderer
-        renderer = MarkdownRenderer(sys.stdout)
+        renderer = MarkdownRenderer(sys.stdout, concise=not all_headers)
     elif fmt is Format.html:
         from authcli.render.html import HtmlRenderer
         renderer = HtmlRenderer(sys.stdout)

@@ -20,11 +20,12 @@ FORMAT = typer.Option(Format.rich, "--format", "-f",
                            "to print or open offline; json (or --json): data.")
 JSON = json_option()
 STEP = typer.Option(False, "--step", help="Classroom mode, on a terminal: a clean screen per step, Enter for the "
-                    "next, b for the previous; boilerplate headers folded into one line.")
+                    "next, b for the previous.")
 PREDICT = typer.Option(False, "--predict", help="With --step: before each step, the class predicts what "
                        "will happen (status, store change), types the answer, then sees; scored at the end. "
                        "Answers come from stdin, so they can be piped.")
-ALL_HEADERS = typer.Option(False, "--all-headers", help="With --step: show every header, none folded.")
+ALL_HEADERS = typer.Option(False, "--all-headers", "--verbose", help="Every header, every credential whole "
+                           "each time, every store dump: nothing folded or shortened (-f json always has all).")
 
 
 @app.command("session")
@@ -51,6 +52,7 @@ def session(
     """
     fmt = output_format(fmt, as_json)
     from contextlib import ExitStack
+    from dataclasses import replace
 
     from authcli.walkthroughs.session import INFO, session_walkthrough
 
@@ -59,7 +61,8 @@ def session(
         if idle is not None and idle >= ttl:
             raise UsageError(f"--idle ({idle} s) must be shorter than --ttl ({ttl} s), the absolute timeout")
         tls = https_files(stack, https)
-        play(INFO, session_walkthrough(ttl, make_store=source.make, tls=tls, idle=idle), fmt, pause=step,
+        info = INFO if idle is None else replace(INFO, steps=7)  # --idle: steps 1-7, then its own segment
+        play(info, session_walkthrough(ttl, make_store=source.make, tls=tls, idle=idle), fmt, pause=step,
              all_headers=all_headers, predict=predict)
 
 

@@ -7,6 +7,7 @@ from typing import TextIO
 from authcli.defences import DEFENCES
 from authcli.http import Exchange
 from authcli.render import cite
+from authcli.render.concise import Concise
 from authcli.render import text as plain
 from authcli.render import tokentext
 from authcli.sources import MARKER, SOURCES
@@ -61,9 +62,12 @@ def _fence(lines: list[str]) -> list[str]:
     return ["```http", *lines, "```", ""]
 
 
-def _store(snapshot: StoreSnapshot, when: str = "") -> list[str]:
+def _store(snapshot: StoreSnapshot, when: str = "", summary: str = "") -> list[str]:
     transcript = plain.store_transcript(snapshot)
     title = plain.store_title(snapshot, when)
+    if plain.title_only(summary) or (summary and not snapshot.rows):
+        return [f"**{_text(title)}**, {_text(summary)}", ""]
+    title += f", {summary}" if summary else ""
     if transcript is not None:
         return [f"**{_text(title)}**", "", "```", *transcript, "```", ""]
     return _table(title, plain.STORE_COLUMNS, plain.store_rows(snapshot))
@@ -82,9 +86,12 @@ def token_markdown(view: TokenView) -> list[str]:
     return out + [f"Signature: `{tokentext.signature_line(view)}`", ""]
 
 
-def _exchange(ex: Exchange, events: bool = True) -> list[str]:
-    out = ["Request, as the server received it:", ""] + _fence(plain.request_lines(ex.request))
-    out += ["Response, as the client received it:", ""] + _fence(plain.response_lines(ex.response))
+def _exchange(ex: Exchange, events: bool = True, fold: bool = False) -> list[str]:
+    request, response = plain.request_lines(ex.request), plain.response_lines(ex.response)
+    if fold:
+        request, response = plain.fold_boilerplate(request), plain.fold_boilerplate(response, response=True)
+    out = ["Request, as the server received it:", ""] + _fence(request)
+    out += ["Response, as the client received it:", ""] + _fence(response)
     if ex.server and events:
         out += ["What the server did:", ""] + [f"- `{plain.printable(e.message)}`" for e in ex.server] + [""]
     return out
@@ -95,7 +102,7 @@ def _servers(block: m.ServersBlock) -> list[str]:
     for view in block.views:
         out += [f"**Server {view.name}** ({view.url or 'stopped'})", ""]
         if view.url is not None:
-            out += _store(view.store) if view.store is not None else _nothing_stored(m.NothingStored())
+            out += _store(view.store, summary=view.summary) if view.store is not None else _nothing_stored(m.NothingStored())
     return out
 
 
@@ -107,7 +114,7 @@ BLOCKS = {
     m.TokenBlock: lambda b: token_markdown(b.view),
     m.ChecksBlock: lambda b: [b.title, ""] + [f"- {_text(tokentext.check_line(c))}" for c in b.checks] + [""],
     m.NotesBlock: lambda b: [f"- **{_text(n.term)}**: {_text(n.text)}" for n in b.notes] + [""],
-    m.StoreBlock: lambda b: _store(b.snapshot, b.when),
+    m.StoreBlock: lambda b: _store(b.snapshot, b.when, b.summary),
     m.NothingStored: _nothing_stored,
     m.ServersBlock: _servers,
     m.JarBlock: lambda b: _table(plain.jar_title(b.cookies, b.holder), plain.JAR_COLUMNS, plain.jar_rows(b.cookies)),
@@ -121,24 +128,29 @@ BLOCKS = {
 }
 
 
-def step_markdown(step: m.Step) -> str:
+def step_markdown(step: m.Step, fold_headers: bool = False) -> str:
     title = f"Step {step.number}. {step.title}" if step.number is not None else step.title
     out = [f"## {_text(title)}", ""]
+    blocks = {**BLOCKS, m.ExchangeBlock: lambda b: _exchange(b.exchange, b.events, True)} if fold_headers else BLOCKS
     for block in step.blocks:
-        out += BLOCKS[type(block)](block)
+        out += blocks[type(block)](block)
     return "\n".join(out)
 
 
 class MarkdownRenderer:
-    def __init__(self, out: TextIO):
+    """`concise`: boilerplate headers folded, credentials whole once then shortened, unchanged
+    stores in one line, as on the terminal (render/concise)."""
+
+    def __init__(self, out: TextIO, *, concise: bool = False):
         self.out = out
         self.cited: list[str] = []
+        self.concise = Concise() if concise else None
 
     def start(self, info: m.WalkthroughInfo) -> None:
         self.out.write(f"# {info.heading}\n\n")
 
     def step(self, step: m.Step) -> None:
-        text = step_markdown(step)
+        text = step_markdown(self.concise.step(step), True) if self.concise else step_markdown(step)
         self.cited += [match.group(1) for match in MARKER.finditer(text) if match.group(1) in SOURCES]
         self.out.write(text + "\n")
         self.out.flush()

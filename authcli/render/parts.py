@@ -18,7 +18,10 @@ def table(title: str, columns: list[str], rows: list[list[str]]) -> RenderableTy
     grid = RichTable(box=box.SIMPLE_HEAD, expand=False, show_edge=False)
     for i, column in enumerate(columns):
         # The first column holds IDs and keys: keep them whole so they can be compared by eye.
-        grid.add_column(column, overflow="fold", no_wrap=i == 0)
+        # Others wrap at spaces only: each is at least as wide as its longest word (an ID or a
+        # quoted value is never cut in the middle), up to a third of a terminal.
+        words = [len(w) for row in rows if i < len(row) for w in printable(row[i]).split()]
+        grid.add_column(column, overflow="fold", no_wrap=i == 0, min_width=min(max(words, default=1), 26))
     for row in rows:
         grid.add_row(*(terminal_text(cell) for cell in row))
     return Group(heading, grid, "")

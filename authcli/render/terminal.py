@@ -14,13 +14,15 @@ from authcli.defences import DEFENCES
 from authcli.http import CookieView, Exchange
 from authcli.render import text as plain
 from authcli.render.cite import terminal_text
+from authcli.render.concise import Concise
 from authcli.render.parts import hanging, table
 from authcli.render.text import printable
 from authcli.render.token import checks_renderable, token_renderable, warnings_renderable
 from authcli.stores.base import StoreSnapshot
 from authcli.walkthroughs import model as m
 
-LEGEND = "> lines: each request as the server received it. < lines: the response as the client received it."
+LEGEND = "> request as the server got it, < response as the client got it, * what the server did"
+FOLDED = "; (+N more headers): Host, Date... (--all-headers)"
 CREDENTIAL_HEADERS = {"cookie", "set-cookie", "authorization"}
 
 
@@ -34,13 +36,12 @@ def _http_block(lines: list[str], mark: str, status: int | None = None) -> Rende
             style = "bold"
             if status is not None:
                 style += " green" if status < 300 else " red" if status >= 400 else " yellow"
-            text = Text(line, style=style)
+            request, mark_, folded = line.partition(plain.FOLD_MARK)
+            text = Text.assemble((request, style), (mark_ + folded, "dim"))
         elif not line and not in_body:
             in_body, text = True, Text("")
         elif in_body:
             text = Text(line)
-        elif line.startswith("(") and " more: " in line:
-            text = Text(line, style="dim")  # the folded boilerplate headers
         else:
             name, _, value = line.partition(": ")
             hot = name.lower() in CREDENTIAL_HEADERS
@@ -49,9 +50,13 @@ def _http_block(lines: list[str], mark: str, status: int | None = None) -> Rende
     return hanging(rows)
 
 
-def _store(snapshot: StoreSnapshot, when: str = "") -> RenderableType:
+def _store(snapshot: StoreSnapshot, when: str = "", summary: str = "") -> RenderableType:
     """The store in its own notation: `sessionStore["id"] -> {...}` or redis-cli commands."""
     parts: list[RenderableType] = [Text(printable(plain.store_title(snapshot, when)), style="bold")]
+    if summary:  # records shown before are not listed again: the title says how many
+        parts[0] = Text.assemble(parts[0], (f", {summary}", "dim"))
+        if plain.title_only(summary) or not snapshot.rows:
+            return Group(parts[0], "")
     transcript = plain.store_transcript(snapshot)
     if transcript is not None:
         # A wrapped command or value stays indented under itself, never back at column 0.
@@ -59,9 +64,9 @@ def _store(snapshot: StoreSnapshot, when: str = "") -> RenderableType:
                               for line in transcript]))
         return Group(*parts, "")
     for key, value, ttl in plain.store_rows(snapshot):
-        # The key alone on its line stays whole at 80 columns; the time to live goes after the value.
-        parts.append(hanging([(" ", Text(key, style="cyan"))]))
-        parts.append(hanging([("    ->", Text.assemble(value, (f"  ({ttl})", "dim")))]))
+        # The key and its time to live on one line (a shortened key leaves room), the value under it.
+        parts.append(hanging([(" ", Text.assemble((key, "cyan"), (f"  ({ttl})", "dim")))]))
+        parts.append(hanging([("    ->", Text(value))]))
     return Group(*parts, "")
 
 
@@ -80,11 +85,11 @@ def _jar(jar: list[CookieView], holder: str = "Client cookie jar") -> Renderable
 
 def _server_view(view: m.ServerView) -> RenderableType:
     heading = Text(f"Server {view.name} · {view.url or 'stopped'}", style="bold underline")
-    if view.url is None:
-        return Group(heading, Text("not running", style="dim"), "")
+    if view.url is None:  # one line each when there is nothing to list
+        return Group(Text.assemble(heading, (": not running", "dim")), "")
     if view.store is None:
-        return Group(heading, _nothing_stored(m.NothingStored()))
-    return Group(heading, _store(view.store))
+        return Group(Text.assemble(heading, (": no store, no record of logins or tokens", "dim")), "")
+    return Group(heading, _store(view.store, summary=view.summary))
 
 
 class _Servers:
@@ -110,15 +115,13 @@ class _Servers:
 
 
 def _exchange(ex: Exchange, fold: bool = False, events: bool = True) -> RenderableType:
-    shown = plain.fold_boilerplate if fold else (lambda lines: lines)
-    parts: list[RenderableType] = [
-        _http_block(shown(plain.request_lines(ex.request)), ">"),
-        _http_block(shown(plain.response_lines(ex.response)), "<", ex.response.status), "",
-    ]
-    if ex.server and events:
-        parts.append(Text("What the server did:", style="bold"))
-        parts += [hanging([("  •", Text(printable(e.message))) for e in ex.server]), ""]
-    return Group(*parts)
+    request, response = plain.request_lines(ex.request), plain.response_lines(ex.response)
+    if fold:
+        request, response = plain.fold_boilerplate(request), plain.fold_boilerplate(response, response=True)
+    parts: list[RenderableType] = [_http_block(request, ">"), _http_block(response, "<", ex.response.status)]
+    if ex.server and events:  # curl -v's `*` lines: what happened beside the traffic
+        parts.append(hanging([(Text("*", style="bold green"), Text(printable(e.message))) for e in ex.server]))
+    return Group(*parts, "")
 
 
 def _narration(block: m.Narration) -> RenderableType:
@@ -127,8 +130,13 @@ def _narration(block: m.Narration) -> RenderableType:
 
 
 def _notes(block: m.NotesBlock) -> RenderableType:
-    return Group(hanging([(Text("  " + printable(n.term), style="bold"), terminal_text(n.text))
-                         for n in block.notes]), "")
+    """`term: explanation`, wrapped under the term: a long term costs no column of its own. A
+    one-word value (a password hash) goes in a column beside its term instead, folded there."""
+    if all(" " not in n.text for n in block.notes):
+        return Group(hanging([(Text("  " + printable(n.term), style="bold"), Text(printable(n.text)))
+                              for n in block.notes]), "")
+    return Group(hanging([(" ", Text.assemble((printable(n.term), "bold"), ": ", terminal_text(n.text)))
+                          for n in block.notes]), "")
 
 
 def _defences(block: m.Defences) -> RenderableType:
@@ -137,9 +145,10 @@ def _defences(block: m.Defences) -> RenderableType:
     for key in block.keys:
         d = DEFENCES[key]
         cites = "".join(f" [^{k}]" for k in d.sources)
+        # A wrapped line goes back under the label's start, not past it: fewer rows at 80 columns.
         parts += [Text("  " + d.name, style="bold"),
-                  hanging([(Text("    protects:", style="green"), terminal_text(d.protects + cites)),
-                           (Text("    does not:", style="yellow"), terminal_text(d.not_protects))])]
+                  hanging([("   ", Text.assemble(("protects: ", "green"), terminal_text(d.protects + cites))),
+                           ("   ", Text.assemble(("does not: ", "yellow"), terminal_text(d.not_protects)))])]
     return Group(*parts, "")
 
 
@@ -151,13 +160,13 @@ def _script(block: m.Script) -> RenderableType:
 
 
 def _client_storage(block: m.ClientStorage) -> RenderableType:
-    return table(block.title, ["key", "value"], [[k, v] for k, v in block.items.items()])
+    rows = [(" ", Text.assemble((printable(k), "bold"), " = ", printable(v))) for k, v in block.items.items()]
+    return Group(Text(printable(block.title), style="bold"), hanging(rows), "")
 
 
 def _sequence(block: m.Sequence) -> RenderableType:
-    lines = [Text(f"  {line}", style="dim" if " --> " in line else "", overflow="fold")
-             for line in plain.sequence_lines(block)]
-    return Group(Text(plain.SEQUENCE_TITLE + ":", style="bold"), *lines, "")
+    rows = [(" ", Text(line)) for line in plain.sequence_rows(block)]
+    return Group(Text(plain.SEQUENCE_TITLE + " (step, request, what followed):", style="bold"), hanging(rows), "")
 
 
 # One function per block kind; a Wait shows nothing in place (the renderer counts it down).
@@ -165,10 +174,10 @@ BLOCKS = {
     m.Narration: _narration,
     m.Warnings: lambda b: warnings_renderable(b.items),
     m.ExchangeBlock: lambda b: _exchange(b.exchange, events=b.events),
-    m.TokenBlock: lambda b: token_renderable(b.view),
+    m.TokenBlock: lambda b: token_renderable(b.view, compact=True),
     m.ChecksBlock: lambda b: checks_renderable(b.checks, b.title),
     m.NotesBlock: _notes,
-    m.StoreBlock: lambda b: _store(b.snapshot, b.when),
+    m.StoreBlock: lambda b: _store(b.snapshot, b.when, b.summary),
     m.NothingStored: _nothing_stored,
     m.ServersBlock: _Servers,
     m.JarBlock: lambda b: _jar(b.cookies, b.holder),
@@ -194,7 +203,7 @@ def _body(step: m.Step, fold_headers: bool) -> list[RenderableType]:
 def step_renderable(step: m.Step, *, fold_headers: bool = False) -> RenderableType:
     """Everything one step shows, top to bottom, in the order of its blocks. `fold_headers`
     (--step mode) folds the boilerplate headers into one line."""
-    return Group(_title(step), "", *_body(step, fold_headers))
+    return Group(_title(step), *_body(step, fold_headers))  # the rule itself sets the step apart
 
 
 def _blank(line: list) -> bool:
@@ -270,15 +279,17 @@ def _paginate(chunks: list[list], budget: int, last: int, continued: list) -> li
 class TerminalRenderer:
     """Prints each step as it comes; animates waits on a real terminal."""
 
-    def __init__(self, console: Console, *, fold_headers: bool = False):
+    def __init__(self, console: Console, *, fold_headers: bool = False, concise: bool = False):
         self.console = console
         self.fold_headers = fold_headers
+        # Credentials whole once then shortened, unchanged stores in one line (render/concise).
+        self.concise = Concise(traffic=False) if concise else None
         self.header: RenderableType = Group()
         self.screens = 0
 
     def start(self, info: m.WalkthroughInfo) -> None:
         self.header = Group(Text(info.heading, style="bold"),
-                            Text(LEGEND, style="dim"), "")
+                            Text(LEGEND + (FOLDED if self.fold_headers else ""), style="dim"), "")
         self.console.print(self.header)
 
     def new_screen(self) -> None:
@@ -291,6 +302,7 @@ class TerminalRenderer:
                 self.console.print(self.header)
 
     def step(self, step: m.Step) -> None:
+        step = self.concise.step(step) if self.concise else step
         self.console.print(step_renderable(step, fold_headers=self.fold_headers))
         self.after(step)
 
@@ -298,6 +310,7 @@ class TerminalRenderer:
         """The step as screens that each fit the terminal, the last with `footer` (the pause's
         lines) under it, and every one with the prompt; one screen when it fits, or when not
         on a terminal."""
+        step = self.concise.step(step) if self.concise else step
         whole = step_renderable(step, fold_headers=self.fold_headers)
         if not self.console.is_terminal:
             return [whole]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 from authcli.http import CookieView, HttpRequest, HttpResponse
 from authcli.render.escape import printable
@@ -36,6 +37,16 @@ def expires_in(ttl: float | None) -> str:
 
 def store_title(snapshot: StoreSnapshot, when: str = "") -> str:
     return f"{snapshot.title} ({when})" if when else snapshot.title
+
+
+# Store summaries render/concise gives instead of listing records a reader has just seen.
+UNCHANGED = "unchanged"              # every record as last shown
+SAME_AS = "the same records as "     # a store shared with the server listed just before
+
+
+def title_only(summary: str) -> bool:
+    """The store's title line says it all: no record is listed under it."""
+    return summary == UNCHANGED or summary.startswith(SAME_AS)
 
 
 def store_rows(snapshot: StoreSnapshot) -> list[list[str]]:
@@ -93,6 +104,24 @@ def sequence_lines(block) -> list[str]:
     return lines
 
 
+def sequence_rows(block) -> list[str]:
+    """One line per request and everything it set off, for a terminal:
+    ` 2  POST /login -> write session record -> 200 OK, Set-Cookie`."""
+    rows: list[list[str]] = []
+    for src, _dst, text, _reply in block.messages:
+        if src == block.lanes[0] or not rows:
+            rows.append([])
+        named = len(block.lanes) > 3 and src not in block.lanes[:2]  # which server, when several
+        rows[-1].append(f"{src}: {printable(text)}" if named else printable(text))
+    out = []
+    for row in rows:  # the step number first, so a row fits 80 columns
+        step = re.search(r" \(step (\d+)\)$", row[0])
+        if step:
+            row[0] = row[0][:step.start()]
+        out.append(f"{step.group(1) if step else '':>2}  " + " -> ".join(row))
+    return out
+
+
 def mermaid_lines(block) -> list[str]:
     """The same diagram as Mermaid's sequenceDiagram, which GitHub and GitLab draw."""
     ids = {lane: f"P{i}" for i, lane in enumerate(block.lanes)}
@@ -115,9 +144,14 @@ def _mermaid_label(text: str) -> str:
 # Headers every client or server adds that say nothing about authentication: on a projector
 # they push the ones that matter (Cookie, Set-Cookie, Authorization) off the screen. A browser
 # adds more (client hints, language); its Sec-Fetch-Site/Mode/Dest stay: CSRF defences read them.
-BOILERPLATE = {"user-agent", "accept-encoding", "accept", "connection", "server", "date",
+BOILERPLATE = {"host", "user-agent", "accept-encoding", "accept", "connection", "server", "date",
+               "content-length", "x-content-type-options",
                "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "accept-language",
                "upgrade-insecure-requests", "sec-fetch-user", "sec-fetch-storage-access", "priority"}
+# Shown folded, never replayed away: how a browser request came about beyond Sec-Fetch-Site (the
+# header the CSRF check reads), and its cache wishes. A response's Cache-Control stays: no-store is
+# a defence.
+REQUEST_DETAIL = {"sec-fetch-mode", "sec-fetch-dest", "referer", "cache-control"}
 # Left out of a replay: the boilerplate (curl adds its own), and what describes this connection only.
 CURL_SKIPS = BOILERPLATE | {"host", "content-length"}
 
@@ -162,18 +196,24 @@ def curl_lines(request: HttpRequest, width: int, indent: str = "  ") -> list[str
     return lines + [line]
 
 
-def fold_boilerplate(lines: list[str]) -> list[str]:
-    """The same HTTP lines with the boilerplate headers folded into one line that names them."""
+def fold_boilerplate(lines: list[str], response: bool = False) -> list[str]:
+    """The same HTTP lines without the boilerplate headers; the first line says how many were
+    left out (`(+5 more headers)`). A response's Content-Type goes too (its body shows what it
+    is), and a browser request's Sec-Fetch-Mode/Dest, Referer and Cache-Control."""
     head, hidden = [lines[0]], []
+    folded = BOILERPLATE | ({"content-type"} if response else REQUEST_DETAIL)
     for i, line in enumerate(lines[1:], 1):
         if not line:  # the blank line before the body: the rest is the body
             head += lines[i:]
             break
         name = line.split(":", 1)[0]
-        if name.lower() in BOILERPLATE:
+        if name.lower() in folded:
             hidden.append(name)
         else:
             head.append(line)
     if hidden:
-        head.insert(1, f"({len(hidden)} more: {', '.join(hidden)}; --all-headers)")
+        head[0] += f"{FOLD_MARK}{len(hidden)} more headers)"
     return head
+
+
+FOLD_MARK = "  (+"

@@ -27,7 +27,18 @@ def coloured_token(view: TokenView) -> Text:
     return out
 
 
-def token_renderable(view: TokenView) -> RenderableType:
+def token_renderable(view: TokenView, *, compact: bool = False) -> RenderableType:
+    """`compact` (walkthroughs): header and payload as one JSON line each, and each registered
+    claim on one line with its date and meaning (the payload line already shows its value)."""
+    if compact and view.content is None:
+        return Group(
+            Text("Token (header.payload.signature):", style="bold"), coloured_token(view), "",
+            hanging([(Text("Header", style="bold red"), Text(plain.one_line_json(view.header))),
+                      (Text("Payload", style="bold magenta"), Text(plain.one_line_json(view.payload))),
+                      *((Text(f"  {printable(c.name)}", style="bold"),
+                         Text(", ".join(x for x in (printable(c.readable), c.meaning) if x)))
+                        for c in view.claims),
+                      (Text("Signature", style="bold cyan"), Text(plain.signature_line(view)))]), "")
     return Group(
         Text("Token (header.payload.signature):", style="bold"), coloured_token(view), "",
         Text("Header", style="bold red"), Text(plain.pretty_json(view.header)), "",
@@ -42,8 +53,9 @@ def token_renderable(view: TokenView) -> RenderableType:
 
 def checks_renderable(checks: list[Check], title: str) -> RenderableType:
     styles = {"PASS": "bold green", "FAIL": "bold red", "SKIP": "bold yellow"}
-    rows = [(Text(f"  {c.status}", style=styles[c.status]),
-             Text.assemble((printable(c.name), "bold"), ": ", terminal_text(c.detail))) for c in checks]
+    rows = [(Text(f"  {status}", style=styles[status]),
+             Text.assemble((printable(names), "bold"), ": ", terminal_text(detail)))
+            for status, names, detail in plain.merged_checks(checks)]
     return Group(Text(title, style="bold"), hanging(rows), "")
 
 

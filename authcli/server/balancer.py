@@ -65,18 +65,24 @@ class Balancer:
 
     def handle(self, request: Request) -> Response:
         order, why = self._order(request)
-        events: list[Event] = [Balanced(f"{why}: {' then '.join(b.name for b in order)}")]
-        for backend in order:
+        # When the first choice answers, why it was chosen and the forwarding are one line; the
+        # whole order is said only when a server had to be skipped.
+        plan = Balanced(f"{why}: {' then '.join(b.name for b in order)}")
+        events: list[Event] = []
+        for i, backend in enumerate(order):
             server = backend.server
             if server is None:
+                events += [plan] if i == 0 else []
                 events.append(Balanced(f"{backend.name} is stopped: skipped"))
                 continue
             try:
                 response = self._forward(server, request)
             except (OSError, http.client.HTTPException) as err:
+                events += [plan] if i == 0 else []
                 events.append(Balanced(f"{backend.name} did not answer ({type(err).__name__}): trying the next"))
                 continue
-            events.append(Forwarded(f"forwarded to {backend.name}", backend=backend.name))
+            events.append(Forwarded(f"forwarded to {backend.name}" if events else
+                                    f"{why}: forwarded to {backend.name}", backend=backend.name))
             events += [replace(e, message=f"{backend.name}: {e.message}", backend=backend.name)
                        for e in response.events]
             response.events = events

@@ -122,7 +122,7 @@ class JwtAuth:
         events = [
             CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id),
             TokenSigned(f"signed {json.dumps(claims)} with {self.key.alg}: a {len(token)}-character "
-                        "token. Nothing was stored on the server.", claims=claims, token=token),
+                        "token; nothing stored", claims=claims, token=token),
         ]
         body = json.dumps({"token": token, "token_type": "Bearer", "expires_in": self.ttl})
         return Response(200, body + "\n", [("Content-Type", "application/json"), NO_STORE], events)
@@ -224,11 +224,8 @@ class JwtAuth:
                 until = f" (exp {utc(exp)})" if isinstance(exp, (int, float)) else ""
             except MalformedToken:
                 pass
-        events: list[Event] = [TokenLogout("nothing to delete: the server keeps no record of tokens, so "
-                        f"this token stays valid until it expires{until}")]
-        return text(200, "Logged out on this client only. This server stores no sessions, so it "
-                    f"cannot forget your token: it stays valid until it expires{until}. Delete it "
-                    "on the client; revoking it early would take server state, such as a denylist of jti.",
+        events: list[Event] = [TokenLogout("nothing to delete: the server keeps no record of tokens")]
+        return text(200, f"Logged out on this client only: your token stays valid until it expires{until}.",
                     events, [NO_STORE])
 
     def jwks(self, request: Request) -> Response:

@@ -97,8 +97,7 @@ class RefreshAuth(JwtAuth):
                   self.refresh_ttl)
         events.append(TokenSigned(f"signed an access token for {self.ttl} s (jti {claims['jti']})",
                                   claims=claims, token=access))
-        events.append(RefreshChecked(self.store.describe("write", key, record, self.refresh_ttl)
-                                     + ": the refresh token itself is not stored, only its SHA-256",
+        events.append(RefreshChecked(self.store.describe("write", key, record, self.refresh_ttl),
                                      family=family, outcome="issued"))
         body = {"access_token": access, "token_type": "Bearer", "expires_in": self.ttl,
                 "refresh_token": refresh}
@@ -128,21 +127,20 @@ class RefreshAuth(JwtAuth):
         fam = self._family(family) or {"state": "revoked"}
         if fam.get("state") != "active" or not isinstance(fam.get("why", ""), str):
             return text(401, "This refresh token's family was revoked: log in again",
-                        [RefreshChecked(f"family {family} is revoked ({fam.get('why', 'logged out')}) -> 401",
+                        [RefreshChecked(f"family {family} was revoked -> 401",
                                         family=family, outcome="revoked")], [NO_STORE])
         if record["state"] == "used":
             # A rotated token came back: either the user or a thief holds a copy. The server
             # cannot tell which, so it ends the family: both must log in again.
             reused: list[Event] = [RefreshChecked(f"{key[:20]}... was already rotated: REUSE. Family "
-                                                  f"{family} revoked, so the newest refresh token dies too, "
-                                                  "and its access tokens go on the denylist -> 401",
+                                                  f"{family} revoked, its newest refresh token and its "
+                                                  "access tokens too -> 401",
                                                   family=family, outcome="reused")]
             self._revoke(family, fam, "a rotated refresh token was used again", reused)
-            return text(401, "Refresh token reuse detected: this login's refresh tokens are revoked and "
-                        "its unexpired access tokens denylisted", reused, [NO_STORE])
+            return text(401, "Refresh token reuse detected: this login is revoked", reused, [NO_STORE])
         overwrite(self.store, key, {**record, "state": "used"}, self.refresh_ttl)
-        events: list[Event] = [RefreshChecked(f"{key[:20]}... is active: rotated (marked used, never valid "
-                                              "again), and a new pair issued in the same family",
+        events: list[Event] = [RefreshChecked(f"{key[:20]}... is active: marked used, a new pair "
+                                              "issued in the same family",
                                               family=family, outcome="rotated")]
         return self._pair(record["userId"], family, events)
 
@@ -167,7 +165,7 @@ class RefreshAuth(JwtAuth):
         record = {"exp": exp}
         overwrite(self.store, f"deny:{jti}", record, left)
         events.append(DenylistChecked(self.store.describe("write", f"deny:{jti}", record, left)
-                                      + ": kept exactly until the token would expire anyway",
+                                      + ": until the token's exp",
                                       jti=jti, listed=True))
 
     def _verified(self, token: str) -> dict[str, Any] | None:
@@ -210,5 +208,4 @@ class RefreshAuth(JwtAuth):
             done = ("; the access token was denylisted all the same"
                     if any(isinstance(e, DenylistChecked) for e in events) else "")
             return text(problem.status, problem.message + done, events, [NO_STORE])
-        return text(200, "Logged out: the refresh token's family is revoked and its access tokens "
-                    "are denylisted until their exp", events, [NO_STORE])
+        return text(200, "Logged out: this login's tokens are revoked", events, [NO_STORE])

@@ -137,8 +137,8 @@ class SessionAuth:
             return text(401, "Not logged in", events, [NO_STORE])
         session = self.store.get(lookup.session_id)
         if session is None:
-            events.append(SessionLookedUp(self.store.describe("read", lookup.session_id)
-                                          + " (never issued, expired or logged out) -> 401",
+            # Why there is none (never issued, expired, logged out) is the narration's to say.
+            events.append(SessionLookedUp(self.store.describe("read", lookup.session_id) + " -> 401",
                                           session_id=lookup.session_id))
             return text(401, "Not logged in", events, [NO_STORE])
         events.append(SessionLookedUp(self.store.describe("read", lookup.session_id, session),

@@ -30,6 +30,13 @@ class Weakness:
     alg: str = "HS256"               # the server's signing algorithm for this lab (jwt mode)
     secret: bytes | None = None      # a fixed HS256 secret (the handout's), else a random one
     guards: tuple[str, ...] = ()     # the defences (authcli.defences) the hardened server uses here
+    lesson: str = ""                 # the lab's lesson, one sentence; the policy value is its detail
+
+    @property
+    def lesson_line(self) -> str:
+        """`The hardened server ... (policy: name = value).`"""
+        fix = self.fix
+        return f"{self.lesson} (policy: {fix})." if "=" in fix else f"{self.lesson}."
 
     @property
     def fix(self) -> str:
@@ -40,48 +47,62 @@ class Weakness:
 WEAKNESSES = {w.name: w for w in [
     Weakness("no-verify", "jwt", "claims read without checking the signature (decode instead of verify)",
              {"verify_signature": False}, "JwtPolicy.verify_signature = True: the signature is checked first",
-             guards=("signature-check",)),
+             guards=("signature-check",),
+             lesson="The hardened server checks the signature before it trusts any claim"),
     Weakness("alg-none", "jwt", "an unsigned token (alg: none) is accepted",
              {"accept_alg_none": True}, "JwtPolicy.accept_alg_none = False: the verifier's "
-             "allow-list never contains none", guards=("alg-allowlist",)),
+             "allow-list never contains none", guards=("alg-allowlist",),
+             lesson="The hardened server never accepts an unsigned token"),
     Weakness("weak-secret", "jwt", "HS256 with a guessable secret: the handout's mySecretKey",
              {}, "a random secret: 256 bits from secrets.token_urlsafe(32), in no wordlist",
-             secret=HANDOUT_SECRET, guards=("strong-secret",)),
+             secret=HANDOUT_SECRET, guards=("strong-secret",),
+             lesson="The hardened server signs with 256 random bits that no wordlist holds"),
     Weakness("jwk-header", "jwt", "the key is taken from the token's own jwk header",
              {"key_source": "jwk-header"}, "JwtPolicy.key_source = \"server\": keys come from the "
-             "server's side, never from the token", alg="RS256", guards=("server-side-keys",)),
+             "server's side, never from the token", alg="RS256", guards=("server-side-keys",),
+             lesson="The hardened server takes its keys from its own side, never from the token"),
     Weakness("jku-header", "jwt", "the key set is fetched from the token's jku URL",
              {"key_source": "jku-header"}, "JwtPolicy.key_source = \"server\": a jku URL is never "
-             "followed", alg="RS256", guards=("server-side-keys",)),
+             "followed", alg="RS256", guards=("server-side-keys",),
+             lesson="The hardened server never fetches a key from a URL the token names"),
     Weakness("kid-path", "jwt", "kid is used as a file path (../../../../dev/null gives an empty key)",
              {"key_source": "kid-path"}, "JwtPolicy.key_source = \"server\": kid only names a key "
-             "the server already holds", guards=("server-side-keys",)),
+             "the server already holds", guards=("server-side-keys",),
+             lesson="The hardened server uses kid only to pick a key it already holds"),
     Weakness("alg-confusion", "jwt", "an RS256 server verifies HS256 with its public key as the secret",
              {"hmac_with_public_key": True}, "hmac_with_public_key = False: the allow-list is the key's "
              "own algorithm (RS256), so HS256 is refused before any key is used", alg="RS256",
-             guards=("alg-allowlist",)),
+             guards=("alg-allowlist",),
+             lesson="The hardened server refuses HMAC when it holds an RSA key"),
     Weakness("no-exp", "jwt", "expiry not checked: last year's token works",
              {"check_exp": False}, "JwtPolicy.check_exp = True: exp is required and checked",
-             guards=("exp-checked",)),
+             guards=("exp-checked",),
+             lesson="The hardened server requires exp and checks it"),
     Weakness("predictable-id", "session", "session IDs from a counter: a neighbour's ID is one less",
              {"id_source": "counter"}, "SessionPolicy.id_source = \"secrets\": 256 random bits per ID",
-             guards=("random-id",)),
+             guards=("random-id",),
+             lesson="The hardened server makes every session ID from 256 random bits"),
     Weakness("fixation", "session", "the server adopts a session ID the client brings to /login",
              {"adopt_client_id": True}, "SessionPolicy.adopt_client_id = False: /login always issues a new ID",
-             guards=("new-id-at-login",)),
+             guards=("new-id-at-login",),
+             lesson="The hardened server issues a new session ID at every login"),
     Weakness("logout-cookie-only", "session", "logout clears the cookie but keeps the record",
              {"logout_deletes_record": False}, "SessionPolicy.logout_deletes_record = True",
-             guards=("logout-deletes",)),
+             guards=("logout-deletes",),
+             lesson="The hardened server deletes the session record at logout, not only the cookie"),
     Weakness("no-server-expiry", "session", "expiry only by the cookie's Max-Age, which a client can ignore",
              {"server_expiry": False}, "SessionPolicy.server_expiry = True: the store forgets the "
-             "record at its deadline", guards=("server-expiry",)),
+             "record at its deadline", guards=("server-expiry",),
+             lesson="The hardened server ends a session at its own deadline, whatever the cookie says"),
     Weakness("no-httponly", "session", "the session cookie is readable by page script",
              {"cookie.http_only": False}, "CookiePolicy.http_only = True: document.cookie never shows it",
-             guards=("httponly",)),
+             guards=("httponly",),
+             lesson="The hardened server keeps the session cookie out of page script's reach"),
     Weakness("login-csrf", "session", "no Origin check on /login, and form bodies are accepted",
              {"refuse_cross_site": False, "login_content_types": ("application/json", "text/plain")},
              "SessionPolicy.refuse_cross_site = True: another site's form gets 403 (and only JSON logins are read)",
-             guards=("origin-check",)),
+             guards=("origin-check",),
+             lesson="The hardened server refuses another site's login form"),
 ]}
 
 

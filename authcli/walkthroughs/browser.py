@@ -21,13 +21,13 @@ from authcli.server.httpd import AuthServer
 from authcli.server.jwt_auth import JwtAuth
 from authcli.server.session_auth import SessionAuth
 from authcli.stores.memory import MemoryStore
-from authcli.tokens import SigningKey, inspect, make_signing_key, split
+from authcli.tokens import SigningKey, make_signing_key
 from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
 from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
-    ClientStorage, Defences, ExchangeBlock, JarBlock, Note, NotesBlock, NothingStored, Script, Step, StoreBlock,
-    Table, TableBlock, TokenBlock, WalkthroughInfo, step,
+    ClientStorage, Defences, ExchangeBlock, JarBlock, Note, NotesBlock, Script, Step, StoreBlock,
+    Table, TableBlock, WalkthroughInfo, step,
 )
 
 INFO = WalkthroughInfo("browser", "The browser half: a session cookie and a JWT in a real Chromium", 12)
@@ -200,44 +200,36 @@ def _session_intro(chromium: Browser, server: AuthServer, r: SimpleNamespace) ->
     files = sorted(rec.request.path for rec in r.on_load if rec.request.path.endswith((".css", ".js")))
     asked = [f"GET {rec.request.path} -> {rec.status}" for rec in r.on_load
              if not rec.request.path.endswith((".css", ".js", ".ico"))]
-    loaded = (f"The page then loaded its style sheet and scripts ({', '.join(files)}), and its own script "
-              f"asked, by itself: {', '.join(asked) or 'nothing'} (nobody is logged in yet).")
+    loaded = (f"The page then loaded {', '.join(files)}, and its script asked {', '.join(asked) or 'nothing'} "
+              "(nobody is logged in yet).")
     where = r.where
     return [
         step(None, f"A real Chromium and a session server on {server.url}", [
             f"authcli started a headless Chromium {chromium.version} ({chromium.executable}), driven "
             f"by Playwright, and a session-cookie server on {server.url} with an in-memory store. "
-            "Nothing below is simulated: each request is shown as the server received it, each "
-            "response as Chromium received it (as Playwright reports them: response headers in alphabetical order).",
-            f"Later steps open a second site, {r.attacker}: the same server under its other name. "
-            "To a browser, 127.0.0.1 and localhost are different sites [^mdn-site].",
+            "Nothing below is simulated (response headers in the alphabetical order Playwright reports). Later "
+            f"steps open a second site, {r.attacker}: the same server under its other name; to a "
+            "browser, 127.0.0.1 and localhost are different sites [^mdn-site].",
             *([f"HTTPS: both servers use a throwaway certificate for localhost, 127.0.0.1 and ::1. "
                "Chromium was told to trust exactly that certificate's key (its SPKI pin, "
                "--ignore-certificate-errors-spki-list); any other certificate error would still stop "
                f"it. The session cookie is {r.cookie.name}, Secure."] if r.where.startswith("https") else []),
         ]),
         step(1, "The browser opens the login page", [
-            f"Chromium loads {where}. Besides Host, it adds headers of its own: User-Agent, Accept, "
-            "and the Sec-Fetch-* headers that tell the server how the request came about "
-            "(Sec-Fetch-Site: none: no site started it, as when the user types the address "
-            "[^fetch-metadata]).",
-            "The answer's Content-Security-Policy lets the page run script files from this server "
-            "only, never inline script.",
-            loaded,
+            f"Chromium loads {where}; Sec-Fetch-Site: none says no site started it, as when the user "
+            "types the address [^fetch-metadata]. " + loaded,
         ], ExchangeBlock(_page(r.page), events=False), Defences(["csp-self", "frame-ancestors"]),
             predict="Chromium opens the login page."),
         step(2, "Page script logs in with fetch", [
-            "The login form's script posts JSON. Chromium sends the request, receives Set-Cookie, "
-            "and stores the cookie itself: the script only sees the status and the body.",
+            "The login form's script posts JSON; Chromium receives Set-Cookie and keeps the cookie "
+            "itself: the script sees only the status and the body.",
         ], Script(LOGIN, r.said, where), ExchangeBlock(r.login), StoreBlock(r.after_login),
             predict="Page script posts the login as JSON."),
         step(3, "Chromium kept the cookie; page script cannot see it", [
-            "The cookie store below is read from Chromium itself, with the flags it applied. "
-            "Page script reads cookies through document.cookie, and HttpOnly keeps this one out "
-            "of it: the script below got " + (repr(r.seen) if r.seen else "an empty string")
-            + ". Which requests from other sites carry it, step 6 tries.",
-        ], JarBlock(r.jar, STORE), Script(DOCUMENT_COOKIE, r.seen, where), Defences(["httponly", "samesite-lax"]),
-            NotesBlock([
+            "Chromium's own cookie store, with the flags it applied. HttpOnly keeps this cookie out "
+            "of document.cookie: the script below got " + (repr(r.seen) if r.seen else "an empty string")
+            + ".",
+        ], JarBlock(r.jar, STORE), Script(DOCUMENT_COOKIE, r.seen, where), NotesBlock([
                 Note("no Expires", "a session cookie; the server's record decides when the session "
                      f"ends ({r.ttl} s)."),
             ])),
@@ -248,31 +240,28 @@ def _session_use(r: SimpleNamespace) -> list[Step]:
     where = r.where
     return [
         step(4, "fetch('/profile'): the browser adds the cookie by itself", [
-            "The script names no credentials. Chromium matched the cookie's host and path and "
-            "added the Cookie header on its own; the server looked the ID up in its store.",
+            "The script names no credentials: Chromium added the Cookie header itself.",
         ], Script(PROFILE, r.got, where), ExchangeBlock(r.profile),
             predict="Page script fetches /profile, naming no credentials."),
         step(5, "Injected script: nothing to steal, but it can act", [
             "An XSS payload runs with the page's rights. HttpOnly hides the ID from it, but the "
             "browser still attaches the cookie to the payload's own requests: it can act as the "
-            "user for as long as the page is open. It cannot read the ID to take it away.",
-            "This payload is run by the test driver (Playwright), which the page's CSP does not "
-            "govern; a real one would first need a way past that policy.",
-        ], Script(INJECTED, r.injected, where), ExchangeBlock(r.used),
+            "user while the page is open, not take the ID away. (The test driver runs this payload; "
+            "a real one would first need a way past the page's CSP.)",
+        ], Script(INJECTED, r.injected, where), ExchangeBlock(r.used), Defences(["httponly"]),
             predict="An injected script reads document.cookie and fetches /profile."),
         step(6, "Another site: which requests carry the cookie", [
             f"A second tab opens the attacker's page on {r.attacker} and fires its attacks at "
             f"{r.where[:-1]}. The forged POST /logout carried no cookie (SameSite=Lax "
-            "[^rfc6265bis-samesite]) and its Origin names another site, so the server refused it "
-            "(403): the session survives.",
-            "A link the user follows is a top-level GET navigation, and Lax sends the cookie with "
-            f"it, so the new tab showed {r.tab_text!r}: to the user, not to the attacker. That is why "
-            "a GET must never change anything.",
+            "[^rfc6265bis-samesite]) and its Origin names another site: 403, the session survives. "
+            f"A link the user follows is a top-level GET, and Lax sends the cookie with it: the new "
+            f"tab showed {r.tab_text!r}, to the user, not to the attacker. That is why a GET must "
+            "never change anything.",
         ], ExchangeBlock(r.forged), ExchangeBlock(r.linked),
-            TableBlock(_attack_table([("hidden form: POST /logout", r.forged), ("framed GET /profile", r.framed),
-                                      ("link: GET /profile in a new tab", r.linked),
-                                      ("script: fetch /profile (no-cors)", r.fetched)], "Cookie")),
-            StoreBlock(r.after_attack, "after the attacks"), Defences(["origin-check"]),
+            TableBlock(_attack_table([("form: POST /logout", r.forged), ("frame: GET /profile", r.framed),
+                                      ("link: GET /profile", r.linked),
+                                      ("fetch /profile", r.fetched)], "Cookie")),
+            StoreBlock(r.after_attack, "after the attacks"), Defences(["samesite-lax", "origin-check"]),
             predict="The attacker's page submits a hidden form to /logout, then the user follows its link to /profile."),
         step(7, "Logout: the server deletes the record, Chromium drops the cookie", [
             "The server deleted the record and answered Set-Cookie with Max-Age=0; Chromium "
@@ -323,38 +312,33 @@ def _jwt_steps(r: SimpleNamespace) -> list[Step]:
     title_after = title + ("" if r.storage_after else ": empty")
     return [
         step(8, "A JWT server: page script keeps the token in localStorage", [
-            f"A second server signs {r.alg} tokens and stores nothing. Chromium starts "
-            f"a fresh profile and opens {where}. The token arrives in the response body; page "
-            "script must keep it itself. localStorage belongs to this origin and survives reloads.",
-            "Chromium's cookie store stays empty: nothing will be sent by itself.",
+            f"A second server signs {r.alg} tokens and stores nothing. In a fresh profile on {where}, "
+            "page script keeps the token from the response body in localStorage (this origin's, "
+            "kept across reloads); the cookie store stays empty.",
         ], Script(JWT_LOGIN, r.status, where), ExchangeBlock(r.login), ClientStorage(r.storage, title),
-            JarBlock(r.jar, STORE), TokenBlock(inspect(split(r.token), None)), NothingStored(),
+            JarBlock(r.jar, STORE),
             predict="Page script posts the login as JSON and keeps what comes back."),
         step(9, "Page script adds Authorization: Bearer itself", [
-            "The handout's axios line: every call must name the token. The server verified the "
-            "signature and exp and read no store.",
+            "The handout's axios line: every call must name the token.",
         ], Script(BEARER, r.got, where), ExchangeBlock(r.profile),
             predict="Page script fetches /profile with the token from localStorage."),
         step(10, "Injected script: it reads the token and takes it away", [
-            f"localStorage is readable by any script on the page: the payload got all {len(r.stolen)} "
-            "characters. Below, the token is replayed from outside the browser (Python's requests): "
-            "it works there too, until exp. Compare step 5, where the cookie "
-            "could be used but not taken.",
+            f"Any script on the page can read localStorage: the payload got all {len(r.stolen)} "
+            "characters, replayed below from outside the browser (Python's requests): 200 there too, "
+            "until exp. In step 5 the cookie could be used but not taken.",
         ], Script(STEAL, r.stolen, where), ExchangeBlock(r.elsewhere),
             predict="An injected script reads localStorage; the token is replayed from outside the browser."),
         step(11, "Another site: the token is never sent by itself", [
-            f"The attacker's page on {r.attacker} tries again. No Authorization header on either "
-            "request: a browser attaches cookies, never a bearer token, so CSRF has nothing to "
-            f"ride on. The link's tab showed {r.tab_text!r}; the forged POST was refused by Origin "
-            "as well.",
+            f"The attacker's page on {r.attacker} tries again: a browser attaches cookies, never a "
+            "bearer token, so neither request carries one and CSRF has nothing to ride on. The "
+            f"link's tab showed {r.tab_text!r}.",
         ], ExchangeBlock(r.linked), TableBlock(_attack_table(
-            [("hidden form: POST /logout", r.forged), ("link: GET /profile in a new tab", r.linked)],
+            [("form: POST /logout", r.forged), ("link: GET /profile", r.linked)],
             "Authorization")),
             predict="The attacker's page submits its hidden form, then the user follows its link."),
         step(12, "Logout forgets the client's copy; a stolen copy still works", [
-            "Page script deleted the token from localStorage and told the server, which has "
-            "nothing to delete. The copy stolen in step 10 still passes every check until exp: "
-            "revoking it early needs server-side state (a jti denylist).",
+            "Page script deleted the token and told the server, which has nothing to delete; the "
+            "copy stolen in step 10 works until exp (revoking it needs a jti denylist).",
         ], Script(JWT_LOGOUT, r.bye, where), ExchangeBlock(r.logout), ClientStorage(r.storage_after, title_after),
             ExchangeBlock(r.replay), predict="Page script logs out; then the stolen copy is replayed."),
     ]
@@ -366,24 +350,20 @@ def _recap(c: SimpleNamespace, t: SimpleNamespace) -> Step:
     flags = ", ".join(name for name, on in (("HttpOnly", cookie.http_only), (f"SameSite={cookie.same_site}",
                                             cookie.same_site), ("Secure", cookie.secure)) if on)
     rows = [
-        ["Where the browser keeps it", f"its cookie store: {cookie.name} ({flags})",
-         f"localStorage, for its origin only: token ({len(t.token)} characters)"],
-        ["Who attaches it", "Chromium, to requests to its host that SameSite allows (step 4)",
-         "page script, on each call (step 9)"],
-        ["Injected script", f"document.cookie gave {json.dumps(c.injected['stolen'])}; fetch still got "
+        ["Kept in", f"the cookie store ({flags})", "localStorage, its origin's"],
+        ["Attached by", "Chromium, where SameSite allows (step 4)", "page script, each call (step 9)"],
+        ["Injected script", f"document.cookie gave {json.dumps(c.injected['stolen'])}; fetch got "
          f"{c.injected['profile'].split(' ')[0]} (step 5)",
-         f"read the whole token; replayed elsewhere: {t.elsewhere.response.status} (step 10)"],
-        ["Another site's link to /profile", f"cookie sent: {c.linked.response.status} (step 6)",
+         f"took it; replayed: {t.elsewhere.response.status} (step 10)"],
+        ["Other site's link", f"cookie sent: {c.linked.response.status} (step 6)",
          f"nothing sent: {t.linked.response.status} (step 11)"],
-        ["Another site's form POST /logout", f"no cookie, Origin refused: {c.forged.response.status}",
-         f"no token, Origin refused: {t.forged.response.status}"],
-        ["Logout", f"record deleted, cookie dropped: {len(c.after_logout.rows)} records, "
-         f"{len(c.jar_after)} cookies (step 7)",
-         f"localStorage emptied; the copy still works until exp: {t.replay.response.status} (step 12)"],
+        ["Other site's form POST", f"no cookie, Origin: {c.forged.response.status}",
+         f"no token, Origin: {t.forged.response.status}"],
+        ["Logout", f"{len(c.after_logout.rows)} records, {len(c.jar_after)} cookies (step 7)",
+         f"the copy still works: {t.replay.response.status} (step 12)"],
     ]
     return step(None, "Recap: the browser's side of the comparison table", [
-        "An HttpOnly cookie is out of page script's reach (not of malware or an extension on the "
-        "machine) but rides along on requests: SameSite and an Origin check keep other sites' "
-        "POST forms, frames and scripts from using that, while a top-level link still carries it. A bearer token never rides along, but any script on the page can take it. "
-        "Both were shown above by the browser itself.",
+        "An HttpOnly cookie is out of page script's reach (not of malware or an extension) but "
+        "rides along on requests, which SameSite and an Origin check limit (a top-level link still carries it). A bearer token never "
+        "rides along, but any script on the page can take it.",
     ], TableBlock(Table("The browser's view", ["", "session cookie", "JWT in localStorage"], rows)))

@@ -32,9 +32,8 @@ from authcli.clock import now as clock_now
 INFO = WalkthroughInfo("jwt", "JWT: the token carries everything, the server stores nothing", 9)
 DEFAULT_TTL = 3
 EXPIRY_MARGIN = 0.05
-ENCODED_NOT_ENCRYPTED = ("The header and payload are base64url: encoded, not encrypted. Anyone "
-                         "holding the token can read them (try authcli decode). Only the signature "
-                         "needs the key.")
+ENCODED_NOT_ENCRYPTED = ("Header and payload are base64url: encoded, not encrypted; anyone holding "
+                         "the token can read them (try authcli decode). Only signing needs the key.")
 
 
 def _checks(exchange: Exchange) -> ChecksBlock:
@@ -48,8 +47,10 @@ def _token(steps: list[Step]) -> TokenView:
     return steps[0].token
 
 
-def _short(b64: str) -> str:
-    return f"{b64[:12]}... ({len(b64)} characters)"
+def _differences(part: str, issued: dict, sent: dict) -> list[list[str]]:
+    """One row per claim (or header field) the attacker changed: only what differs."""
+    return [[f"{part}: {name}", json.dumps(issued.get(name)), json.dumps(sent.get(name))]
+            for name in dict.fromkeys([*issued, *sent]) if issued.get(name) != sent.get(name)]
 
 
 def _changes(rows: list[list[str]]) -> Table:
@@ -80,7 +81,7 @@ def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient, https: 
     how = ("HMAC with SHA-2: one shared secret signs and verifies" if key.secret is not None else
            "a private key signs, its public key verifies")
     text = [f"authcli started an {'HTTPS' if https else 'HTTP'} server on {server.url} that signs tokens "
-            f"with {key.alg} ({how}). It has no session store at all: after login it will not remember you."]
+            f"with {key.alg} ({how})."]
     if https:
         text.append("What TLS adds to a bearer token: whoever holds the token is the user, so "
                     "anyone who can read the traffic could replay it; TLS encrypts every request, "
@@ -90,7 +91,7 @@ def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient, https: 
     warnings: list[str] = []
     exchange = None
     if key.secret is not None:
-        text.append(_secret_text(key))
+        text[0] += " " + _secret_text(key)
         if key.weak:
             need = HASH_BYTES[key.alg[2:]]
             short = (f"{key.alg} needs a key at least as long as its hash, {need} bytes "
@@ -116,8 +117,8 @@ def _secret_text(key: SigningKey) -> str:
     if key.generated:
         size = HASH_BYTES[key.alg[2:]]
         return (f"Its secret is {len(key.secret)} characters from secrets.token_urlsafe({size}): {size} "
-                f"random bytes, {size * 8} bits, written in base64url, held only in the server's memory. "
-                "The same secret signs and verifies: every service that checks tokens must hold it.")
+                f"random bytes, {size * 8} bits, only in the server's memory; every verifying service "
+                "must hold it.")
     shown = key.secret.decode("utf-8", "replace")
     if key.known:
         what = f"in authcli's wordlist of secrets people really use (guess {wordlist().index(key.secret) + 1})"
@@ -149,11 +150,10 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
 
     left = exp - clock()
     expires_at = utc(exp)
-    why = (f"The token's exp is {expires_at}. Until then it works everywhere, for anyone who holds it."
-           if left > 0 else f"The token's exp, {expires_at}, already passed while the steps above were on screen.")
+    why = (f"Until exp ({expires_at}) the token works for anyone who holds it."
+           if left > 0 else f"exp ({expires_at}) already passed while the steps above were on screen.")
     yield shown(step(8, f"Waiting for exp ({ttl} s after login)", [
-        why, "The server does nothing at expiry: there is no record to delete. The token simply "
-        "stops passing the exp check.",
+        why + " At exp the server has no record to delete.",
     ], Wait(max(left, 0.0) + EXPIRY_MARGIN, "token expires in")))
     if clock() < exp + EXPIRY_MARGIN:
         sleep(exp + EXPIRY_MARGIN - clock())
@@ -164,11 +164,8 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
     if 'error="invalid_token"' not in challenge or failed != ["exp"]:
         raise WalkthroughError(f"expected only the exp check to fail after exp, got {failed}")
     yield shown(step(9, "After exp: the same token gets 401", [
-        "Same token, same header. Algorithm and signature still pass; the exp check refuses it "
-        "[^rfc7519-4.1.4].",
-        "The 401 carries WWW-Authenticate: Bearer error=\"invalid_token\" [^rfc6750-3.1], which "
-        "tells the client it may get a new token, here by logging in again (demo refresh shows a "
-        "refresh token).",
+        "The exp check now refuses the same token [^rfc7519-4.1.4]; invalid_token [^rfc6750-3.1] "
+        "tells the client to get a new one.",
     ], ExchangeBlock(expired, events=False), _checks(expired), Defences(["exp-checked"]),
         predict="exp has passed. The client sends the same token again."))
 
@@ -185,48 +182,36 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     # NumericDate read a moment later would say 1 or 2 by chance.
     view = inspect(parts, None)
     steps = [step(1, "POST /login: the server signs a token", [
-        f"The password matches, so the server builds a payload ({', '.join(parts.payload)}) and signs "
-        f"it with {auth.key.alg}: the handout's jwt.sign({{ userId }}, key, {{ expiresIn }}). "
-        "The token goes back in the response body.",
-        f"The handout's session example calls {DEMO_EMAIL} user 1 and its JWT example user 123; "
-        f"authcli keeps one user, userId {DEMO_USER_ID}, in every demo.",
-        ENCODED_NOT_ENCRYPTED,
+        "The handout's jwt.sign({ userId }, key, { expiresIn }), with "
+        f"{auth.key.alg}: the payload below. In every demo "
+        f"{DEMO_EMAIL} is userId {DEMO_USER_ID} (the handout's JWT example says 123). "
+        + ENCODED_NOT_ENCRYPTED,
     ], ExchangeBlock(login), TokenBlock(view),
         predict=f"The client logs in ({DEMO_EMAIL} / {DEMO_PASSWORD}).")]
 
     steps.append(step(2, "The client keeps the token itself", [
-        "A browser app keeps the token in memory or localStorage; this script keeps it in a "
-        "variable. Nothing puts it in a cookie jar, so nothing sends it automatically: the client "
-        "must attach it to every request itself.",
-        "The price of localStorage: any script running on the page, including one injected by an "
-        "XSS bug, can read the token and use it from anywhere until it expires. An HttpOnly cookie "
-        "cannot be read by scripts [^rfc6265-4.1.2.6] (but then CSRF defences matter again).",
+        "The script keeps the token in a variable, outside any cookie jar: nothing sends it by "
+        "itself. A browser app's localStorage: any page script reads it.",
     ], JarBlock(client.jar()), ClientStorage({"token": token})))
 
     profile = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile")
     steps.append(step(3, "GET /profile with Authorization: Bearer", [
-        "The client adds Authorization: Bearer <token>, the handout's axios headers. The server "
-        "runs jwt.verify as a list of checks, with the algorithm taken from its own allow-list, "
-        "never from the token [^rfc8725-3.1]:",
-    ], ExchangeBlock(profile, events=False), _checks(profile), NothingStored(),
+        "Authorization: Bearer <token> (the handout's axios line); jwt.verify's checks:",
+    ], ExchangeBlock(profile, events=False), _checks(profile),
         predict="The client sends its token as Authorization: Bearer."))
 
     steps += _forgeries(client, parts, auth.key.known)
 
     logout = expect(client.send("POST", "/logout", headers=_bearer(token)), 200, "logout")
     steps.append(step(6, "POST /logout: the server has nothing to delete", [
-        "With sessions, logout deleted the record and the cookie died with it. Here there is no "
-        "record: the server cannot forget a token it never stored. The client drops its copy, "
-        "and that is all logout can do without server state.",
+        "The client drops its copy: that is all logout can do without server state.",
     ], ExchangeBlock(logout), predict="The client logs out."))
 
     after = expect(client.send("GET", "/profile", headers=_bearer(token)), 200, "profile after logout")
     steps.append(step(7, "The logged-out token still works", [
-        "Anyone who copied the token before logout can still use it: 200, until exp. Revoking a "
-        "token early needs state the server checks on every request, such as a denylist of jti "
-        "values [^rfc7519-4.1.7] (demo refresh shows one): the very thing JWT was chosen to avoid. "
-        "Short lifetimes keep the window small.",
-    ], ExchangeBlock(after, events=False), _checks(after),
+        "A copy taken before logout works until exp; revoking it early needs state checked on every "
+        "request (a jti denylist [^rfc7519-4.1.7], demo refresh).",
+    ], ExchangeBlock(after),
         predict="The client logged out. Someone who copied its token sends it. Does it still work?"))
     return steps
 
@@ -239,13 +224,12 @@ def _forgeries(client: ScriptedClient, parts: TokenParts, guessable: bool = Fals
     tampered_token = f"{parts.header_b64}.{forged_b64}.{parts.signature_b64}"
     tampered = expect(client.send("GET", "/profile", headers=_bearer(tampered_token)), 401, "tampered token")
     steps.append(step(4, "A tampered token: payload changed, signature kept", [
-        f"Anyone can edit the payload: here userId {DEMO_USER_ID} becomes {OTHER_USER_ID} (another "
-        "user), re-encoded, with the original signature. The signature no longer fits the changed "
-        "bytes, and without the key nobody can make one that does: 401." + (
+        f"Anyone can edit the payload (userId {DEMO_USER_ID} becomes {OTHER_USER_ID}) and keep the "
+        "signature; without the key nobody can make one that fits the new bytes." + (
             " (This run's key is a known secret: with `authcli crack`, anyone could.)" if guessable else ""),
-    ], ExchangeBlock(tampered, events=False), _checks(tampered), TableBlock(_changes([
-        ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-        ["signature", _short(parts.signature_b64), "the same, kept"]])), Defences(["signature-check"]),
+    ], ExchangeBlock(tampered, events=False), _checks(tampered), TableBlock(_changes(
+        _differences("payload", parts.payload, forged_payload)
+        + [["signature", parts.signature_b64, "the same, kept"]])), Defences(["signature-check"]),
         predict=f"The client edits the payload (userId {DEMO_USER_ID} becomes {OTHER_USER_ID}) and "
                 "keeps the signature."))
 
@@ -253,13 +237,12 @@ def _forgeries(client: ScriptedClient, parts: TokenParts, guessable: bool = Fals
     none_token = f"{none_header}.{forged_b64}."
     unsigned = expect(client.send("GET", "/profile", headers=_bearer(none_token)), 401, "alg none")
     steps.append(step(5, "alg: none, an unsigned token", [
-        "The same forged payload, with header {\"alg\": \"none\"} and an empty signature. A library "
-        "that let the token pick its own algorithm would skip the signature check and log the "
-        "attacker in as anyone [^rfc8725-3.1]. This server's allow-list decides, so 401.",
-    ], ExchangeBlock(unsigned, events=False), _checks(unsigned), TableBlock(_changes([
-        ["header", json.dumps(parts.header), json.dumps({"alg": "none", "typ": "JWT"})],
-        ["payload", json.dumps(parts.payload), json.dumps(forged_payload)],
-        ["signature", _short(parts.signature_b64), "(empty)"]])), Defences(["alg-allowlist"]),
+        "The same payload, with header {\"alg\": \"none\"} and no signature: a library that let "
+        "the token pick its algorithm would skip the check [^rfc8725-3.1].",
+    ], ExchangeBlock(unsigned, events=False), _checks(unsigned), TableBlock(_changes(
+        _differences("header", parts.header, {"alg": "none", "typ": "JWT"})
+        + [["payload", "", "the edits of step 4"], ["signature", parts.signature_b64, "(empty)"]])),
+        Defences(["alg-allowlist"]),
         predict='The client sends the edited payload with header {"alg": "none"} and no signature.'))
 
     return steps
@@ -270,19 +253,10 @@ def _recap(act: list[Step], traffic: Sequence) -> Step:
     token = view.token
     bearer_bytes = len(f"Authorization: Bearer {token}")
     cookie_bytes = len(f"Cookie: {COOKIE_NAME}=") + len(b64url(bytes(SESSION_ID_BYTES)))
-    payload = view.payload
-    return step(None, "Recap", [
-        "Everything above crossed a real socket. What each side held, and what it cost:",
-    ], TableBlock(Table("What lived where", ["", "observed in this run"], [
-            ["Server", "no store: only the signing key"],
-            ["Client", f"the whole token, {len(token)} characters, payload {json.dumps(payload)}"],
-            ["Each request carried", f"Authorization: Bearer <token>, {bearer_bytes} bytes "
-             f"(a session cookie is {cookie_bytes})"],
-        ])), TableBlock(Table("The handout's table, JWT column, with this run's evidence", ["", "JWT"], [
-            ["Data stored in", "Token (client side): the payload above, readable by anyone holding it"],
-            ["Auth sent via", f"Authorization header, Bearer token, {bearer_bytes} bytes (step 3)"],
-            ["Server checks", "Signature with the key: valid -> 200 (step 3); tampered -> 401 "
-             "(step 4); alg none -> 401 (step 5); expired -> 401 (step 9)"],
-            ["Scaling", "Any server holding the key can verify, with no shared store. The price: "
-             "logout cannot revoke (step 7) without server state."],
+    return step(None, "Recap", [], TableBlock(Table("The handout's table, JWT column, as this run observed it",
+                                                    ["", "JWT"], [
+            ["Data stored in", "On the client, in the token (readable by anyone holding it)"],
+            ["Auth sent via", f"Authorization: Bearer, {bearer_bytes} bytes (a session cookie is {cookie_bytes})"],
+            ["Server checks", "With the key alone: forged or expired -> 401 (steps 4, 5, 9)"],
+            ["Scaling", "Any server with the key verifies; logout cannot revoke a token"],
         ])), traffic)

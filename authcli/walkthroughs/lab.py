@@ -45,7 +45,7 @@ def _attack_steps(number: int, attack: Attack, weak: Outcome, hard: Outcome) -> 
         ], *(ExchangeBlock(ex, events=_checks(ex) is None) for _, ex in hard.exchanges[-1:]),
             *([ChecksBlock(_checks(hard.exchanges[-1][1]), "The hardened server's checks:")]
               if _checks(hard.exchanges[-1][1]) else []),
-            NotesBlock([Note("The defence", w.defence)]), Defences(list(w.guards)) if w.guards else None,
+            NotesBlock([Note("The lesson", w.lesson_line)]), Defences(list(w.guards)) if w.guards else None,
             predict=f"The same attack ({w.name}) against the hardened server."),
     ]
 

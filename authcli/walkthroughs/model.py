@@ -36,6 +36,8 @@ class ServerView:
     name: str
     url: str | None
     store: StoreSnapshot | None
+    # Set by render/concise instead of listing the records again: "unchanged", "the same as A's".
+    summary: str = ""
 
 
 # --- blocks: what a step shows, one kind each ---------------------------------------------------
@@ -84,6 +86,8 @@ class StoreBlock:
 
     snapshot: StoreSnapshot
     when: str = ""
+    # Set by render/concise instead of listing the records again: "unchanged", "the same as A's".
+    summary: str = ""
 
 
 @dataclass(frozen=True)

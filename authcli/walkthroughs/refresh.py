@@ -18,12 +18,12 @@ from authcli.server.httpd import AuthServer
 from authcli.server.refresh_auth import REFRESH_TTL, RefreshAuth
 from authcli.stores.base import SessionStore
 from authcli.stores.memory import MemoryStore
-from authcli.tokens import inspect, make_signing_key, split, verify
+from authcli.tokens import make_signing_key, split, verify
 from authcli.errors import WalkthroughError
 from authcli.events import DenylistChecked
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
-    Defences, ExchangeBlock, Step, StoreBlock, Table, TableBlock, TokenBlock, Wait, WalkthroughInfo, step,
+    Defences, ExchangeBlock, Step, StoreBlock, Table, TableBlock, Wait, WalkthroughInfo, step,
 )
 from authcli.clock import now as clock_now
 
@@ -65,9 +65,8 @@ def _steps(server: AuthServer, auth: RefreshAuth, client: ScriptedClient, thief:
            clock: Callable[[], float], sleep: Callable[[float], None]) -> Iterator[Step]:
     store = auth.store
     yield step(None, f"A real server on {server.url}", [
-        f"Access tokens here live {ttl} s; refresh tokens {REFRESH_TTL // 60} minutes. The server "
-        f"keeps refresh records and the denylist in {store.where()}: this is server state again, "
-        "the price of being able to revoke.",
+        f"Access tokens live {ttl} s here, refresh tokens {REFRESH_TTL // 60} minutes; refresh records "
+        f"and the denylist are server state again ({store.facts.label}), the price of revoking.",
     ], StoreBlock(store.snapshot()))
     # iat is the current second rounded down: log in at the start of a second, so the access
     # token really has (almost) all of its few seconds for steps 1 and 2, even on a busy machine.
@@ -77,14 +76,13 @@ def _steps(server: AuthServer, auth: RefreshAuth, client: ScriptedClient, thief:
     access, refresh = _tokens(login)
     used = expect(client.send("GET", "/profile", headers=_bearer(access)), 200, "profile")
     yield step(1, "Log in: a short-lived access token and a refresh token", [
-        f"The access token is a JWT that lives {ttl} s. The refresh token is 32 random bytes with no "
-        "meaning of its own; the server stored only its SHA-256, with the login's family.",
-        "An attacker on the user's machine copies the refresh token now (it is used in step 5).",
-    ], ExchangeBlock(login), StoreBlock(store.snapshot()), TokenBlock(inspect(split(access), None)),
+        f"The access token is a JWT that lives {ttl} s; the refresh token is 32 random bytes, stored "
+        "only as a SHA-256, with the login's family. An attacker copies the refresh token now "
+        "(step 5 uses it).",
+    ], ExchangeBlock(login), StoreBlock(store.snapshot()),
         predict="The client logs in.")
     yield step(2, "GET /profile: the signature, then one store lookup", [
-        "The token verifies, and then the server asks its store whether this jti was revoked. "
-        "That lookup is what a denylist costs, on every request.",
+        "The token verifies; then the server asks its store whether this jti was revoked.",
     ], ExchangeBlock(used), predict="The client calls /profile with the access token.")
     exp = split(access).payload["exp"]
     yield step(3, f"Waiting for the access token's exp ({ttl} s)", [
@@ -114,23 +112,20 @@ def _rotation(client: ScriptedClient, thief: ScriptedClient, store, access: str,
     if not any(e.listed for e in denied.events(DenylistChecked)):
         raise WalkthroughError("expected the denylist to refuse the family's access token")
     yield step(4, "After exp: 401, then POST /refresh rotates", [
-        "The access token expired: 401. The client trades its refresh token for a new pair. The old "
-        "refresh record is marked used, never valid again (rotation): a copy of it is now worthless, "
-        "or a tripwire.",
+        "The access token expired: 401. The client trades its refresh token for a new pair "
+        "(rotation): a copy of the old one is now worthless, or a tripwire.",
     ], ExchangeBlock(expired), ExchangeBlock(rotated), StoreBlock(after_rotation),
         predict="The access token expired. The client calls /profile, then POST /refresh.")
     yield step(5, "The attacker replays the copied refresh token: reuse detected", [
-        "The copy from step 1 was already rotated. A used refresh token coming back means two "
-        "parties hold it; the server cannot tell which is the user. RFC 9700 asks it to revoke the "
-        "active refresh token [^rfc9700-4.14.2]; this server revokes the whole family, and puts the "
-        "family's unexpired access tokens on the denylist, each until its exp.",
+        "A rotated refresh token coming back means two parties hold it, and the server cannot tell "
+        "which is the user. RFC 9700 asks to revoke the active refresh token [^rfc9700-4.14.2]; "
+        "this server revokes the whole family.",
     ], ExchangeBlock(reuse), StoreBlock(after_reuse), Defences(["refresh-rotation"]),
         predict="The attacker sends the refresh token copied in step 1.")
     yield step(6, "The user's newest tokens are dead too", [
-        "The family is revoked, so the legitimate client's current refresh token fails as well: "
-        "the user logs in again, and the attacker's copy is gone for good.",
-        "The access token from step 4 has not expired, and its signature is as good as ever; the "
-        "denylist refuses it. Without that entry it would work until its exp.",
+        "The family is revoked, so the user's newest refresh token fails too (the user logs in "
+        "again; the attacker's copy is dead). The access token from step 4 is unexpired and "
+        "validly signed: the denylist refuses it.",
     ], ExchangeBlock(dead), ExchangeBlock(denied),
         predict="The client refreshes with its newest refresh token, then calls /profile with its "
                 "newest access token.")
@@ -144,15 +139,12 @@ def _logout(client: ScriptedClient, thief: ScriptedClient, store) -> Iterator[St
     after = store.snapshot()
     replay = expect(thief.send("GET", "/profile", headers=_bearer(access), fresh=True), 401, "denylisted token")
     yield step(7, "Log in again, then log out: revoke the family, denylist the jti", [
-        "Logout revokes the refresh token's family and puts its access tokens' jti on the "
-        "denylist, each with a time to live equal to the token's remaining life: after its exp "
-        "the exp check refuses it anyway [^rfc7519-4.1.4], so the entry can go.",
+        "Logout revokes the family and denylists its access tokens' jti, each entry kept only "
+        "until the token's exp [^rfc7519-4.1.4].",
     ], ExchangeBlock(login), ExchangeBlock(bye), StoreBlock(after),
         predict="The client logs in again and logs out.")
     yield step(8, "The copied access token after logout: 401", [
-        "In authcli demo jwt this replay got 200 until exp. Here the jti is on the denylist, so "
-        "the server refuses it at once. The token is as well-signed as before; what changed is "
-        "that the server remembers something.",
+        "In demo jwt this replay got 200 until exp; here the server remembers its jti.",
     ], ExchangeBlock(replay), Defences(["jti-denylist"]),
         predict="Someone replays the access token copied before logout.")
 
@@ -183,10 +175,8 @@ def _cost(auth: RefreshAuth, token: str) -> Step:
         said = ("the rounds overlap: on this machine the lookup is lost in the noise of the "
                 "signature check itself")
     return step(9, "What the denylist costs", [
-        f"Measured here, {ROUNDS} interleaved rounds of {PER_ROUND} with the same token and key: "
-        f"{said}. With Redis it is a network round trip; every server must reach the same "
-        "denylist. That is the state a stateless JWT was meant to avoid, brought back to make "
-        "revocation possible.",
+        f"{ROUNDS} interleaved rounds of {PER_ROUND}, the same token and key: {said}. With Redis the "
+        "lookup is a network round trip.",
     ], TableBlock(Table("Cost per request (median and range of the rounds)", ["check", "time"], rows)))
 
 
@@ -198,19 +188,13 @@ def _recap(replay: Exchange, cost: Table, label: str) -> Step:
     """Three designs: the middle column from this run, the others from demo jwt and demo session."""
     measured = cost.rows[1][1].split(" ")[0]  # the median, before its unit and range
     rows = [
-        ["revoking a token", "impossible: a logged-out token got 200 until exp (demo jwt)",
-         f"immediate: the copied token got {replay.response.status} right after logout (step 8)",
-         "immediate: logout deletes the record (demo session)"],
-        ["state on the server", "none", f"refresh records, and denylist entries until each exp ({label})",
-         "one record per session"],
-        ["work per request", "the signature check", f"the signature check and one lookup: {measured} µs "
-         "measured (step 9)", "one session lookup"],
-        ["a stolen credential", "works until exp", "access: until exp, logout or a detected reuse; "
-         "refresh: until one party uses a token the other already rotated, which revokes the "
-         "family (step 5)", "until logout or expiry"],
+        ["revoking", "not before exp", f"{replay.response.status} after logout", "at once (logout)"],
+        ["server state", "none", "records, denylist", "one record each"],
+        ["per request", "a signature check", f"+ a lookup: {measured} µs", "one lookup"],
+        ["if stolen", "works until exp", "until exp or logout", "until logout"],
     ]
     return step(None, "Recap: three designs", [
-        "Short access tokens limit how long a stolen one works, with no lookup at all; rotating "
-        "refresh tokens turn a stolen refresh token into a tripwire; the denylist makes logout "
-        "immediate, at the price of one store lookup on every request: server state again.",
-    ], TableBlock(Table("Revocation", ["", "stateless JWT", "JWT + refresh + denylist", "server sessions"], rows)))
+        "Short access tokens limit a stolen one with no lookup; rotation turns a stolen refresh "
+        "token into a tripwire; the denylist makes logout immediate, for one lookup per request.",
+    ], TableBlock(Table(f"Revocation (this run: steps 8 and 9; refresh and denylist in {label})",
+                        ["", "stateless JWT", "refresh + denylist", "server sessions"], rows)))

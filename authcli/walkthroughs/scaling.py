@@ -88,11 +88,6 @@ def _answer(exchange: Exchange) -> str:
     return f"{served_by(exchange)} answered {exchange.response.status}"
 
 
-def _labelled(exchange: Exchange) -> str:
-    """`GET /profile: B answered 401`: which request, which server, what status."""
-    return f"{exchange.request.method} {exchange.request.target}: {_answer(exchange)}"
-
-
 def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, shared: StoreSource | None = None,
                         shared_problem: str = "no Redis available", tls: TlsFiles | None = None) -> Iterator[Step]:
     """Yield the scaling demo's steps; every server is stopped when the generator ends.
@@ -238,20 +233,29 @@ def _round4(c: _Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     observed[4] = [login, *profiles, after]
 
 
-def _statuses(exchanges: list[Exchange]) -> str:
-    return ", ".join(_labelled(e) for e in exchanges)
+def _served(exchanges: list[Exchange]) -> str:
+    """`A and B answered 200` / `B answered 401`: who answered these requests, with what."""
+    servers = " and ".join(dict.fromkeys(served_by(e) for e in exchanges))
+    statuses = " and ".join(dict.fromkeys(str(e.response.status) for e in exchanges))
+    return f"{servers} answered {statuses}"
 
 
 def _recap(observed: dict[int, list[Exchange]]) -> Step:
+    """Each round's cell is one sentence made from what its requests got (the steps show each)."""
     sessions, jwt_cells = [], []
     if 1 in observed:
-        sessions.append(f"round 1, memory + round-robin: {_statuses(observed[1])}")
+        login, profile = observed[1]
+        sessions.append(f"Round 1, memory + round-robin: login on {served_by(login)}, then {_served([profile])}.")
     if 2 in observed:
-        sessions.append(f"round 2, sticky: {_statuses(observed[2])}")
+        login, *profiles, after = observed[2]
+        sessions.append(f"Round 2, sticky: {_served(profiles)}, until A stopped: then {_served([after])}.")
     if 3 in observed:
-        sessions.append(f"round 3, shared Redis: {_statuses(observed[3])}")
+        login, profile, after = observed[3]
+        sessions.append(f"Round 3, shared Redis: {_served([profile])}, and again with A stopped "
+                        f"({_served([after])}).")
     if 4 in observed:
-        jwt_cells.append(f"round 4: {_statuses(observed[4])}")
+        login, *profiles, after = observed[4]
+        jwt_cells.append(f"Round 4: {_served(profiles)}; after a restart, {_served([after])}")
     cookie = next((e.request.header("Cookie") for ex in observed.values() for e in ex if e.request.header("Cookie")), None)
     bearer = next((e.request.header("Authorization") for e in observed.get(4, []) if e.request.header("Authorization")), None)
     stored = []
@@ -265,13 +269,13 @@ def _recap(observed: dict[int, list[Exchange]]) -> Step:
         ["Auth sent via", f"Cookie header ({len('Cookie: ' + cookie)} bytes)" if cookie else "(no session round run)",
          f"Authorization header ({len('Authorization: ' + bearer)} bytes)" if bearer else "(round 4 not run)"],
         ["Server checks", "session ID in that server's store", "signature with the shared key"],
-        ["Scaling (observed)", "; ".join(sessions) or "(no session round run)",
-         "; ".join(jwt_cells) + ". Price: no revocation without shared state" if jwt_cells else "(round 4 not run)"],
+        ["Scaling (observed)", " ".join(sessions) or "(no session round run)",
+         "; ".join(jwt_cells) + ". The price: no revocation without shared state." if jwt_cells
+         else "(round 4 not run)"],
     ]
     return step(None, "Recap: the handout's table, filled in by this run", [
         "Sessions need every server to see the same store (or the client pinned to one server, "
-        "until it dies); JWTs need every server to hold the key. Status codes and which server "
-        "answered, as observed:",
+        "until it dies); JWTs need every server to hold the key. As observed:",
     ], TableBlock(Table("Sessions vs JWT, with evidence", ["", "Sessions", "JWT"], rows)), _traffic(observed))
 
 

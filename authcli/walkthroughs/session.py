@@ -36,16 +36,13 @@ EXPIRY_MARGIN = 0.05
 
 # The flags that defend something are a Defences block; these notes say what the others mean.
 COOKIE_FLAG_NOTES = [
-    Note("Path=/", "sent with every request to this host (any port [^rfc6265-8.5]), not only to "
-         "/login (set explicitly, though a cookie set by POST /login would default to / anyway). No Domain: only this exact host gets it, not its subdomains [^rfc6265-4.1.2.3]."),
-    Note("no Expires / Max-Age", "a session cookie: a browser drops it when it closes, unless "
-         "its session restore keeps it [^mdn-set-cookie]. Either way, the server's record decides "
-         "how long the ID works (see the expiry step)."),
-    Note("Secure (left off)", "production adds Secure and the __Host- prefix (run with --https to "
-         "see both). Over plain http://127.0.0.1, Python's requests would never send a Secure "
-         "cookie back."),
+    Note("Path=/", "sent to every path on this host, any port [^rfc6265-8.5]. No Domain: not to "
+         "subdomains [^rfc6265-4.1.2.3]."),
+    Note("no Expires / Max-Age", "a browser drops it when it closes, unless session restore keeps "
+         "it [^mdn-set-cookie]; the server's record decides how long the ID works."),
+    Note("Secure (left off)", "production adds Secure and the __Host- prefix (--https shows both); "
+         "over plain http://127.0.0.1, requests would not send a Secure cookie back."),
 ]
-FLAG_DEFENCES = ["httponly", "samesite-lax", "origin-check"]
 
 
 def _flag_notes(https: bool) -> list[Note]:
@@ -142,12 +139,10 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
     shown = Shown()
     yield shown(step(None, f"A real server on {stage.server.url}", [
         f"authcli started an {'HTTPS' if stage.tls else 'HTTP'} server on {stage.server.url} with {store.where()}. The client "
-        "is Python's requests: its cookie jar keeps cookies and sends them back by host and path, as "
-        "a browser does, but knows nothing of SameSite, which only browsers apply.",
-        f"Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId {user.user_id}. The server keeps "
-        "only a salted Argon2id hash of the password, never the password itself: m=19 MiB of memory, "
-        "t=2 passes, p=1 lane, OWASP's parameters [^owasp-passwords], so each guess costs memory as "
-        "well as time.",
+        "is Python's requests: its cookie jar sends cookies back by host and path, as a browser "
+        f"does, but knows nothing of SameSite. Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId "
+        f"{user.user_id}; the server keeps only a salted Argon2id hash, with OWASP's parameters "
+        "(19 MiB of memory, 2 passes, 1 lane: each guess costs memory as well as time) [^owasp-passwords]:",
     ], NotesBlock([Note(user.email, user.password_hash)]), _store(store)))
     if stage.tls:
         yield shown(tls_step(stage.server, stage.tls))
@@ -172,15 +167,18 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         sleep(deadline + EXPIRY_MARGIN - clock())
 
     yield shown(_after_expiry(stage, session_id, row.value, idle_at, ttl))
+    facts = stage.store.facts
+    if stage.idle is not None:  # the idle segment instead of steps 8-12, which --idle does not change
+        yield from shown.all(idle_steps(stage.server, stage.store, ttl, stage.idle, clock, sleep, stage.client.ca))
+        yield _recap(facts, first[3].exchange, first[1].exchange, None,
+                     sequence(shown.steps, f"Store ({facts.label})"), stage.cookie)
+        return
     last = _last_act(client, store, session_id, stage.cookie)
     yield from shown.all(last)
     restart: list[Step] = []
     for each in _restart_act(stage):  # step 11 comes before the restart: its pause sees the old server
         restart.append(each)
         yield shown(each)
-    if stage.idle is not None:
-        yield from shown.all(idle_steps(stage.server, stage.store, ttl, stage.idle, clock, sleep, stage.client.ca))
-    facts = stage.store.facts
     restarted = "Server restarted: a new process, " + (
         f"the same {facts.label}" if facts.survives_restart else f"a new empty {facts.label} store")
     yield _recap(facts, first[3].exchange, last[0].exchange, restart[-1].exchange,
@@ -217,9 +215,7 @@ def _after_expiry(stage: _Stage, session_id: str, record: dict, idle_at: float |
                + ", so 401 Unauthorized.")
         waited = f"{ttl} s have passed since login."
     return step(7, "After expiry: the cookie still goes out, the server says 401", [
-        f"The Cookie line shows the client still sends the same ID. {why}",
-        "Keeping the cookie, or editing its expiry in the browser, cannot extend a session: the "
-        "server keeps the deadline.",
+        f"The client still sends the same ID. {why}",
     ], ExchangeBlock(expired), _store(store), JarBlock(client.jar()),
         Defences(["server-expiry"] + (["idle-timeout"] if stage.idle is not None else [])),
         predict=f"{waited} The client sends its cookie again.")
@@ -231,9 +227,8 @@ def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float, idle: 
     the wait begins."""
     already = "" if left > 0 else " It has already passed, while the steps above were on screen."
     if idle is None:
-        why = (f"Sessions here have only an absolute timeout: each lives {ttl} s from createdAt (until "
-               f"{expires_at}), whatever the client does. An idle timeout, off in this run (--idle "
-               "turns it on), would also end a session left alone [^owasp-session-expiration].")
+        why = (f"Only an absolute timeout here: {ttl} s from createdAt (until {expires_at}); an idle "
+               "timeout (--idle) would end a quiet one [^owasp-session-expiration].")
         title, label = f"Waiting for the session to expire ({ttl} s after login)", "session expires in"
     elif idle_at is not None:
         why = (f"Sessions here have two timeouts: idle, {idle} s after the last request (that was "
@@ -245,8 +240,7 @@ def _waiting(store: SessionStore, ttl: int, expires_at: str, left: float, idle: 
                f"({ttl} s after login, at {expires_at}). The absolute one comes first.")
         title, label = f"Waiting for the session to expire ({ttl} s after login)", "session expires in"
     return step(6, title, [
-        why + already, "The client keeps its cookie the whole time; only the server's record ends. "
-        + store.facts.expiry,
+        why + already + (f" {store.facts.expiry}" if store.facts.expires_by_itself else ""),
     ], StoreBlock(store.snapshot(), "read as the wait begins"),
         Wait(max(left, 0.0) + EXPIRY_MARGIN, label))
 
@@ -255,10 +249,9 @@ def _restart_act(stage: _Stage) -> Iterator[Step]:
     """Steps 11-12: log in, restart the server, use the session again."""
     login = _login(stage.client)
     session_id = _created(login)
-    old_url, facts = stage.server.url, stage.store.facts
+    facts = stage.store.facts
     yield step(11, "Log in, then restart the server", [
-        f"A fresh login, then authcli stops the server at {old_url} and starts a new one, as a "
-        "deploy or a crash would. The client keeps its cookie.",
+        "A fresh login, then a restart of the server, as a deploy or a crash would do.",
     ], ExchangeBlock(login), _store(stage.store), predict="The client logs in again.")
     stage.restart()
     survives = facts.survives_restart
@@ -271,12 +264,9 @@ def _restart_act(stage: _Stage) -> Iterator[Step]:
                 "Cookies belong to a host, not a port [^rfc6265-8.5], so the client sent its cookie "
                 "to the new server too."]
     else:
-        text = [f"The new server at {stage.server.url} starts with an empty {facts.label} store: the "
-                "session lived inside the old process and died with it. 401, the user must log "
-                "in again. The same happens whenever a second server, behind a load balancer, "
-                "gets a request for a session it never saw.",
-                "Cookies belong to a host, not a port [^rfc6265-8.5], so the client did send its "
-                "cookie to the new server. Try `--store redis` to see sessions survive."]
+        text = [f"The new server at {stage.server.url} has an empty {facts.label} store: the session "
+                "died with the old process (as on a second server behind a load balancer). Cookies "
+                "belong to a host, not a port [^rfc6265-8.5], so the cookie did go."]
     yield step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store),
                predict="The server was restarted. The client sends its cookie.")
 
@@ -287,8 +277,7 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
     wrong = expect(client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": "wrong"}),
                     401, "wrong password")
     steps = [step(1, "Log in with a wrong password", [
-        "POST /login with the wrong password. The server hashes what was sent with the stored "
-        "salt and compares the result in constant time: no match, so 401 and nothing is stored.",
+        "POST /login with the wrong password: 401, and nothing is stored.",
     ], ExchangeBlock(wrong), _store(store), Defences(["password-hash", "same-answer"]),
         predict="The client logs in with a wrong password.")]
 
@@ -296,9 +285,8 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
     session_id = _created(login)
     fields = ", ".join(login.event(SessionCreated).record)
     steps.append(step(2, "Log in with the right password", [
-        f"Password {DEMO_PASSWORD} matches. The server creates a random session ID "
-        f"({len(session_id)} characters from Python's `secrets`: 256 bits), stores "
-        f"{{{fields}}} under it, and sends only the ID back, in Set-Cookie.",
+        f"The server creates a random session ID ({len(session_id)} characters from Python's "
+        f"`secrets`: 256 bits), stores {{{fields}}} under it, and sends only the ID back.",
     ], ExchangeBlock(login), _store(store),
         predict=f"The client logs in with the right password ({DEMO_EMAIL} / {DEMO_PASSWORD})."))
 
@@ -306,18 +294,15 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
     if [c.value for c in jar if c.name == cookie] != [session_id]:
         raise WalkthroughError("the client's cookie jar did not keep the session cookie")
     steps.append(step(3, "The client's cookie jar saved it", [
-        "requests put the cookie in its jar, as a browser would, with the attributes the server "
-        "set. The script does not copy the ID anywhere itself.",
-        "The handout's res.cookie(\"sessionId\", sessionId) sets no protective flags at all. "
-        "This server adds them:",
-    ], JarBlock(jar), Defences(FLAG_DEFENCES + (HTTPS_DEFENCES if https else [])), NotesBlock(_flag_notes(https))))
+        "requests keeps the cookie with the attributes the server set; the script never copies "
+        "the ID. The handout's res.cookie(\"sessionId\", sessionId) sets no flags; this server adds "
+        "HttpOnly and SameSite=Lax, which only a browser acts on (see demo browser).",
+    ], JarBlock(jar), Defences(HTTPS_DEFENCES) if https else None, NotesBlock(_flag_notes(https))))
 
     profile = expect(client.send("GET", "/profile"), 200, "profile")
     steps.append(step(4, "GET /profile: the cookie goes back by itself", [
-        "The script calls GET /profile with no headers of its own. The Cookie line below was "
-        "added by the cookie jar, because the cookie's host and path match.",
-        f"The server reads the ID from that header, looks it up in the store, finds userId "
-        f"{user_id}, and answers 200. The ID is only a key; the data stayed on the server.",
+        "The script adds no headers: the jar added the Cookie line (host and path match). The ID is "
+        f"only a key: userId {user_id} stayed on the server.",
     ], ExchangeBlock(profile), _store(store),
         predict="The client asks for /profile. It adds no headers of its own."))
 
@@ -328,10 +313,8 @@ def _first_act(client: ScriptedClient, store: SessionStore, user_id: int, cookie
     if after.ids() != before.ids():
         raise WalkthroughError("the store changed after a forged session ID")
     steps.append(step(5, "A forged session ID gets 401", [
-        "Another client sends an ID of exactly the right shape that this server never issued. "
-        "The lookup finds nothing, so 401, and the store is unchanged: unknown IDs never create "
-        "records.",
-        "Guessing a live ID means guessing 256 random bits; the ID has no pattern to forge.",
+        "Another client sends an ID of exactly the right shape that this server never issued: "
+        "401, and no record is created (the store is unchanged).",
     ], ExchangeBlock(forged), StoreBlock(after), Defences(["random-id"]),
         predict="Another client sends a session ID it made up, of exactly the right shape."))
     return steps
@@ -343,11 +326,9 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
     new_id = _created(relogin)
     relogin.event(FixationChecked)  # the old cookie went to /login and was not adopted
     steps = [step(8, "Log in again: a brand-new ID", [
-        f"The client still had the old cookie and sent it to /login. The server does not reuse it: "
-        f"it issues a new ID ({new_id[:8]}... instead of {old_id[:8]}...).",
-        "Never reuse an ID the client brings to /login: an attacker could plant a known ID in "
-        "a victim's browser and wait for them to log in with it (session fixation).",
-    ], ExchangeBlock(relogin), _store(store), JarBlock(client.jar()), Defences(["new-id-at-login"]),
+        f"The client still had the old cookie and sent it to /login; the server issued a new ID "
+        f"anyway ({new_id[:8]}... instead of {old_id[:8]}...).",
+    ], ExchangeBlock(relogin), _store(store), Defences(["new-id-at-login"]),
         predict="The client logs in again, still holding its old, expired cookie.")]
 
     logout = expect(client.send("POST", "/logout"), 200, "logout")
@@ -357,45 +338,41 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
     if jar_after:
         raise WalkthroughError("the client kept its cookie after logout")
     steps.append(step(9, "POST /logout: the record is deleted, the cookie cleared", [
-        "The server deletes the record from the store and answers with Set-Cookie ... Max-Age=0, "
-        "which tells the client to drop the cookie [^rfc6265-5.2.2]. The jar is now empty.",
+        "The server deletes the record; Set-Cookie ... Max-Age=0 tells the client to drop the "
+        "cookie [^rfc6265-5.2.2].",
     ], ExchangeBlock(logout), _store(store), JarBlock(jar_after), Defences(["logout-deletes"]),
         predict="The client logs out."))
 
     replay = expect(client.send("GET", "/profile", headers={"Cookie": f"{cookie}={new_id}"},
                                  fresh=True), 401, "replayed cookie")
     steps.append(step(10, "Replaying the old cookie after logout gets 401", [
-        "Someone who copied the cookie before logout sends it again. The record is gone, so "
-        "401. With server-side sessions, logout ends the session at once, for every copy.",
+        "Someone who copied the cookie before logout sends it again. The record is gone, so 401.",
     ], ExchangeBlock(replay), _store(store),
         predict="Someone who copied the cookie before logout sends it again."))
     return steps
 
 
-def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart: Exchange,
+def _recap(facts: StoreFacts, profile: Exchange, login: Exchange, after_restart: Exchange | None,
            traffic: Sequence, cookie: str = COOKIE_NAME) -> Step:
+    """The handout's Sessions column from this run; `after_restart` None: a run with --idle,
+    which stops after step 7 and shows the idle segment instead of logout and the restart."""
     created = login.event(SessionCreated)
     record = created.record
     cookie_bytes = _credential_bytes(profile)
-    if facts.survives_restart:
+    if after_restart is None:
+        scaling = "Not shown with --idle: run without it for logout and a server restart."
+    elif facts.survives_restart:
         scaling = (f"After a restart the session still worked ({after_restart.response.status}, step 12): "
                    f"every server pointing at this {facts.label} shares the sessions.")
     else:
-        scaling = (f"After a restart the session was gone ({after_restart.response.status}, step 12): "
-                   "memory belongs to one process. A shared store such as Redis (--store redis) "
-                   "fixes that; sticky sessions do not (demo scaling, round 2).")
-    return step(None, "Recap", [
-        "Everything above crossed a real socket. What each side held, and what it cost:",
-    ], TableBlock(Table("What lived where", ["", "observed in this run"], [
-            ["Server (session store)", f"{json.dumps(record)}: "
-             f"{len(json.dumps(record))} bytes of JSON per session, under its ID"],
-            ["Client (cookie jar)", f"only the random ID: {cookie}=<{len(created.session_id)} characters>"],
-            ["Each request carried", f"Cookie: {cookie}=<id>, {cookie_bytes} bytes of credentials"],
-        ])), TableBlock(Table("The handout's table, Sessions column, with this run's evidence", ["", "Sessions"], [
-            ["Data stored in", f"Server ({facts.name}): the record appeared in step 2 and was "
-             "deleted in step 9"],
-            ["Auth sent via", f"Cookie header, {cookie_bytes} bytes, added by the jar (step 4)"],
-            ["Server checks", "Session ID in store: found -> 200 (step 4); unknown -> 401 "
-             "(step 5); expired -> 401 (step 7); logged out -> 401 (step 10)"],
+        scaling = (f"Gone after a restart ({after_restart.response.status}, step 12): memory belongs "
+                   "to one process; --store redis fixes that.")
+    return step(None, "Recap", [], TableBlock(Table("The handout's table, Sessions column, as this run observed it", ["", "Sessions"], [
+            ["Data stored in", f"Server ({facts.name}): {{{', '.join(record)}}}, "
+             f"{len(json.dumps(record))} bytes under the ID" + (" (steps 2-9)" if after_restart else "")],
+            ["Auth sent via", f"Cookie header: the random ID alone, {cookie_bytes} bytes (step 4)"],
+            ["Server checks", "The ID must name a live record: a forged, expired or logged-out ID "
+             "gets 401 (steps 5, 7, 10)" if after_restart else "The ID must name a live record: a "
+             "forged or expired ID gets 401 (steps 5, 7)"],
             ["Scaling", scaling],
         ])), traffic)
