@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from authcli.timefmt import ago, utc
+from authcli.timefmt import relative, utc
 from authcli.tokens.claims import is_number
 from authcli.tokens.keys import HMAC_ALGS, VerifyKey, pyjwt
 from authcli.tokens.parse import TokenParts
@@ -142,9 +142,9 @@ def _time_checks(payload: dict[str, Any], now: float, leeway: float, require: Se
             checks.append(Check("exp", False, f"{_shown(exp)} is not a NumericDate, a number of seconds since "
                                 "1970 [^rfc7519-2] (authcli reads them up to year 9999)"))
         elif exp <= now - leeway:
-            checks.append(Check("exp", False, f"expired {utc(exp)}, {ago(now - exp)} ago{slack}"))
+            checks.append(Check("exp", False, f"expired {utc(exp)}, {relative(exp, now)}{slack}"))
         else:
-            checks.append(Check("exp", True, f"expires {utc(exp)}, in {ago(exp - now)}"))
+            checks.append(Check("exp", True, f"expires {utc(exp)}, {relative(exp, now)}"))
     elif "exp" in require:
         checks.append(Check("exp", False, "no exp claim: a token without expiry is refused"))
     if "nbf" in payload:
@@ -152,7 +152,7 @@ def _time_checks(payload: dict[str, Any], now: float, leeway: float, require: Se
         if not is_number(nbf):
             checks.append(Check("nbf", False, f"{_shown(nbf)} is not a NumericDate"))
         elif nbf > now + leeway:
-            checks.append(Check("nbf", False, f"not valid before {utc(nbf)}, in {ago(nbf - now)}{slack}"))
+            checks.append(Check("nbf", False, f"not valid before {utc(nbf)}, {relative(nbf, now)}{slack}"))
         else:
             checks.append(Check("nbf", True, f"valid since {utc(nbf)}"))
     if "iat" in payload:
@@ -162,7 +162,7 @@ def _time_checks(payload: dict[str, Any], now: float, leeway: float, require: Se
         elif iat > now + leeway:
             checks.append(Check("iat", False, f"issued in the future: {utc(iat)}{slack}"))
         else:
-            checks.append(Check("iat", True, f"issued {utc(iat)}, {ago(now - iat)} ago"))
+            checks.append(Check("iat", True, f"issued {utc(iat)}, {relative(iat, now)}"))
     elif "iat" in require:
         checks.append(Check("iat", False, "required claim iat is missing"))
     return checks

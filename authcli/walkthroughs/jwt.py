@@ -78,7 +78,7 @@ def jwt_walkthrough(key: SigningKey, ttl: int = DEFAULT_TTL, *,
 
 def _key_step(server: AuthServer, auth: JwtAuth, client: ScriptedClient, https: bool = False) -> Step:
     key = auth.key
-    how = ("HMAC with SHA-2: one shared secret signs and verifies" if key.secret is not None else
+    how = ("HMAC: one shared secret signs and verifies" if key.secret is not None else
            "a private key signs, its public key verifies")
     text = [f"authcli started an {'HTTPS' if https else 'HTTP'} server on {server.url} that signs tokens "
             f"with {key.alg} ({how})."]
@@ -116,9 +116,8 @@ def _secret_text(key: SigningKey) -> str:
     and whether people really use it: a typed secret's entropy cannot be read off its length)."""
     if key.generated:
         size = HASH_BYTES[key.alg[2:]]
-        return (f"Its secret is {len(key.secret)} characters from secrets.token_urlsafe({size}): {size} "
-                f"random bytes, {size * 8} bits, only in the server's memory; every verifying service "
-                "must hold it.")
+        return (f"Its secret: {len(key.secret)} characters from secrets.token_urlsafe({size}), {size} "
+                f"random bytes, {size * 8} bits.")
     shown = key.secret.decode("utf-8", "replace")
     if key.known:
         what = f"in authcli's wordlist of secrets people really use (guess {wordlist().index(key.secret) + 1})"
@@ -150,10 +149,10 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, ttl: int,
 
     left = exp - clock()
     expires_at = utc(exp)
-    why = (f"Until exp ({expires_at}) the token works for anyone who holds it."
+    why = (f"Until exp ({expires_at}) anyone holding the token can use it."
            if left > 0 else f"exp ({expires_at}) already passed while the steps above were on screen.")
     yield shown(step(8, f"Waiting for exp ({ttl} s after login)", [
-        why + " At exp the server has no record to delete.",
+        why,
     ], Wait(max(left, 0.0) + EXPIRY_MARGIN, "token expires in")))
     if clock() < exp + EXPIRY_MARGIN:
         sleep(exp + EXPIRY_MARGIN - clock())
@@ -182,8 +181,7 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     # NumericDate read a moment later would say 1 or 2 by chance.
     view = inspect(parts, None)
     steps = [step(1, "POST /login: the server signs a token", [
-        "The handout's jwt.sign({ userId }, key, { expiresIn }), with "
-        f"{auth.key.alg}: the payload below. In every demo "
+        "The handout's jwt.sign({ userId }, key, { expiresIn }): the payload below. In every demo "
         f"{DEMO_EMAIL} is userId {DEMO_USER_ID} (the handout's JWT example says 123). "
         + ENCODED_NOT_ENCRYPTED,
     ], ExchangeBlock(login), TokenBlock(view),

@@ -40,19 +40,22 @@ def listening(url: str, timeout: float = 1.0) -> bool:
         return True
 
 
-def _deadline(exchange: Exchange) -> tuple[float | None, str, bool]:
-    """When the credential the request carried stops working by time alone, what it is, and
-    whether each use moves that time (an idle timeout)."""
+def _deadline(exchange: Exchange) -> tuple[float | None, str, bool, float]:
+    """When the credential the request carried stops working by time alone, what it is,
+    whether each use moves that time (an idle timeout), and how much later than the stated
+    time the end may really come: a record's `...:09Z` names a whole second, and the store
+    keeps the session until its exact lifetime runs out, somewhere in that second."""
     for event in exchange.events(SessionLookedUp):
         record = event.record or {}
-        ends = stamp_seconds(record.get("expiresAt"))
+        stamp = record.get("expiresAt")
+        ends = stamp_seconds(stamp)
         if event.found and ends is not None:
-            return ends, "the session it sends", "lastSeenAt" in record
+            return ends, "the session it sends", "lastSeenAt" in record, 0.001 if "." in str(stamp) else 1.0
     for event in exchange.events(TokenChecked):
         exp = (event.payload or {}).get("exp")
         if event.checks and not event.failed and isinstance(exp, (int, float)) and math.isfinite(exp):
-            return float(exp), "the token it sends", False
-    return None, "", False
+            return float(exp), "the token it sends", False, 0.0
+    return None, "", False, 0.0
 
 
 def outlook(exchange: Exchange, now: float, up: bool | None = None) -> Outlook:
@@ -66,7 +69,7 @@ def outlook(exchange: Exchange, now: float, up: bool | None = None) -> Outlook:
     if any(e.outcome == "rotated" for e in exchange.events(RefreshChecked)):
         return Outlook("A refresh token works once and this one has been used: this line now gets 401; "
                        "try it:")
-    ends, what, slides = _deadline(exchange)
+    ends, what, slides, blur = _deadline(exchange)
     if ends is None:
         if exchange.events(SessionCreated) or exchange.events(TokenSigned):
             made = "token" if exchange.events(TokenSigned) else "session ID"
@@ -76,8 +79,11 @@ def outlook(exchange: Exchange, now: float, up: bool | None = None) -> Outlook:
         if exchange.events(TokenLogout):
             return Outlook(f"Replayed now it gets {status} again: there is nothing on the server to delete; try it:")
         return Outlook("The server answers by its state now; try it:")
-    if now >= ends:
+    if now >= ends + blur:
         return Outlook(f"This line now gets 401: {what} expired at {local_hms(ends)}; try it:")
+    if now >= ends:
+        return Outlook(f"This line may get 200 or 401 right now: {what} expires during {local_hms(ends)}; "
+                       "try it in a second:")
     if slides:
         return Outlook(f"{what[0].upper()}{what[1:]} lives until {local_hms(ends)} at most. No line to try: "
                        "each request slides its idle deadline, so a replay would change the next steps.", False)

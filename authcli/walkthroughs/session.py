@@ -141,8 +141,8 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         f"authcli started an {'HTTPS' if stage.tls else 'HTTP'} server on {stage.server.url} with {store.where()}. The client "
         "is Python's requests: its cookie jar sends cookies back by host and path, as a browser "
         f"does, but knows nothing of SameSite. Demo user: {DEMO_EMAIL} / {DEMO_PASSWORD} -> userId "
-        f"{user.user_id}; the server keeps only a salted Argon2id hash, with OWASP's parameters "
-        "(19 MiB of memory, 2 passes, 1 lane: each guess costs memory as well as time) [^owasp-passwords]:",
+        f"{user.user_id}; the server keeps only a salted Argon2id hash (OWASP's parameters "
+        "[^owasp-passwords]):",
     ], NotesBlock([Note(user.email, user.password_hash)]), _store(store)))
     if stage.tls:
         yield shown(tls_step(stage.server, stage.tls))
@@ -346,7 +346,7 @@ def _last_act(client: ScriptedClient, store: SessionStore, old_id: str, cookie: 
     replay = expect(client.send("GET", "/profile", headers={"Cookie": f"{cookie}={new_id}"},
                                  fresh=True), 401, "replayed cookie")
     steps.append(step(10, "Replaying the old cookie after logout gets 401", [
-        "Someone who copied the cookie before logout sends it again. The record is gone, so 401.",
+        "A copy of the cookie taken before logout comes back: the record is gone, so 401.",
     ], ExchangeBlock(replay), _store(store),
         predict="Someone who copied the cookie before logout sends it again."))
     return steps
