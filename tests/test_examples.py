@@ -26,6 +26,7 @@ JWT_IO_SAMPLE = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwI
 COMMANDS = [
     ("authcli demo session --ttl 2", 0),
     ("authcli demo session --ttl 2 --store redis", 0),
+    ("authcli demo session --ttl 2 --store sqlite", 0),
     ("authcli demo jwt --ttl 3 --secret mySecretKey", 0),
     ("authcli demo scaling", 0),
     (f"authcli decode {HANDOUT_TOKEN}", 0),
@@ -37,9 +38,9 @@ COMMANDS = [
     ("authcli keys --alg ES256 --out /tmp --force", 0),
     ("authcli demo compare -f markdown", 0),
     ("authcli demo jwt --ttl 3 -f markdown", 0),
-    # --predict, answers piped in: Enter, an answer, Enter to see the step, for each of the first
-    # three steps; then stdin ends, and the rest go unanswered (2>&1: the prompts are on stderr).
-    ("printf '\\n200\\n\\n\\n\\n401\\n\\n' | authcli demo jwt --ttl 2 --step --predict 2>&1", 0),
+    # --predict, answers piped in, one a line (an empty line skips one); when stdin ends the rest
+    # go unanswered (2>&1: the prompts are on stderr).
+    ("printf '%s\\n' 200 200 200 '' 200 200 401 | authcli demo jwt --ttl 3 --step --predict 2>&1", 0),
     ("authcli demo session --ttl 2 --https", 0),
     ("authcli demo refresh", 0),
     ("authcli demo session --ttl 3 --idle 1", 0),
@@ -115,6 +116,8 @@ def normalize(text: str) -> str:
     text = re.sub(r"localhost:\d+", "localhost:PORT", text)
     # HTTPS: the throwaway CA's private directory
     text = re.sub(r"authcli-tls-[\w-]+", "authcli-tls-DIR", text)
+    text = re.sub(r"authcli-sqlite-[\w-]+", "authcli-sqlite-DIR", text)  # the throwaway database's folder
+    text = re.sub(r"(?<=\})\|\d+(\.\d+)?", "|TTL", text)  # a SQLite row's time left, read as it counts down
     # The browser's build: Chromium 156.0.8078.108 at /usr/bin/chromium, HeadlessChrome/156.0.0.0
     text = re.sub(r"Chromium \d+(\.\d+)* \([^)]*\)", "Chromium VERSION (PATH)", text)
     text = re.sub(r"(HeadlessChrome|Chrome)/[\d.]+", r"\1/VERSION", text)
