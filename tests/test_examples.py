@@ -135,6 +135,15 @@ def normalize(text: str) -> str:
     ids: dict[str, str] = {}
     text = re.sub(r"(?<![\w-])[A-Za-z0-9_-]{43}(?![\w-])",
                   lambda m: ids.setdefault(m.group(0), f"ID{len(ids) + 1}"), text)
+    # A credential shortened the way every view shows it (`mnyTDc9IML...sdJU`, one word): the
+    # same name as the whole one it stands for, or a name of its own, kept across the transcript.
+    ends = {sid[:10] + sid[-4:]: name for sid, name in ids.items()}
+
+    def short(m: re.Match[str]) -> str:
+        name = ends.setdefault(m.group(1) + m.group(2), f"CRED{len(ends) + 1}")
+        return f"{name}..."
+
+    text = re.sub(r"(?<![\w-])([A-Za-z0-9_-]{10})\.\.\.([A-Za-z0-9_-]{4})(?![\w-])", short, text)
     prefixes = {sid[:8]: name for sid, name in ids.items()}
     text = re.sub(r"(?<![\w-])[A-Za-z0-9_-]{8}(?=\.\.\.)", lambda m: prefixes.get(m.group(0), m.group(0)), text)
     # JWTs made during a run (iat, exp, jti, signature) fold across lines: any long
@@ -232,3 +241,7 @@ def test_examples_md_is_what_the_tool_prints(request, tmux):
 def test_normalize_keeps_id_identity():
     a, b = "A" * 43, "B" * 43
     assert normalize(f"{a} {b} {a} AAAAAAAA...") == "ID1 ID2 ID1 ID1..."
+    # the short form names the same credential, and two short ones stay apart
+    c = "C" * 10 + "x" * 29 + "DDDD"
+    assert normalize(f"{a} AAAAAAAAAA...AAAA (43 chars) {c[:10]}...{c[-4:]} {c[:10]}...{c[-4:]}") == \
+        "ID1 ID1... (43 chars) CRED2... CRED2..."
