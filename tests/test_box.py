@@ -29,6 +29,8 @@ from conftest import CREDS, FakeClock
 
 FUZZ = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60)), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+# Five names over a few ports need few examples; each starts servers (~0.3 s).
+NETWORK = settings(FUZZ, max_examples=min(15, FUZZ.max_examples))
 
 
 class Listener:
@@ -255,7 +257,7 @@ def test_a_rebound_name_gets_421_from_every_server(servers, name, port, route):
         assert "DNS rebinding" in resp.text and "\n" not in resp.text.rstrip("\n")
 
 
-@FUZZ
+@NETWORK
 @given(name=st.sampled_from(["127.0.0.1", "localhost", "LOCALHOST", "[::1]", "127.0.0.9"]), port=PORT)
 def test_loopback_names_reach_a_loopback_server_on_any_port(servers, name, port):
     for server in servers[:2]:
