@@ -84,6 +84,21 @@ def browser_missing() -> str | None:
     return None
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """The system's Chromium, launched through Playwright (its own downloads are not needed);
+    a skip without it, a failure when AUTHCLI_REQUIRE_BROWSER is set (CI)."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    from authcli.browser import check
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=check(), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
 def require_browser() -> None:
     """Skip without a browser; fail instead when AUTHCLI_REQUIRE_BROWSER is set (CI)."""
     missing = browser_missing()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 
 import pytest
 
@@ -18,31 +17,6 @@ except ImportError:  # the browser fixture skips (or, in CI, fails) with the hin
 from authcli.server import AuthServer, JwtAuth, SessionAuth
 from authcli.stores import MemoryStore
 from authcli.tokens import make_signing_key
-
-BROWSER_HINT = "the browser tests need Chromium and Playwright: apt-get install chromium; pip install playwright"
-
-
-def _chromium() -> str | None:
-    return next((path for name in ("chromium", "chromium-browser", "google-chrome")
-                 if (path := shutil.which(name))), None)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - CI installs it
-        executable = None
-    if executable is None:
-        if os.environ.get("AUTHCLI_REQUIRE_BROWSER"):
-            pytest.fail("AUTHCLI_REQUIRE_BROWSER is set but " + BROWSER_HINT)
-        pytest.skip(BROWSER_HINT)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
 
 # Chromium logs every 4xx a page's request gets as a console error; the pages ask for those
 # 401s and 403s on purpose.

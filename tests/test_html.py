@@ -10,7 +10,6 @@ import hashlib
 import io
 import os
 import re
-import shutil
 from html import unescape
 from html.parser import HTMLParser
 
@@ -219,30 +218,18 @@ def test_the_page_uses_no_colour_outside_the_stylesheet(page):
 
 # --- printed in Chromium --------------------------------------------------------------------------
 
-BROWSER_HINT = "the print tests need Chromium and Playwright: apt-get install chromium; pip install playwright"
 # The narrower content box of the two papers: A4 210 mm less the stylesheet's 14 mm margins.
 A4_CONTENT_PX = round((210 - 2 * 14) / 25.4 * 96)
 
 
 @pytest.fixture(scope="module")
-def tab():
-    executable = next((p for n in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(n))), None)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - CI installs it
-        executable = None
-    if executable is None:
-        if os.environ.get("AUTHCLI_REQUIRE_BROWSER"):
-            pytest.fail("AUTHCLI_REQUIRE_BROWSER is set but " + BROWSER_HINT)
-        pytest.skip(BROWSER_HINT)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        tab = browser.new_page()
-        tab.problems = []
-        tab.on("console", lambda m: tab.problems.append(m.text))
-        tab.on("pageerror", lambda e: tab.problems.append(str(e)))
-        yield tab
-        browser.close()
+def tab(browser):
+    tab = browser.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: tab.problems.append(m.text))
+    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+    yield tab
+    tab.close()
 
 
 def pages(pdf: bytes) -> int:
