@@ -4,7 +4,6 @@ turns a skip (no Chromium, no Playwright) into a failure, as CI sets it."""
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import os
 import re
 from html import unescape
 from html.parser import HTMLParser

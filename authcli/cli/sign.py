@@ -96,7 +96,6 @@ def sign(
     Example: authcli sign --sub 1 --exp 15m --secret mySecretKey
     """
     import secrets as random
-    import time
 
     from authcli.tokens import key_warnings, split
 
