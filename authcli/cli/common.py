@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 import typer
 
 from authcli.cli.exits import exit_code
+from authcli.encoding import is_text
 from authcli.errors import AuthcliError, StoreMissing, StoreUnavailable, UsageError
 from authcli.stores import DEFAULT, SOURCES
 
@@ -122,17 +123,9 @@ def not_text(values: dict[str, object]) -> str | None:
     for name, value in values.items():
         texts = value if isinstance(value, (list, tuple)) else [value]
         for text in texts:
-            if isinstance(text, str) and not is_utf8(text):
+            if isinstance(text, str) and not is_text(text):  # a lone surrogate: bytes that were not UTF-8
                 return name
     return None
-
-
-def is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _option_name(func: Callable[..., object], name: str) -> str:

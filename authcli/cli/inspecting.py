@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from authcli.errors import AuthcliError, UsageError
 from authcli import clock
+from authcli.encoding import is_text
+from authcli.errors import AuthcliError, UsageError
 
 MAX_INPUT = 1024 * 1024
 # option -> (parameter, kind): "text", "path", "float", "flag", "list", "format".
@@ -207,15 +208,6 @@ def parse_decode(args: list[str]) -> dict[str, Any] | None:
     return {"token": token, **found}
 
 
-def _utf8(text: str) -> bool:
-    """False for the lone surrogates Python makes of bytes that are not UTF-8 (`$'\\xff'`)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def fast_decode(args: list[str]) -> int | None:
     """Run `authcli decode ARGS` without typer; None when typer must (help, usage errors)."""
     options = parse_decode(args)
@@ -224,7 +216,7 @@ def fast_decode(args: list[str]) -> int | None:
     try:
         for name, value in options.items():
             texts = value if isinstance(value, list) else [value]
-            if any(isinstance(t, str) and not _utf8(t) for t in texts):
+            if any(isinstance(t, str) and not is_text(t) for t in texts):  # lone surrogates: not UTF-8
                 flag = next((o for o, (p, _) in DECODE_OPTIONS.items() if p == name), "TOKEN")
                 raise UsageError(f"{flag} is not valid UTF-8 text")
         return run_decode(**options)
