@@ -18,12 +18,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import statistics
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import requests
+from server_limits import Serve  # run as a script from benchmarks/: its folder is on sys.path
 
 CREDS = {"email": "a@b.com", "password": "123"}
 
@@ -52,48 +52,24 @@ def hash_alone() -> None:
           f"scrypt N=2^14,r=8,p=1 {scrypt:.0f} ms")
 
 
-class Serve:
-    """`authcli serve` on a free port, its log sent to /dev/null."""
-
-    def __init__(self) -> None:
-        from authcli.stores.redis import free_port
-
-        self.url = f"http://127.0.0.1:{free_port()}"
-        port = self.url.rsplit(":", 1)[1]
-        self.proc = subprocess.Popen(["authcli", "serve", "--port", port, "--ttl", "3600"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(self.url + "/nope", timeout=1)
-                return
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("authcli serve did not start") from None
-                time.sleep(0.05)
-
-    def login(self) -> int:
-        return requests.post(self.url + "/login", json=CREDS, timeout=60).status_code
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait()
+def login(serve: Serve) -> int:
+    return requests.post(serve.url + "/login", json=CREDS, timeout=60).status_code
 
 
 def logins(clients: int) -> None:
     serve = Serve()
     try:
         pid = serve.proc.pid
-        serve.login()  # the demo user's own hash is made on the first login
+        login(serve)  # the demo user's own hash is made on the first login
         idle = status_mb(pid, "VmRSS")
-        start, alone = time.perf_counter(), [serve.login() for _ in range(10)]
+        start, alone = time.perf_counter(), [login(serve) for _ in range(10)]
         one_rate = len(alone) / (time.perf_counter() - start)
         statuses: list[int] = []
         lock = threading.Lock()
 
         def client() -> None:
             for _ in range(2):
-                code = serve.login()
+                code = login(serve)
                 with lock:
                     statuses.append(code)
 
