@@ -119,9 +119,9 @@ def _login(server) -> "requests.Response":
 
 def _session_setup(source: StoreSource, stack) -> tuple:
     """(server, credential header, check description, the check) for a session store."""
-    from authcli.server.cookies import COOKIE_NAME
-    from authcli.server.httpd import AuthServer
-    from authcli.server.session_auth import SessionAuth
+    from authcli.server.schemes.cookies import COOKIE_NAME
+    from authcli.server.transport.httpd import AuthServer
+    from authcli.server.schemes.session_auth import SessionAuth
 
     store = source.make()
     stack.callback(store.close)
@@ -133,8 +133,8 @@ def _session_setup(source: StoreSource, stack) -> tuple:
 
 def _jwt_setup(variant: str, stack) -> tuple:
     """(server, credential header, check description, the check) for a signing algorithm."""
-    from authcli.server.httpd import AuthServer
-    from authcli.server.jwt_auth import REQUIRED, JwtAuth
+    from authcli.server.transport.httpd import AuthServer
+    from authcli.server.schemes.jwt_auth import REQUIRED, JwtAuth
     from authcli.tokens import make_signing_key, split, verify
 
     key = make_signing_key(variant)
@@ -150,9 +150,9 @@ def _jwt_setup(variant: str, stack) -> tuple:
 def _denylist_setup(source: StoreSource, stack) -> tuple:
     """(server, credential header, check description, the check): HS256 plus a denylist lookup,
     the token from a real login, the lookup in the store the server reads."""
-    from authcli.server.httpd import AuthServer
-    from authcli.server.jwt_auth import REQUIRED
-    from authcli.server.refresh_auth import RefreshAuth
+    from authcli.server.transport.httpd import AuthServer
+    from authcli.server.schemes.jwt_auth import REQUIRED
+    from authcli.server.schemes.refresh_auth import RefreshAuth
     from authcli.tokens import make_signing_key, split, verify
 
     store = source.make()

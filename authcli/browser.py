@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from authcli.errors import BrowserMissing, WalkthroughError
 from authcli.http import CookieView, Exchange, HttpRequest, HttpResponse
-from authcli.server.httpd import AuthServer
+from authcli.server.transport.httpd import AuthServer
 
 HINT = ("demo browser drives a real Chromium: pip install 'authcli[browser]' (in a clone of authcli: "
         "pip install '.[browser]') and install Chromium "

@@ -9,7 +9,7 @@ import requests
 
 from authcli.errors import WalkthroughError
 from authcli.http import CookieView, Exchange, HttpRequest, HttpResponse
-from authcli.server.httpd import AuthServer
+from authcli.server.transport.httpd import AuthServer
 
 TIMEOUT = 10
 

@@ -100,7 +100,7 @@ PREFILLED = r'''
 import os, sys, threading
 from authcli.render.serve import log_line, store_state
 from authcli.server import AuthServer, SessionAuth
-from authcli.server.cookies import new_session_id
+from authcli.server.schemes.cookies import new_session_id
 from authcli.stores import MemoryStore
 store = MemoryStore()
 for _ in range(int(sys.argv[1])):
@@ -174,7 +174,7 @@ def concurrent_logins() -> None:
 
 def purge() -> None:
     from authcli.server import AuthServer, SessionAuth
-    from authcli.server.cookies import new_session_id
+    from authcli.server.schemes.cookies import new_session_id
     from authcli.stores import MemoryStore
 
     store = MemoryStore()
@@ -191,7 +191,7 @@ def purge() -> None:
 
 
 def scaling_stops() -> None:
-    from authcli.server import httpd
+    from authcli.server.transport import httpd
     from authcli.walkthroughs.scaling import scaling_walkthrough
 
     spent, stops, original = [0.0], [0], httpd.AuthServer.stop

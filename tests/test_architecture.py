@@ -226,8 +226,8 @@ def test_no_import_cycles():
                                   "from sys import stderr\n", "print('x')\n"],
                          ids=["sys.stdout.write", "console.print", "from-sys", "print"])
 def test_the_print_check_catches(tmp_path, text):
-    found = printing(fixture(tmp_path, {"server/loop.py": text, "cli/app.py": "print('fine here')\n"}))
-    assert found and all(o.startswith("server/loop.py:") for o in found)
+    found = printing(fixture(tmp_path, {"server/transport/loop.py": text, "cli/app.py": "print('fine here')\n"}))
+    assert found and all(o.startswith("server/transport/loop.py:") for o in found)
 
 
 def test_nothing_below_the_cli_prints():
@@ -268,7 +268,7 @@ def test_the_event_position_check_catches(tmp_path, text):
 
 def test_the_event_position_check_allows_asking_by_type(tmp_path):
     text = "def f(exchange, Kind):\n    found = exchange.events(Kind)\n    return found[0], exchange.event(Kind)\n"
-    assert events_by_position(fixture(tmp_path, {"walkthroughs/lab.py": text})) == []
+    assert events_by_position(fixture(tmp_path, {"walkthroughs/lab/runner.py": text})) == []
 
 
 def test_walkthroughs_ask_for_events_by_type():

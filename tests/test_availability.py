@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from authcli.server import AuthServer, SessionAuth
 from authcli.server.journal import Response
-from authcli.server.limits import SLOW_PER_ADDRESS, address_key
-from authcli.server.loop import OUTBOX_LIMIT, RECV
+from authcli.server.transport.limits import SLOW_PER_ADDRESS, address_key
+from authcli.server.transport.loop import OUTBOX_LIMIT, RECV
 from authcli.stores import MemoryStore
 
 NOPE = b"GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n"
@@ -168,7 +168,7 @@ def test_pipelined_variants_are_answered_in_order_whatever_the_split(server, bat
 @pytest.fixture
 def capped(monkeypatch, server):
     """The same server with a per-address cap of 6, so a test needs few sockets."""
-    monkeypatch.setattr("authcli.server.doors.PER_ADDRESS", 6)
+    monkeypatch.setattr("authcli.server.transport.doors.PER_ADDRESS", 6)
     return server
 
 

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from authcli.cli.logwriter import LogWriter
-from authcli.server.crosssite import LOG_PAGE, LOG_VALUE, CrossSiteLab
+from authcli.server.lab.crosssite import LOG_PAGE, LOG_VALUE, CrossSiteLab
 from authcli.server.journal import RECORD_KEPT, VALUE_KEPT, Journal, Request, RequestRecord, kept
 from authcli.stores import MemoryStore
 from authcli.stores.base import overwrite
@@ -268,7 +268,7 @@ def _cpu(pid: int) -> float:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.one_of(st.sampled_from("abcd"), st.just("get")), max_size=120))
 def test_the_login_queue_is_bounded_per_address_and_takes_addresses_in_turn(ops):
-    from authcli.server.limits import SlowQueue
+    from authcli.server.transport.limits import SlowQueue
 
     queue = SlowQueue(size=12, per_address=4)
     waiting: dict[str, int] = {}

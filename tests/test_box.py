@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from authcli.errors import BadKey
 from authcli.server import AuthServer, JwtAuth, SessionAuth
-from authcli.server.hosts import HostCheck
+from authcli.server.transport.hosts import HostCheck
 from authcli.server.journal import Request
-from authcli.server.jwt_weak import _fetched
-from authcli.server.outbound import fetch, parse
-from authcli.server.weaknesses import jwt_policy, parse as weak, session_policy
+from authcli.server.lab.jwt_weak import _fetched
+from authcli.server.lab.outbound import fetch, parse
+from authcli.server.lab.weaknesses import jwt_policy, parse as weak, session_policy
 from authcli.stores import MemoryStore
 from authcli.tokens import make_signing_key
 from authcli.tokens.forge import sign_hmac
@@ -327,7 +327,7 @@ def test_a_record_of_any_shape_is_401_or_200_never_500(record):
     sid = "A" * 43
     store.create(sid, record, 10**6)
     app = SessionAuth(store, 60, clock=clock)
-    from authcli.server.loop import respond
+    from authcli.server.transport.loop import respond
 
     status = respond(app, Request("GET", "/profile", "HTTP/1.1", [("Cookie", f"sessionId={sid}")])).status
     assert status in (200, 401)

@@ -1,6 +1,6 @@
 import pytest
 
-from authcli.server.cookies import clear_cookie, new_session_id, read_session_cookie, set_cookie
+from authcli.server.schemes.cookies import clear_cookie, new_session_id, read_session_cookie, set_cookie
 
 # Fixed, not drawn at import: test IDs must be the same in every process that collects them.
 VALID = "UD4nMRBL75J7Tq4uvHxwcuATmSzk6uUV6HCofUzxRO8"

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authcli.server import AuthServer, JwtAuth, SessionAuth
-from authcli.server.crosssite import ORIGIN, SHOWN, CrossSiteLab, other_site
+from authcli.server.lab.crosssite import ORIGIN, SHOWN, CrossSiteLab, other_site
 from authcli.server.journal import Journal, Request, RequestRecord
 from authcli.events import SessionLookedUp
 from authcli.stores import MemoryStore

@@ -158,7 +158,7 @@ def test_lab_suggests_the_closest_name(typed, says):
 
 
 def test_lab_takes_underscores_and_capitals():
-    from authcli.server.weaknesses import known
+    from authcli.server.lab.weaknesses import known
 
     assert [w.name for w in known(["alg_confusion", "ALG-NONE"])] == ["alg-confusion", "alg-none"]
 

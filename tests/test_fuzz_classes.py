@@ -160,7 +160,7 @@ def test_printable_leaves_nothing_a_terminal_obeys(text):
 
 
 def test_balancer_refuses_control_characters_in_the_target():
-    from authcli.server.balancer import Backend, Balancer
+    from authcli.server.transport.balancer import Backend, Balancer
 
     backend = AuthServer(SessionAuth(MemoryStore(), 60)).start()
     try:
@@ -259,7 +259,7 @@ def test_malformed_heads_are_refused_however_the_bytes_arrive(defect, cuts):
     """The same refusal whether the head comes in one packet or dribbles in pieces (a fold can
     straddle two reads)."""
     from authcli.errors import HttpError
-    from authcli.server.wire import Reader
+    from authcli.server.transport.wire import Reader
 
     head = b"POST /login HTTP/1.1\r\nHost: localhost\r\n" + defect + b"\r\nContent-Length: 0\r\n\r\n"
     pieces, rest = [], head

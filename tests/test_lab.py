@@ -15,13 +15,13 @@ from typer.testing import CliRunner
 from authcli.cli.app import app
 from authcli.errors import BadKey, ServerStartError
 from authcli.server import AuthServer, JwtAuth, SessionAuth
-from authcli.server.jwt_weak import _fetched
-from authcli.server.weaknesses import WEAKNESSES, jwt_policy, parse, session_policy
+from authcli.server.lab.jwt_weak import _fetched
+from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy, parse, session_policy
 from authcli.stores import MemoryStore
 from authcli.tokens import make_signing_key, split
 from authcli.tokens.crack import crack, wordlist
-from authcli.walkthroughs.lab import lab_walkthrough, run_attack
-from authcli.walkthroughs.lab_attacks import ATTACKS
+from authcli.walkthroughs.lab.runner import lab_walkthrough, run_attack
+from authcli.walkthroughs.lab.attacks import ATTACKS
 from authcli.walkthroughs.model import TableBlock
 
 FUZZ = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60)), deadline=None,
@@ -144,7 +144,7 @@ def test_the_jwt_attacker_uses_their_own_account_and_each_refusal_names_its_defe
 def test_serve_weak_secret_says_whose_secret_it_is():
     """`serve --weak weak-secret` signs with the handout's secret: the banner must not call it random."""
     from authcli.cli.serve import _verify_hints
-    from authcli.server.weaknesses import HANDOUT_SECRET
+    from authcli.server.lab.weaknesses import HANDOUT_SECRET
 
     hint = _verify_hints(make_signing_key("HS256", HANDOUT_SECRET), None)[0]
     assert "handout's" in hint and "random" not in hint

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 from authcli.cli.app import app
 from authcli.errors import StoreUnavailable
 from authcli.server import AuthServer, SessionAuth
-from authcli.server.crosssite import SHOWN, CrossSiteLab
+from authcli.server.lab.crosssite import SHOWN, CrossSiteLab
 from authcli.server.journal import Journal, Request, RequestRecord
-from authcli.server.refresh_auth import RefreshAuth
+from authcli.server.schemes.refresh_auth import RefreshAuth
 from authcli.stores import MemoryStore
 from authcli.stores.redis import RedisStore, ThrowawayRedis
 from authcli.tokens import make_signing_key

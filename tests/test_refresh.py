@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authcli.server import AuthServer
-from authcli.server.refresh_auth import RefreshAuth, digest
+from authcli.server.schemes.refresh_auth import RefreshAuth, digest
 from authcli.stores import MemoryStore
 from authcli.tokens import make_signing_key, split
 from authcli.walkthroughs.refresh import refresh_walkthrough

@@ -134,10 +134,10 @@ def test_bad_rounds(rounds):
 def test_balancer_pairs_each_answer_with_its_own_events_under_concurrency():
     """Each forwarded request's events are found by its connection, so eight clients logging in
     at once each get the server events of their own login."""
-    from authcli.server.balancer import Backend, Balancer
+    from authcli.server.transport.balancer import Backend, Balancer
     from authcli.events import SessionCreated
-    from authcli.server.httpd import AuthServer
-    from authcli.server.session_auth import SessionAuth
+    from authcli.server.transport.httpd import AuthServer
+    from authcli.server.schemes.session_auth import SessionAuth
     from authcli.stores import MemoryStore
     from conftest import hammer, login_response
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from authcli.server import AuthServer, SessionAuth
-from authcli.server.cookies import new_session_id
+from authcli.server.schemes.cookies import new_session_id
 from conftest import CREDS, login
 
 

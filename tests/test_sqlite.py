@@ -10,7 +10,7 @@ import sqlite3
 import pytest
 
 from authcli.errors import StoreConfigError, StoreUnavailable
-from authcli.server.cookies import new_session_id
+from authcli.server.schemes.cookies import new_session_id
 from authcli.stores import open_source
 from authcli.stores.sqlite import SqliteStore
 from conftest import hammer
@@ -115,8 +115,8 @@ def test_an_unusable_file_is_one_clear_line(tmp_path, damage):
 
 
 def test_a_file_ruined_while_serving_gets_503(tmp_path):
-    from authcli.server.httpd import AuthServer
-    from authcli.server.session_auth import SessionAuth
+    from authcli.server.transport.httpd import AuthServer
+    from authcli.server.schemes.session_auth import SessionAuth
     import requests
 
     path = tmp_path / "s.db"

@@ -15,7 +15,7 @@ from rich.console import Console
 from authcli.cli.stepper import play_steps
 from authcli.stores import MemoryStore
 from authcli.events import SessionLookedUp
-from authcli.server.session_auth import stamp_seconds
+from authcli.server.schemes.session_auth import stamp_seconds
 from authcli.render.terminal import TerminalRenderer
 from authcli.walkthroughs.session import INFO, session_walkthrough
 from conftest import FakeClock

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from authcli.server.cookies import new_session_id
+from authcli.server.schemes.cookies import new_session_id
 from authcli.stores import MemoryStore
 from conftest import hammer
 

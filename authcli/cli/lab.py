@@ -33,7 +33,7 @@ def lab(
     Example: authcli lab alg-confusion --step
     """
     fmt = output_format(fmt, as_json)
-    from authcli.server.weaknesses import WEAKNESSES, known
+    from authcli.server.lab.weaknesses import WEAKNESSES, known
 
     if list_them:
         width = max(map(len, WEAKNESSES))
@@ -41,7 +41,7 @@ def lab(
             typer.echo(f"{w.name:<{width}}  {w.mode:<7}  {w.summary}")
         return
     names = [w.name for w in known([n.strip() for a in attacks for n in a.split(",") if n.strip()])] if attacks else None
-    from authcli.walkthroughs.lab import INFO, lab_walkthrough
+    from authcli.walkthroughs.lab.runner import INFO, lab_walkthrough
 
     steps = lab_walkthrough(names)
     if summary:

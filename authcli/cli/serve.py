@@ -120,7 +120,7 @@ def _https_hints(tls) -> list[str]:
 
 def _weak_mode(names: str, mode: Mode | None, host: str, https: bool = False) -> Mode:
     """The mode the named weaknesses need; they never listen beyond loopback."""
-    from authcli.server.weaknesses import parse
+    from authcli.server.lab.weaknesses import parse
 
     if https:
         raise UsageError("--weak servers speak plain HTTP on loopback: leave out --https")
@@ -150,7 +150,7 @@ def _run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, tt
               store: Optional[str], redis_url: Optional[str], secret: Optional[str], quiet: bool) -> None:
     from authcli.passwords import lab_users
     from authcli.server import JwtAuth, SessionAuth
-    from authcli.server.weaknesses import jwt_policy, parse, session_policy
+    from authcli.server.lab.weaknesses import jwt_policy, parse, session_policy
     from authcli.tokens import make_signing_key
 
     chosen = parse(names)
@@ -229,8 +229,8 @@ class _Counter:
 
 def _reachable(host: str, port: int) -> list[str]:
     """The URLs students can type, for a server bound beyond loopback: the very addresses the
-    server answers to (server/hosts.py), so every printed URL works and no other name does."""
-    from authcli.server.hosts import interface_addresses
+    server answers to (server/transport/hosts.py), so every printed URL works and no other name does."""
+    from authcli.server.transport.hosts import interface_addresses
 
     if host not in ("0.0.0.0", "::"):
         return [f"http://{host}:{port}/"]

@@ -7,7 +7,7 @@ from authcli.clock import local_hms
 from rich.text import Text
 
 from authcli.render.escape import printable
-from authcli.server.crosssite import LONG_RUN, SHOWN
+from authcli.server.lab.crosssite import LONG_RUN, SHOWN
 from authcli.server.journal import RequestRecord
 
 

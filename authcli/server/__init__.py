@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "AuthServer": "authcli.server.httpd",
-    "JwtAuth": "authcli.server.jwt_auth",
-    "SessionAuth": "authcli.server.session_auth",
+    "AuthServer": "authcli.server.transport.httpd",
+    "JwtAuth": "authcli.server.schemes.jwt_auth",
+    "SessionAuth": "authcli.server.schemes.session_auth",
 }
 __all__ = list(_EXPORTS)
 

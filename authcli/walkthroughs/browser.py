@@ -17,9 +17,9 @@ from authcli.client import ScriptedClient
 from authcli.errors import WalkthroughError
 from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
-from authcli.server.httpd import AuthServer
-from authcli.server.jwt_auth import JwtAuth
-from authcli.server.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
 from authcli.stores.memory import MemoryStore
 from authcli.tokens import SigningKey, make_signing_key
 from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
@@ -127,7 +127,7 @@ def _page(exchange: Exchange) -> Exchange:
 
 
 def _how(exchange: Exchange) -> str:
-    from authcli.server.crosssite import how_sent
+    from authcli.server.lab.crosssite import how_sent
 
     return how_sent(exchange.request.header)
 

@@ -10,8 +10,8 @@ from typing import Callable, Iterator
 from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
 from authcli.events import SessionCreated, TokenChecked
-from authcli.server.httpd import AuthServer
-from authcli.server.jwt_auth import JwtAuth
+from authcli.server.transport.httpd import AuthServer
+from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.stores.base import SessionStore
 from authcli.tokens import make_signing_key
 from authcli.walkthroughs.common import expect
@@ -49,7 +49,7 @@ def _jwt_restart(key) -> tuple[Exchange, Exchange]:
 def _check_costs(budget: float) -> tuple[float, float]:
     """Microseconds: one memory-store lookup, one HS256 verification (the server's own code)."""
     from authcli.bench import time_per_call
-    from authcli.server.cookies import new_session_id
+    from authcli.server.schemes.cookies import new_session_id
     from authcli.stores.memory import MemoryStore
     from authcli.tokens import issue, split, verify
 

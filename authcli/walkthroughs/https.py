@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from authcli.client import ScriptedClient
 from authcli.errors import WalkthroughError
-from authcli.server.httpd import AuthServer
+from authcli.server.transport.httpd import AuthServer
 from authcli.tls import TlsFiles, inspect
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import ExchangeBlock, Note, Step, Table, TableBlock, step

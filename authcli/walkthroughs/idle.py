@@ -7,7 +7,7 @@ from typing import Callable
 
 from authcli.client import ScriptedClient
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
-from authcli.server.httpd import AuthServer
+from authcli.server.transport.httpd import AuthServer
 from authcli.stores.base import SessionStore
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import Defences, ExchangeBlock, Step, StoreBlock, Table, TableBlock, step

@@ -12,11 +12,11 @@ from authcli.errors import WalkthroughError
 from authcli.http import Exchange
 from authcli.passwords import ATTACKER_USER_ID as OTHER_USER_ID
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, DEMO_USER_ID
-from authcli.server.cookies import COOKIE_NAME, SESSION_ID_BYTES
+from authcli.server.schemes.cookies import COOKIE_NAME, SESSION_ID_BYTES
 from authcli.events import TokenChecked
-from authcli.server.httpd import AuthServer
-from authcli.server.jwt_auth import JwtAuth
-from authcli.server.weaknesses import HANDOUT_SECRET
+from authcli.server.transport.httpd import AuthServer
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.lab.weaknesses import HANDOUT_SECRET
 from authcli.timefmt import utc
 from authcli.tokens import HASH_BYTES, SigningKey, TokenParts, TokenView, inspect, split
 from authcli.tokens.crack import wordlist

@@ -14,8 +14,8 @@ from typing import Callable, Iterator
 from authcli.client import ScriptedClient
 from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
-from authcli.server.httpd import AuthServer
-from authcli.server.refresh_auth import REFRESH_TTL, RefreshAuth
+from authcli.server.transport.httpd import AuthServer
+from authcli.server.schemes.refresh_auth import REFRESH_TTL, RefreshAuth
 from authcli.stores.base import SessionStore
 from authcli.stores.memory import MemoryStore
 from authcli.tokens import make_signing_key, split, verify

@@ -13,7 +13,7 @@ from authcli.http import Exchange
 from authcli.events import (
     RefreshChecked, SessionCreated, SessionDeleted, SessionLookedUp, TokenChecked, TokenLogout, TokenSigned,
 )
-from authcli.server.session_auth import stamp_seconds
+from authcli.server.schemes.session_auth import stamp_seconds
 
 
 @dataclass(frozen=True)

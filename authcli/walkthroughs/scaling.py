@@ -9,10 +9,10 @@ from typing import Callable, Iterator
 from authcli.client import ScriptedClient
 from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
-from authcli.server.balancer import SERVED_BY, STICKY_COOKIE, Backend, Balancer
-from authcli.server.httpd import App, AuthServer
-from authcli.server.jwt_auth import JwtAuth
-from authcli.server.session_auth import SessionAuth
+from authcli.server.transport.balancer import SERVED_BY, STICKY_COOKIE, Backend, Balancer
+from authcli.server.transport.httpd import App, AuthServer
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
 from authcli.stores import StoreSource
 from authcli.stores.memory import MemoryStore
 from authcli.tokens import make_signing_key

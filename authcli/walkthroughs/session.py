@@ -11,11 +11,11 @@ from authcli.client import ScriptedClient
 from authcli.errors import WalkthroughError
 from authcli.http import Exchange
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
-from authcli.server.cookies import COOKIE_NAME, new_session_id
+from authcli.server.schemes.cookies import COOKIE_NAME, new_session_id
 from authcli.events import FixationChecked, SessionCreated, SessionDeleted
-from authcli.server.session_auth import stamp_seconds
-from authcli.server.httpd import AuthServer
-from authcli.server.session_auth import SessionAuth
+from authcli.server.schemes.session_auth import stamp_seconds
+from authcli.server.transport.httpd import AuthServer
+from authcli.server.schemes.session_auth import SessionAuth
 from authcli.stores.base import SessionStore, StoreFacts
 from authcli.stores.memory import MemoryStore
 from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS

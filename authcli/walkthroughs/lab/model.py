@@ -12,8 +12,8 @@ from typing import Any, Callable
 from authcli.client import ScriptedClient
 from authcli.events import TokenChecked
 from authcli.http import Exchange
-from authcli.server.httpd import AuthServer
-from authcli.server.weaknesses import Weakness
+from authcli.server.transport.httpd import AuthServer
+from authcli.server.lab.weaknesses import Weakness
 
 
 @dataclass

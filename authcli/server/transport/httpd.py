@@ -13,9 +13,9 @@ import threading
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from authcli.errors import ServerStartError
-from authcli.server.crosssite import Site
+from authcli.server.lab.crosssite import Site
 from authcli.server.journal import Journal, Request, RequestRecord, Response
-from authcli.server.loop import MAX_CONNECTIONS, Loop, Shared
+from authcli.server.transport.loop import MAX_CONNECTIONS, Loop, Shared
 
 if TYPE_CHECKING:
     from authcli.stores.base import SessionStore
@@ -97,7 +97,7 @@ class AuthServer:
         self._bound = self._listener.getsockname()[:2]
         # Every scheme also serves the cross-site lab (/attacker), which reads this journal.
         # It answers only to its own names (hosts.py: DNS rebinding).
-        from authcli.server.hosts import HostCheck
+        from authcli.server.transport.hosts import HostCheck
 
         site = Site(self.app, self.journal, https=self.tls is not None, hosts=HostCheck(self._address[0]))
         self._shared = Shared(site, self.journal, self._request_timeout, self.tls)

@@ -22,7 +22,7 @@ from authcli.errors import HttpError, MalformedToken
 from authcli.passwords import UserDirectory
 from authcli.events import CredentialsChecked, DenylistChecked, Event, RefreshChecked, TokenSigned
 from authcli.server.journal import Request, Response
-from authcli.server.jwt_auth import JwtAuth
+from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.stores.base import overwrite
 from authcli.tokens import SigningKey, is_number, issue, split, verify

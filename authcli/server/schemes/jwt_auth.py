@@ -65,7 +65,7 @@ class JwtAuth:
         self.denylist = denylist
         self._keys = None
         if self.policy.key_source == "kid-path":  # its tokens name their key file by kid
-            from authcli.server.jwt_weak import KeyDirectory
+            from authcli.server.lab.jwt_weak import KeyDirectory
 
             key = replace(key, kid=key.kid or "server-key")
             self._keys = KeyDirectory(key)
@@ -164,7 +164,7 @@ class JwtAuth:
             return invalid_token(f"malformed token: {err}", events)
         key = self.verify_key
         if self.policy.lenient:  # the attack lab's weak server
-            from authcli.server.jwt_weak import key_for
+            from authcli.server.lab.jwt_weak import key_for
 
             try:
                 key, source = key_for(self.policy, self.key, self.verify_key, parts, self._keys)
@@ -177,7 +177,7 @@ class JwtAuth:
                          require=self.policy.required_claims, audience=self.policy.audience,
                          trust=not self.policy.lenient)  # a weak server's relax() distrusts after
         if self.policy.lenient:
-            from authcli.server.jwt_weak import relax
+            from authcli.server.lab.jwt_weak import relax
 
             verdict = relax(verdict, parts, self.policy, own=self.verify_key.algorithms)
         data = {"checks": verdict.checks, "header": parts.header, "payload": parts.payload}

@@ -13,10 +13,10 @@ from typing import Iterator
 
 from authcli.errors import WalkthroughError
 from authcli.events import KeyChosen
-from authcli.server.httpd import AuthServer
-from authcli.walkthroughs.lab_attacks import ATTACKS
-from authcli.walkthroughs.lab_model import Attack, Outcome, Pair
-from authcli.walkthroughs.lab_model import checks as _checks
+from authcli.server.transport.httpd import AuthServer
+from authcli.walkthroughs.lab.attacks import ATTACKS
+from authcli.walkthroughs.lab.model import Attack, Outcome, Pair
+from authcli.walkthroughs.lab.model import checks as _checks
 from authcli.walkthroughs.model import (
     ChecksBlock, Defences, ExchangeBlock, Note, NotesBlock, Step, Table, TableBlock, WalkthroughInfo, step,
 )

@@ -15,12 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, DEMO_USER_ID, lab_users
-from authcli.server.jwt_auth import JwtAuth
-from authcli.server.weaknesses import WEAKNESSES, Weakness, jwt_policy
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.lab.weaknesses import WEAKNESSES, Weakness, jwt_policy
 from authcli.tokens import make_signing_key, split
 from authcli.tokens.forge import sign_hmac, sign_with, tampered, unsigned
-from authcli.walkthroughs.lab_model import Attack, Outcome, Pair, outcome, welcomed
-from authcli.walkthroughs.lab_sessions import SESSION_ATTACKS
+from authcli.walkthroughs.lab.model import Attack, Outcome, Pair, outcome, welcomed
+from authcli.walkthroughs.lab.sessions import SESSION_ATTACKS
 from authcli import clock
 
 VICTIM = {"sub": str(DEMO_USER_ID), "userId": DEMO_USER_ID}  # a@b.com, whom the attacker wants to be

@@ -8,9 +8,9 @@ import threading
 from dataclasses import dataclass, replace
 
 from authcli.errors import HttpError
-from authcli.server.cookies import read_cookie
+from authcli.server.schemes.cookies import read_cookie
 from authcli.events import Balanced, Event, Forwarded
-from authcli.server.httpd import AuthServer
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.journal import Request, Response
 
 STICKY_COOKIE = "lb"

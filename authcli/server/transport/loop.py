@@ -25,14 +25,14 @@ import threading
 import time
 
 from authcli.errors import HttpError
-from authcli.server.connection import Connection, Shared, answer, busy, respond
-from authcli.server.doors import READ, WRITE, Doors
+from authcli.server.transport.connection import Connection, Shared, answer, busy, respond
+from authcli.server.transport.doors import READ, WRITE, Doors
 from authcli.events import Refused
 from authcli.server.journal import Request, RequestRecord
-from authcli.server.limits import (
+from authcli.server.transport.limits import (
     MAX_CONNECTIONS, MAX_LINGERING, SLOW_WAIT, Addresses, SlowQueue, descriptor_budget,
 )
-from authcli.server.wire import CONTINUE, Reader, refusal
+from authcli.server.transport.wire import CONTINUE, Reader, refusal
 
 __all__ = ["MAX_CONNECTIONS", "Loop", "Shared", "answer", "respond"]
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 from authcli.errors import HttpError, Saturated, StoreUnavailable
 from authcli.events import Bug, Refused, StoreFailed
 from authcli.server.journal import Journal, Request, RequestRecord, Response
-from authcli.server.limits import address_key
-from authcli.server.wire import Reader, encode, keeps_alive, refusal
+from authcli.server.transport.limits import address_key
+from authcli.server.transport.wire import Reader, encode, keeps_alive, refusal
 
 if TYPE_CHECKING:
-    from authcli.server.httpd import App
+    from authcli.server.transport.httpd import App
 
 
 class Connection:

@@ -11,10 +11,10 @@ import secrets
 import time
 
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, DEMO_EMAIL, DEMO_PASSWORD, lab_users
-from authcli.server.session_auth import SessionAuth
-from authcli.server.weaknesses import WEAKNESSES, Weakness, session_policy
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.lab.weaknesses import WEAKNESSES, Weakness, session_policy
 from authcli.stores.memory import MemoryStore
-from authcli.walkthroughs.lab_model import Attack, Outcome, Pair, outcome, welcomed
+from authcli.walkthroughs.lab.model import Attack, Outcome, Pair, outcome, welcomed
 
 VICTIM = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
 ATTACKER = {"email": ATTACKER_EMAIL, "password": ATTACKER_PASSWORD}

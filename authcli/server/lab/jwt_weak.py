@@ -91,7 +91,7 @@ def key_for(policy: JwtPolicy, server: SigningKey, own: VerifyKey, parts: TokenP
 
 
 def _fetched(header: dict[str, Any]) -> VerifyKey:
-    from authcli.server.outbound import fetch
+    from authcli.server.lab.outbound import fetch
 
     url = header.get("jku")
     if not isinstance(url, str) or not url:

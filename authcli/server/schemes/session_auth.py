@@ -11,7 +11,7 @@ from typing import Callable
 from urllib.parse import parse_qs
 
 from authcli.passwords import UserDirectory, demo_users
-from authcli.server.cookies import (
+from authcli.server.schemes.cookies import (
     CookieLookup, check_session_id, clear_cookie, new_session_id, read_session_cookie, set_cookie,
 )
 from authcli.events import (

@@ -11,15 +11,15 @@ import time
 from typing import TYPE_CHECKING
 
 from authcli.errors import HttpError
-from authcli.server.connection import Connection
+from authcli.server.transport.connection import Connection
 from authcli.events import Refused
 from authcli.server.journal import Request, RequestRecord
-from authcli.server.limits import ACCEPT_BACKOFF, PER_ADDRESS
-from authcli.server.wire import refusal
+from authcli.server.transport.limits import ACCEPT_BACKOFF, PER_ADDRESS
+from authcli.server.transport.wire import refusal
 
 if TYPE_CHECKING:
-    from authcli.server.connection import Shared
-    from authcli.server.limits import Addresses
+    from authcli.server.transport.connection import Shared
+    from authcli.server.transport.limits import Addresses
 
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 TLS_HANDSHAKE = 0x16  # the first byte of every TLS connection: a handshake record
