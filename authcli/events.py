@@ -200,3 +200,33 @@ class DenylistChecked(Event):
     jti: str = ""
     listed: bool = False
     kind: ClassVar[str] = "denylist"
+
+
+@dataclass(frozen=True)
+class JwksFetched(Event):
+    """A verifier fetched the issuer's key set over HTTP: what it sent, what came back (or the
+    error), the kids the set holds and the max-age it was kept for."""
+
+    url: str = ""
+    request_headers: list[Any] = field(default_factory=list)
+    status: int = 0
+    reason: str = ""
+    response_headers: list[Any] = field(default_factory=list)
+    body: str = ""
+    kids: list[str] = field(default_factory=list)
+    max_age: float | None = None
+    error: str = ""
+    kind: ClassVar[str] = "jwks.fetch"
+
+
+@dataclass(frozen=True)
+class KeySetCached(Event):
+    """A verifier's cache decision for one token's kid: "hit" (the set it holds), "fetch" (none
+    yet, stale, or an unknown kid), "cooldown" (a fetch was due, the rate limit said no)."""
+
+    kid: Any = None
+    decision: str = ""
+    age: float | None = None
+    max_age: float | None = None
+    wait: float | None = None  # cooldown: seconds until the next fetch is allowed
+    kind: ClassVar[str] = "jwks.cache"

@@ -1,4 +1,4 @@
-"""The attack lab's one outbound fetch (a jku URL): loopback only, one parser, a deadline.
+"""The outbound fetches (the lab's jku URL, a verifier's JWKS URL): loopback only, one parser, a deadline.
 
 A check that parses a URL one way while the HTTP client parses it another is a way out of the
 box: `http://127.0.0.2:PORT\\@127.0.0.1/` passed a `urlsplit` check and was fetched from
@@ -13,6 +13,7 @@ import ipaddress
 import re
 import socket
 import time
+from dataclasses import dataclass
 
 from authcli.errors import BadKey
 
@@ -72,14 +73,54 @@ def _connect(infos: list[tuple], end: float) -> socket.socket:
     raise failure
 
 
-def fetch(url: object, deadline: float = DEADLINE, limit: int = MAX_BODY) -> bytes:
-    """GET `url`'s body: BadKey for a refused URL, an error, a non-2xx answer, more than
-    `limit` bytes, or a fetch that has not finished `deadline` seconds after it started."""
+@dataclass(frozen=True)
+class Fetched:
+    """One GET as it went out and came back: the request head sent, the answer's status line,
+    headers and body (at most the limit), and the loopback address connected to."""
+
+    url: str
+    target: str
+    request_headers: list[tuple[str, str]]
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    peer: str
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+
+def _exchange(conn, sock: socket.socket, url: str, end: float, limit: int) -> tuple[int, str, list, bytes]:
+    import h11
+
+    body, status, reason, headers = bytearray(), 0, "", []
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            sock.settimeout(_left(end))
+            conn.receive_data(sock.recv(16384))
+        elif isinstance(event, h11.Response):
+            status, reason = event.status_code, event.reason.decode("latin-1")
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in event.headers.raw_items()]
+        elif isinstance(event, h11.Data):
+            body += event.data
+            if len(body) > limit:
+                raise BadKey(f"the answer from {url[:100]} is larger than {limit // 1024} KB")
+        elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+            return status, reason, headers, bytes(body)
+
+
+def get(url: object, deadline: float = DEADLINE, limit: int = MAX_BODY) -> Fetched:
+    """GET `url`, whatever the status: BadKey for a refused URL, an error, more than `limit`
+    bytes, or a fetch that has not finished `deadline` seconds after it started."""
     import h11
 
     host, port, target = parse(url)
     end = time.monotonic() + deadline
     conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=16 * 1024)
+    sent = [("Host", host if port == 80 else f"{host}:{port}"), ("Accept", "application/json"),
+            ("Connection", "close")]
     try:
         infos = _addresses(host, port)
         if not infos:
@@ -88,28 +129,20 @@ def fetch(url: object, deadline: float = DEADLINE, limit: int = MAX_BODY) -> byt
             peer = sock.getpeername()[0]
             if not ipaddress.ip_address(peer.split("%")[0]).is_loopback:  # what was connected to
                 raise BadKey(f"connected to {peer}, which is not loopback")
-            head = conn.send(h11.Request(method="GET", target=target, headers=[
-                ("Host", host if port == 80 else f"{host}:{port}"), ("Accept", "application/json"),
-                ("Connection", "close")]))
+            head = conn.send(h11.Request(method="GET", target=target, headers=sent))
             sock.sendall(head + conn.send(h11.EndOfMessage()))
-            body, status = bytearray(), 0
-            while True:
-                event = conn.next_event()
-                if event is h11.NEED_DATA:
-                    sock.settimeout(_left(end))
-                    conn.receive_data(sock.recv(16384))
-                elif isinstance(event, h11.Response):
-                    status = event.status_code
-                elif isinstance(event, h11.Data):
-                    body += event.data
-                    if len(body) > limit:
-                        raise BadKey(f"the answer from {url[:100]} is larger than {limit // 1024} KB")
-                elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
-                    break
+            status, reason, headers, body = _exchange(conn, sock, url, end, limit)
     except TimeoutError:
         raise BadKey(f"fetching {url[:100]} took longer than {deadline:g} s") from None
     except (OSError, h11.ProtocolError, UnicodeError) as err:
         raise BadKey(f"could not fetch {url[:100]}: {type(err).__name__}") from None
-    if not 200 <= status < 300:
-        raise BadKey(f"{url[:100]} answered {status}, not a key set")
-    return bytes(body)
+    return Fetched(url, target, sent, status, reason, headers, body, peer)
+
+
+def fetch(url: object, deadline: float = DEADLINE, limit: int = MAX_BODY) -> bytes:
+    """GET `url`'s body: BadKey for a refused URL, an error, a non-2xx answer, more than
+    `limit` bytes, or a fetch that has not finished `deadline` seconds after it started."""
+    got = get(url, deadline, limit)
+    if not 200 <= got.status < 300:
+        raise BadKey(f"{got.url[:100]} answered {got.status}, not a key set")
+    return got.body

@@ -21,7 +21,7 @@ from authcli.server.policy import HARDENED_JWT, JwtPolicy
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.sources import MARKER
 from authcli.timefmt import utc
-from authcli.tokens import SigningKey, issue, split, verify
+from authcli.tokens import SigningKey, TokenParts, VerifyKey, issue, split, verify
 from authcli.clock import now as clock_now
 
 REQUIRED = HARDENED_JWT.required_claims
@@ -162,7 +162,11 @@ class JwtAuth:
         except MalformedToken as err:
             events.append(TokenChecked(f"malformed token: {err} -> 401"))
             return invalid_token(f"malformed token: {err}", events)
-        key = self.verify_key
+        try:
+            key = self.key_for(parts)
+        except BadKey as err:
+            events.append(TokenChecked(f"refused, key: {err} -> 401", header=parts.header))
+            return invalid_token(f"key: {err}", events)
         if self.policy.lenient:  # the attack lab's weak server
             from authcli.server.lab.jwt_weak import key_for
 
@@ -200,6 +204,11 @@ class JwtAuth:
             if refused is not None:
                 return refused
         return text(200, f"Welcome user {sub}", events, [NO_STORE])
+
+    def key_for(self, parts: TokenParts) -> VerifyKey:
+        """The key this server verifies `parts` with: its own (a rotating server: the one its
+        kid names among those it holds, schemes/jwks.py). BadKey: none, and why."""
+        return self.verify_key
 
     def _denied(self, jti: Any, events: list[Event]) -> Response | None:
         """The denylist lookup every valid token costs once revocation exists."""
