@@ -39,6 +39,17 @@ _ENTRIES = [
            "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.11"),
     Source("rfc7515-5.2", "RFC 7515 §5.2", "JSON Web Signature (JWS), 5.2 Message Signature or MAC Validation",
            "https://www.rfc-editor.org/rfc/rfc7515#section-5.2"),
+    Source("rfc7515-4.1.4", "RFC 7515 §4.1.4", 'JSON Web Signature (JWS), 4.1.4 "kid" (Key ID) Header Parameter',
+           "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.4"),
+    Source("rfc7517-5", "RFC 7517 §5", "JSON Web Key (JWK), 5 JWK Set Format",
+           "https://www.rfc-editor.org/rfc/rfc7517#section-5"),
+    Source("rfc7517-4.5", "RFC 7517 §4.5", 'JSON Web Key (JWK), 4.5 "kid" (Key ID) Parameter (choosing among '
+           "keys during key rollover)", "https://www.rfc-editor.org/rfc/rfc7517#section-4.5"),
+    Source("rfc9111-5.2.2.1", "RFC 9111 §5.2.2.1", "HTTP Caching, 5.2.2.1 max-age (response directive)",
+           "https://www.rfc-editor.org/rfc/rfc9111#section-5.2.2.1"),
+    Source("oidc-core-10.1.1", "OIDC Core §10.1.1", "OpenID Connect Core 1.0, 10.1.1 Rotation of Asymmetric "
+           "Signing Keys (re-retrieve the JWKS on an unfamiliar kid; keep decommissioned keys a while)",
+           "https://openid.net/specs/openid-connect-core-1_0.html#RotateSigKeys"),
     Source("rfc7518-3.2", "RFC 7518 §3.2", "JSON Web Algorithms (JWA), 3.2 HMAC with SHA-2 Functions (key size)",
            "https://www.rfc-editor.org/rfc/rfc7518#section-3.2"),
     Source("rfc7518-3.6", "RFC 7518 §3.6", 'JSON Web Algorithms (JWA), 3.6 Using the Algorithm "none"',

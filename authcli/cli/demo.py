@@ -80,15 +80,22 @@ def jwt_demo(
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
     https: bool = https_option(),
+    rotate: bool = typer.Option(False, "--rotate", help="Key rotation (RS256, ES256, EdDSA): the issuer "
+                                "publishes a JWKS, rotates and withdraws keys; a second server verifies "
+                                "through the JWKS it caches. Tokens live 15 minutes (--ttl is not used)."),
 ) -> None:
     """Log in for a JWT, use it as a Bearer token, tamper with it, watch it expire: every request shown.
 
     \b
     Example: authcli demo jwt --secret mySecretKey
+    Example: authcli demo jwt --alg RS256 --rotate
     """
     fmt = output_format(fmt, as_json)
     from contextlib import ExitStack
 
+    if rotate:
+        _rotation(alg.value, secret, https, fmt, step, predict, all_headers)
+        return
     from authcli.walkthroughs.jwt import INFO, jwt_walkthrough
 
     key = signing_key(alg.value, secret)
@@ -96,6 +103,19 @@ def jwt_demo(
         tls = https_files(stack, https)
         play(INFO, jwt_walkthrough(key, ttl, tls=tls), fmt, pause=step,
              all_headers=all_headers, predict=predict)
+
+
+def _rotation(alg: str, secret: Optional[str], https: bool, fmt: Format, step: bool, predict: bool,
+              all_headers: bool) -> None:
+    """demo jwt --rotate: its own walkthrough (walkthroughs/rotation.py)."""
+    if alg.startswith("HS") or secret is not None:
+        raise UsageError("--rotate publishes public keys in a JWKS: use --alg RS256, ES256 or EdDSA, "
+                         "without --secret (an HMAC secret cannot be published)")
+    if https:
+        raise UsageError("--rotate runs over plain HTTP on 127.0.0.1 only: leave out --https")
+    from authcli.walkthroughs.rotation import INFO, rotation_walkthrough
+
+    play(INFO, rotation_walkthrough(alg), fmt, pause=step, all_headers=all_headers, predict=predict)
 
 
 @app.command("refresh")

@@ -35,11 +35,14 @@ class KeyRing:
         self.current = first
         self.published: tuple[SigningKey, ...] = (first,)
 
-    def rotate(self, new: SigningKey | None = None) -> SigningKey:
-        """Publish a new key and sign with it from now on; the old ones stay published."""
-        from authcli.tokens.signing import make_signing_key
+    def rotate(self, new: SigningKey | None = None, kid: str | None = None) -> SigningKey:
+        """Publish a new key and sign with it from now on; the old ones stay published. `kid`:
+        its name (default: its RFC 7638 thumbprint)."""
+        from authcli.tokens.signing import from_private, make_signing_key
 
         new = new or make_signing_key(self.current.alg)
+        if kid is not None:
+            new = from_private(new.private, new.alg, kid)
         with self._lock:
             if any(k.kid == new.kid for k in self.published):
                 raise BadKey(f"kid {new.kid!r} is already published")
@@ -83,8 +86,8 @@ class RotatingJwtAuth(JwtAuth):
         self.ring = ring
         self.max_age = max_age
 
-    def rotate(self, new: SigningKey | None = None) -> SigningKey:
-        self.key = self.ring.rotate(new)  # what login signs with
+    def rotate(self, new: SigningKey | None = None, kid: str | None = None) -> SigningKey:
+        self.key = self.ring.rotate(new, kid)  # what login signs with
         return self.key
 
     def withdraw(self, kid: str) -> None:
@@ -97,7 +100,9 @@ class RotatingJwtAuth(JwtAuth):
 
     def jwks(self, request: Request) -> Response:
         kids = self.ring.kids()
-        return Response(200, json.dumps(self.ring.jwks(), indent=2) + "\n",
+        # One key a line: readable in a terminal, and still one JSON document.
+        body = '{"keys": [\n' + ",\n".join("  " + json.dumps(k) for k in self.ring.jwks()["keys"]) + "\n]}\n"
+        return Response(200, body,
                         [("Content-Type", "application/json"),
                          ("Cache-Control", f"public, max-age={self.max_age}")],
                         [JwksServed(f"served the key set ({len(kids)} key{'s' * (len(kids) > 1)}: "

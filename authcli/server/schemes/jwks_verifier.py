@@ -94,6 +94,13 @@ class JwksCache:
         self._attempt: float | None = None
         self.fetches = 0
 
+    def snapshot(self) -> dict[str, Any]:
+        """What the cache holds now: kids, when fetched, for how long, and how many fetches so far."""
+        with self._lock:
+            held = self._set
+            return {"kids": list(held.keys) if held else [], "fetched_at": held.fetched_at if held else None,
+                    "max_age": held.max_age if held else None, "fetches": self.fetches}
+
     def key_for(self, kid: Any) -> tuple[VerifyKey | None, list[Event]]:
         """The key `kid` names and what the cache did to find it (None: no such key, the
         events say why)."""
