@@ -47,12 +47,13 @@ class StoryClock:
         self.now += seconds
 
     def catch_up(self, wall: float) -> None:
-        """Never behind the issuer: a token issued this second is not from the future here."""
-        self.now = max(self.now, wall)
+        """Not behind the issuer at the first login (its token is not from the future here);
+        t+0 is that moment, and from then on only the story moves this clock."""
+        self.now = self.start = max(self.now, wall)
 
     @property
     def shown(self) -> str:
-        return f"t+{self.now - self.start:.0f} s"
+        return f"t+{round(self.now - self.start)} s"
 
 
 class Story:
@@ -78,7 +79,8 @@ class Story:
 
     def login(self) -> tuple[str, Exchange]:
         ex = self.at_issuer("POST", "/login", 200, "login", json={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
-        self.clock.catch_up(self.auth.clock())
+        if not self.timeline:  # before the verifier's first request
+            self.clock.catch_up(self.auth.clock())
         return json.loads(ex.response.body)["token"], ex
 
     def at_verifier(self, token: str, status: int, what: str, *, quiet: bool = False
@@ -186,7 +188,7 @@ def _cache_table(s: Story) -> TableBlock:
     rows = [["verifier clock", s.clock.shown],
             ["kids held", ", ".join(held["kids"]) or "(none)"],
             ["fetched", "never" if held["fetched_at"] is None else
-             f"t+{held['fetched_at'] - s.clock.start:.0f} s, kept {held['max_age']:.0f} s"],
+             f"t+{round(held['fetched_at'] - s.clock.start)} s, kept {held['max_age']:.0f} s"],
             ["JWKS requests so far", str(held["fetches"])]]
     return TableBlock(Table("The verifier's cache", ["", "now"], rows))
 
