@@ -229,3 +229,56 @@ def test_rotate_refuses_hmac_and_https_in_one_line():
     for args in (["--rotate"], ["--rotate", "--alg", "RS256", "--secret", "x"], ["--rotate", "--alg", "RS256", "--https"]):
         result = runner.invoke(app, ["demo", "jwt", *args])
         assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+
+
+class Hostile:
+    """An 'issuer' whose JWKS answer is whatever the test says: the verifier must stay calm."""
+
+    store = None
+
+    def __init__(self):
+        self.answer = (200, "{}", [])
+
+    def handle(self, request):
+        from authcli.server.journal import Response
+
+        status, body, headers = self.answer
+        return Response(status, body, headers)
+
+    def slow(self, request):
+        return False
+
+
+jwk_values = st.one_of(st.none(), st.integers(), st.text(max_size=20), st.lists(st.integers(), max_size=2))
+documents = st.one_of(
+    st.text(max_size=200),
+    st.builds(lambda keys: json.dumps({"keys": keys}), st.lists(st.dictionaries(
+        st.sampled_from(["kty", "kid", "use", "alg", "crv", "x", "y", "n", "e", "k"]), jwk_values, max_size=6),
+        max_size=40)),
+)
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    app = Hostile()
+    with AuthServer(app, request_timeout=2.0) as issuer:
+        clock = FakeClock()
+        cache = JwksCache(issuer.url + JWKS, clock=clock)
+        with AuthServer(JwksVerifier(cache), request_timeout=2.0) as verifier:
+            yield app, cache, clock, verifier
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=documents, cache_control=st.one_of(st.none(), st.text(alphabet="max-ge=0123456789,; nocstr\"", max_size=30)),
+       status=st.sampled_from([200, 200, 404, 500]))
+def test_whatever_the_jwks_answer_says_the_verifier_answers_401_and_fetches_at_its_rate(hostile, body, cache_control,
+                                                                                       status):
+    app, cache, clock, verifier = hostile
+    app.answer = (status, body, [("Cache-Control", cache_control)] if cache_control else [])
+    clock.advance(COOLDOWN)  # each example may fetch once
+    before = cache.fetches
+    token = forged({"alg": "ES256", "kid": "k"}, {"sub": "1", "exp": int(clock()) + 60})
+    for _ in range(3):
+        answer = requests.get(verifier.url + "/profile", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert answer.status_code == 401
+    assert cache.fetches - before <= 1
