@@ -27,7 +27,7 @@ from authcli.walkthroughs.model import (
     ChecksBlock, ExchangeBlock, Sequence, Step, Table, TableBlock, TokenBlock, WalkthroughInfo, step,
 )
 
-INFO = WalkthroughInfo("jwt", "JWT key rotation: kid, a JWKS, and a verifier that caches it", 8,
+INFO = WalkthroughInfo("jwt-rotate", "JWT key rotation: kid, a JWKS, and a verifier that caches it", 8,
                        command="demo jwt --rotate")
 JWKS_PATH = "/.well-known/jwks.json"
 TOKEN_TTL = 900  # the verifier's clock moves about 6 minutes ahead: tokens outlive the story
@@ -204,7 +204,7 @@ def _first_uses(s: Story, token: str) -> list[Step]:
             "The verifier holds no key set yet, so before it can check the signature it asks the "
             "issuer for one. Below: the client's request to the verifier, then the verifier's own "
             "request to the issuer (as the issuer received it) and the answer it got.",
-        ], ExchangeBlock(first), *_fetch_blocks(fetches), ChecksBlock(list(first.event(TokenChecked).checks)),
+        ], ExchangeBlock(first), *_fetch_blocks(fetches), ChecksBlock(list(first.event(TokenChecked).checks), "The verifier's checks:"),
             table, predict="The client sends its token to the verifier, which holds no key yet."),
         step(3, "The same token again: served from the cache", [
             "The set is younger than its max-age, so the verifier sends no request to the issuer: "
@@ -304,7 +304,8 @@ def _withdraw(s: Story, old: str, new: str) -> list[Step]:
 def _recap(s: Story) -> Step:
     return step(None, "Recap", [
         "Rotation with a JWKS: publish the new key, sign with it, keep the old one published until "
-        "its tokens have expired, then withdraw it; verifiers follow through their caches.",
+        "its tokens have expired, then withdraw it; verifiers follow through their caches. (This run "
+        "withdrew the old key while its token still had minutes left, to show the 401.)",
     ], TableBlock(Table("Every token the verifier saw", ["verifier clock", "kid", "cache", "JWKS fetches", "status"],
                         s.timeline)),
         Sequence(["Client", "Issuer", "Verifier"], s.arrows, s.notes))
