@@ -106,6 +106,12 @@ _ENTRIES = [
     Source("owasp-session-expiration", "OWASP Session: expiration", "OWASP Session Management Cheat Sheet, Session "
            "Expiration (idle, absolute and manual expiration)",
            "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-expiration"),
+    Source("rfc9110-5.1", "RFC 9110 §5.1", "HTTP Semantics, 5.1 Field Names (case-insensitive)",
+           "https://www.rfc-editor.org/rfc/rfc9110#section-5.1"),
+    Source("haproxy-cookie", "HAProxy cookie", "HAProxy 2.6 Configuration Manual, 4.2 cookie (insert, indirect, "
+           "nocache)", "https://docs.haproxy.org/2.6/configuration.html#4.2-cookie"),
+    Source("haproxy-redispatch", "HAProxy redispatch", "HAProxy 2.6 Configuration Manual, 4.2 option redispatch",
+           "https://docs.haproxy.org/2.6/configuration.html#4.2-option%20redispatch"),
     Source("csp3", "CSP3", "W3C, Content Security Policy Level 3", "https://www.w3.org/TR/CSP3/"),
     Source("rfc6797-8.1", "RFC 6797 §8.1", "HTTP Strict Transport Security (HSTS), 8.1 Strict-Transport-Security "
            "Response Header Field Processing (an IP address is never noted as an HSTS host)",
