@@ -164,10 +164,13 @@ class HAProxy:
                 self._reap()
                 return said or f"exit status {self.process.returncode}"
             try:
+                # Its stats socket answers only once every listener is bound (a clash would have
+                # ended it): only then is whatever accepts on `port` HAProxy.
+                self.states()
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                if os.path.exists(self._path("stats.sock")):
+                if self.process.poll() is None:
                     return None
-            except OSError:
+            except (OSError, IndexError, KeyError):
                 pass
             time.sleep(0.01)
         self._reap()
