@@ -47,6 +47,7 @@ def test_sticky_config_and_the_lines_shown():
 def test_tls_config_terminates_on_the_front():
     text = config(9000, UPSTREAMS, sticky=False, stats="s", pem="/p/front.pem")
     assert "    bind 127.0.0.1:9000 ssl crt /p/front.pem" in text.splitlines()
+    assert '    http-response set-header Strict-Transport-Security "max-age=300"' in key_lines(text)
     assert "ssl" not in "".join(line for line in text.splitlines() if "server " in line)  # plain behind
 
 

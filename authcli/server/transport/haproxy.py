@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from authcli.errors import ServerStartError
+from authcli.server.lab.crosssite import HSTS
 
 INSTALL = "apt install haproxy, or brew install haproxy"
 STICKY_COOKIE = "SERVERID"
@@ -70,6 +71,9 @@ def config(port: int, upstreams: list[Upstream], *, sticky: bool, stats: str, pe
         "    timeout server 10s",
         "frontend front",
         bind,
+        # Over HTTPS HAProxy adds what an authcli server sends on every HTTPS answer: A and B
+        # behind it speak plain HTTP, and HSTS on plain HTTP means nothing (RFC 6797 §7.2).
+        *([f'    http-response set-header {HSTS[0]} "{HSTS[1]}"'] if pem else []),
         "    default_backend servers",
         "backend servers",
         "    balance roundrobin",
