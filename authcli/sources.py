@@ -27,6 +27,8 @@ _ENTRIES = [
     # --- JWT, JOSE, OAuth, passwords, lab (helper B adds here) ---------------------------
     Source("rfc7519-4.1.4", "RFC 7519 §4.1.4", 'JSON Web Token (JWT), 4.1.4 "exp" (Expiration Time) Claim',
            "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4"),
+    Source("rfc5905", "RFC 5905", "Network Time Protocol Version 4 (NTP keeps time within tens of "
+           "milliseconds over the Internet)", "https://www.rfc-editor.org/rfc/rfc5905#section-1"),
     Source("rfc7519-2", "RFC 7519 §2", "JSON Web Token (JWT), 2 Terminology (NumericDate, StringOrURI)",
            "https://www.rfc-editor.org/rfc/rfc7519#section-2"),
     Source("rfc7519-4.1", "RFC 7519 §4.1", "JSON Web Token (JWT), 4.1 Registered Claim Names",

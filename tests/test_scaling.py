@@ -88,11 +88,42 @@ def test_round2_sticky_until_the_server_dies(doc_1_2_4):
 
 def test_round4_jwt_both_servers_nothing_stored(doc_1_2_4):
     steps = round_steps(doc_1_2_4, 4)
-    assert [s["response"]["status"] for s in steps] == [200, 200, 200]
+    assert [s["response"]["status"] for s in steps] == [200, 200, 200, 200]
     served = {e["data"].get("backend") for s in steps[1:] for e in s["server"] if e["kind"] == "verify"}
-    assert served == {"A", "B"}  # round-robin: each server verified the token itself
+    assert served - {None} == {"A", "B"}  # round-robin: each server verified the token itself
     for step in steps:
-        assert stores(step) == {"A": 0, "B": 0}
+        if step["servers"] is not None:
+            assert stores(step) == {"A": 0, "B": 0}
+
+
+def test_round4_hs256_b_mints_a_token_that_a_accepts(doc_1_2_4):
+    minted = next(s for s in round_steps(doc_1_2_4, 4) if "B mints" in s["title"])
+    assert minted["response"]["status"] == 200 and minted["request"]["url"] != round_steps(doc_1_2_4, 4)[0]["request"]["url"]
+    token = next(v for k, v in minted["request"]["headers"] if k.lower() == "authorization").split()[1]
+    import jwt as pyjwt
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 365 * 24 * 3600  # a year: no login ever asked for it
+
+
+def test_round4_with_a_key_pair_b_cannot_mint():
+    doc = run("--rounds", "4", "--alg", "RS256")
+    steps = round_steps(doc, 4)
+    assert "A holds the RS256 private key; B holds only the public key." in steps[0]["text"][0]
+    refused = next(s for s in steps if "cannot mint" in s["title"])
+    assert "PyJWT refused (cannot sign with this key" in refused["text"][0] and refused.get("response") is None
+    assert [s["response"]["status"] for s in steps if s.get("response")] == [200, 200, 200]
+    table = doc["steps"][-1]["tables"][0]
+    assert next(r for r in table["rows"] if r[0] == "Server checks")[2].startswith("signature with the public key")
+
+
+def test_round5_clock_skew_then_leeway():
+    steps = round_steps(run("--rounds", "5"), 5)
+    skewed, fixed = steps
+    assert outcome([fixed]) == [("B", 200)]
+    assert skewed["response"]["status"] == 401 and skewed["served_by"] == "B"
+    refusal = next(e for e in skewed["server"] if e["kind"] == "verify")
+    assert "iat: issued in the future" in refusal["message"]
+    assert "[^rfc7519-4.1.4]" in fixed["text"][0] and "[^rfc5905]" in fixed["text"][1]
 
 
 def test_recap_is_filled_from_the_run(doc_1_2_4):
@@ -186,10 +217,10 @@ def test_each_round_shows_the_haproxy_lines_that_matter(haproxy):
     assert any("cookie A check" in line for line in shown[1].lines)
 
 
-@pytest.mark.parametrize("rounds", ["", "5", "1,x", "0"])
+@pytest.mark.parametrize("rounds", ["", "6", "1,x", "0"])
 def test_bad_rounds(rounds):
     result = CliRunner().invoke(app, ["demo", "scaling", "--rounds", rounds])
-    assert result.exit_code == 2 and "--rounds takes numbers from 1 to 4" in result.stderr
+    assert result.exit_code == 2 and "--rounds takes numbers from 1 to 5" in result.stderr
 
 
 def test_balancer_pairs_each_answer_with_its_own_events_under_concurrency():

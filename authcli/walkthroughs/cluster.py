@@ -7,6 +7,7 @@ from typing import Callable
 
 from authcli.client import ScriptedClient
 from authcli.http import Exchange
+from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
 from authcli.server.journal import Behind, Journal, Recorder
 from authcli.server.transport import balancer
 from authcli.server.transport import haproxy as haproxy_module
@@ -17,6 +18,17 @@ from authcli.tls import TlsFiles
 from authcli.walkthroughs.model import ConfigBlock, ServerView
 
 NAMES = ("A", "B")
+TTL = 300
+CREDS = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+
+
+def served_by(exchange: Exchange) -> str:
+    """The server that answered, by the balancer's own word (its X-Served-By header)."""
+    return exchange.response.header(balancer.SERVED_BY) or "?"
+
+
+def answer(exchange: Exchange) -> str:
+    return f"{served_by(exchange)} answered {exchange.response.status}"
 
 
 class Cluster:
@@ -27,7 +39,7 @@ class Cluster:
     request ID it sent (HAProxy), or from the in-process balancer's own journal.
     """
 
-    def __init__(self, make_app: Callable[[], App], sticky: bool, *, haproxy: str | None,
+    def __init__(self, make_app: Callable[[str], App], sticky: bool, *, haproxy: str | None,
                  tls: TlsFiles | None = None):
         self._make_app = make_app
         self.apps: dict[str, App] = {}
@@ -66,7 +78,7 @@ class Cluster:
     def start(self, name: str) -> None:
         """Start (or restart) a server: a restart listens on the port it had, where the balancer
         looks for it."""
-        app = self._make_app()
+        app = self._make_app(name)
         self.apps[name] = app
         server = AuthServer(app, port=self._ports.get(name, 0)).start()
         self._ports[name] = server.port
@@ -102,6 +114,16 @@ class Cluster:
 
     def send(self, method: str, path: str, **kwargs) -> Exchange:
         return self.client.send(method, path, **kwargs)
+
+    def send_to(self, name: str, method: str, path: str, **kwargs) -> Exchange:
+        """A request straight to one server, past the balancer, from a client of its own."""
+        server = self._backend(name).server
+        assert server is not None
+        client = ScriptedClient(server)
+        try:
+            return client.send(method, path, **kwargs)
+        finally:
+            client.close()
 
     def close(self) -> None:
         """Everything this round started, stopped: the client, the balancer, then A and B."""

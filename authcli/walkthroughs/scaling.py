@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from contextlib import ExitStack
 from typing import Callable, Iterator
 
 from authcli.http import Exchange
-from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
 from authcli.server.transport.balancer import SERVED_BY
 from authcli.server.transport.haproxy import CHECK_MS, INSTALL, find_haproxy, version
 from authcli.server.transport.httpd import App
-from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.schemes.session_auth import SessionAuth
 from authcli.stores import StoreSource
 from authcli.stores.memory import MemoryStore
-from authcli.tokens import make_signing_key
-from authcli.walkthroughs.cluster import Cluster
+from authcli.walkthroughs.cluster import CREDS, TTL, Cluster, answer, served_by
+from authcli.walkthroughs.scaling_jwt import round4, round5, token_alg
 from authcli.walkthroughs.common import expect
 from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
 from authcli.tls import TlsFiles
@@ -26,18 +23,8 @@ from authcli.walkthroughs.model import (
 )
 
 INFO = WalkthroughInfo("scaling", "Scaling: two servers behind a load balancer")
-ALL_ROUNDS = (1, 2, 3, 4)
-TTL = 300
-CREDS = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+ALL_ROUNDS = (1, 2, 3, 4, 5)  # 5, clock skew, only when asked for: the default is 1-4
 FIND = "find"  # scaling_walkthrough(haproxy=FIND): HAProxy if it is on PATH, else the in-process balancer
-
-
-def served_by(exchange: Exchange) -> str:
-    return exchange.response.header(SERVED_BY) or "?"
-
-
-def _answer(exchange: Exchange) -> str:
-    return f"{served_by(exchange)} answered {exchange.response.status}"
 
 
 def _intro(haproxy: str | None, tls: TlsFiles | None) -> Step:
@@ -70,19 +57,20 @@ def _intro(haproxy: str | None, tls: TlsFiles | None) -> Step:
 
 def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, shared: StoreSource | None = None,
                         shared_problem: str = "no Redis available", tls: TlsFiles | None = None,
-                        haproxy: str | None = FIND) -> Iterator[Step]:
+                        haproxy: str | None = FIND, alg: str = "HS256") -> Iterator[Step]:
     """Yield the scaling demo's steps; every server (and HAProxy) is stopped when the generator ends.
 
     Round 3 makes both servers' stores from `shared`, a source both servers reach (Redis).
     `tls`: the balancer serves HTTPS with these files and terminates TLS. `haproxy`: the haproxy
-    binary to put in front (FIND: the one on PATH), or None for the in-process balancer.
+    binary to put in front (FIND: the one on PATH), or None for the in-process balancer. `alg`:
+    round 4's algorithm (a key pair: B holds the public key only).
     """
     if haproxy == FIND:
         haproxy = find_haproxy()
     observed: dict[int, list[Exchange]] = {}
     sessions = HTTPS_SESSIONS if tls else HARDENED_SESSIONS  # Secure: the client only ever sees https
     with ExitStack() as stack:
-        def cluster(make_app: Callable[[], App], sticky: bool = False) -> Cluster:
+        def cluster(make_app: Callable[[str], App], sticky: bool = False) -> Cluster:
             made = Cluster(make_app, sticky, haproxy=haproxy, tls=tls)
             stack.callback(made.close)
             return made
@@ -90,18 +78,19 @@ def scaling_walkthrough(rounds: tuple[int, ...] = ALL_ROUNDS, *, shared: StoreSo
         yield _intro(haproxy, tls)
         for number in rounds:
             if number == 1:
-                yield from _round1(cluster(lambda: SessionAuth(MemoryStore(), TTL, policy=sessions)), observed)
+                yield from _round1(cluster(lambda _: SessionAuth(MemoryStore(), TTL, policy=sessions)), observed)
             elif number == 2:
-                yield from _round2(cluster(lambda: SessionAuth(MemoryStore(), TTL, policy=sessions), True), observed)
+                yield from _round2(cluster(lambda _: SessionAuth(MemoryStore(), TTL, policy=sessions), True), observed)
             elif number == 3:
                 if shared is None:
                     yield step(None, "Round 3 skipped: shared Redis", [
                         f"Round 3 needs Redis: {shared_problem}. Then run it again with --rounds 3."])
                     continue
-                yield from _round3(cluster(lambda: SessionAuth(shared.make(), TTL, policy=sessions)), observed)
+                yield from _round3(cluster(lambda _: SessionAuth(shared.make(), TTL, policy=sessions)), observed)
             elif number == 4:
-                key = make_signing_key("HS256")
-                yield from _round4(cluster(lambda: JwtAuth(key, TTL)), observed)
+                yield from round4(cluster, observed, alg)
+            elif number == 5:
+                yield from round5(cluster, observed)
             stack.close()  # each round's servers are gone before the next round starts
         yield _recap(observed, "HAProxy" if haproxy else "Balancer")
 
@@ -152,7 +141,7 @@ def _round2(c: Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     hidden = (f" HAProxy takes its cookie out before passing a request on (indirect): {first} never "
               "sees it.[^haproxy-cookie]") if c.proxy else ""
     yield step(None, "Round 2 · Every request goes to the same server", [
-        f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. The "
+        f"Two GET /profile requests: {answer(profiles[0])}, then {answer(profiles[1])}. The "
         f"{cookie} cookie overrides round-robin, so the session is found as long as {first} is up.{hidden}",
     ], *(ExchangeBlock(p) for p in profiles), ServersBlock(c.views()),
         predict="The client sends GET /profile twice, with its cookies.")
@@ -186,43 +175,11 @@ def _round3(c: Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
     c.noticed(stopped, "DOWN")
     after = expect(c.send("GET", "/profile"), 200, "round 3 profile after a server stopped")
     yield step(None, f"Round 3 · Server {stopped} stops: nothing is lost", [
-        f"authcli stopped {stopped}, the server that created the session. {_answer(after)}: the "
+        f"authcli stopped {stopped}, the server that created the session. {answer(after)}: the "
         "session lives in Redis, not in any one server.",
     ], ExchangeBlock(after), ServersBlock(c.views()),
         predict=f"Server {stopped}, which created the session, stops. The client sends its cookie.")
     observed[3] = [login, profile, after]
-
-
-def _round4(c: Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:
-    login = expect(c.send("POST", "/login", json=CREDS), 200, "round 4 login")
-    token = json.loads(login.response.body)["token"]
-    bearer = {"Authorization": f"Bearer {token}"}
-    yield step(None, "Round 4 · JWT with a shared key, round-robin: log in", [
-        f"Both servers hold the same HS256 secret. POST /login went to {served_by(login)}, which "
-        "signed a token and stored nothing: both stores stay empty.",
-    ], c.config(), ExchangeBlock(login), ServersBlock(c.views()),
-        predict="Both servers now sign and verify JWTs with the same secret. The client logs in.")
-    profiles = [expect(c.send("GET", "/profile", headers=bearer), 200, "round 4 profile") for _ in range(2)]
-    yield step(None, "Round 4 · Both servers verify the token", [
-        f"Two GET /profile requests: {_answer(profiles[0])}, then {_answer(profiles[1])}. Each "
-        "checks the signature with the shared key; neither looks anything up.",
-    ], *(ExchangeBlock(p) for p in profiles), ServersBlock(c.views()),
-        predict="The client sends GET /profile twice with its token; round-robin picks both servers.")
-    for name in ("A", "B"):
-        c.stop(name)
-        c.start(name)
-    for name in ("A", "B"):
-        c.noticed(name, "UP")  # HAProxy sends nothing to a server its checks have not seen back
-    after = expect(c.send("GET", "/profile", headers=bearer), 200, "round 4 profile after restarts")
-    yield step(None, "Round 4 · Restart both servers: the token still works", [
-        f"authcli restarted A and B (new processes' worth of memory, the same key). {_answer(after)}. "
-        "There was nothing to lose.",
-        "The price: no server can take the token back. Logging out, or banning the user, leaves the "
-        "token valid until exp unless every server checks a shared denylist, which is a shared "
-        "store again.",
-    ], ExchangeBlock(after), ServersBlock(c.views()),
-        predict="Both servers restart (their memory is wiped). The client sends its token.")
-    observed[4] = [login, *profiles, after]
 
 
 def _served(exchanges: list[Exchange]) -> str:
@@ -260,7 +217,9 @@ def _recap(observed: dict[int, list[Exchange]], front: str) -> Step:
          "the token; both servers' stores stayed empty" if 4 in observed else "(round 4 not run)"],
         ["Auth sent via", f"Cookie header ({len('Cookie: ' + cookie)} bytes)" if cookie else "(no session round run)",
          f"Authorization header ({len('Authorization: ' + bearer)} bytes)" if bearer else "(round 4 not run)"],
-        ["Server checks", "session ID in that server's store", "signature with the shared key"],
+        ["Server checks", "session ID in that server's store",
+         "signature with the shared key" if 4 not in observed or token_alg(observed[4][0]).startswith("HS")
+         else "signature with the public key (only A could sign)"],
         ["Scaling (observed)", " ".join(sessions) or "(no session round run)",
          "; ".join(jwt_cells) + ". The price: no revocation without shared state." if jwt_cells
          else "(round 4 not run)"],
