@@ -9,7 +9,7 @@ import requests
 
 from authcli.errors import WalkthroughError
 from authcli.http import CookieView, Exchange, HttpRequest, HttpResponse
-from authcli.server.transport.httpd import AuthServer
+from authcli.server.journal import Recorder
 
 TIMEOUT = 10
 
@@ -26,8 +26,9 @@ def _attr(cookie: Cookie, name: str) -> str | None:
 class ScriptedClient:
     """A browser stand-in: one `requests.Session`, whose cookie jar works like a browser's."""
 
-    def __init__(self, server: AuthServer, *, ca: str | None = None, jar_of: ScriptedClient | None = None):
-        """`ca`: over HTTPS, the CA file the server is verified against (never unverified).
+    def __init__(self, server: Recorder, *, ca: str | None = None, jar_of: ScriptedClient | None = None):
+        """`server`: where requests go and how the server's record of each is found (an
+        AuthServer, or servers behind HAProxy). `ca`: over HTTPS, the CA file the server is verified against (never unverified).
         `jar_of`: share another client's cookie jar (the same browser, another server)."""
         self.server = server
         self.ca = ca
@@ -42,7 +43,8 @@ class ScriptedClient:
              headers: dict[str, str] | None = None, fresh: bool = False) -> Exchange:
         """Send one request (a JSON body, or raw `data`); `fresh` sends it from a new client with
         an empty jar (an attacker)."""
-        mark = self.server.mark()
+        ticket = self.server.ticket()
+        headers = {**ticket.headers, **(headers or {})} if ticket.headers else headers
         http = requests.Session() if fresh else self.browser
         try:
             # verify per request: a session-wide verify loses to $REQUESTS_CA_BUNDLE in requests.
@@ -53,7 +55,7 @@ class ScriptedClient:
         finally:
             if fresh:
                 http.close()
-        records = self.server.records_since(mark)
+        records = self.server.recorded(ticket)
         if len(records) != 1:
             raise WalkthroughError(f"expected the server to record one request, found {len(records)}")
         received = records[0].request

@@ -27,6 +27,8 @@ _ENTRIES = [
     # --- JWT, JOSE, OAuth, passwords, lab (helper B adds here) ---------------------------
     Source("rfc7519-4.1.4", "RFC 7519 §4.1.4", 'JSON Web Token (JWT), 4.1.4 "exp" (Expiration Time) Claim',
            "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4"),
+    Source("rfc5905", "RFC 5905", "Network Time Protocol Version 4 (NTP keeps time within tens of "
+           "milliseconds over the Internet)", "https://www.rfc-editor.org/rfc/rfc5905#section-1"),
     Source("rfc7519-2", "RFC 7519 §2", "JSON Web Token (JWT), 2 Terminology (NumericDate, StringOrURI)",
            "https://www.rfc-editor.org/rfc/rfc7519#section-2"),
     Source("rfc7519-4.1", "RFC 7519 §4.1", "JSON Web Token (JWT), 4.1 Registered Claim Names",
@@ -117,6 +119,12 @@ _ENTRIES = [
     Source("owasp-session-expiration", "OWASP Session: expiration", "OWASP Session Management Cheat Sheet, Session "
            "Expiration (idle, absolute and manual expiration)",
            "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-expiration"),
+    Source("rfc9110-5.1", "RFC 9110 §5.1", "HTTP Semantics, 5.1 Field Names (case-insensitive)",
+           "https://www.rfc-editor.org/rfc/rfc9110#section-5.1"),
+    Source("haproxy-cookie", "HAProxy cookie", "HAProxy 2.6 Configuration Manual, 4.2 cookie (insert, indirect, "
+           "nocache)", "https://docs.haproxy.org/2.6/configuration.html#4.2-cookie"),
+    Source("haproxy-redispatch", "HAProxy redispatch", "HAProxy 2.6 Configuration Manual, 4.2 option redispatch",
+           "https://docs.haproxy.org/2.6/configuration.html#4.2-option%20redispatch"),
     Source("csp3", "CSP3", "W3C, Content Security Policy Level 3", "https://www.w3.org/TR/CSP3/"),
     Source("rfc6797-8.1", "RFC 6797 §8.1", "HTTP Strict Transport Security (HSTS), 8.1 Strict-Transport-Security "
            "Response Header Field Processing (an IP address is never noted as an HSTS host)",

@@ -269,6 +269,27 @@ def raw_exchange(server, data: bytes) -> bytes:
     return b"".join(chunks)
 
 
+HAPROXY_HINT = ("the HAProxy tests need haproxy: apt-get install haproxy "
+                "(set AUTHCLI_REQUIRE_HAPROXY=1 to make its absence a failure, as CI does)")
+
+
+def require_haproxy() -> str:
+    """The haproxy on PATH: a skip without it, a failure when AUTHCLI_REQUIRE_HAPROXY is set (CI)."""
+    import shutil
+
+    binary = shutil.which("haproxy")
+    if binary is None:
+        if os.environ.get("AUTHCLI_REQUIRE_HAPROXY"):
+            pytest.fail("AUTHCLI_REQUIRE_HAPROXY is set but " + HAPROXY_HINT)
+        pytest.skip(HAPROXY_HINT)
+    return binary
+
+
+@pytest.fixture
+def haproxy() -> str:
+    return require_haproxy()
+
+
 @pytest.fixture
 def curl():
     import shutil

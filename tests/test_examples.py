@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REDIS_HINT, browser_missing
+from conftest import HAPROXY_HINT, REDIS_HINT, browser_missing
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples.md"
 # Each transcript: the command as a user types it, run by bash, with plain output at 80 columns.
@@ -124,6 +124,10 @@ def normalize(text: str) -> str:
     text = re.sub(r"(HeadlessChrome|Chrome)/[\d.]+", r"\1/VERSION", text)
     text = re.sub(r'v="\d+"', 'v="N"', text)
     text = re.sub(r"python-requests/[\d.]+", "python-requests/VERSION", text)
+    # demo scaling: the HAProxy installed, its private directory, how soon its check saw a server go
+    text = re.sub(r"HAProxy \d+\.\d+(\.\d+)?", "HAProxy VERSION", text)
+    text = re.sub(r"authcli-haproxy-\w+", "authcli-haproxy-DIR", text)
+    text = re.sub(r"\b\d+ ms later\b", "N ms later", text)
     # The PHC string of an Argon2id hash: its parameters stay, its salt and hash vary.
     text = re.sub(r"(\$argon2id\$[\w$=,+/]+)\n +([\w+/]+)(?=\n)", r"\1\2", text)  # folded at 80 columns
     text = re.sub(r"\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$[\w+/]+\$[\w+/]+",
@@ -190,6 +194,10 @@ def needs_redis(command: str) -> bool:
     return "--store redis" in command or "demo scaling" in command
 
 
+def needs_haproxy(command: str) -> bool:
+    return "demo scaling" in command
+
+
 def needs_browser(command: str) -> bool:
     return "demo browser" in command or command == "authcli lab --summary"  # no-httponly, in Chromium
 
@@ -213,8 +221,14 @@ def test_examples_md_is_what_the_tool_prints(request, tmux):
     no_browser = browser_missing()
     if no_browser and os.environ.get("AUTHCLI_REQUIRE_BROWSER"):
         pytest.fail("AUTHCLI_REQUIRE_BROWSER is set but: " + no_browser)
+    import shutil
+
+    no_haproxy = shutil.which("haproxy") is None
+    if no_haproxy and os.environ.get("AUTHCLI_REQUIRE_HAPROXY"):
+        pytest.fail("AUTHCLI_REQUIRE_HAPROXY is set but " + HAPROXY_HINT)
     commands = [(c, code) for c, code in COMMANDS
-                if (redis_url or not needs_redis(c)) and not (no_browser and needs_browser(c))]
+                if (redis_url or not needs_redis(c)) and not (no_browser and needs_browser(c))
+                and not (no_haproxy and needs_haproxy(c))]
     # The commands are separate processes, mostly waiting out 1 s lifetimes: run them side by
     # side. Each one that uses Redis gets a database of its own, emptied first, so no transcript
     # shows another's keys.
@@ -240,7 +254,8 @@ def test_examples_md_is_what_the_tool_prints(request, tmux):
     fresh = document({**{command: out for (command, _), out in zip(commands, outputs)},
                       STEP_SCREEN: screen.result()})
     if os.environ.get("AUTHCLI_WRITE_EXAMPLES"):
-        assert redis_url and not no_browser, "regenerating examples.md needs redis-server and Chromium"
+        assert redis_url and not no_browser and not no_haproxy, \
+            "regenerating examples.md needs redis-server, HAProxy and Chromium"
         EXAMPLES.write_text(fresh)
     current = EXAMPLES.read_text()
     for command in [c for c, _ in commands] + [STEP_SCREEN]:  # one at a time: a failure names its command
@@ -249,6 +264,8 @@ def test_examples_md_is_what_the_tool_prints(request, tmux):
         pytest.skip("the Redis transcript was not checked: " + REDIS_HINT)
     if no_browser:
         pytest.skip("the browser transcript was not checked: " + no_browser)
+    if no_haproxy:
+        pytest.skip("the scaling transcript was not checked: " + HAPROXY_HINT)
     # Everything outside the transcripts (the header, the headings, their order) as written:
     # each transcript names its own IDs and credentials, compared one by one above.
     assert _frame(current) == _frame(fresh)

@@ -178,11 +178,18 @@ def test_a_jwt_server_over_https(files):
         assert ok.status_code == 200
 
 
-def test_the_balancer_terminates_tls(files):
+@pytest.mark.parametrize("balancer", ["haproxy", "in-process"])
+def test_the_balancer_terminates_tls(files, balancer):
+    from authcli.walkthroughs.model import ConfigBlock
     from authcli.walkthroughs.scaling import scaling_walkthrough
+    from conftest import require_haproxy
 
-    steps = list(scaling_walkthrough((1,), tls=files))
+    haproxy = require_haproxy() if balancer == "haproxy" else None
+    steps = list(scaling_walkthrough((1,), tls=files, haproxy=haproxy))
     assert any("the balancer terminates TLS" in p for p in steps[0].text)
+    if haproxy:  # HAProxy's own bind line, with the certificate and key it was given
+        config = next(s.first(ConfigBlock) for s in steps if s.first(ConfigBlock))
+        assert any(line.strip().startswith("bind 127.0.0.1:") and " ssl crt " in line for line in config.lines)
     login = next(s for s in steps if s.exchange is not None).exchange
     assert login.request.url.startswith("https://")
     assert login.response.header("Set-Cookie").startswith("__Host-sessionId=")

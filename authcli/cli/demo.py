@@ -149,7 +149,10 @@ def refresh(
 @app.command("scaling")
 @reports_errors
 def scaling(
-    rounds: str = typer.Option("1,2,3,4", "--rounds", help="Which rounds, e.g. 1,3: 1 memory, 2 sticky, 3 Redis, 4 JWT."),
+    rounds: str = typer.Option("1,2,3,4", "--rounds", help="Which rounds, e.g. 1,3: 1 memory, 2 sticky, 3 Redis, 4 JWT, "
+                               "5 clock skew (only when asked for)."),
+    alg: Alg = typer.Option(Alg.HS256, "--alg", help="Round 4's algorithm: HS256 puts the secret on both servers; "
+                            "a key pair (RS256...) gives B the public key only."),
     redis_url: Optional[str] = redis_url_option(),
     fmt: Format = FORMAT,
     as_json: bool = JSON,
@@ -160,26 +163,38 @@ def scaling(
 ) -> None:
     """Two servers behind a load balancer: memory sessions, sticky sessions, Redis, JWT.
 
+    The balancer is the real HAProxy when it is installed (apt install haproxy, or brew install
+    haproxy), else a small one written for the demo, and the first step says so.
+    AUTHCLI_REQUIRE_HAPROXY=1 makes that fallback an error.
+
     \b
     Example: authcli demo scaling --rounds 1,4
+    Example: authcli demo scaling --rounds 4,5 --alg RS256
     """
     fmt = output_format(fmt, as_json)
+    import os
     from contextlib import ExitStack
 
+    from authcli.errors import ServerStartError
+    from authcli.server.transport.haproxy import INSTALL, find_haproxy
     from authcli.walkthroughs.scaling import ALL_ROUNDS, INFO, scaling_walkthrough
     from authcli.stores import shared as shared_store
 
     try:
         chosen = tuple(int(r) for r in rounds.split(",") if r.strip())
     except ValueError:
-        raise UsageError(f"--rounds takes numbers from 1 to 4 separated by commas, not {rounds!r}") from None
+        raise UsageError(f"--rounds takes numbers from 1 to 5 separated by commas, not {rounds!r}") from None
     if not chosen or any(r not in ALL_ROUNDS for r in chosen):
-        raise UsageError(f"--rounds takes numbers from 1 to 4 separated by commas, not {rounds!r}")
+        raise UsageError(f"--rounds takes numbers from 1 to 5 separated by commas, not {rounds!r}")
+    haproxy = find_haproxy()
+    if haproxy is None and os.environ.get("AUTHCLI_REQUIRE_HAPROXY"):
+        raise ServerStartError(f"AUTHCLI_REQUIRE_HAPROXY is set but haproxy is not on PATH ({INSTALL})")
     with ExitStack() as stack:
         shared, problem = try_store(stack, shared_store(), redis_url) if 3 in chosen else (None, "")
         tls = https_files(stack, https)
-        play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem, tls=tls), fmt, pause=step,
-             all_headers=all_headers, predict=predict)
+        play(INFO, scaling_walkthrough(chosen, shared=shared, shared_problem=problem, tls=tls, haproxy=haproxy,
+                                       alg=alg.value),
+             fmt, pause=step, all_headers=all_headers, predict=predict)
 
 
 @app.command("browser")

@@ -188,6 +188,10 @@ def _script(block: m.Script, t: Cite) -> str:
                       '<p class="caption">It returned:</p>', f"<pre>{escape(plain.script_result(block.result))}</pre>"])
 
 
+def _config(block: m.ConfigBlock, t: Cite) -> str:
+    return "\n".join([f"<h3>{t(block.title)}</h3>", _lines([esc(line) for line in block.lines])])
+
+
 def _defences(block: m.Defences, t: Cite) -> str:
     """Each defence: what it protects against, what it does not."""
     out = ['<dl class="defences">']
@@ -225,6 +229,7 @@ BLOCKS: dict[type, Callable[..., str]] = {
     m.JarBlock: lambda b, t: _records(plain.jar_title(b.cookies, b.holder),
                                       [(c, esc(attributes)) for c, attributes in plain.jar_rows(b.cookies)], t),
     m.Script: _script,
+    m.ConfigBlock: _config,
     m.ClientStorage: lambda b, t: _table(b.title, ["key", "value"], [[k, v] for k, v in b.items.items()], t, "data"),
     m.TableBlock: lambda b, t: _table(b.table.title, b.table.columns, b.table.rows, t),
     m.Sequence: _sequence,

@@ -60,6 +60,7 @@ def _blocks() -> dict[type, Callable[[Any, dict[str, Any]], None]]:
         m.ServersBlock: lambda b, d: d.update(servers=[_server_view(v) for v in b.views]),
         m.JarBlock: lambda b, d: d.update(cookie_jar=_plain(b.cookies), cookie_jar_holder=b.holder),
         m.Script: lambda b, d: d["scripts"].append({"where": b.where, "code": b.code, "result": b.result}),
+        m.ConfigBlock: lambda b, d: d["configs"].append({"title": b.title, "lines": b.lines, "text": b.text}),
         m.ClientStorage: lambda b, d: d["tables"].append(
             {"title": b.title, "columns": ["key", "value"], "rows": [[k, v] for k, v in b.items.items()]}),
         m.TableBlock: lambda b, d: d["tables"].append(_plain(b.table)),
@@ -92,7 +93,7 @@ def step_json(step: Step) -> dict[str, Any]:
     """One step as a JSON object; every step has every key, so queries never miss one."""
     blocks = _blocks()
     data: dict[str, Any] = {"number": step.number, "title": step.title, "text": [], "store": None,
-                            "cookie_jar": None, "scripts": [], "notes": [], "tables": [], "token": None,
+                            "cookie_jar": None, "scripts": [], "configs": [], "notes": [], "tables": [], "token": None,
                             "checks": None, "warnings": [], "servers": None, "wait": None,
                             "defences": []}
     for block in step.blocks:

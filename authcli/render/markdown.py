@@ -120,6 +120,7 @@ BLOCKS = {
     m.JarBlock: lambda b: _table(plain.jar_title(b.cookies, b.holder), plain.JAR_COLUMNS, plain.jar_rows(b.cookies)),
     m.Script: lambda b: [_text(plain.script_title(b.where)), "", "```js", *map(plain.printable, b.code.splitlines()),
                          "```", "", "It returned:", "", "```json", plain.script_result(b.result), "```", ""],
+    m.ConfigBlock: lambda b: [_text(b.title), "", "```haproxy", *map(plain.printable, b.lines), "```", ""],
     m.ClientStorage: lambda b: _table(b.title, ["key", "value"], [[k, v] for k, v in b.items.items()]),
     m.TableBlock: lambda b: _table(b.table.title, b.table.columns, b.table.rows),
     m.Sequence: lambda b: [f"**{plain.SEQUENCE_TITLE}**", "", "```mermaid", *plain.mermaid_lines(b), "```", ""],

@@ -159,6 +159,11 @@ def _script(block: m.Script) -> RenderableType:
     return Group(Text(printable(plain.script_title(block.where)), style="bold"), hanging(rows), "")
 
 
+def _config(block: m.ConfigBlock) -> RenderableType:
+    rows = [(" ", Text(printable(line), style="cyan")) for line in block.lines]
+    return Group(Text(printable(block.title), style="bold"), hanging(rows), "")
+
+
 def _client_storage(block: m.ClientStorage) -> RenderableType:
     rows = [(" ", Text.assemble((printable(k), "bold"), " = ", printable(v))) for k, v in block.items.items()]
     return Group(Text(printable(block.title), style="bold"), hanging(rows), "")
@@ -182,6 +187,7 @@ BLOCKS = {
     m.ServersBlock: _Servers,
     m.JarBlock: lambda b: _jar(b.cookies, b.holder),
     m.Script: _script,
+    m.ConfigBlock: _config,
     m.ClientStorage: _client_storage,
     m.TableBlock: lambda b: table(b.table.title, b.table.columns, b.table.rows),
     m.Sequence: _sequence,

@@ -147,7 +147,8 @@ def _mermaid_label(text: str) -> str:
 BOILERPLATE = {"host", "user-agent", "accept-encoding", "accept", "connection", "server", "date",
                "content-length", "x-content-type-options",
                "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "accept-language",
-               "upgrade-insecure-requests", "sec-fetch-user", "sec-fetch-storage-access", "priority"}
+               "upgrade-insecure-requests", "sec-fetch-user", "sec-fetch-storage-access", "priority",
+               "x-request-id"}  # how the demo finds a request in the journal of the server behind HAProxy
 # Shown folded, never replayed away: how a browser request came about beyond Sec-Fetch-Site (the
 # header the CSRF check reads), and its cache wishes. A response's Cache-Control stays: no-store is
 # a defence.

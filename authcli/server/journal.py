@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Protocol
 
 from authcli.events import Event
+
+# The header a client sends so that a server behind a balancer can be asked for its record of
+# that very request (HAProxy passes it through untouched).
+REQUEST_ID = "X-Request-ID"
 
 # What the journal keeps of one request: a value (target, header name or value, body) longer
 # than VALUE_KEPT is cut, saying how many bytes were; the longest credential authcli itself sends
@@ -139,3 +144,52 @@ class Journal:
     def from_peer(self, peer: tuple[str, int]) -> RequestRecord | None:
         with self._lock:
             return next((r for r in reversed(self._records) if r.peer == peer), None)
+
+    def with_id(self, request_id: str) -> list[RequestRecord]:
+        """The records of requests that carried this X-Request-ID."""
+        with self._lock:
+            return [r for r in self._records if request_id in r.request.header_values(REQUEST_ID)]
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a client adds to one request (`headers`) so that the server's record of it can be
+    found afterwards; `mark` is a position in one server's own journal."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    mark: int = 0
+
+
+class Recorder(Protocol):
+    """Where a client sends its requests, and how it learns what the server recorded of each:
+    `ticket()` before a request, `recorded(ticket)` after it. An in-process server answers from
+    its journal's position; servers behind a balancer by the request ID the client sent."""
+
+    @property
+    def url(self) -> str: ...
+
+    def ticket(self) -> Ticket: ...
+
+    def recorded(self, ticket: Ticket) -> list[RequestRecord]: ...
+
+
+class Behind:
+    """Servers behind a load balancer (HAProxy): the client talks to the balancer's `url` with a
+    fresh request ID, and finds the request in whichever server's journal holds that ID. The
+    servers' events are named after the server that did them ("A: ...")."""
+
+    def __init__(self, url: str, journals: Callable[[], dict[str, Journal]]):
+        self._url = url
+        self._journals = journals  # asked each time: a restarted server has a new journal
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    def ticket(self) -> Ticket:
+        return Ticket({REQUEST_ID: secrets.token_hex(8)})
+
+    def recorded(self, ticket: Ticket) -> list[RequestRecord]:
+        request_id = ticket.headers[REQUEST_ID]
+        return [replace(r, events=[replace(e, message=f"{name}: {e.message}", backend=name) for e in r.events])
+                for name, journal in self._journals().items() for r in journal.with_id(request_id)]

@@ -122,6 +122,16 @@ class Script:
 
 
 @dataclass(frozen=True)
+class ConfigBlock:
+    """A configuration file a real program ran with (HAProxy's, written by authcli): `lines` are
+    the ones that matter to the step, `text` the whole file."""
+
+    title: str
+    lines: list[str]
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class ClientStorage:
     """What the client keeps itself, outside any cookie jar (like localStorage)."""
 
@@ -171,7 +181,8 @@ class Wait:
 
 
 Block = Union[Narration, Warnings, ExchangeBlock, TokenBlock, ChecksBlock, NotesBlock, StoreBlock,
-              NothingStored, ServersBlock, JarBlock, Script, ClientStorage, TableBlock, Sequence, Wait, Defences]
+              NothingStored, ServersBlock, JarBlock, Script, ConfigBlock, ClientStorage, TableBlock, Sequence, Wait,
+              Defences]
 B = TypeVar("B")
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from authcli.errors import ServerStartError
 from authcli.server.lab.crosssite import Site
-from authcli.server.journal import Journal, Request, RequestRecord, Response
+from authcli.server.journal import Journal, Request, RequestRecord, Response, Ticket
 from authcli.server.transport.loop import MAX_CONNECTIONS, Loop, Shared
 
 if TYPE_CHECKING:
@@ -163,6 +163,13 @@ class AuthServer:
 
     def records_since(self, mark: int) -> list[RequestRecord]:
         return self.journal.since(mark)
+
+    def ticket(self) -> Ticket:
+        """A client's ticket for its next request (the journal's Recorder interface)."""
+        return Ticket(mark=self.mark())
+
+    def recorded(self, ticket: Ticket) -> list[RequestRecord]:
+        return self.records_since(ticket.mark)
 
     def record_from(self, peer: tuple[str, int]) -> RequestRecord | None:
         """The newest record of a request from this client address. While that client's
