@@ -20,6 +20,7 @@ from authcli.cli.keys import keys
 from authcli.cli.lab import crack, lab
 from authcli.cli.serve import serve
 from authcli.cli.sign import sign
+from authcli.cli.tamper import tamper
 
 # rich_markup_mode=None: plain click help and usage errors. Rich help panels cost ~50 ms per
 # --help (benchmarks/startup.py); authcli's own output still uses rich.
@@ -83,6 +84,7 @@ app.command("keys")(keys)
 app.command("bench")(bench)
 app.command("lab")(lab)
 app.command("crack")(crack)
+app.command("tamper")(tamper)
 
 
 def _version(value: bool) -> None:
