@@ -49,11 +49,30 @@ def tamper(
     \b
     Example: authcli tamper eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIyIn0.c2ln --set role=admin --set sub=1 --alg none
     """
-    from authcli.cli.inspecting import MAX_INPUT, _read
     from authcli.render.escape import printable
     from authcli.tokens.parse import clean, split
     from authcli.tokens.tamper import describe, edits, signing
     from authcli.tokens.tamper import tamper as edit
+
+    token, raw, key_data = _inputs(token, secret, secret_file, key)
+    change = edits(sets, drops, header, header_drops)
+    how = signing(split(clean(token)).header.get("alg"), alg=alg, secret=raw, key=key_data, blank=blank,
+                  embed_jwk=embed_jwk, jku=jku)
+    result = edit(token, change, how)
+    if result.jwks is not None:
+        _write_jwks(jwks_out, result.jwks, force)
+    sys.stdout.write(result.token + "\n")
+    sys.stdout.flush()
+    for line in describe(result):
+        notice(printable(line))
+    if result.jwks is not None:
+        notice(printable(f"key set written to {jwks_out}: serve it at {jku}"))
+
+
+def _inputs(token: str, secret: str | None, secret_file: Path | None, key: Path | None):
+    """The token (from stdin for -), the HMAC secret's bytes and the key file's bytes (None when
+    not given): files read the way sign and decode read them."""
+    from authcli.cli.inspecting import MAX_INPUT, _read
 
     if token == "-":
         token = sys.stdin.read(MAX_INPUT + 1)
@@ -65,18 +84,7 @@ def tamper(
         _read(secret_file, "secret file").rstrip(b"\r\n") if secret_file is not None else None)
     if raw is not None and not raw:
         raise UsageError("the secret is empty")
-    change = edits(sets, drops, header, header_drops)
-    how = signing(split(clean(token)).header.get("alg"), alg=alg, secret=raw,
-                  key=_read(key, "key file") if key is not None else None, blank=blank, embed_jwk=embed_jwk, jku=jku)
-    result = edit(token, change, how)
-    if result.jwks is not None:
-        _write_jwks(jwks_out, result.jwks, force)
-    sys.stdout.write(result.token + "\n")
-    sys.stdout.flush()
-    for line in describe(result):
-        notice(printable(line))
-    if result.jwks is not None:
-        notice(printable(f"key set written to {jwks_out}: serve it at {jku}"))
+    return token, raw, _read(key, "key file") if key is not None else None
 
 
 def _write_jwks(path: Path, jwks: dict, force: bool) -> None:
