@@ -190,7 +190,6 @@ BAD = [
     ([HANDOUT, "--header", "alg=none", "--alg", "none"], "give one"),
     ([HANDOUT, "--key", "/nonexistent/key.pem"], "cannot read key file"),
     ([HANDOUT, "--key", "/dev/zero"], "not a regular file"),
-    ([HANDOUT, "--secret", ""], "empty"),
     ([HANDOUT, "--secret", "x", "--alg", "ES256"], "HS256, HS384 or HS512"),
     ([HANDOUT, "--embed-jwk", "--alg", "HS256"], "public key"),
     ([HANDOUT, "--jku", "file:///etc/passwd"], "http"),
@@ -280,3 +279,23 @@ def test_the_command_never_shows_a_traceback(token, args):
     assert result.exit_code in (0, 2), result.output
     if result.exit_code == 2:
         assert result.stderr.count("\n") <= 2  # one line (a usage error adds where the help is)
+
+
+@FUZZ
+@given(value=st.binary(min_size=1, max_size=8).filter(lambda b: not b.startswith(b"-")).map(os.fsdecode)
+       .filter(lambda s: not s.isascii() and any(0xDC80 <= ord(c) <= 0xDCFF for c in s)),
+       where=st.sampled_from([("{}",), (HANDOUT, "--set", "a={}"), (HANDOUT, "--header", "{}=1"),
+                              (HANDOUT, "--secret", "{}"), (HANDOUT, "--alg", "{}"), (HANDOUT, "--jku", "{}")]))
+def test_a_value_that_is_not_utf8_is_one_line(value, where):
+    result = cli("tamper", *[a.replace("{}", value) for a in where])
+    assert result.exit_code == 2 and "is not valid UTF-8 text" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("option", ["--key", "--secret-file"])
+@pytest.mark.parametrize("target", ["fifo", "/dev/zero", "/"])
+def test_a_fifo_or_device_where_a_file_is_expected_is_one_line(option, target, tmp_path):
+    if target == "fifo":
+        target = str(tmp_path / "fifo")
+        os.mkfifo(target)
+    result = cli("tamper", HANDOUT, option, target)
+    assert result.exit_code == 2 and "not a regular file" in result.stderr and result.stderr.count("\n") == 1

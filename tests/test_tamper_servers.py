@@ -11,6 +11,7 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import jwt as pyjwt
 import pytest
 import requests
 
@@ -57,18 +58,33 @@ def profile(url: str, token: str) -> requests.Response:
     return requests.get(url + "/profile", headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
-def modes(folder: Path, host: KeySetHost) -> dict[str, list[str]]:
+def public_pem(url: str, folder: Path) -> Path:
+    """The server's published RSA key, written as PEM: the alg-confusion attacker's HMAC secret."""
+    from cryptography.hazmat.primitives import serialization
+
+    jwk = requests.get(url + "/.well-known/jwks.json", timeout=10).json()["keys"][0]
+    public = pyjwt.algorithms.RSAAlgorithm.from_jwk(jwk)
+    path = folder / "public.pem"
+    path.write_bytes(public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return path
+
+
+def modes(weakness: str, folder: Path, host: KeySetHost, url: str) -> list[str]:
+    if weakness == "alg-confusion":
+        return ["--alg", "HS256", "--secret-file", str(public_pem(url, folder))]
     return {"alg-none": ["--alg", "nOnE"], "no-verify": [], "jwk-header": ["--embed-jwk"],
             "weak-secret": ["--secret", "mySecretKey"],
-            "jku-header": ["--jku", f"{host.url}/jwks.json", "--jwks-out", str(folder / "jwks.json")]}
+            "kid-path": ["--header", "kid=../../../../../../../../dev/null", "--secret", ""],
+            "jku-header": ["--jku", f"{host.url}/jwks.json", "--jwks-out", str(folder / "jwks.json")]}[weakness]
 
 
-@pytest.mark.parametrize("weakness", ["alg-none", "no-verify", "jwk-header", "weak-secret", "jku-header"])
+@pytest.mark.parametrize("weakness", ["alg-none", "no-verify", "jwk-header", "weak-secret", "jku-header", "kid-path",
+                                      "alg-confusion"])
 def test_the_weak_server_accepts_the_matching_tampering_and_the_hardened_one_refuses(weakness, tmp_path):
     weak_app, hard_app = jwt_apps(WEAKNESSES[weakness])
     with AuthServer(weak_app) as weak, AuthServer(hard_app) as hard, KeySetHost(tmp_path) as host:
         token = attacker_token(weak.url)
-        forged, diff = tampered(token, *BECOME_USER_1, *modes(tmp_path, host)[weakness])
+        forged, diff = tampered(token, *BECOME_USER_1, *modes(weakness, tmp_path, host, weak.url))
         assert '~ payload sub: "2" -> "1"' in diff
         got = profile(weak.url, forged)
         assert (got.status_code, got.text) == (200, "Welcome user 1\n")

@@ -35,6 +35,7 @@ app = typer.Typer(
          "  authcli demo compare     both flows, then the handout's table filled in\n"
          "  authcli decode TOKEN     take a real token apart (and verify it)\n"
          "  authcli sign --sub 1     make a token (authcli keys makes a key pair)\n"
+         "  authcli tamper TOKEN     edit a token the way attackers do (then decode it)\n"
          "  authcli lab              attacks on a weak server, then on the hardened one",
     no_args_is_help=True,
     add_completion=False,

@@ -26,7 +26,8 @@ def tamper(
     alg: Optional[str] = typer.Option(None, "--alg", metavar="ALG", help="none, None, NONE or nOnE: unsigned, written as typed, "
                                       "signature blanked. With a key: the algorithm to re-sign with."),
     secret: Optional[str] = typer.Option(None, "--secret", help="Re-sign with this HMAC secret (HS256 unless the token or --alg says HS384/512)."),
-    secret_file: Optional[Path] = typer.Option(None, "--secret-file", help="Re-sign with the HMAC secret in this file."),
+    secret_file: Optional[Path] = typer.Option(None, "--secret-file", help="Re-sign with this file's bytes as the HMAC secret, "
+                                               "exactly (a final newline is kept: a public key PEM for alg confusion)."),
     key: Optional[Path] = typer.Option(None, "--key", help="Re-sign with this private key (PEM or JWK; authcli keys makes one). "
                                        "With --embed-jwk or --jku: the attacker's key."),
     blank: bool = typer.Option(False, "--blank-sig", help="Empty the signature, keeping the header's alg."),
@@ -71,7 +72,7 @@ def tamper(
 
 def _inputs(token: str, secret: str | None, secret_file: Path | None, key: Path | None):
     """The token (from stdin for -), the HMAC secret's bytes and the key file's bytes (None when
-    not given): files read the way sign and decode read them."""
+    not given); regular files only, at most 1 MB, as sign and decode read them."""
     from authcli.cli.inspecting import MAX_INPUT, _read
 
     if token == "-":
@@ -80,10 +81,11 @@ def _inputs(token: str, secret: str | None, secret_file: Path | None, key: Path 
             raise UsageError("the token on stdin is larger than 1 MB")
     if secret is not None and secret_file is not None:
         raise UsageError("--secret and --secret-file: give one")
+    # The file's bytes as they are, a final newline included (sign and decode drop it): an
+    # alg-confusion attack must match the PEM a server holds, newline and all. An empty secret
+    # is allowed too: the kid-path attack signs with the empty key /dev/null gives a server.
     raw = secret.encode("utf-8") if secret is not None else (
-        _read(secret_file, "secret file").rstrip(b"\r\n") if secret_file is not None else None)
-    if raw is not None and not raw:
-        raise UsageError("the secret is empty")
+        _read(secret_file, "secret file") if secret_file is not None else None)
     return token, raw, _read(key, "key file") if key is not None else None
 
 

@@ -238,7 +238,8 @@ def _hmac(token_alg: Any, alg: str | None, secret: bytes) -> Signing:
     chosen = alg or (token_alg if token_alg in HMAC_ALGS else "HS256")
     if chosen not in HMAC_ALGS:
         raise UsageError(f"a shared secret signs HS256, HS384 or HS512, not {chosen}: give --key for {chosen}")
-    return Signing("sign", chosen, secret, f"an HMAC secret of {len(secret)} bytes")
+    what = f"an HMAC secret of {len(secret)} bytes" if secret else "an empty HMAC secret (0 bytes)"
+    return Signing("sign", chosen, secret, what)
 
 
 def _private(token_alg: Any, alg: str | None, data: bytes) -> Signing:
