@@ -193,6 +193,7 @@ BAD = [
     ([HANDOUT, "--secret", "x", "--alg", "ES256"], "HS256, HS384 or HS512"),
     ([HANDOUT, "--embed-jwk", "--alg", "HS256"], "public key"),
     ([HANDOUT, "--jku", "file:///etc/passwd"], "http"),
+    ([HANDOUT, "--jwks-out", "x.json"], "goes with --jku"),
     ([HANDOUT + "!"], "base64url"),
 ]
 
@@ -299,3 +300,10 @@ def test_a_fifo_or_device_where_a_file_is_expected_is_one_line(option, target, t
         os.mkfifo(target)
     result = cli("tamper", HANDOUT, option, target)
     assert result.exit_code == 2 and "not a regular file" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_jku_writes_jwks_json_here_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    token, err = tampered(HANDOUT, "--jku", "http://127.0.0.1:8000/jwks.json")
+    (jwk,) = json.loads((tmp_path / "jwks.json").read_text())["keys"]
+    assert jwk["kid"] == pyjwt.get_unverified_header(token)["kid"] and "key set written to jwks.json" in err

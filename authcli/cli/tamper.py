@@ -35,7 +35,8 @@ def tamper(
                                    "public half in the header's jwk (CVE-2018-0114)."),
     jku: Optional[str] = typer.Option(None, "--jku", metavar="URL", help="Sign with the attacker's key and point the header's "
                                       "jku at URL; the key set to serve there is written to --jwks-out."),
-    jwks_out: Path = typer.Option(Path("jwks.json"), "--jwks-out", metavar="FILE", help="Where --jku writes its key set."),
+    jwks_out: Optional[Path] = typer.Option(None, "--jwks-out", metavar="FILE",
+                                            help="Where --jku writes its key set (default: jwks.json)."),
     force: bool = typer.Option(False, "--force", help="Let --jwks-out overwrite a file."),
 ) -> None:
     """Edit a token the way attackers do: change claims and header, then keep, blank or forge the signature.
@@ -55,11 +56,14 @@ def tamper(
     from authcli.tokens.tamper import describe, edits, signing
     from authcli.tokens.tamper import tamper as edit
 
+    if jku is None and (jwks_out is not None or force):
+        raise UsageError(f"{'--jwks-out' if jwks_out is not None else '--force'} goes with --jku URL")
     token, raw, key_data = _inputs(token, secret, secret_file, key)
     change = edits(sets, drops, header, header_drops)
     how = signing(split(clean(token)).header.get("alg"), alg=alg, secret=raw, key=key_data, blank=blank,
                   embed_jwk=embed_jwk, jku=jku)
     result = edit(token, change, how)
+    jwks_out = jwks_out or Path("jwks.json")
     if result.jwks is not None:
         _write_jwks(jwks_out, result.jwks, force)
     sys.stdout.write(result.token + "\n")
