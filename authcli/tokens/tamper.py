@@ -122,8 +122,8 @@ def tamper(token: str, change: Edits, how: Signing) -> Tampered:
     UsageError for an edit that cannot be made."""
     parts = split(token)
     _check_overlap(parts, change, how)
-    header_b64 = _edit(parts.header_b64, parts, "header", {**change.header, **how.header()}, change.drop_header)
-    payload_b64 = _edit(parts.payload_b64, parts, "payload", change.claims, change.drop_claims)
+    header_b64 = _edit(parts.header_b64, "header", {**change.header, **how.header()}, change.drop_header)
+    payload_b64 = _edit(parts.payload_b64, "payload", change.claims, change.drop_claims)
     head = f"{header_b64}.{payload_b64}"
     header = json_object(unb64url(header_b64), "header")
     payload = json_object(unb64url(payload_b64), "payload")
@@ -145,10 +145,9 @@ def _check_overlap(parts: TokenParts, change: Edits, how: Signing) -> None:
                              f"(it has {', '.join(list(have)[:12]) or 'none'})")
 
 
-def _edit(segment: str, parts: TokenParts, part: str, sets: dict[str, Any], drops: tuple[str, ...]) -> str:
-    raw = unb64url(segment)
+def _edit(segment: str, part: str, sets: dict[str, Any], drops: tuple[str, ...]) -> str:
     try:
-        return edited_segment(segment, raw, sets, drops)
+        return edited_segment(segment, unb64url(segment), sets, drops)
     except (ValueError, RecursionError):
         raise UsageError(f"the {part} cannot hold that value (not finite, or nested too deeply)") from None
 
