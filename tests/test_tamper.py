@@ -308,3 +308,14 @@ def test_jku_writes_jwks_json_here_by_default(tmp_path, monkeypatch):
     token, err = tampered(HANDOUT, "--jku", "http://127.0.0.1:8000/jwks.json")
     (jwk,) = json.loads((tmp_path / "jwks.json").read_text())["keys"]
     assert jwk["kid"] == pyjwt.get_unverified_header(token)["kid"] and "key set written to jwks.json" in err
+
+
+def test_the_help_example_runs_and_decode_flags_its_token():
+    import re
+    import shlex
+
+    example = re.search(r"Example: authcli (tamper [^\n]+)", cli("tamper", "--help").stdout).group(1)
+    token, err = tampered(*shlex.split(example)[1:])
+    assert decoded(segments(token)[1]) == {"sub": 1, "role": "admin"} and segments(token)[2] == ""
+    assert err.splitlines()[0] == '~ header alg: "HS256" -> "none"'
+    assert 'alg is "none"' in cli("decode", token).stdout
