@@ -50,6 +50,10 @@ COMMANDS = [
     ("authcli lab alg-confusion", 0),
     ("authcli lab --summary", 0),
     (f"authcli crack {HANDOUT_TOKEN}", 0),
+    # tamper: the new token on stdout, what changed on stderr (2>&1 shows both, in that order);
+    # then what decode says of a token edited with its old signature kept.
+    (f"authcli tamper {HANDOUT_TOKEN} --set role=admin --del exp --alg none 2>&1", 0),
+    (f"authcli tamper {HANDOUT_TOKEN} --set role=admin | authcli decode - --secret mySecretKey", 1),
 ]
 # A screen of `--step` as a projector shows it: run in tmux at 80x24, Enter pressed at each
 # pause; the transcript is the screen that paused on `SCREEN_OF`.

@@ -20,6 +20,7 @@ from authcli.cli.keys import keys
 from authcli.cli.lab import crack, lab
 from authcli.cli.serve import serve
 from authcli.cli.sign import sign
+from authcli.cli.tamper import tamper
 
 # rich_markup_mode=None: plain click help and usage errors. Rich help panels cost ~50 ms per
 # --help (benchmarks/startup.py); authcli's own output still uses rich.
@@ -34,6 +35,7 @@ app = typer.Typer(
          "  authcli demo compare     both flows, then the handout's table filled in\n"
          "  authcli decode TOKEN     take a real token apart (and verify it)\n"
          "  authcli sign --sub 1     make a token (authcli keys makes a key pair)\n"
+         "  authcli tamper TOKEN     edit a token the way attackers do (then decode it)\n"
          "  authcli lab              attacks on a weak server, then on the hardened one",
     no_args_is_help=True,
     add_completion=False,
@@ -83,6 +85,7 @@ app.command("keys")(keys)
 app.command("bench")(bench)
 app.command("lab")(lab)
 app.command("crack")(crack)
+app.command("tamper")(tamper)
 
 
 def _version(value: bool) -> None:

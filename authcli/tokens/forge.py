@@ -1,7 +1,8 @@
 """The attacker's side: tokens made by hand, the way jwt_tool and the PortSwigger labs make them.
 
 Nothing here is used by a server. HMAC signatures are computed with `hmac` directly, because
-PyJWT rightly refuses the keys these attacks need (an empty key, a public key as a secret).
+PyJWT rightly refuses the keys these attacks need (an empty key, a public key as a secret);
+the other algorithms sign with PyJWT's own algorithm objects, over the exact bytes given.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import json
 from typing import Any
 
 from authcli.encoding import b64url
-from authcli.tokens.parse import split
+from authcli.tokens.jsonedit import edit
+from authcli.tokens.parse import b64url_decode, split
 
 HASHES = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 
@@ -25,11 +27,21 @@ def signing_input(header: dict[str, Any], payload: dict[str, Any]) -> str:
     return f"{_segment(header)}.{_segment(payload)}"
 
 
+def signature(alg: str, key: Any, head: str) -> bytes:
+    """The signature of `head` (header.payload, as it will be sent): HMAC over any secret at all,
+    even an empty one; a private key (cryptography's object) for RS*, PS*, ES* and EdDSA."""
+    if alg in HASHES:
+        return hmac.new(key, head.encode("ascii"), HASHES[alg]).digest()
+    from authcli.tokens.keys import pyjwt
+
+    algorithm = pyjwt().get_algorithm_by_name(alg)
+    return algorithm.sign(head.encode("ascii"), algorithm.prepare_key(key))
+
+
 def sign_hmac(header: dict[str, Any], payload: dict[str, Any], secret: bytes) -> str:
     """header.payload.signature with HMAC over any secret at all, even an empty one."""
     head = signing_input(header, payload)
-    digest = hmac.new(secret, head.encode("ascii"), HASHES[header["alg"]]).digest()
-    return f"{head}.{b64url(digest)}"
+    return f"{head}.{b64url(signature(header['alg'], secret, head))}"
 
 
 def unsigned(header: dict[str, Any], payload: dict[str, Any]) -> str:
@@ -45,8 +57,17 @@ def sign_with(private: Any, header: dict[str, Any], payload: dict[str, Any]) -> 
     return pyjwt().encode(payload, private, algorithm=header["alg"], headers=extra or None)
 
 
+def edited_segment(segment: str, raw: bytes, sets: dict[str, Any], deletes: tuple[str, ...] = ()) -> str:
+    """A segment with members set and deleted (jsonedit: the rest keeps its bytes); the very
+    same base64url text when nothing changed."""
+    text = raw.decode("utf-8")
+    new = edit(text, sets, deletes)
+    return segment if new == text else b64url(new.encode("utf-8"))
+
+
 def tampered(token: str, **claims: Any) -> str:
-    """The same header and signature, with claims changed in the payload."""
+    """The same header and signature, with claims changed in the payload (the rest of its JSON
+    as the server wrote it)."""
     parts = split(token)
-    payload = {**parts.payload, **claims}
-    return f"{parts.header_b64}.{_segment(payload)}.{token.rsplit('.', 1)[1]}"
+    payload = edited_segment(parts.payload_b64, b64url_decode(parts.payload_b64, "payload"), claims)
+    return f"{parts.header_b64}.{payload}.{parts.signature_b64}"
