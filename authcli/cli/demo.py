@@ -80,6 +80,8 @@ def jwt_demo(
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
     https: bool = https_option(),
+    dpop: bool = typer.Option(False, "--dpop", help="Bind the token to a key the client holds (DPoP, RFC 9449): "
+                              "a proof on every request, and the stolen token's replays refused."),
 ) -> None:
     """Log in for a JWT, use it as a Bearer token, tamper with it, watch it expire: every request shown.
 
@@ -94,6 +96,12 @@ def jwt_demo(
     key = signing_key(alg.value, secret)
     with ExitStack() as stack:
         tls = https_files(stack, https)
+        if dpop:
+            from authcli.walkthroughs.dpop import INFO as DPOP, dpop_walkthrough
+
+            play(DPOP, dpop_walkthrough(key, ttl, tls=tls), fmt, pause=step,
+                 all_headers=all_headers, predict=predict)
+            return
         play(INFO, jwt_walkthrough(key, ttl, tls=tls), fmt, pause=step,
              all_headers=all_headers, predict=predict)
 

@@ -162,7 +162,7 @@ def check_proof(proof: str, *, method: str, url: str, now: float, algorithms: tu
                         f"made {age:.0f} s ago; accepted: up to {max_age:.0f} s old, {max_ahead:.0f} s ahead"
                         if age is not None else "iat must be a NumericDate"))
     fresh = isinstance(jti, str) and 0 < len(jti) <= MAX_JTI
-    checks.append(Check("jti", fresh, "a unique ID, checked against the proofs already seen next"
+    checks.append(Check("jti", fresh, "a string: looked up among the proofs already seen"
                         if fresh else f"jti must be a string of 1 to {MAX_JTI} characters"))
     jkt = thumbprint(parts.header["jwk"])
     if token is not None:

@@ -20,6 +20,9 @@ from authcli.tokens.checks import Check
 from authcli.tokens.parse import split
 
 
+FULL = "the replay cache is full: try again shortly"
+
+
 class ReplayCache:
     """The jti of every proof accepted while it could still pass the iat check: bounded in time
     (entries older than `window` go) and in size (full of live entries: `add` says so)."""
@@ -56,7 +59,8 @@ class DpopJwtAuth(JwtAuth):
         self.dpop = dpop
         self.scheme = "https" if https else "http"
         self.seen = ReplayCache(dpop.replay_entries, dpop.max_age + dpop.max_ahead, self.clock)
-        self.challenge = f'DPoP algs="{" ".join(dpop.algorithms)}"'
+        self.algs = f'algs="{" ".join(dpop.algorithms)}"'
+        self.challenge = f"DPoP {self.algs}"
 
     def _proof(self, request: Request, token: str | None = None, bound: Any = None) -> ProofVerdict:
         """RFC 9449 4.3 on the request's one DPoP header, then its jti against the replay cache."""
@@ -69,25 +73,29 @@ class DpopJwtAuth(JwtAuth):
         verdict = check_proof(values[0], method=request.method, url=f"{self.scheme}://{host}{request.path}",
                               now=self.clock(), algorithms=self.dpop.algorithms, max_age=self.dpop.max_age,
                               max_ahead=self.dpop.max_ahead, token=token, bound_jkt=bound)
-        if not verdict.ok:
-            return verdict
+        if not verdict.ok:  # a failed proof's jti is neither looked up nor remembered
+            return ProofVerdict([Check("jti", None, "not looked up: the proof failed another check")
+                                 if c.name == "jti" and c.ok else c for c in verdict.checks], verdict.jti, verdict.jkt)
         seen = self.seen.add(f"{verdict.jkt}:{verdict.jti}")
         replay = Check("jti", seen == "new", "not seen before: remembered while the proof is fresh"
                        if seen == "new" else "this proof was already used: a replay [^rfc9449-11.1]"
-                       if seen == "seen" else "the replay cache is full: try again shortly")
+                       if seen == "seen" else FULL)
         checks = [replay if c.name == "jti" else c for c in verdict.checks]
         return ProofVerdict(checks, verdict.jti, verdict.jkt)
 
-    def _refused(self, status: int, error: str, verdict: ProofVerdict, events: list[Event]) -> Response:
+    def _refused(self, verdict: ProofVerdict, events: list[Event]) -> Response:
+        """401 with RFC 9449 7.1's challenge: invalid_token for another key's proof (the words of
+        its example), invalid_dpop_proof for any other failure; 503 when the jti cache is full."""
         failed = verdict.failed
         detail = unmarked(f"{failed.name}: {failed.detail}") if failed else "no proof"
-        if status == 503:
+        if failed is not None and failed.detail == FULL:
             return text(503, "Too many DPoP proofs to remember: try again shortly", events,
                         [("Retry-After", str(self.dpop.max_age)), NO_STORE])
-        if error == "invalid_token":
-            detail = f"Invalid DPoP key binding: {detail}"
-        challenge = f'DPoP error="{error}", error_description="{_quoted(detail)}", algs="{" ".join(self.dpop.algorithms)}"'
-        return text(status, f"{error}: {detail}", events, [("WWW-Authenticate", challenge), NO_STORE])
+        error, said = (("invalid_token", "Invalid DPoP key binding") if failed is not None and failed.name == "cnf.jkt"
+                       else ("invalid_dpop_proof", detail))
+        challenge = f'DPoP error="{error}", error_description="{_quoted(said)}", {self.algs}'
+        body = f"{error}: {said}" + (f" ({detail})" if said != detail else "")
+        return text(401, body, events, [("WWW-Authenticate", challenge), NO_STORE])
 
     def _event(self, verdict: ProofVerdict) -> ProofChecked:
         failed = verdict.failed
@@ -100,8 +108,8 @@ class DpopJwtAuth(JwtAuth):
         verdict = self._proof(request)
         event = self._event(verdict)
         if not verdict.ok:
-            if verdict.failed is not None and "full" in verdict.failed.detail:
-                return self._refused(503, "", verdict, [event])
+            if verdict.failed is not None and verdict.failed.detail == FULL:
+                return self._refused(verdict, [event])
             body = json.dumps({"error": "invalid_dpop_proof", "error_description": event.message})
             return Response(400, body + "\n", [("Content-Type", "application/json"), NO_STORE], [event])
         response = super().login(request, {**(extra or {}), "cnf": {"jkt": verdict.jkt}})
@@ -128,17 +136,13 @@ class DpopJwtAuth(JwtAuth):
         verdict = self._proof(request, token, cnf.get("jkt") if isinstance(cnf, dict) else None)
         events.append(self._event(verdict))
         if not verdict.ok:
-            failed = verdict.failed
-            status = 503 if failed is not None and "full" in failed.detail else 401
-            error = "invalid_token" if failed is not None and failed.name == "cnf.jkt" else "invalid_dpop_proof"
-            return None, self._refused(status, error, verdict, events), events
+            return None, self._refused(verdict, events), events
         return token, None, events
 
     def profile(self, request: Request) -> Response:
         response = super().profile(request)
         # The token checks answer with a Bearer challenge; this server's scheme is DPoP (RFC 9449 7.1).
-        response.headers = [(k, re.sub(r"^Bearer realm=\"authcli\"", f'DPoP realm="authcli", '
-                                       f'algs="{" ".join(self.dpop.algorithms)}"', v))
+        response.headers = [(k, re.sub(r"^Bearer realm=\"authcli\"", f'DPoP realm="authcli", {self.algs}', v))
                             if k == "WWW-Authenticate" and v.startswith(REALM) else (k, v)
                             for k, v in response.headers]
         return response
