@@ -123,7 +123,8 @@ def _steps(r: SimpleNamespace) -> list[Step]:
         ], ExchangeBlock(r.own, events=False), _proof_checks(r.own),
             predict="They make their own key pair and sign a proof with it."),
         step(7, "The proof captured in step 3, replayed", [
-            "A proof seen on the wire (or in a log) names this method and URL and is minutes fresh, "
+            "A proof seen on the wire (or in a log) names this method and URL and is still fresh "
+            "(iat within the last minute), "
             "but its jti was used: the server remembers every jti while its proof could pass the iat "
             "check, in a bounded cache [^rfc9449-11.1].",
         ], ExchangeBlock(r.replayed, events=False), _proof_checks(r.replayed),
@@ -141,7 +142,8 @@ def _recap(r: SimpleNamespace, steps: list[Step]) -> Step:
         "A copy of the token alone is refused" + (", and the token's own checks still ran" if checked else "")
         + ". What DPoP does not stop: script injected into the page (XSS) signs fresh proofs with the "
         "client's key, even a non-extractable one [^rfc9449-11.4], and can make proofs for later "
-        "[^rfc9449-11.2]; malware holding the key is the client. TLS still carries it all.",
+        "[^rfc9449-11.2]; malware holding the key is the client. It is no substitute for TLS: without "
+        "TLS a reader on the network still sees every request and answer.",
     ], Warnings(["The cost: one more signature check per request, and a jti cache, so the server "
                  "is no longer stateless (benchmarks/dpop.py measures the check)."]),
         TableBlock(Table("The copied token, four ways", ["try", "status", "WWW-Authenticate"], rows)),

@@ -67,8 +67,8 @@ class DpopJwtAuth(JwtAuth):
         values = request.header_values("DPoP")
         if len(values) != 1:
             said = "none sent" if not values else f"{len(values)} sent"
-            return ProofVerdict([Check("DPoP header", False, f"{said}: every request needs exactly one "
-                                       "proof [^rfc9449-4.3]")])
+            return ProofVerdict([Check("DPoP header", False, f"{said}; each request needs one "
+                                       "[^rfc9449-4.3]")])
         host = (request.header_values("Host") or [""])[0]
         verdict = check_proof(values[0], method=request.method, url=f"{self.scheme}://{host}{request.path}",
                               now=self.clock(), algorithms=self.dpop.algorithms, max_age=self.dpop.max_age,
