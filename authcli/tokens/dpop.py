@@ -3,6 +3,7 @@ the checks of RFC 9449 4.3 as data, given `now`. The jti replay cache is the ser
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -16,7 +17,7 @@ from authcli.tokens.checks import Check
 from authcli.tokens.claims import is_number
 from authcli.tokens.keys import parse_jwk, pyjwt
 from authcli.tokens.parse import split
-from authcli.tokens.signing import thumbprint
+from authcli.tokens.signing import THUMBPRINT_MEMBERS, thumbprint
 
 PROOF_TYP = "dpop+jwt"
 # The key type (and curve) each allowed algorithm needs: an ES256 proof with a P-384 key is refused.
@@ -98,48 +99,59 @@ class ProofVerdict:
         return bool(self.checks) and self.failed is None
 
 
-def _signature(proof: str, algorithms: tuple[str, ...]) -> tuple[list[Check], Any]:
+def _signature(proof: str, algorithms: tuple[str, ...]) -> tuple[list[Check], Any, str | None]:
     """typ, alg, jwk and the signature by that jwk: the checks that say the proof is genuine."""
     try:
         parts = split(proof)
     except MalformedToken as err:
-        return [Check("format", False, f"not a JWT: {err}")], None
+        return [Check("format", False, f"not a JWT: {err}")], None, None
     header = parts.header
     checks = [Check("typ", header.get("typ") == PROOF_TYP, f"typ must be {PROOF_TYP!r} "
                     f"[^rfc9449-4.3], got {str(header.get('typ'))[:40]!r}")]
     alg = header.get("alg")
     checks.append(Check("alg", alg in algorithms, f"{str(alg)[:20]!r}: the server's list is "
                         f"{', '.join(algorithms)} (asymmetric; never none, never HMAC)"))
-    if checks[-1].ok and checks[0].ok:
-        checks.append(_jwk_check(header.get("jwk"), alg))
     if not all(c.ok for c in checks):
-        return checks, None
-    algorithm, key = pyjwt().get_algorithm_by_name(alg), parse_jwk(header["jwk"], alg).key
+        return checks, None, None
+    check, prepared, jkt = _jwk_check(header.get("jwk"), alg)
+    checks.append(check)
+    if prepared is None:
+        return checks, None, None
+    algorithm = pyjwt().get_algorithm_by_name(alg)
     signed = f"{parts.header_b64}.{parts.payload_b64}".encode()
     try:
-        good = bool(algorithm.verify(signed, algorithm.prepare_key(key), parts.signature))
+        good = bool(algorithm.verify(signed, prepared, parts.signature))
     except (ValueError, TypeError):
         good = False
     checks.append(Check("signature", good, f"{alg} signature by the key in the proof's own jwk header"
                         if good else "does not verify with the key in the proof's jwk header"))
-    return checks, parts if good else None
+    return checks, parts if good else None, jkt
 
 
-def _jwk_check(jwk: Any, alg: str) -> Check:
+@functools.lru_cache(maxsize=1024)
+def _public_key(alg: str, canonical: str) -> Any:
+    """A jwk's key, parsed and prepared once: a client sends the same key with every proof, and
+    reading an EC point (checking it is on the curve) costs as much as the signature check.
+    `canonical` is the thumbprint's input, every member the key is made from."""
+    algorithm = pyjwt().get_algorithm_by_name(alg)
+    return algorithm.prepare_key(parse_jwk(json.loads(canonical), alg).key)
+
+
+def _jwk_check(jwk: Any, alg: str) -> tuple[Check, Any, str | None]:
     if not isinstance(jwk, dict):
-        return Check("jwk", False, "the header carries no jwk object (the public key)")
+        return Check("jwk", False, "the header carries no jwk object (the public key)"), None, None
     if any(m in jwk for m in PRIVATE_MEMBERS):
-        return Check("jwk", False, "the jwk holds a private key: a proof carries the public key only")
+        return Check("jwk", False, "the jwk holds a private key: a proof carries the public key only"), None, None
     kty, crv = KEY_TYPES[alg]
     if jwk.get("kty") != kty or (crv is not None and jwk.get("crv") != crv):
         return Check("jwk", False, f"{alg} needs a {kty} {crv or ''} key, the jwk is "
-                     f"{str(jwk.get('kty'))[:10]} {str(jwk.get('crv', ''))[:10]}".replace("  ", " "))
+                     f"{str(jwk.get('kty'))[:10]} {str(jwk.get('crv', ''))[:10]}".replace("  ", " ")), None, None
     try:
-        parse_jwk(jwk, alg)
-        jkt = thumbprint(jwk)
+        canonical = json.dumps({m: jwk[m] for m in THUMBPRINT_MEMBERS[kty]}, separators=(",", ":"), sort_keys=True)
+        prepared, jkt = _public_key(alg, canonical), thumbprint(jwk)
     except (BadKey, KeyError, TypeError, ValueError):
-        return Check("jwk", False, "the jwk is not a usable public key")
-    return Check("jwk", True, f"a public {kty} key, thumbprint {jkt}")
+        return Check("jwk", False, "the jwk is not a usable public key"), None, None
+    return Check("jwk", True, f"a public {kty} key, thumbprint {jkt}"), prepared, jkt
 
 
 def check_proof(proof: str, *, method: str, url: str, now: float, algorithms: tuple[str, ...] = ("ES256",),
@@ -147,7 +159,7 @@ def check_proof(proof: str, *, method: str, url: str, now: float, algorithms: tu
                 bound_jkt: Any = None) -> ProofVerdict:
     """RFC 9449 4.3 on one proof. With `token` (a resource request): ath must be its hash and
     the proof's key must be the one the token names (`bound_jkt`, its cnf.jkt)."""
-    checks, parts = _signature(proof, algorithms)
+    checks, parts, jkt = _signature(proof, algorithms)
     names = ["htm", "htu", "iat", "jti"] + (["ath", "cnf.jkt"] if token is not None else [])
     if parts is None:
         return ProofVerdict(checks + [Check(n, None, NOT_CHECKED) for n in names])
@@ -164,7 +176,6 @@ def check_proof(proof: str, *, method: str, url: str, now: float, algorithms: tu
     fresh = isinstance(jti, str) and 0 < len(jti) <= MAX_JTI
     checks.append(Check("jti", fresh, "a string: looked up among the proofs already seen"
                         if fresh else f"jti must be a string of 1 to {MAX_JTI} characters"))
-    jkt = thumbprint(parts.header["jwk"])
     if token is not None:
         ath = claims.get("ath")
         checks.append(Check("ath", ath == token_hash(token), "the SHA-256 of the access token sent with it"
