@@ -73,6 +73,8 @@ _ENTRIES = [
            "https://www.rfc-editor.org/rfc/rfc9449#section-11.4"),
     Source("rfc7638", "RFC 7638", "JSON Web Key (JWK) Thumbprint (SHA-256 over the key's required members)",
            "https://www.rfc-editor.org/rfc/rfc7638"),
+    Source("rfc7516", "RFC 7516", "JSON Web Encryption (JWE): the encrypted JOSE token, five parts in compact form",
+           "https://www.rfc-editor.org/rfc/rfc7516"),
     Source("owasp-jwt", "OWASP JWT cheat sheet", "OWASP Cheat Sheet Series: JSON Web Token for Java (none algorithm, "
            "revocation, weak secret)",
            "https://cheatsheetseries.owasp.org/cheatsheets/JSON_Web_Token_for_Java_Cheat_Sheet.html"),

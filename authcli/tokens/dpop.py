@@ -82,6 +82,12 @@ def make_proof(key: ProofKey, method: str, url: str, now: float, *, token: str |
     return pyjwt().encode(claims, key.private, algorithm=key.alg, headers={"typ": PROOF_TYP, "jwk": key.jwk})
 
 
+def _ago(age: float) -> str:
+    if abs(age) < 1:
+        return "under a second ago"
+    return f"{age:.0f} seconds ago" if age > 0 else f"{-age:.0f} seconds ahead"
+
+
 @dataclass(frozen=True)
 class ProofVerdict:
     """The checks on one proof; `jti` and `jkt` are set once the signature held."""
@@ -171,7 +177,7 @@ def check_proof(proof: str, *, method: str, url: str, now: float, algorithms: tu
                         f"{str(htu)[:120]!r}, this request is {wanted}"))
     age = now - iat if is_number(iat) and -1e12 < iat < 1e12 else None
     checks.append(Check("iat", age is not None and -max_ahead <= age <= max_age,
-                        f"made {age:.0f} s ago; accepted: up to {max_age:.0f} s old, {max_ahead:.0f} s ahead"
+                        f"made {_ago(age)}; accepted: up to {max_age:.0f} s old, {max_ahead:.0f} s ahead"
                         if age is not None else "iat must be a NumericDate"))
     fresh = isinstance(jti, str) and 0 < len(jti) <= MAX_JTI
     checks.append(Check("jti", fresh, "a string: looked up among the proofs already seen"
