@@ -141,6 +141,7 @@ def run_decode(token: str, *, secret: str | None = None, secret_file: Path | Non
     if is_jwe(token):  # encrypted: five parts, opened with the recipient's key
         from authcli.cli.opening import run_jwe
 
+        console = console if console is not None or json_out else plain_console()
         return run_jwe(token, secret=secret, secret_file=secret_file, key=key, json_out=json_out, console=console,
                        read=_read, inner=lambda inner: run_decode(inner, console=console, note=note))
     parts = split(token, jws=True)

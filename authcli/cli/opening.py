@@ -20,8 +20,8 @@ def _plaintext_json(plaintext: bytes) -> Any:
 
 def run_jwe(token: str, *, secret: str | None, secret_file: Path | None, key: Path | None, json_out: bool,
             console: Any, read: Callable[[Path, str], bytes], inner: Callable[[str], int]) -> int:
-    """Show a JWE, decrypt it when a key is given, then hand a nested JWT to `inner` (decode
-    without a key: the decrypting key is not the signer's). Returns decode's exit code."""
+    """Show a JWE on `console`, decrypt it when a key is given, then hand a nested JWT to `inner`
+    (decode without a key: the decrypting key is not the signer's). Returns decode's exit code."""
     from authcli.tokens.jwe import decrypt, meanings, split_jwe
 
     parts = split_jwe(token)
@@ -38,10 +38,9 @@ def run_jwe(token: str, *, secret: str | None, secret_file: Path | None, key: Pa
     nested = text is not None and text.count(".") == 2 and " " not in text
     if json_out:
         return _json(parts, text, nested)
-    from authcli.cli.inspecting import plain_console
     from authcli.render.jwe import jwe_renderable
 
-    out = console or plain_console()
+    out = console
     out.print(jwe_renderable(parts, meanings(parts.header), how))
     if text is None:
         return 0
