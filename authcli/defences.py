@@ -116,6 +116,13 @@ _ENTRIES = [
             "until then the thief's copy works; a thief who refreshes first holds valid tokens until the "
             "user's next refresh",
             ("rfc9700-4.14.2",)),
+    Defence("dpop", "DPoP: the token bound to the client's key",
+            "a copied token alone is refused: each request needs a fresh proof signed by the private key "
+            "the token names (cnf.jkt), and a captured proof is refused by its jti",
+            "code running in the client (an injected script, malware) signs fresh proofs with the key, even "
+            "a non-extractable one; a server that keeps no jti cache takes a captured proof until its iat "
+            "window closes",
+            ("rfc9449-7.1", "rfc9449-11.4")),
     Defence("strong-secret", "A random 256-bit HMAC secret",
             "guessing it offline from a token: 2^255 tries on average",
             "a leaked secret (a repository, a log) signs tokens for any user, and every service that "

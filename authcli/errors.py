@@ -46,6 +46,10 @@ class BadKey(AuthcliError):
     """A key or secret that cannot be used to sign or verify."""
 
 
+class DecryptionFailed(AuthcliError):
+    """A JWE did not open with the key given: another recipient's key, or changed bytes."""
+
+
 class HttpError(AuthcliError):
     """A request the server refuses with a 4xx and a one-line reason (status 0: close, no answer)."""
 

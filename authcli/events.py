@@ -230,3 +230,16 @@ class KeySetCached(Event):
     max_age: float | None = None
     wait: float | None = None  # cooldown: seconds until the next fetch is allowed
     kind: ClassVar[str] = "jwks.cache"
+
+
+@dataclass(frozen=True)
+class ProofChecked(Event):
+    """A DPoP proof (RFC 9449) was checked: `checks` as for a token, the proof's key thumbprint."""
+
+    checks: list[Any] = field(default_factory=list)
+    jkt: str | None = None
+    kind: ClassVar[str] = "dpop"
+
+    @property
+    def failed(self) -> list[str]:
+        return [c.name for c in self.checks if c.ok is False]

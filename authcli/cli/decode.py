@@ -33,6 +33,8 @@ def decode(
 ) -> None:
     """Decode a JWT; with a key, verify its signature and claims, each check explained.
 
+    A JWE (five parts, encrypted) shows its header; --key or --secret decrypts it (joserfc).
+
     Exit codes: 0 decoded (and verified, when a key was given), 1 a check failed,
     2 malformed token or usage error.
 

@@ -83,6 +83,8 @@ def jwt_demo(
     rotate: bool = typer.Option(False, "--rotate", help="Key rotation (RS256, ES256, EdDSA): the issuer "
                                 "publishes a JWKS, rotates and withdraws keys; a second server verifies "
                                 "through the JWKS it caches. Tokens live 15 minutes (--ttl is not used)."),
+    dpop: bool = typer.Option(False, "--dpop", help="Bind the token to a key the client holds (DPoP, RFC 9449): "
+                              "a proof on every request, and the stolen token's replays refused."),
 ) -> None:
     """Log in for a JWT, use it as a Bearer token, tamper with it, watch it expire: every request shown.
 
@@ -93,6 +95,8 @@ def jwt_demo(
     fmt = output_format(fmt, as_json)
     from contextlib import ExitStack
 
+    if rotate and dpop:
+        raise UsageError("--rotate and --dpop are separate demos: pick one")
     if rotate:
         _rotation(alg.value, secret, https, fmt, step, predict, all_headers)
         return
@@ -101,6 +105,12 @@ def jwt_demo(
     key = signing_key(alg.value, secret)
     with ExitStack() as stack:
         tls = https_files(stack, https)
+        if dpop:
+            from authcli.walkthroughs.dpop import INFO as DPOP, dpop_walkthrough
+
+            play(DPOP, dpop_walkthrough(key, ttl, tls=tls), fmt, pause=step,
+                 all_headers=all_headers, predict=predict)
+            return
         play(INFO, jwt_walkthrough(key, ttl, tls=tls), fmt, pause=step,
              all_headers=all_headers, predict=predict)
 

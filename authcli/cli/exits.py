@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from authcli.errors import AuthcliError, WalkthroughError
+from authcli.errors import AuthcliError, DecryptionFailed, WalkthroughError
 
 # 1 when the story or a check went another way than taught, 2 for everything the user can fix
 # (usage, keys, tokens, an unreachable store...).
-EXIT_CODES: dict[type[AuthcliError], int] = {WalkthroughError: 1}
+EXIT_CODES: dict[type[AuthcliError], int] = {WalkthroughError: 1, DecryptionFailed: 1}
 
 
 def exit_code(err: AuthcliError) -> int:

@@ -136,6 +136,14 @@ def run_decode(token: str, *, secret: str | None = None, secret_file: Path | Non
         token = sys.stdin.read(MAX_INPUT + 1)
         if len(token) > MAX_INPUT:
             raise UsageError("the token on stdin is larger than 1 MB")
+    from authcli.tokens.jwe import is_jwe
+
+    if is_jwe(token):  # encrypted: five parts, opened with the recipient's key
+        from authcli.cli.opening import run_jwe
+
+        console = console if console is not None or json_out else plain_console()
+        return run_jwe(token, secret=secret, secret_file=secret_file, key=key, json_out=json_out, console=console,
+                       read=_read, inner=lambda inner: run_decode(inner, console=console, note=note))
     parts = split(token, jws=True)
     verify_key = _key(secret, secret_file, key, parts.header, alg)
     result = examine(token, verify_key, now=clock.now(), leeway=leeway, audience=audience, issuer=issuer,

@@ -93,3 +93,18 @@ HARDENED_SESSIONS = SessionPolicy()
 # no Domain, so no subdomain and no plain-HTTP page can set or overwrite the cookie.
 HTTPS_SESSIONS = SessionPolicy(cookie=CookiePolicy(name="__Host-sessionId", secure=True))
 HARDENED_JWT = JwtPolicy()
+
+
+@dataclass(frozen=True)
+class DpopPolicy:
+    """DPoP (RFC 9449): which proofs a server accepts, and how long it remembers their jti."""
+
+    algorithms: tuple[str, ...] = ("ES256",)  # asymmetric only: a proof's key travels in it
+    max_age: int = 60                   # a proof's iat at most this old (seconds)...
+    max_ahead: int = 5                  # ...or this far ahead of the server's clock
+    # jti values seen within max_age + max_ahead; more live ones than this and proofs get 503
+    # (forgetting one early would let its proof be replayed).
+    replay_entries: int = 10_000
+
+
+HARDENED_DPOP = DpopPolicy()

@@ -325,7 +325,8 @@ def _jwt_steps(r: SimpleNamespace) -> list[Step]:
         step(10, "Injected script: it reads the token and takes it away", [
             f"Any script on the page can read localStorage: the payload got all {len(r.stolen)} "
             "characters, replayed below from outside the browser (Python's requests): 200 there too, "
-            "until exp. In step 5 the cookie could be used but not taken.",
+            "until exp. In step 5 the cookie could be used but not taken. A token bound to the "
+            "client's key is refused there: authcli demo jwt --dpop.",
         ], Script(STEAL, r.stolen, where), ExchangeBlock(r.elsewhere),
             predict="An injected script reads localStorage; the token is replayed from outside the browser."),
         step(11, "Another site: the token is never sent by itself", [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from authcli.errors import WalkthroughError
 from authcli.http import Exchange
 from authcli.events import (
-    SessionCreated, SessionDeleted, SessionLookedUp, TokenChecked, TokenSigned,
+    ProofChecked, SessionCreated, SessionDeleted, SessionLookedUp, TokenChecked, TokenSigned,
 )
 from authcli.walkthroughs.model import ExchangeBlock, Sequence, Step, Wait
 
@@ -49,6 +49,10 @@ def _server_side(exchange: Exchange, store: str) -> list[tuple[str, str, str, bo
             out.append(("Server", store, "delete session record", False))
         elif isinstance(event, TokenSigned):
             out.append(("Server", "Server", "sign a token (nothing stored)", False))
+        elif isinstance(event, ProofChecked):
+            failed = event.failed
+            out.append(("Server", "Server", "check the DPoP proof: " + (f"{', '.join(failed)} failed" if failed
+                                                                        else "all checks pass"), False))
         elif isinstance(event, TokenChecked):
             failed = event.failed
             out.append(("Server", "Server", "verify: " + (f"{', '.join(failed)} failed" if failed else

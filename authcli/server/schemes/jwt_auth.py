@@ -55,6 +55,7 @@ class JwtAuth:
 
     mode = "jwt"
     store = None
+    token_type = "Bearer"  # what /login's answer calls its tokens (RFC 6749 7.1; DPoP's say "DPoP")
 
     def __init__(self, key: SigningKey, ttl: int | None = None, *, policy: JwtPolicy = HARDENED_JWT,
                  users: UserDirectory | None = None, clock: Callable[[], float] = clock_now,
@@ -102,7 +103,8 @@ class JwtAuth:
         if self._keys is not None:
             self._keys.close()
 
-    def login(self, request: Request) -> Response:
+    def login(self, request: Request, extra: dict[str, Any] | None = None) -> Response:
+        """`extra`: claims a subclass adds (DPoP's cnf), signed with the rest."""
         if self.policy.refuse_cross_site:
             refuse_cross_site(request)
         email, password = read_credentials(request)
@@ -117,14 +119,14 @@ class JwtAuth:
         # then has ttl minus the fraction of the current second left.
         iat = int(now)
         claims = {"sub": str(user.user_id), "userId": user.user_id, "iat": iat,
-                  "exp": iat + self.ttl, "jti": secrets.token_urlsafe(16)}
+                  "exp": iat + self.ttl, "jti": secrets.token_urlsafe(16), **(extra or {})}
         token = issue(self.key, claims)
         events = [
             CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id),
             TokenSigned(f"signed {json.dumps(claims)} with {self.key.alg}: a {len(token)}-character "
                         "token; nothing stored", claims=claims, token=token),
         ]
-        body = json.dumps({"token": token, "token_type": "Bearer", "expires_in": self.ttl})
+        body = json.dumps({"token": token, "token_type": self.token_type, "expires_in": self.ttl})
         return Response(200, body + "\n", [("Content-Type", "application/json"), NO_STORE], events)
 
     def _bearer(self, request: Request) -> tuple[str | None, Response | None, list[Event]]:
