@@ -200,3 +200,12 @@ class DenylistChecked(Event):
     jti: str = ""
     listed: bool = False
     kind: ClassVar[str] = "denylist"
+
+
+@dataclass(frozen=True)
+class TokenCookieSet(Event):
+    """Login set the token as a cookie; `size` is its name plus value, what browsers limit."""
+
+    size: int = 0
+    fits: bool = True
+    kind: ClassVar[str] = "cookie"

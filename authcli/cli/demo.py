@@ -80,11 +80,14 @@ def jwt_demo(
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
     https: bool = https_option(),
+    cookie: bool = typer.Option(False, "--cookie", help="The token in an HttpOnly cookie instead of the "
+                                "Authorization header: login sets it, the jar sends it, logout clears it."),
 ) -> None:
     """Log in for a JWT, use it as a Bearer token, tamper with it, watch it expire: every request shown.
 
     \b
     Example: authcli demo jwt --secret mySecretKey
+    Example: authcli demo jwt --cookie
     """
     fmt = output_format(fmt, as_json)
     from contextlib import ExitStack
@@ -94,8 +97,13 @@ def jwt_demo(
     key = signing_key(alg.value, secret)
     with ExitStack() as stack:
         tls = https_files(stack, https)
-        play(INFO, jwt_walkthrough(key, ttl, tls=tls), fmt, pause=step,
-             all_headers=all_headers, predict=predict)
+        if cookie:
+            from authcli.walkthroughs import jwt_cookie
+
+            info, steps = jwt_cookie.INFO, jwt_cookie.jwt_cookie_walkthrough(key, ttl, tls=tls)
+        else:
+            info, steps = INFO, jwt_walkthrough(key, ttl, tls=tls)
+        play(info, steps, fmt, pause=step, all_headers=all_headers, predict=predict)
 
 
 @app.command("refresh")
