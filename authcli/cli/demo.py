@@ -181,6 +181,8 @@ def browser(
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
     https: bool = https_option(),
+    cookie: bool = typer.Option(False, "--cookie", help="The JWT half keeps the token in an HttpOnly cookie "
+                                "instead of localStorage: what injected script, other sites and 4 KB do to it."),
 ) -> None:
     """The handout's browser half in a real headless Chromium: its cookie store, localStorage, XSS and CSRF.
 
@@ -189,6 +191,7 @@ def browser(
 
     \b
     Example: authcli demo browser --step
+    Example: authcli demo browser --cookie
     """
     fmt = output_format(fmt, as_json)
     from authcli.browser import check
@@ -197,9 +200,12 @@ def browser(
     from contextlib import ExitStack
 
     check()  # before anything is printed: no browser is one line and exit 2
+    if cookie:
+        from authcli.walkthroughs.browser_cookie import INFO
     with ExitStack() as stack:
         tls = https_files(stack, https)
-        play(INFO, browser_walkthrough(ttl, tls=tls), fmt, pause=step, all_headers=all_headers, predict=predict)
+        play(INFO, browser_walkthrough(ttl, tls=tls, cookie=cookie), fmt, pause=step, all_headers=all_headers,
+             predict=predict)
 
 
 @app.command("compare")
