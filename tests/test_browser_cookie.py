@@ -14,8 +14,7 @@ from authcli.render.jsonout import JsonRenderer
 from authcli.render.markdown import MarkdownRenderer
 from authcli.render.terminal import TerminalRenderer
 from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
-from authcli.walkthroughs.browser import browser_walkthrough
-from authcli.walkthroughs.browser_cookie import INFO
+from authcli.walkthroughs.browser_cookie import INFO, browser_cookie_walkthrough
 from authcli.walkthroughs.model import ExchangeBlock, TableBlock
 from conftest import require_browser
 
@@ -23,7 +22,7 @@ from conftest import require_browser
 @pytest.fixture(scope="module")
 def steps():
     require_browser()
-    return list(browser_walkthrough(60, cookie=True))
+    return list(browser_cookie_walkthrough(60))
 
 
 def number(steps, n):

@@ -200,12 +200,15 @@ def browser(
     from contextlib import ExitStack
 
     check()  # before anything is printed: no browser is one line and exit 2
-    if cookie:
-        from authcli.walkthroughs.browser_cookie import INFO
     with ExitStack() as stack:
         tls = https_files(stack, https)
-        play(INFO, browser_walkthrough(ttl, tls=tls, cookie=cookie), fmt, pause=step, all_headers=all_headers,
-             predict=predict)
+        if cookie:
+            from authcli.walkthroughs.browser_cookie import INFO as COOKIE_INFO, browser_cookie_walkthrough
+
+            info, steps = COOKIE_INFO, browser_cookie_walkthrough(ttl, tls=tls)
+        else:
+            info, steps = INFO, browser_walkthrough(ttl, tls=tls)
+        play(info, steps, fmt, pause=step, all_headers=all_headers, predict=predict)
 
 
 @app.command("compare")

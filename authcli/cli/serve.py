@@ -84,7 +84,7 @@ def serve(
             _run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
         elif mode is Mode.session:
             if secret is not None or alg is not None or key is not None or cookie:
-                raise UsageError("--alg, --secret, --key and --cookie belong to --mode jwt")
+                raise UsageError(("--cookie belongs" if cookie else "--alg, --secret and --key belong") + " to --mode jwt")
             sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make()
             stack.callback(sessions.close)
             idle_text = f", ended after {idle} s idle" if idle else ""

@@ -139,15 +139,10 @@ def _attack_table(rows: list[tuple[str, Exchange]], header: str) -> Table:
 
 
 def browser_walkthrough(ttl: int = DEFAULT_TTL, key: SigningKey | None = None,
-                        browser: Callable[..., Browser] = Browser, tls: TlsFiles | None = None,
-                        cookie: bool = False) -> Iterator[Step]:
+                        browser: Callable[..., Browser] = Browser, tls: TlsFiles | None = None) -> Iterator[Step]:
     """Yield the browser demo's steps: the session half, then the JWT half, then the recap.
     Servers and the browser live exactly as long as the generator. `tls`: both servers speak
-    HTTPS, and the session cookie is __Host-sessionId with Secure. `cookie`: the JWT half keeps
-    the token in an HttpOnly cookie (walkthroughs/browser_cookie.py)."""
-    if cookie:
-        yield from _with_cookie(ttl, key, browser, tls)
-        return
+    HTTPS, and the session cookie is __Host-sessionId with Secure."""
     sessions = MemoryStore()
     context = tls.server_context() if tls else None
     policy = HTTPS_SESSIONS if tls else HARDENED_SESSIONS
@@ -372,26 +367,3 @@ def _recap(c: SimpleNamespace, t: SimpleNamespace) -> Step:
         "rides along on requests, which SameSite and an Origin check limit (a top-level link still carries it). A bearer token never "
         "rides along, but any script on the page can take it.",
     ], TableBlock(Table("The browser's view", ["", "session cookie", "JWT in localStorage"], rows)))
-
-
-def _with_cookie(ttl: int, key: SigningKey | None, browser: Callable[..., Browser],
-                 tls: TlsFiles | None) -> Iterator[Step]:
-    """demo browser --cookie: the session half as always, then the JWT half with the token in a cookie."""
-    from authcli.server.policy import COOKIE_JWT, HTTPS_COOKIE_JWT
-    from authcli.walkthroughs import browser_cookie as half
-
-    sessions, context = MemoryStore(), tls.server_context() if tls else None
-    with AuthServer(SessionAuth(sessions, ttl, policy=HTTPS_SESSIONS if tls else HARDENED_SESSIONS),
-                    tls=context) as server, browser(server, tls=tls) as chromium:
-        cookies = _session_burst(chromium, server, sessions)
-        yield from _session_intro(chromium, server, cookies)
-        yield from _session_use(cookies)
-        jwt_auth = JwtAuth(key or make_signing_key("HS256"), ttl, policy=HTTPS_COOKIE_JWT if tls else COOKIE_JWT)
-        with AuthServer(jwt_auth, tls=context) as jwt_server:
-            chromium.server = jwt_server
-            chromium.fresh_profile()
-            scripts = SimpleNamespace(LOGIN=LOGIN, PROFILE=PROFILE, LOGOUT=LOGOUT, DOCUMENT_COOKIE=DOCUMENT_COOKIE)
-            tokens = half.cookie_burst(chromium, jwt_server, scripts, tls)
-            half.grown_burst(chromium, jwt_server, tokens, tls)
-            yield from half.cookie_steps(tokens)
-    yield half.cookie_recap(cookies, tokens)

@@ -9,15 +9,24 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from types import SimpleNamespace
+from typing import Callable, Iterator
 
 from authcli.browser import Browser
 from authcli.client import ScriptedClient
 from authcli.errors import WalkthroughError
 from authcli.events import TokenCookieSet
+from authcli.server.policy import COOKIE_JWT, HARDENED_SESSIONS, HTTPS_COOKIE_JWT, HTTPS_SESSIONS
 from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.stores.memory import MemoryStore
+from authcli.tokens import SigningKey, make_signing_key
 from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
 from authcli.server.transport.httpd import AuthServer
 from authcli.tls import TlsFiles
+from authcli.walkthroughs.browser import (
+    DEFAULT_TTL, DOCUMENT_COOKIE, LOGIN, LOGOUT, PROFILE, _Attack, _attack_table, _session_burst, _session_intro,
+    _session_use,
+)
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.jwt_cookie import BFF, PERMISSIONS
 from authcli.walkthroughs.model import (
@@ -34,12 +43,33 @@ INJECTED = """async () => {  // what an XSS payload would run
 STORAGE = "() => Object.fromEntries(Object.entries(localStorage))"
 
 
+def browser_cookie_walkthrough(ttl: int = DEFAULT_TTL, key: SigningKey | None = None,
+                               browser: Callable[..., Browser] = Browser,
+                               tls: TlsFiles | None = None) -> Iterator[Step]:
+    """Yield demo browser --cookie's steps: the session half as in demo browser, then the JWT half
+    with the token in an HttpOnly cookie, then the recap. Servers and the browser live exactly as
+    long as the generator."""
+    sessions, context = MemoryStore(), tls.server_context() if tls else None
+    with AuthServer(SessionAuth(sessions, ttl, policy=HTTPS_SESSIONS if tls else HARDENED_SESSIONS),
+                    tls=context) as server, browser(server, tls=tls) as chromium:
+        cookies = _session_burst(chromium, server, sessions)
+        yield from _session_intro(chromium, server, cookies)
+        yield from _session_use(cookies)
+        jwt_auth = JwtAuth(key or make_signing_key("HS256"), ttl, policy=HTTPS_COOKIE_JWT if tls else COOKIE_JWT)
+        with AuthServer(jwt_auth, tls=context) as jwt_server:
+            chromium.server = jwt_server
+            chromium.fresh_profile()
+            scripts = SimpleNamespace(LOGIN=LOGIN, PROFILE=PROFILE, LOGOUT=LOGOUT, DOCUMENT_COOKIE=DOCUMENT_COOKIE)
+            tokens = cookie_burst(chromium, jwt_server, scripts, tls)
+            grown_burst(chromium, jwt_server, tokens, tls)
+            yield from cookie_steps(tokens)
+    yield cookie_recap(cookies, tokens)
+
+
 def cookie_burst(chromium: Browser, server: AuthServer, scripts: SimpleNamespace,
                  tls: TlsFiles | None = None) -> SimpleNamespace:
     """The whole cookie half at once. `scripts`: the session half's page scripts (LOGIN, PROFILE,
     LOGOUT, DOCUMENT_COOKIE), which name no credentials and so serve this half unchanged."""
-    from authcli.walkthroughs.browser import _Attack
-
     name = server.app.policy.cookie.name
     r = SimpleNamespace(where=f"{server.url}/", url=server.url, alg=server.app.key.alg, name=name, scripts=scripts)
     chromium.act(lambda: chromium.tab.goto(r.where), 1, ("/",))
@@ -144,8 +174,6 @@ def cookie_steps(r: SimpleNamespace) -> list[Step]:
 
 
 def _attacks(r: SimpleNamespace) -> TableBlock:
-    from authcli.walkthroughs.browser import _attack_table
-
     return TableBlock(_attack_table([("form: POST /logout", r.forged), ("frame: GET /profile", r.framed),
                                      ("link: GET /profile", r.linked), ("fetch /profile", r.fetched)], "Cookie"))
 
