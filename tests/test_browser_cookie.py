@@ -1,5 +1,5 @@
 """demo browser --cookie: the token in an HttpOnly cookie, in a real Chromium; the data from one
-run, rendered in every format (the 4096-byte limit itself: tests/test_cookie_limit.py)."""
+run, rendered in every format (the 4096-byte limit itself: tests/test_jwt_cookie_chromium.py)."""
 
 from __future__ import annotations
 

@@ -82,12 +82,18 @@ class JwtAuth:
         }
         if key.jwks is not None:
             table["/.well-known/jwks.json"] = {"GET": self.jwks}
-        self.router = Router(table, page("jwt.html"),
-                             {"/common.js": "common.js", "/jwt.js": "jwt.js", "/style.css": "style.css"})
+        script = "jwt-cookie" if self.policy.cookie is not None else "jwt"  # where the page keeps the token
+        self.router = Router(table, page(f"{script}.html"),
+                             {"/common.js": "common.js", f"/{script}.js": f"{script}.js", "/style.css": "style.css"})
 
     @property
     def ttl(self) -> int:
         return self.policy.ttl
+
+    @property
+    def lab_mode(self) -> str:
+        """What the attacker's page says this server runs: a token in a cookie rides along like a session's."""
+        return "jwt-cookie" if self.policy.cookie is not None else "jwt"
 
     def handle(self, request: Request) -> Response:
         return self.router.handle(request)
