@@ -28,6 +28,7 @@ COMMANDS = [
     ("authcli demo session --ttl 2 --store redis", 0),
     ("authcli demo session --ttl 2 --store sqlite", 0),
     ("authcli demo jwt --ttl 3 --secret mySecretKey", 0),
+    ("authcli demo jwt --cookie --ttl 3", 0),
     ("authcli demo scaling", 0),
     (f"authcli decode {HANDOUT_TOKEN}", 0),
     (f"authcli decode {HANDOUT_TOKEN} --secret mySecretKey", 0),
