@@ -104,7 +104,7 @@ def test_claims_grown_past_4096_bytes_are_still_set_and_said_so(key, http):
     assert len("token") + len(token) > COOKIE_LIMIT
     said = [e for e in record.events if e.kind == "cookie"][0]
     assert said.size == len("token") + len(token) and not said.fits
-    assert f"over the {COOKIE_LIMIT} a browser keeps" in said.message
+    assert f"over the {COOKIE_LIMIT} RFC 6265bis lets a browser keep: Chromium drops" in said.message
 
 
 def test_over_https_the_cookie_is_host_prefixed_and_secure(key):

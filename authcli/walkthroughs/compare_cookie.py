@@ -59,7 +59,7 @@ def _run_step(steps: list[Step]) -> Step:
         f"header; the same checks (step 3: {_status(n, 3)}); tampered (step 4: {_status(n, 4)}); "
         f"logout cleared the cookie, yet a copy still worked (step 7: {_status(n, 7)}); after exp it "
         f"did not (step 9: {_status(n, 9)}); with permissions in the claims the cookie grew to "
-        f"{grown.size} bytes, past the {COOKIE_LIMIT} a browser keeps (step 10).",
+        f"{grown.size} bytes, past the {COOKIE_LIMIT} RFC 6265bis lets a browser keep (step 10).",
     ], steps[-1].first(Sequence))
 
 
@@ -70,7 +70,7 @@ def with_cookie_column(rows: list[list[str]], steps: list[Step], restarted: Exch
     grown = n[10].exchange.event(TokenCookieSet)
     cells = {
         "Data stored in": "Token (client side), in an HttpOnly cookie: page script cannot read it, "
-                          f"and past {COOKIE_LIMIT} bytes ({grown.size} with permissions) a browser drops it",
+                          f"and past {COOKIE_LIMIT} bytes ({grown.size} with permissions) Chromium drops it",
         "Auth sent via": f"Cookie, added by the jar: {len('Cookie: ' + cookie)} bytes; sent by itself, so "
                          "CSRF is back (SameSite, Origin check)",
         "Server checks": f"The same signature check: {verify_us:.1f} µs here",

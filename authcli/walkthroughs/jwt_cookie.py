@@ -166,9 +166,9 @@ def _grown(auth: JwtAuth, tls: TlsFiles | None) -> Step:
         raise WalkthroughError(f"the grown token is only {said.size} bytes: it should pass {COOKIE_LIMIT}")
     return step(10, f"The claims grow: past a cookie's {COOKIE_LIMIT} bytes", [
         f"The same key, and the token now carries the user's {len(PERMISSIONS)} permissions: its "
-        f"cookie is {said.size} bytes of name and value. A browser ignores a Set-Cookie whose name "
-        f"plus value is longer than {COOKIE_LIMIT} bytes [^rfc6265bis-5.4] (Chromium drops it: "
-        "demo browser --cookie), and the user is simply not logged in. Python's cookie jar has no "
+        f"cookie is {said.size} bytes of name and value. RFC 6265bis tells browsers to ignore a "
+        f"Set-Cookie whose name plus value is longer than {COOKIE_LIMIT} bytes [^rfc6265bis-5.4]; "
+        "Chromium does (demo browser --cookie), and the user is simply not logged in. Python's cookie jar has no "
         f"such limit: it kept all {said.size - len(auth.policy.cookie.name)} characters of the token below.",
     ], ExchangeBlock(login, events=False), JarBlock(jar),
         predict=f"A token carrying {len(PERMISSIONS)} permissions is set as the cookie.")
@@ -186,6 +186,6 @@ def _recap(act: list[Step], grown: Step, traffic: Sequence) -> Step:
             ["Server checks", "With the key alone, the same checks: forged or expired -> 401 (steps 4, 5, 9)"],
             ["CSRF", "Back, as for sessions: SameSite=Lax and the Origin check answer it (step 3)"],
             ["Size", f"{len(view.token)}-character token; with {len(PERMISSIONS)} permissions {size} bytes: "
-                     f"over {COOKIE_LIMIT}, a browser drops it (step 10)"],
+                     f"over {COOKIE_LIMIT}: Chromium drops it (step 10)"],
             ["Logout", "Clears the cookie; a copy still works until exp (step 7)"],
         ])), traffic)

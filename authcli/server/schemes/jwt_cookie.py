@@ -14,20 +14,21 @@ from authcli.server.policy import CookiePolicy
 from authcli.server.routes import NO_STORE, text
 from authcli.server.schemes.cookies import clear_named_cookie, read_named_cookie, set_named_cookie
 
-# A browser ignores a Set-Cookie whose name plus value is longer than this (RFC 6265bis 5.4;
-# Chromium 156 kept 4096 and dropped 4097, tests/test_browser.py). Attributes do not count.
+# RFC 6265bis 5.4 tells browsers to ignore a Set-Cookie whose name plus value is longer than
+# this; Chromium 156 kept 4096 and dropped 4097 (tests/test_jwt_cookie_chromium.py). Attributes
+# do not count. Other browsers are not measured here.
 COOKIE_LIMIT = 4096
 
 
 def login_answer(cookie: CookiePolicy, token: str, ttl: int, events: list[Event]) -> Response:
     """The token goes out only in Set-Cookie: the body names the cookie, never the token, so page
     script never holds it."""
-    size = len(cookie.name) + 1 + len(token)  # name=value, as browsers count the pair
-    fits = size - 1 <= COOKIE_LIMIT
-    said = (f"set as the {cookie.name} cookie ({cookie.attributes()}): {size - 1} bytes of name and value, "
-            + (f"within the {COOKIE_LIMIT} a browser keeps" if fits else
-               f"over the {COOKIE_LIMIT} a browser keeps: a browser drops this cookie"))
-    events.append(TokenCookieSet(said, size=size - 1, fits=fits))
+    size = len(cookie.name) + len(token)  # name plus value: what the limit counts
+    fits = size <= COOKIE_LIMIT
+    said = (f"set as the {cookie.name} cookie ({cookie.attributes()}): {size} bytes of name and value, "
+            + (f"within the {COOKIE_LIMIT} RFC 6265bis lets a browser keep" if fits else
+               f"over the {COOKIE_LIMIT} RFC 6265bis lets a browser keep: Chromium drops this cookie"))
+    events.append(TokenCookieSet(said, size=size, fits=fits))
     body = json.dumps({"token_type": "cookie", "cookie": cookie.name, "expires_in": ttl})
     return Response(200, body + "\n", [("Content-Type", "application/json"),
                                        ("Set-Cookie", set_named_cookie(token, cookie)), NO_STORE], events)
