@@ -83,7 +83,8 @@ class JwtPolicy:
     # None: the token travels in Authorization: Bearer (RFC 6750). A CookiePolicy: login sets the
     # token as this cookie, /profile reads only the cookie, logout clears it (demo jwt --cookie).
     cookie: CookiePolicy | None = None
-    # Claims added to every token this server signs: how a token grows past a cookie's 4 KB.
+    # Claims added to every token this server signs (never replacing sub, iat, exp...): how a
+    # token grows past a cookie's 4 KB.
     extra_claims: tuple[tuple[str, object], ...] = ()
 
     @cached_property

@@ -123,7 +123,8 @@ class JwtAuth:
         # then has ttl minus the fraction of the current second left.
         iat = int(now)
         claims = {"sub": str(user.user_id), "userId": user.user_id, "iat": iat,
-                  "exp": iat + self.ttl, "jti": secrets.token_urlsafe(16), **dict(self.policy.extra_claims)}
+                  "exp": iat + self.ttl, "jti": secrets.token_urlsafe(16)}
+        claims.update((name, value) for name, value in self.policy.extra_claims if name not in claims)
         token = issue(self.key, claims)
         events = [
             CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id),
