@@ -100,12 +100,12 @@ def test_every_format_renders_the_same_run(steps):
 
 def test_the_cli_runs_it_as_json_and_in_step_mode():
     runner = CliRunner()
-    result = runner.invoke(app, ["demo", "jwt", "--cookie", "--ttl", "1", "-f", "json"])
+    result = runner.invoke(app, ["demo", "jwt", "--cookie", "--ttl", "3", "-f", "json"])
     assert result.exit_code == 0, result.output
     with_http = [s for s in json.loads(result.stdout)["steps"] if "request" in s]
     assert [s["response"]["status"] for s in with_http] == [200, 200, 401, 401, 200, 200, 401, 200]
     # --step on a pipe never blocks: the steps come out one after another
-    stepped = runner.invoke(app, ["demo", "jwt", "--cookie", "--ttl", "1", "--step"], input="\n" * 20)
+    stepped = runner.invoke(app, ["demo", "jwt", "--cookie", "--ttl", "3", "--step"], input="\n" * 20)
     assert stepped.exit_code == 0, stepped.output
     assert "Step 10 · The claims grow" in stepped.stdout
 
