@@ -123,3 +123,19 @@ def test_compare_gets_its_third_column_from_the_cookie_run():
     assert "a copy still got 200 until exp" in rows["Logout"][2]
     titles = [s["title"] for s in doc["steps"]]
     assert "What the JWT-in-a-cookie run saw" in titles and "JWT in a cookie: the same, on a new server" in titles
+
+
+def test_over_https_the_cookie_is_host_prefixed_and_secure():
+    from authcli.tls import make_files
+    from authcli.walkthroughs.model import Defences
+
+    files, clock = make_files(), FakeClock()
+    try:
+        steps = list(jwt_cookie_walkthrough(make_signing_key("HS256"), 3, clock=clock, sleep=clock.advance, tls=files))
+    finally:
+        files.remove()
+    login = by_number(steps, 1)
+    assert login.exchange.response.header("Set-Cookie").startswith("__Host-token=")
+    assert login.exchange.response.header("Set-Cookie").endswith("; Secure")
+    assert login.first(Defences).keys == ["secure", "host-prefix"]
+    assert by_number(steps, 3).exchange.request.header("Cookie").startswith("__Host-token=")

@@ -96,15 +96,15 @@ def _steps(server: AuthServer, auth: JwtAuth, client: ScriptedClient, clock: Cal
 
 
 def _login_step(login: Exchange, view: TokenView, name: str, https: bool) -> Step:
-    secure = ("Over HTTPS the cookie is __Host-token with Secure: sent only over HTTPS, and no "
-              "subdomain or plain-HTTP page can set it [^rfc6265bis-4.1.3.2]." if https else
+    secure = ("Over HTTPS the cookie is __Host-token with Secure (what each does, and where "
+              "browsers differ on localhost, below)." if https else
               "Production adds Secure and the __Host- prefix (--https shows them).")
     return step(1, "POST /login: the token comes back as an HttpOnly cookie", [
         f"The same signed token as in demo jwt, but only in Set-Cookie: {name}=<token>; the body names "
         "the cookie, never the token. HttpOnly keeps it out of page script's reach in a browser "
         f"[^rfc6265-4.1.2.6]. {secure} In every demo {DEMO_EMAIL} is userId {DEMO_USER_ID}. "
         + ENCODED_NOT_ENCRYPTED,
-    ], ExchangeBlock(login), TokenBlock(view),
+    ], ExchangeBlock(login), TokenBlock(view), Defences(["secure", "host-prefix"]) if https else None,
         predict=f"The client logs in ({DEMO_EMAIL} / {DEMO_PASSWORD}).")
 
 
