@@ -41,6 +41,8 @@ INJECTED = """async () => {  // what an XSS payload would run
   return {stolen, profile: `${r.status} ${(await r.text()).trim()}`};
 }"""
 STORAGE = "() => Object.fromEntries(Object.entries(localStorage))"
+# The session half's page scripts name no credentials, so they serve this half unchanged.
+SCRIPTS = SimpleNamespace(LOGIN=LOGIN, PROFILE=PROFILE, LOGOUT=LOGOUT, DOCUMENT_COOKIE=DOCUMENT_COOKIE)
 
 
 def browser_cookie_walkthrough(ttl: int = DEFAULT_TTL, key: SigningKey | None = None,
@@ -59,17 +61,15 @@ def browser_cookie_walkthrough(ttl: int = DEFAULT_TTL, key: SigningKey | None = 
         with AuthServer(jwt_auth, tls=context) as jwt_server:
             chromium.server = jwt_server
             chromium.fresh_profile()
-            scripts = SimpleNamespace(LOGIN=LOGIN, PROFILE=PROFILE, LOGOUT=LOGOUT, DOCUMENT_COOKIE=DOCUMENT_COOKIE)
-            tokens = cookie_burst(chromium, jwt_server, scripts, tls)
+            tokens = cookie_burst(chromium, jwt_server, tls)
             grown_burst(chromium, jwt_server, tokens, tls)
             yield from cookie_steps(tokens)
     yield cookie_recap(cookies, tokens)
 
 
-def cookie_burst(chromium: Browser, server: AuthServer, scripts: SimpleNamespace,
-                 tls: TlsFiles | None = None) -> SimpleNamespace:
-    """The whole cookie half at once. `scripts`: the session half's page scripts (LOGIN, PROFILE,
-    LOGOUT, DOCUMENT_COOKIE), which name no credentials and so serve this half unchanged."""
+def cookie_burst(chromium: Browser, server: AuthServer, tls: TlsFiles | None = None) -> SimpleNamespace:
+    """The whole cookie half at once, with the session half's page scripts (SCRIPTS)."""
+    scripts = SCRIPTS
     name = server.app.policy.cookie.name
     r = SimpleNamespace(where=f"{server.url}/", url=server.url, alg=server.app.key.alg, name=name, scripts=scripts)
     chromium.act(lambda: chromium.tab.goto(r.where), 1, ("/",))
