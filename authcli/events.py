@@ -243,3 +243,12 @@ class ProofChecked(Event):
     @property
     def failed(self) -> list[str]:
         return [c.name for c in self.checks if c.ok is False]
+
+
+@dataclass(frozen=True)
+class TokenCookieSet(Event):
+    """Login set the token as a cookie; `size` is its name plus value, what browsers limit."""
+
+    size: int = 0
+    fits: bool = True
+    kind: ClassVar[str] = "cookie"

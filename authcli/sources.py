@@ -157,6 +157,14 @@ _ENTRIES = [
            "https://www.rfc-editor.org/rfc/rfc6797#section-8.3"),
     Source("rfc6797-14.6", "RFC 6797 §14.6", "HTTP Strict Transport Security (HSTS), 14.6 Bootstrap MITM "
            "Vulnerability (the first visit is not protected)", "https://www.rfc-editor.org/rfc/rfc6797#section-14.6"),
+    Source("rfc6265bis-5.4", "RFC 6265bis §5.4", "Cookies: HTTP State Management Mechanism "
+           "(draft-ietf-httpbis-rfc6265bis), 5.4: a cookie whose name plus value is longer than 4096 octets "
+           "is ignored (the section the web-platform-tests cookies/size tests cite)",
+           "https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#section-5.4"),
+    Source("oauth-browser-bff", "OAuth Browser-Based Apps §6.1", "OAuth 2.0 for Browser-Based Applications "
+           "(draft-ietf-oauth-browser-based-apps-22), 6.1 Backend For Frontend (BFF): the browser holds a "
+           "session cookie, the backend holds the tokens",
+           "https://datatracker.ietf.org/doc/html/draft-ietf-oauth-browser-based-apps-22#section-6.1"),
     Source("rfc6265-8.6", "RFC 6265 §8.6", "HTTP State Management Mechanism, 8.6 Weak Integrity",
            "https://www.rfc-editor.org/rfc/rfc6265#section-8.6"),
 ]

@@ -30,6 +30,7 @@ COMMANDS = [
     ("authcli demo jwt --ttl 3 --secret mySecretKey", 0),
     ("authcli demo jwt --alg RS256 --rotate", 0),
     ("authcli demo jwt --dpop", 0),
+    ("authcli demo jwt --cookie --ttl 3", 0),
     ("authcli demo scaling", 0),
     (f"authcli decode {HANDOUT_TOKEN}", 0),
     (f"authcli decode {HANDOUT_TOKEN} --secret mySecretKey", 0),

@@ -312,6 +312,8 @@ def test_a_line_tried_after_expiry_says_401_and_gets_it(tmux, curl):
     ("authcli demo jwt --ttl 6 --step", ["when the token it sends expires", "with a new token",
                                          "nothing on the server to delete"]),
     ("authcli demo refresh --ttl 4 --step", ["when the token it sends expires", "gets 401 again"]),
+    ("authcli demo jwt --cookie --ttl 6 --step", ["when the token it sends expires", "with a new token",
+                                                  "nothing on the server to delete"]),
     ("authcli demo session --ttl 6 --idle 3 --step", ["gets 401 again"]),
 ])
 def test_the_other_demos_try_it_lines_at_120_by_40(tmux, curl, command, expect):

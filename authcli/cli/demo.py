@@ -85,18 +85,21 @@ def jwt_demo(
                                 "through the JWKS it caches. Tokens live 15 minutes (--ttl is not used)."),
     dpop: bool = typer.Option(False, "--dpop", help="Bind the token to a key the client holds (DPoP, RFC 9449): "
                               "a proof on every request, and the stolen token's replays refused."),
+    cookie: bool = typer.Option(False, "--cookie", help="The token in an HttpOnly cookie instead of the "
+                                "Authorization header: login sets it, the jar sends it, logout clears it."),
 ) -> None:
     """Log in for a JWT, use it as a Bearer token, tamper with it, watch it expire: every request shown.
 
     \b
     Example: authcli demo jwt --secret mySecretKey
     Example: authcli demo jwt --alg RS256 --rotate
+    Example: authcli demo jwt --cookie
     """
     fmt = output_format(fmt, as_json)
     from contextlib import ExitStack
 
-    if rotate and dpop:
-        raise UsageError("--rotate and --dpop are separate demos: pick one")
+    if rotate + dpop + cookie > 1:
+        raise UsageError("--rotate, --dpop and --cookie are separate demos: pick one")
     if rotate:
         _rotation(alg.value, secret, https, fmt, step, predict, all_headers)
         return
@@ -105,14 +108,17 @@ def jwt_demo(
     key = signing_key(alg.value, secret)
     with ExitStack() as stack:
         tls = https_files(stack, https)
-        if dpop:
-            from authcli.walkthroughs.dpop import INFO as DPOP, dpop_walkthrough
+        if cookie:
+            from authcli.walkthroughs import jwt_cookie
 
-            play(DPOP, dpop_walkthrough(key, ttl, tls=tls), fmt, pause=step,
-                 all_headers=all_headers, predict=predict)
-            return
-        play(INFO, jwt_walkthrough(key, ttl, tls=tls), fmt, pause=step,
-             all_headers=all_headers, predict=predict)
+            info, steps = jwt_cookie.INFO, jwt_cookie.jwt_cookie_walkthrough(key, ttl, tls=tls)
+        elif dpop:
+            from authcli.walkthroughs import dpop as dpop_walk
+
+            info, steps = dpop_walk.INFO, dpop_walk.dpop_walkthrough(key, ttl, tls=tls)
+        else:
+            info, steps = INFO, jwt_walkthrough(key, ttl, tls=tls)
+        play(info, steps, fmt, pause=step, all_headers=all_headers, predict=predict)
 
 
 def _rotation(alg: str, secret: Optional[str], https: bool, fmt: Format, step: bool, predict: bool,
@@ -218,6 +224,8 @@ def browser(
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
     https: bool = https_option(),
+    cookie: bool = typer.Option(False, "--cookie", help="The JWT half keeps the token in an HttpOnly cookie "
+                                "instead of localStorage: what injected script, other sites and 4 KB do to it."),
 ) -> None:
     """The handout's browser half in a real headless Chromium: its cookie store, localStorage, XSS and CSRF.
 
@@ -226,6 +234,7 @@ def browser(
 
     \b
     Example: authcli demo browser --step
+    Example: authcli demo browser --cookie
     """
     fmt = output_format(fmt, as_json)
     from authcli.browser import check
@@ -236,7 +245,13 @@ def browser(
     check()  # before anything is printed: no browser is one line and exit 2
     with ExitStack() as stack:
         tls = https_files(stack, https)
-        play(INFO, browser_walkthrough(ttl, tls=tls), fmt, pause=step, all_headers=all_headers, predict=predict)
+        if cookie:
+            from authcli.walkthroughs.browser_cookie import INFO as COOKIE_INFO, browser_cookie_walkthrough
+
+            info, steps = COOKIE_INFO, browser_cookie_walkthrough(ttl, tls=tls)
+        else:
+            info, steps = INFO, browser_walkthrough(ttl, tls=tls)
+        play(info, steps, fmt, pause=step, all_headers=all_headers, predict=predict)
 
 
 @app.command("compare")

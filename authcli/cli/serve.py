@@ -60,6 +60,7 @@ def serve(
     key_file: Optional[Path] = typer.Option(None, "--cert-key", help="With --https --cert: the certificate's "
                                             "private key (PEM). (--key is the JWT signing key.)"),
     ca: Optional[Path] = typer.Option(None, "--ca", help="With --cert: the CA clients should trust (default: the certificate itself)."),
+    cookie: bool = typer.Option(False, "--cookie", help="jwt mode: the token in an HttpOnly cookie, not a Bearer header."),
     weak: Optional[str] = typer.Option(None, "--weak", metavar="NAME[,NAME...]",
                                        help="Attack lab only: a server with these deliberate mistakes (authcli lab "
                                             "--list), on loopback only, marked X-Authcli-Weak."),
@@ -70,7 +71,7 @@ def serve(
     Example: authcli serve --mode session --port 8000, then in another terminal:
     curl -c jar -b jar -H 'Content-Type: application/json' -d '{"email":"a@b.com","password":"123"}' http://127.0.0.1:8000/login
 
-    With --mode jwt, /login answers {"token": ...}; send it as Authorization: Bearer <token>.
+    With --mode jwt, /login answers {"token": ...}; send it as Authorization: Bearer <token> (--cookie: a cookie).
     """
     from authcli.server import JwtAuth, SessionAuth
 
@@ -79,11 +80,11 @@ def serve(
         tls = https_files(stack, https, cert, key_file, ca)
         if weak is not None:
             _refuse_ignored(mode, alg=alg, key=key, idle=idle, open=open_page or None, secret=secret,
-                            store=store, redis_url=redis_url)
+                            store=store, redis_url=redis_url, cookie=cookie or None)
             _run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
         elif mode is Mode.session:
-            if secret is not None or alg is not None or key is not None:
-                raise UsageError("--alg, --secret and --key belong to --mode jwt")
+            if secret is not None or alg is not None or key is not None or cookie:
+                raise UsageError(("--cookie belongs" if cookie else "--alg, --secret and --key belong") + " to --mode jwt")
             sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make()
             stack.callback(sessions.close)
             idle_text = f", ended after {idle} s idle" if idle else ""
@@ -94,9 +95,16 @@ def serve(
             if store is not None or redis_url is not None or idle is not None:
                 raise UsageError("--store, --redis-url and --idle belong to --mode session")
             signer = _jwt_key(alg, secret, key)
-            _run(JwtAuth(signer, ttl), None, mode, host, port,
-                 f"{signer.alg} tokens live {ttl} s" + (", WEAK secret" if signer.weak else ""), quiet,
+            _run(JwtAuth(signer, ttl, policy=_jwt_policy(tls, cookie)), None, mode, host, port,
+                 f"{signer.alg} tokens live {ttl} s{', WEAK secret' * signer.weak}{', in a cookie' * cookie}", quiet,
                  _https_hints(tls) + _verify_hints(signer, secret), open_page, tls=tls)
+
+
+def _jwt_policy(tls, cookie: bool):
+    """The hardened verifier; with --cookie the token travels in a cookie (__Host- and Secure over HTTPS)."""
+    from authcli.server.policy import COOKIE_JWT, HARDENED_JWT, HTTPS_COOKIE_JWT
+
+    return (HTTPS_COOKIE_JWT if tls else COOKIE_JWT) if cookie else HARDENED_JWT
 
 
 def _session_policy(tls, idle: int | None, ttl: int):
@@ -139,7 +147,7 @@ def _weak_mode(names: str, mode: Mode | None, host: str, https: bool = False) ->
 def _refuse_ignored(mode: Mode, **given: object) -> None:
     """A weak server's key and policy are the lab's: options it would not honour are refused,
     never silently dropped."""
-    unused = ("alg", "key", "idle", "open") + (("secret",) if mode is Mode.session else ("store", "redis_url"))
+    unused = ("alg", "key", "idle", "open", "cookie") + (("secret",) if mode is Mode.session else ("store", "redis_url"))
     ignored = ["--" + name.replace("_", "-") for name in unused if given[name] is not None]
     if ignored:
         raise UsageError(f"--weak servers take their algorithm, key and timeouts from the lab: leave out "

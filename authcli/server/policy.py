@@ -80,6 +80,12 @@ class JwtPolicy:
     check_exp: bool = True              # False: last year's token still works
     # True: an RS256 server also verifies HS256, with its public key's PEM as the HMAC secret.
     hmac_with_public_key: bool = False
+    # None: the token travels in Authorization: Bearer (RFC 6750). A CookiePolicy: login sets the
+    # token as this cookie, /profile reads only the cookie, logout clears it (demo jwt --cookie).
+    cookie: CookiePolicy | None = None
+    # Claims added to every token this server signs (never replacing sub, iat, exp...): how a
+    # token grows past a cookie's 4 KB.
+    extra_claims: tuple[tuple[str, object], ...] = ()
 
     @cached_property
     def lenient(self) -> bool:
@@ -108,3 +114,7 @@ class DpopPolicy:
 
 
 HARDENED_DPOP = DpopPolicy()
+# The token in a cookie: the same hardened verifier, the token read from an HttpOnly cookie.
+JWT_COOKIE = CookiePolicy(name="token")
+COOKIE_JWT = JwtPolicy(cookie=JWT_COOKIE)
+HTTPS_COOKIE_JWT = JwtPolicy(cookie=CookiePolicy(name="__Host-token", secure=True))

@@ -1,5 +1,5 @@
-"""The handout's closing table, live: the session flow and the JWT flow run back to back, then
-every cell is filled from what the two runs observed."""
+"""The handout's closing table, live: the session flow, the JWT flow and the JWT-in-a-cookie flow
+run back to back, then every cell is filled from what the runs observed."""
 
 from __future__ import annotations
 
@@ -18,9 +18,11 @@ from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.jwt import jwt_walkthrough
 from authcli.walkthroughs.model import ExchangeBlock, Sequence, Step, Table, TableBlock, WalkthroughInfo, step
 from authcli.walkthroughs.session import session_walkthrough
+from authcli.walkthroughs.compare_cookie import cookie_steps, with_cookie_column
+from authcli.walkthroughs.jwt_cookie import jwt_cookie_walkthrough
 from authcli import clock
 
-INFO = WalkthroughInfo("compare", "Sessions vs JWT: the handout's table, filled in by two real runs")
+INFO = WalkthroughInfo("compare", "Sessions vs JWT: the handout's table, filled in by real runs")
 TTL = 1
 
 
@@ -67,14 +69,16 @@ def _check_costs(budget: float) -> tuple[float, float]:
 def compare_walkthrough(*, make_store: Callable[[], SessionStore] | None = None,
                         budget: float = 0.2) -> Iterator[Step]:
     """Yield: what ran, then the table. The sessions' own demo runs first, then the JWT one."""
-    yield step(None, "Two real runs, one table", [
-        "authcli runs the session demo and the JWT demo back to back on real local servers (with "
+    yield step(None, "Real runs, one table", [
+        "authcli runs the session demo, the JWT demo and the JWT demo with --cookie (the handout's "
+        "other place for the token) back to back on real local servers (with "
         f"{TTL} s lifetimes, so expiry is quick), then fills the handout's closing table with "
         "what those runs observed: where the data was, what each request carried, what the "
         "server checked, and what a restart did.",
     ])
     session = list(session_walkthrough(TTL, make_store=make_store, sleep=time.sleep))
     jwt = list(jwt_walkthrough(make_signing_key("HS256"), TTL))
+    in_cookie = list(jwt_cookie_walkthrough(make_signing_key("HS256"), TTL))
     s, j = _by_number(session), _by_number(jwt)
     created = s[2].event(SessionCreated)
     cookie = s[4].request.header("Cookie") or ""
@@ -98,6 +102,8 @@ def compare_walkthrough(*, make_store: Callable[[], SessionStore] | None = None,
         "One more run, for the table's last row: a JWT server signs a token at login and stops; a "
         "brand-new server holding the same key (and nothing else) gets the token.",
     ], ExchangeBlock(jwt_login), ExchangeBlock(jwt_after_restart))
+    extra, restarted = cookie_steps(in_cookie)
+    yield from extra
     rows = [
         ["Data stored in", f"Server: {len(json.dumps(created.record))} bytes of JSON per session, under "
                            "its random ID",
@@ -115,7 +121,8 @@ def compare_walkthrough(*, make_store: Callable[[], SessionStore] | None = None,
         ["Logout", f"Deleted the record: the old cookie got {s[10].response.status}",
          f"Nothing to delete: the old token still got {j[7].response.status} until exp"],
     ]
+    rows = with_cookie_column(rows, in_cookie, restarted, verify_us)
     yield step(None, "The handout's table, observed", [
-        "Each cell below comes from the two runs just made (the check costs were measured now, on "
+        "Each cell below comes from the three runs just made (the check costs were measured now, on "
         "this machine, with the server's own code: a median of 5 batches).",
-    ], TableBlock(Table("Sessions vs JWT", ["", "Sessions", "JWT"], rows)))
+    ], TableBlock(Table("Sessions vs JWT", ["", "Sessions", "JWT", "JWT in a cookie"], rows)))

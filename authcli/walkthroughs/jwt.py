@@ -214,13 +214,15 @@ def _first_act(client: ScriptedClient, auth: JwtAuth) -> list[Step]:
     return steps
 
 
-def _forgeries(client: ScriptedClient, parts: TokenParts, guessable: bool = False) -> list[Step]:
-    """Steps 4-5: the payload changed under the old signature, then the same with alg none."""
+def _forgeries(client: ScriptedClient, parts: TokenParts, guessable: bool = False,
+               carry: Callable[[str], dict[str, str]] = _bearer) -> list[Step]:
+    """Steps 4-5: the payload changed under the old signature, then the same with alg none.
+    `carry`: the headers a token travels in (Bearer; a cookie for demo jwt --cookie)."""
     steps = []
     forged_payload = {**parts.payload, "sub": str(OTHER_USER_ID), "userId": OTHER_USER_ID}
     forged_b64 = b64url(json.dumps(forged_payload, separators=(",", ":")).encode())
     tampered_token = f"{parts.header_b64}.{forged_b64}.{parts.signature_b64}"
-    tampered = expect(client.send("GET", "/profile", headers=_bearer(tampered_token)), 401, "tampered token")
+    tampered = expect(client.send("GET", "/profile", headers=carry(tampered_token)), 401, "tampered token")
     steps.append(step(4, "A tampered token: payload changed, signature kept", [
         f"Anyone can edit the payload (userId {DEMO_USER_ID} becomes {OTHER_USER_ID}) and keep the "
         "signature; without the key nobody can make one that fits the new bytes." + (
@@ -233,7 +235,7 @@ def _forgeries(client: ScriptedClient, parts: TokenParts, guessable: bool = Fals
 
     none_header = b64url(json.dumps({"alg": "none", "typ": "JWT"}, separators=(",", ":")).encode())
     none_token = f"{none_header}.{forged_b64}."
-    unsigned = expect(client.send("GET", "/profile", headers=_bearer(none_token)), 401, "alg none")
+    unsigned = expect(client.send("GET", "/profile", headers=carry(none_token)), 401, "alg none")
     steps.append(step(5, "alg: none, an unsigned token", [
         "The same payload, with header {\"alg\": \"none\"} and no signature: a library that let "
         "the token pick its algorithm would skip the check [^rfc8725-3.1].",

@@ -70,7 +70,7 @@ async function refresh() {
 
 $("here").textContent = location.origin;
 $("wrong-site").hidden = new URL(victim).hostname !== location.hostname;
-$(mode === "jwt" ? "mode-jwt" : "mode-session").hidden = false;
+($(`mode-${mode}`) || $("mode-session")).hidden = false;
 
 document.querySelector("iframe[name=answer]").addEventListener("load", refresh);
 $("refresh").addEventListener("click", refresh);

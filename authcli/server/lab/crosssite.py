@@ -224,7 +224,9 @@ class Site:
         self.app = app
         self.hosts = hosts  # a HostCheck: names other than this server's get 421 (DNS rebinding)
         self.store = app.store
-        self.lab = CrossSiteLab(journal, getattr(app, "mode", "session"), "https" if https else "http",
+        # lab_mode: what the attacker's page says the victim runs (jwt-cookie: a token in a cookie)
+        mode = getattr(app, "lab_mode", None) or getattr(app, "mode", "session")
+        self.lab = CrossSiteLab(journal, mode, "https" if https else "http",
                                 private=hosts is not None and not hosts.loopback)
         weak = getattr(app, "weak", ())
         # A deliberately weak server says so on every answer, so no one mistakes it for the real one.

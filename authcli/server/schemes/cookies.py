@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from authcli.server.policy import HARDENED_SESSIONS, SessionPolicy
+from authcli.server.policy import HARDENED_SESSIONS, CookiePolicy, SessionPolicy
 
 COOKIE_NAME = HARDENED_SESSIONS.cookie.name
 SESSION_ID_BYTES = HARDENED_SESSIONS.id_bytes
@@ -70,3 +70,26 @@ def check_session_id(value: str, policy: SessionPolicy = HARDENED_SESSIONS) -> C
         shown = repr(value) if len(value) <= 20 and value.isprintable() else f"{len(value)} characters"
         return CookieLookup(None, f"malformed {policy.cookie.name} ({shown}): not an ID this server issues")
     return CookieLookup(value, None)
+
+
+# --- any cookie a policy names (the JWT-in-a-cookie server's token cookie) ----------------------
+
+def set_named_cookie(value: str, cookie: CookiePolicy, max_age: int | None = None) -> str:
+    age = f"Max-Age={max_age}; " if max_age is not None else ""
+    return f"{cookie.name}={value}; {age}{cookie.attributes()}"
+
+
+def clear_named_cookie(cookie: CookiePolicy) -> str:
+    return f"{cookie.name}=; Max-Age=0; {cookie.attributes()}"
+
+
+def read_named_cookie(cookie_headers: list[str], name: str) -> CookieLookup:
+    """The one value of cookie `name` (as read_session_cookie splits, without its ID shape check)."""
+    values = _values(cookie_headers, name)
+    if not values:
+        return CookieLookup(None, f"no {name} cookie")
+    if len(values) > 1:
+        return CookieLookup(None, f"{len(values)} {name} cookies: ambiguous, none is used")
+    if not values[0]:
+        return CookieLookup(None, f"an empty {name} cookie")
+    return CookieLookup(values[0], None)

@@ -83,12 +83,18 @@ class JwtAuth:
         }
         if key.jwks is not None:
             table["/.well-known/jwks.json"] = {"GET": self.jwks}
-        self.router = Router(table, page("jwt.html"),
-                             {"/common.js": "common.js", "/jwt.js": "jwt.js", "/style.css": "style.css"})
+        script = "jwt-cookie" if self.policy.cookie is not None else "jwt"  # where the page keeps the token
+        self.router = Router(table, page(f"{script}.html"),
+                             {"/common.js": "common.js", f"/{script}.js": f"{script}.js", "/style.css": "style.css"})
 
     @property
     def ttl(self) -> int:
         return self.policy.ttl
+
+    @property
+    def lab_mode(self) -> str:
+        """What the attacker's page says this server runs: a token in a cookie rides along like a session's."""
+        return "jwt-cookie" if self.policy.cookie is not None else "jwt"
 
     def handle(self, request: Request) -> Response:
         return self.router.handle(request)
@@ -120,16 +126,25 @@ class JwtAuth:
         iat = int(now)
         claims = {"sub": str(user.user_id), "userId": user.user_id, "iat": iat,
                   "exp": iat + self.ttl, "jti": secrets.token_urlsafe(16), **(extra or {})}
+        claims.update((name, value) for name, value in self.policy.extra_claims if name not in claims)
         token = issue(self.key, claims)
         events = [
             CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id),
             TokenSigned(f"signed {json.dumps(claims)} with {self.key.alg}: a {len(token)}-character "
                         "token; nothing stored", claims=claims, token=token),
         ]
+        if self.policy.cookie is not None:  # the token travels only in Set-Cookie
+            from authcli.server.schemes.jwt_cookie import login_answer
+
+            return login_answer(self.policy.cookie, token, self.ttl, events)
         body = json.dumps({"token": token, "token_type": self.token_type, "expires_in": self.ttl})
         return Response(200, body + "\n", [("Content-Type", "application/json"), NO_STORE], events)
 
     def _bearer(self, request: Request) -> tuple[str | None, Response | None, list[Event]]:
+        if self.policy.cookie is not None:  # demo jwt --cookie: only the cookie carries the token
+            from authcli.server.schemes.jwt_cookie import token_from_cookie
+
+            return token_from_cookie(self.policy.cookie, request)
         events: list[Event] = []
         query = parse_qs(request.target.split("?", 1)[1]) if "?" in request.target else {}
         values = request.header_values("Authorization")
@@ -236,8 +251,13 @@ class JwtAuth:
             except MalformedToken:
                 pass
         events: list[Event] = [TokenLogout("nothing to delete: the server keeps no record of tokens")]
+        cleared: list[tuple[str, str]] = []
+        if self.policy.cookie is not None:
+            from authcli.server.schemes.jwt_cookie import logout_headers
+
+            cleared = logout_headers(self.policy.cookie, events)
         return text(200, f"Logged out on this client only: your token stays valid until it expires{until}.",
-                    events, [NO_STORE])
+                    events, [*cleared, NO_STORE])
 
     def jwks(self, request: Request) -> Response:
         return Response(200, json.dumps(self.key.jwks, indent=2) + "\n",
