@@ -200,33 +200,6 @@ def _verify_hints(key, given_secret: str | None) -> list[str]:
             f"Make one: authcli sign --sub 1 --exp 15m --secret {secret}"]
 
 
-class _Counter:
-    """The size of a store that counts slowly (Redis: SCAN), refreshed twice a second off the
-    request path: a request's cost must not depend on how many sessions are stored."""
-
-    def __init__(self, sessions: SessionStore):
-        self.value: int | None = None
-        self._sessions = sessions
-        self._stop = threading.Event()
-        self._refresh()
-        self._thread = threading.Thread(target=self._run, name="authcli-store-counter")
-        self._thread.start()
-
-    def _refresh(self) -> None:
-        try:
-            self.value = self._sessions.count()
-        except StoreUnavailable:
-            self.value = None
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.5):
-            self._refresh()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def _reachable(host: str, port: int) -> list[str]:
     """The URLs students can type, for a server bound beyond loopback: the very addresses the
     server answers to (server/transport/hosts.py), so every printed URL works and no other name does."""
@@ -259,16 +232,9 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
 
     console = stdout_console()
     with ExitStack() as stack:
-        counter = None
-        if sessions is not None and not quiet and not sessions.facts.cheap_count:
-            counter = _Counter(sessions)
-            stack.callback(counter.close)
-
-        def count() -> int | None:
-            if counter is not None:
-                return counter.value
+        def count() -> int | None:  # read by the log's thread, once per batch of lines
             try:
-                return sessions.count() if sessions is not None else None
+                return sessions.size() if sessions is not None else None
             except StoreUnavailable:
                 return None
 

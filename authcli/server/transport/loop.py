@@ -24,7 +24,7 @@ import ssl
 import threading
 import time
 
-from authcli.errors import HttpError
+from authcli.errors import HttpError, StoreUnavailable
 from authcli.server.transport.connection import Connection, Shared, answer, busy, respond
 from authcli.server.transport.doors import READ, WRITE, Doors
 from authcli.events import Refused
@@ -269,6 +269,8 @@ class Loop(Doors):
     def _purge(self, store) -> None:
         try:
             store.purge()
+        except StoreUnavailable:
+            pass  # the store is away: requests say so with 503s, and the next purge tries again
         except Exception:
             self.shared.handler_errors += 1
         finally:
