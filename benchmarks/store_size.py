@@ -3,7 +3,8 @@
 For Redis and SQLite, two `authcli serve` processes with their log on run side by side: one on a
 store holding one session, one on a store holding --sessions more (made through the store's
 own create(), so they are indexed and counted as any session is). wrk hits GET /profile on each,
-rounds interleaved; each cell is the median of the rounds with the spread, and the ratio is
+rounds interleaved; each cell is the median of the rounds with the spread, in req/s and in
+requests per CPU-second of the server process (steadier on a shared machine), and the ratio is
 full / one (1.0: the log's store size costs the same whatever the store holds).
 
     python benchmarks/store_size.py [--sessions 100000] [--seconds 3] [--rounds 5] [--connections 10]
@@ -59,12 +60,17 @@ def compare(label: str, one: list[str], full: list[str], opts) -> None:
     servers = {"one": serve(one), "full": serve(full)}
     try:
         rates: dict[str, list[float]] = {"one": [], "full": []}
+        per_cpu: dict[str, list[float]] = {"one": [], "full": []}
         for i in range(opts.rounds):
             for name in (["one", "full"] if i % 2 == 0 else ["full", "one"]):
                 proc, url, header = servers[name]
-                rates[name].append(wrk(url, header, opts.seconds, opts.connections, proc.pid)[0])
+                rate, _, rate_cpu = wrk(url, header, opts.seconds, opts.connections, proc.pid)
+                rates[name].append(rate)
+                per_cpu[name].append(rate_cpu)
         ratio = statistics.median(rates["full"]) / statistics.median(rates["one"])
-        print(f"{label:<8} {cell(rates['one']):>22} {cell(rates['full']):>22}  {ratio:5.2f}", flush=True)
+        ratio_cpu = statistics.median(per_cpu["full"]) / statistics.median(per_cpu["one"])
+        print(f"{label:<8} {cell(rates['one']):>22} {cell(rates['full']):>22}  {ratio:5.2f}   "
+              f"{cell(per_cpu['one']):>22} {cell(per_cpu['full']):>22}  {ratio_cpu:5.2f}", flush=True)
     finally:
         for proc, _, _ in servers.values():
             proc.terminate()
@@ -80,7 +86,8 @@ def main() -> None:
     opts = ap.parse_args()
     print(f"GET /profile, log on; wrk -t2 -c{opts.connections}, {opts.seconds} s x {opts.rounds} rounds "
           f"interleaved, median (min-max) req/s; {opts.sessions:,} extra sessions in the full store")
-    print(f"{'store':<8} {'1 session':>22} {f'+{opts.sessions:,} sessions':>22}  ratio")
+    print(f"{'store':<8} {'req/s, 1 session':>22} {f'+{opts.sessions:,} sessions':>22}  ratio   "
+          f"{'req per CPU-s, 1':>22} {f'+{opts.sessions:,}':>22}  ratio")
     from authcli.stores.sqlite import SqliteStore
 
     folder = Path(tempfile.mkdtemp())
