@@ -63,7 +63,7 @@ def start_authcli(mode: str, redis_url: str | None) -> tuple[subprocess.Popen, s
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "NO_COLOR": "1"})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a busy shared machine: importing can take seconds
     while True:
         try:
             resp = requests.post(url + "/login", json=CREDS, timeout=2)
