@@ -70,6 +70,8 @@ def start_authcli(mode: str, redis_url: str | None) -> tuple[subprocess.Popen, s
             break
         except requests.ConnectionError:
             if time.monotonic() > deadline:
+                proc.terminate()  # never left running behind a failed benchmark
+                proc.wait()
                 raise RuntimeError("authcli serve did not start") from None
             time.sleep(0.05)
     credential = resp.json()["token"] if mode == "jwt" else resp.cookies["sessionId"]
