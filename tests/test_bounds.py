@@ -166,7 +166,7 @@ def test_a_paused_terminal_never_blocks_the_server_and_dropped_lines_are_said_on
     assert time.monotonic() - start < 1.0 and writer.dropped >= 4000
     out.resumed.set()
     end = time.monotonic() + 5
-    while writer._queue.qsize() and time.monotonic() < end:
+    while writer.backlog and time.monotonic() < end:
         time.sleep(0.01)
     writer(record)
     writer.close()

@@ -204,11 +204,11 @@ def test_serve_jwt_mode():
 def test_a_classroom_server_says_it_is_public_and_where_students_go():
     from rich.console import Console
 
-    from authcli.cli.serve import _reachable
+    from authcli.cli.serve_hints import reachable
     from authcli.render.serve import classroom_warning
 
-    assert _reachable("192.0.2.7", 8000) == ["http://192.0.2.7:8000/"]
-    assert all(not url.startswith("http://127.") for url in _reachable("0.0.0.0", 8000))
+    assert reachable("192.0.2.7", 8000) == ["http://192.0.2.7:8000/"]
+    assert all(not url.startswith("http://127.") for url in reachable("0.0.0.0", 8000))
     console = Console(record=True, width=100)
     console.print(classroom_warning("0.0.0.0", "a@b.com", "123", ["http://192.0.2.7:8000/"]))
     text = console.export_text()

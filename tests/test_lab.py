@@ -143,9 +143,9 @@ def test_the_jwt_attacker_uses_their_own_account_and_each_refusal_names_its_defe
 
 def test_serve_weak_secret_says_whose_secret_it_is():
     """`serve --weak weak-secret` signs with the handout's secret: the banner must not call it random."""
-    from authcli.cli.serve import _verify_hints
+    from authcli.cli.serve_hints import verify_hints
     from authcli.server.lab.weaknesses import HANDOUT_SECRET
 
-    hint = _verify_hints(make_signing_key("HS256", HANDOUT_SECRET), None)[0]
+    hint = verify_hints(make_signing_key("HS256", HANDOUT_SECRET), None)[0]
     assert "handout's" in hint and "random" not in hint
-    assert "256 random bits" in _verify_hints(make_signing_key("HS256"), None)[0]
+    assert "256 random bits" in verify_hints(make_signing_key("HS256"), None)[0]

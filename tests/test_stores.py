@@ -171,7 +171,8 @@ def test_redis_keys_are_prefixed_json_with_a_ttl(redis_url):
     store, sid = RedisStore(redis_url), new_session_id()
     store.create(sid, RECORD, ttl=60)
     raw = redis.Redis.from_url(redis_url, decode_responses=True)
-    assert raw.keys("*") == [f"session:{sid}"]
+    assert set(raw.keys("*")) == {"session:index", f"session:{sid}"}
+    assert raw.type("session:index") == "zset" and raw.zrange("session:index", 0, -1) == [sid]
     assert json.loads(raw.get(f"session:{sid}")) == RECORD  # JSON, never pickle
     assert 58 <= raw.ttl(f"session:{sid}") <= 60
     raw.close()
@@ -192,3 +193,18 @@ def test_memory_purge_drops_what_expired_and_keeps_the_rest(clock):
     clock.advance(2)
     store.purge()
     assert store.count() == 2 and store.get(keep) == RECORD and store.get(again) == RECORD
+
+
+def test_size_counts_what_is_held_without_reading_it(subject):
+    """size() is what `serve`'s log shows, O(1) in every store: created and deleted records
+    counted, an expired one gone after a purge."""
+    store, ids = subject.store, [new_session_id() for _ in range(5)]
+    for sid in ids:
+        store.create(sid, RECORD, ttl=60)
+    store.create(new_session_id(), RECORD, ttl=1)
+    assert store.size() == 6
+    store.delete(ids[0])
+    assert store.size() == 5
+    subject.expire(1.1)
+    store.purge()
+    assert store.size() == 4 == store.count()

@@ -18,7 +18,6 @@ class StoreFacts:
     expiry: str               # one sentence: who removes an expired record
     gone: str                 # what is left of an expired record: "the record is gone"
     takes_url: bool = False   # reached at a URL (--redis-url)
-    cheap_count: bool = True  # count() is O(1) (memory: len); Redis counts with SCAN
     takes_path: bool = False  # kept in a file named as --store NAME:PATH
     sharers: str = "any number of servers"  # who can share its sessions, when it outlives a server
 
@@ -113,7 +112,12 @@ class SessionStore(Protocol):
         ...
 
     def count(self) -> int:
-        """How many records are held now (the server log shows it; may lag a purge)."""
+        """How many live records are held now, counted: walkthroughs and tests, never a hot path."""
+        ...
+
+    def size(self) -> int:
+        """How many records are held, in O(1) whatever the store holds (the `serve` log reads it
+        a few times a second); may include what expired since the last purge."""
         ...
 
     def purge(self) -> None:

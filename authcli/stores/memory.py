@@ -96,6 +96,9 @@ class MemoryStore:
     def count(self) -> int:
         return len(self._records)
 
+    def size(self) -> int:
+        return len(self._records)
+
     def purge(self) -> None:
         now = self._clock()
         while self._purge_batch(now):

@@ -17,9 +17,13 @@ import time
 from typing import Any
 
 from authcli.errors import StoreConfigError, StoreMissing, StoreUnavailable
+from authcli import clock
 from authcli.stores.base import StoreFacts, StoreRow, StoreSnapshot, count_phrase
 
 PREFIX = "session:"
+# A sorted set beside the session keys: each session's ID, scored by its deadline, so the number
+# of live sessions is one ZCOUNT (no key shape of a session: SCAN and snapshots skip it).
+INDEX = "index"
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
 # A session ID (or the attack lab's counter IDs), or a record the refresh demo files under a
 # namespace (refresh:<sha256>, family:<id>, deny:<jti>); anything else is not ours to show.
@@ -38,7 +42,6 @@ FACTS = StoreFacts(
     expiry="Redis deletes the key by itself when its TTL runs out.",
     gone="the key is gone from Redis",
     takes_url=True,
-    cheap_count=False,
 )
 
 
@@ -91,6 +94,7 @@ class RedisStore:
         # The attack lab's weak servers file under "weak:session:", so nothing they write (a
         # ten-year record) is ever read by a hardened server sharing this Redis.
         self.prefix = namespace + PREFIX
+        self.index = self.prefix + INDEX
         self._down_until = 0.0
         self._errors = (redis.ConnectionError, redis.TimeoutError)
         # redis-py turns a reply of the wrong shape into whatever its parser or response
@@ -126,7 +130,11 @@ class RedisStore:
 
     def create(self, session_id: str, record: dict[str, Any], ttl: int) -> None:
         # NX: never overwrite a live session, however unlikely a collision of 256-bit IDs is.
-        if not self._call(self._redis.set, self.key(session_id), json.dumps(record), ex=ttl, nx=True):
+        # The index gets the ID in the same round trip: what size() counts (see INDEX).
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(self.key(session_id), json.dumps(record), ex=ttl, nx=True)
+        pipe.zadd(self.index, {session_id: clock.now() + ttl})
+        if not self._call(pipe.execute)[0]:
             raise KeyError("session ID already exists")
 
     def get(self, session_id: str) -> dict[str, Any] | None:
@@ -143,7 +151,10 @@ class RedisStore:
         return value
 
     def delete(self, session_id: str) -> bool:
-        return bool(self._call(self._redis.delete, self.key(session_id)))
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.delete(self.key(session_id))
+        pipe.zrem(self.index, session_id)
+        return bool(self._call(pipe.execute)[0])
 
     def snapshot(self) -> StoreSnapshot:
         """Read back from Redis itself: SCAN for session keys, then GET and PTTL each."""
@@ -186,11 +197,18 @@ class RedisStore:
         return self._call(lambda: sum(1 for k in self._redis.scan_iter(match=self.prefix + "*", count=1000)
                                       if self._ours(_text(k))))
 
+    def size(self) -> int:
+        """ZCOUNT on the index from now on: O(log n), and right for every server sharing this
+        Redis, where counting keys with SCAN read every key twice a second (a server holding
+        100,000 sessions answered half as many requests with its log on)."""
+        return int(self._call(self._redis.zcount, self.index, f"({clock.now()}", "+inf"))
+
     def _ours(self, key: object) -> bool:
         return isinstance(key, str) and key.startswith(self.prefix) and bool(ID_IN_KEY.fullmatch(key[len(self.prefix):]))
 
     def purge(self) -> None:
-        """Nothing to do: Redis expires its keys by itself (SET ... EX)."""
+        """Redis expires the session keys by itself (SET ... EX); the index drops what expired."""
+        self._call(self._redis.zremrangebyscore, self.index, "-inf", clock.now())
 
     def close(self) -> None:
         self._redis.close()

@@ -1,16 +1,14 @@
 """The loop's front door: accepting connections within the limits (limits.py), turning the rest
-away readably, resting when out of file descriptors, and starting TLS."""
+away readably, and resting when out of file descriptors (TLS: tlsdoor.py)."""
 
 from __future__ import annotations
 
 import errno
 import selectors
 import socket
-import ssl
 import time
 from typing import TYPE_CHECKING
 
-from authcli.errors import HttpError
 from authcli.server.transport.connection import Connection
 from authcli.events import Refused
 from authcli.server.journal import Request, RequestRecord
@@ -22,7 +20,6 @@ if TYPE_CHECKING:
     from authcli.server.transport.limits import Addresses
 
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
-TLS_HANDSHAKE = 0x16  # the first byte of every TLS connection: a handshake record
 OUT_OF_FILES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 # With 1,000 busy clients one pass over the ready connections takes ~100 ms; a fresh client
 # would wait that long to be accepted. The listener is tried again every ACCEPT_EVERY answers.
@@ -32,7 +29,7 @@ ACCEPT_BATCH = 1024  # the listen backlog (httpd.BACKLOG)
 
 class Doors:
     """Accepting connections: a part of Loop (which owns the selector and every connection, and
-    provides _event, _receive, _send, _settle, _set_mask, _refuse and _close)."""
+    provides _event, _send, _settle, _set_mask and _close)."""
 
     listener: socket.socket
     shared: Shared
@@ -120,41 +117,3 @@ class Doors:
         self._send(conn)
         self._settle(conn)
 
-    def _start_tls(self, conn: Connection) -> None:
-        """HTTPS: a TLS hello gets the handshake; plain HTTP gets one plain answer saying so."""
-        try:
-            first = conn.sock.recv(1, socket.MSG_PEEK)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            first = b""
-        if not first:
-            self._close(conn)
-            return
-        conn.tls_pending = False
-        if first[0] != TLS_HANDSHAKE:
-            self._refuse(conn, HttpError(400, "This port speaks HTTPS: use https:// (plain HTTP "
-                                              "would send cookies and tokens readable on the wire)"))
-            self._send(conn)
-            self._settle(conn)
-            return
-        self._set_mask(conn, 0)
-        conn.sock = self.shared.tls.wrap_socket(conn.sock, server_side=True, do_handshake_on_connect=False)
-        conn.handshaking = True
-        self._handshake(conn)
-
-    def _handshake(self, conn: Connection) -> None:
-        try:
-            conn.sock.do_handshake()
-        except ssl.SSLWantReadError:
-            self._set_mask(conn, READ)
-            return
-        except ssl.SSLWantWriteError:
-            self._set_mask(conn, WRITE)
-            return
-        except (ssl.SSLError, OSError):  # a client that does not trust the CA, or not TLS at all
-            self._close(conn)
-            return
-        conn.handshaking = False
-        self._set_mask(conn, READ)
-        self._receive(conn)  # the request may have come with the handshake's last flight

@@ -16,12 +16,10 @@ never stall the loop; their answer comes back to the loop to be written.
 
 from __future__ import annotations
 
-import os
 import queue
 import selectors
 import socket
 import ssl
-import threading
 import time
 
 from authcli.errors import HttpError
@@ -29,10 +27,11 @@ from authcli.server.transport.connection import Connection, Shared, answer, busy
 from authcli.server.transport.doors import READ, WRITE, Doors
 from authcli.events import Refused
 from authcli.server.journal import Request, RequestRecord
-from authcli.server.transport.limits import (
-    MAX_CONNECTIONS, MAX_LINGERING, SLOW_WAIT, Addresses, SlowQueue, descriptor_budget,
-)
+from authcli.server.transport.limits import MAX_CONNECTIONS, MAX_LINGERING, Addresses, SlowQueue, descriptor_budget
+from authcli.server.transport.tlsdoor import TlsDoor
+from authcli.server.transport.watchdog import PURGE_EVERY, TICK, Watchdog
 from authcli.server.transport.wire import CONTINUE, Reader, refusal
+from authcli.server.transport.workers import BUSY, Workers
 
 __all__ = ["MAX_CONNECTIONS", "Loop", "Shared", "answer", "respond"]
 
@@ -54,29 +53,14 @@ FEED = 2048
 # ordinary answers, or one page of /attacker/log. A client that never reads costs this, not more.
 OUTBOX_LIMIT = 64 * 1024
 LINGER = 1.0         # after a refusal, read and drop the rest of the request this long
-TICK = 0.25          # how often a loop checks deadlines
-PURGE_EVERY = 1.0    # how often a store is asked to drop expired records
 # A non-blocking TLS socket that needs the other direction first: try again when it is ready.
 TLS_WAIT = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
-BUSY = "try again in a moment"
-# How much lower the workers' CPU priority is than the loop's. At 5 the loop, when both want a
-# core, gets three times a worker's share and preempts it on wake-up; 10 gave hashes a tenth and,
-# on a machine busy with other work, logins slowed to a crawl (a flood is what the queue is for).
-WORKER_NICE = 5
 
 
-def _yield_to_the_loop() -> None:
-    """Run this worker thread at a lower CPU priority than the loop (Linux: nice is per thread).
-    A login flood keeps every worker hashing; at the same priority, the loop then waited for a
-    core behind them and every client's quick request with it. Elsewhere: nothing to do."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICE)
-    except (AttributeError, OSError):
-        pass
-
-
-class Loop(Doors):
-    """The selector, every connection, the listener, and the queue of slow requests."""
+class Loop(Doors, TlsDoor, Workers, Watchdog):
+    """The selector and every connection, from the first byte to close. Its other jobs have
+    modules of their own: accepting (doors.py), TLS (tlsdoor.py), the slow-request workers
+    (workers.py), deadlines and the purge (watchdog.py)."""
 
     def __init__(self, listener: socket.socket, shared: Shared):
         self.listener = listener
@@ -250,47 +234,6 @@ class Loop(Doors):
         conn.close_after = conn.close_after or not keep
         self.addresses.used(conn.key, conn)
 
-    def work(self) -> None:
-        """A worker thread: answers slow requests and hands the bytes back to the loop."""
-        _yield_to_the_loop()
-        while (item := self.slow.get()) is not None:
-            queued, (conn, request) = item
-            if conn is None:  # housekeeping: a store purge
-                self._purge(request)
-                continue
-            if conn.closed:  # the client hung up while it waited
-                self.shared.dropped += 1
-                continue
-            late = time.monotonic() - queued > SLOW_WAIT
-            response = busy(f"Busy: waited over {SLOW_WAIT:g} s for a password check; {BUSY}") if late else None
-            self.done.put((conn, *answer(self.shared, conn, request, response)))
-            self.wake()
-
-    def _purge(self, store) -> None:
-        try:
-            store.purge()
-        except Exception:
-            self.shared.handler_errors += 1
-        finally:
-            self._purging = False
-
-    def _finish_slow(self) -> None:
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except OSError:
-            pass
-        while True:
-            try:
-                conn, data, keep = self.done.get_nowait()
-            except queue.Empty:
-                return
-            if conn.closed:
-                continue
-            conn.busy = False
-            self._answered_one(conn, data, keep)
-            self._serve(conn)  # writes it, and goes on to a pipelined request already here
-
     def _send(self, conn: Connection) -> None:
         if not conn.outbox or conn.closed:
             return
@@ -361,19 +304,6 @@ class Loop(Doors):
             return
         conn.draining = True
         conn.since = time.monotonic() - self.shared.request_timeout + LINGER
-
-    def _tick(self) -> None:
-        """Close connections that have not finished a request, or sat idle, for request_timeout;
-        one loop also lets the store drop what expired."""
-        now = time.monotonic()
-        deadline = now - self.shared.request_timeout
-        for conn in [c for c in self.conns if c.since < deadline and not c.busy]:
-            self._close(conn)
-        store = self.shared.app.store
-        if store is not None and now >= self._next_purge and not self._purging:
-            self._next_purge = now + PURGE_EVERY
-            self._purging = True  # a worker does it: 200,000 expired sessions take ~0.3 s
-            self.slow.put_housekeeping((None, store))
 
     def _close(self, conn: Connection) -> None:
         if conn.closed:
