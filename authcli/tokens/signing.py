@@ -14,6 +14,7 @@ from typing import Any
 
 from authcli.encoding import b64url
 from authcli.errors import BadKey
+from authcli.tokens import hmacjws
 from authcli.tokens.keys import (
     HASH_BYTES, HMAC_ALGS, SigningKey, VerifyKey, _public_key_algs, json_document, parse_jwk, pyjwt, secret_key,
 )
@@ -26,6 +27,11 @@ THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), 
 
 def issue(key: SigningKey, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
     merged = {**({"kid": key.kid} if key.kid else {}), **(headers or {})}
+    if hmacjws.can_encode(key.alg, key.private, claims, merged):  # the bytes PyJWT makes, without its import
+        try:
+            return hmacjws.encode(claims, key.private, key.alg, merged or None)
+        except (ValueError, TypeError) as err:  # a claim JSON cannot write, as PyJWT's json.dumps would say
+            raise BadKey(f"cannot sign with this key: {str(err)[:200]}") from None
     jwt = pyjwt()
     try:
         return jwt.encode(claims, key.private, algorithm=key.alg, headers=merged or None)
