@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING
 
 from authcli import clock
 from authcli.encoding import is_text
 from authcli.errors import AuthcliError, UsageError
+
+if TYPE_CHECKING:  # pathlib and typing are a few ms of a start that is meant to be short
+    from pathlib import Path
+    from typing import Any, Callable
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 # option -> (parameter, kind): "text", "path", "list", or "on"/"off" for the --iat/--no-iat pair.
@@ -65,8 +68,13 @@ def _claims(source: str | None, pairs: list[str]) -> dict:
     return claims
 
 
+def _read(path: Path, what: str) -> bytes:
+    from authcli.cli import inspecting  # pathlib and more: only when there is a file to read
+
+    return inspecting._read(path, what)
+
+
 def _signing_key(alg: str | None, secret: str | None, secret_file: Path | None, key: Path | None):
-    from authcli.cli.inspecting import _read
     from authcli.tokens.keys import HMAC_ALGS
     from authcli.tokens.signing import load_signing_key, make_signing_key
 
@@ -102,8 +110,6 @@ def run_sign(claims: str | None = None, *, claim: list[str] = (), exp: str | Non
              note: Callable[[str], None] = notice) -> int:
     """Sign one token and print it alone on stdout (warnings to stderr); 0. Bad input raises an
     AuthcliError for the caller to report."""
-    import secrets as random
-
     from authcli.tokens.checks import claim_problems
     from authcli.tokens.keys import key_warnings
     from authcli.tokens.parse import split
@@ -121,7 +127,9 @@ def run_sign(claims: str | None = None, *, claim: list[str] = (), exp: str | Non
     if nbf is not None:
         body["nbf"] = now + _duration(nbf, "--nbf")
     if jti is not None:
-        body["jti"] = random.token_urlsafe(16) if jti == "random" else jti
+        import secrets
+
+        body["jti"] = secrets.token_urlsafe(16) if jti == "random" else jti
     problems = claim_problems(body)
     if problems:  # a token authcli's own decode and server would refuse is no use to anyone
         raise UsageError(f"refusing to sign: {problems[0]}")
@@ -164,8 +172,12 @@ def parse_sign(args: list[str]) -> dict[str, Any] | None:
                 found.setdefault(param, []).append(inline)
             elif param in found:
                 return None  # given twice: let typer decide what that means
+            elif kind == "path":
+                from pathlib import Path
+
+                found[param] = Path(inline)
             else:
-                found[param] = Path(inline) if kind == "path" else inline
+                found[param] = inline
         elif arg == "-" or not arg.startswith("-"):
             if claims is not None:
                 return None

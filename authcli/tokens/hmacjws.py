@@ -50,8 +50,11 @@ class Verifier:
 
 def can_encode(alg: str, key: Any, claims: dict[str, Any], headers: dict[str, Any] | None) -> bool:
     """True when `encode` makes exactly what `jwt.encode` would (anything unusual: PyJWT)."""
-    from datetime import datetime
+    import sys
 
+    # PyJWT turns datetime exp/iat/nbf into numbers; none can exist before datetime is imported,
+    # and importing it only to look would cost a start what it saves.
+    datetime = getattr(sys.modules.get("datetime"), "datetime", ())
     return (alg in HASHES and plain_secret(key) and isinstance(claims, dict)
             and not any(isinstance(claims.get(name), datetime) for name in _TIME_CLAIMS)
             and isinstance(claims.get("iss", ""), str)

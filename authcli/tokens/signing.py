@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import replace
 from typing import Any
 
@@ -71,11 +70,17 @@ def from_private(private: Any, alg: str | None = None, kid: str | None = None) -
     return SigningKey(chosen, private, VerifyKey(public, (chosen,), f"{chosen} public key"), kid, {"keys": [jwk]})
 
 
+def _random_secret(alg: str) -> bytes:
+    import secrets  # here: `authcli sign --secret` makes no key, and secrets imports random
+
+    return secrets.token_urlsafe(HASH_BYTES[alg[2:]]).encode()
+
+
 def make_signing_key(alg: str = "HS256", secret: bytes | None = None) -> SigningKey:
     """A key made at start: 32 random bytes for HMAC (written as 43 URL-safe characters, so it
     can be typed into --secret), or a new key pair."""
     if alg in HMAC_ALGS:
-        raw = secret if secret is not None else secrets.token_urlsafe(HASH_BYTES[alg[2:]]).encode()
+        raw = secret if secret is not None else _random_secret(alg)
         return SigningKey(alg, raw, secret_key(raw, alg), None, None, raw, generated=secret is None)
     if secret is not None:
         raise BadKey(f"a shared secret is for HMAC (HS256); {alg} uses a generated key pair")
