@@ -3,7 +3,8 @@
 Every round runs each command once, in a rotated order, so a busy moment on a shared machine
 slows every command of that round alike; the table shows the median of the rounds with their
 spread (min-max), and each ratio is the median of the per-round ratios with its 10th-90th
-percentile range.
+percentile range. It shows the CPU time (user + system) of each command too: on a busy machine
+a command also waits for a core, which its wall time counts and its CPU time does not.
 
 The baselines are what a user would otherwise write: a PyJWT script that signs the same claims
 (`sub`, `iat`, `exp`), one that verifies a token with the secret and prints its claims, one
@@ -20,6 +21,7 @@ another venv), measured in the same rounds.
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -76,18 +78,27 @@ def commands(authcli: str, compare: str | None) -> dict[str, list[str]]:
     return out
 
 
-def measure(cmds: dict[str, list[str]], rounds: int) -> dict[str, list[float]]:
-    """Seconds per command per round; two warm-up rounds are not kept."""
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(cmds: dict[str, list[str]], rounds: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Wall seconds and CPU seconds (user + system) per command per round; two warm-up rounds
+    are not kept. On a shared machine the CPU time is the steadier of the two: waiting for a
+    core counts in the wall time only."""
     names = list(cmds)
-    times: dict[str, list[float]] = {name: [] for name in names}
+    wall: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds + 2):
         order = names[r % len(names):] + names[:r % len(names)]
         for name in order:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), cpu_seconds()
             subprocess.run(cmds[name], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             if r >= 2:
-                times[name].append(time.perf_counter() - start)
-    return times
+                wall[name].append(time.perf_counter() - start)
+                cpu[name].append(cpu_seconds() - start_cpu)
+    return wall, cpu
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -95,13 +106,20 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def report(times: dict[str, list[float]], base: str) -> None:
-    print(f"{'command':<46} {'median':>8} {'(min-max) ms':>14} {'vs ' + base:>30}")
-    for name, runs in times.items():
-        ratios = [t / b for t, b in zip(runs, times[base])]
-        ratio = f"{statistics.median(ratios):.2f}x ({quantile(ratios, 0.1):.2f}-{quantile(ratios, 0.9):.2f})"
-        spread = f"({min(runs) * 1000:.0f}-{max(runs) * 1000:.0f})"
-        print(f"{name:<46} {statistics.median(runs) * 1000:>6.1f}ms {spread:>14} {ratio:>30}")
+def _ratio(runs: list[float], base: list[float]) -> str:
+    ratios = [t / b for t, b in zip(runs, base)]
+    return f"{statistics.median(ratios):.2f}x ({quantile(ratios, 0.1):.2f}-{quantile(ratios, 0.9):.2f})"
+
+
+def report(times: tuple[dict[str, list[float]], dict[str, list[float]]], base: str) -> None:
+    wall, cpu = times
+    print(f"{'command':<44} {'wall: median (min-max) ms':>26} {'ratio (p10-p90)':>18} {'CPU: median ms':>15} "
+          f"{'ratio (p10-p90)':>18}")
+    print(f"{'':<44} {'':>26} {'vs ' + base:>37}")
+    for name, runs in wall.items():
+        spread = f"{statistics.median(runs) * 1000:.0f} ({min(runs) * 1000:.0f}-{max(runs) * 1000:.0f})"
+        print(f"{name:<44} {spread:>26} {_ratio(runs, wall[base]):>18} {statistics.median(cpu[name]) * 1000:>15.0f} "
+              f"{_ratio(cpu[name], cpu[base]):>18}")
 
 
 def main() -> None:
