@@ -1,7 +1,7 @@
 """What `authcli sign` does, without typer: claims, durations, the key rules, and a fast path.
 
 `authcli sign` is made for scripts, so its start-up counts: typer and building every subcommand
-cost ~110 ms, PyJWT's import ~120 ms. `fast_sign` parses sign's options from SIGN_OPTIONS and
+cost ~110 ms, PyJWT's import ~120 ms (issue #24's profile). `fast_sign` parses sign's options from SIGN_OPTIONS and
 signs an HMAC token (tokens/hmacjws.py: the standard library, byte for byte PyJWT's token) with
 neither. Anything else goes back to the typer command, which gives click's usual messages:
 --help, every malformed or repeated option, text that is not UTF-8, and --key or a non-HMAC
@@ -19,7 +19,7 @@ from authcli import clock
 from authcli.encoding import is_text
 from authcli.errors import AuthcliError, UsageError
 
-if TYPE_CHECKING:  # pathlib and typing are a few ms of a start that is meant to be short
+if TYPE_CHECKING:  # pathlib is a few ms of a start that is meant to be short
     from pathlib import Path
     from typing import Any, Callable
 
