@@ -260,10 +260,17 @@ def test_crit_extensions_are_refused(server, clock):
 
 
 def test_the_key_is_prepared_once_not_per_request(clock, monkeypatch):
+    from authcli.tokens.keys import VerifyKey
+
     calls = []
-    original = pyjwt.algorithms.HMACAlgorithm.prepare_key
-    monkeypatch.setattr(pyjwt.algorithms.HMACAlgorithm, "prepare_key",
-                        lambda self, key: calls.append(1) or original(self, key))
+    original = VerifyKey.prepared  # PyJWT's prepare_key, or the standard library's HMAC (tokens/hmacjws.py)
+
+    def spy(self, alg):
+        if alg not in self._prepared:
+            calls.append(alg)
+        return original(self, alg)
+
+    monkeypatch.setattr(VerifyKey, "prepared", spy)
     with AuthServer(JwtAuth(make_signing_key("HS256", SECRET), 60, clock=clock)) as server:
         token = get_token(server)  # signing with a key object or bytes parses nothing either
         calls.clear()

@@ -17,12 +17,15 @@ def main() -> None:
     if PROBLEM:  # a test harness's typo must not pass as an unshifted run
         print(f"error: {PROBLEM}", file=sys.stderr)
         raise SystemExit(2)
-    # `decode` is what people paste tokens into: it runs without typer unless it needs help or
-    # has a usage error, which typer reports (see authcli/cli/inspecting.py).
-    if sys.argv[1:2] == ["decode"]:
-        from authcli.cli.inspecting import fast_decode
-
-        code = fast_decode(sys.argv[2:])
+    # `decode` is what people paste tokens into, `sign` what scripts call: each runs without typer
+    # unless it needs help or has a usage error, which typer reports (authcli/cli/inspecting.py,
+    # authcli/cli/issuing.py).
+    if sys.argv[1:2] in (["decode"], ["sign"]):
+        if sys.argv[1] == "decode":
+            from authcli.cli.inspecting import fast_decode as fast
+        else:
+            from authcli.cli.issuing import fast_sign as fast
+        code = fast(sys.argv[2:])
         if code is not None:
             sys.stdout.flush()
             raise SystemExit(code)

@@ -111,21 +111,23 @@ def distrust(checks: list[Check]) -> list[Check]:
 
 
 def _signature(parts: TokenParts, key: VerifyKey, alg: str) -> Check:
-    """PyJWT's own algorithm verifies the bytes; the token was already split, so it is not
-    parsed a second time the way PyJWS.decode would."""
+    """PyJWT's own algorithm verifies the bytes (the standard library's hmac for a plain HMAC
+    secret, tokens/hmacjws.py); the token was already split, so it is not parsed a second time
+    the way PyJWS.decode would."""
     signing_input = f"{parts.header_b64}.{parts.payload_b64}".encode("ascii")
     # HMAC verifiers recompute the signature with the shared secret; RSA, ECDSA and EdDSA
     # verifiers check it against the public key and could not have made it themselves.
     how = (f"{alg} recomputed over header.payload ({len(signing_input)} bytes) with the secret"
            if alg in HMAC_ALGS else
            f"{alg} signature over header.payload ({len(signing_input)} bytes) checked with the public key")
-    jwt = pyjwt()
     try:
         algorithm, prepared = key.prepared(alg)
         valid = algorithm.verify(signing_input, prepared, parts.signature)
-    except (jwt.InvalidKeyError, jwt.InvalidAlgorithmError, NotImplementedError) as err:
+    # An except clause's classes are looked up only when an exception reaches it: an HMAC
+    # secret checked with the standard library (tokens/hmacjws.py) never imports PyJWT.
+    except (pyjwt().InvalidKeyError, pyjwt().InvalidAlgorithmError, NotImplementedError) as err:
         return Check("signature", False, f"the key cannot verify {alg}: {err}")
-    except (jwt.PyJWTError, ValueError, TypeError) as err:
+    except (pyjwt().PyJWTError, ValueError, TypeError) as err:
         return Check("signature", False, f"could not be checked: {err}")
     if not valid:
         return Check("signature", False, f"{how}: no match, so the token was changed or signed "

@@ -48,8 +48,13 @@ class VerifyKey:
 
     def prepared(self, alg: str) -> tuple[Any, Any]:
         if alg not in self._prepared:
-            algorithm = pyjwt().get_algorithm_by_name(alg)
-            self._prepared[alg] = (algorithm, algorithm.prepare_key(self.key))
+            from authcli.tokens import hmacjws
+
+            if alg in HMAC_ALGS and hmacjws.plain_secret(self.key):  # PyJWT's import is most of a start
+                self._prepared[alg] = (hmacjws.Verifier(alg), self.key)
+            else:
+                algorithm = pyjwt().get_algorithm_by_name(alg)
+                self._prepared[alg] = (algorithm, algorithm.prepare_key(self.key))
         return self._prepared[alg]
 
     def pinned(self, alg: str | None) -> VerifyKey:
@@ -66,7 +71,7 @@ def check_algorithm(alg: str) -> None:
     """Refuse `none` and names PyJWT does not know, before any key is read."""
     if alg.lower() == "none":
         raise BadKey("algorithm none would skip the signature check; authcli never does that")
-    if alg not in pyjwt().algorithms.get_default_algorithms():
+    if alg not in HMAC_ALGS and alg not in pyjwt().algorithms.get_default_algorithms():
         raise BadKey(f"unknown algorithm {alg!r}")
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from dataclasses import replace
 from typing import Any
 
 from authcli.encoding import b64url
 from authcli.errors import BadKey
+from authcli.tokens import hmacjws
 from authcli.tokens.keys import (
     HASH_BYTES, HMAC_ALGS, SigningKey, VerifyKey, _public_key_algs, json_document, parse_jwk, pyjwt, secret_key,
 )
@@ -26,6 +26,11 @@ THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), 
 
 def issue(key: SigningKey, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
     merged = {**({"kid": key.kid} if key.kid else {}), **(headers or {})}
+    if hmacjws.can_encode(key.alg, key.private, claims, merged):  # the bytes PyJWT makes, without its import
+        try:
+            return hmacjws.encode(claims, key.private, key.alg, merged or None)
+        except (ValueError, TypeError) as err:  # a claim JSON cannot write, as PyJWT's json.dumps would say
+            raise BadKey(f"cannot sign with this key: {str(err)[:200]}") from None
     jwt = pyjwt()
     try:
         return jwt.encode(claims, key.private, algorithm=key.alg, headers=merged or None)
@@ -65,11 +70,17 @@ def from_private(private: Any, alg: str | None = None, kid: str | None = None) -
     return SigningKey(chosen, private, VerifyKey(public, (chosen,), f"{chosen} public key"), kid, {"keys": [jwk]})
 
 
+def _random_secret(alg: str) -> bytes:
+    import secrets  # here: `authcli sign --secret` makes no key, and secrets imports random
+
+    return secrets.token_urlsafe(HASH_BYTES[alg[2:]]).encode()
+
+
 def make_signing_key(alg: str = "HS256", secret: bytes | None = None) -> SigningKey:
     """A key made at start: 32 random bytes for HMAC (written as 43 URL-safe characters, so it
     can be typed into --secret), or a new key pair."""
     if alg in HMAC_ALGS:
-        raw = secret if secret is not None else secrets.token_urlsafe(HASH_BYTES[alg[2:]]).encode()
+        raw = secret if secret is not None else _random_secret(alg)
         return SigningKey(alg, raw, secret_key(raw, alg), None, None, raw, generated=secret is None)
     if secret is not None:
         raise BadKey(f"a shared secret is for HMAC (HS256); {alg} uses a generated key pair")
