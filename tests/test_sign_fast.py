@@ -108,7 +108,7 @@ def _both(token: str, secret: bytes, monkeypatch, **options):
     for plain in (hmacjws.plain_secret, lambda key: False):
         with monkeypatch.context() as patch:
             patch.setattr(hmacjws, "plain_secret", plain)
-            exam = examine(token, secret_key(secret, options.get("alg")),
+            exam = examine(token, secret_key(secret, options.get("alg"), stdlib=True),
                            now=options.get("now", 1_700_000_000), leeway=options.get("leeway", 0),
                            audience=options.get("audience"), require=options.get("require", ()))
             console = Console(file=io.StringIO(), width=100, no_color=True)
@@ -254,3 +254,22 @@ def test_node_jsonwebtoken_verifies_what_the_fast_path_signs(node_jwt, alg):  # 
                          text=True, timeout=20)
     assert out.returncode == 0 and json.loads(out.stdout)["sub"] == "9", out.stderr
     assert pyjwt.decode(token, secret, algorithms=[alg], audience="class", leeway=10**9)["sub"] == "9"
+
+
+def test_servers_sign_and_verify_with_pyjwt_not_the_stdlib_path(monkeypatch):
+    """The shortcut is the CLI's (sign, decode --secret); a server's tokens are PyJWT's, as the demos say."""
+    from authcli.server.schemes.jwt_auth import JwtAuth
+    from authcli.server.transport.httpd import AuthServer
+    from authcli.tokens.signing import make_signing_key
+    import requests
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a server used the standard-library HMAC path")
+
+    monkeypatch.setattr(hmacjws, "encode", refuse)
+    monkeypatch.setattr(hmacjws, "Verifier", refuse)
+    with AuthServer(JwtAuth(make_signing_key("HS256", b"x" * 32), 60)) as server:
+        login = requests.post(server.url + "/login", json={"email": "a@b.com", "password": "123"}, timeout=10)
+        token = login.json()["token"]
+        got = requests.get(server.url + "/profile", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert got.status_code == 200

@@ -112,10 +112,10 @@ def _key(secret: str | None, secret_file: Path | None, key: Path | None, header:
             raise UsageError("--alg none would skip the signature check; authcli never does that")
         check_algorithm(alg)
     if secret is not None:
-        return secret_key(secret.encode("utf-8"), alg)
+        return secret_key(secret.encode("utf-8"), alg, stdlib=True)
     if secret_file is not None:
         # Secret files usually end with a newline that is not part of the secret.
-        return secret_key(_read(secret_file, "secret file").rstrip(b"\r\n"), alg)
+        return secret_key(_read(secret_file, "secret file").rstrip(b"\r\n"), alg, stdlib=True)
     if key is not None:
         return key_from_file(_read(key, "key file"), header, alg)
     if alg is not None:

@@ -134,7 +134,7 @@ def run_sign(claims: str | None = None, *, claim: list[str] = (), exp: str | Non
     if problems:  # a token authcli's own decode and server would refuse is no use to anyone
         raise UsageError(f"refusing to sign: {problems[0]}")
     signing = _signing_key(alg, secret, secret_file, key)
-    token = issue(signing, body, {"kid": kid} if kid else None)
+    token = issue(signing, body, {"kid": kid} if kid else None, stdlib=True)
     for warning in key_warnings(signing.verify, split(token)) + (
             ["no exp: this token never expires. Add --exp 15m."] if "exp" not in body else []):
         from authcli.render.cite import tagged

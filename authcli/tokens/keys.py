@@ -42,6 +42,10 @@ class VerifyKey:
     algorithms: tuple[str, ...]
     description: str
     hmac_bytes: int | None = None
+    # True only for the CLI's one-shot checks (decode --secret): HS* verified with the standard
+    # library (tokens/hmacjws.py, identical results, tested), because PyJWT's import is most of a
+    # start. Servers and demos keep PyJWT: what they show is PyJWT's verification.
+    stdlib: bool = False
     # PyJWT's algorithm object and its prepared key, per algorithm: made on first use, so a
     # server verifying every request never prepares (re-parses) the key again.
     _prepared: dict[str, tuple[Any, Any]] = field(default_factory=dict, compare=False, repr=False)
@@ -50,7 +54,7 @@ class VerifyKey:
         if alg not in self._prepared:
             from authcli.tokens import hmacjws
 
-            if alg in HMAC_ALGS and hmacjws.plain_secret(self.key):  # PyJWT's import is most of a start
+            if self.stdlib and alg in HMAC_ALGS and hmacjws.plain_secret(self.key):
                 self._prepared[alg] = (hmacjws.Verifier(alg), self.key)
             else:
                 algorithm = pyjwt().get_algorithm_by_name(alg)
@@ -64,7 +68,7 @@ class VerifyKey:
         if alg not in self.algorithms:
             raise BadKey(f"algorithm {alg} does not fit this key ({self.description}: "
                          f"{', '.join(self.algorithms)})")
-        return VerifyKey(self.key, (alg,), self.description, self.hmac_bytes)
+        return VerifyKey(self.key, (alg,), self.description, self.hmac_bytes, self.stdlib)
 
 
 def check_algorithm(alg: str) -> None:
@@ -75,13 +79,13 @@ def check_algorithm(alg: str) -> None:
         raise BadKey(f"unknown algorithm {alg!r}")
 
 
-def secret_key(secret: bytes, alg: str | None = None) -> VerifyKey:
+def secret_key(secret: bytes, alg: str | None = None, stdlib: bool = False) -> VerifyKey:
     algs = (alg,) if alg else HMAC_ALGS
     if any(a not in HMAC_ALGS for a in algs):
         raise BadKey(f"a shared secret can only verify {', '.join(HMAC_ALGS)}, not {alg}")
     if not secret:
         raise BadKey("the secret is empty")
-    return VerifyKey(secret, algs, f"HMAC secret, {len(secret)} bytes", len(secret))
+    return VerifyKey(secret, algs, f"HMAC secret, {len(secret)} bytes", len(secret), stdlib)
 
 
 def _public_key_algs(key: Any) -> tuple[str, ...]:

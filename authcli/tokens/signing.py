@@ -24,9 +24,12 @@ DEFAULT_ALG = {"RSA": "RS256", "EC": "ES256", "OKP": "EdDSA"}
 THUMBPRINT_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kty", "x")}
 
 
-def issue(key: SigningKey, claims: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
+def issue(key: SigningKey, claims: dict[str, Any], headers: dict[str, Any] | None = None,
+          stdlib: bool = False) -> str:
+    """A signed token. `stdlib`: only `authcli sign` asks, to make HS* without PyJWT's import
+    (the same bytes, tested); servers and demos sign with PyJWT, as they say they do."""
     merged = {**({"kid": key.kid} if key.kid else {}), **(headers or {})}
-    if hmacjws.can_encode(key.alg, key.private, claims, merged):  # the bytes PyJWT makes, without its import
+    if stdlib and hmacjws.can_encode(key.alg, key.private, claims, merged):  # the bytes PyJWT makes, without its import
         try:
             return hmacjws.encode(claims, key.private, key.alg, merged or None)
         except (ValueError, TypeError) as err:  # a claim JSON cannot write, as PyJWT's json.dumps would say
