@@ -8,7 +8,7 @@ import os
 import re
 
 import requests
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from authcli.server import AuthServer, JwtAuth, SessionAuth
@@ -71,6 +71,8 @@ def test_no_victim_or_host_can_write_into_the_policy_or_the_page(victim, host):
 @given(value=st.text(st.characters(min_codepoint=33, max_codepoint=126, exclude_characters=';".'),
                      min_size=SHOWN + 1, max_size=80))
 def test_the_log_never_shows_another_site_a_whole_credential(value):
+    # A value that is itself part of the log's fixed words ("sessionId") is shown by those words.
+    assume(all(value not in fixed for fixed in ("sessionId=", "Bearer ", 'sessionStore["', '"] -> ...')))
     journal = Journal(10)
     request = Request("GET", "/profile", "HTTP/1.1", [("Host", "127.0.0.1:1"),
                                                      ("Cookie", f"sessionId={value}"),
