@@ -173,9 +173,10 @@ def concurrent_logins() -> None:
 
 
 def purge() -> None:
-    from authcli.server import AuthServer, SessionAuth
+    from authcli.server.schemes.session_auth import SessionAuth
+    from authcli.server.transport.httpd import AuthServer
     from authcli.server.schemes.cookies import new_session_id
-    from authcli.stores import MemoryStore
+    from authcli.stores.memory import MemoryStore
 
     store = MemoryStore()
     with AuthServer(SessionAuth(store, 1)):

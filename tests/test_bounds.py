@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from authcli.cli.logwriter import LogWriter
 from authcli.server.lab.crosssite import LOG_PAGE, LOG_VALUE, CrossSiteLab
 from authcli.server.journal import RECORD_KEPT, VALUE_KEPT, Journal, Request, RequestRecord, kept
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 from authcli.stores.base import overwrite
 from conftest import FakeClock
 

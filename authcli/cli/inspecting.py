@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 from authcli import clock
 from authcli.encoding import is_text
 from authcli.errors import AuthcliError, UsageError
+from authcli.render.base import DATA_FORMATS, JSON  # -f/--format: the values DataFormat has
 
 MAX_INPUT = 1024 * 1024
 # option -> (parameter, kind): "text", "path", "float", "flag", "list", "format".
@@ -27,7 +28,6 @@ DECODE_OPTIONS = {
     "--issuer": ("issuer", "text"), "--json": ("json_out", "flag"), "--format": ("fmt", "format"),
     "-f": ("fmt", "format"),
 }
-FORMATS = ("rich", "json")  # -f/--format: the values cli/common.py's DataFormat has
 
 
 class _Trimmed:
@@ -101,7 +101,7 @@ def _instant(text: str | None) -> float | None:
 def _key(secret: str | None, secret_file: Path | None, key: Path | None, header: dict, alg: str | None):
     """The one key the user gave, or None; never more than one. Option names live here, not in
     the tokens library."""
-    from authcli.tokens import check_algorithm, key_from_file, secret_key
+    from authcli.tokens.keys import check_algorithm, key_from_file, secret_key
 
     given = [name for name, value in (("--secret", secret), ("--secret-file", secret_file),
                                       ("--key", key)) if value is not None]
@@ -130,7 +130,8 @@ def run_decode(token: str, *, secret: str | None = None, secret_file: Path | Non
                console: Any = None, note: Callable[[str], None] | None = None) -> int:
     """Decode (and verify) one token and print the result; the exit code: 0, or 1 when a check
     failed. Bad input raises an AuthcliError for the caller to report."""
-    from authcli.tokens import examine, split
+    from authcli.tokens.parse import split
+    from authcli.tokens.report import examine
 
     if token == "-":
         token = sys.stdin.read(MAX_INPUT + 1)
@@ -182,7 +183,7 @@ def parse_decode(args: list[str]) -> dict[str, Any] | None:
             elif kind == "path":
                 value = Path(inline)
             elif kind == "format":
-                if inline not in FORMATS:
+                if inline not in DATA_FORMATS:
                     return None
                 value = inline
             elif kind == "list":
@@ -203,7 +204,7 @@ def parse_decode(args: list[str]) -> dict[str, Any] | None:
         i += 1
     if token is None:
         return None
-    if found.pop("fmt", None) == "json":
+    if found.pop("fmt", None) == JSON:
         found["json_out"] = True
     return {"token": token, **found}
 

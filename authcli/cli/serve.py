@@ -72,7 +72,8 @@ def serve(
 
     With --mode jwt, /login answers {"token": ...}; send it as Authorization: Bearer <token>.
     """
-    from authcli.server import JwtAuth, SessionAuth
+    from authcli.server.schemes.jwt_auth import JwtAuth
+    from authcli.server.schemes.session_auth import SessionAuth
 
     mode = _weak_mode(weak, mode, host, https) if weak is not None else (mode or Mode.session)
     with ExitStack() as stack:
@@ -149,9 +150,10 @@ def _refuse_ignored(mode: Mode, **given: object) -> None:
 def _run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl: int,
               store: Optional[str], redis_url: Optional[str], secret: Optional[str], quiet: bool) -> None:
     from authcli.passwords import lab_users
-    from authcli.server import JwtAuth, SessionAuth
+    from authcli.server.schemes.jwt_auth import JwtAuth
+    from authcli.server.schemes.session_auth import SessionAuth
     from authcli.server.lab.weaknesses import jwt_policy, parse, session_policy
-    from authcli.tokens import make_signing_key
+    from authcli.tokens.signing import make_signing_key
 
     chosen = parse(names)
     tags = tuple(w.name for w in chosen)
@@ -179,7 +181,7 @@ def _jwt_key(alg: Alg | None, secret: str | None, key: Path | None):
     if secret is not None:
         raise UsageError("give --secret or --key, not both")
     from authcli.cli.inspecting import _read
-    from authcli.tokens import load_signing_key
+    from authcli.tokens.signing import load_signing_key
 
     return load_signing_key(_read(key, "key file"), alg.value if alg else None)
 
@@ -254,7 +256,7 @@ def _run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, por
     from authcli.cli.logwriter import LogWriter
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
     from authcli.render.serve import banner, classroom_warning, log_line, store_state
-    from authcli.server import AuthServer
+    from authcli.server.transport.httpd import AuthServer
     from authcli.server.journal import RequestRecord
 
     console = stdout_console()

@@ -52,7 +52,8 @@ def _claims(source: str | None, pairs: list[str]) -> dict:
 
 def _signing_key(alg: str | None, secret: str | None, secret_file: Path | None, key: Path | None):
     from authcli.cli.inspecting import _read
-    from authcli.tokens import HMAC_ALGS, load_signing_key, make_signing_key
+    from authcli.tokens.keys import HMAC_ALGS
+    from authcli.tokens.signing import load_signing_key, make_signing_key
 
     given = [n for n, v in (("--secret", secret), ("--secret-file", secret_file), ("--key", key)) if v is not None]
     if len(given) != 1:
@@ -97,7 +98,8 @@ def sign(
     """
     import secrets as random
 
-    from authcli.tokens import key_warnings, split
+    from authcli.tokens.keys import key_warnings
+    from authcli.tokens.parse import split
 
     body = _claims(claims, claim)
     now = int(clock.now())
@@ -118,7 +120,7 @@ def sign(
     if problems:  # a token authcli's own decode and server would refuse is no use to anyone
         raise UsageError(f"refusing to sign: {problems[0]}")
     signing = _signing_key(alg, secret, secret_file, key)
-    from authcli.tokens import issue
+    from authcli.tokens.signing import issue
 
     token = issue(signing, body, {"kid": kid} if kid else None)
     parts = split(token)

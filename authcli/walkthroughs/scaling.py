@@ -15,7 +15,7 @@ from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.schemes.session_auth import SessionAuth
 from authcli.stores import StoreSource
 from authcli.stores.memory import MemoryStore
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.common import expect
 from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
 from authcli.tls import TlsFiles

@@ -21,7 +21,10 @@ from authcli.server.policy import HARDENED_JWT, JwtPolicy
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.sources import MARKER
 from authcli.timefmt import utc
-from authcli.tokens import SigningKey, issue, split, verify
+from authcli.tokens.checks import verify
+from authcli.tokens.keys import SigningKey
+from authcli.tokens.parse import split
+from authcli.tokens.signing import issue
 from authcli.clock import now as clock_now
 
 REQUIRED = HARDENED_JWT.required_claims

@@ -25,7 +25,11 @@ from authcli.server.journal import Request, Response
 from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.stores.base import overwrite
-from authcli.tokens import SigningKey, is_number, issue, split, verify
+from authcli.tokens.checks import verify
+from authcli.tokens.claims import is_number
+from authcli.tokens.keys import SigningKey
+from authcli.tokens.parse import split
+from authcli.tokens.signing import issue
 from authcli.clock import now as clock_now
 
 REFRESH_TTL = 3600  # a refresh token outlives many access tokens: an hour here, days in production
