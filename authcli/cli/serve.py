@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from authcli.cli.allocator import gives_hash_memory_back
 from authcli.stores import DEFAULT
 from authcli.cli.common import (
     Alg, https_files, https_option, open_store, redis_url_option, reports_errors, signing_key,
@@ -38,6 +39,7 @@ class Mode(str, Enum):
 
 
 @reports_errors
+@gives_hash_memory_back  # the one process-wide allocator setting, at serve's entry point
 def serve(
     mode: Optional[Mode] = typer.Option(None, "--mode", show_default="session",
                                         help="Which authentication scheme to serve."),

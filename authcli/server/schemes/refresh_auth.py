@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from authcli.encoding import is_text
 from authcli.errors import HttpError, MalformedToken
-from authcli.passwords import UserDirectory
+from authcli.passwords import HashBound, UserDirectory
 from authcli.events import CredentialsChecked, DenylistChecked, Event, RefreshChecked, TokenSigned
 from authcli.server.journal import Request, Response
 from authcli.server.schemes.jwt_auth import JwtAuth
@@ -73,8 +73,9 @@ class RefreshAuth(JwtAuth):
     mode = "refresh"
 
     def __init__(self, key: SigningKey, store: Any, access_ttl: int = 3, *, refresh_ttl: int = REFRESH_TTL,
-                 users: UserDirectory | None = None, clock: Callable[[], float] = clock_now):
-        super().__init__(key, access_ttl, users=users, clock=clock, denylist=store)
+                 users: UserDirectory | None = None, clock: Callable[[], float] = clock_now,
+                 hashing: HashBound | None = None):
+        super().__init__(key, access_ttl, users=users, clock=clock, denylist=store, hashing=hashing)
         self.store = store
         self.refresh_ttl = refresh_ttl
         self.router = Router({
@@ -110,7 +111,7 @@ class RefreshAuth(JwtAuth):
     def login(self, request: Request) -> Response:
         refuse_cross_site(request)
         email, password = read_credentials(request)
-        user = self.users.check(email, password)
+        user = self.users.check(email, password, self.hashing)
         if user is None:
             return text(401, "Wrong credentials", [CredentialsChecked("no user with this email and password")], [NO_STORE])
         family = "fam-" + secrets.token_urlsafe(9)
