@@ -17,7 +17,6 @@ from typing import Any, Callable, Sequence
 from authcli import clock
 from authcli.encoding import is_text
 from authcli.errors import AuthcliError, UsageError
-from authcli.render.base import DATA_FORMATS, JSON  # -f/--format: the values DataFormat has
 
 MAX_INPUT = 1024 * 1024
 # option -> (parameter, kind): "text", "path", "float", "flag", "list", "format".
@@ -182,7 +181,9 @@ def parse_decode(args: list[str]) -> dict[str, Any] | None:
                     return None
             elif kind == "path":
                 value = Path(inline)
-            elif kind == "format":
+            elif kind == "format":  # the registry is read only when -f is given: decode's start stays lean
+                from authcli.render.base import DATA_FORMATS
+
                 if inline not in DATA_FORMATS:
                     return None
                 value = inline
@@ -204,8 +205,10 @@ def parse_decode(args: list[str]) -> dict[str, Any] | None:
         i += 1
     if token is None:
         return None
-    if found.pop("fmt", None) == JSON:
-        found["json_out"] = True
+    if "fmt" in found:
+        from authcli.render.base import JSON
+
+        found["json_out"] = found.pop("fmt") == JSON or found.get("json_out", False)
     return {"token": token, **found}
 
 
