@@ -135,7 +135,9 @@ def _jwt_setup(variant: str, stack) -> tuple:
     """(server, credential header, check description, the check) for a signing algorithm."""
     from authcli.server.transport.httpd import AuthServer
     from authcli.server.schemes.jwt_auth import REQUIRED, JwtAuth
-    from authcli.tokens import make_signing_key, split, verify
+    from authcli.tokens.checks import verify
+    from authcli.tokens.parse import split
+    from authcli.tokens.signing import make_signing_key
 
     key = make_signing_key(variant)
     server = stack.enter_context(AuthServer(JwtAuth(key, 3600)))
@@ -153,7 +155,9 @@ def _denylist_setup(source: StoreSource, stack) -> tuple:
     from authcli.server.transport.httpd import AuthServer
     from authcli.server.schemes.jwt_auth import REQUIRED
     from authcli.server.schemes.refresh_auth import RefreshAuth
-    from authcli.tokens import make_signing_key, split, verify
+    from authcli.tokens.checks import verify
+    from authcli.tokens.parse import split
+    from authcli.tokens.signing import make_signing_key
 
     store = source.make()
     stack.callback(store.close)

@@ -7,8 +7,11 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 from authcli.errors import Saturated
+
+T = TypeVar("T")
 
 # OWASP's first choice for Argon2id: 19 MiB of memory, 2 passes, 1 lane. The memory is what
 # makes each guess cost a graphics card as much as it costs the server; two passes over it
@@ -24,37 +27,33 @@ _HASH_BYTES = 32
 # QUEUE_WAIT for a turn, then get 503 with Retry-After.
 CONCURRENT_HASHES = os.cpu_count() or 2
 QUEUE_WAIT = 1.0
-_hashing = threading.BoundedSemaphore(CONCURRENT_HASHES)
 
 
-@functools.lru_cache(maxsize=None)
-def _give_hash_memory_back() -> None:
-    """glibc serves a large block from the heap once a block that large was freed (its mmap
-    threshold rises up to 32 MiB), and keeps it after free: after 64 logins a server stayed at
-    155 MB. Pinning the threshold at 1 MiB makes each hash's buffer its own mapping, returned to
-    the system when the hash is done. Other C libraries: nothing to do."""
-    try:
-        import ctypes
+class HashBound:
+    """At most `slots` password hashes at once; the rest wait up to `wait` seconds for a turn,
+    then fail with Saturated (a 503). Each server's scheme owns one, so two servers in one
+    process (A and B behind the balancer, every test) never queue behind each other."""
 
-        libc = ctypes.CDLL(None)
-        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass
+    def __init__(self, slots: int = CONCURRENT_HASHES, wait: float = QUEUE_WAIT):
+        self.slots, self.wait = slots, wait
+        self._free = threading.BoundedSemaphore(slots)
+
+    def run(self, work: Callable[[], T]) -> T:
+        if not self._free.acquire(timeout=self.wait):
+            raise Saturated(f"{self.slots} password checks are already running; try again in a moment")
+        try:
+            return work()
+        finally:
+            self._free.release()
+
+
+def _unbounded(work: Callable[[], T]) -> T:
+    return work()  # no server to share cores with: the users hashed once at start, a script
+
 
 DEMO_EMAIL = "a@b.com"
 DEMO_PASSWORD = "123"
 DEMO_USER_ID = 1
-
-
-def _bounded(work):
-    """Run one hash when a core is free: at most CONCURRENT_HASHES at once, the rest wait."""
-    _give_hash_memory_back()
-    if not _hashing.acquire(timeout=QUEUE_WAIT):
-        raise Saturated(f"{CONCURRENT_HASHES} password checks are already running; try again in a moment")
-    try:
-        return work()
-    finally:
-        _hashing.release()
 
 
 def _secret(password: str) -> bytes:
@@ -63,23 +62,26 @@ def _secret(password: str) -> bytes:
     return password.encode("utf-8", "surrogatepass")
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    """The PHC string stored instead of the password: `$argon2id$v=19$m=19456,t=2,p=1$salt$hash`."""
+def hash_password(password: str, salt: bytes | None = None, bound: HashBound | None = None) -> str:
+    """The PHC string stored instead of the password: `$argon2id$v=19$m=19456,t=2,p=1$salt$hash`;
+    under `bound` when a server is hashing it."""
     from argon2.low_level import Type, hash_secret
 
     salt = salt if salt is not None else secrets.token_bytes(_SALT_BYTES)
-    return _bounded(lambda: hash_secret(_secret(password), salt, time_cost=ARGON2_T, memory_cost=ARGON2_M,
+    run = bound.run if bound is not None else _unbounded
+    return run(lambda: hash_secret(_secret(password), salt, time_cost=ARGON2_T, memory_cost=ARGON2_M,
                                         parallelism=ARGON2_P, hash_len=_HASH_BYTES, type=Type.ID)).decode("ascii")
 
 
-def verify_password(password: str, encoded: str) -> bool:
+def verify_password(password: str, encoded: str, bound: HashBound | None = None) -> bool:
     """Recompute the hash with the parameters and salt in the PHC string; argon2 compares in
-    constant time."""
+    constant time. A server passes its `bound`."""
     from argon2.exceptions import VerificationError
     from argon2.low_level import Type, verify_secret
 
+    run = bound.run if bound is not None else _unbounded
     try:
-        return _bounded(lambda: verify_secret(encoded.encode("ascii"), _secret(password), Type.ID))
+        return run(lambda: verify_secret(encoded.encode("ascii"), _secret(password), Type.ID))
     except VerificationError:
         return False
 
@@ -103,9 +105,10 @@ class UserDirectory:
     def users(self) -> list[User]:
         return list(self._by_email.values())
 
-    def check(self, email: str, password: str) -> User | None:
+    def check(self, email: str, password: str, bound: HashBound | None = None) -> User | None:
+        """The user, if the password is theirs; the hash runs under the asking server's `bound`."""
         user = self._by_email.get(email)
-        ok = verify_password(password, user.password_hash if user else self._any_hash)
+        ok = verify_password(password, user.password_hash if user else self._any_hash, bound)
         return user if (user and ok) else None
 
 

@@ -99,9 +99,10 @@ def thousand_clients() -> None:
 PREFILLED = r'''
 import os, sys, threading
 from authcli.render.serve import log_line, store_state
-from authcli.server import AuthServer, SessionAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.schemes.cookies import new_session_id
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 store = MemoryStore()
 for _ in range(int(sys.argv[1])):
     store.create(new_session_id(), {"userId": 2, "createdAt": "-", "expiresAt": "-"}, 3600)
@@ -173,9 +174,10 @@ def concurrent_logins() -> None:
 
 
 def purge() -> None:
-    from authcli.server import AuthServer, SessionAuth
+    from authcli.server.schemes.session_auth import SessionAuth
+    from authcli.server.transport.httpd import AuthServer
     from authcli.server.schemes.cookies import new_session_id
-    from authcli.stores import MemoryStore
+    from authcli.stores.memory import MemoryStore
 
     store = MemoryStore()
     with AuthServer(SessionAuth(store, 1)):

@@ -21,9 +21,11 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 
 from authcli.browser import find_chromium
-from authcli.server import AuthServer, JwtAuth, SessionAuth
-from authcli.stores import MemoryStore
-from authcli.tokens import make_signing_key
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
+from authcli.stores.memory import MemoryStore
+from authcli.tokens.signing import make_signing_key
 
 HERE = Path(__file__).resolve().parent
 A4_PX = (round(210 / 25.4 * 96), round(297 / 25.4 * 96))  # an A4 sheet at CSS's 96 pixels an inch

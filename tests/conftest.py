@@ -9,8 +9,9 @@ import time
 import pytest
 import requests
 
-from authcli.server import AuthServer, SessionAuth
-from authcli.stores import MemoryStore
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
+from authcli.stores.memory import MemoryStore
 
 CREDS = {"email": "a@b.com", "password": "123"}
 

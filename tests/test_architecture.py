@@ -285,3 +285,60 @@ def test_the_layering_check_catches_a_type_only_import(tmp_path):
 
 def test_the_data_model_sits_below_the_server_and_the_client():
     assert layering(PACKAGE) == []
+
+
+def format_choices(root: Path, names: set[str]) -> list[str]:
+    """cli/ choosing an output format itself instead of asking the render registry: a format's
+    name as a literal (`fmt == "markdown"`, `fmt.value in ("md", "html")`), a member of a format
+    enum (`fmt is Format.rich`), or a renderer asked what it can do (`hasattr(renderer, ...)`)."""
+    offenders = []
+    for path in sorted((root / "cli").rglob("*.py")):
+        for node in ast.walk(tree(path)):
+            literal = isinstance(node, ast.Constant) and node.value in names
+            member = (isinstance(node, ast.Attribute) and node.attr in names
+                      and getattr(node.value, "id", "").endswith("Format"))
+            probe = (isinstance(node, ast.Call) and getattr(node.func, "id", "") in {"hasattr", "getattr"}
+                     and node.args and "renderer" in ast.unparse(node.args[0]))
+            if literal or member or probe:
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    return offenders
+
+
+FORMAT_EVASIONS = {
+    "enum-member": "def play(fmt, Format):\n    if fmt is Format.rich:\n        return 1\n",
+    "literal": "def play(fmt):\n    return 2 if fmt == 'markdown' else 3\n",
+    "tuple": "def play(fmt):\n    return fmt.value in ('md', 'html')\n",
+    "match": "def play(fmt):\n    match fmt:\n        case 'json':\n            return 4\n",
+    "hasattr": "def show(renderer):\n    if hasattr(renderer, 'new_screen'):\n        renderer.new_screen()\n",
+}
+
+
+@pytest.mark.parametrize("text", FORMAT_EVASIONS.values(), ids=FORMAT_EVASIONS.keys())
+def test_the_format_check_catches(tmp_path, text):
+    root = fixture(tmp_path, {"cli/common.py": text, "render/base.py": "FORMATS = {'rich': 1, 'markdown': 2}\n"})
+    found = format_choices(root, {"rich", "markdown", "md", "html", "json"})
+    assert found and all(o.startswith("cli/common.py:") for o in found)
+
+
+def test_the_cli_asks_the_render_registry_for_formats():
+    """A renderer is one interface: a new format is one module and one line in FORMATS."""
+    from authcli.render.base import FORMATS
+    assert format_choices(PACKAGE, set(FORMATS)) == []
+
+
+def lazy_face_hooks(root: Path) -> list[str]:
+    """A package face with a module-level `__getattr__` (PEP 562): its names would be imported
+    by a string table that readers and tools cannot follow."""
+    return [f"{p.relative_to(root)}:{node.lineno}" for p in sorted(root.rglob("__init__.py"))
+            for node in tree(p).body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.name in {"__getattr__", "__dir__"}]
+
+
+def test_the_lazy_face_check_catches(tmp_path):
+    root = fixture(tmp_path, CYCLE_THROUGH_A_FACE)
+    assert lazy_face_hooks(root) == ["face/__init__.py:4"]
+
+
+def test_package_faces_import_their_names_explicitly():
+    """`from authcli.tokens.report import examine`, not a name a face's __getattr__ resolves."""
+    assert lazy_face_hooks(PACKAGE) == []

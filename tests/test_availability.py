@@ -15,11 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from authcli.server import AuthServer, SessionAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.journal import Response
 from authcli.server.transport.limits import SLOW_PER_ADDRESS, address_key
 from authcli.server.transport.loop import OUTBOX_LIMIT, RECV
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 
 NOPE = b"GET /nope HTTP/1.1\r\nHost: localhost\r\n\r\n"
 PROFILE = b"GET /profile HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"

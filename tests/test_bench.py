@@ -41,7 +41,7 @@ def test_the_bench_measures_the_demos_own_credentials(monkeypatch):
     POST /login with the same claims."""
     import time as _time
 
-    from authcli.tokens import make_signing_key
+    from authcli.tokens.signing import make_signing_key
     from authcli.walkthroughs.jwt import jwt_walkthrough
     from conftest import FakeClock
 

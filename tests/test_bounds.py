@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from authcli.cli.logwriter import LogWriter
 from authcli.server.lab.crosssite import LOG_PAGE, LOG_VALUE, CrossSiteLab
 from authcli.server.journal import RECORD_KEPT, VALUE_KEPT, Journal, Request, RequestRecord, kept
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 from authcli.stores.base import overwrite
 from conftest import FakeClock
 
@@ -212,8 +212,9 @@ def _timed(call) -> float:
 EMFILE_SERVER = textwrap.dedent("""
     import os, resource, sys, time
     resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
-    from authcli.server import AuthServer, SessionAuth
-    from authcli.stores import MemoryStore
+    from authcli.server.schemes.session_auth import SessionAuth
+    from authcli.server.transport.httpd import AuthServer
+    from authcli.stores.memory import MemoryStore
     server = AuthServer(SessionAuth(MemoryStore(), 60), request_timeout=30).start()
     hog = []
     try:

@@ -16,14 +16,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authcli.errors import BadKey
-from authcli.server import AuthServer, JwtAuth, SessionAuth
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.transport.hosts import HostCheck
 from authcli.server.journal import Request
 from authcli.server.lab.jwt_weak import _fetched
 from authcli.server.lab.outbound import fetch, parse
 from authcli.server.lab.weaknesses import jwt_policy, parse as weak, session_policy
-from authcli.stores import MemoryStore
-from authcli.tokens import make_signing_key
+from authcli.stores.memory import MemoryStore
+from authcli.tokens.signing import make_signing_key
 from authcli.tokens.forge import sign_hmac
 from conftest import CREDS, FakeClock
 
@@ -93,7 +95,7 @@ def _read_head(conn: socket.socket) -> None:
 
 
 def _jwks(conn: socket.socket) -> None:
-    from authcli.tokens import key_files
+    from authcli.tokens.signing import key_files
 
     _read_head(conn)
     body = key_files(make_signing_key("RS256"))["jwks.json"]

@@ -13,9 +13,11 @@ try:
 except ImportError:  # the browser fixture skips (or, in CI, fails) with the hint
     expect = None
 
-from authcli.server import AuthServer, JwtAuth, SessionAuth
-from authcli.stores import MemoryStore
-from authcli.tokens import make_signing_key
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
+from authcli.stores.memory import MemoryStore
+from authcli.tokens.signing import make_signing_key
 
 # Chromium logs every 4xx a page's request gets as a console error; the pages ask for those
 # 401s and 403s on purpose.

@@ -11,12 +11,14 @@ import requests
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from authcli.server import AuthServer, JwtAuth, SessionAuth
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.lab.crosssite import ORIGIN, SHOWN, CrossSiteLab, other_site
 from authcli.server.journal import Journal, Request, RequestRecord
 from authcli.events import SessionLookedUp
-from authcli.stores import MemoryStore
-from authcli.tokens import make_signing_key
+from authcli.stores.memory import MemoryStore
+from authcli.tokens.signing import make_signing_key
 
 FUZZ = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60)), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from authcli.clock import now as clock_now
 from authcli.cli.app import app
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 
 runner = CliRunner()
 SECRET = "s" * 32
@@ -348,7 +348,9 @@ def test_the_fast_path_reads_stdin():
 def test_check_texts_cite_the_rule_they_apply():
     """jti is a string, iss and sub StringOrURI (RFC 7519 4.1); a secret people use is flagged
     whatever its length, a random one never."""
-    from authcli.tokens import secret_key, split, verify
+    from authcli.tokens.checks import verify
+    from authcli.tokens.keys import secret_key
+    from authcli.tokens.parse import split
     from authcli.tokens.keys import key_warnings
 
     token = pyjwt.encode({"sub": 5, "jti": 7, "exp": int(clock_now()) + 60}, "k" * 32, algorithm="HS256")

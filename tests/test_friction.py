@@ -133,9 +133,10 @@ def test_an_expired_genuine_token_still_fails_exp():
 def test_the_server_skips_the_claims_of_an_unsigned_token():
     import requests
 
-    from authcli.server import AuthServer, JwtAuth
+    from authcli.server.schemes.jwt_auth import JwtAuth
+    from authcli.server.transport.httpd import AuthServer
     from authcli.events import TokenChecked
-    from authcli.tokens import make_signing_key
+    from authcli.tokens.signing import make_signing_key
 
     with AuthServer(JwtAuth(make_signing_key("HS256"), 60)) as server:
         mark = server.mark()

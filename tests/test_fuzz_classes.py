@@ -21,11 +21,13 @@ from hypothesis import strategies as st
 from authcli.encoding import b64url
 from authcli.render.escape import UNPRINTABLE, printable
 from authcli.render.serve import log_line
-from authcli.server import AuthServer, JwtAuth, SessionAuth
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.events import Refused
 from authcli.server.journal import Request, RequestRecord
-from authcli.stores import MemoryStore
-from authcli.tokens import make_signing_key
+from authcli.stores.memory import MemoryStore
+from authcli.tokens.signing import make_signing_key
 from conftest import raw_exchange
 
 EXAMPLES = int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60))

@@ -14,8 +14,10 @@ from typer.testing import CliRunner
 
 from authcli.clock import now as clock_now
 from authcli.cli.app import app
-from authcli.errors import AuthcliError
-from authcli.tokens import MalformedToken, examine, secret_key, split
+from authcli.errors import AuthcliError, MalformedToken
+from authcli.tokens.keys import secret_key
+from authcli.tokens.parse import split
+from authcli.tokens.report import examine
 
 SECRET = "f" * 32
 TOKEN = pyjwt.encode({"sub": "123", "iat": int(clock_now()), "exp": int(clock_now()) + 3600}, SECRET)

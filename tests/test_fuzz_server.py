@@ -16,9 +16,11 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from authcli.server import AuthServer, JwtAuth, SessionAuth
-from authcli.stores import MemoryStore
-from authcli.tokens import make_signing_key
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
+from authcli.stores.memory import MemoryStore
+from authcli.tokens.signing import make_signing_key
 from conftest import CREDS, raw_exchange
 
 EXAMPLES = int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 100))

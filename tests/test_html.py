@@ -18,7 +18,7 @@ from authcli.http import Exchange, HttpRequest, HttpResponse
 from authcli.render.html import CSS, HtmlRenderer
 from authcli.render.svg import ROWS, sequence_svgs
 from authcli.sources import SOURCES
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.jwt import INFO as JWT_INFO
 from authcli.walkthroughs.jwt import jwt_walkthrough
 from authcli.walkthroughs.model import (ExchangeBlock, Narration, NotesBlock, Note, Sequence, Step, TableBlock,
@@ -50,7 +50,7 @@ def page(jwt_steps) -> str:
 @pytest.fixture(scope="module")
 def session_page() -> str:
     """The other kinds of block: a store, a cookie jar, notes, a store lane in the diagram."""
-    from authcli.stores import MemoryStore
+    from authcli.stores.memory import MemoryStore
     from authcli.walkthroughs.session import INFO, session_walkthrough
 
     clock = FakeClock()

@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from authcli.cli.app import app
-from authcli.server import AuthServer, JwtAuth, SessionAuth
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.policy import HTTPS_SESSIONS
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 from authcli.tls import TlsError, given_files, inspect, make_files
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.model import ExchangeBlock
 
 FUZZ = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60)) // 2, deadline=None,

@@ -9,9 +9,10 @@ import requests
 from typer.testing import CliRunner
 
 from authcli.cli.app import app
-from authcli.server import AuthServer, SessionAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.policy import HARDENED_SESSIONS
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 from authcli.walkthroughs.model import ExchangeBlock, TableBlock
 from authcli.walkthroughs.session import session_walkthrough
 from conftest import FakeClock

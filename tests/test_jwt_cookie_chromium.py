@@ -15,10 +15,11 @@ try:
 except ImportError:  # the browser fixture skips (or, in CI, fails) with the hint
     expect = None
 
-from authcli.server import AuthServer, JwtAuth
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.policy import COOKIE_JWT
 from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from test_browser import watch
 
 

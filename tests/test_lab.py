@@ -14,11 +14,14 @@ from typer.testing import CliRunner
 
 from authcli.cli.app import app
 from authcli.errors import BadKey, ServerStartError
-from authcli.server import AuthServer, JwtAuth, SessionAuth
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.lab.jwt_weak import _fetched
 from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy, parse, session_policy
-from authcli.stores import MemoryStore
-from authcli.tokens import make_signing_key, split
+from authcli.stores.memory import MemoryStore
+from authcli.tokens.parse import split
+from authcli.tokens.signing import make_signing_key
 from authcli.tokens.crack import crack, wordlist
 from authcli.walkthroughs.lab.runner import lab_walkthrough, run_attack
 from authcli.walkthroughs.lab.attacks import ATTACKS
@@ -106,7 +109,7 @@ def test_crack_finds_the_handouts_secret_and_not_a_random_one():
     found = crack(split(HANDOUT_TOKEN), wordlist())
     assert found.secret == b"mySecretKey" and found.tried <= len(wordlist())
     strong = make_signing_key("HS256")
-    from authcli.tokens import issue
+    from authcli.tokens.signing import issue
     missed = crack(split(issue(strong, {"sub": "1"})), wordlist())
     assert missed.secret is None and missed.exhausted and missed.tried == len(wordlist())
 
@@ -120,7 +123,7 @@ def test_crack_cli(tmp_path):
     missed = runner.invoke(app, ["crack", HANDOUT_TOKEN, "--wordlist", str(words)])
     assert missed.exit_code == 1 and "not found: the wordlist ran out (2 guesses" in missed.stdout
     rs = make_signing_key("RS256")
-    from authcli.tokens import issue
+    from authcli.tokens.signing import issue
     refused = runner.invoke(app, ["crack", issue(rs, {"sub": "1"})])
     assert refused.exit_code == 2 and refused.stderr.count("\n") == 1 and "only HMAC tokens" in refused.stderr
 

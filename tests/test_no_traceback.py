@@ -20,13 +20,14 @@ from typer.testing import CliRunner
 
 from authcli.cli.app import app
 from authcli.errors import StoreUnavailable
-from authcli.server import AuthServer, SessionAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.lab.crosssite import SHOWN, CrossSiteLab
 from authcli.server.journal import Journal, Request, RequestRecord
 from authcli.server.schemes.refresh_auth import RefreshAuth
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 from authcli.stores.redis import RedisStore, ThrowawayRedis
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from conftest import CREDS, FakeClock, login
 from test_box import Listener
 

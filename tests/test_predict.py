@@ -12,7 +12,7 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 from authcli.walkthroughs.predict import questions
 from authcli.walkthroughs.session import session_walkthrough
 from conftest import FakeClock

@@ -12,8 +12,9 @@ import requests
 from typer.testing import CliRunner
 
 from authcli.cli.app import app
-from authcli.server import AuthServer, SessionAuth
-from authcli.stores import MemoryStore
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
+from authcli.stores.memory import MemoryStore
 from authcli.errors import StoreMissing
 from authcli.stores.redis import RETRY_AFTER, RedisConnection, RedisStore, ThrowawayRedis, free_port
 from authcli.walkthroughs.session import session_walkthrough

@@ -11,10 +11,11 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from authcli.server import AuthServer
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.schemes.refresh_auth import RefreshAuth, digest
-from authcli.stores import MemoryStore
-from authcli.tokens import make_signing_key, split
+from authcli.stores.memory import MemoryStore
+from authcli.tokens.parse import split
+from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.refresh import refresh_walkthrough
 from conftest import FakeClock
 

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from authcli.render.markdown import MarkdownRenderer, step_markdown
 from authcli.render.terminal import TerminalRenderer
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 from authcli.walkthroughs.session import INFO, session_walkthrough
 from authcli.events import SessionCreated
 

@@ -18,7 +18,7 @@ from authcli.errors import BadKey
 from authcli.server.schemes.jwks import JWKS_MAX_AGE, KeyRing, RotatingJwtAuth
 from authcli.server.schemes.jwks_verifier import COOLDOWN, MAX_AGE_CAP, JwksCache, JwksVerifier, max_age
 from authcli.server.transport.httpd import AuthServer
-from authcli.tokens import issue, make_signing_key
+from authcli.tokens.signing import issue, make_signing_key
 from conftest import CREDS, FakeClock
 
 JWKS = "/.well-known/jwks.json"

@@ -231,7 +231,7 @@ def test_balancer_pairs_each_answer_with_its_own_events_under_concurrency():
     from authcli.events import SessionCreated
     from authcli.server.transport.httpd import AuthServer
     from authcli.server.schemes.session_auth import SessionAuth
-    from authcli.stores import MemoryStore
+    from authcli.stores.memory import MemoryStore
     from conftest import hammer, login_response
 
     backends = [Backend(name, AuthServer(SessionAuth(MemoryStore(), 60)).start()) for name in "AB"]

@@ -9,10 +9,11 @@ import pytest
 import requests
 
 from authcli.clock import now as clock_now
-from authcli.server import AuthServer, JwtAuth
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.encoding import b64url
 from authcli.server.policy import JwtPolicy
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from conftest import CREDS, hammer, login_response
 
 SECRET = b"k" * 32

@@ -10,11 +10,12 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from authcli.server import AuthServer, JwtAuth
+from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.policy import COOKIE_JWT, HTTPS_COOKIE_JWT
 from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
 from authcli.tls import make_files
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.jwt_cookie import PERMISSIONS
 from conftest import CREDS, login_response
 

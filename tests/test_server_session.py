@@ -10,7 +10,8 @@ import threading
 import pytest
 import requests
 
-from authcli.server import AuthServer, SessionAuth
+from authcli.server.schemes.session_auth import SessionAuth
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.schemes.cookies import new_session_id
 from conftest import CREDS, login
 

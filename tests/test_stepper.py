@@ -13,7 +13,7 @@ import pytest
 from rich.console import Console
 
 from authcli.cli.stepper import play_steps
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 from authcli.events import SessionLookedUp
 from authcli.server.schemes.session_auth import stamp_seconds
 from authcli.render.terminal import TerminalRenderer
@@ -113,7 +113,7 @@ def _pages(step, width: int, height: int):
     console = Console(file=out, width=width, height=height, force_terminal=True, color_system=None)
     renderer = TerminalRenderer(console, fold_headers=True)
     renderer.screens = 1  # past the first screen: no heading above
-    return console, renderer, [_text(console, page) for page in renderer.pages(step, ["Ran at ...", "  curl ..."])]
+    return console, renderer, [_text(console, page) for page in renderer.pages(step, lambda: ["Ran at ...", "  curl ..."])]
 
 
 def _text(console, renderable) -> list[str]:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from authcli.server.schemes.cookies import new_session_id
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 from conftest import hammer
 
 RECORD = {"userId": 1, "createdAt": "2027-01-15T08:00:00Z", "expiresAt": "2027-01-15T08:01:00Z"}

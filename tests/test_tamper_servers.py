@@ -17,7 +17,7 @@ import requests
 
 from authcli.clock import now as clock_now
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD
-from authcli.server import AuthServer
+from authcli.server.transport.httpd import AuthServer
 from authcli.server.lab.weaknesses import WEAKNESSES
 from authcli.walkthroughs.lab.attacks import jwt_apps
 from test_sign_keys import VERIFY_JS, node_jwt  # noqa: F401 - node_jwt is a fixture
@@ -98,7 +98,7 @@ def test_the_weak_server_accepts_the_matching_tampering_and_the_hardened_one_ref
                          ids=["alg none", "alg NONE", "old signature kept", "blank signature", "embedded jwk",
                               "alg changed, signature kept", "another secret"])
 def test_authcli_s_own_server_refuses_each_tampering(how):
-    from authcli.server import JwtAuth
+    from authcli.server.schemes.jwt_auth import JwtAuth
     from authcli.passwords import lab_users
     from authcli.tokens.signing import make_signing_key
 

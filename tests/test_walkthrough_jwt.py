@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.jwt import jwt_walkthrough
 from authcli.walkthroughs.model import NothingStored, Warnings
 from conftest import FakeClock

@@ -18,7 +18,7 @@ from authcli.render.jsonout import JsonRenderer
 from authcli.render.markdown import MarkdownRenderer
 from authcli.render.terminal import TerminalRenderer
 from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.jwt_cookie import INFO, jwt_cookie_walkthrough
 from authcli.walkthroughs.model import ExchangeBlock, TableBlock
 from conftest import FakeClock

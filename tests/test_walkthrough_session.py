@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from authcli.stores import MemoryStore
+from authcli.stores.memory import MemoryStore
 from authcli.walkthroughs.session import session_walkthrough
 from authcli.events import FixationChecked, SessionCreated, SessionDeleted, SessionLookedUp
 from authcli.render.jsonout import step_json

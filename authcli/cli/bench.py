@@ -10,14 +10,17 @@ from typing import Optional
 
 import typer
 
-from authcli.cli.common import DataFormat, redis_url_option, reports_errors, stderr_console, stdout_console, try_store
+from authcli.cli.common import (
+    DataFormat, redis_url_option, reports_errors, stderr_console, stdout_console, try_store, wants_json,
+)
+from authcli.render import base as formats
 
 
 @reports_errors
 def bench(
     quick: bool = typer.Option(False, "--quick", help="A few seconds in all, rougher numbers."),
     json_out: bool = typer.Option(False, "--json", help="Print the numbers as JSON."),
-    fmt: DataFormat = typer.Option(DataFormat.rich, "--format", "-f", help="rich: a table; json: the same as --json."),
+    fmt: DataFormat = typer.Option(formats.DEFAULT, "--format", "-f", help="rich: a table; json: the same as --json."),
     redis_url: Optional[str] = redis_url_option(),
 ) -> None:
     """Measure what checking one authenticated request costs: session lookup vs JWT verification.
@@ -50,7 +53,7 @@ def bench(
                 result = measure.run(quick=quick, stores=stores, progress=progress)
         else:
             result = measure.run(quick=quick, stores=stores)
-    if json_out or fmt is DataFormat.json:
+    if wants_json(fmt, json_out):
         sys.stdout.write(json.dumps(asdict(result), indent=2) + "\n")
     else:
         from authcli.render.bench import bench_renderable

@@ -13,11 +13,12 @@ import typer
 from authcli.cli.exits import exit_code
 from authcli.encoding import is_text
 from authcli.errors import AuthcliError, StoreMissing, StoreUnavailable, UsageError
+from authcli.render import base as formats
 from authcli.stores import DEFAULT, SOURCES
 
 if TYPE_CHECKING:
     from authcli.stores import StoreSource
-    from authcli.tokens import SigningKey
+    from authcli.tokens.keys import SigningKey
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -52,27 +53,26 @@ def redis_url_option():
                         "else redis://127.0.0.1:6379/0; if none answers, a throwaway redis-server is started).")
 
 
-class Format(str, Enum):
-    rich = "rich"
-    markdown = "markdown"
-    md = "md"  # what people type, and the file extension
-    html = "html"
-    json = "json"
+# -f/--format's choices: every name in the render registry, so a new format needs no change here.
+Format = Enum("Format", {name: name for name in formats.FORMATS}, type=str)  # type: ignore[misc]
 
 
-class DataFormat(str, Enum):
-    """decode and bench: a table for people, or JSON (no handout formats)."""
+# decode and bench: a table for people, or JSON (no handout formats).
+DataFormat = Enum("DataFormat", {name: name for name in formats.DATA_FORMATS}, type=str)  # type: ignore[misc]
 
-    rich = "rich"
-    json = "json"
+
+def wants_json(fmt: DataFormat, as_json: bool) -> bool:
+    """decode's and bench's --json, or -f json, which is the same."""
+    return as_json or fmt.value == formats.JSON
 
 
 def output_format(fmt: Format, as_json: bool) -> Format:
     """-f/--format with --json, which every command with JSON output takes (decode and bench
-    began with it); md is markdown."""
-    if as_json and fmt not in (Format.rich, Format.json):
+    began with it): --json is -f json, and names a second format beside any -f but the default."""
+    chosen = Format(formats.JSON) if as_json else fmt
+    if fmt.value not in (formats.DEFAULT, chosen.value):
         raise UsageError(f"--json and -f {fmt.value} ask for two formats: give one")
-    return Format.json if as_json else Format.markdown if fmt is Format.md else fmt
+    return chosen
 
 
 def json_option():
@@ -229,7 +229,8 @@ def https_option():
 
 def signing_key(alg: str, secret: str | None) -> SigningKey:
     """A server's signing key from --alg and --secret."""
-    from authcli.tokens import HMAC_ALGS, make_signing_key
+    from authcli.tokens.keys import HMAC_ALGS
+    from authcli.tokens.signing import make_signing_key
 
     if secret is not None and alg not in HMAC_ALGS:
         raise UsageError(f"--secret is for HMAC (--alg HS256); {alg} uses a key pair made at start")
@@ -244,24 +245,13 @@ def play(info, steps: Iterator, fmt: Format, *, pause: bool, all_headers: bool =
     the class what each step will show first."""
     if predict and not pause:
         raise UsageError("--predict goes with --step: the class answers before each step is shown")
-    if predict and fmt is not Format.rich:
+    renderer = formats.make(fmt.value, formats.Output(sys.stdout, stdout_console, full=all_headers))
+    if predict and not renderer.interactive:
         raise UsageError("--predict is for the terminal view: leave out -f/--format")
     # Only a person at a terminal can press Enter; never block a pipe or a CI job. --predict
     # reads its answers from stdin whatever it is (piped: one line per answer, no pauses),
     # and goes on unanswered (skipped) when it closes.
     pausing = pause and (predict or sys.stdin.isatty())
-    if fmt is Format.rich:
-        from authcli.render.terminal import TerminalRenderer
-        renderer = TerminalRenderer(stdout_console(), fold_headers=not all_headers, concise=not all_headers)
-    elif fmt is Format.markdown:
-        from authcli.render.markdown import MarkdownRenderer
-        renderer = MarkdownRenderer(sys.stdout, concise=not all_headers)
-    elif fmt is Format.html:
-        from authcli.render.html import HtmlRenderer
-        renderer = HtmlRenderer(sys.stdout)
-    else:
-        from authcli.render.jsonout import JsonRenderer
-        renderer = JsonRenderer(sys.stdout)
     from authcli.cli.stepper import play_steps
 
     console = stderr_console()

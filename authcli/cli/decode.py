@@ -7,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from authcli.cli.common import DataFormat, finite, notice, reports_errors, stdout_console
+from authcli.cli.common import DataFormat, finite, notice, reports_errors, stdout_console, wants_json
 from authcli.cli.inspecting import run_decode
+from authcli.render import base as formats
 
 
 @reports_errors
@@ -29,7 +30,7 @@ def decode(
                                       help="Fail when this claim is missing (repeatable), e.g. --require exp."),
     issuer: Optional[str] = typer.Option(None, "--issuer", help="Require this iss."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON: header, payload, signature, verified, checks, warnings."),
-    fmt: DataFormat = typer.Option(DataFormat.rich, "--format", "-f", help="rich: for people; json: the same as --json."),
+    fmt: DataFormat = typer.Option(formats.DEFAULT, "--format", "-f", help="rich: for people; json: the same as --json."),
 ) -> None:
     """Decode a JWT; with a key, verify its signature and claims, each check explained.
 
@@ -43,6 +44,6 @@ def decode(
     """
     code = run_decode(token, secret=secret, secret_file=secret_file, key=key, alg=alg, leeway=leeway,
                       audience=audience, issuer=issuer, at=at, ignore_exp=ignore_exp, require=require,
-                      json_out=json_out or fmt is DataFormat.json, console=stdout_console(), note=notice)
+                      json_out=wants_json(fmt, json_out), console=stdout_console(), note=notice)
     if code:
         raise typer.Exit(code)

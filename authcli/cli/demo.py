@@ -11,13 +11,12 @@ from authcli.cli.common import (
     redis_url_option, reports_errors, signing_key, store_option, try_store,
 )
 from authcli.errors import UsageError
+from authcli.render import base as formats
 
 app = typer.Typer(help="Narrated walkthroughs on a real local server.", no_args_is_help=True,
                   rich_markup_mode=None)
 
-FORMAT = typer.Option(Format.rich, "--format", "-f",
-                      help="rich: coloured terminal output; markdown (or md): a handout; html: a handout "
-                           "to print or open offline; json (or --json): data.")
+FORMAT = typer.Option(formats.DEFAULT, "--format", "-f", help=formats.help_text() + ".")
 JSON = json_option()
 STEP = typer.Option(False, "--step", help="Classroom mode, on a terminal: a clean screen per step, Enter for the "
                     "next, b for the previous.")

@@ -27,7 +27,6 @@ DECODE_OPTIONS = {
     "--issuer": ("issuer", "text"), "--json": ("json_out", "flag"), "--format": ("fmt", "format"),
     "-f": ("fmt", "format"),
 }
-FORMATS = ("rich", "json")  # -f/--format: the values cli/common.py's DataFormat has
 
 
 class _Trimmed:
@@ -101,7 +100,7 @@ def _instant(text: str | None) -> float | None:
 def _key(secret: str | None, secret_file: Path | None, key: Path | None, header: dict, alg: str | None):
     """The one key the user gave, or None; never more than one. Option names live here, not in
     the tokens library."""
-    from authcli.tokens import check_algorithm, key_from_file, secret_key
+    from authcli.tokens.keys import check_algorithm, key_from_file, secret_key
 
     given = [name for name, value in (("--secret", secret), ("--secret-file", secret_file),
                                       ("--key", key)) if value is not None]
@@ -130,7 +129,8 @@ def run_decode(token: str, *, secret: str | None = None, secret_file: Path | Non
                console: Any = None, note: Callable[[str], None] | None = None) -> int:
     """Decode (and verify) one token and print the result; the exit code: 0, or 1 when a check
     failed. Bad input raises an AuthcliError for the caller to report."""
-    from authcli.tokens import examine, split
+    from authcli.tokens.parse import split
+    from authcli.tokens.report import examine
 
     if token == "-":
         token = sys.stdin.read(MAX_INPUT + 1)
@@ -189,8 +189,10 @@ def parse_decode(args: list[str]) -> dict[str, Any] | None:
                     return None
             elif kind == "path":
                 value = Path(inline)
-            elif kind == "format":
-                if inline not in FORMATS:
+            elif kind == "format":  # the registry is read only when -f is given: decode's start stays lean
+                from authcli.render.base import DATA_FORMATS
+
+                if inline not in DATA_FORMATS:
                     return None
                 value = inline
             elif kind == "list":
@@ -211,8 +213,10 @@ def parse_decode(args: list[str]) -> dict[str, Any] | None:
         i += 1
     if token is None:
         return None
-    if found.pop("fmt", None) == "json":
-        found["json_out"] = True
+    if "fmt" in found:
+        from authcli.render.base import JSON
+
+        found["json_out"] = found.pop("fmt") == JSON or found.get("json_out", False)
     return {"token": token, **found}
 
 

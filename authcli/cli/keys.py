@@ -37,7 +37,7 @@ def keys(
     Example: authcli keys --alg ES256 --out /tmp
     """
     from authcli.files import write_new
-    from authcli.tokens import key_files, make_signing_key
+    from authcli.tokens.signing import key_files, make_signing_key
     from authcli.tokens.signing import from_private
 
     prefix = name or f"authcli-{alg.value.lower()}"

@@ -68,7 +68,7 @@ def crack(
     """
     from authcli.cli.inspecting import MAX_INPUT, _read
     from authcli.render.crack import crack_report
-    from authcli.tokens import split
+    from authcli.tokens.parse import split
     from authcli.tokens.crack import crack as guess, wordlist as words
 
     if token == "-":

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from authcli.cli.allocator import gives_hash_memory_back
 from authcli.stores import DEFAULT
 from authcli.cli.common import (
     Alg, https_files, https_option, open_store, redis_url_option, reports_errors, signing_key, store_option,
@@ -32,6 +33,7 @@ IDLE = typer.Option(None, "--idle", min=1, max=MAX_TTL, metavar="SECONDS",
 
 
 @reports_errors
+@gives_hash_memory_back  # the one process-wide allocator setting, at serve's entry point
 def serve(
     mode: Optional[Mode] = typer.Option(None, "--mode", show_default="session",
                                         help="Which authentication scheme to serve."),
@@ -67,7 +69,8 @@ def serve(
 
     With --mode jwt, /login answers {"token": ...}; send it as Authorization: Bearer <token> (--cookie: a cookie).
     """
-    from authcli.server import JwtAuth, SessionAuth
+    from authcli.server.schemes.jwt_auth import JwtAuth
+    from authcli.server.schemes.session_auth import SessionAuth
 
     mode = weak_mode(weak, mode, host, https) if weak is not None else (mode or Mode.session)
     with ExitStack() as stack:
@@ -118,7 +121,7 @@ def _jwt_key(alg: Alg | None, secret: str | None, key: Path | None):
     if secret is not None:
         raise UsageError("give --secret or --key, not both")
     from authcli.cli.inspecting import _read
-    from authcli.tokens import load_signing_key
+    from authcli.tokens.signing import load_signing_key
 
     return load_signing_key(_read(key, "key file"), alg.value if alg else None)
 

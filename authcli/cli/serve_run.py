@@ -30,7 +30,7 @@ def run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port
     from authcli.cli.logwriter import LogWriter
     from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
     from authcli.render.serve import banner, classroom_warning, log_line, store_state
-    from authcli.server import AuthServer
+    from authcli.server.transport.httpd import AuthServer
     from authcli.server.journal import RequestRecord
 
     console = stdout_console()

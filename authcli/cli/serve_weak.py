@@ -47,9 +47,10 @@ def refuse_ignored(mode: Mode, **given: object) -> None:
 def run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl: int,
               store: Optional[str], redis_url: Optional[str], secret: Optional[str], quiet: bool) -> None:
     from authcli.passwords import lab_users
-    from authcli.server import JwtAuth, SessionAuth
+    from authcli.server.schemes.jwt_auth import JwtAuth
+    from authcli.server.schemes.session_auth import SessionAuth
     from authcli.server.lab.weaknesses import jwt_policy, parse, session_policy
-    from authcli.tokens import make_signing_key
+    from authcli.tokens.signing import make_signing_key
 
     chosen = parse(names)
     tags = tuple(w.name for w in chosen)

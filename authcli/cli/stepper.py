@@ -19,9 +19,12 @@ import time
 from contextlib import closing
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from authcli.clock import local_hms
+
+if TYPE_CHECKING:
+    from authcli.render.base import Renderer
 
 Ask = Callable[[str], "str | None"]  # None: no more input (stdin closed)
 
@@ -96,7 +99,7 @@ def _next_label(screens: list[Screen], at: int, upcoming, total: int | None) -> 
 
 
 class Player:
-    def __init__(self, renderer, info, ask: Ask | None, say: Callable[[str], None], predict: bool,
+    def __init__(self, renderer: Renderer, info, ask: Ask | None, say: Callable[[str], None], predict: bool,
                  pauses: bool = True):
         self.renderer, self.info, self.ask, self.say = renderer, info, ask, say
         self.pauses = pauses and ask is not None  # False: answers only (piped), every step whole
@@ -106,16 +109,13 @@ class Player:
             from authcli.walkthroughs.predict import Score
             self.score = Score()
         self.store = None  # the last store snapshot shown, for "will the store change?"
-        console = getattr(renderer, "console", None)
-        self.width = console.width if console is not None else 80
+        self.width = renderer.width
 
     def _pages(self, step) -> list:
-        pages = getattr(self.renderer, "pages", None)
-        return pages(step, footer(step, self.width)) if pages else [None]
+        return self.renderer.pages(step, lambda: footer(step, self.width))
 
     def _show(self, screen: Screen) -> None:
-        if hasattr(self.renderer, "new_screen"):
-            self.renderer.new_screen()
+        self.renderer.new_screen()
         if screen.page is None:
             self.renderer.step(screen.step)
         else:
@@ -196,7 +196,7 @@ class Player:
         self.renderer.end()
 
 
-def play_steps(renderer, info, steps: Iterator, *, ask: Ask | None, say: Callable[[str], None],
+def play_steps(renderer: Renderer, info, steps: Iterator, *, ask: Ask | None, say: Callable[[str], None],
                predict: bool = False, pauses: bool = True) -> None:
     """Render every step; with `ask` (a person at a terminal, or answers on stdin), pause
     before each new screen, and with `predict` ask before each step what it will show.

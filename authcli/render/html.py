@@ -18,12 +18,13 @@ from typing import Callable, TextIO
 from authcli.defences import DEFENCES
 from authcli.http import Exchange
 from authcli.render import cite
+from authcli.render.base import Renderer
 from authcli.render import text as plain
 from authcli.render import tokentext
 from authcli.render.escape import printable
 from authcli.render.svg import sequence_svgs
 from authcli.stores.base import StoreSnapshot
-from authcli.tokens import TokenView
+from authcli.tokens.claims import TokenView
 from authcli.walkthroughs import model as m
 
 CSS = files("authcli.render").joinpath("handout.css").read_text(encoding="utf-8")
@@ -259,7 +260,7 @@ def csp() -> str:
     return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
 
 
-class HtmlRenderer:
+class HtmlRenderer(Renderer):
     """Writes the page as the steps come: the head at start, a section per step, the sources
     at the end."""
 

@@ -6,10 +6,12 @@ import functools
 import json
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
+from authcli.render.base import Renderer
+
 if TYPE_CHECKING:  # decode --json imports this module; it needs none of the walkthrough types
     from authcli.http import Exchange
     from authcli.stores.base import StoreSnapshot
-    from authcli.tokens import Examination
+    from authcli.tokens.report import Examination
     from authcli.walkthroughs.model import ServerView, Step, WalkthroughInfo
 
 NO_STORE = {"backend": "none", "rows": []}
@@ -101,7 +103,7 @@ def step_json(step: Step) -> dict[str, Any]:
     return data
 
 
-class JsonRenderer:
+class JsonRenderer(Renderer):
     """Collects the steps and writes one document at the end, so the output is always valid JSON."""
 
     def __init__(self, out: TextIO):

@@ -7,12 +7,13 @@ from typing import TextIO
 from authcli.defences import DEFENCES
 from authcli.http import Exchange
 from authcli.render import cite
+from authcli.render.base import Output, Renderer
 from authcli.render.concise import Concise
 from authcli.render import text as plain
 from authcli.render import tokentext
 from authcli.sources import MARKER, SOURCES
 from authcli.stores.base import StoreSnapshot
-from authcli.tokens import TokenView
+from authcli.tokens.claims import TokenView
 from authcli.walkthroughs import model as m
 
 
@@ -138,9 +139,13 @@ def step_markdown(step: m.Step, fold_headers: bool = False) -> str:
     return "\n".join(out)
 
 
-class MarkdownRenderer:
+class MarkdownRenderer(Renderer):
     """`concise`: boilerplate headers folded, credentials whole once then shortened, unchanged
     stores in one line, as on the terminal (render/concise)."""
+
+    @classmethod
+    def open(cls, output: Output) -> MarkdownRenderer:
+        return cls(output.out, concise=not output.full)
 
     def __init__(self, out: TextIO, *, concise: bool = False):
         self.out = out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from rich.console import Console, Group, RenderableType
 from rich.rule import Rule
@@ -13,6 +14,7 @@ from rich.text import Text
 from authcli.defences import DEFENCES
 from authcli.http import CookieView, Exchange
 from authcli.render import text as plain
+from authcli.render.base import Output, Renderer
 from authcli.render.cite import terminal_text
 from authcli.render.concise import Concise
 from authcli.render.parts import hanging, table
@@ -282,8 +284,18 @@ def _paginate(chunks: list[list], budget: int, last: int, continued: list) -> li
     return [_strip([line for chunk in page for line in chunk]) for page in pages if rows(page)]
 
 
-class TerminalRenderer:
+class TerminalRenderer(Renderer):
     """Prints each step as it comes; animates waits on a real terminal."""
+
+    interactive = True
+
+    @classmethod
+    def open(cls, output: Output) -> TerminalRenderer:
+        return cls(output.console(), fold_headers=not output.full, concise=not output.full)
+
+    @property
+    def width(self) -> int:  # type: ignore[override]
+        return self.console.width
 
     def __init__(self, console: Console, *, fold_headers: bool = False, concise: bool = False):
         self.console = console
@@ -312,8 +324,8 @@ class TerminalRenderer:
         self.console.print(step_renderable(step, fold_headers=self.fold_headers))
         self.after(step)
 
-    def pages(self, step: m.Step, footer: list[str]) -> list[RenderableType]:
-        """The step as screens that each fit the terminal, the last with `footer` (the pause's
+    def pages(self, step: m.Step, footer: Callable[[], list[str]]) -> list[RenderableType]:
+        """The step as screens that each fit the terminal, the last with `footer()` (the pause's
         lines) under it, and every one with the prompt; one screen when it fits, or when not
         on a terminal."""
         step = self.concise.step(step) if self.concise else step
@@ -327,7 +339,7 @@ class TerminalRenderer:
         room = height - 2 - 2  # the title rule and the blank line under it; the prompt and a spare row
         if self.screens == 0:  # the first screen also holds the heading
             room -= len(self.console.render_lines(self.header, options))
-        last = room - sum(max(1, -(-len(line) // width)) for line in footer)
+        last = room - sum(max(1, -(-len(line) // width)) for line in footer())
         if total <= last:
             return [whole]
         continued = self.console.render_lines(Text("(continued on the next page)", style="dim"), options, pad=False)[0]
@@ -386,5 +398,3 @@ class TerminalRenderer:
         if score.skipped:
             self.console.print(Text(f"  skipped: {', '.join(dict.fromkeys(score.skipped))}", style="dim"))
 
-    def end(self) -> None:
-        pass

@@ -13,7 +13,9 @@ from authcli.render.parts import hanging, table
 from authcli.render.escape import printable
 
 if TYPE_CHECKING:
-    from authcli.tokens import Check, Examination, TokenView
+    from authcli.tokens.checks import Check
+    from authcli.tokens.claims import TokenView
+    from authcli.tokens.report import Examination
 
 PART_STYLES = ("bold red", "bold magenta", "bold cyan")  # header, payload, signature (jwt.io's)
 

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 from authcli.render.escape import printable
 
 if TYPE_CHECKING:
-    from authcli.tokens import Check, TokenView
+    from authcli.tokens.checks import Check
+    from authcli.tokens.claims import TokenView
 
 CLAIM_COLUMNS = ["claim", "value", "as a date", "meaning"]
 

@@ -1,8 +1,9 @@
 """Session stores: one interface, facts that tell them apart, and where each kind comes from.
 
 A new store is one module with FACTS, a store class and a `Source` class (see memory.py), plus
-its line in SOURCES. Nothing outside this package branches on a store's name. Names are
-imported on first use (PEP 562): the CLI reads SOURCES at start-up, and `decode` needs no store.
+its line in SOURCES. Nothing outside this package branches on a store's name. The CLI reads
+SOURCES at start-up, so this face imports no store: import a store's names from its module
+(`from authcli.stores.base import StoreSnapshot`, `from authcli.stores.memory import MemoryStore`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ SOURCES = {
     "sqlite": "authcli.stores.sqlite",
 }
 DEFAULT = next(iter(SOURCES))
-_EXPORTS = {"MemoryStore": "authcli.stores.memory", "SessionStore": "authcli.stores.base",
-            "StoreFacts": "authcli.stores.base", "StoreRow": "authcli.stores.base",
-            "StoreSnapshot": "authcli.stores.base"}
 
 
 class StoreSource(Protocol):
@@ -50,10 +48,4 @@ def open_source(name: str, url: str | None = None) -> ContextManager[StoreSource
     return importlib.import_module(SOURCES[name]).Source(url)
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(name)
-
-
-__all__ = ["DEFAULT", "SOURCES", "StoreSource", "facts", "open_source", "shared", *_EXPORTS]
+__all__ = ["DEFAULT", "SOURCES", "StoreSource", "facts", "open_source", "shared"]

@@ -21,7 +21,8 @@ from authcli.server.transport.httpd import AuthServer
 from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.schemes.session_auth import SessionAuth
 from authcli.stores.memory import MemoryStore
-from authcli.tokens import SigningKey, make_signing_key
+from authcli.tokens.keys import SigningKey
+from authcli.tokens.signing import make_signing_key
 from authcli.server.policy import HARDENED_SESSIONS, HTTPS_SESSIONS
 from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import expect

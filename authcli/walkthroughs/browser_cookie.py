@@ -19,7 +19,8 @@ from authcli.server.policy import COOKIE_JWT, HARDENED_SESSIONS, HTTPS_COOKIE_JW
 from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.schemes.session_auth import SessionAuth
 from authcli.stores.memory import MemoryStore
-from authcli.tokens import SigningKey, make_signing_key
+from authcli.tokens.keys import SigningKey
+from authcli.tokens.signing import make_signing_key
 from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
 from authcli.server.transport.httpd import AuthServer
 from authcli.tls import TlsFiles

@@ -13,7 +13,7 @@ from authcli.events import SessionCreated, TokenChecked
 from authcli.server.transport.httpd import AuthServer
 from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.stores.base import SessionStore
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.jwt import jwt_walkthrough
 from authcli.walkthroughs.model import ExchangeBlock, Sequence, Step, Table, TableBlock, WalkthroughInfo, step
@@ -53,7 +53,9 @@ def _check_costs(budget: float) -> tuple[float, float]:
     from authcli.bench import time_per_call
     from authcli.server.schemes.cookies import new_session_id
     from authcli.stores.memory import MemoryStore
-    from authcli.tokens import issue, split, verify
+    from authcli.tokens.checks import verify
+    from authcli.tokens.parse import split
+    from authcli.tokens.signing import issue
 
     store, sid = MemoryStore(), new_session_id()
     store.create(sid, {"userId": 1, "createdAt": "-", "expiresAt": "-"}, 3600)

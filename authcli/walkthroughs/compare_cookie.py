@@ -9,7 +9,7 @@ from authcli.server.policy import COOKIE_JWT
 from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
 from authcli.server.transport.httpd import AuthServer
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import ExchangeBlock, Sequence, Step, step
 

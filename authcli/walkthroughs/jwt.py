@@ -18,7 +18,9 @@ from authcli.server.transport.httpd import AuthServer
 from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.lab.weaknesses import HANDOUT_SECRET
 from authcli.timefmt import utc
-from authcli.tokens import HASH_BYTES, SigningKey, TokenParts, TokenView, inspect, split
+from authcli.tokens.claims import TokenView, inspect
+from authcli.tokens.keys import HASH_BYTES, SigningKey
+from authcli.tokens.parse import TokenParts, split
 from authcli.tokens.crack import wordlist
 from authcli.tls import TlsFiles
 from authcli.walkthroughs.common import Shown, expect, sequence

@@ -18,7 +18,9 @@ from authcli.server.transport.httpd import AuthServer
 from authcli.timefmt import utc
 from authcli.tls import TlsFiles
 from authcli.http import Exchange
-from authcli.tokens import SigningKey, TokenView, inspect, split
+from authcli.tokens.claims import TokenView, inspect
+from authcli.tokens.keys import SigningKey
+from authcli.tokens.parse import split
 from authcli.walkthroughs.common import Shown, expect, sequence
 from authcli.walkthroughs.https import tls_step
 from authcli.walkthroughs.jwt import (

@@ -10,7 +10,8 @@ from typing import TypeVar, Union
 
 from authcli.http import CookieView, Exchange
 from authcli.stores.base import StoreSnapshot
-from authcli.tokens import Check, TokenView
+from authcli.tokens.checks import Check
+from authcli.tokens.claims import TokenView
 
 
 @dataclass(frozen=True)

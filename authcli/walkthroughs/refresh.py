@@ -18,7 +18,9 @@ from authcli.server.transport.httpd import AuthServer
 from authcli.server.schemes.refresh_auth import REFRESH_TTL, RefreshAuth
 from authcli.stores.base import SessionStore
 from authcli.stores.memory import MemoryStore
-from authcli.tokens import make_signing_key, split, verify
+from authcli.tokens.checks import verify
+from authcli.tokens.parse import split
+from authcli.tokens.signing import make_signing_key
 from authcli.errors import WalkthroughError
 from authcli.events import DenylistChecked
 from authcli.walkthroughs.common import expect

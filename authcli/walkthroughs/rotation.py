@@ -20,7 +20,10 @@ from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD
 from authcli.server.schemes.jwks import JWKS_MAX_AGE, KeyRing, RotatingJwtAuth
 from authcli.server.schemes.jwks_verifier import COOLDOWN, JwksCache, JwksVerifier
 from authcli.server.transport.httpd import AuthServer
-from authcli.tokens import SigningKey, inspect, issue, split
+from authcli.tokens.claims import inspect
+from authcli.tokens.keys import SigningKey
+from authcli.tokens.parse import split
+from authcli.tokens.signing import issue
 from authcli.tokens.signing import from_private, make_signing_key
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (

@@ -13,7 +13,7 @@ from authcli.http import Exchange
 from authcli.server.policy import HARDENED_JWT
 from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.transport.httpd import App
-from authcli.tokens import make_signing_key
+from authcli.tokens.signing import make_signing_key
 from authcli.tokens.signing import issue
 from authcli.walkthroughs.cluster import CREDS, TTL, Cluster, answer, served_by
 from authcli.walkthroughs.common import expect

@@ -10,7 +10,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qs
 
 from authcli.errors import BadKey, MalformedToken
-from authcli.passwords import UserDirectory, demo_users
+from authcli.passwords import HashBound, UserDirectory, demo_users
 from authcli.events import (
     AuthorizationRefused, CredentialsChecked, DenylistChecked, Event, JwksServed, KeyChosen, QueryIgnored,
     TokenChecked,
@@ -21,7 +21,10 @@ from authcli.server.policy import HARDENED_JWT, JwtPolicy
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.sources import MARKER
 from authcli.timefmt import utc
-from authcli.tokens import SigningKey, TokenParts, VerifyKey, issue, split, verify
+from authcli.tokens.checks import verify
+from authcli.tokens.keys import SigningKey, VerifyKey
+from authcli.tokens.parse import TokenParts, split
+from authcli.tokens.signing import issue
 from authcli.clock import now as clock_now
 
 REQUIRED = HARDENED_JWT.required_claims
@@ -59,7 +62,7 @@ class JwtAuth:
 
     def __init__(self, key: SigningKey, ttl: int | None = None, *, policy: JwtPolicy = HARDENED_JWT,
                  users: UserDirectory | None = None, clock: Callable[[], float] = clock_now,
-                 weak: tuple[str, ...] = (), denylist: Any = None):
+                 weak: tuple[str, ...] = (), denylist: Any = None, hashing: HashBound | None = None):
         self.policy = policy if ttl is None else replace(policy, ttl=ttl)
         self.weak = weak  # the attack lab's names for this policy's mistakes (X-Authcli-Weak)
         # A store of revoked jti values (demo refresh): every valid token costs one lookup there.
@@ -75,6 +78,7 @@ class JwtAuth:
         self.verify_key = (replace(key.verify, algorithms=self.policy.algorithms)
                            if self.policy.algorithms else key.verify)
         self.users = users or demo_users()
+        self.hashing = hashing or HashBound()  # this server's logins queue only behind each other
         self.clock = clock
         table: dict[str, dict[str, Any]] = {
             "/login": {"POST": self.login},
@@ -114,7 +118,7 @@ class JwtAuth:
         if self.policy.refuse_cross_site:
             refuse_cross_site(request)
         email, password = read_credentials(request)
-        user = self.users.check(email, password)
+        user = self.users.check(email, password, self.hashing)
         if user is None:
             return text(401, "Wrong credentials", [CredentialsChecked(
                 "no user with this email and password (checked against a salted Argon2id hash, in "

@@ -19,13 +19,17 @@ from typing import Any, Callable
 
 from authcli.encoding import is_text
 from authcli.errors import HttpError, MalformedToken
-from authcli.passwords import UserDirectory
+from authcli.passwords import HashBound, UserDirectory
 from authcli.events import CredentialsChecked, DenylistChecked, Event, RefreshChecked, TokenSigned
 from authcli.server.journal import Request, Response
 from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.stores.base import overwrite
-from authcli.tokens import SigningKey, is_number, issue, split, verify
+from authcli.tokens.checks import verify
+from authcli.tokens.claims import is_number
+from authcli.tokens.keys import SigningKey
+from authcli.tokens.parse import split
+from authcli.tokens.signing import issue
 from authcli.clock import now as clock_now
 
 REFRESH_TTL = 3600  # a refresh token outlives many access tokens: an hour here, days in production
@@ -69,8 +73,9 @@ class RefreshAuth(JwtAuth):
     mode = "refresh"
 
     def __init__(self, key: SigningKey, store: Any, access_ttl: int = 3, *, refresh_ttl: int = REFRESH_TTL,
-                 users: UserDirectory | None = None, clock: Callable[[], float] = clock_now):
-        super().__init__(key, access_ttl, users=users, clock=clock, denylist=store)
+                 users: UserDirectory | None = None, clock: Callable[[], float] = clock_now,
+                 hashing: HashBound | None = None):
+        super().__init__(key, access_ttl, users=users, clock=clock, denylist=store, hashing=hashing)
         self.store = store
         self.refresh_ttl = refresh_ttl
         self.router = Router({
@@ -106,7 +111,7 @@ class RefreshAuth(JwtAuth):
     def login(self, request: Request) -> Response:
         refuse_cross_site(request)
         email, password = read_credentials(request)
-        user = self.users.check(email, password)
+        user = self.users.check(email, password, self.hashing)
         if user is None:
             return text(401, "Wrong credentials", [CredentialsChecked("no user with this email and password")], [NO_STORE])
         family = "fam-" + secrets.token_urlsafe(9)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Callable
 from urllib.parse import parse_qs
 
-from authcli.passwords import UserDirectory, demo_users
+from authcli.passwords import HashBound, UserDirectory, demo_users
 from authcli.server.schemes.cookies import (
     CookieLookup, check_session_id, clear_cookie, new_session_id, read_session_cookie, set_cookie,
 )
@@ -41,12 +41,14 @@ class SessionAuth:
 
     def __init__(self, store: SessionStore, ttl: int | None = None, *,
                  policy: SessionPolicy = HARDENED_SESSIONS, users: UserDirectory | None = None,
-                 clock: Callable[[], float] = clock_now, weak: tuple[str, ...] = ()):
+                 clock: Callable[[], float] = clock_now, weak: tuple[str, ...] = (),
+                 hashing: HashBound | None = None):
         self.store = store
         self.policy = policy if ttl is None else replace(policy, ttl=ttl)
         self.weak = weak  # the attack lab's names for this policy's mistakes (X-Authcli-Weak)
         self._counter = itertools.count(1001)
         self.users = users or demo_users()
+        self.hashing = hashing or HashBound()  # this server's logins queue only behind each other
         self.clock = clock
         self.router = Router({
             "/login": {"POST": self.login},
@@ -70,7 +72,7 @@ class SessionAuth:
             refuse_cross_site(request)
         email, password = read_credentials(request, self.policy.login_content_types)
         events: list[Event] = []
-        user = self.users.check(email, password)
+        user = self.users.check(email, password, self.hashing)
         if user is None:
             shown = email if email.isprintable() else repr(email)
             events.append(CredentialsChecked(f"{shown}: no user with this email and password {HASH_NOTE}"))

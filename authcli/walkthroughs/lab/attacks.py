@@ -17,7 +17,8 @@ from typing import Any
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, DEMO_USER_ID, lab_users
 from authcli.server.schemes.jwt_auth import JwtAuth
 from authcli.server.lab.weaknesses import WEAKNESSES, Weakness, jwt_policy
-from authcli.tokens import make_signing_key, split
+from authcli.tokens.parse import split
+from authcli.tokens.signing import make_signing_key
 from authcli.tokens.forge import sign_hmac, sign_with, tampered, unsigned
 from authcli.walkthroughs.lab.model import Attack, Outcome, Pair, outcome, welcomed
 from authcli.walkthroughs.lab.sessions import SESSION_ATTACKS
@@ -182,7 +183,7 @@ def alg_confusion(pair: Pair):
 
 
 def no_exp(pair: Pair):
-    from authcli.tokens import issue
+    from authcli.tokens.signing import issue
 
     key = pair.weak.app.key
     year_ago = int(clock.now()) - 365 * 24 * 3600

@@ -1,6 +1,6 @@
 """The lab's plain data: an attack, a pair of running servers, and what happened on each.
 
-Below lab.py (the walkthrough) and the attack modules alike, so they import it and not each other.
+Below runner.py (the walkthrough) and the attack modules alike, so they import it and not each other.
 """
 
 from __future__ import annotations
