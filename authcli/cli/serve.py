@@ -80,8 +80,7 @@ def serve(
                            store=store, redis_url=redis_url, cookie=cookie or None)
             run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
         elif mode is Mode.session:
-            if secret is not None or alg is not None or key is not None or cookie:
-                raise UsageError(("--cookie belongs" if cookie else "--alg, --secret and --key belong") + " to --mode jwt")
+            _refuse_jwt_options(secret, alg, key, cookie)
             sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make()
             stack.callback(sessions.close)
             idle_text = f", ended after {idle} s idle" if idle else ""
@@ -95,6 +94,11 @@ def serve(
             run(JwtAuth(signer, ttl, policy=_jwt_policy(tls, cookie)), None, mode, host, port,
                 f"{signer.alg} tokens live {ttl} s{', WEAK secret' * signer.weak}{', in a cookie' * cookie}", quiet,
                 https_hints(tls) + verify_hints(signer, secret), open_page, tls=tls)
+
+
+def _refuse_jwt_options(secret: str | None, alg: Alg | None, key: Path | None, cookie: bool) -> None:
+    if secret is not None or alg is not None or key is not None or cookie:
+        raise UsageError(("--cookie belongs" if cookie else "--alg, --secret and --key belong") + " to --mode jwt")
 
 
 def _jwt_policy(tls, cookie: bool):
