@@ -208,3 +208,16 @@ def test_size_counts_what_is_held_without_reading_it(subject):
     subject.expire(1.1)
     store.purge()
     assert store.size() == 4 == store.count()
+
+
+
+def test_delete_says_true_only_for_a_live_record(subject):
+    """Login narrates "its old record was deleted" from this answer: an expired record a purge
+    has not reached yet answers as Redis does (already gone), whatever the purge's timing."""
+    store, live, stale = subject.store, new_session_id(), new_session_id()
+    store.create(live, RECORD, ttl=60)
+    store.create(stale, RECORD, ttl=1)
+    subject.expire(1.1)
+    assert store.delete(live) is True
+    assert store.delete(stale) is False
+    assert store.delete(new_session_id()) is False

@@ -138,3 +138,27 @@ def test_the_handout_numbers_are_reconciled_once():
     steps = run(make_signing_key("HS256"))
     said = [p for s in steps for p in s.text if "123" in p]
     assert len(said) == 1 and "userId 1" in said[0]
+
+
+def _refused(*events) -> "Exchange":
+    from authcli.http import Exchange, HttpRequest, HttpResponse
+
+    request = HttpRequest("GET", "http://127.0.0.1:1/profile", "/profile", "HTTP/1.1", [], "")
+    return Exchange(request, HttpResponse(401, "Unauthorized", "HTTP/1.1", [], ""), list(events))
+
+
+def test_a_credential_that_ran_out_mid_story_is_named_as_the_machine_being_slow():
+    """A busy laptop can outlast a demo's short lifetime: the error says so, not just "401"."""
+    from authcli.errors import WalkthroughError
+    from authcli.events import SessionLookedUp, TokenChecked
+    from authcli.tokens.checks import Check
+    from authcli.walkthroughs.common import expect
+
+    expired = TokenChecked("exp", checks=[Check("signature", True, ""), Check("exp", False, "")])
+    with pytest.raises(WalkthroughError, match="token's exp passed before this step ran.*longer --ttl"):
+        expect(_refused(expired), 200, "profile")
+    with pytest.raises(WalkthroughError, match="session's record was gone"):
+        expect(_refused(SessionLookedUp("miss", session_id="x", found=False)), 200, "profile")
+    tampered = TokenChecked("sig", checks=[Check("signature", False, "")])
+    with pytest.raises(WalkthroughError, match=r"answered 401$"):  # other refusals: no excuse
+        expect(_refused(tampered), 200, "profile")

@@ -100,7 +100,7 @@ class SessionStore(Protocol):
         ...
 
     def delete(self, session_id: str) -> bool:
-        """Remove the record; True when there was one."""
+        """Remove the record; True when there was a live one (an expired record is already gone)."""
         ...
 
     def snapshot(self) -> StoreSnapshot:

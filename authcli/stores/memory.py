@@ -91,7 +91,8 @@ class MemoryStore:
 
     def delete(self, session_id: str) -> bool:
         with self._lock:
-            return self._records.pop(session_id, None) is not None
+            entry = self._records.pop(session_id, None)
+            return entry is not None and self._clock() < entry[1]  # a live record, as Redis says
 
     def count(self) -> int:
         return len(self._records)

@@ -38,6 +38,7 @@ SCHEMA = (f"CREATE TABLE IF NOT EXISTS {TABLE} (session_key varchar(64) PRIMARY 
 INSERT = f"INSERT INTO {TABLE} (session_key, session_data, expire_date) VALUES (?, ?, ? + ?)"
 SELECT = f"SELECT session_data FROM {TABLE} WHERE session_key = ? AND expire_date > ?"
 DELETE = f"DELETE FROM {TABLE} WHERE session_key = ?"
+DEADLINE = f"SELECT expire_date FROM {TABLE} WHERE session_key = ?"
 # Expired rows go a batch at a time, so a purge never holds the write lock for long.
 PURGE = f"DELETE FROM {TABLE} WHERE rowid IN (SELECT rowid FROM {TABLE} WHERE expire_date <= ? LIMIT 1000)"
 LIVE = f"SELECT session_key, session_data, expire_date - ? FROM {TABLE} WHERE expire_date > ?"
@@ -171,8 +172,12 @@ class SqliteStore:
         return _value(row[0]) if row else None
 
     def delete(self, session_id: str) -> bool:
+        """True when a live record went (an expired row a purge had not reached yet does not
+        count: Redis would have expired it itself, and the answer must not hang on purge timing)."""
         with self._db() as db:
-            return db.execute(DELETE, (session_id,)).rowcount > 0
+            found = db.execute(DEADLINE, (session_id,)).fetchall()
+            db.execute(DELETE, (session_id,))
+        return any(expires > self._clock() for (expires,) in found)
 
     def snapshot(self) -> StoreSnapshot:
         now = self._clock()

@@ -23,7 +23,7 @@ from authcli.walkthroughs.jwt_cookie import jwt_cookie_walkthrough
 from authcli import clock
 
 INFO = WalkthroughInfo("compare", "Sessions vs JWT: the handout's table, filled in by real runs")
-TTL = 1
+TTL = 2  # 1 s left a busy machine (Argon2id logins at load 10) too little: tokens expired mid-burst
 
 
 def _by_number(steps: list[Step]) -> dict[int, Exchange]:
