@@ -73,6 +73,10 @@ class Listener:
 
     def close(self) -> None:
         self._stop.set()
+        try:  # wakes a waiting accept() now (Linux), instead of at its next 0.1 s timeout
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._thread.join()
         for thread in self._threads:
             thread.join()
