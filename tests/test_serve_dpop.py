@@ -48,6 +48,8 @@ def test_serve_dpop_binds_the_token_to_the_clients_key():
 def test_a_login_without_a_proof_is_refused():
     with ServeProcess("--mode", "jwt", "--dpop", "--port", "0", "--quiet") as serve:
         url = serve.url()
+        hint = next(line for line in iter(serve.line, None) if line.startswith("DPoP:"))
+        assert f"(400 at /login, 401 at /profile). Open {url}/ in a browser" in hint
         answer = requests.post(url + "/login", json=CREDS, timeout=10)
         assert answer.status_code == 400 and answer.json()["error"] == "invalid_dpop_proof"
         assert serve.stop(signal.SIGTERM) == 0

@@ -31,6 +31,12 @@ TTL = typer.Option(300, "--ttl", min=1, max=MAX_TTL, metavar="SECONDS",
 IDLE = typer.Option(None, "--idle", min=1, max=MAX_TTL, metavar="SECONDS",
                     help="session mode: end a session after this long without a request (beside the absolute --ttl).")
 
+# curl cannot sign a proof: where to see the DPoP server work.
+DPOP_HINTS = ["DPoP: every request needs a fresh proof signed by the client's key, so curl without one is refused "
+              "(400 at /login, 401 at /profile). "
+              "Open URL/ in a browser (the page signs proofs with a non-extractable WebCrypto key), "
+              "or see authcli demo jwt --dpop."]
+
 
 @reports_errors
 @gives_hash_memory_back  # the one process-wide allocator setting, at serve's entry point
@@ -92,7 +98,7 @@ def serve(
             signer = _jwt_key(alg, secret, key, store is not None or redis_url is not None or idle is not None)
             auth, kind = _jwt_auth(signer, ttl, tls, cookie, dpop)
             run(auth, None, mode, host, port, f"{signer.alg} tokens live {ttl} s{', WEAK secret' * signer.weak}{kind}",
-                quiet, https_hints(tls) + verify_hints(signer, secret), open_page, tls=tls)
+                quiet, https_hints(tls) + verify_hints(signer, secret) + DPOP_HINTS * dpop, open_page, tls=tls)
 
 
 def _refuse_jwt_options(secret: str | None, alg: Alg | None, key: Path | None, cookie: bool) -> None:
