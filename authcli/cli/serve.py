@@ -31,6 +31,12 @@ TTL = typer.Option(300, "--ttl", min=1, max=MAX_TTL, metavar="SECONDS",
 IDLE = typer.Option(None, "--idle", min=1, max=MAX_TTL, metavar="SECONDS",
                     help="session mode: end a session after this long without a request (beside the absolute --ttl).")
 
+# curl cannot sign a proof: where to see the DPoP server work.
+DPOP_HINTS = ["DPoP: every request needs a fresh proof signed by the client's key, so curl without one is refused "
+              "(400 at /login, 401 at /profile). "
+              "Open URL/ in a browser (the page signs proofs with a non-extractable WebCrypto key), "
+              "or see authcli demo jwt --dpop."]
+
 
 @reports_errors
 @gives_hash_memory_back  # the one process-wide allocator setting, at serve's entry point
@@ -57,6 +63,7 @@ def serve(
                                             "private key (PEM). (--key is the JWT signing key.)"),
     ca: Optional[Path] = typer.Option(None, "--ca", help="With --cert: the CA clients should trust (default: the certificate itself)."),
     cookie: bool = typer.Option(False, "--cookie", help="jwt mode: the token in an HttpOnly cookie, not a Bearer header."),
+    dpop: bool = typer.Option(False, "--dpop", help="jwt mode: DPoP-bound tokens (RFC 9449): each request needs a proof."),
     weak: Optional[str] = typer.Option(None, "--weak", metavar="NAME[,NAME...]",
                                        help="Attack lab only: a server with these deliberate mistakes (authcli lab "
                                             "--list), on loopback only, marked X-Authcli-Weak."),
@@ -69,10 +76,10 @@ def serve(
 
     With --mode jwt, /login answers {"token": ...}; send it as Authorization: Bearer <token> (--cookie: a cookie).
     """
-    from authcli.server.schemes.jwt_auth import JwtAuth
     from authcli.server.schemes.session_auth import SessionAuth
 
     mode = weak_mode(weak, mode, host, https) if weak is not None else (mode or Mode.session)
+    _refuse_dpop_with(dpop, weak, mode, cookie)
     with ExitStack() as stack:
         tls = https_files(stack, https, cert, key_file, ca)
         if weak is not None:
@@ -88,17 +95,38 @@ def serve(
                  f"sessions live {ttl} s{idle_text} in {sessions.facts.name}", quiet, https_hints(tls),
                  open_page, tls=tls)
         else:
-            if store is not None or redis_url is not None or idle is not None:
-                raise UsageError("--store, --redis-url and --idle belong to --mode session")
-            signer = _jwt_key(alg, secret, key)
-            run(JwtAuth(signer, ttl, policy=_jwt_policy(tls, cookie)), None, mode, host, port,
-                f"{signer.alg} tokens live {ttl} s{', WEAK secret' * signer.weak}{', in a cookie' * cookie}", quiet,
-                https_hints(tls) + verify_hints(signer, secret), open_page, tls=tls)
+            signer = _jwt_key(alg, secret, key, store is not None or redis_url is not None or idle is not None)
+            auth, kind = _jwt_auth(signer, ttl, tls, cookie, dpop)
+            run(auth, None, mode, host, port, f"{signer.alg} tokens live {ttl} s{', WEAK secret' * signer.weak}{kind}",
+                quiet, https_hints(tls) + verify_hints(signer, secret) + DPOP_HINTS * dpop, open_page, tls=tls)
 
 
 def _refuse_jwt_options(secret: str | None, alg: Alg | None, key: Path | None, cookie: bool) -> None:
     if secret is not None or alg is not None or key is not None or cookie:
         raise UsageError(("--cookie belongs" if cookie else "--alg, --secret and --key belong") + " to --mode jwt")
+
+
+def _refuse_dpop_with(dpop: bool, weak: str | None, mode: Mode, cookie: bool) -> None:
+    """--dpop is the hardened jwt server's: not a lab server's, not a session's, not with a cookie."""
+    if not dpop:
+        return
+    if weak is not None:
+        raise UsageError("--weak servers are the lab's: leave out --dpop")
+    if mode is not Mode.jwt:
+        raise UsageError("--dpop belongs to --mode jwt")
+    if cookie:
+        raise UsageError("give --dpop or --cookie, not both: a DPoP token travels in Authorization: DPoP")
+
+
+def _jwt_auth(signer, ttl: int, tls, cookie: bool, dpop: bool):
+    """The jwt server and the banner's words for it. --dpop: the server of `demo jwt --dpop`
+    (over HTTPS the proofs' htu say https)."""
+    from authcli.server.schemes.dpop import DpopJwtAuth
+    from authcli.server.schemes.jwt_auth import JwtAuth
+
+    if dpop:
+        return DpopJwtAuth(signer, ttl, https=tls is not None), ", DPoP-bound (ES256 proofs)"
+    return JwtAuth(signer, ttl, policy=_jwt_policy(tls, cookie)), ", in a cookie" * cookie
 
 
 def _jwt_policy(tls, cookie: bool):
@@ -119,7 +147,9 @@ def _session_policy(tls, idle: int | None, ttl: int):
     return replace(HTTPS_SESSIONS if tls else HARDENED_SESSIONS, idle=idle)
 
 
-def _jwt_key(alg: Alg | None, secret: str | None, key: Path | None):
+def _jwt_key(alg: Alg | None, secret: str | None, key: Path | None, session_options: bool = False):
+    if session_options:
+        raise UsageError("--store, --redis-url and --idle belong to --mode session")
     if key is None:
         return signing_key((alg or Alg.HS256).value, secret)
     if secret is not None:

@@ -62,6 +62,9 @@ class DpopJwtAuth(JwtAuth):
         self.algs = f'algs="{" ".join(dpop.algorithms)}"'
         self.challenge = f"DPoP {self.algs}"
 
+    def page_script(self) -> str:
+        return "dpop"  # a non-extractable WebCrypto key signs a proof for each request
+
     def _proof(self, request: Request, token: str | None = None, bound: Any = None) -> ProofVerdict:
         """RFC 9449 4.3 on the request's one DPoP header, then its jti against the replay cache."""
         values = request.header_values("DPoP")

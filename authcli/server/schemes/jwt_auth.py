@@ -87,9 +87,13 @@ class JwtAuth:
         }
         if key.jwks is not None:
             table["/.well-known/jwks.json"] = {"GET": self.jwks}
-        script = "jwt-cookie" if self.policy.cookie is not None else "jwt"  # where the page keeps the token
+        script = self.page_script()
         self.router = Router(table, page(f"{script}.html"),
                              {"/common.js": "common.js", f"/{script}.js": f"{script}.js", "/style.css": "style.css"})
+
+    def page_script(self) -> str:
+        """The browser page's name in authcli/web: where the page keeps the token."""
+        return "jwt-cookie" if self.policy.cookie is not None else "jwt"
 
     @property
     def ttl(self) -> int:
