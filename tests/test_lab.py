@@ -34,7 +34,7 @@ HANDOUT_TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcklkI
 
 
 def test_every_weakness_has_an_attack():
-    assert list(ATTACKS) == list(WEAKNESSES) and len(WEAKNESSES) == 14
+    assert list(ATTACKS) == list(WEAKNESSES) and len(WEAKNESSES) == 16
 
 
 @pytest.mark.parametrize("name", list(WEAKNESSES))
