@@ -63,7 +63,7 @@ class SessionPolicy:
     # None: unlimited password guesses against /login (the lab's no-rate-limit).
     login_limits: LoginLimits | None = field(default_factory=LoginLimits)
     # True: "No user with this email" without hashing, "Wrong password" with: accounts enumerable.
-    login_reveals_unknown: bool = False
+    name_unknown_email: bool = False
 
     @cached_property  # read on every request: built once per policy
     def id_pattern(self) -> re.Pattern[str]:

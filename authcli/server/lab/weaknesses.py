@@ -104,8 +104,8 @@ WEAKNESSES = {w.name: w for w in [
              guards=("origin-check",),
              lesson="The hardened server refuses another site's login form"),
     Weakness("user-enum", "session", "/login says \"No user with this email\" (at once, unhashed) or "
-             "\"Wrong password\"", {"login_reveals_unknown": True},
-             "SessionPolicy.login_reveals_unknown = False: one answer for both, and an unknown email "
+             "\"Wrong password\"", {"name_unknown_email": True},
+             "SessionPolicy.name_unknown_email = False: one answer for both, and an unknown email "
              "costs one Argon2id hash too", guards=("same-answer",),
              lesson="The hardened server gives one answer, after one hash, for a wrong password and an unknown email"),
     Weakness("no-rate-limit", "session", "/login takes unlimited password guesses",

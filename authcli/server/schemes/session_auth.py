@@ -103,7 +103,7 @@ class SessionAuth:
 
     def _unknown(self, email: str) -> Response | None:
         """The lab's username enumeration: an unknown email answered at once, in its own words."""
-        if not self.policy.login_reveals_unknown or self.users.has(email):
+        if not self.policy.name_unknown_email or self.users.has(email):
             return None
         shown = email if email.isprintable() else repr(email)
         return text(401, "No user with this email", [CredentialsChecked(f"{shown}: no such user (not hashed)")],
@@ -113,7 +113,7 @@ class SessionAuth:
         shown = email if email.isprintable() else repr(email)
         if self.throttle is not None:
             self.throttle.failed(email, request.peer[0] if request.peer else "")
-        if self.policy.login_reveals_unknown:
+        if self.policy.name_unknown_email:
             return text(401, "Wrong password", [CredentialsChecked(f"{shown}: wrong password {HASH_NOTE}")],
                         [NO_STORE])
         return text(401, "Wrong credentials",
