@@ -142,6 +142,14 @@ _ENTRIES = [
             "other pages can still tell (a sign-up form saying the email is taken), and it does not "
             "slow password guessing",
             ("owasp-authentication",)),
+    Defence("login-limits", "Failed-login limits (429)",
+            "after 5 failures for one account from one address, or 50 from one address, /login answers "
+            "429 with Retry-After until the 60 s window ends; the real user from another address is not "
+            "counted with the attacker, and a correct login resets its account's count",
+            "an attacker with many addresses gets 5 guesses per address per minute, and the real user "
+            "sharing the attacker's address (one NAT) waits the window out; a password in every "
+            "wordlist still falls sooner or later",
+            ("owasp-account-lockout", "asvs-2.2.1")),
 ]
 
 DEFENCES: dict[str, Defence] = {d.key: d for d in _ENTRIES}

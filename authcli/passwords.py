@@ -105,6 +105,10 @@ class UserDirectory:
     def users(self) -> list[User]:
         return list(self._by_email.values())
 
+    def has(self, email: str) -> bool:
+        """Whether an account has this email: only the lab's enumerable login asks."""
+        return email in self._by_email
+
     def check(self, email: str, password: str, bound: HashBound | None = None) -> User | None:
         """The user, if the password is theirs; the hash runs under the asking server's `bound`."""
         user = self._by_email.get(email)

@@ -167,6 +167,14 @@ _ENTRIES = [
            "https://datatracker.ietf.org/doc/html/draft-ietf-oauth-browser-based-apps-22#section-6.1"),
     Source("rfc6265-8.6", "RFC 6265 §8.6", "HTTP State Management Mechanism, 8.6 Weak Integrity",
            "https://www.rfc-editor.org/rfc/rfc6265#section-8.6"),
+    Source("owasp-account-lockout", "OWASP Authentication: lockout", "OWASP Cheat Sheet Series: "
+           "Authentication, Account Lockout (limit failed attempts; a lockout an attacker can trigger "
+           "denies the real user, so keep it short)",
+           "https://cheatsheetseries.owasp.org/cheatsheets/Authentication_Cheat_Sheet.html#account-lockout"),
+    Source("asvs-2.2.1", "ASVS 4.0.3 V2.2.1", "OWASP Application Security Verification Standard 4.0.3, "
+           "V2.2.1: anti-automation controls against credential stuffing and brute force, without "
+           "enabling account lockout for others",
+           "https://github.com/OWASP/ASVS/blob/v4.0.3/4.0/en/0x11-V2-Authentication.md"),
 ]
 
 SOURCES: dict[str, Source] = {s.key: s for s in _ENTRIES}

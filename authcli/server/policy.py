@@ -35,6 +35,16 @@ class CookiePolicy:
 
 
 @dataclass(frozen=True)
+class LoginLimits:
+    """Failed logins allowed per window (OWASP Authentication, ASVS 2.2.1), before 429."""
+
+    per_account: int = 5        # per account AND address: the attacker's failures never lock the user out elsewhere
+    per_address: int = 50       # per address, whatever the accounts: one address spraying many
+    window: int = 60            # seconds from the first failure; the longest wait a 429 asks for
+    entries: int = 10_000       # counters kept at most; past that a new failing key gets 503
+
+
+@dataclass(frozen=True)
 class SessionPolicy:
     """How sessions are issued, carried, checked and ended."""
 
@@ -50,6 +60,10 @@ class SessionPolicy:
     server_expiry: bool = True          # False: only the cookie's Max-Age ends a session
     # JSON only: an HTML form on another site can post text/plain or urlencoded bodies, never JSON.
     login_content_types: tuple[str, ...] = ("application/json",)
+    # None: unlimited password guesses against /login (the lab's no-rate-limit).
+    login_limits: LoginLimits | None = field(default_factory=LoginLimits)
+    # True: "No user with this email" without hashing, "Wrong password" with: accounts enumerable.
+    name_unknown_email: bool = False
 
     @cached_property  # read on every request: built once per policy
     def id_pattern(self) -> re.Pattern[str]:

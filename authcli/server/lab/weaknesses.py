@@ -103,6 +103,16 @@ WEAKNESSES = {w.name: w for w in [
              "SessionPolicy.refuse_cross_site = True: another site's form gets 403 (and only JSON logins are read)",
              guards=("origin-check",),
              lesson="The hardened server refuses another site's login form"),
+    Weakness("user-enum", "session", "/login says \"No user with this email\" (at once, unhashed) or "
+             "\"Wrong password\"", {"name_unknown_email": True},
+             "SessionPolicy.name_unknown_email = False: one answer for both, and an unknown email "
+             "costs one Argon2id hash too", guards=("same-answer",),
+             lesson="The hardened server gives one answer, after one hash, for a wrong password and an unknown email"),
+    Weakness("no-rate-limit", "session", "/login takes unlimited password guesses",
+             {"login_limits": None}, "SessionPolicy.login_limits = LoginLimits(): 5 failures per "
+             "account+address, 50 per address, in a 60 s window, then 429 with Retry-After",
+             guards=("login-limits",),
+             lesson="The hardened server answers 429 after 5 failed logins per account and address, for 60 s at most"),
 ]}
 
 

@@ -21,6 +21,7 @@ from authcli.events import (
 )
 from authcli.server.journal import Request, Response
 from authcli.server.policy import HARDENED_SESSIONS, SessionPolicy
+from authcli.server.throttle import LoginThrottle, gate
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.stores.base import SessionStore, overwrite
 from authcli.timefmt import iso
@@ -50,6 +51,8 @@ class SessionAuth:
         self.users = users or demo_users()
         self.hashing = hashing or HashBound()  # this server's logins queue only behind each other
         self.clock = clock
+        limits = self.policy.login_limits
+        self.throttle = LoginThrottle(limits, clock) if limits is not None else None
         self.router = Router({
             "/login": {"POST": self.login},
             "/profile": {"GET": self.profile},
@@ -72,11 +75,14 @@ class SessionAuth:
             refuse_cross_site(request)
         email, password = read_credentials(request, self.policy.login_content_types)
         events: list[Event] = []
+        refused = gate(self.throttle, email, request) or self._unknown(email)
+        if refused is not None:
+            return refused
         user = self.users.check(email, password, self.hashing)
         if user is None:
-            shown = email if email.isprintable() else repr(email)
-            events.append(CredentialsChecked(f"{shown}: no user with this email and password {HASH_NOTE}"))
-            return text(401, "Wrong credentials", events, [NO_STORE])
+            return self._wrong(email, request)
+        if self.throttle is not None:
+            self.throttle.succeeded(email, request.peer[0] if request.peer else "")
         events.append(CredentialsChecked(f"{email}: password matches the stored Argon2id hash",
                                          user_id=user.user_id))
         session_id = self._fixation(request, events) or self._new_id()
@@ -94,6 +100,24 @@ class SessionAuth:
                                      session_id=session_id, record=record, ttl=kept))
         return text(200, "Logged in", events,
                     [("Set-Cookie", set_cookie(session_id, self.policy, max_age)), NO_STORE])
+
+    def _unknown(self, email: str) -> Response | None:
+        """The lab's username enumeration: an unknown email answered at once, in its own words."""
+        if not self.policy.name_unknown_email or self.users.has(email):
+            return None
+        shown = email if email.isprintable() else repr(email)
+        return text(401, "No user with this email", [CredentialsChecked(f"{shown}: no such user (not hashed)")],
+                    [NO_STORE])
+
+    def _wrong(self, email: str, request: Request) -> Response:
+        shown = email if email.isprintable() else repr(email)
+        if self.throttle is not None:
+            self.throttle.failed(email, request.peer[0] if request.peer else "")
+        if self.policy.name_unknown_email:
+            return text(401, "Wrong password", [CredentialsChecked(f"{shown}: wrong password {HASH_NOTE}")],
+                        [NO_STORE])
+        return text(401, "Wrong credentials",
+                    [CredentialsChecked(f"{shown}: no user with this email and password {HASH_NOTE}")], [NO_STORE])
 
     def _new_id(self) -> str:
         if self.policy.id_source == "counter":

@@ -21,6 +21,7 @@ from authcli.tokens.parse import split
 from authcli.tokens.signing import make_signing_key
 from authcli.tokens.forge import sign_hmac, sign_with, tampered, unsigned
 from authcli.walkthroughs.lab.model import Attack, Outcome, Pair, outcome, welcomed
+from authcli.walkthroughs.lab.logins import LOGIN_ATTACKS
 from authcli.walkthroughs.lab.sessions import SESSION_ATTACKS
 from authcli import clock
 
@@ -217,4 +218,5 @@ ATTACKS = {a.weakness.name: a for a in [
     _jwt("no-exp", no_exp, "The attacker replays a token that expired a year ago.",
          "A token that expired a year ago."),
     *SESSION_ATTACKS,
+    *LOGIN_ATTACKS,
 ]}
