@@ -319,16 +319,18 @@ def tmux():
     def screens(command: str, width: int, height: int, timeout: float = 60, keys=None) -> list[str]:
         """`keys(screen)`, if given, sees each paused screen with soft-wrapped rows joined (as a
         copy from the terminal would be) and returns what to type before Enter ("" for nothing)."""
+        # A tmux server of its own (-L): two workers starting the default server at once can
+        # make one of them fail ("server exited unexpectedly").
         name = f"authcli-{uuid.uuid4().hex[:8]}"
         sessions.append(name)
         bin_dir = os.path.dirname(sys.executable)
         # pytest exports COLUMNS=80 and LINES=24; the terminal itself must say its size.
         script = f"unset COLUMNS LINES; export PATH={shlex.quote(bin_dir)}:$PATH; {command}; echo __EXIT__$?; sleep 60"
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height),
+        subprocess.run(["tmux", "-L", name, "new-session", "-d", "-s", name, "-x", str(width), "-y", str(height),
                         "bash -c " + shlex.quote(script)], check=True)
         shown, last, deadline = [], None, time.monotonic() + timeout
         while time.monotonic() < deadline:
-            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True,
+            screen = subprocess.run(["tmux", "-L", name, "capture-pane", "-p", "-t", name], capture_output=True,
                                     text=True).stdout
             filled = [line for line in screen.splitlines() if line.strip()]
             if filled and filled[-1].startswith("__EXIT__"):
@@ -339,15 +341,15 @@ def tmux():
                 last = screen
                 typed = ""
                 if keys is not None:
-                    joined = subprocess.run(["tmux", "capture-pane", "-p", "-J", "-t", name],
+                    joined = subprocess.run(["tmux", "-L", name, "capture-pane", "-p", "-J", "-t", name],
                                             capture_output=True, text=True).stdout
                     typed = keys(joined)
                 if typed:
-                    subprocess.run(["tmux", "send-keys", "-t", name, "-l", typed], check=True)
-                subprocess.run(["tmux", "send-keys", "-t", name, "Enter"], check=True)
+                    subprocess.run(["tmux", "-L", name, "send-keys", "-t", name, "-l", typed], check=True)
+                subprocess.run(["tmux", "-L", name, "send-keys", "-t", name, "Enter"], check=True)
             time.sleep(0.03)
         raise AssertionError(f"{command} did not finish in {timeout} s; last screen:\n{last}")
 
     yield screens
     for name in sessions:
-        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)
