@@ -18,17 +18,7 @@ from authcli.server.transport.httpd import AuthServer
 from authcli.tokens.dpop import make_proof, make_proof_key
 from authcli.tokens.parse import split
 from authcli.tokens.signing import make_signing_key, thumbprint
-from test_browser import watch
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    tab = context.new_page()
-    tab.problems = []
-    watch(tab, tab.problems)
-    yield tab
-    context.close()
+from test_browser import page, watch  # noqa: F401 (page: the fixture, one definition)
 
 
 def test_the_dpop_page_signs_proofs_with_a_key_nobody_can_copy(page):

@@ -20,7 +20,7 @@ from authcli.server.transport.httpd import AuthServer
 from authcli.server.policy import COOKIE_JWT
 from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
 from authcli.tokens.signing import make_signing_key
-from test_browser import watch
+from test_browser import page, watch  # noqa: F401 (page: the fixture, one definition)
 
 
 class _SetsCookies(http.server.BaseHTTPRequestHandler):
@@ -56,16 +56,6 @@ def test_chromium_keeps_a_cookie_of_4096_bytes_of_name_and_value_and_drops_4097(
         thread.join()
     # Attributes do not count: each Set-Cookie line was longer than its name plus value.
     assert kept == [COOKIE_LIMIT - 1, COOKIE_LIMIT]
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    tab = context.new_page()
-    tab.problems = []
-    watch(tab, tab.problems)
-    yield tab
-    context.close()
 
 
 def test_the_cookie_page_never_holds_the_token_and_the_browser_sends_it(page):

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 from authcli import clock
 from authcli.encoding import is_text
-from authcli.errors import AuthcliError, UsageError
+from authcli.errors import UsageError
 
 MAX_INPUT = 1024 * 1024
 # option -> (parameter, kind): "text", "path", "float", "flag", "list", "format".
@@ -225,19 +225,14 @@ def fast_decode(args: list[str]) -> int | None:
     options = parse_decode(args)
     if options is None:
         return None
-    try:
+    from authcli.cli.exits import reported
+
+    def run() -> int:
         for name, value in options.items():
             texts = value if isinstance(value, list) else [value]
             if any(isinstance(t, str) and not is_text(t) for t in texts):  # lone surrogates: not UTF-8
                 flag = next((o for o, (p, _) in DECODE_OPTIONS.items() if p == name), "TOKEN")
                 raise UsageError(f"{flag} is not valid UTF-8 text")
         return run_decode(**options)
-    except AuthcliError as err:
-        from authcli.cli.exits import exit_code
-        from authcli.render.escape import printable
 
-        sys.stderr.write(f"error: {printable(str(err))}\n")
-        return exit_code(err)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return 130
+    return reported(run)

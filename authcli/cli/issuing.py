@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from authcli import clock
 from authcli.encoding import is_text
-from authcli.errors import AuthcliError, UsageError
+from authcli.errors import UsageError
 
 if TYPE_CHECKING:  # pathlib is a few ms of a start that is meant to be short
     from pathlib import Path
@@ -198,14 +198,6 @@ def fast_sign(args: list[str]) -> int | None:
     options = parse_sign(args)
     if options is None:
         return None
-    try:
-        return run_sign(**options)
-    except AuthcliError as err:
-        from authcli.cli.exits import exit_code
-        from authcli.render.escape import printable
+    from authcli.cli.exits import reported
 
-        sys.stderr.write(f"error: {printable(str(err))}\n")
-        return exit_code(err)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return 130
+    return reported(lambda: run_sign(**options))
