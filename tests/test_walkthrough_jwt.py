@@ -124,7 +124,7 @@ def test_the_secret_is_narrated_as_what_it_is():
     """Generated: bytes and bits from secrets, never characters x 8. Typed: its length and
     whether people use it, never an entropy made up from its length."""
     made = " ".join(run(make_signing_key("HS256"))[0].text)
-    assert "32 random bytes, 256 bits" in made and "43 characters" in made and "344" not in made
+    assert "32 random bytes, 256 bits" in made and "43 characters" in made and "344 bits" not in made
     typed = make_signing_key("HS256", b"passwordpasswordpasswordpassword")
     text = " ".join(run(typed)[0].text)
     assert "typed on the command line" in text and "32 bytes" in text and "random" not in text

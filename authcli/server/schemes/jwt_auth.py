@@ -22,7 +22,7 @@ from authcli.server.routes import NO_STORE, Router, page, read_credentials, refu
 from authcli.sources import MARKER
 from authcli.timefmt import utc
 from authcli.tokens.checks import verify
-from authcli.tokens.keys import SigningKey, VerifyKey
+from authcli.tokens.keys import SigningKey, VerifyKey, pyjwt
 from authcli.tokens.parse import TokenParts, split
 from authcli.tokens.signing import issue
 from authcli.clock import now as clock_now
@@ -106,6 +106,25 @@ class JwtAuth:
 
     def handle(self, request: Request) -> Response:
         return self.router.handle(request)
+
+    def warm(self) -> None:
+        """First-use work, done before the server listens: PyJWT's and cryptography's imports and
+        the key's preparation. Left to the first login, they ran between reading the clock for
+        iat and answering, and on a busy machine took seconds of a 2-second token's life."""
+        jwt = pyjwt()
+        for alg in self.verify_key.algorithms:
+            try:
+                self.verify_key.prepared(alg)
+            except (jwt.PyJWTError, ValueError, TypeError):
+                pass  # an algorithm that does not fit the key: its requests say so, as before
+        try:  # a first signature (none for a verifier holding a public key only: scaling's B)
+            issue(self.key, {"sub": "0"})
+        except BadKey:
+            pass
+        if self.policy.lenient:  # the lab's weak server: what its /profile imports on demand
+            import authcli.files  # noqa: F401
+            import authcli.server.lab.jwt_weak  # noqa: F401
+            import authcli.server.lab.outbound  # noqa: F401
 
     def slow(self, request: Request) -> bool:
         # A jku server fetches keys over HTTP, a kid server reads a file, while verifying:

@@ -91,6 +91,11 @@ class AuthServer:
         if getattr(self.app, "weak", ()) and self._address[0] not in LOOPBACK:
             raise ServerStartError(f"a deliberately weak server ({', '.join(self.app.weak)}) listens on "
                                    f"loopback only (127.0.0.1 or ::1), never on {self._address[0]}")
+        # Imports and key preparation happen now, not inside the first request: a lazy import
+        # between a login's clock reading and its answer ate a short-lived token's life.
+        warm = getattr(self.app, "warm", None)
+        if warm is not None:
+            warm()
         _raise_fd_limit()
         self._listener = _listen(*self._address)
         self._listener.setblocking(False)
