@@ -37,7 +37,7 @@ def test_sticky_config_and_the_lines_shown():
     text = config(9000, UPSTREAMS, sticky=True, stats="s", check_ms=50)
     shown = [line.strip() for line in key_lines(text)]
     assert shown == ["frontend front", "bind 127.0.0.1:9000", "backend servers", "balance roundrobin",
-                     "cookie SERVERID insert indirect nocache", "option redispatch",
+                     "cookie SERVERID insert indirect nocache httponly attr SameSite=Lax", "option redispatch",
                      "http-response set-header X-Served-By %s",
                      "server A 127.0.0.1:8001 cookie A check inter 50ms fall 1 rise 1",
                      "server B 127.0.0.1:8002 cookie B check inter 50ms fall 1 rise 1"]
@@ -111,6 +111,8 @@ def test_sticky_cookie_then_failover_when_a_stops(haproxy, servers):
     with HAProxy(upstreams(servers), sticky=True, binary=haproxy) as proxy, requests.Session() as client:
         first = client.get(proxy.url + "/", timeout=5)
         assert first.text == "A" and first.headers["Set-Cookie"].startswith("SERVERID=A")
+        # the same flags as the Python balancer's cookie: no page script reads the routing cookie
+        assert "HttpOnly" in first.headers["Set-Cookie"] and "SameSite=Lax" in first.headers["Set-Cookie"]
         assert [client.get(proxy.url + "/", timeout=5).text for _ in range(3)] == ["A", "A", "A"]
         servers["A"].stop()
         took = proxy.wait_for("A", "DOWN")

@@ -75,11 +75,11 @@ def test_round2_sticky_until_the_server_dies(doc_1_2_4):
     last = steps[-1]
     assert stores(last) == {"A": None, "B": 0} and last["servers"][0]["url"] is None
     if doc_1_2_4["mode"] == "haproxy":
-        assert "SERVERID=A; path=/" in cookies
-        assert "    cookie SERVERID insert indirect nocache" in steps[0]["configs"][0]["lines"]
+        assert "SERVERID=A; path=/; HttpOnly; SameSite=Lax" in cookies
+        assert "    cookie SERVERID insert indirect nocache httponly attr SameSite=Lax" in steps[0]["configs"][0]["lines"]
         # indirect: HAProxy took its cookie out of the request before A saw it
         assert not any("SERVERID" in v for s in steps[1:] for k, v in s["request"]["headers"] if k.lower() == "cookie")
-        assert "SERVERID=B; path=/" in set_cookies(last)  # re-pinned to the server that answered
+        assert "SERVERID=B; path=/; HttpOnly; SameSite=Lax" in set_cookies(last)  # re-pinned to the server that answered
         assert "marked A DOWN" in last["text"][0]
     else:
         assert "lb=A; Path=/; HttpOnly; SameSite=Lax" in cookies

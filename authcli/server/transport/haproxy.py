@@ -77,7 +77,10 @@ def config(port: int, upstreams: list[Upstream], *, sticky: bool, stats: str, pe
         "    default_backend servers",
         "backend servers",
         "    balance roundrobin",
-        *([f"    cookie {STICKY_COOKIE} insert indirect nocache"] if sticky else []),
+        # The routing cookie gets the flags the Python balancer's gets: page script has no use for
+        # it, and over HTTPS it never travels in the clear.
+        *([f"    cookie {STICKY_COOKIE} insert indirect nocache httponly attr SameSite=Lax"
+           + (" secure" if pem else "")] if sticky else []),
         "    option redispatch",
         f"    http-response set-header {SERVED_BY} %s",
         *servers,
