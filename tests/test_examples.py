@@ -88,7 +88,7 @@ def pinned_env() -> dict[str, str]:
 def run(command: str, code: int, redis_url: str) -> str:
     # The Redis demo talks to the test suite's redis-server, found the way a user's would be.
     env = {**pinned_env(), "REDIS_URL": redis_url}
-    out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=60,
+    out = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=env, timeout=120,
                          stdin=subprocess.DEVNULL)
     assert out.returncode == code, out.stderr
     return "\n".join(line.rstrip() for line in out.stdout.splitlines())
