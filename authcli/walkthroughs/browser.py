@@ -160,6 +160,19 @@ def browser_walkthrough(ttl: int = DEFAULT_TTL, key: SigningKey | None = None,
     yield _recap(cookies, tokens)
 
 
+def cross_site(chromium: Browser, server: AuthServer, r: SimpleNamespace) -> None:
+    """The attacker's site against a cookie the browser sends by itself: a hidden form POST, a
+    framed GET, a top-level link and a fetch, each kept in `r` with the status it must get."""
+    attack = _Attack(chromium, server)
+    r.attacker = attack.url
+    r.forged = expect(attack.form("csrf-logout"), 403, "the attacker's hidden POST /logout")
+    r.framed = expect(attack.form("csrf-frame"), 401, "the attacker's framed GET /profile")
+    r.linked, r.tab_text = attack.link()
+    expect(r.linked, 200, "the attacker's link to /profile")
+    r.fetched = expect(attack.fetch(), 401, "the attacker's fetch of /profile")
+    attack.close()
+
+
 def _session_burst(chromium: Browser, server: AuthServer, sessions: MemoryStore) -> SimpleNamespace:
     """The whole session half, at once: what each step will show."""
     r = SimpleNamespace(where=f"{server.url}/")
@@ -180,14 +193,7 @@ def _session_burst(chromium: Browser, server: AuthServer, sessions: MemoryStore)
     r.injected, [r.used] = chromium.act(lambda: chromium.run(INJECTED), 1)
     expect(r.used, 200, "GET /profile from injected script")
 
-    attack = _Attack(chromium, server)
-    r.attacker = attack.url
-    r.forged = expect(attack.form("csrf-logout"), 403, "the attacker's hidden POST /logout")
-    r.framed = expect(attack.form("csrf-frame"), 401, "the attacker's framed GET /profile")
-    r.linked, r.tab_text = attack.link()
-    expect(r.linked, 200, "the attacker's link to /profile")
-    r.fetched = expect(attack.fetch(), 401, "the attacker's fetch of /profile")
-    attack.close()
+    cross_site(chromium, server, r)
     r.after_attack = sessions.snapshot()
 
     r.bye, [r.logout] = chromium.act(lambda: chromium.run(LOGOUT), 1)

@@ -25,8 +25,8 @@ from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
 from authcli.server.transport.httpd import AuthServer
 from authcli.tls import TlsFiles
 from authcli.walkthroughs.browser import (
-    DEFAULT_TTL, DOCUMENT_COOKIE, LOGIN, LOGOUT, PROFILE, _Attack, _attack_table, _session_burst, _session_intro,
-    _session_use,
+    DEFAULT_TTL, DOCUMENT_COOKIE, LOGIN, LOGOUT, PROFILE, _attack_table, _session_burst, _session_intro,
+    _session_use, cross_site,
 )
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.jwt_cookie import BFF, PERMISSIONS
@@ -85,14 +85,7 @@ def cookie_burst(chromium: Browser, server: AuthServer, tls: TlsFiles | None = N
     expect(r.profile, 200, "GET /profile from page script")
     r.injected, [r.used] = chromium.act(lambda: chromium.run(INJECTED), 1)
     expect(r.used, 200, "GET /profile from injected script")
-    attack = _Attack(chromium, server)
-    r.attacker = attack.url
-    r.forged = expect(attack.form("csrf-logout"), 403, "the attacker's hidden POST /logout")
-    r.framed = expect(attack.form("csrf-frame"), 401, "the attacker's framed GET /profile")
-    r.linked, r.tab_text = attack.link()
-    expect(r.linked, 200, "the attacker's link to /profile")
-    r.fetched = expect(attack.fetch(), 401, "the attacker's fetch of /profile")
-    attack.close()
+    cross_site(chromium, server, r)
     r.bye, [r.logout] = chromium.act(lambda: chromium.run(scripts.LOGOUT), 1)
     expect(r.logout, 200, "logging out from page script")
     r.jar_after = chromium.cookies()
