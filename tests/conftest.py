@@ -353,3 +353,27 @@ def tmux():
     yield screens
     for name in sessions:
         subprocess.run(["tmux", "-L", name, "kill-server"], capture_output=True)
+
+
+def render_all(info, steps) -> tuple[str, str, dict, str]:
+    """One run's steps through every renderer: the terminal's text, Markdown, JSON (parsed), HTML."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    from authcli.render.html import HtmlRenderer
+    from authcli.render.jsonout import JsonRenderer
+    from authcli.render.markdown import MarkdownRenderer
+    from authcli.render.terminal import TerminalRenderer
+
+    console = Console(file=io.StringIO(), width=100, record=True)
+    outs = {"md": io.StringIO(), "json": io.StringIO(), "html": io.StringIO()}
+    for renderer in [TerminalRenderer(console), MarkdownRenderer(outs["md"]), JsonRenderer(outs["json"]),
+                     HtmlRenderer(outs["html"])]:
+        renderer.start(info)
+        for step in steps:
+            renderer.step(step)
+        renderer.end()
+    return console.export_text(), outs["md"].getvalue(), json.loads(outs["json"].getvalue()), outs["html"].getvalue()
+

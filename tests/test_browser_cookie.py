@@ -7,16 +7,11 @@ import io
 import json
 
 import pytest
-from rich.console import Console
 
-from authcli.render.html import HtmlRenderer
-from authcli.render.jsonout import JsonRenderer
-from authcli.render.markdown import MarkdownRenderer
-from authcli.render.terminal import TerminalRenderer
 from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
 from authcli.walkthroughs.browser_cookie import INFO, browser_cookie_walkthrough
 from authcli.walkthroughs.model import ExchangeBlock, TableBlock
-from conftest import require_browser
+from conftest import render_all, require_browser
 
 
 @pytest.fixture(scope="module")
@@ -75,16 +70,8 @@ def test_the_recap_puts_both_cookies_side_by_side(steps):
 
 
 def test_every_format_renders_the_cookie_run(steps):
-    console = Console(file=io.StringIO(), width=100, record=True)
-    outs = {"md": io.StringIO(), "json": io.StringIO(), "html": io.StringIO()}
-    for renderer in [TerminalRenderer(console), MarkdownRenderer(outs["md"]), JsonRenderer(outs["json"]),
-                     HtmlRenderer(outs["html"])]:
-        renderer.start(INFO)
-        for step in steps:
-            renderer.step(step)
-        renderer.end()
-    assert "Step 13 · The claims grow: Chromium drops a cookie past 4096 bytes" in console.export_text()
-    assert "## Step 11. Another site: CSRF is back" in outs["md"].getvalue()
-    doc = json.loads(outs["json"].getvalue())
+    text, md, doc, html = render_all(INFO, steps)
+    assert "Step 13 · The claims grow: Chromium drops a cookie past 4096 bytes" in text
+    assert "## Step 11. Another site: CSRF is back" in md
     assert doc["walkthrough"] == "browser" and doc["steps"][-1]["title"].startswith("Recap")
-    assert "JWT in a cookie" in outs["html"].getvalue()
+    assert "JWT in a cookie" in html

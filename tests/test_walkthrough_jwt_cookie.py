@@ -8,20 +8,15 @@ import json
 import re
 
 import pytest
-from rich.console import Console
 from typer.testing import CliRunner
 
 from authcli.cli.app import app
 from authcli.events import TokenCookieSet
-from authcli.render.html import HtmlRenderer
-from authcli.render.jsonout import JsonRenderer
-from authcli.render.markdown import MarkdownRenderer
-from authcli.render.terminal import TerminalRenderer
 from authcli.server.schemes.jwt_cookie import COOKIE_LIMIT
 from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.jwt_cookie import INFO, jwt_cookie_walkthrough
 from authcli.walkthroughs.model import ExchangeBlock, TableBlock
-from conftest import FakeClock
+from conftest import FakeClock, render_all
 
 
 @pytest.fixture(scope="module")
@@ -82,20 +77,12 @@ def test_the_recap_names_where_this_leads(steps):
 
 
 def test_every_format_renders_the_same_run(steps):
-    console = Console(file=io.StringIO(), width=100, record=True)
-    outs = {"md": io.StringIO(), "json": io.StringIO(), "html": io.StringIO()}
-    for renderer in [TerminalRenderer(console), MarkdownRenderer(outs["md"]), JsonRenderer(outs["json"]),
-                     HtmlRenderer(outs["html"])]:
-        renderer.start(INFO)
-        for step in steps:
-            renderer.step(step)
-        renderer.end()
-    assert "Step 3 · GET /profile: the jar sends the cookie by itself" in console.export_text()
-    assert "## Step 10. The claims grow" in outs["md"].getvalue()
-    assert "[^rfc6265bis-5.4]:" in outs["md"].getvalue()
-    doc = json.loads(outs["json"].getvalue())
+    text, md, doc, html = render_all(INFO, steps)
+    assert "Step 3 · GET /profile: the jar sends the cookie by itself" in text
+    assert "## Step 10. The claims grow" in md
+    assert "[^rfc6265bis-5.4]:" in md
     assert doc["walkthrough"] == "jwt" and len([s for s in doc["steps"] if s.get("number")]) == 10
-    assert "JWT in an HttpOnly cookie" in outs["html"].getvalue()
+    assert "JWT in an HttpOnly cookie" in html
 
 
 def test_the_cli_runs_it_as_json_and_in_step_mode():
