@@ -3,8 +3,6 @@ run, rendered in every format (the 4096-byte limit itself: tests/test_jwt_cookie
 
 from __future__ import annotations
 
-import io
-import json
 
 import pytest
 

@@ -3,7 +3,6 @@ every format renders it, and demo compare's third column is filled from it."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 
