@@ -103,6 +103,11 @@ _ENTRIES = [
            "https://portswigger.net/web-security/jwt"),
     Source("portswigger-jwt-labs", "PortSwigger JWT labs", "PortSwigger Web Security Academy: the JWT labs",
            "https://portswigger.net/web-security/all-labs#jwt"),
+    Source("owasp-query-parameterization", "OWASP Query Parameterization", "OWASP Cheat Sheet Series: "
+           "Query Parameterization (bind values, never build SQL from strings)",
+           "https://cheatsheetseries.owasp.org/cheatsheets/Query_Parameterization_Cheat_Sheet.html"),
+    Source("webgoat-jwt", "WebGoat JWT lesson", "OWASP WebGoat: the JWT lesson (its final assignment "
+           "looks the key up in SQL by kid)", "https://github.com/WebGoat/WebGoat"),
     # --- cookies, sessions, browsers, HTTPS, CSP (helper A adds here) ----------------------
     Source("rfc6265-4.1.2.6", "RFC 6265 §4.1.2.6", "HTTP State Management Mechanism, 4.1.2.6 The HttpOnly Attribute",
            "https://www.rfc-editor.org/rfc/rfc6265#section-4.1.2.6"),
