@@ -1,0 +1,61 @@
+"""`authcli lab --write-policy FILE` and `authcli lab --fix FILE`: the lab's fix-it mode."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from authcli.cli.common import Format, play
+from authcli.errors import UsageError
+
+MAX_POLICY = 256 * 1024  # a policy file is a few kilobytes; anything past this is not one
+
+
+def write_policy(path: Path) -> None:
+    """The weak policy as TOML: to stdout for `-`, else a new file (never written through a link)."""
+    from authcli.files import write_new
+    from authcli.server.lab.policy_file import weak_policy_text
+
+    text = weak_policy_text()
+    if str(path) == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        write_new(path, text.encode(), 0o644)
+    except FileExistsError:
+        raise UsageError(f"{path} exists: edit it and run `authcli lab --fix {path}`, or choose "
+                         "another name") from None
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    print(f"Wrote the weak policy to {path}. Edit it, then run: authcli lab --fix {path}", file=sys.stderr)
+
+
+def read_policy_file(path: Path):
+    """The file's policies, or a one-line UsageError naming the file, the line and the key."""
+    from authcli.errors import FileTooLarge
+    from authcli.files import read_regular
+    from authcli.server.lab.policy_file import read_policy
+
+    try:
+        data = read_regular(path, MAX_POLICY)
+    except FileTooLarge:
+        raise UsageError(f"{path} is larger than {MAX_POLICY // 1024} KB: not a policy file") from None
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UsageError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    try:
+        return read_policy(text)
+    except UsageError as err:
+        raise UsageError(f"{path}: {err}") from None
+
+
+def fix(path: Path, names: list[str] | None, fmt: Format, *, pause: bool, all_headers: bool, predict: bool) -> None:
+    """Every attack (or the named ones) against servers built from the policy file."""
+    from authcli.walkthroughs.lab.fixit import INFO, fix_walkthrough
+
+    student = read_policy_file(path)
+    play(INFO, fix_walkthrough(student, str(path), names), fmt, pause=pause, all_headers=all_headers,
+         predict=predict)
