@@ -96,6 +96,8 @@ def _from_table(header: dict[str, Any], keys: Any) -> tuple[VerifyKey, str]:
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise BadKey("no kid header to look the key up by")
+    if not hasattr(keys, "formatted"):
+        raise BadKey("this server keeps no key table to look kid up in")
     data, query = keys.formatted(kid)  # authcli.server.lab.kid_sql: the SQL built from kid's text
     return (raw_hmac_key(data, "a row of the keys table"),
             f"the key ({len(data)} bytes) came from SQLite, by the query {query[:200]}")

@@ -45,7 +45,8 @@ class KeyTable:
         self._db.executemany("INSERT INTO keys VALUES (?, ?)", keys.items())
         self._db.commit()
         self._db.set_authorizer(_only_reads)
-        self.statements: list[str] = []  # every statement SQLite ran, as it ran it (tests read it)
+        # Every statement SQLite ran, bound values expanded as SQLite quotes them (tests read it).
+        self.statements: list[str] = []
         self._db.set_trace_callback(self._traced)
 
     def _traced(self, statement: str) -> None:
