@@ -31,13 +31,15 @@ def write_policy(path: Path) -> None:
 
 
 def read_policy_file(path: Path):
-    """The file's policies, or a one-line UsageError naming the file, the line and the key."""
+    """The file's policies (`-`: stdin), or a one-line UsageError naming the file, line and key."""
     from authcli.errors import FileTooLarge
     from authcli.files import read_regular
     from authcli.server.lab.policy_file import read_policy
 
     try:
-        data = read_regular(path, MAX_POLICY)
+        data = sys.stdin.buffer.read(MAX_POLICY + 1) if str(path) == "-" else read_regular(path, MAX_POLICY)
+        if len(data) > MAX_POLICY:
+            raise FileTooLarge(0, "too large", str(path))
     except FileTooLarge:
         raise UsageError(f"{path} is larger than {MAX_POLICY // 1024} KB: not a policy file") from None
     except OSError as err:
@@ -56,6 +58,8 @@ def fix(path: Path, names: list[str] | None, fmt: Format, *, pause: bool, all_he
     """Every attack (or the named ones) against servers built from the policy file."""
     from authcli.walkthroughs.lab.fixit import INFO, fix_walkthrough
 
+    if str(path) == "-" and predict:
+        raise UsageError("--fix - reads the policy from stdin, where --predict reads its answers: use a file")
     student = read_policy_file(path)
-    play(INFO, fix_walkthrough(student, str(path), names), fmt, pause=pause, all_headers=all_headers,
+    play(INFO, fix_walkthrough(student, "stdin" if str(path) == "-" else str(path), names), fmt, pause=pause, all_headers=all_headers,
          predict=predict)

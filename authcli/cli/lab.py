@@ -22,7 +22,7 @@ def lab(
     write_policy: Optional[Path] = typer.Option(None, "--write-policy", metavar="FILE", help="Write the weak "
                                                 "policy as TOML to edit (- for stdout), each value explained, and exit."),
     fix: Optional[Path] = typer.Option(None, "--fix", metavar="FILE", help="Run the attacks against servers "
-                                       "built from a policy file: which are refused now, which value closes each."),
+                                       "built from a policy file (- for stdin): which are refused now, which value closes each."),
     fmt: Format = FORMAT,
     as_json: bool = JSON,
     step: bool = STEP,

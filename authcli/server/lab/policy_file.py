@@ -95,7 +95,9 @@ def toml_value(value: Any) -> str:
 
 
 def _comment(field: Field) -> list[str]:
-    lines = [f"# {field.key}: {field.meaning}."]
+    import textwrap
+
+    lines = textwrap.wrap(f"# {field.key}: {field.meaning}.", 96, subsequent_indent="#   ")
     opens = ", ".join(field.attacks) or "none of the lab's attacks"
     lines.append(f"#   opens: {opens}; hardened: {toml_value(field.hardened)}")
     for s in SETTINGS.get(field.name, ()):

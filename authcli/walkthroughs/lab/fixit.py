@@ -104,26 +104,40 @@ def _attack_step(number: int, attack: Attack, student: StudentPolicy, yours: Out
         predict=attack.predict or None)
 
 
+def culprits(attack: Attack, student: StudentPolicy) -> tuple[list[Field], bool]:
+    """The file's values that leave an attack open, and whether they are its own: a forged token
+    needs no mistake of its own on a server that never checks signatures."""
+    name = attack.weakness.name
+    own = [f for f in fields_of(name) if opens(student, f, name)]
+    if own:
+        return own, True
+    unsigned = FIELDS["jwt.verify_signature"]
+    if attack.weakness.mode == "jwt" and name != "no-exp" and student.differs(unsigned):
+        return [unsigned], False
+    return [f for f in FIELDS.values() if f.section.split(".")[0] == attack.weakness.mode
+            and any(opens(student, f, n) for n in f.attacks)], False
+
+
+def _values(fields: list[Field], student: StudentPolicy) -> str:
+    return "; ".join(f"{f.key} = {toml_value(student.values[f.name])}" for f in fields)
+
+
 def _row(attack: Attack, student: StudentPolicy, yours: Outcome) -> list[str]:
     name = attack.weakness.name
-    fields = fields_of(name)
-    mine = [f for f in fields if opens(student, f, name)]
-    if not yours.won:
-        state = "refused"
-    elif mine:
-        state = "STILL WORKS"
-    else:  # its own values are fixed: another weak value of the file lets it through
-        others = [f.key for f in FIELDS.values() if f.section.split(".")[0] == attack.weakness.mode
-                  and any(opens(student, f, n) for n in f.attacks)]
-        state = f"STILL WORKS: its values are fixed, but {', '.join(others) or 'another value'} lets it through"
-    return [name, state, "; ".join(closing(f, name) for f in fields),
-            "; ".join(f"{f.key} = {toml_value(student.values[f.name])}" for f in fields)]
+    state = "refused"
+    if yours.won:
+        found, own = culprits(attack, student)
+        state = ("STILL WORKS" if own else f"STILL WORKS: its values are fixed, but {_values(found, student)} "
+                 "lets it through" if len(found) == 1 else "STILL WORKS: its values are fixed; another weak "
+                 f"value lets it through ({_values(found, student) or 'none found'})")
+    return [name, state, "; ".join(closing(f, name) for f in fields_of(name)), _values(fields_of(name), student)]
 
 
-def _frameworks(student: StudentPolicy, names: list[str]) -> list[list[str]]:
-    """Where the values that leave these attacks open live in frameworks."""
-    weak = [f for f in FIELDS.values() if any(n in names and opens(student, f, n) for n in f.attacks)]
-    return [[f.name, s.framework, f"{s.name} {s.source}"] for f in weak for s in SETTINGS[f.name]]
+def _frameworks(student: StudentPolicy, tried: list[tuple[Attack, Outcome]]) -> list[list[str]]:
+    """Where the values that let the attacks through live in frameworks."""
+    names = {f.name for attack, yours in tried if yours.won for f in culprits(attack, student)[0]}
+    return [[f.name, s.framework, f"{s.name} {s.source}"] for f in FIELDS.values() if f.name in names
+            for s in SETTINGS[f.name]]
 
 
 def fix_walkthrough(student: StudentPolicy, source: str, names: list[str] | None = None) -> Iterator[Step]:
@@ -137,16 +151,17 @@ def fix_walkthrough(student: StudentPolicy, source: str, names: list[str] | None
         "to send, then the very same requests go to a server built from your file (loopback only; "
         "its X-Authcli-Weak header names the mistakes your file still has). Every result below happened.",
     ])
-    rows = []
+    rows, done = [], []
     for number, attack in enumerate(chosen, 1):
         with tried(attack, student) as (_, yours):
             yield _attack_step(number, attack, student, yours)
         rows.append(_row(attack, student, yours))
+        done.append((attack, yours))
     refused = sum(r[1] == "refused" for r in rows)
     blocks = [TableBlock(Table("Your policy against every attack", ["attack", "your server", "closed by", "yours"], rows))]
-    settings = _frameworks(student, [a.weakness.name for a in chosen])
+    settings = _frameworks(student, done)
     if settings:
-        blocks.append(TableBlock(Table("The values still open, in the frameworks you use",
+        blocks.append(TableBlock(Table("The values that let them through, in the frameworks you use",
                                        ["value", "framework", "setting"], settings)))
     yield step(None, "Summary", [
         f"{refused} of {len(rows)} attacks refused by the servers built from your file; "
