@@ -151,3 +151,17 @@ def test_fix_with_step_and_the_kid_lab_with_step(tmp_path):
     assert fixed.exit_code == 0 and "1 of 1 attacks refused" in fixed.output
     lab = runner.invoke(app, ["lab", "kid-sql", "--step"], input="\n\n\n\n")
     assert lab.exit_code == 0 and "UNION SELECT" in lab.output and "not a key name" in lab.output
+
+
+def test_fix_summary_and_option_clashes(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text("")
+    runner = CliRunner()
+    summary = runner.invoke(app, ["lab", "--fix", str(path), "no-exp", "--summary", "-f", "json"])
+    assert summary.exit_code == 0, summary.output
+    assert [s["title"] for s in json.loads(summary.output)["steps"]] == [
+        "Fix-it: your policy against every attack", "Summary"]
+    both = runner.invoke(app, ["lab", "--fix", str(path), "--write-policy", "-"])
+    assert both.exit_code == 2 and "one at a time" in both.output
+    piped = runner.invoke(app, ["lab", "--fix", "-", "no-exp"], input="[jwt]\ncheck_exp = false\n")
+    assert piped.exit_code == 0 and "0 of 1 attacks refused" in piped.output

@@ -11,6 +11,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from authcli import clock
 from authcli.errors import BadKey
 from authcli.passwords import lab_users
 from authcli.server.lab.kid_sql import KID_NAME, SAFE_QUERY, KeyTable
@@ -127,7 +128,8 @@ def test_no_kid_ever_gets_a_500(kid):
     weak, hard = _servers()
     try:
         with AuthServer(weak) as w, AuthServer(hard) as h:
-            claims = {"sub": "1", "iat": int(time.time()), "exp": int(time.time()) + 60}
+            now = int(clock.now())
+            claims = {"sub": "1", "iat": now, "exp": now + 60}
             token = sign_hmac({"alg": "HS256", "typ": "JWT", "kid": kid}, claims, KNOWN_SECRET)
             for server in (w, h):
                 answer = requests.get(f"{server.url}/profile", headers={"Authorization": f"Bearer {token}"}, timeout=10)

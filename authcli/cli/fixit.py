@@ -11,11 +11,13 @@ from authcli.errors import UsageError
 MAX_POLICY = 256 * 1024  # a policy file is a few kilobytes; anything past this is not one
 
 
-def write_policy(path: Path) -> None:
+def write_policy(path: Path, fix: Path | None = None) -> None:
     """The weak policy as TOML: to stdout for `-`, else a new file (never written through a link)."""
     from authcli.files import write_new
     from authcli.server.lab.policy_file import weak_policy_text
 
+    if fix is not None:
+        raise UsageError("--write-policy writes the file and --fix runs it: one at a time")
     text = weak_policy_text()
     if str(path) == "-":
         sys.stdout.write(text)
@@ -54,12 +56,18 @@ def read_policy_file(path: Path):
         raise UsageError(f"{path}: {err}") from None
 
 
-def fix(path: Path, names: list[str] | None, fmt: Format, *, pause: bool, all_headers: bool, predict: bool) -> None:
-    """Every attack (or the named ones) against servers built from the policy file."""
+def fix(path: Path, names: list[str] | None, fmt: Format, *, pause: bool, all_headers: bool, predict: bool,
+        summary: bool = False) -> None:
+    """Every attack (or the named ones) against servers built from the policy file; `summary`:
+    only the opening and the closing table."""
     from authcli.walkthroughs.lab.fixit import INFO, fix_walkthrough
 
     if str(path) == "-" and predict:
         raise UsageError("--fix - reads the policy from stdin, where --predict reads its answers: use a file")
+    if summary and (pause or predict):
+        raise UsageError("--summary shows one table: it goes without --step and --predict")
     student = read_policy_file(path)
-    play(INFO, fix_walkthrough(student, "stdin" if str(path) == "-" else str(path), names), fmt, pause=pause, all_headers=all_headers,
-         predict=predict)
+    steps = fix_walkthrough(student, "stdin" if str(path) == "-" else str(path), names)
+    if summary:
+        steps = (s for s in steps if s.number is None)
+    play(INFO, steps, fmt, pause=pause, all_headers=all_headers, predict=predict)

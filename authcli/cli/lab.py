@@ -50,8 +50,8 @@ def lab(
         from authcli.cli import fixit
 
         if write_policy is not None:
-            return fixit.write_policy(write_policy)
-        return fixit.fix(fix, names, fmt, pause=step, all_headers=all_headers, predict=predict)
+            return fixit.write_policy(write_policy, fix)
+        return fixit.fix(fix, names, fmt, pause=step, all_headers=all_headers, predict=predict, summary=summary)
     from authcli.walkthroughs.lab.runner import INFO, lab_walkthrough
 
     steps = lab_walkthrough(names)
