@@ -165,3 +165,13 @@ def test_fix_summary_and_option_clashes(tmp_path):
     assert both.exit_code == 2 and "one at a time" in both.output
     piped = runner.invoke(app, ["lab", "--fix", "-", "no-exp"], input="[jwt]\ncheck_exp = false\n")
     assert piped.exit_code == 0 and "0 of 1 attacks refused" in piped.output
+
+
+def test_a_secret_of_the_students_own_is_never_shown_whole():
+    # verify_signature fixed too: a server that checks no signature takes any forged token.
+    student = read_policy(edited({"hmac_secret": '"correct-horse-battery-staple-and-more"',
+                                  "verify_signature": "true"}))
+    steps = list(fix_walkthrough(student, "s.toml", ["weak-secret"]))
+    shown = " ".join(" ".join(s.text) + str(s.first(TableBlock)) for s in steps)
+    assert "correct-horse" not in shown and "(37 characters, not shown)" in shown
+    assert steps[-1].first(TableBlock).table.rows[0][1] == "refused"

@@ -98,7 +98,7 @@ def _attack_step(number: int, attack: Attack, student: StudentPolicy, yours: Out
         f"The mistake it looks for: {attack.weakness.summary}.", attack.knows,
         f"Result on the server built from your file: {verdict}.",
         f"The value that closes it: {'; '.join(closing(f, name) for f in fields_of(name))}. Yours: "
-        f"{'; '.join(f'{f.key} = {toml_value(student.values[f.name])}' for f in fields_of(name))}.",
+        f"{_values(fields_of(name), student)}.",
     ], ExchangeBlock(last, events=_checks(last) is None),
         ChecksBlock(_checks(last), "Your server's checks:") if _checks(last) else None,
         predict=attack.predict or None)
@@ -119,7 +119,14 @@ def culprits(attack: Attack, student: StudentPolicy) -> tuple[list[Field], bool]
 
 
 def _values(fields: list[Field], student: StudentPolicy) -> str:
-    return "; ".join(f"{f.key} = {toml_value(student.values[f.name])}" for f in fields)
+    return "; ".join(f"{f.key} = {_shown(f, student.values[f.name])}" for f in fields)
+
+
+def _shown(field: Field, value: Any) -> str:
+    """A value as the file writes it; a secret of the student's own only by its length."""
+    if field.name == "jwt.hmac_secret" and value not in (field.weak, field.hardened):
+        return f"({len(value)} characters, not shown)"
+    return toml_value(value)
 
 
 def _row(attack: Attack, student: StudentPolicy, yours: Outcome) -> list[str]:
@@ -149,7 +156,8 @@ def fix_walkthrough(student: StudentPolicy, source: str, names: list[str] | None
         f"authcli's hardened server{': ' + ', '.join(changed) if changed else ''}.",
         "Each attack runs first against the lab's weak server, where the attacker works out what "
         "to send, then the very same requests go to a server built from your file (loopback only; "
-        "its X-Authcli-Weak header names the mistakes your file still has). Every result below happened.",
+        "its X-Authcli-Weak header names the mistakes of your file that server can have). Every "
+        "result below happened.",
     ])
     rows, done = [], []
     for number, attack in enumerate(chosen, 1):
