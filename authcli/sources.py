@@ -125,7 +125,7 @@ _ENTRIES = [
            "https://docs.spring.io/spring-security/reference/servlet/authentication/session-management.html"),
     Source("spring-hide-user-not-found", "Spring Security hideUserNotFoundExceptions", "Spring Security API: "
            "AbstractUserDetailsAuthenticationProvider.setHideUserNotFoundExceptions",
-           "https://docs.spring.io/spring-security/reference/api/java/org/springframework/security/"
+           "https://docs.spring.io/spring-security/site/apidocs/org/springframework/security/"
            "authentication/dao/AbstractUserDetailsAuthenticationProvider.html"),
     Source("jsonwebtoken", "jsonwebtoken", "auth0/node-jsonwebtoken README: jwt.verify options "
            "(algorithms, ignoreExpiration), jwt.decode, secretOrPublicKey as a function",

@@ -148,3 +148,17 @@ def test_the_injected_kid_is_the_one_the_lab_teaches():
         assert table.formatted(INJECTED_KID)[0] == KNOWN_SECRET
     finally:
         table.close()
+
+
+@pytest.mark.parametrize("fmt", ["rich", "markdown", "json", "html"])
+def test_the_kid_lab_renders_in_every_format(fmt):
+    from typer.testing import CliRunner
+
+    from authcli.cli.app import app
+
+    result = CliRunner().invoke(app, ["lab", "kid-sql", "-f", fmt])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # the terminal view wraps lines
+    assert "UNION SELECT" in text and "not a key name this server gives" in text
+    if fmt == "json":
+        assert json.loads(result.output)["steps"][-1]["title"] == "Summary"
