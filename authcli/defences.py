@@ -132,6 +132,12 @@ _ENTRIES = [
             "a token cannot bring (jwk), fetch (jku) or point at (kid as a path) the key it is checked with",
             "a kid that only picks among the server's own keys is fine; a stolen server key still signs anything",
             ("portswigger-jwt",)),
+    Defence("parameterised-query", "kid checked, then bound as a query parameter",
+            "the token's kid reaches SQLite only after an allowlist check, and only as a bound value "
+            "(kid = ?), so its text never becomes SQL and cannot make the query return a key it chose",
+            "a kid that names another real key still picks that key; other queries built from strings "
+            "elsewhere in the application stay injectable",
+            ("owasp-query-parameterization", "webgoat-jwt")),
     Defence("password-hash", "Salted Argon2id password hashes",
             "a copy of the user table does not give the passwords: every guess costs an Argon2id hash "
             "with 19 MiB of memory, per user, which graphics cards cannot cheapen the way they do fast hashes",

@@ -103,6 +103,39 @@ _ENTRIES = [
            "https://portswigger.net/web-security/jwt"),
     Source("portswigger-jwt-labs", "PortSwigger JWT labs", "PortSwigger Web Security Academy: the JWT labs",
            "https://portswigger.net/web-security/all-labs#jwt"),
+    Source("owasp-query-parameterization", "OWASP Query Parameterization", "OWASP Cheat Sheet Series: "
+           "Query Parameterization (bind values, never build SQL from strings)",
+           "https://cheatsheetseries.owasp.org/cheatsheets/Query_Parameterization_Cheat_Sheet.html"),
+    Source("webgoat-jwt", "WebGoat JWT lesson", "OWASP WebGoat: the JWT lesson (its final assignment "
+           "looks the key up in SQL by kid)", "https://github.com/WebGoat/WebGoat"),
+    # The frameworks' own settings, named in the fix-it file (authcli/server/lab/frameworks.py).
+    Source("express-session", "express-session", "expressjs/session README: options (cookie.httpOnly, "
+           "cookie.sameSite, genid) and req.session.regenerate / destroy",
+           "https://github.com/expressjs/session#readme"),
+    Source("express-rate-limit", "express-rate-limit", "express-rate-limit README: the limit and windowMs options",
+           "https://github.com/express-rate-limit/express-rate-limit#readme"),
+    Source("django-settings", "Django settings", "Django documentation: Settings (SESSION_COOKIE_AGE, "
+           "SESSION_COOKIE_HTTPONLY, SESSION_COOKIE_SAMESITE, CSRF_TRUSTED_ORIGINS)",
+           "https://docs.djangoproject.com/en/stable/ref/settings/"),
+    Source("flask-config", "Flask configuration", "Flask documentation: Configuration Handling "
+           "(SESSION_COOKIE_HTTPONLY, SESSION_COOKIE_SAMESITE, PERMANENT_SESSION_LIFETIME)",
+           "https://flask.palletsprojects.com/en/stable/config/"),
+    Source("spring-session-fixation", "Spring Security session management", "Spring Security reference: "
+           "Authentication Persistence and Session Management (session fixation protection)",
+           "https://docs.spring.io/spring-security/reference/servlet/authentication/session-management.html"),
+    Source("spring-hide-user-not-found", "Spring Security hideUserNotFoundExceptions", "Spring Security API: "
+           "AbstractUserDetailsAuthenticationProvider.setHideUserNotFoundExceptions",
+           "https://docs.spring.io/spring-security/site/apidocs/org/springframework/security/"
+           "authentication/dao/AbstractUserDetailsAuthenticationProvider.html"),
+    Source("jsonwebtoken", "jsonwebtoken", "auth0/node-jsonwebtoken README: jwt.verify options "
+           "(algorithms, ignoreExpiration), jwt.decode, secretOrPublicKey as a function",
+           "https://github.com/auth0/node-jsonwebtoken#readme"),
+    Source("pyjwt-api", "PyJWT API", "PyJWT documentation: API Reference (jwt.decode's algorithms and options)",
+           "https://pyjwt.readthedocs.io/en/stable/api.html"),
+    Source("jose-embedded-jwk", "jose EmbeddedJWK", "panva/jose documentation: EmbeddedJWK",
+           "https://github.com/panva/jose/blob/main/docs/jwk/embedded/functions/EmbeddedJWK.md"),
+    Source("jose-remote-jwks", "jose createRemoteJWKSet", "panva/jose documentation: createRemoteJWKSet",
+           "https://github.com/panva/jose/blob/main/docs/jwks/remote/functions/createRemoteJWKSet.md"),
     # --- cookies, sessions, browsers, HTTPS, CSP (helper A adds here) ----------------------
     Source("rfc6265-4.1.2.6", "RFC 6265 §4.1.2.6", "HTTP State Management Mechanism, 4.1.2.6 The HttpOnly Attribute",
            "https://www.rfc-editor.org/rfc/rfc6265#section-4.1.2.6"),

@@ -51,6 +51,11 @@ COMMANDS = [
     ("authcli lab --list", 0),
     ("authcli lab alg-confusion", 0),
     ("authcli lab --summary", 0),
+    ("authcli lab kid-sql", 0),
+    # Fix-it: the weak policy with two values fixed, piped back in; alg-none still gets through
+    # (verify_signature is still false), and the table says so.
+    ("authcli lab --write-policy - | sed 's/^accept_alg_none = true/accept_alg_none = false/; "
+     "s/^adopt_client_id = true/adopt_client_id = false/' | authcli lab --fix - alg-none fixation kid-sql", 0),
     (f"authcli crack {HANDOUT_TOKEN}", 0),
     # tamper: the new token on stdout, what changed on stderr (2>&1 shows both, in that order);
     # then what decode says of a token edited with its old signature kept.

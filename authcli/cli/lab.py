@@ -19,6 +19,10 @@ def lab(
                                                   help="Which attacks (default: all, in order); see --list."),
     list_them: bool = typer.Option(False, "--list", help="List the attacks, one line each, and exit."),
     summary: bool = typer.Option(False, "--summary", help="Run the attacks, show only the closing table."),
+    write_policy: Optional[Path] = typer.Option(None, "--write-policy", metavar="FILE", help="Write the weak "
+                                                "policy as TOML to edit (- for stdout), each value explained, and exit."),
+    fix: Optional[Path] = typer.Option(None, "--fix", metavar="FILE", help="Run the attacks against servers "
+                                       "built from a policy file (- for stdin): which are refused now, which value closes each."),
     fmt: Format = FORMAT,
     as_json: bool = JSON,
     step: bool = STEP,
@@ -31,6 +35,7 @@ def lab(
 
     \b
     Example: authcli lab alg-confusion --step
+    Fix-it:  authcli lab --write-policy policy.toml; authcli lab --fix policy.toml
     """
     fmt = output_format(fmt, as_json)
     from authcli.server.lab.weaknesses import WEAKNESSES, known
@@ -41,6 +46,12 @@ def lab(
             typer.echo(f"{w.name:<{width}}  {w.mode:<7}  {w.summary}")
         return
     names = [w.name for w in known([n.strip() for a in attacks for n in a.split(",") if n.strip()])] if attacks else None
+    if write_policy is not None or fix is not None:  # fix-it mode: authcli/cli/fixit.py
+        from authcli.cli import fixit
+
+        if write_policy is not None:
+            return fixit.write_policy(write_policy, fix)
+        return fixit.fix(fix, names, fmt, pause=step, all_headers=all_headers, predict=predict, summary=summary)
     from authcli.walkthroughs.lab.runner import INFO, lab_walkthrough
 
     steps = lab_walkthrough(names)

@@ -66,7 +66,10 @@ def run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl
         return
     w = chosen[0]
     key = make_signing_key(w.alg, secret.encode() if secret else next((c.secret for c in chosen if c.secret), None))
-    app = JwtAuth(key, ttl, policy=jwt_policy(chosen), users=lab_users(), weak=tags)
+    policy = jwt_policy(chosen)
+    if policy.key_source == "kid-sql":  # its keys in SQLite, found by kid
+        from authcli.server.schemes.kid_table import KeyTableJwtAuth as JwtAuth  # noqa: N814
+    app = JwtAuth(key, ttl, policy=policy, users=lab_users(), weak=tags)
     stack.callback(app.close)
     run(app, None, mode, host, port, f"{key.alg} tokens live {ttl} s", quiet,
          verify_hints(key, secret), False, warning=banner)

@@ -83,11 +83,24 @@ def key_for(policy: JwtPolicy, server: SigningKey, own: VerifyKey, parts: TokenP
             reason = err.strerror if isinstance(err, OSError) else "not a file name"
             raise BadKey(f"no key file for kid {kid[:60]!r}: {reason}") from None
         return raw_hmac_key(data, f"the file {path}"), f"the key was read from the file {path} ({len(data)} bytes), named by kid"
+    if source == "kid-sql":
+        return _from_table(header, keys)
     if policy.hmac_with_public_key and header.get("alg") in HMAC_ALGS and server.secret is None:
         pem = public_pem(server)
         return (replace(raw_hmac_key(pem, "the server's public key PEM, as an HMAC secret"), algorithms=HMAC_ALGS),
                 f"HS256 verified with the server's public key PEM ({len(pem)} bytes) as the secret")
     return own, "the server's own key"
+
+
+def _from_table(header: dict[str, Any], keys: Any) -> tuple[VerifyKey, str]:
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise BadKey("no kid header to look the key up by")
+    if not hasattr(keys, "formatted"):
+        raise BadKey("this server keeps no key table to look kid up in")
+    data, query = keys.formatted(kid)  # authcli.server.lab.kid_sql: the SQL built from kid's text
+    return (raw_hmac_key(data, "a row of the keys table"),
+            f"the key ({len(data)} bytes) came from SQLite, by the query {query[:200]}")
 
 
 def _fetched(header: dict[str, Any]) -> VerifyKey:

@@ -129,7 +129,7 @@ class JwtAuth:
     def slow(self, request: Request) -> bool:
         # A jku server fetches keys over HTTP, a kid server reads a file, while verifying:
         # never on the event loop.
-        return self.router.slow(request) or (self.policy.key_source in ("jku-header", "kid-path")
+        return self.router.slow(request) or (self.policy.key_source in ("jku-header", "kid-path", "kid-sql")
                                              and request.path == "/profile")
 
     def close(self) -> None:

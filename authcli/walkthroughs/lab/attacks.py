@@ -21,6 +21,7 @@ from authcli.tokens.parse import split
 from authcli.tokens.signing import make_signing_key
 from authcli.tokens.forge import sign_hmac, sign_with, tampered, unsigned
 from authcli.walkthroughs.lab.model import Attack, Outcome, Pair, outcome, welcomed
+from authcli.walkthroughs.lab.injection import KID_SQL
 from authcli.walkthroughs.lab.logins import LOGIN_ATTACKS
 from authcli.walkthroughs.lab.sessions import SESSION_ATTACKS
 from authcli import clock
@@ -212,6 +213,7 @@ ATTACKS = {a.weakness.name: a for a in [
          "published where the token says.", "A token whose jku header points at the attacker's keys."),
     _jwt("kid-path", kid_path, "The attacker signs a token for user 1 with an empty key.",
          "A token whose kid points at /dev/null, signed with an empty key."),
+    KID_SQL,
     _jwt("alg-confusion", alg_confusion, "The attacker fetches the server's public key and signs a "
          "token for user 1 with HS256, using the public key as the secret.",
          "An HS256 token signed with the server's public key."),

@@ -67,8 +67,8 @@ def lab_walkthrough(names: list[str] | None = None) -> Iterator[Step]:
         "only and saying so in an X-Authcli-Weak header; then, request for request, against "
         "authcli's default server. Every success and refusal below happened.",
         *(["The JWT attacks follow seven of PortSwigger's eight JWT labs [^portswigger-jwt-labs]; "
-           "the eighth, algorithm confusion with no exposed key, is not here, and no-exp is "
-           "authcli's own."] if jwt else []),
+           "the eighth, algorithm confusion with no exposed key, is not here; kid-sql is WebGoat's "
+           "[^webgoat-jwt], and no-exp is authcli's own."] if jwt else []),
     ])
     rows, number = [], 1
     for attack in chosen:

@@ -1,0 +1,84 @@
+"""Where each policy value of the fix-it file lives in the frameworks students use, with sources.
+
+Keyed by the value's name in the file (`session.cookie.http_only`). Each setting is named as the
+framework's own documentation names it; the marker points at that page in authcli.sources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One framework's knob for a policy value: what it is called there, and where that is written."""
+
+    framework: str
+    name: str
+    source: str  # a `[^key]` marker into authcli.sources
+
+
+SETTINGS: dict[str, tuple[Setting, ...]] = {
+    "session.id_source": (
+        Setting("express-session", "genid (a function that returns the new ID; keep it random)", "[^express-session]"),
+    ),
+    "session.adopt_client_id": (
+        Setting("Spring Security", "sessionManagement().sessionFixation() (changeSessionId by default; none() is the mistake)",
+                "[^spring-session-fixation]"),
+        Setting("express-session", "req.session.regenerate() at login", "[^express-session]"),
+        Setting("Django", "django.contrib.auth.login() calls request.session.cycle_key()", "[^django-sessions]"),
+    ),
+    "session.logout_deletes_record": (
+        Setting("express-session", "req.session.destroy() at logout", "[^express-session]"),
+        Setting("Django", "django.contrib.auth.logout() calls request.session.flush()", "[^django-sessions]"),
+    ),
+    "session.server_expiry": (
+        Setting("Django", "SESSION_COOKIE_AGE (the session's expire_date, checked by the server)", "[^django-settings]"),
+        Setting("Flask", "PERMANENT_SESSION_LIFETIME (checked against the signed cookie's timestamp)", "[^flask-config]"),
+    ),
+    "session.refuse_cross_site": (
+        Setting("Django", "CsrfViewMiddleware and CSRF_TRUSTED_ORIGINS", "[^django-settings]"),
+    ),
+    "session.login_content_types": (),
+    "session.name_unknown_email": (
+        Setting("Spring Security", "hideUserNotFoundExceptions (true by default)", "[^spring-hide-user-not-found]"),
+    ),
+    "session.login_limits": (
+        Setting("express-rate-limit", "limit and windowMs on the login route", "[^express-rate-limit]"),
+    ),
+    "session.cookie.http_only": (
+        Setting("express-session", "cookie.httpOnly", "[^express-session]"),
+        Setting("Django", "SESSION_COOKIE_HTTPONLY", "[^django-settings]"),
+        Setting("Flask", "SESSION_COOKIE_HTTPONLY", "[^flask-config]"),
+    ),
+    "session.cookie.same_site": (
+        Setting("express-session", "cookie.sameSite", "[^express-session]"),
+        Setting("Django", "SESSION_COOKIE_SAMESITE", "[^django-settings]"),
+        Setting("Flask", "SESSION_COOKIE_SAMESITE", "[^flask-config]"),
+    ),
+    "jwt.verify_signature": (
+        Setting("PyJWT", 'jwt.decode(..., options={"verify_signature": False}) is the mistake', "[^pyjwt-api]"),
+        Setting("jsonwebtoken", "jwt.verify(), never jwt.decode(), which does not check the signature", "[^jsonwebtoken]"),
+    ),
+    "jwt.accept_alg_none": (
+        Setting("jsonwebtoken", 'the algorithms option of jwt.verify ("none" never in it)', "[^jsonwebtoken]"),
+        Setting("PyJWT", 'algorithms= of jwt.decode, a fixed list ("none" never in it)', "[^pyjwt-api]"),
+    ),
+    "jwt.hmac_with_public_key": (
+        Setting("jsonwebtoken", 'algorithms: ["RS256"] for an RSA key', "[^jsonwebtoken]"),
+        Setting("PyJWT", 'algorithms=["RS256"] for an RSA key, never computed from the token', "[^pyjwt-api]"),
+    ),
+    "jwt.check_exp": (
+        Setting("jsonwebtoken", "ignoreExpiration (false by default; true is the mistake)", "[^jsonwebtoken]"),
+        Setting("PyJWT", 'options={"require": ["exp"]}; "verify_exp": False is the mistake', "[^pyjwt-api]"),
+    ),
+    "jwt.key_from_token": (
+        Setting("jose", "EmbeddedJWK: the key from the jwk header, opt-in only", "[^jose-embedded-jwk]"),
+        Setting("jose", "createRemoteJWKSet(url): a URL the server chose, never the token's jku", "[^jose-remote-jwks]"),
+        Setting("jsonwebtoken", "secretOrPublicKey as a function of the header: kid picks among your keys", "[^jsonwebtoken]"),
+    ),
+    "jwt.hmac_secret": (
+        Setting("jsonwebtoken", "secretOrPrivateKey of jwt.sign (and jwt.verify's secretOrPublicKey)", "[^jsonwebtoken]"),
+        Setting("PyJWT", "key of jwt.encode and jwt.decode", "[^pyjwt-api]"),
+    ),
+}
