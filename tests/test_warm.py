@@ -34,7 +34,7 @@ RUNS = {
     "session": [["demo", "session", "--ttl", "1", "-f", "json"]],
     "jwt": [["demo", "jwt", "--ttl", "1", "-f", "json"]],
     "refresh": [["demo", "refresh", "--ttl", "1", "-f", "json"]],
-    "lab": [["lab", "alg-none", "jku-header", "kid-path", "fixation", "-f", "json"]],
+    "lab": [["lab", "alg-none", "jku-header", "kid-path", "kid-sql", "fixation", "-f", "json"]],
 }
 
 
