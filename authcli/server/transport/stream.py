@@ -53,6 +53,11 @@ class Channel:
         with self._lock:
             self._wakes[wake] = None
 
+    def backlog(self) -> bool:
+        """Published and not yet taken by the loop."""
+        with self._lock:
+            return bool(self._pending)
+
     def take(self) -> bytes:
         with self._lock:
             chunk = b"".join(self._pending.values())
