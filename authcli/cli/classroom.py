@@ -25,10 +25,13 @@ class Demo(str, Enum):
     none = "none"
 
 
-class ReportFormat(str, Enum):
-    md = "md"
-    html = "html"
-    csv = "csv"
+def _report_formats() -> type[Enum]:
+    from authcli.render.reportformats import REPORT_FORMATS
+
+    return Enum("ReportFormat", {name: name for name in REPORT_FORMATS}, type=str)  # type: ignore[return-value]
+
+
+ReportFormat = _report_formats()
 
 
 def _asker(typed: bool):
@@ -53,7 +56,9 @@ def _demo(stack, demo: Demo, ttl: int):
     if demo is Demo.session:
         from authcli.walkthroughs.session import INFO, session_walkthrough
 
-        source = open_store(stack, "memory", None)
+        from authcli.stores import DEFAULT
+
+        source = open_store(stack, DEFAULT, None)  # the room watches one process's memory
         return INFO, session_walkthrough(ttl, make_store=source.make)
     if demo is Demo.jwt:
         from authcli.walkthroughs.jwt import INFO, jwt_walkthrough
@@ -165,7 +170,8 @@ def join(
 @reports_errors
 def report(
     db: str = DB,
-    fmt: ReportFormat = typer.Option(ReportFormat.md, "--format", "-f", help="md, html or csv."),
+    fmt: ReportFormat = typer.Option(next(iter(ReportFormat)).value, "--format", "-f",
+                                     help=", ".join(f.value for f in ReportFormat) + "."),
 ) -> None:
     """What the class learned: normalized gains, most-missed items, misconceptions, predictions.
 
@@ -181,7 +187,8 @@ def report(
         data = build(conn)
     finally:
         conn.close()
-    text = {"md": paper.markdown, "html": paper.html, "csv": paper.csv_text}[fmt.value](data)
-    sys.stdout.write(text)
-    if fmt is ReportFormat.md and not data.students and not data.predictions:
+    if not data.students and not data.predictions:
         raise UsageError(f"{db} holds no answers yet")
+    from authcli.render.reportformats import REPORT_FORMATS
+
+    sys.stdout.write(getattr(paper, REPORT_FORMATS[fmt.value])(data))
