@@ -49,7 +49,7 @@ ITEMS: tuple[Item, ...] = (
           ("Encrypts the cookie's value", "Secure encrypts the cookie"),
           ("Hides the cookie from JavaScript", "Secure is HttpOnly"),
           ("Signs the cookie so it cannot be changed", "Secure signs the cookie"),
-          ("The browser sends it over HTTPS only", "")),
+          ("The browser sends it over HTTPS only (and to localhost, which browsers treat as secure)", "")),
     _item("samesite", "A cookie is SameSite=Lax. Another site's page POSTs a form to your server. Is the cookie sent?",
           "rfc6265bis-samesite", "b",
           ("Yes: cookies go with every request to their site", "cookies are always sent"),

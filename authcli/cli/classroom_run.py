@@ -71,10 +71,12 @@ class Teacher:
         tallies = self.poll(questions, "predict", "Enter: close the answers and show the histogram")
         for tally in tallies:
             q = tally.question
+            self.show("")
             self.show(f"{printable(q.prompt)}  {len(tally.answers)} answered")
             for line in histogram_lines(tally.histogram, q.answer):
                 self.show(line)
             self.show(f"Right: {q.answer}. {printable(q.reason)}")
+        self.show("")
 
     def next_key(self) -> str:
         self.asked += 1

@@ -69,8 +69,8 @@ function results(revealed) {
       line.append(bar, el("span", ` ${n}${choice === r.answer ? " (right)" : ""}`));
       part.append(line);
     }
-    const mine = state.answers[r.key];
-    part.append(el("p", `${r.reason} You answered: ${mine || "nothing"}.`));
+    part.append(el("p", `Right: ${r.answer}. ${r.reason}.`));
+    part.append(el("p", `You answered: ${state.answers[r.key] || "nothing"}.`, "dim"));
     box.append(part);
   }
 }
@@ -100,6 +100,7 @@ async function join(event) {
   state.answers = sent.data.answers || {};
   $("me").textContent = sent.data.name;
   $("room").hidden = false;
+  $("join").hidden = true;
   $("status").textContent = "";
   listen();
 }
