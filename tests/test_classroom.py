@@ -19,6 +19,7 @@ from authcli.classroom.client import Student
 from authcli.classroom.report import build, gain
 from authcli.classroom.results import Results
 from authcli.classroom.room import MAX_NAME, Question, Room
+from authcli.errors import UsageError
 from authcli.cli.classroom_run import Teacher, teach
 from authcli.render import base as formats
 from authcli.render import classroom as paper
@@ -188,6 +189,32 @@ def test_a_stream_outlives_the_idle_timeout_and_ends_when_its_client_goes(tmp_pa
         while app.channel.streams and time.monotonic() < deadline:
             time.sleep(0.02)
         assert not app.channel.streams and server.handler_errors == 0
+
+
+def test_one_student_may_hold_a_few_streams_not_the_address_s_share(classroom):
+    from authcli.server.schemes.classroom import STREAMS_PER_STUDENT
+
+    room, server, _ = classroom
+    ada = Student(server.url, "Ada", room.token)
+    ada.join()
+    pages = [ada.states(read_timeout=5) for _ in range(STREAMS_PER_STUDENT)]
+    assert all(next(p)["phase"] == "waiting" for p in pages)
+    extra = requests.get(server.url + "/class/events", cookies=ada.http.cookies, timeout=5)
+    assert extra.status_code == 429 and extra.headers["Retry-After"]
+    bob = Student(server.url, "Bob", room.token)  # another student is not affected
+    bob.join()
+    assert next(bob.states(read_timeout=5))["phase"] == "waiting"
+    pages.pop().close()
+    until = time.monotonic() + 5
+    while time.monotonic() < until:
+        again = ada.states(read_timeout=5)
+        try:
+            if next(again)["phase"] == "waiting":
+                break
+        except UsageError:  # 429: the closed page's stream is not given back yet
+            time.sleep(0.05)
+    else:
+        raise AssertionError("a closed page's stream was never given back")
 
 
 def post(server, path: str, body: bytes | str, headers: dict | None = None, cookie: str = "") -> requests.Response:

@@ -53,8 +53,8 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     close: bool = False
-    # Server-Sent Events: a transport Channel; the body is the first events, the connection
-    # then stays open and the loop writes what is published on it (transport/stream.py).
+    # Server-Sent Events: a transport Stream; the body is the first events, the connection
+    # then stays open and the loop writes what is published on its channel (transport/stream.py).
     stream: Any = None
 
 

@@ -17,11 +17,15 @@ from authcli.events import Event, Refused
 from authcli.server.journal import Request, Response
 from authcli.server.routes import NO_STORE, Router, page, refuse_cross_site
 from authcli.server.schemes.cookies import read_cookie
-from authcli.server.transport.stream import HEADERS, Channel, event
+from authcli.server.transport.stream import HEADERS, Channel, Stream, event
 
 SEAT = "classSeat"
 JSON = ("Content-Type", "application/json")
 MAX_JSON = 2048  # a join or an answer is a few dozen bytes
+# Open class pages one student may follow at once (a phone, a laptop, a tab or two). A stream
+# holds a connection until it closes: without a cap, one student could hold the connections
+# their whole address may have, and a class behind one NAT address would be locked out.
+STREAMS_PER_STUDENT = 4
 
 
 def _body(request: Request) -> dict:
@@ -97,8 +101,12 @@ class ClassApp:
 
     def _events(self, request: Request) -> Response:
         try:
-            self.room.student(self._seat(request))
+            student = self.room.student(self._seat(request))
         except HttpError as err:
             return _json(err.status, {"error": err.message}, [Refused(err.message)])
+        if self.channel.open_for(student) >= STREAMS_PER_STUDENT:
+            why = f"{STREAMS_PER_STUDENT} class pages are open under this name already: close one"
+            return _json(429, {"error": why}, [Refused(why)], [("Retry-After", "5")])
         first = "retry: 1000\n\n" + event("state", json.dumps(self.room.state()))
-        return Response(200, first, [*HEADERS], [Event("a class stream opened")], stream=self.channel)
+        return Response(200, first, [*HEADERS], [Event("a class stream opened")],
+                        stream=Stream(self.channel, student))

@@ -39,6 +39,7 @@ class Connection:
         self.tls_pending = False   # HTTPS: the first bytes decide (TLS handshake or plain HTTP)
         self.handshaking = False   # HTTPS: wrapped, handshake in progress
         self.stream = None         # an SSE Channel: the connection stays open for its events
+        self.stream_owner = ""
 
     @property
     def idle(self) -> bool:
@@ -91,7 +92,8 @@ def answer(shared: Shared, conn: Connection, request: Request,
     response = response or respond(shared.app, request)
     keep = keeps_alive(request, response) and not shared.stopping and response.stream is None
     if response.stream is not None and request.method == "GET":
-        conn.stream = response.stream  # the loop opens it once this head is queued
+        # the loop opens it once this head is queued
+        conn.stream, conn.stream_owner = response.stream.channel, response.stream.owner
     # Recorded before the bytes go out, so a client that reads the journal after its
     # response always finds this request there.
     shared.journal.record(RequestRecord(request, response.status, response.events, conn.peer))

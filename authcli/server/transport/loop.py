@@ -315,7 +315,7 @@ class Loop(Doors, TlsDoor, Workers, Watchdog, Streams):
             return
         conn.closed = True
         if conn.stream is not None:
-            conn.stream.streams.discard(conn)
+            conn.stream.streams.pop(conn, None)
         self._set_mask(conn, 0)
         self.ready.pop(conn, None)
         self.conns.discard(conn)

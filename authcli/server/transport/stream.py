@@ -1,7 +1,9 @@
 """Server-Sent Events: a response that stays open, and a channel any thread publishes on.
 
-A route answers with `Response(..., stream=channel)`: its body is the first events (the state
-as it is now), and the connection then stays open, written only by the loop. `publish` may be
+A route answers with `Response(..., stream=Stream(channel, owner))`: its body is the first
+events (the state as it is now), and the connection then stays open, written only by the loop.
+`owner` names who opened it (a student), so a route can refuse one more than its share
+(`Channel.open_for`): streams never time out, so each is a connection held until it closes. `publish` may be
 called from any thread; it keeps the newest chunk per event name until the loop takes it, so a
 burst of 200 updates in a second costs one write per client, not 200, and a channel's backlog
 is bounded by its number of event names. A client that stops reading is closed once its unsent
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
@@ -36,7 +39,11 @@ class Channel:
         self._lock = threading.Lock()
         self._pending: dict[str, bytes] = {}
         self._wakes: dict[Callable[[], None], None] = {}
-        self.streams: set[Connection] = set()
+        self.streams: dict[Connection, str] = {}  # open streams and their owners
+
+    def open_for(self, owner: str) -> int:
+        """Streams open for `owner` (on the loop thread, where routes run)."""
+        return sum(1 for o in list(self.streams.values()) if o == owner)
 
     def publish(self, name: str, data: str) -> None:
         chunk = event(name, data).encode("utf-8")
@@ -65,6 +72,14 @@ class Channel:
         return chunk
 
 
+@dataclass(frozen=True)
+class Stream:
+    """What a route answers with to keep its connection open: the channel, and who opened it."""
+
+    channel: Channel
+    owner: str = ""
+
+
 class Streams:
     """The loop's side of SSE: a part of Loop (which provides wake, _send, _settle, _close)."""
 
@@ -73,7 +88,7 @@ class Streams:
     def _open_stream(self, conn: Connection) -> None:
         channel = conn.stream
         channel.attach(self.wake)
-        channel.streams.add(conn)
+        channel.streams[conn] = conn.stream_owner
         self.channels[channel] = None
         conn.pending.clear()  # a stream takes no more requests: anything pipelined behind it is dropped
 
