@@ -34,10 +34,13 @@ def connect(path: str, *, create: bool) -> sqlite3.Connection:
     if not create and not os.path.isfile(path):
         raise UsageError(f"no class results at {path[:200]}: `authcli class start --db {path[:200]}` makes them")
     try:
+        if create and path != ":memory:" and not os.path.lexists(path):
+            # Students' names: readable by the teacher only (sqlite gives its -wal and -shm the same mode)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600))
         db = sqlite3.connect(path, timeout=5.0)
         db.execute("PRAGMA journal_mode=WAL")  # the report may read while a class writes
         db.executescript(SCHEMA)
-    except sqlite3.Error as err:
+    except (sqlite3.Error, OSError) as err:
         raise UsageError(f"cannot use {path[:200]} for class results: {err}") from None
     return db
 

@@ -7,6 +7,9 @@ from authcli.errors import UsageError
 from authcli.render.classroom import histogram_lines
 from authcli.render.escape import printable
 
+# The server writes a comment every 15 s on a quiet stream: this much silence means it is gone.
+STREAM_SILENCE = 60.0
+
 
 def _say(console, line: str = "") -> None:
     console.print(line, markup=False, highlight=False, soft_wrap=True)
@@ -44,13 +47,25 @@ def _reveal(revealed: dict, answers: dict, console) -> None:
 
 
 def follow(url: str, name: str, token: str, ask, console) -> None:
+    import requests
+
     student = Student(url, name, token)
+    try:
+        _follow(student, ask, console)
+    except requests.RequestException as err:
+        raise UsageError(f"the class at {printable(student.base)[:100]} cannot be reached: "
+                         f"{type(err).__name__}") from None
+    finally:
+        student.close()
+
+
+def _follow(student: Student, ask, console) -> None:
     joined = student.join()
     if not joined.ok:
         raise UsageError(f"not joined: {printable(joined.text.strip())[:200]}")
     _say(console, f"Joined as {printable(joined.json()['name'])}. Waiting for the teacher.")
     seen: set[str] = set()
-    for state in student.states():
+    for state in student.states(read_timeout=STREAM_SILENCE):
         for q in state.get("questions", []):
             if q.get("key") not in seen:
                 seen.add(q.get("key"))

@@ -87,6 +87,14 @@ function listen() {
   if (state.stream) state.stream.close();
   state.stream = new EventSource("/class/events");
   state.stream.addEventListener("state", (e) => show(JSON.parse(e.data)));
+  state.stream.addEventListener("error", () => {
+    // Reconnecting by itself (a dropped network) is quiet; a refusal (the teacher restarted,
+    // or too many pages open under this name) closes the stream: offer to join again.
+    if (state.stream.readyState === EventSource.CLOSED) {
+      $("status").textContent = "Disconnected from the class: join again (your answers are kept).";
+      $("join").hidden = false;
+    }
+  });
 }
 
 async function join(event) {
