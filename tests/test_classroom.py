@@ -173,6 +173,26 @@ def test_a_student_who_drops_and_rejoins_keeps_their_answers(classroom):
     assert tally.histogram == {"200": 0, "401": 1} and len(room.names) == 1
 
 
+def test_the_teacher_sees_the_count_live_while_a_question_is_open(classroom, tmp_path):
+    room, server, db = classroom
+    lines: list[str] = []
+    ada = Student(server.url, "Ada", room.token)
+    ada.join()
+
+    def enter(prompt: str) -> str:
+        assert prompt.endswith("(0/1 answered) ")
+        ada.answer("q", "401")
+        deadline = time.monotonic() + 5
+        while not any(line.endswith("(1/1 answered) ") for line in lines):
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.05)
+        return ""
+
+    teacher = Teacher(room, Results(db, "none"), enter, lambda line: None, lines.append)
+    [tally] = teacher.poll([Question("q", "Status?", ("200", "401"), "401")], "predict", "Enter: close")
+    assert tally.histogram == {"200": 0, "401": 1}
+
+
 def test_a_stream_outlives_the_idle_timeout_and_ends_when_its_client_goes(tmp_path):
     room = Room()
     app = ClassApp(room)

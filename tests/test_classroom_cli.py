@@ -128,6 +128,9 @@ def test_a_chromium_page_joins_answers_and_sees_the_reveal(page):
         [tally] = room.close(reveal=True)
         assert tally.histogram == {"200": 0, "401": 1} and list(tally.answers) == ["<b>ada</b>"]
         expect(page.locator("#results")).to_contain_text("You answered: 401")
+        page.reload()  # a phone that slept: its seat cookie brings it back, answers kept
+        expect(page.locator("#me")).to_have_text("<b>Ada</b>")
+        expect(page.locator("#results")).to_contain_text("You answered: 401")
         cookies = {c["name"]: c for c in page.context.cookies()}
         assert cookies["classSeat"]["httpOnly"] and cookies["classSeat"]["sameSite"] == "Strict"
         assert page.problems == []

@@ -97,6 +97,15 @@ function listen() {
   });
 }
 
+function enter(me) {
+  state.answers = me.answers || {};
+  $("me").textContent = me.name;
+  $("room").hidden = false;
+  $("join").hidden = true;
+  $("status").textContent = "";
+  listen();
+}
+
 async function join(event) {
   event.preventDefault();
   const form = new FormData($("join"));
@@ -105,16 +114,18 @@ async function join(event) {
     $("status").textContent = sent.data.error || `Not joined (${sent.status})`;
     return;
   }
-  state.answers = sent.data.answers || {};
-  $("me").textContent = sent.data.name;
-  $("room").hidden = false;
-  $("join").hidden = true;
-  $("status").textContent = "";
-  listen();
+  enter(sent.data);
+}
+
+async function resume() {
+  // A reload (or a phone that slept) still holds its seat cookie: back in, answers kept.
+  const response = await fetch("/class/me");
+  if (response.ok) enter(await response.json());
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   const token = new URLSearchParams(location.hash.slice(1)).get("t");
   if (token) document.querySelector("#join [name=token]").value = token;
   $("join").addEventListener("submit", join);
+  resume();
 });
