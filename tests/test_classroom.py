@@ -121,7 +121,7 @@ def test_a_class_predicts_through_a_demo_and_the_report_gives_its_gains(classroo
     renderer = formats.make(formats.DEFAULT, formats.Output(out, lambda: Console(file=out, width=100)))
     shown: list[str] = []
     teacher = Teacher(room, results, on_enter, shown.append)
-    steps = jwt_walkthrough(make_signing_key("HS256", None), 1)
+    steps = jwt_walkthrough(make_signing_key("HS256", None), 3)  # the default: a loaded machine keeps up
     teach(teacher, pre=True, post=True, demo=(INFO, steps), renderer=renderer)
 
     # A late answer (after the reveal) is refused and changes nothing.
