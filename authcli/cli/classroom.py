@@ -81,11 +81,11 @@ def _banner(url: str, token: str, qr: Optional[Path]) -> None:
     from authcli.classroom import qr as codes
 
     out = stdout_console()
+    text = codes.terminal_text(url) if sys.stdout.isatty() else None
     out.print(f"Class open: {url.split('#')[0]}   join token: {token}", markup=False, highlight=False)
-    out.print(f"Students: open the URL (or scan the code), type a name and the token; or run\n"
+    out.print(f"Students: open the URL{' (or scan the code)' if text else ''}, type a name and the token; or run\n"
               f"  authcli class join '{url}' --name NAME", markup=False, highlight=False)
-    text = codes.terminal_text(url)
-    if text is not None and sys.stdout.isatty():
+    if text is not None:
         out.print(text, markup=False, highlight=False)
     if qr is not None:
         codes.save(url, qr)
@@ -121,6 +121,8 @@ def start(
     from authcli.server.schemes.classroom import ClassApp
     from authcli.server.transport.httpd import AuthServer
 
+    if demo is Demo.none and not (pre or post):
+        raise UsageError("--demo none runs the concept check alone: add --pre or --post")
     room = Room()
     with ExitStack() as stack:
         results = Results(db, demo.value)
@@ -136,7 +138,8 @@ def start(
         renderer = formats.make(formats.DEFAULT, formats.Output(sys.stdout, stdout_console))
         teach(teacher, pre=pre, post=post, demo=_demo(stack, demo, ttl), renderer=renderer, pauses=typed)
         room_settles(server)
-        out.print(f"Class closed. Results: {db}  (authcli class report --db {db})", markup=False, highlight=False)
+        out.print(f"Class closed. Results: {db}  (authcli class report --db {db})", markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 def room_settles(server, seconds: float = 0.5) -> None:
