@@ -13,7 +13,7 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_errors
 
 from authcli import __version__
-from authcli.cli import demo
+from authcli.cli import classroom, demo
 from authcli.cli.bench import bench
 from authcli.cli.decode import decode
 from authcli.cli.keys import keys
@@ -36,7 +36,8 @@ app = typer.Typer(
          "  authcli decode TOKEN     take a real token apart (and verify it)\n"
          "  authcli sign --sub 1     make a token (authcli keys makes a key pair)\n"
          "  authcli tamper TOKEN     edit a token the way attackers do (then decode it)\n"
-         "  authcli lab              attacks on a weak server, then on the hardened one",
+         "  authcli lab              attacks on a weak server, then on the hardened one\n"
+         "  authcli class start      the whole room predicts each step from its own devices",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -78,6 +79,7 @@ if not getattr(click_errors.ClickException.show, "_authcli", False):
     _error_line._authcli = True
 
 app.add_typer(demo.app, name="demo")
+app.add_typer(classroom.app, name="class")
 app.command("serve")(serve)
 app.command("decode")(decode)
 app.command("sign")(sign)

@@ -6,7 +6,7 @@ import secrets
 import threading
 from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import Callable, Protocol
+from typing import Any, Callable, Protocol
 
 from authcli.events import Event
 
@@ -53,6 +53,9 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     close: bool = False
+    # Server-Sent Events: a transport Stream; the body is the first events, the connection
+    # then stays open and the loop writes what is published on its channel (transport/stream.py).
+    stream: Any = None
 
 
 @dataclass(frozen=True)

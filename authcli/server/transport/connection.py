@@ -38,12 +38,14 @@ class Connection:
         self.since = time.monotonic()  # when it opened, went idle, or began a request
         self.tls_pending = False   # HTTPS: the first bytes decide (TLS handshake or plain HTTP)
         self.handshaking = False   # HTTPS: wrapped, handshake in progress
+        self.stream = None         # an SSE Channel: the connection stays open for its events
+        self.stream_owner = ""
 
     @property
     def idle(self) -> bool:
         """Open between requests: closing it costs its client nothing but a reconnect."""
         return not (self.busy or self.pending or self.outbox or self.close_after or self.tls_pending
-                    or self.handshaking or self.reader.started)
+                    or self.handshaking or self.reader.started or self.stream is not None)
 
     def has_input(self) -> bool:
         """Received bytes not parsed yet, here or inside TLS where the selector cannot see them."""
@@ -88,7 +90,10 @@ def answer(shared: Shared, conn: Connection, request: Request,
     """Run the app on one request (or give `response`): the bytes to write, and whether the
     connection stays open."""
     response = response or respond(shared.app, request)
-    keep = keeps_alive(request, response) and not shared.stopping
+    keep = keeps_alive(request, response) and not shared.stopping and response.stream is None
+    if response.stream is not None and request.method == "GET":
+        # the loop opens it once this head is queued
+        conn.stream, conn.stream_owner = response.stream.channel, response.stream.owner
     # Recorded before the bytes go out, so a client that reads the journal after its
     # response always finds this request there.
     shared.journal.record(RequestRecord(request, response.status, response.events, conn.peer))

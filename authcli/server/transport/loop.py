@@ -28,6 +28,7 @@ from authcli.server.transport.doors import READ, WRITE, Doors
 from authcli.events import Refused
 from authcli.server.journal import Request, RequestRecord
 from authcli.server.transport.limits import MAX_CONNECTIONS, MAX_LINGERING, Addresses, SlowQueue, descriptor_budget
+from authcli.server.transport.stream import Streams
 from authcli.server.transport.tlsdoor import TlsDoor
 from authcli.server.transport.watchdog import PURGE_EVERY, TICK, Watchdog
 from authcli.server.transport.wire import CONTINUE, Reader, refusal
@@ -57,10 +58,10 @@ LINGER = 1.0         # after a refusal, read and drop the rest of the request th
 TLS_WAIT = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
-class Loop(Doors, TlsDoor, Workers, Watchdog):
+class Loop(Doors, TlsDoor, Workers, Watchdog, Streams):
     """The selector and every connection, from the first byte to close. Its other jobs have
     modules of their own: accepting (doors.py), TLS (tlsdoor.py), the slow-request workers
-    (workers.py), deadlines and the purge (watchdog.py)."""
+    (workers.py), deadlines and the purge (watchdog.py), Server-Sent Events (stream.py)."""
 
     def __init__(self, listener: socket.socket, shared: Shared):
         self.listener = listener
@@ -72,6 +73,7 @@ class Loop(Doors, TlsDoor, Workers, Watchdog):
         self.addresses = Addresses()
         self.ready: dict[Connection, None] = {}  # received requests waiting for their next turn
         self._budget: dict = {}  # answers each address may still have this turn
+        self.channels: dict = {}  # SSE channels with streams open on this loop
         self.capacity = descriptor_budget()
         self.max_lingering = min(MAX_LINGERING, max(1, self.capacity // 16))
         self.lingering = 0
@@ -96,6 +98,7 @@ class Loop(Doors, TlsDoor, Workers, Watchdog):
                     self._accept()
                 elif key.data == "wake":
                     self._finish_slow()
+                    self._pump()
                 else:
                     self._event(key.data, mask)
                 self._accept_now_and_then()
@@ -145,7 +148,7 @@ class Loop(Doors, TlsDoor, Workers, Watchdog):
             return
         except OSError:
             data = b""
-        if conn.draining:
+        if conn.draining or conn.stream is not None:  # read and dropped: only its end matters
             if not data:
                 self._close(conn)
             return
@@ -233,6 +236,8 @@ class Loop(Doors, TlsDoor, Workers, Watchdog):
         conn.since = time.monotonic()
         conn.close_after = conn.close_after or not keep
         self.addresses.used(conn.key, conn)
+        if conn.stream is not None and conn not in conn.stream.streams:
+            self._open_stream(conn)
 
     def _send(self, conn: Connection) -> None:
         if not conn.outbox or conn.closed:
@@ -254,7 +259,7 @@ class Loop(Doors, TlsDoor, Workers, Watchdog):
         if not conn.outbox and not conn.busy and not conn.draining:
             if conn.linger_after:
                 self._linger(conn)
-            elif conn.close_after or (conn.eof and not conn.has_input()):
+            elif (conn.close_after and conn.stream is None) or (conn.eof and not conn.has_input()):
                 self._close(conn)
             if conn.closed:
                 return
@@ -262,8 +267,8 @@ class Loop(Doors, TlsDoor, Workers, Watchdog):
             self.ready[conn] = None
         else:
             self.ready.pop(conn, None)
-        reading = conn.draining or not (conn.eof or conn.pending or conn.close_after
-                                        or len(conn.outbox) >= OUTBOX_LIMIT)
+        reading = conn.draining or conn.stream is not None or not (
+            conn.eof or conn.pending or conn.close_after or len(conn.outbox) >= OUTBOX_LIMIT)
         self._set_mask(conn, (READ if reading else 0) | (WRITE if conn.outbox else 0))
 
     def _set_mask(self, conn: Connection, mask: int) -> None:
@@ -309,6 +314,8 @@ class Loop(Doors, TlsDoor, Workers, Watchdog):
         if conn.closed:
             return
         conn.closed = True
+        if conn.stream is not None:
+            conn.stream.streams.pop(conn, None)
         self._set_mask(conn, 0)
         self.ready.pop(conn, None)
         self.conns.discard(conn)

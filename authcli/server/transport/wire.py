@@ -138,7 +138,8 @@ def keeps_alive(request: Request, response: Response) -> bool:
 
 
 def encode(response: Response, *, head_only: bool, keep_alive: bool, http10: bool = False) -> bytes:
-    """The response as bytes, in one piece (one write, one packet)."""
+    """The response as bytes, in one piece (one write, one packet). A stream (SSE) has no
+    Content-Length: its body ends when the connection closes."""
     body = response.body.encode("utf-8")
     try:
         reason = HTTPStatus(response.status).phrase
@@ -153,7 +154,8 @@ def encode(response: Response, *, head_only: bool, keep_alive: bool, http10: boo
         if "\r" in value or "\n" in value:
             raise ValueError(f"header {name} would split the response")
         lines.append(f"{name}: {value}".encode("latin-1"))
-    lines.append(b"Content-Length: %d" % len(body))
+    if response.stream is None:
+        lines.append(b"Content-Length: %d" % len(body))
     if not keep_alive:
         lines.append(b"Connection: close")
     elif http10:

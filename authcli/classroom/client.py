@@ -1,0 +1,86 @@
+"""A student from a terminal (`authcli class join`), and the simulated students of the tests
+and the benchmark: join, follow the room's events, answer. Returns data; prints nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import requests
+
+from authcli.errors import UsageError
+
+TIMEOUT = 10.0
+
+
+def parse_events(chunks: Iterator[bytes]) -> Iterator[tuple[str, str]]:
+    """(event name, data) for each Server-Sent Event in a byte stream; comments skipped."""
+    buffer = b""
+    for chunk in chunks:
+        buffer += chunk
+        while b"\n\n" in buffer:
+            block, buffer = buffer.split(b"\n\n", 1)
+            name, data = "message", []
+            for line in block.decode("utf-8", "replace").split("\n"):
+                field, _, value = line.partition(":")
+                value = value[1:] if value.startswith(" ") else value
+                if field == "event":
+                    name = value
+                elif field == "data":
+                    data.append(value)
+            if data:
+                yield name, "\n".join(data)
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """What arrived, as it arrives (iter_content waits for whole chunks of its size)."""
+    raw = response.raw
+    read = getattr(raw, "read1", None)
+    while True:
+        data = read(4096) if read is not None else raw.read(1)
+        if not data:
+            return
+        yield data
+
+
+class Student:
+    """One student's device: a cookie jar with its seat, and the room's URL."""
+
+    def __init__(self, url: str, name: str, token: str, timeout: float = TIMEOUT):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(f"not a class URL: {url[:100]!r} (it looks like http://192.168.1.20:8000/)")
+        self.base = f"{parts.scheme}://{parts.netloc}"
+        token = token or dict(p.partition("=")[::2] for p in parts.fragment.split("&") if p).get("t", "")
+        self.name, self.token, self.timeout = name, token, timeout
+        self.http = requests.Session()
+        self.answers: dict[str, str] = {}
+
+    def join(self) -> requests.Response:
+        response = self.http.post(f"{self.base}/class/join", json={"name": self.name, "token": self.token},
+                                  timeout=self.timeout)
+        if response.ok:
+            self.answers = response.json().get("answers", {})
+        return response
+
+    def answer(self, key: str, choice: str) -> requests.Response:
+        response = self.http.post(f"{self.base}/class/answer", json={"key": key, "choice": choice},
+                                  timeout=self.timeout)
+        if response.ok:
+            self.answers[key] = choice
+        return response
+
+    def states(self, read_timeout: float | None = None) -> Iterator[dict]:
+        """The room's state now, then each time it changes, until the server closes the stream."""
+        response = self.http.get(f"{self.base}/class/events", stream=True,
+                                 timeout=(self.timeout, read_timeout))
+        with response:
+            if response.status_code != 200:
+                raise UsageError(f"the class refused the stream: {response.status_code} {response.text[:200]}")
+            for name, data in parse_events(_chunks(response)):
+                if name == "state":
+                    yield json.loads(data)
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,112 @@
+"""The class page's server: students join with a name and the room's token, answer the open
+question, and follow the room live over Server-Sent Events.
+
+Every POST takes JSON only and refuses cross-site browsers (routes.refuse_cross_site), as
+/login does; the seat is an HttpOnly, SameSite=Strict cookie that means nothing by itself (the
+room maps it to a name). Nothing a student sends is echoed into HTML: the page builds its DOM
+with textContent, and the teacher's terminal escapes names (render/escape.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+from authcli.classroom.room import Room
+from authcli.errors import HttpError
+from authcli.events import Event, Refused
+from authcli.server.journal import Request, Response
+from authcli.server.routes import NO_STORE, Router, page, refuse_cross_site
+from authcli.server.schemes.cookies import read_cookie
+from authcli.server.transport.stream import HEADERS, Channel, Stream, event
+
+SEAT = "classSeat"
+JSON = ("Content-Type", "application/json")
+MAX_JSON = 2048  # a join or an answer is a few dozen bytes
+# Open class pages one student may follow at once (a phone, a laptop, a tab or two). A stream
+# holds a connection until it closes: without a cap, one student could hold the connections
+# their whole address may have, and a class behind one NAT address would be locked out.
+STREAMS_PER_STUDENT = 4
+
+
+def _body(request: Request) -> dict:
+    refuse_cross_site(request)
+    kind = ",".join(request.header_values("Content-Type")).split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise HttpError(415, "send JSON with Content-Type: application/json")
+    if len(request.body) > MAX_JSON:
+        raise HttpError(413, f"a class request is at most {MAX_JSON} bytes")
+    try:
+        data = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise HttpError(400, "the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise HttpError(400, "the body must be a JSON object")
+    return data
+
+
+def _json(status: int, data: object, events: list[Event], headers: list[tuple[str, str]] | None = None) -> Response:
+    # ensure_ascii: a lone surrogate in a name never reaches the UTF-8 encoder
+    return Response(status, json.dumps(data) + "\n", [JSON, NO_STORE, *(headers or [])], events)
+
+
+class ClassApp:
+    """The App the class server runs (transport.httpd.App): no store, nothing slow."""
+
+    store = None
+
+    def __init__(self, room: Room):
+        self.room = room
+        self.channel = Channel()
+        room.on_change = self.publish
+        self.router = Router({
+            "/class/join": {"POST": self._join},
+            "/class/answer": {"POST": self._answer},
+            "/class/me": {"GET": self._me},
+            "/class/state": {"GET": self._state},
+            "/class/events": {"GET": self._events},
+        }, page("class.html"), {"/class.js": "class.js", "/style.css": "style.css", "/class.css": "class.css"},
+            slow=frozenset())
+
+    def handle(self, request: Request) -> Response:
+        return self.router.handle(request)
+
+    def slow(self, request: Request) -> bool:
+        return False
+
+    def publish(self) -> None:
+        self.channel.publish("state", json.dumps(self.room.state()))
+
+    def _seat(self, request: Request) -> str | None:
+        return read_cookie(request.header_values("Cookie"), SEAT)
+
+    def _join(self, request: Request) -> Response:
+        data = _body(request)
+        seat, name = self.room.join(data.get("name"), data.get("token"))
+        cookie = f"{SEAT}={seat}; HttpOnly; SameSite=Strict; Path=/"
+        return _json(200, {"name": name, "answers": self.room.mine(seat)}, [Event("a student joined")],
+                     [("Set-Cookie", cookie)])
+
+    def _answer(self, request: Request) -> Response:
+        data = _body(request)
+        choice = self.room.answer(self._seat(request), data.get("key"), data.get("choice"))
+        return _json(200, {"key": data["key"], "choice": choice}, [Event("an answer was recorded")])
+
+    def _me(self, request: Request) -> Response:
+        seat = self._seat(request)
+        return _json(200, {"name": self.room.names[self.room.student(seat)], "answers": self.room.mine(seat)}, [])
+
+    def _state(self, request: Request) -> Response:
+        self.room.student(self._seat(request))
+        return _json(200, self.room.state(), [])
+
+    def _events(self, request: Request) -> Response:
+        try:
+            student = self.room.student(self._seat(request))
+        except HttpError as err:
+            return _json(err.status, {"error": err.message}, [Refused(err.message)])
+        if self.channel.open_for(student) >= STREAMS_PER_STUDENT:
+            why = f"{STREAMS_PER_STUDENT} class pages are open under this name already: close one"
+            return _json(429, {"error": why}, [Refused(why)], [("Retry-After", "5")])
+        first = "retry: 1000\n\n" + event("state", json.dumps(self.room.state()))
+        return Response(200, first, [*HEADERS], [Event("a class stream opened")],
+                        stream=Stream(self.channel, student))
