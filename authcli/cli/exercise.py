@@ -131,7 +131,7 @@ def _solved(practice, attempt, seconds: float, hints: int) -> None:
     from authcli.walkthroughs.lab.model import checks
 
     name = practice.exercise.name
-    for line in words.solved(name, practice.flag, seconds, hints, attempt.record.request):
+    for line in words.solved(name, practice.flag, hints, attempt.record.request):
         typer.echo(line)
     replay = practice.replay(attempt.record)
     failed = next((f"{c.name}, {c.detail}" for c in checks(replay) or [] if c.ok is False), None)

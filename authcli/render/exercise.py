@@ -47,9 +47,9 @@ def request_lines(request) -> list[str]:
     return lines
 
 
-def solved(lab: str, flag: str, seconds: float, hints: int, request) -> list[str]:
+def solved(lab: str, flag: str, hints: int, request) -> list[str]:
     return [
-        f"solved: {lab}, in {seconds:.0f} s with {hints} hint{'s' if hints != 1 else ''}. Flag: {flag}",
+        f"solved: {lab}, with {hints} hint{'s' if hints != 1 else ''}. Flag: {flag}",
         "The request that did it, as the weak server's journal recorded it:",
         *request_lines(request),
     ]
@@ -60,7 +60,7 @@ def defence(url: str, response, failed: str | None, lesson: str) -> list[str]:
     return [
         f"The same request to the hardened server ({url}):",
         f"  {response.status} {printable(body)}",
-        *([f"  The check that stopped it: {printable(failed)}"] if failed else []),
+        *([f"  The check that stopped it: {tagged(printable(failed))}"] if failed else []),
         f"The lesson: {tagged(lesson)}",
     ]
 

@@ -36,8 +36,8 @@ class WithAdmin:
         answer = self.app.handle(replace(request, target="/profile" + request.target[len(ADMIN_PATH):]))
         if answer.status != 200:
             return answer
-        checked = [e for e in answer.events if isinstance(e, TokenChecked) and e.payload is not None]
-        user = str(checked[-1].payload.get("sub")) if checked else None
+        checked = next((e for e in answer.events if isinstance(e, TokenChecked) and e.payload is not None), None)
+        user = str(checked.payload.get("sub")) if checked is not None else None
         if user != ADMIN_ID:
             return text(403, f"Admins only: you are user {user}, and only user {ADMIN_ID} is an admin",
                         [*answer.events, Refused(f"user {user} is not an admin -> 403")], [NO_STORE])

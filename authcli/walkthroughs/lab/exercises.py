@@ -39,8 +39,7 @@ class Exercise:
 
 
 def checked(record: RequestRecord) -> TokenChecked | None:
-    found = [e for e in record.events if isinstance(e, TokenChecked) and e.payload is not None]
-    return found[-1] if found else None
+    return next((e for e in record.events if isinstance(e, TokenChecked) and e.payload is not None), None)
 
 
 def _skipped(name: str) -> Callable[[RequestRecord], bool]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from authcli import clock
 from authcli.client import ScriptedClient
-from authcli.events import TokenSigned
+from authcli.events import AuthorizationRefused, Refused, TokenChecked, TokenSigned
 from authcli.http import Exchange
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, ATTACKER_USER_ID, DEMO_EMAIL, DEMO_USER_ID
 from authcli.server.journal import RequestRecord
@@ -121,8 +121,9 @@ class Practice:
 
     def judge(self, record: RequestRecord) -> Attempt:
         if record.status != 200:
-            said = record.events[-1].message if record.events else "refused"
-            return Attempt(record, False, f"{record.status}: {said}")
+            said = next((e.message for kind in (Refused, TokenChecked, AuthorizationRefused)
+                         for e in record.events if isinstance(e, kind)), "refused")
+            return Attempt(record, False, f"{record.status}: {said.removesuffix(f' -> {record.status}')}")
         event = checked(record)
         jti = (event.payload or {}).get("jti") if event is not None else None
         if isinstance(jti, str) and self._issued.get(jti) == ADMIN_ID:
