@@ -52,6 +52,11 @@ class Exercise:
                 return line
         raise AssertionError(f"no {text!r} within {self.timeout} s: {''.join(self.seen)}")
 
+    def until_match(self, pattern: str) -> str:
+        while not re.search(pattern, line := self.until("")):
+            pass
+        return line
+
     def type(self, line: str) -> None:
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
@@ -93,10 +98,24 @@ def admin(url: str, token: str) -> requests.Response:
     return requests.get(url + "/admin", headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
 
+def handed(run: Exercise) -> str:
+    """The credential the exercise hands over (an old token, a copied cookie), from its stdout."""
+    return re.search(r"(?:token: |sessionId=)(\S+)$", run.until_match(r"(?:token: |sessionId=)\S+$")).group(1)
+
+
+def session_admin(lab: str, run: Exercise) -> requests.Response:
+    if lab == "predictable-id":
+        mine = requests.post(run.url + "/login", json=EVE, timeout=10).cookies["sessionId"]
+        cookie = str(int(mine) - 1)
+    else:
+        cookie = handed(run)
+    return requests.get(run.url + "/admin", headers={"Cookie": f"sessionId={cookie}"}, timeout=10)
+
+
 def forge(lab: str, url: str, folder: Path, run: Exercise) -> str:
     """What the hints lead to, lab by lab, with curl-equivalent HTTP and authcli's tools."""
     if lab == "no-exp":
-        return run.until("Found in an old log file").rsplit(" ", 1)[1].strip()
+        return handed(run)
     token = my_token(url)
     become = ["tamper", token, "--set", 'sub="1"']
     if lab == "weak-secret":
@@ -114,6 +133,31 @@ def forge(lab: str, url: str, folder: Path, run: Exercise) -> str:
 
 
 LABS = ["no-verify", "alg-none", "weak-secret", "jwk-header", "kid-path", "alg-confusion", "no-exp"]
+SESSION_LABS = ["predictable-id", "logout-cookie-only", "no-server-expiry"]
+
+
+@pytest.mark.parametrize("lab", SESSION_LABS)
+def test_a_student_solves_a_session_lab(lab, tmp_path):
+    with Exercise(lab, tmp_path) as run:
+        answer = session_admin(lab, run)
+        assert answer.status_code == 200, answer.text
+        code, out = run.finish()
+    assert code == 0, out
+    assert f"solved: {lab}" in out and "The same request to the hardened server" in out and "\n  401 " in out
+
+
+def test_a_session_id_from_another_run_names_nobody(tmp_path):
+    with Exercise("predictable-id", tmp_path) as first:
+        mine = requests.post(first.url + "/login", json=EVE, timeout=10).cookies["sessionId"]
+        theirs = str(int(mine) - 1)
+        assert requests.get(first.url + "/admin", headers={"Cookie": f"sessionId={theirs}"}, timeout=10).ok
+        assert first.finish()[0] == 0
+    with Exercise("predictable-id", tmp_path) as second:
+        again = requests.get(second.url + "/admin", headers={"Cookie": f"sessionId={theirs}"}, timeout=10)
+        assert again.status_code == 401
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
 
 
 @pytest.mark.parametrize("lab", LABS)

@@ -9,12 +9,22 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from authcli.events import Refused, TokenChecked
+from authcli.events import Refused, SessionLookedUp, TokenChecked
 from authcli.server.journal import Request, Response
 from authcli.server.routes import NO_STORE, text
 
 ADMIN_PATH = "/admin"
 ADMIN_ID = "1"  # the lab's user 1, a@b.com: the account the attacker wants to be
+
+
+def user_of(events: list) -> str | None:
+    """Who a /profile answer let in: the verified token's sub, or the session record's userId."""
+    for event in events:
+        if isinstance(event, TokenChecked) and event.payload is not None:
+            return str(event.payload.get("sub"))
+        if isinstance(event, SessionLookedUp) and event.record is not None:
+            return str(event.record.get("userId"))
+    return None
 
 
 class WithAdmin:
@@ -36,8 +46,7 @@ class WithAdmin:
         answer = self.app.handle(replace(request, target="/profile" + request.target[len(ADMIN_PATH):]))
         if answer.status != 200:
             return answer
-        checked = next((e for e in answer.events if isinstance(e, TokenChecked) and e.payload is not None), None)
-        user = str(checked.payload.get("sub")) if checked is not None else None
+        user = user_of(answer.events)
         if user != ADMIN_ID:
             return text(403, f"Admins only: you are user {user}, and only user {ADMIN_ID} is an admin",
                         [*answer.events, Refused(f"user {user} is not an admin -> 403")], [NO_STORE])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from authcli.events import KeyChosen, TokenChecked
+from authcli.events import KeyChosen, SessionLookedUp, TokenChecked
 from authcli.server.journal import RequestRecord
 
 LOGIN = ("curl -s -X POST {url}/login -H 'Content-Type: application/json' "
@@ -35,7 +35,7 @@ class Exercise:
     tools: tuple[str, ...]
     hints: tuple[str, ...]
     evidence: Callable[[RequestRecord], bool]  # the lab's weakness let this /admin request through
-    leaked: bool = False                       # the student is given an old token of user 1's
+    leaked: str = ""                           # what the student is handed, {value} in its words
 
 
 def checked(record: RequestRecord) -> TokenChecked | None:
@@ -67,6 +67,13 @@ def _own_key(record: RequestRecord) -> bool:
     for user 1 that passes was signed by someone who found the secret."""
     event = checked(record)
     return event is not None and all(c.ok is not False for c in event.checks) and not _foreign_key(record)
+
+
+def _session_of_user_1(record: RequestRecord) -> bool:
+    """The weak server found user 1's session record under the cookie sent. User 1's password
+    is random each run and only the exercise's own user 1 logs in, never asking for /admin."""
+    return any(isinstance(e, SessionLookedUp) and e.record is not None and e.record.get("userId") == 1
+               for e in record.events)
 
 
 JWT_TOOLS = ("curl", "authcli decode", "authcli tamper")
@@ -131,7 +138,32 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "exp is the time after which a token must not be accepted [^rfc7519-4.1.4]; this server "
         "never looks at it.",
         "Send it as it is: curl -s -H \"Authorization: Bearer $OLD\" {url}/admin"),
-        _skipped("exp"), leaked=True),
+        _skipped("exp"), leaked="Found in an old log file, user 1's token: {value}"),
+    Exercise("predictable-id", "Get this run's flag from GET /admin, which answers only user 1. User 1 "
+             "logged in when this exercise started.", ("curl",), (
+        "Log in as yourself with curl -i, which shows the answer's headers: " + LOGIN.replace("-s", "-si")
+        + ". Your session ID is in Set-Cookie.",
+        "A session ID is all that says who you are, so it must be unguessable: OWASP asks for at least "
+        "64 bits of entropy from a secure random generator [^owasp-session-entropy]. Is yours random?",
+        "User 1 logged in when the exercise started, before anyone else: their ID is the first this "
+        "server gave out, one less than the ID of your first login.",
+        "Send it: curl -s -H 'Cookie: sessionId=THEIR_ID' {url}/admin"), _session_of_user_1),
+    Exercise("logout-cookie-only", "Get this run's flag from GET /admin, which answers only user 1, with "
+             "user 1's cookie, copied before user 1 logged out (shown below).", ("curl",), (
+        "User 1 logged out: the answer to POST /logout cleared the cookie in their browser (Max-Age=0). "
+        "Your copy is not in their browser.",
+        "Logging out must end the session on the server, not only remove the cookie "
+        "[^owasp-session-expiration].",
+        "Send the copy: curl -s -H 'Cookie: sessionId=THE_COPY' {url}/admin"),
+        _session_of_user_1, leaked="Copied from a shared computer before user 1 logged out: sessionId={value}"),
+    Exercise("no-server-expiry", "Get this run's flag from GET /admin, which answers only user 1, with "
+             "user 1's cookie, copied before its Max-Age ran out (shown below).", ("curl",), (
+        "The cookie's Max-Age told user 1's browser when to delete it [^mdn-set-cookie]: after 1 s. A "
+        "copy made elsewhere is not bound by that.",
+        "A server must end a session at its own deadline, whatever the client still sends "
+        "[^owasp-session-expiration].",
+        "Send the copy: curl -s -H 'Cookie: sessionId=THE_COPY' {url}/admin"),
+        _session_of_user_1, leaked="Copied from user 1's browser; its Max-Age (1 s) has passed: sessionId={value}"),
 ]}
 
 

@@ -43,11 +43,11 @@ class Attempt:
     verdict: str
 
 
-def _users():
+def _users(password: str):
     from authcli.passwords import User, UserDirectory, hash_password
 
     # User 1 keeps the handout's email, but not its password: only the weakness gets in.
-    return UserDirectory([User(DEMO_EMAIL, DEMO_USER_ID, hash_password(secrets.token_urlsafe(24))),
+    return UserDirectory([User(DEMO_EMAIL, DEMO_USER_ID, hash_password(password)),
                           User(ATTACKER_EMAIL, ATTACKER_USER_ID, hash_password(ATTACKER_PASSWORD))])
 
 
@@ -62,9 +62,11 @@ class Practice:
         self.exercise: Exercise = EXERCISES[name]
         self.run_id = secrets.token_hex(8)
         self.flag = flag()
-        self.audience = f"authcli-exercise-{self.run_id}"
+        self.audience: str | None = f"authcli-exercise-{self.run_id}"  # JWT labs only
         self.login = {"email": ATTACKER_EMAIL, "password": ATTACKER_PASSWORD, "user": ATTACKER_USER_ID}
-        self.leaked: str | None = None
+        self.leaked: str | None = None     # what the student is handed: an old token, a copied cookie
+        self._hard_copy: str | None = None  # the same, from the hardened server's story
+        self._password = ""
         self._issued: dict[str, str] = {}  # jti -> sub of every token /login signed this run
         self._mark = 0
         self._stack = ExitStack()
@@ -74,17 +76,24 @@ class Practice:
         from authcli.tokens.signing import make_signing_key
 
         w = WEAKNESSES[self.exercise.name]
+        self._password = secrets.token_urlsafe(24)
+        users = _users(self._password)
+        if w.mode == "session":
+            from authcli.walkthroughs.lab.practice_sessions import session_apps
+
+            self.audience = None
+            weak, hard = session_apps(w, users)
+            return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
         key = make_signing_key(w.alg, w.secret)
         hard_key = make_signing_key(w.alg) if w.secret else key
         if w.name == "kid-path":
             key = hard_key = replace(key, kid="server-key")
         base = replace(HARDENED_JWT, audience=self.audience, extra_claims=(("aud", self.audience),),
                        required_claims=(*HARDENED_JWT.required_claims, "aud"))
-        users = _users()
         weak = JwtAuth(key, TOKEN_TTL, policy=jwt_policy([w], base), users=users, weak=(w.name,))
         hard = JwtAuth(hard_key, TOKEN_TTL, policy=base, users=users)
         if self.exercise.leaked:
-            self.leaked = self._old_token(weak)
+            self.leaked = self._hard_copy = self._old_token(weak)
         return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
 
     def _old_token(self, app) -> str:
@@ -96,11 +105,20 @@ class Practice:
                                "exp": year_ago + 300, "jti": secrets.token_urlsafe(16), "aud": self.audience})
 
     def __enter__(self) -> Practice:
-        weak, hard = self._apps()
-        for app in (weak, hard):
-            self._stack.callback(app.close)
-        self.weak = self._stack.enter_context(AuthServer(weak))
-        self.hard = self._stack.enter_context(AuthServer(hard))
+        try:
+            weak, hard = self._apps()
+            for app in (weak, hard):
+                self._stack.callback(getattr(app.app, "close", lambda: None))
+            self.weak = self._stack.enter_context(AuthServer(weak))
+            self.hard = self._stack.enter_context(AuthServer(hard))
+            if WEAKNESSES[self.exercise.name].mode == "session":
+                from authcli.walkthroughs.lab.practice_sessions import victim
+
+                self.leaked, self._hard_copy = victim(self.exercise.name, (self.weak, self.hard), self._password)
+            self._mark = self.weak.mark()  # what the exercise itself sent is not the student's
+        except BaseException:
+            self._stack.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -136,15 +154,23 @@ class Practice:
         """The very request that solved it (its method, target, headers and body), sent to the
         hardened server."""
         request = record.request
-        headers = {name: value for name, value in request.headers if name.lower() not in HOP_HEADERS}
+        headers = {name: self._for_hard(value) for name, value in request.headers
+                   if name.lower() not in HOP_HEADERS}
         client = ScriptedClient(self.hard)
         try:
             return client.send(request.method, request.target, headers=headers, data=request.body or None)
         finally:
             client.close()
 
+    def _for_hard(self, value: str) -> str:
+        """A header value as it goes to the hardened server: a credential handed over from the
+        weak server's story becomes the hardened server's copy of it (the same story there)."""
+        if self.leaked and self._hard_copy and self.leaked != self._hard_copy:
+            return value.replace(self.leaked, self._hard_copy)
+        return value
+
     def facts(self) -> dict[str, object]:
         """What the student is told at the start (the run's data, as JSON would carry it)."""
         return {"lab": self.exercise.name, "run": self.run_id, "url": self.weak.url,
                 "login": {k: v for k, v in self.login.items()}, "audience": self.audience,
-                "leaked": self.leaked, "goal": self.exercise.goal, "tools": list(self.exercise.tools)}
+                "leaked": self.leaked, "handed": self.exercise.leaked, "goal": self.exercise.goal, "tools": list(self.exercise.tools)}
