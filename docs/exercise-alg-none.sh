@@ -6,7 +6,7 @@ set -eu
 cd "$(mktemp -d)"
 export AUTHCLI_HOME=.  # progress.json goes here, not into your own
 echo h | authcli lab alg-none --exercise --timeout 60 > exercise.txt 2>&1 &
-until grep -q '^Server: ' exercise.txt 2>/dev/null; do sleep 0.1; done
+until grep -q '^Hint 1 ' exercise.txt 2>/dev/null; do sleep 0.1; done  # the h was read
 URL=$(sed -n 's/^Server: \(http:[^ ]*\).*/\1/p' exercise.txt)
 run() { printf '$ %s\n' "$1"; eval "$1"; }
 run 'TOKEN=$(curl -s -X POST $URL/login -H "Content-Type: application/json" -d '"'"'{"email":"eve@example.com","password":"eve"}'"'"' | sed '"'"'s/.*"token": *"\([^"]*\)".*/\1/'"'"')'

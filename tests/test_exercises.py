@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from authcli import clock
+from authcli.tokens.forge import unsigned
+from authcli.walkthroughs.lab.practice import Practice
 from test_tamper_servers import KeySetHost
 
 EVE = {"email": "eve@example.com", "password": "eve"}
@@ -231,3 +236,33 @@ def test_timeout_ends_with_one_line_and_exit_1(tmp_path):
     assert code == 1
     assert out.strip().splitlines()[-1] == ("error: not solved within 1 s (--timeout): this run's server "
                                             "has stopped; run the exercise again for a new one")
+
+
+# The journal decides over a class, not one token: every unsigned token the alg-none exercise is
+# sent solves it exactly when it names user 1 and this run's audience, whatever the case of
+# "none", the other claims or sub's value; nothing earns a 5xx. (In process: the property is the
+# server's and the judge's, not the student's path, which the tests above walk.)
+
+NONE_CASES = st.sampled_from(["none", "None", "NONE", "nOnE", "noNe"])
+SUBS = st.one_of(st.just("1"), st.just("2"), st.text(max_size=8), st.integers(-2, 3))
+
+
+@pytest.fixture(scope="module")
+def alg_none_run():
+    with Practice("alg-none") as practice:
+        yield practice
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(alg=NONE_CASES, sub=SUBS, own_run=st.booleans(), extra=st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+def test_the_judge_counts_exactly_user_1_by_alg_none(alg_none_run, alg, sub, own_run, extra):
+    practice = alg_none_run
+    now = int(clock.now())
+    claims = {**{k: v for k, v in extra.items() if k not in ("sub", "exp", "iat", "aud")}, "sub": sub,
+              "iat": now, "exp": now + 60, "aud": practice.audience if own_run else "authcli-exercise-0123456789abcdef"}
+    answer = admin(practice.weak.url, unsigned({"alg": alg, "typ": "JWT"}, claims))
+    assert answer.status_code < 500
+    attempts = practice.poll()
+    assert len(attempts) == 1
+    assert attempts[0].solved == (sub == "1" and own_run), (answer.status_code, answer.text)
+    assert (practice.flag in answer.text) == attempts[0].solved

@@ -21,13 +21,13 @@ def exercise_names() -> set[str]:
     return set(EXERCISES)
 
 
-def _one(names: list[str] | None, flag: str) -> str:
+def _one(names: list[str] | None, flag: str, exercise: bool = True) -> str:
     from authcli.server.lab.weaknesses import known
 
     chosen = [w.name for w in known([n.strip() for a in names or [] for n in a.split(",") if n.strip()])]
     if len(chosen) != 1:
         raise UsageError(f"{flag} takes one lab: authcli lab NAME {flag} (authcli lab --list)")
-    if chosen[0] not in exercise_names():
+    if exercise and chosen[0] not in exercise_names():
         raise UsageError(f"{chosen[0]} has no exercise yet; these do: {', '.join(sorted(exercise_names()))}")
     return chosen[0]
 
@@ -168,6 +168,6 @@ def exercises(names: list[str] | None, *, exercise: bool, hint: str | None, solu
     elif exercise:
         run_exercise(names, timeout)
     elif solution:
-        _one(names, "--solution")
+        _one(names, "--solution", exercise=False)
         return False
     return bool(chosen)
