@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from authcli import clock
 from authcli.tokens.forge import unsigned
 from authcli.walkthroughs.lab.practice import Practice
+from test_tamper import cli
 from test_tamper_servers import KeySetHost
 
 EVE = {"email": "eve@example.com", "password": "eve"}
@@ -266,3 +267,36 @@ def test_the_judge_counts_exactly_user_1_by_alg_none(alg_none_run, alg, sub, own
     assert len(attempts) == 1
     assert attempts[0].solved == (sub == "1" and own_run), (answer.status_code, answer.text)
     assert (practice.flag in answer.text) == attempts[0].solved
+
+
+def test_ctrl_c_stops_the_servers_and_says_so(tmp_path):
+    import signal
+
+    with Exercise("alg-none", tmp_path) as run:
+        url = run.url
+        run.proc.send_signal(signal.SIGINT)
+        code, out = run.finish()
+    assert code == 130 and out.strip().splitlines()[-1] == "interrupted" and "Traceback" not in out
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "/admin", timeout=2)
+
+
+def test_bad_options_get_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTHCLI_HOME", str(tmp_path))
+    for args, said in [(["fixation", "--exercise"], "fixation has no exercise yet"),
+                       (["--exercise"], "--exercise takes one lab"),
+                       (["alg-none", "--hint", "9"], "alg-none has 4 hints"),
+                       (["alg-none", "--hint", "x"], "--hint takes a number"),
+                       (["alg-none", "--exercise", "--hint", "1"], "give one"),
+                       (["alg-none", "--progress"], "leave out the lab names")]:
+        done = cli("lab", *args)
+        assert done.exit_code == 2 and said in done.stderr and done.stderr.count("\n") == 1, (args, done.stderr)
+    (tmp_path / "progress.json").write_text("{not json")
+    done = cli("lab", "--progress")
+    assert done.exit_code == 2 and "not an authcli progress file" in done.stderr
+
+
+def test_hints_without_a_server(tmp_path):
+    out = authcli("lab", "alg_none", "--hint", "all")
+    assert [line.split(":")[0] for line in out.splitlines()] == [f"Hint {n} of 4" for n in range(1, 5)]
+    assert "[^" not in out and "http://127.0.0.1:PORT/admin" in out
