@@ -106,7 +106,8 @@ def admin(url: str, token: str) -> requests.Response:
 
 def handed(run: Exercise) -> str:
     """The credential the exercise hands over (an old token, a copied cookie), from its stdout."""
-    return re.search(r"(?:token: |sessionId=)(\S+)$", run.until_match(r"(?:token: |sessionId=)\S+$")).group(1)
+    pattern = r"(?:token: |sessionId=|a line\): )(\S+)$"
+    return re.search(pattern, run.until_match(pattern)).group(1)
 
 
 def session_admin(lab: str, run: Exercise) -> requests.Response:
@@ -300,3 +301,43 @@ def test_hints_without_a_server(tmp_path):
     out = authcli("lab", "alg_none", "--hint", "all")
     assert [line.split(":")[0] for line in out.splitlines()] == [f"Hint {n} of 4" for n in range(1, 5)]
     assert "[^" not in out and "http://127.0.0.1:PORT/admin" in out
+
+
+def guess_password(url: str, listed: str) -> tuple[str, int]:
+    """The shell loop of the hints, in requests: every line of the list, in order, until one works."""
+    tried = 0
+    for line in Path(listed).read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        tried += 1
+        answer = requests.post(url + "/login", json={"email": "a@b.com", "password": line}, timeout=10)
+        if answer.status_code == 200:
+            return answer.cookies["sessionId"], tried
+    raise AssertionError("no password in the list worked")
+
+
+def test_a_student_guesses_the_password_with_no_rate_limit(tmp_path):
+    with Exercise("no-rate-limit", tmp_path) as run:
+        session, tried = guess_password(run.url, handed(run))
+        assert tried > 5
+        assert requests.get(run.url + "/admin", headers={"Cookie": f"sessionId={session}"}, timeout=10).ok
+        code, out = run.finish()
+    assert code == 0, out
+    assert "solved: no-rate-limit" in out and re.search(r"the answer to login 6:\n  429 ", out), out
+
+
+def test_a_password_known_beforehand_is_not_guessing(tmp_path):
+    with Exercise("no-rate-limit", tmp_path) as first:
+        listed = handed(first)
+        password = [w for w in Path(listed).read_text().splitlines() if w and not w.startswith("#")][
+            guess_password(first.url, listed)[1] - 1]
+        first.type("q")
+        assert first.finish()[0] == 1
+    with Exercise("no-rate-limit", tmp_path) as second:
+        answer = requests.post(second.url + "/login", json={"email": "a@b.com", "password": password}, timeout=10)
+        if answer.status_code == 200:  # the same password drawn again: logging in with it is no guessing
+            assert requests.get(second.url + "/admin", cookies=answer.cookies, timeout=10).ok
+            second.until("not counted")
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out

@@ -133,9 +133,9 @@ def _solved(practice, attempt, seconds: float, hints: int) -> None:
     name = practice.exercise.name
     for line in words.solved(name, practice.flag, hints, attempt.record.request):
         typer.echo(line)
-    replay = practice.replay(attempt.record)
+    sent, replay = practice.replay(attempt.record)
     failed = next((f"{c.name}, {c.detail}" for c in checks(replay) or [] if c.ok is False), None)
-    for line in words.defence(practice.hard.url, replay.response, failed, WEAKNESSES[name].lesson_line):
+    for line in words.defence(practice.hard.url, replay.response, failed, WEAKNESSES[name].lesson_line, sent):
         typer.echo(line)
     where = progress.record(progress.Solve(name, iso(clock.now()), round(seconds, 1), hints,
                                            practice.flag, practice.run_id))

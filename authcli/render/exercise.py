@@ -56,10 +56,11 @@ def solved(lab: str, flag: str, hints: int, request) -> list[str]:
     ]
 
 
-def defence(url: str, response, failed: str | None, lesson: str) -> list[str]:
+def defence(url: str, response, failed: str | None, lesson: str, sent: int = 1) -> list[str]:
     body = response.body.strip().splitlines()[0] if response.body.strip() else response.reason
     return [
-        f"The same request to the hardened server ({url}):",
+        f"The same request to the hardened server ({url}):" if sent == 1 else
+        f"The same logins to the hardened server ({url}), in order: the answer to login {sent}:",
         f"  {response.status} {printable(body)}",
         *([f"  The check that stopped it: {tagged(printable(failed))}"] if failed else []),
         f"The lesson: {tagged(lesson)}",

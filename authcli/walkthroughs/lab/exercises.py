@@ -8,7 +8,7 @@ states a fact carries a [^source] key. The full attack is `authcli lab NAME` (--
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from authcli.events import KeyChosen, SessionLookedUp, TokenChecked
 from authcli.server.journal import RequestRecord
@@ -34,8 +34,9 @@ class Exercise:
     goal: str
     tools: tuple[str, ...]
     hints: tuple[str, ...]
-    evidence: Callable[[RequestRecord], bool]  # the lab's weakness let this /admin request through
+    evidence: Callable[[RequestRecord, Any], bool]  # the lab's weakness let this /admin request through (run: the Practice)
     leaked: str = ""                           # what the student is handed, {value} in its words
+    guessing: bool = False                     # user 1's password is in authcli's list: the story is the guesses
 
 
 def checked(record: RequestRecord) -> TokenChecked | None:
@@ -44,36 +45,45 @@ def checked(record: RequestRecord) -> TokenChecked | None:
 
 def _skipped(name: str) -> Callable[[RequestRecord], bool]:
     """The weak server marked check `name` as not done (ok None) and still answered."""
-    def evidence(record: RequestRecord) -> bool:
+    def evidence(record: RequestRecord, run: Any = None) -> bool:
         event = checked(record)
         return event is not None and any(c.name == name and c.ok is None for c in event.checks)
     return evidence
 
 
-def _alg_none(record: RequestRecord) -> bool:
+def _alg_none(record: RequestRecord, run: Any = None) -> bool:
     event = checked(record)
     alg = (event.header or {}).get("alg") if event is not None else None
     return isinstance(alg, str) and alg.lower() == "none"
 
 
-def _foreign_key(record: RequestRecord) -> bool:
+def _foreign_key(record: RequestRecord, run: Any = None) -> bool:
     """The weak server verified with a key the token led it to, not its own (KeyChosen)."""
     return any(isinstance(e, KeyChosen) for e in record.events)
 
 
-def _own_key(record: RequestRecord) -> bool:
+def _own_key(record: RequestRecord, run: Any = None) -> bool:
     """Every check passed with the server's own (guessable) secret. User 1 cannot log in (its
     password is random each run, and the run refuses user 1's login tokens by jti), so a token
     for user 1 that passes was signed by someone who found the secret."""
     event = checked(record)
-    return event is not None and all(c.ok is not False for c in event.checks) and not _foreign_key(record)
+    return event is not None and all(c.ok is not False for c in event.checks) and not _foreign_key(record, run)
 
 
-def _session_of_user_1(record: RequestRecord) -> bool:
+def _session_of_user_1(record: RequestRecord, run: Any = None) -> bool:
     """The weak server found user 1's session record under the cookie sent. User 1's password
     is random each run and only the exercise's own user 1 logs in, never asking for /admin."""
     return any(isinstance(e, SessionLookedUp) and e.record is not None and e.record.get("userId") == 1
                for e in record.events)
+
+
+def _guessed(record: RequestRecord, run: Any) -> bool:
+    """User 1's session, from a login that came after more failed guesses for user 1 than the
+    hardened server allows (a password known beforehand, from another run, needs none)."""
+    from authcli.server.policy import LoginLimits
+
+    return any(isinstance(e, SessionLookedUp) and e.record is not None and e.record.get("userId") == 1
+               and run.failures_before(e.session_id) >= LoginLimits().per_account for e in record.events)
 
 
 JWT_TOOLS = ("curl", "authcli decode", "authcli tamper")
@@ -164,6 +174,16 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "[^owasp-session-expiration].",
         "Send the copy: curl -s -H 'Cookie: sessionId=THE_COPY' {url}/admin"),
         _session_of_user_1, leaked="Copied from user 1's browser; its Max-Age (1 s) has passed: sessionId={value}"),
+    Exercise("no-rate-limit", "Get this run's flag from GET /admin, which answers only user 1 (a@b.com), by "
+             "guessing user 1's password: it is one of the secrets in the list below.", ("curl", "a shell loop"), (
+        "Log in as a@b.com with a wrong password a few times: does the server ever stop answering?",
+        "An attacker with a list of common passwords tries them one after another; a server must "
+        "limit failed logins (without letting the attacker lock the real user out) [^owasp-account-lockout].",
+        "Try each line in turn and print the one that works: while read -r p; do curl -s -o /dev/null "
+        "-w \"%{{http_code}} $p\\n\" -X POST {url}/login -H 'Content-Type: application/json' -d "
+        "\"{{\\\"email\\\":\\\"a@b.com\\\",\\\"password\\\":\\\"$p\\\"}}\"; done < LIST | grep ^200",
+        "Log in with it keeping the cookie (curl -c jar.txt ...), then: curl -s -b jar.txt {url}/admin"),
+        _guessed, leaked="User 1's password is one of the secrets in this list (one a line): {value}", guessing=True),
 ]}
 
 

@@ -8,13 +8,14 @@ accept must name this run's audience, so a token forged against another run is r
 
 from __future__ import annotations
 
+import json
 import secrets
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 
 from authcli import clock
 from authcli.client import ScriptedClient
-from authcli.events import AuthorizationRefused, Refused, TokenChecked, TokenSigned
+from authcli.events import AuthorizationRefused, Refused, SessionCreated, TokenChecked, TokenSigned
 from authcli.http import Exchange
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, ATTACKER_USER_ID, DEMO_EMAIL, DEMO_USER_ID
 from authcli.server.journal import RequestRecord
@@ -32,6 +33,25 @@ HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "kee
 def flag() -> str:
     """A flag made for one run: 144 random bits, in no source file and no other run."""
     return "authcli{" + secrets.token_urlsafe(18) + "}"
+
+
+def wordlist_path() -> str:
+    """authcli's list of secrets people really use, where it is installed."""
+    import os
+
+    import authcli.data as package
+
+    return os.path.join(os.path.dirname(package.__file__), "secrets.txt")
+
+
+def guessable() -> str:
+    """User 1's password for a guessing exercise: from authcli's list, past its first ten (more
+    guesses in list order than the hardened server's 5 per account), shell- and JSON-plain."""
+    from authcli.passwords import DEMO_PASSWORD
+    from authcli.tokens.wordlist import wordlist
+
+    pool = [w.decode() for w in wordlist()[10:30] if w.isascii() and w.decode().isalnum()]
+    return secrets.choice([p for p in pool if p != DEMO_PASSWORD])
 
 
 @dataclass(frozen=True)
@@ -67,6 +87,9 @@ class Practice:
         self.leaked: str | None = None     # what the student is handed: an old token, a copied cookie
         self._hard_copy: str | None = None  # the same, from the hardened server's story
         self._password = ""
+        self._failures = 0                  # failed logins for user 1 so far
+        self._sessions: dict[str, int] = {}  # user 1's session IDs -> failed logins before each
+        self._guesses: list = []            # the requests that logged in as user 1, or tried
         self._issued: dict[str, str] = {}  # jti -> sub of every token /login signed this run
         self._mark = 0
         self._stack = ExitStack()
@@ -76,7 +99,9 @@ class Practice:
         from authcli.tokens.signing import make_signing_key
 
         w = WEAKNESSES[self.exercise.name]
-        self._password = secrets.token_urlsafe(24)
+        self._password = guessable() if self.exercise.guessing else secrets.token_urlsafe(24)
+        if self.exercise.guessing:
+            self.leaked = wordlist_path()
         users = _users(self._password)
         if w.mode == "session":
             from authcli.walkthroughs.lab.practice_sessions import session_apps
@@ -114,7 +139,9 @@ class Practice:
             if WEAKNESSES[self.exercise.name].mode == "session":
                 from authcli.walkthroughs.lab.practice_sessions import victim
 
-                self.leaked, self._hard_copy = victim(self.exercise.name, (self.weak, self.hard), self._password)
+                copies = victim(self.exercise.name, (self.weak, self.hard), self._password)
+                if copies[0] is not None:
+                    self.leaked, self._hard_copy = copies
             self._mark = self.weak.mark()  # what the exercise itself sent is not the student's
         except BaseException:
             self._stack.close()
@@ -133,9 +160,30 @@ class Practice:
             for event in record.events:
                 if isinstance(event, TokenSigned) and isinstance(event.claims.get("jti"), str):
                     self._issued[event.claims["jti"]] = str(event.claims.get("sub"))
+            if record.request.path == "/login":
+                self._count_login(record)
             if record.request.path == ADMIN_PATH:
                 attempts.append(self.judge(record))
         return attempts
+
+    def _count_login(self, record: RequestRecord) -> None:
+        """Logins for user 1 in order: how many failed before each one that made a session."""
+        try:
+            email = json.loads(record.request.body).get("email")
+        except (ValueError, AttributeError):
+            return
+        if email != DEMO_EMAIL:
+            return
+        self._guesses.append(record.request)
+        if record.status == 401:
+            self._failures += 1
+        for event in record.events:
+            if isinstance(event, SessionCreated) and event.record.get("userId") == DEMO_USER_ID:
+                self._sessions[event.session_id] = self._failures
+
+    def failures_before(self, session_id: str) -> int:
+        """Failed logins for user 1 before the login that made `session_id` (-1: not a login's)."""
+        return self._sessions.get(session_id, -1)
 
     def judge(self, record: RequestRecord) -> Attempt:
         if record.status != 200:
@@ -146,14 +194,23 @@ class Practice:
         jti = (event.payload or {}).get("jti") if event is not None else None
         if isinstance(jti, str) and self._issued.get(jti) == ADMIN_ID:
             return Attempt(record, False, "user 1's own token, from a login: not counted")
-        if not self.exercise.evidence(record):
+        if not self.exercise.evidence(record, self):
             return Attempt(record, False, f"user 1, but not by {self.exercise.name}: not counted")
         return Attempt(record, True, f"solved: user 1 by {self.exercise.name}")
 
-    def replay(self, record: RequestRecord) -> Exchange:
+    def replay(self, record: RequestRecord) -> tuple[int, Exchange]:
         """The very request that solved it (its method, target, headers and body), sent to the
-        hardened server."""
-        request = record.request
+        hardened server; where the story is the guesses, those requests, in order, until one is
+        refused without a guess being checked (429) or gets in. How many were sent, and the last."""
+        if self.exercise.guessing and self._guesses:
+            for sent, request in enumerate(self._guesses, 1):
+                answer = self._send_hard(request)
+                if answer.response.status in (200, 429):
+                    break
+            return sent, answer
+        return 1, self._send_hard(record.request)
+
+    def _send_hard(self, request) -> Exchange:
         headers = {name: self._for_hard(value) for name, value in request.headers
                    if name.lower() not in HOP_HEADERS}
         client = ScriptedClient(self.hard)
