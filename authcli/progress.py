@@ -52,10 +52,21 @@ def load(where: Path | None = None) -> list[Solve]:
         if len(raw) > MAX_FILE:
             raise ValueError("too large")
         data = json.loads(raw)
-        return [Solve(**{name: entry[name] for name in FIELDS}) for entry in data["solved"]]
+        return [_solve(entry) for entry in data["solved"]]
     except (ValueError, KeyError, TypeError) as err:
         raise UsageError(f"{where} is not an authcli progress file ({str(err)[:80]}): move it away "
                          "to start a new one") from None
+
+
+TYPES = {"lab": str, "solved_at": str, "seconds": (int, float), "hints": int, "flag": str, "run": str}
+
+
+def _solve(entry: dict) -> Solve:
+    """One entry, every field of its type (a hand-edited file is read, never trusted)."""
+    for name, kind in TYPES.items():
+        if not isinstance(entry[name], kind) or isinstance(entry[name], bool):
+            raise TypeError(f"{name} is not a {getattr(kind, '__name__', 'number')}")
+    return Solve(**{name: entry[name] for name in FIELDS})
 
 
 def record(solve: Solve, where: Path | None = None) -> Path:

@@ -292,9 +292,23 @@ def test_bad_options_get_one_line(tmp_path, monkeypatch):
                        (["alg-none", "--progress"], "leave out the lab names")]:
         done = cli("lab", *args)
         assert done.exit_code == 2 and said in done.stderr and done.stderr.count("\n") == 1, (args, done.stderr)
-    (tmp_path / "progress.json").write_text("{not json")
-    done = cli("lab", "--progress")
-    assert done.exit_code == 2 and "not an authcli progress file" in done.stderr
+    for bad in ("{not json", '{"solved": [{"lab": "x"}]}', '{"solved": 3}',
+                '{"solved": [{"lab": "x", "solved_at": "t", "seconds": "1", "hints": 0, "flag": "f", "run": "r"}]}'):
+        (tmp_path / "progress.json").write_text(bad)
+        done = cli("lab", "--progress")
+        assert done.exit_code == 2 and "not an authcli progress file" in done.stderr, bad
+
+
+def test_the_progress_report_escapes_what_the_file_says(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("AUTHCLI_HOME", str(tmp_path))
+    entry = {"lab": "alg-none\x1b[2J", "solved_at": "2026-12-01T12:00:00Z", "seconds": 12.5, "hints": 1,
+             "flag": "<b>authcli{x}|</b>", "run": "r"}
+    (tmp_path / "progress.json").write_text(json.dumps({"solved": [entry]}))
+    text, markdown, html = (cli("lab", "--progress", *f).stdout for f in ([], ["-f", "markdown"], ["-f", "html"]))
+    assert "\x1b" not in text + markdown + html and "alg-none\\x1b[2J" in text
+    assert "&lt;b&gt;authcli{x}|&lt;/b&gt;" in html and "authcli{x}\\|" in markdown
 
 
 def test_hints_without_a_server(tmp_path):

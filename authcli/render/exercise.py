@@ -69,7 +69,8 @@ def defence(url: str, response, failed: str | None, lesson: str, sent: int = 1) 
 
 def progress(solves: list, fmt: str) -> str:
     """The solves as a table: text (the default), markdown, html or json."""
-    rows = [[s.lab, s.solved_at, f"{s.seconds:.0f} s", str(s.hints), s.flag] for s in solves]
+    rows = [[printable(c) for c in (s.lab, s.solved_at, f"{s.seconds:.0f} s", str(s.hints), s.flag)]
+            for s in solves]
     head = ["lab", "solved (UTC)", "time", "hints", "flag"]
     if fmt == "json":
         return json.dumps({"solved": [s.__dict__ for s in solves]}, indent=2)
