@@ -355,3 +355,13 @@ def test_a_password_known_beforehand_is_not_guessing(tmp_path):
         second.type("q")
         code, out = second.finish()
     assert code == 1 and "solved:" not in out
+
+
+def test_the_list_marks_exactly_the_labs_with_an_exercise():
+    from authcli.walkthroughs.lab.exercises import EXERCISES
+
+    listed = cli("lab", "--list").stdout.splitlines()
+    marked = {line.split()[0] for line in listed if line.split()[2] == "exercise"}
+    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit"])
+    for exercise in EXERCISES.values():  # graded: each hint says more; every fact cites a source
+        assert len(exercise.hints) >= 3 and any("[^" in h for h in exercise.hints)
