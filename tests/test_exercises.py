@@ -1,0 +1,367 @@
+"""`authcli lab NAME --exercise` solved the way a student would: the exercise in its own process,
+its URL read from stdout, then plain HTTP (requests) and the CLI tools as subprocesses. And what
+it must not accept: the demo password, a token or flag from another run."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from authcli import clock
+from authcli.tokens.forge import unsigned
+from authcli.walkthroughs.lab.practice import Practice
+from test_tamper import cli
+from test_tamper_servers import KeySetHost
+
+EVE = {"email": "eve@example.com", "password": "eve"}
+BIN = str(Path(sys.executable).parent)
+ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONUNBUFFERED": "1",
+       "PATH": BIN + os.pathsep + os.environ.get("PATH", "")}
+
+
+class Exercise:
+    """`authcli lab NAME --exercise` in a real process; every read is bounded in time."""
+
+    def __init__(self, name: str, home: Path, *extra: str, timeout: float = 20):
+        self.timeout = timeout
+        self.proc = subprocess.Popen([sys.executable, "-m", "authcli", "lab", name, "--exercise", *extra],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env={**ENV, "AUTHCLI_HOME": str(home)})
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=lambda: [self._lines.put(line) for line in self.proc.stdout])
+        self._reader.start()
+        self.seen: list[str] = []
+        self.url = re.search(r"Server: (http://127\.0\.0\.1:\d+)", self.until("Server: ")).group(1)
+
+    def until(self, text: str) -> str:
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.proc.poll() is not None and self._lines.empty():
+                    raise AssertionError(f"exited ({self.proc.returncode}) before {text!r}: {''.join(self.seen)}")
+                continue
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no {text!r} within {self.timeout} s: {''.join(self.seen)}")
+
+    def until_match(self, pattern: str) -> str:
+        while not re.search(pattern, line := self.until("")):
+            pass
+        return line
+
+    def type(self, line: str) -> None:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def finish(self) -> tuple[int, str]:
+        code = self.proc.wait(timeout=self.timeout)
+        self._reader.join(timeout=self.timeout)
+        while not self._lines.empty():
+            self.seen.append(self._lines.get())
+        return code, "".join(self.seen)
+
+    def __enter__(self) -> Exercise:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._reader.join(timeout=self.timeout)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+
+
+def authcli(*args: str, input: str | None = None) -> str:
+    """A CLI tool as the student runs it; its stdout (the token, for tamper)."""
+    done = subprocess.run([sys.executable, "-m", "authcli", *args], capture_output=True, text=True,
+                          env=ENV, input=input, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def my_token(url: str) -> str:
+    resp = requests.post(url + "/login", json=EVE, timeout=10)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["token"]
+
+
+def admin(url: str, token: str) -> requests.Response:
+    return requests.get(url + "/admin", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+
+def handed(run: Exercise) -> str:
+    """The credential the exercise hands over (an old token, a copied cookie), from its stdout."""
+    pattern = r"(?:token: |sessionId=|a line\): )(\S+)$"
+    return re.search(pattern, run.until_match(pattern)).group(1)
+
+
+def session_admin(lab: str, run: Exercise) -> requests.Response:
+    if lab == "predictable-id":
+        mine = requests.post(run.url + "/login", json=EVE, timeout=10).cookies["sessionId"]
+        cookie = str(int(mine) - 1)
+    else:
+        cookie = handed(run)
+    return requests.get(run.url + "/admin", headers={"Cookie": f"sessionId={cookie}"}, timeout=10)
+
+
+def forge(lab: str, url: str, folder: Path, run: Exercise) -> str:
+    """What the hints lead to, lab by lab, with curl-equivalent HTTP and authcli's tools."""
+    if lab == "no-exp":
+        return handed(run)
+    token = my_token(url)
+    become = ["tamper", token, "--set", 'sub="1"']
+    if lab == "weak-secret":
+        found = re.search(r"secret is '([^']*)'", authcli("crack", token)).group(1)
+        return authcli(*become, "--secret", found)
+    if lab == "alg-confusion":
+        from authcli.walkthroughs.lab.exercises import EXERCISES, hint
+
+        command = hint(EXERCISES[lab], 3, url).split("Write the key as PEM: ", 1)[1]
+        subprocess.run(command, shell=True, cwd=folder, env=ENV, check=True, timeout=30)
+        return authcli(*become, "--alg", "HS256", "--secret-file", str(folder / "public.pem"))
+    extra = {"alg-none": ["--alg", "none"], "no-verify": [], "jwk-header": ["--embed-jwk"],
+             "kid-path": ["--header", "kid=../../../../../../../../dev/null", "--secret", ""]}[lab]
+    return authcli(*become, *extra)
+
+
+LABS = ["no-verify", "alg-none", "weak-secret", "jwk-header", "kid-path", "alg-confusion", "no-exp"]
+SESSION_LABS = ["predictable-id", "logout-cookie-only", "no-server-expiry"]
+
+
+@pytest.mark.parametrize("lab", SESSION_LABS)
+def test_a_student_solves_a_session_lab(lab, tmp_path):
+    with Exercise(lab, tmp_path) as run:
+        answer = session_admin(lab, run)
+        assert answer.status_code == 200, answer.text
+        code, out = run.finish()
+    assert code == 0, out
+    assert f"solved: {lab}" in out and "The same request to the hardened server" in out and "\n  401 " in out
+
+
+def test_a_session_id_from_another_run_names_nobody(tmp_path):
+    with Exercise("predictable-id", tmp_path) as first:
+        mine = requests.post(first.url + "/login", json=EVE, timeout=10).cookies["sessionId"]
+        theirs = str(int(mine) - 1)
+        assert requests.get(first.url + "/admin", headers={"Cookie": f"sessionId={theirs}"}, timeout=10).ok
+        assert first.finish()[0] == 0
+    with Exercise("predictable-id", tmp_path) as second:
+        again = requests.get(second.url + "/admin", headers={"Cookie": f"sessionId={theirs}"}, timeout=10)
+        assert again.status_code == 401
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_a_student_solves_it(lab, tmp_path):
+    with Exercise(lab, tmp_path) as run:
+        forged = forge(lab, run.url, tmp_path, run)
+        answer = admin(run.url, forged)
+        assert answer.status_code == 200, answer.text
+        flag = re.search(r"authcli\{[A-Za-z0-9_-]+\}", answer.text).group(0)
+        code, out = run.finish()
+    assert code == 0, out
+    assert f"solved: {lab}" in out and flag in out
+    assert "The request that did it" in out and f"Authorization: Bearer {forged}" in out
+    assert "The same request to the hardened server" in out and "\n  401 " in out
+
+
+def test_jku_solved_with_a_key_set_served_from_a_folder(tmp_path):
+    with Exercise("jku-header", tmp_path) as run, KeySetHost(tmp_path) as host:
+        forged = authcli("tamper", my_token(run.url), "--set", 'sub="1"', "--jku", f"{host.url}/jwks.json",
+                         "--jwks-out", str(tmp_path / "jwks.json"))
+        assert admin(run.url, forged).status_code == 200
+        code, out = run.finish()
+    assert code == 0 and "solved: jku-header" in out
+
+
+def test_the_demo_password_and_my_own_token_do_not_solve_it(tmp_path):
+    with Exercise("alg-none", tmp_path) as run:
+        demo = requests.post(run.url + "/login", json={"email": "a@b.com", "password": "123"}, timeout=10)
+        assert demo.status_code == 401  # user 1's password is random in every run
+        assert admin(run.url, my_token(run.url)).status_code == 403
+        assert requests.get(run.url + "/admin", timeout=10).status_code == 401
+        run.until("GET /admin -> 401")
+        run.type("q")
+        code, out = run.finish()
+    assert code == 1 and "solved" not in out.replace("not solved", "")
+
+
+def test_a_token_or_flag_from_another_run_is_refused(tmp_path):
+    with Exercise("alg-none", tmp_path) as first:
+        forged = forge("alg-none", first.url, tmp_path, first)
+        flag = re.search(r"authcli\{[^}]+\}", admin(first.url, forged).text).group(0)
+        assert first.finish()[0] == 0
+    with Exercise("alg-none", tmp_path) as second:
+        replayed = admin(second.url, forged)
+        assert replayed.status_code == 401 and "aud" in replayed.text
+        assert admin(second.url, flag).status_code == 401
+        assert flag not in replayed.text
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
+
+
+def test_hints_come_one_at_a_time_and_the_progress_report_lists_the_solve(tmp_path):
+    with Exercise("alg-none", tmp_path) as run:
+        run.type("h")
+        assert "Hint 1 of 4" in run.until("Hint 1 of 4")
+        run.type("h")
+        assert "[RFC 7518 §3.6]" in run.until("Hint 2 of 4")
+        admin(run.url, forge("alg-none", run.url, tmp_path, run))
+        assert run.finish()[0] == 0
+    env = {**ENV, "AUTHCLI_HOME": str(tmp_path)}
+    listed = subprocess.run([sys.executable, "-m", "authcli", "lab", "--progress", "-f", "markdown"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert listed.returncode == 0
+    assert re.search(r"\| alg-none \| \d{4}-\d\d-\d\dT[\d:]+Z \| \d+ s \| 2 \| authcli\{", listed.stdout)
+
+
+def test_timeout_ends_with_one_line_and_exit_1(tmp_path):
+    with Exercise("no-verify", tmp_path, "--timeout", "1") as run:
+        code, out = run.finish()
+    assert code == 1
+    assert out.strip().splitlines()[-1] == ("error: not solved within 1 s (--timeout): this run's server "
+                                            "has stopped; run the exercise again for a new one")
+
+
+# The journal decides over a class, not one token: every unsigned token the alg-none exercise is
+# sent solves it exactly when it names user 1 and this run's audience, whatever the case of
+# "none", the other claims or sub's value; nothing earns a 5xx. (In process: the property is the
+# server's and the judge's, not the student's path, which the tests above walk.)
+
+NONE_CASES = st.sampled_from(["none", "None", "NONE", "nOnE", "noNe"])
+SUBS = st.one_of(st.just("1"), st.just("2"), st.text(max_size=8), st.integers(-2, 3))
+
+
+@pytest.fixture(scope="module")
+def alg_none_run():
+    with Practice("alg-none") as practice:
+        yield practice
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(alg=NONE_CASES, sub=SUBS, own_run=st.booleans(), extra=st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+def test_the_judge_counts_exactly_user_1_by_alg_none(alg_none_run, alg, sub, own_run, extra):
+    practice = alg_none_run
+    now = int(clock.now())
+    claims = {**{k: v for k, v in extra.items() if k not in ("sub", "exp", "iat", "aud")}, "sub": sub,
+              "iat": now, "exp": now + 60, "aud": practice.audience if own_run else "authcli-exercise-0123456789abcdef"}
+    answer = admin(practice.weak.url, unsigned({"alg": alg, "typ": "JWT"}, claims))
+    assert answer.status_code < 500
+    attempts = practice.poll()
+    assert len(attempts) == 1
+    assert attempts[0].solved == (sub == "1" and own_run), (answer.status_code, answer.text)
+    assert (practice.flag in answer.text) == attempts[0].solved
+
+
+def test_ctrl_c_stops_the_servers_and_says_so(tmp_path):
+    import signal
+
+    with Exercise("alg-none", tmp_path) as run:
+        url = run.url
+        run.proc.send_signal(signal.SIGINT)
+        code, out = run.finish()
+    assert code == 130 and out.strip().splitlines()[-1] == "interrupted" and "Traceback" not in out
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url + "/admin", timeout=2)
+
+
+def test_bad_options_get_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTHCLI_HOME", str(tmp_path))
+    for args, said in [(["fixation", "--exercise"], "fixation has no exercise yet"),
+                       (["--exercise"], "--exercise takes one lab"),
+                       (["alg-none", "--hint", "9"], "alg-none has 4 hints"),
+                       (["alg-none", "--hint", "x"], "--hint takes a number"),
+                       (["alg-none", "--exercise", "--hint", "1"], "give one"),
+                       (["alg-none", "--progress"], "leave out the lab names")]:
+        done = cli("lab", *args)
+        assert done.exit_code == 2 and said in done.stderr and done.stderr.count("\n") == 1, (args, done.stderr)
+    for bad in ("{not json", '{"solved": [{"lab": "x"}]}', '{"solved": 3}',
+                '{"solved": [{"lab": "x", "solved_at": "t", "seconds": "1", "hints": 0, "flag": "f", "run": "r"}]}'):
+        (tmp_path / "progress.json").write_text(bad)
+        done = cli("lab", "--progress")
+        assert done.exit_code == 2 and "not an authcli progress file" in done.stderr, bad
+
+
+def test_the_progress_report_escapes_what_the_file_says(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("AUTHCLI_HOME", str(tmp_path))
+    entry = {"lab": "alg-none\x1b[2J", "solved_at": "2026-12-01T12:00:00Z", "seconds": 12.5, "hints": 1,
+             "flag": "<b>authcli{x}|</b>", "run": "r"}
+    (tmp_path / "progress.json").write_text(json.dumps({"solved": [entry]}))
+    text, markdown, html = (cli("lab", "--progress", *f).stdout for f in ([], ["-f", "markdown"], ["-f", "html"]))
+    assert "\x1b" not in text + markdown + html and "alg-none\\x1b[2J" in text
+    assert "&lt;b&gt;authcli{x}|&lt;/b&gt;" in html and "authcli{x}\\|" in markdown
+
+
+def test_hints_without_a_server(tmp_path):
+    out = authcli("lab", "alg_none", "--hint", "all")
+    assert [line.split(":")[0] for line in out.splitlines()] == [f"Hint {n} of 4" for n in range(1, 5)]
+    assert "[^" not in out and "http://127.0.0.1:PORT/admin" in out
+
+
+def guess_password(url: str, listed: str) -> tuple[str, int]:
+    """The shell loop of the hints, in requests: every line of the list, in order, until one works."""
+    tried = 0
+    for line in Path(listed).read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        tried += 1
+        answer = requests.post(url + "/login", json={"email": "a@b.com", "password": line}, timeout=10)
+        if answer.status_code == 200:
+            return answer.cookies["sessionId"], tried
+    raise AssertionError("no password in the list worked")
+
+
+def test_a_student_guesses_the_password_with_no_rate_limit(tmp_path):
+    with Exercise("no-rate-limit", tmp_path) as run:
+        session, tried = guess_password(run.url, handed(run))
+        assert tried > 5
+        assert requests.get(run.url + "/admin", headers={"Cookie": f"sessionId={session}"}, timeout=10).ok
+        code, out = run.finish()
+    assert code == 0, out
+    assert "solved: no-rate-limit" in out and re.search(r"the answer to login 6:\n  429 ", out), out
+
+
+def test_a_password_known_beforehand_is_not_guessing(tmp_path):
+    with Exercise("no-rate-limit", tmp_path) as first:
+        listed = handed(first)
+        password = [w for w in Path(listed).read_text().splitlines() if w and not w.startswith("#")][
+            guess_password(first.url, listed)[1] - 1]
+        first.type("q")
+        assert first.finish()[0] == 1
+    with Exercise("no-rate-limit", tmp_path) as second:
+        answer = requests.post(second.url + "/login", json={"email": "a@b.com", "password": password}, timeout=10)
+        if answer.status_code == 200:  # the same password drawn again: logging in with it is no guessing
+            assert requests.get(second.url + "/admin", cookies=answer.cookies, timeout=10).ok
+            second.until("not counted")
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
+
+
+def test_the_list_marks_exactly_the_labs_with_an_exercise():
+    from authcli.walkthroughs.lab.exercises import EXERCISES
+
+    listed = cli("lab", "--list").stdout.splitlines()
+    marked = {line.split()[0] for line in listed if line.split()[2] == "exercise"}
+    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit"])
+    for exercise in EXERCISES.values():  # graded: each hint says more; every fact cites a source
+        assert len(exercise.hints) >= 3 and any("[^" in h for h in exercise.hints)
