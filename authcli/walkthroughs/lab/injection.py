@@ -44,8 +44,8 @@ def kid_sql(pair: Pair):
                         "[^webgoat-jwt].")
     out[1].notes.append("Here kid must be a key name this server gives (letters, digits, - and _), "
                         "and it is sent to SQLite as a bound value (kid = ?), never as SQL "
-                        "[^owasp-query-parameterization]. The parameter does not stop a kid that "
-                        "names another real key: the allowlist and the table decide that.")
+                        "[^owasp-query-parameterization]. Neither stops a kid that names another "
+                        "key in the table: only the keys kept there can be picked.")
     return out[0], out[1]
 
 
