@@ -98,7 +98,8 @@ _ENTRIES = [
            "https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html"),
     Source("django-sessions", "Django sessions", "Django documentation: How to use sessions "
            "(the database backend's django_session table; clearing the session store; cycle_key() at "
-           "login, flush() at logout; cookie-based sessions outlive logout)",
+           "login, flush() at logout; get_expiry_age() is SESSION_COOKIE_AGE from the last modification; "
+           "cookie-based sessions outlive logout)",
            "https://docs.djangoproject.com/en/stable/topics/http/sessions/"),
     Source("portswigger-jwt", "PortSwigger JWT attacks", "PortSwigger Web Security Academy: JWT attacks",
            "https://portswigger.net/web-security/jwt"),

@@ -23,7 +23,8 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("express-session", "genid (a function that returns the new ID; keep it random)", "[^express-session]"),
     ),
     "session.adopt_client_id": (
-        Setting("Spring Security", "sessionManagement().sessionFixation() (changeSessionId by default; none() is the mistake)",
+        Setting("Spring Security", "sessionManagement's sessionFixation() (changeSessionId by default on Servlet 3.1+; "
+                "none() is the mistake)",
                 "[^spring-session-fixation]"),
         Setting("express-session", "req.session.regenerate() at login", "[^express-session]"),
         Setting("Django", "django.contrib.auth.login() calls request.session.cycle_key()", "[^django-sessions]"),
@@ -34,7 +35,8 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
                 "sessions have no record: a copied cookie outlives logout", "[^django-sessions]"),
     ),
     "session.server_expiry": (
-        Setting("Django", "SESSION_COOKIE_AGE (the session's expire_date, checked by the server)", "[^django-settings]"),
+        Setting("Django", "SESSION_COOKIE_AGE (each session's expiry on the server, counted from its last "
+                "save; not only the cookie's)", "[^django-sessions]"),
         Setting("Flask", "PERMANENT_SESSION_LIFETIME (older signed cookies are refused; no record: "
                 "logout cannot end a copy sooner)", "[^flask-config]"),
     ),

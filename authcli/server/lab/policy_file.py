@@ -64,9 +64,11 @@ FIELDS = {f.name: f for f in [
     Field("session.name_unknown_email", True, False, 'true: "No user with this email" (at once) or "Wrong '
           'password", so accounts can be listed; false: one answer, after one hash, for both', ("user-enum",)),
     Field("session.login_limits", False, True, "false: unlimited password guesses; true: 5 failures per "
-          "account and address, 50 per address, in 60 s, then 429 with Retry-After", ("no-rate-limit",)),
+          "account and address, 50 per address, in 60 s, then 429 with Retry-After (each new address "
+          "gets 5 more tries)", ("no-rate-limit",)),
     Field("session.cookie.http_only", False, True, "false: page script reads the session cookie "
-          "(document.cookie); true: HttpOnly keeps it out of script's reach", ("no-httponly",)),
+          "(document.cookie); true: HttpOnly keeps it out of script's reach, though script can still send "
+          "requests that carry it", ("no-httponly",)),
     Field("session.cookie.same_site", "Lax", "Lax", '"Lax": the cookie stays off POSTs, frames and script '
           'requests other sites start; "Strict": off links from other sites too. Neither keeps it off '
           "requests from the site's own subdomains. No attack here turns on it: login CSRF needs no cookie", (), ("Lax", "Strict")),

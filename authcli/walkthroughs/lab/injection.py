@@ -42,7 +42,7 @@ def kid_sql(pair: Pair):
                         f"{INJECTED_KID}, so a query that pastes kid between quotes returns the "
                         f"string {KNOWN_SECRET.decode()} as the key, and signs with that string "
                         "[^webgoat-jwt].")
-    out[1].notes.append("Here kid must be a key name this server gives (letters, digits, - and _), "
+    out[1].notes.append("Here kid must be shaped like this server's key names (letters, digits, - and _), "
                         "and it is sent to SQLite as a bound value (kid = ?), never as SQL "
                         "[^owasp-query-parameterization]. Neither stops a kid that names another "
                         "key in the table: only the keys kept there can be picked.")
