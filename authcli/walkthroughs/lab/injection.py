@@ -2,8 +2,8 @@
 
 Both servers keep their HMAC key in SQLite under the kid "server-key". The attacker never learns
 it: they write a kid that makes the weak server's query return a string they chose, and sign
-with that string. The very same token goes to the hardened server, which checks kid against its
-key names and binds it as a parameter.
+with that string. The very same token goes to the hardened server, which checks kid has the form
+of its key names and binds it as a parameter.
 """
 
 from __future__ import annotations
