@@ -133,7 +133,7 @@ _ENTRIES = [
             "a kid that only picks among the server's own keys is fine; a stolen server key still signs anything",
             ("portswigger-jwt",)),
     Defence("parameterised-query", "kid checked, then bound as a query parameter",
-            "the token's kid reaches SQLite only after an allowlist check, and only as a bound value "
+            "the token's kid reaches SQLite only if made of allowed characters, and only as a bound value "
             "(kid = ?), so its text never becomes SQL and cannot make the query return a key it chose",
             "a kid that names another real key still picks that key; other queries built from strings "
             "elsewhere in the application stay injectable",

@@ -97,7 +97,9 @@ _ENTRIES = [
     Source("owasp-passwords", "OWASP Password Storage", "OWASP Cheat Sheet Series: Password Storage (Argon2id parameters)",
            "https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html"),
     Source("django-sessions", "Django sessions", "Django documentation: How to use sessions "
-           "(the database backend's django_session table; clearing the session store)",
+           "(the database backend's django_session table; clearing the session store; cycle_key() at "
+           "login, flush() at logout; get_expiry_age() is SESSION_COOKIE_AGE from the last modification; "
+           "cookie-based sessions outlive logout)",
            "https://docs.djangoproject.com/en/stable/topics/http/sessions/"),
     Source("portswigger-jwt", "PortSwigger JWT attacks", "PortSwigger Web Security Academy: JWT attacks",
            "https://portswigger.net/web-security/jwt"),
@@ -106,19 +108,23 @@ _ENTRIES = [
     Source("owasp-query-parameterization", "OWASP Query Parameterization", "OWASP Cheat Sheet Series: "
            "Query Parameterization (bind values, never build SQL from strings)",
            "https://cheatsheetseries.owasp.org/cheatsheets/Query_Parameterization_Cheat_Sheet.html"),
-    Source("webgoat-jwt", "WebGoat JWT lesson", "OWASP WebGoat: the JWT lesson (its final assignment "
-           "looks the key up in SQL by kid)", "https://github.com/WebGoat/WebGoat"),
+    Source("webgoat-jwt", "WebGoat JWT lesson", "OWASP WebGoat: the JWT lesson's kid assignment (its "
+           "endpoint pastes kid into SELECT key FROM jwt_keys WHERE id = '...')",
+           "https://github.com/WebGoat/WebGoat/blob/main/src/main/java/org/owasp/webgoat/lessons/jwt/"
+           "claimmisuse/JWTHeaderKIDEndpoint.java"),
     # The frameworks' own settings, named in the fix-it file (authcli/server/lab/frameworks.py).
     Source("express-session", "express-session", "expressjs/session README: options (cookie.httpOnly, "
            "cookie.sameSite, genid) and req.session.regenerate / destroy",
            "https://github.com/expressjs/session#readme"),
-    Source("express-rate-limit", "express-rate-limit", "express-rate-limit README: the limit and windowMs options",
+    Source("express-rate-limit", "express-rate-limit", "express-rate-limit README: the limit and windowMs options; keyGenerator (the client's IP by default)",
            "https://github.com/express-rate-limit/express-rate-limit#readme"),
     Source("django-settings", "Django settings", "Django documentation: Settings (SESSION_COOKIE_AGE, "
-           "SESSION_COOKIE_HTTPONLY, SESSION_COOKIE_SAMESITE, CSRF_TRUSTED_ORIGINS)",
+           "SESSION_COOKIE_HTTPONLY, SESSION_COOKIE_SAMESITE and their defaults; CSRF_TRUSTED_ORIGINS: "
+           "an Origin header must match the Host's origin or be listed)",
            "https://docs.djangoproject.com/en/stable/ref/settings/"),
     Source("flask-config", "Flask configuration", "Flask documentation: Configuration Handling "
-           "(SESSION_COOKIE_HTTPONLY, SESSION_COOKIE_SAMESITE, PERMANENT_SESSION_LIFETIME)",
+           "(SESSION_COOKIE_HTTPONLY, SESSION_COOKIE_SAMESITE and their defaults; PERMANENT_SESSION_LIFETIME: "
+           "the signed cookie's signature may not be older)",
            "https://flask.palletsprojects.com/en/stable/config/"),
     Source("spring-session-fixation", "Spring Security session management", "Spring Security reference: "
            "Authentication Persistence and Session Management (session fixation protection)",
@@ -130,6 +136,9 @@ _ENTRIES = [
     Source("jsonwebtoken", "jsonwebtoken", "auth0/node-jsonwebtoken README: jwt.verify options "
            "(algorithms, ignoreExpiration), jwt.decode, secretOrPublicKey as a function",
            "https://github.com/auth0/node-jsonwebtoken#readme"),
+    Source("jsonwebtoken-verify", "jsonwebtoken verify.js", "auth0/node-jsonwebtoken verify.js: exp is "
+           "checked only when the token has one (typeof payload.exp !== 'undefined'), unless ignoreExpiration",
+           "https://github.com/auth0/node-jsonwebtoken/blob/master/verify.js"),
     Source("pyjwt-api", "PyJWT API", "PyJWT documentation: API Reference (jwt.decode's algorithms and options)",
            "https://pyjwt.readthedocs.io/en/stable/api.html"),
     Source("jose-embedded-jwk", "jose EmbeddedJWK", "panva/jose documentation: EmbeddedJWK",

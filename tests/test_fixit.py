@@ -65,6 +65,18 @@ def test_every_value_names_real_framework_settings_with_a_source():
     for expected in ("cookie.httpOnly", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "sessionFixation",
                      '"verify_signature": False', "algorithms", "ignoreExpiration", "hideUserNotFoundExceptions"):
         assert expected in text
+    # What the defences do not do, checked against each library's docs or source (see sources.py).
+    for caveat in ("a token without exp passes anyway", "a copied cookie outlives logout",
+                   "logout cannot end a copy sooner", "counted per IP", "site's own subdomains"):
+        assert caveat in " ".join(text.replace("\n#   ", " ").split()), caveat
+
+
+def test_a_refusal_caused_by_another_value_does_not_read_as_closed():
+    # A counter-ID server refuses the planted random ID, yet still adopts IDs: fixation stays open.
+    student = read_policy(edited({"id_source": '"counter"', "adopt_client_id": "true"}))
+    steps = list(fix_walkthrough(student, "s.toml", ["fixation"]))
+    row = steps[-1].first(TableBlock).table.rows[0]
+    assert row[1] == "refused in this run, but adopt_client_id = true still leaves it open"
 
 
 @pytest.mark.parametrize("text, message", [

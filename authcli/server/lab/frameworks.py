@@ -23,38 +23,43 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("express-session", "genid (a function that returns the new ID; keep it random)", "[^express-session]"),
     ),
     "session.adopt_client_id": (
-        Setting("Spring Security", "sessionManagement().sessionFixation() (changeSessionId by default; none() is the mistake)",
+        Setting("Spring Security", "sessionManagement's sessionFixation() (changeSessionId by default on Servlet 3.1+; "
+                "none() is the mistake)",
                 "[^spring-session-fixation]"),
         Setting("express-session", "req.session.regenerate() at login", "[^express-session]"),
         Setting("Django", "django.contrib.auth.login() calls request.session.cycle_key()", "[^django-sessions]"),
     ),
     "session.logout_deletes_record": (
         Setting("express-session", "req.session.destroy() at logout", "[^express-session]"),
-        Setting("Django", "django.contrib.auth.logout() calls request.session.flush()", "[^django-sessions]"),
+        Setting("Django", "django.contrib.auth.logout() calls request.session.flush(); signed_cookies "
+                "sessions have no record: a copied cookie outlives logout", "[^django-sessions]"),
     ),
     "session.server_expiry": (
-        Setting("Django", "SESSION_COOKIE_AGE (the session's expire_date, checked by the server)", "[^django-settings]"),
-        Setting("Flask", "PERMANENT_SESSION_LIFETIME (checked against the signed cookie's timestamp)", "[^flask-config]"),
+        Setting("Django", "SESSION_COOKIE_AGE (each session's expiry on the server, counted from its last "
+                "save; not only the cookie's)", "[^django-sessions]"),
+        Setting("Flask", "PERMANENT_SESSION_LIFETIME (older signed cookies are refused; no record: "
+                "logout cannot end a copy sooner)", "[^flask-config]"),
     ),
     "session.refuse_cross_site": (
-        Setting("Django", "CsrfViewMiddleware and CSRF_TRUSTED_ORIGINS", "[^django-settings]"),
+        Setting("Django", "CsrfViewMiddleware: a POST whose Origin is neither the Host's nor in "
+                "CSRF_TRUSTED_ORIGINS gets 403", "[^django-settings]"),
     ),
     "session.login_content_types": (),
     "session.name_unknown_email": (
         Setting("Spring Security", "hideUserNotFoundExceptions (true by default)", "[^spring-hide-user-not-found]"),
     ),
     "session.login_limits": (
-        Setting("express-rate-limit", "limit and windowMs on the login route", "[^express-rate-limit]"),
+        Setting("express-rate-limit", "limit and windowMs on the login route (counted per IP unless keyGenerator says otherwise)", "[^express-rate-limit]"),
     ),
     "session.cookie.http_only": (
-        Setting("express-session", "cookie.httpOnly", "[^express-session]"),
-        Setting("Django", "SESSION_COOKIE_HTTPONLY", "[^django-settings]"),
-        Setting("Flask", "SESSION_COOKIE_HTTPONLY", "[^flask-config]"),
+        Setting("express-session", "cookie.httpOnly (true by default)", "[^express-session]"),
+        Setting("Django", "SESSION_COOKIE_HTTPONLY (True by default)", "[^django-settings]"),
+        Setting("Flask", "SESSION_COOKIE_HTTPONLY (True by default)", "[^flask-config]"),
     ),
     "session.cookie.same_site": (
-        Setting("express-session", "cookie.sameSite", "[^express-session]"),
-        Setting("Django", "SESSION_COOKIE_SAMESITE", "[^django-settings]"),
-        Setting("Flask", "SESSION_COOKIE_SAMESITE", "[^flask-config]"),
+        Setting("express-session", "cookie.sameSite (false by default: no attribute)", "[^express-session]"),
+        Setting("Django", "SESSION_COOKIE_SAMESITE ('Lax' by default)", "[^django-settings]"),
+        Setting("Flask", "SESSION_COOKIE_SAMESITE (None by default: no attribute)", "[^flask-config]"),
     ),
     "jwt.verify_signature": (
         Setting("PyJWT", 'jwt.decode(..., options={"verify_signature": False}) is the mistake', "[^pyjwt-api]"),
@@ -69,13 +74,15 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("PyJWT", 'algorithms=["RS256"] for an RSA key, never computed from the token', "[^pyjwt-api]"),
     ),
     "jwt.check_exp": (
-        Setting("jsonwebtoken", "ignoreExpiration (false by default; true is the mistake)", "[^jsonwebtoken]"),
+        Setting("jsonwebtoken", "ignoreExpiration (false by default; true is the mistake); a token "
+                "without exp passes anyway", "[^jsonwebtoken-verify]"),
         Setting("PyJWT", 'options={"require": ["exp"]}; "verify_exp": False is the mistake', "[^pyjwt-api]"),
     ),
     "jwt.key_from_token": (
-        Setting("jose", "EmbeddedJWK: the key from the jwk header, opt-in only", "[^jose-embedded-jwk]"),
+        Setting("jose", "EmbeddedJWK trusts the key in the token's jwk header: opt-in, never for your own tokens", "[^jose-embedded-jwk]"),
         Setting("jose", "createRemoteJWKSet(url): a URL the server chose, never the token's jku", "[^jose-remote-jwks]"),
-        Setting("jsonwebtoken", "secretOrPublicKey as a function of the header: kid picks among your keys", "[^jsonwebtoken]"),
+        Setting("jsonwebtoken", "secretOrPublicKey as a function of the header: look kid up among "
+                "your keys, never as a path or in SQL", "[^jsonwebtoken]"),
     ),
     "jwt.hmac_secret": (
         Setting("jsonwebtoken", "secretOrPrivateKey of jwt.sign (and jwt.verify's secretOrPublicKey)", "[^jsonwebtoken]"),

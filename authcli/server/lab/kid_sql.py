@@ -2,7 +2,7 @@
 
 The careless one builds its SQL by string formatting, so a kid such as
 `x' UNION SELECT 'known-secret' --` makes the query return a key the attacker chose (WebGoat's
-JWT lesson). The safe one checks kid against the names this server gives its keys, then binds
+JWT lesson). The safe one checks kid has the form of this server's key names, then binds
 it as a parameter: the kid's text never becomes SQL. Even the careless one runs on a connection
 that may only read, without recursive queries, within a deadline: a lab server must never hang.
 """

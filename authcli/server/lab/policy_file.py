@@ -58,17 +58,20 @@ FIELDS = {f.name: f for f in [
     Field("session.refuse_cross_site", False, True, "false: /login and /logout serve another site's form; "
           "true: a browser request from another origin gets 403", ("login-csrf",)),
     Field("session.login_content_types", ["application/json", "text/plain"], ["application/json"],
-          "the bodies /login reads: an HTML form can send text/plain or urlencoded, never JSON",
+          "the bodies /login reads: an HTML form sends urlencoded, multipart or text/plain, never "
+          "Content-Type application/json",
           ("login-csrf",), CONTENT_TYPES),
     Field("session.name_unknown_email", True, False, 'true: "No user with this email" (at once) or "Wrong '
           'password", so accounts can be listed; false: one answer, after one hash, for both', ("user-enum",)),
     Field("session.login_limits", False, True, "false: unlimited password guesses; true: 5 failures per "
-          "account and address, 50 per address, in 60 s, then 429 with Retry-After", ("no-rate-limit",)),
+          "account and address, 50 per address, in 60 s, then 429 with Retry-After (each new address "
+          "gets 5 more tries)", ("no-rate-limit",)),
     Field("session.cookie.http_only", False, True, "false: page script reads the session cookie "
-          "(document.cookie); true: HttpOnly keeps it out of script's reach", ("no-httponly",)),
+          "(document.cookie); true: HttpOnly keeps it out of script's reach, though script can still send "
+          "requests that carry it", ("no-httponly",)),
     Field("session.cookie.same_site", "Lax", "Lax", '"Lax": the cookie stays off POSTs, frames and script '
-          'requests other sites start; "Strict": off links from other sites too. No attack here turns on '
-          "it: login CSRF needs no cookie", (), ("Lax", "Strict")),
+          'requests other sites start; "Strict": off links from other sites too. Neither keeps it off '
+          "requests from the site's own subdomains. No attack here turns on it: login CSRF needs no cookie", (), ("Lax", "Strict")),
     Field("jwt.verify_signature", False, True, "false: claims are read after a decode, the signature "
           "never checked; true: the signature first", ("no-verify",)),
     Field("jwt.accept_alg_none", True, False, 'true: an unsigned token (alg "none") passes; false: the '
@@ -81,7 +84,8 @@ FIELDS = {f.name: f for f in [
           "key: the jwk it carries, a jku URL to fetch, kid as a file path, kid pasted into SQL. [] : keys "
           "come from the server's side only", ("jwk-header", "jku-header", "kid-path", "kid-sql"), KEY_SOURCES),
     Field("jwt.hmac_secret", HANDOUT_SECRET.decode(), "random", '"random": 256 random bits made at start; any '
-          "other text is the HS256 secret itself (mySecretKey is in every wordlist)", ("weak-secret",)),
+          "other text is the HS256 secret itself (mySecretKey is in authcli's own wordlist: authcli crack "
+          "finds it)", ("weak-secret",)),
 ]}
 
 

@@ -70,10 +70,10 @@ WEAKNESSES = {w.name: w for w in [
              "the server already holds", guards=("server-side-keys",),
              lesson="The hardened server uses kid only to pick a key it already holds"),
     Weakness("kid-sql", "jwt", "kid is pasted into an SQL query that looks the key up in SQLite",
-             {"key_source": "kid-sql"}, "JwtPolicy.key_source = \"server\": kid must be one of the "
-             "server's key names and is bound as a parameter (kid = ?), never pasted into SQL",
+             {"key_source": "kid-sql"}, "JwtPolicy.key_source = \"server\": kid must look like the "
+             "server's key names (letters, digits, - and _) and is bound as a parameter (kid = ?), never pasted into SQL",
              guards=("parameterised-query",),
-             lesson="The hardened server checks kid against its key names and binds it as a query parameter"),
+             lesson="The hardened server takes only a kid shaped like its key names and binds it as a query parameter"),
     Weakness("alg-confusion", "jwt", "an RS256 server verifies HS256 with its public key as the secret",
              {"hmac_with_public_key": True}, "hmac_with_public_key = False: the allow-list is the key's "
              "own algorithm (RS256), so HS256 is refused before any key is used", alg="RS256",

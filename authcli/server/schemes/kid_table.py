@@ -1,6 +1,6 @@
 """JwtAuth whose HMAC keys live in SQLite, found by the token's kid (the kid-sql lab's two servers).
 
-The hardened one checks kid against its key names and binds it as a query parameter; the weak one
+The hardened one checks kid's characters against its key names' and binds it as a query parameter; the weak one
 (policy key_source "kid-sql") pastes kid into the SQL (authcli.server.lab.jwt_weak, kid_sql).
 """
 

@@ -94,6 +94,9 @@ def _attack_step(number: int, attack: Attack, student: StudentPolicy, yours: Out
     name = attack.weakness.name
     last = yours.exchanges[-1][1]
     verdict = (f"still works ({yours.result})" if yours.won else f"refused ({yours.result})")
+    weak = _left_open(student, name)
+    if weak and not yours.won:
+        verdict += f", but {_values(weak, student)} still leaves it open: another value stopped this run"
     return step(number, f"{name}: the attack on your server", [
         f"The mistake it looks for: {attack.weakness.summary}.", attack.knows,
         f"Result on the server built from your file: {verdict}.",
@@ -118,6 +121,13 @@ def culprits(attack: Attack, student: StudentPolicy) -> tuple[list[Field], bool]
             and any(opens(student, f, n) for n in f.attacks)], False
 
 
+def _left_open(student: StudentPolicy, name: str) -> list[Field]:
+    """The attack's own values still weak, though this run was refused: another value stopped it
+    (a planted ID not shaped like a counter's). A secret of the student's own is not judged weak."""
+    return [f for f in fields_of(name) if opens(student, f, name)
+            and (f.name != "jwt.hmac_secret" or student.values[f.name] == f.weak)]
+
+
 def _values(fields: list[Field], student: StudentPolicy) -> str:
     return "; ".join(f"{f.key} = {_shown(f, student.values[f.name])}" for f in fields)
 
@@ -132,6 +142,9 @@ def _shown(field: Field, value: Any) -> str:
 def _row(attack: Attack, student: StudentPolicy, yours: Outcome) -> list[str]:
     name = attack.weakness.name
     state = "refused"
+    weak = _left_open(student, name)
+    if weak and not yours.won:
+        state = f"refused in this run, but {_values(weak, student)} still leaves it open"
     if yours.won:
         found, own = culprits(attack, student)
         state = ("STILL WORKS" if own else f"STILL WORKS: its values are fixed, but {_values(found, student)} "
@@ -165,7 +178,7 @@ def fix_walkthrough(student: StudentPolicy, source: str, names: list[str] | None
             yield _attack_step(number, attack, student, yours)
         rows.append(_row(attack, student, yours))
         done.append((attack, yours))
-    refused = sum(r[1] == "refused" for r in rows)
+    refused = sum(r[1].startswith("refused") for r in rows)
     blocks = [TableBlock(Table("Your policy against every attack", ["attack", "your server", "closed by", "yours"], rows))]
     settings = _frameworks(student, done)
     if settings:

@@ -2,8 +2,8 @@
 
 Both servers keep their HMAC key in SQLite under the kid "server-key". The attacker never learns
 it: they write a kid that makes the weak server's query return a string they chose, and sign
-with that string. The very same token goes to the hardened server, which checks kid against its
-key names and binds it as a parameter.
+with that string. The very same token goes to the hardened server, which checks kid has the form
+of its key names and binds it as a parameter.
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ def kid_sql(pair: Pair):
                         f"{INJECTED_KID}, so a query that pastes kid between quotes returns the "
                         f"string {KNOWN_SECRET.decode()} as the key, and signs with that string "
                         "[^webgoat-jwt].")
-    out[1].notes.append("Here kid must be a key name this server gives (letters, digits, - and _), "
+    out[1].notes.append("Here kid must be shaped like this server's key names (letters, digits, - and _), "
                         "and it is sent to SQLite as a bound value (kid = ?), never as SQL "
-                        "[^owasp-query-parameterization]. The parameter does not stop a kid that "
-                        "names another real key: the allowlist and the table decide that.")
+                        "[^owasp-query-parameterization]. Neither stops a kid that names another "
+                        "key in the table: only the keys kept there can be picked.")
     return out[0], out[1]
 
 
