@@ -1,6 +1,6 @@
 """`authcli class` as a teacher and students use it: the teacher's terminal driven by lines on
 stdin, a student joining from a terminal, the report; the QR code read back by a real decoder
-(Debian's zbar-tools); one real Chromium page joining the class."""
+(Debian's zbar-tools); two real Chromium pages joining the class."""
 
 from __future__ import annotations
 
@@ -105,32 +105,47 @@ def test_the_qr_code_decodes_back_to_the_join_url(tmp_path):
     assert qr.terminal_text(url).count("\n") > 10
 
 
-def test_a_chromium_page_joins_answers_and_sees_the_reveal(page):
+def test_two_chromium_pages_join_answer_and_see_the_reveal(page):
     from playwright.sync_api import expect
 
     from authcli.classroom.room import Question, Room
     from authcli.server.schemes.classroom import ClassApp
     from authcli.server.transport.httpd import AuthServer
 
+    from test_browser import watch
+
     room = Room()
-    with AuthServer(ClassApp(room)) as server:
-        page.goto(f"{server.url}/#t={room.token}")
-        page.fill("#join [name=name]", "<b>Ada</b>")
-        page.click("#join-button")
-        expect(page.locator("#me")).to_have_text("<b>Ada</b>")  # text, never markup
-        room.ask([Question("predict:1", "Step 4: Status of GET /profile now?", ("200", "401"), "401",
-                           "no such session in the store", "GET /profile HTTP/1.1")], "predict")
-        expect(page.locator(".question pre")).to_have_text("GET /profile HTTP/1.1")
-        page.click(".choices button[data-choice='200']")
-        expect(page.locator("#status")).to_have_text("Answer sent: 200")
-        page.click(".choices button[data-choice='401']")  # a change of mind replaces
-        expect(page.locator("#status")).to_have_text("Answer sent: 401")
-        [tally] = room.close(reveal=True)
-        assert tally.histogram == {"200": 0, "401": 1} and list(tally.answers) == ["<b>ada</b>"]
-        expect(page.locator("#results")).to_contain_text("You answered: 401")
-        page.reload()  # a phone that slept: its seat cookie brings it back, answers kept
-        expect(page.locator("#me")).to_have_text("<b>Ada</b>")
-        expect(page.locator("#results")).to_contain_text("You answered: 401")
-        cookies = {c["name"]: c for c in page.context.cookies()}
-        assert cookies["classSeat"]["httpOnly"] and cookies["classSeat"]["sameSite"] == "Strict"
-        assert page.problems == []
+    # Two students, two browser contexts (two phones: separate cookie jars and streams).
+    other_context = page.context.browser.new_context()
+    grace = other_context.new_page()
+    grace.problems = []
+    watch(grace, grace.problems)
+    try:
+        with AuthServer(ClassApp(room)) as server:
+            for tab, name in ((page, "<b>Ada</b>"), (grace, "Grace")):
+                tab.goto(f"{server.url}/#t={room.token}")
+                tab.fill("#join [name=name]", name)
+                tab.click("#join-button")
+                expect(tab.locator("#me")).to_have_text(name)  # text, never markup
+            room.ask([Question("predict:1", "Step 4: Status of GET /profile now?", ("200", "401"), "401",
+                               "no such session in the store", "GET /profile HTTP/1.1")], "predict")
+            expect(page.locator(".question pre")).to_have_text("GET /profile HTTP/1.1")
+            page.click(".choices button[data-choice='200']")
+            expect(page.locator("#status")).to_have_text("Answer sent: 200")
+            page.click(".choices button[data-choice='401']")  # a change of mind replaces
+            expect(page.locator("#status")).to_have_text("Answer sent: 401")
+            expect(grace.locator(".question pre")).to_have_text("GET /profile HTTP/1.1")
+            grace.click(".choices button[data-choice='200']")
+            expect(grace.locator("#status")).to_have_text("Answer sent: 200")
+            [tally] = room.close(reveal=True)
+            assert tally.histogram == {"200": 1, "401": 1} and sorted(tally.answers) == ["<b>ada</b>", "grace"]
+            expect(page.locator("#results")).to_contain_text("You answered: 401")
+            expect(grace.locator("#results")).to_contain_text("You answered: 200")
+            page.reload()  # a phone that slept: its seat cookie brings it back, answers kept
+            expect(page.locator("#me")).to_have_text("<b>Ada</b>")
+            expect(page.locator("#results")).to_contain_text("You answered: 401")
+            cookies = {c["name"]: c for c in page.context.cookies()}
+            assert cookies["classSeat"]["httpOnly"] and cookies["classSeat"]["sameSite"] == "Strict"
+            assert page.problems == [] and grace.problems == []
+    finally:
+        other_context.close()
