@@ -7,12 +7,12 @@ import hashlib
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from authcli.encoding import b64url
 from authcli.events import Event, GrantChecked
 from authcli.server.journal import Request, Response
 from authcli.server.schemes.oauth.clients import Client, OAuthError
 from authcli.server.schemes.oauth.wire import TOKEN_HEADERS, form, json_error
 from authcli.tokens.checks import Check
+from authcli.tokens.idtoken import at_hash
 from authcli.tokens.pkce import VERIFIER, matches
 from authcli.tokens.signing import issue
 
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 def refresh_key(token: str) -> str:
     """Refresh tokens are kept by their SHA-256 only: a copy of the store redeems nothing."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def at_hash(access_token: str) -> str:
-    """OIDC Core 3.1.3.6: the left half of the SHA-256 of the access token (RS256, ES256), base64url."""
-    return b64url(hashlib.sha256(access_token.encode()).digest()[:16])
 
 
 def token(provider: OAuthProvider, request: Request) -> Response:
