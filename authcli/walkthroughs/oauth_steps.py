@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from types import SimpleNamespace
 
 from authcli.events import BackChannel, GrantChecked, IdTokenChecked, TokenChecked
@@ -31,7 +32,6 @@ def _grant_checks(r: SimpleNamespace, exchange) -> ChecksBlock:
 
 
 def steps(r: SimpleNamespace) -> list[Step]:
-    apps, codes, refresh = r.after_login
     return [
         step(1, "The client app registers itself", [
             "Three servers, three origins: the authorization server (AS) at " + r.as_server.url + ", the client "
@@ -56,8 +56,8 @@ def steps(r: SimpleNamespace) -> list[Step]:
         ], ExchangeBlock(r.authorize), predict="The browser follows the Location header to the AS."),
         step(4, "POST /authorize: the password, the consent, and a one-time code", [
             "The user types the password at the AS, never at the app. The AS stores a code bound to the "
-            "client, the redirect URI, the code_challenge and the nonce, for 60 seconds and one use "
-            "[^rfc6749-4.1.2], and sends the browser back with the code, the same state and iss, the AS's "
+            "client, the redirect URI, the code_challenge and the nonce, for one use and "
+            f"{r.provider.policy.code_ttl} seconds (the RFC asks for 10 minutes at most) [^rfc6749-4.1.2], and sends the browser back with the code, the same state and iss, the AS's "
             "name [^rfc9207-2]. The code is in a URL, where history, logs and Referer can see it: short-lived, "
             "single-use, and useless without the verifier.",
         ], ExchangeBlock(r.consent), StoreBlock(r.codes, "after the answer"),
@@ -67,9 +67,16 @@ def steps(r: SimpleNamespace) -> list[Step]:
             "Then, server to server, it redeems the code (step 6) and checks the ID token (step 7), and "
             "logs the user in under a new session ID. The tokens stay in the app's store: the browser holds "
             "only the app's cookie.",
-        ], ExchangeBlock(r.callback), StoreBlock(apps, "after the callback"),
-            JarBlock(r.browser.jar(), "The browser's cookie jar"),
+        ], ExchangeBlock(r.callback), JarBlock(r.browser.jar(), "The browser's cookie jar"),
             predict="The browser follows the redirect back to the app, with the code and state."),
+        *_back_channel(r),
+    ]
+
+
+def _back_channel(r: SimpleNamespace) -> list[Step]:
+    """Steps 6 to 9: what the app does server to server, and with the tokens."""
+    _, codes, refresh = r.after_login
+    return [
         step(6, "POST /token, the back channel: code, code_verifier and the client's secret", [
             "The app authenticates with HTTP Basic [^rfc6749-2.3.1] and sends the code_verifier. The AS hashes "
             "it and compares with the stored code_challenge, so a copied code is useless without the verifier "
@@ -99,6 +106,12 @@ def steps(r: SimpleNamespace) -> list[Step]:
     ]
 
 
+def _app_store(snapshot) -> ClientStorage:
+    """The app's session store after the login: shown with its tokens shortened like any credential."""
+    return ClientStorage({f'sessions["{row.key[:10]}..."]': json.dumps(row.value) for row in snapshot.rows},
+                         "The client app's sessions (its memory), after the callback")
+
+
 def _id_token_step(r: SimpleNamespace) -> Step:
     id_token = r.tokens["id_token"]
     return step(7, "The ID token, verified claim by claim", [
@@ -107,7 +120,7 @@ def _id_token_step(r: SimpleNamespace) -> Step:
         "exp not passed, and nonce the value this login sent. " + ENCODED_NOT_ENCRYPTED,
     ], ExchangeBlock(r.jwks, events=False), ChecksBlock(list(r.callback.event(IdTokenChecked).checks),
                                                         "The app's checks of the ID token:"),
-        TokenBlock(inspect(split(id_token), r.clock())))
+        TokenBlock(inspect(split(id_token), r.clock())), _app_store(r.after_login[0]))
 
 
 def _sequence(r: SimpleNamespace) -> Sequence:

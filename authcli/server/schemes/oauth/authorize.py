@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 from authcli.events import AuthorizationChecked, CodeIssued, CredentialsChecked, Event
 from authcli.server.journal import Request, Response
 from authcli.server.routes import NO_STORE, refuse_cross_site
-from authcli.server.schemes.oauth.clients import Client, OAuthError
+from authcli.errors import NoRedirect, OAuthError
+from authcli.server.schemes.oauth.clients import Client
 from authcli.server.schemes.oauth.wire import form, query, redirect
 from authcli.tokens.pkce import CHALLENGE
 
@@ -23,10 +24,6 @@ SCOPES = ("openid", "email", "profile")
 REQUEST_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
                   "code_challenge_method")
 MAX_VALUE = 512  # state, nonce: opaque to the server, but bounded
-
-
-class NoRedirect(OAuthError):
-    """client_id or redirect_uri is wrong: the error is shown here, never sent to that URI (RFC 6749 4.1.2.1)."""
 
 
 @dataclass(frozen=True)
@@ -94,15 +91,13 @@ def page(provider: OAuthProvider, p: dict[str, str], req: AuthRequest, message: 
     hidden = "".join(f'<input type="hidden" name="{n}" value="{html.escape(p[n])}">' for n in REQUEST_PARAMS if n in p)
     who = html.escape(req.client.name or req.client.client_id)
     said = f'<p class="error">{html.escape(message)}</p>' if message else ""
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>Sign in: authcli OAuth</title>'
-            f'<link rel="stylesheet" href="/style.css"></head><body><main><h1>Sign in to {html.escape(provider.issuer)}</h1>'
-            f"<p><b>{who}</b> asks for: {html.escape(req.scope)}. You will be sent back to "
-            f"<code>{html.escape(req.redirect_uri)}</code>.</p>{said}"
+    return (f'<!doctype html><meta charset="utf-8"><title>Sign in</title><link rel="stylesheet" href="/style.css">'
+            f"<h1>Sign in</h1><p><b>{who}</b> asks for {html.escape(req.scope)}, back to "
+            f"{html.escape(req.redirect_uri)}</p>{said}"
             f'<form method="post" action="/authorize">{hidden}'
-            '<label>Email <input name="email" autocomplete="username"></label> '
-            '<label>Password <input name="password" type="password" autocomplete="current-password"></label> '
-            '<button name="decision" value="allow">Allow</button> <button name="decision" value="deny">Deny</button>'
-            "</form></main></body></html>\n")
+            '<input name="email" placeholder="email"><input name="password" type="password">'
+            '<button name="decision" value="allow">Allow</button><button name="decision" value="deny">Deny</button>'
+            "</form>\n")
 
 
 def _page_headers(req: AuthRequest) -> list[tuple[str, str]]:

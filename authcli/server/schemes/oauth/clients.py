@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from authcli.encoding import is_text
-from authcli.errors import BadKey, Saturated
+from authcli.errors import BadKey, OAuthError, Saturated
 from authcli.server.journal import Request
 from authcli.server.lab import outbound
 
@@ -23,14 +23,6 @@ GRANT_TYPES = ("authorization_code", "refresh_token")
 MAX_URIS = 5
 MAX_URI = 512
 MAX_NAME = 100
-
-
-class OAuthError(Exception):
-    """An error the RFCs name (invalid_request, invalid_client...), with its HTTP status."""
-
-    def __init__(self, error: str, description: str, status: int = 400):
-        super().__init__(description)
-        self.error, self.description, self.status = error, description, status
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from authcli.server.schemes.jwks import JWKS_MAX_AGE, KeyRing
 from authcli.server.schemes.jwt_auth import invalid_token, unmarked
 from authcli.server.schemes.jwks_verifier import _bearer
 from authcli.server.schemes.oauth import authorize
-from authcli.server.schemes.oauth.clients import OAuthError, Registry
+from authcli.errors import OAuthError
+from authcli.server.schemes.oauth.clients import Registry
 from authcli.server.schemes.oauth.records import Records
 from authcli.server.schemes.oauth.token import token
 from authcli.server.schemes.oauth.wire import json_answer, json_error
@@ -88,7 +89,7 @@ class OAuthProvider:
                 "authorization_response_iss_parameter_supported": True}
 
     def discovery(self, request: Request) -> Response:
-        return json_answer(200, self.metadata(), [], [("Cache-Control", "public, max-age=300")])
+        return json_answer(200, self.metadata(), [], [("Cache-Control", "public, max-age=300")], indent=1)
 
     def jwks(self, request: Request) -> Response:
         kids = self.ring.kids()

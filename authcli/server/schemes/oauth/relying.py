@@ -22,7 +22,7 @@ from authcli.server.routes import NO_STORE, Router, text
 from authcli.server.schemes.cookies import read_cookie, set_cookie
 from authcli.server.schemes.oauth.records import Records
 from authcli.server.schemes.oauth.wire import query
-from authcli.server.schemes.oauth.clients import OAuthError
+from authcli.errors import OAuthError
 from authcli.tokens.idtoken import check_id_token, claims_of
 from authcli.tokens.pkce import make_verifier, s256
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from authcli.events import Event, GrantChecked
 from authcli.server.journal import Request, Response
-from authcli.server.schemes.oauth.clients import Client, OAuthError
+from authcli.errors import OAuthError
+from authcli.server.schemes.oauth.clients import Client
 from authcli.server.schemes.oauth.wire import TOKEN_HEADERS, form, json_error
 from authcli.tokens.checks import Check
 from authcli.tokens.idtoken import at_hash

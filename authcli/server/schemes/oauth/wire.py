@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 from authcli.events import Event
 from authcli.server.journal import Request, Response
 from authcli.server.routes import NO_STORE
-from authcli.server.schemes.oauth.clients import OAuthError
+from authcli.errors import OAuthError
 
 MAX_PARAMS = 30
 # RFC 6749 5.1 and 5.2: token answers, good or bad, are never cached.
@@ -56,8 +56,9 @@ def json_error(err: OAuthError, events: list[Event], headers: list[tuple[str, st
     return Response(err.status, body + "\n", TOKEN_HEADERS + extra, events)
 
 
-def json_answer(status: int, body: Any, events: list[Event], headers: list[tuple[str, str]] = ()) -> Response:
-    return Response(status, json.dumps(body, indent=1) + "\n", [("Content-Type", "application/json"), *headers],
+def json_answer(status: int, body: Any, events: list[Event], headers: list[tuple[str, str]] = (),
+                indent: int | None = None) -> Response:
+    return Response(status, json.dumps(body, indent=indent) + "\n", [("Content-Type", "application/json"), *headers],
                     events)
 
 
