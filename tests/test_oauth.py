@@ -4,6 +4,7 @@ reuse detection and the RFCs' error codes, on real HTTP."""
 
 from __future__ import annotations
 
+import signal
 import warnings
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +20,7 @@ with warnings.catch_warnings():  # Authlib 1.x moves its JOSE code to joserfc; t
 from authcli.clock import now as clock_now
 from authcli.server.schemes.oauth import OAuthProvider
 from authcli.server.transport.httpd import AuthServer
+from conftest import ServeProcess
 
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the test reads the Location header
 
@@ -57,7 +59,21 @@ def metadata(server) -> dict:
 
 
 def test_authlib_completes_the_flow_and_verifies_the_id_token(provider):
-    meta = metadata(provider)
+    authlib_flow(provider.url)
+
+
+def test_authlib_completes_the_flow_against_serve_mode_oauth():
+    with ServeProcess("--mode", "oauth", "--port", "0") as serve:
+        url = serve.url()
+        authlib_flow(url)
+        assert serve.stop(signal.SIGINT) == 0
+    assert "POST /token" in serve.out and "Traceback" not in serve.err
+
+
+def authlib_flow(url: str) -> None:
+    """Discovery, registration, the code flow with PKCE and client_secret_basic, the ID token
+    verified by Authlib, /userinfo, a refresh, and the old refresh token's reuse caught."""
+    meta = requests.get(url + "/.well-known/openid-configuration", timeout=5).json()
     creds = register(meta["registration_endpoint"])
     session = OAuth2Session(creds["client_id"], creds["client_secret"], scope="openid email",
                             redirect_uri=CALLBACK, code_challenge_method="S256",

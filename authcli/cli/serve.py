@@ -86,6 +86,12 @@ def serve(
             refuse_ignored(mode, alg=alg, key=key, idle=idle, open=open_page or None, secret=secret,
                            store=store, redis_url=redis_url, cookie=cookie or None)
             run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
+        elif mode is Mode.oauth:
+            _refuse_jwt_options(secret, alg, key, cookie or dpop or None, "oauth")
+            if store is not None or redis_url is not None or idle is not None or tls is not None:
+                raise UsageError("--mode oauth keeps its records in memory over plain HTTP: leave out "
+                                 "--store, --redis-url, --idle and --https")
+            _run_oauth(host, port, ttl, quiet, open_page)
         elif mode is Mode.session:
             _refuse_jwt_options(secret, alg, key, cookie)
             sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make()
@@ -101,9 +107,28 @@ def serve(
                 quiet, https_hints(tls) + verify_hints(signer, secret) + DPOP_HINTS * dpop, open_page, tls=tls)
 
 
-def _refuse_jwt_options(secret: str | None, alg: Alg | None, key: Path | None, cookie: bool) -> None:
+def _refuse_jwt_options(secret: str | None, alg: Alg | None, key: Path | None, cookie: bool | None,
+                        mode: str = "session") -> None:
     if secret is not None or alg is not None or key is not None or cookie:
-        raise UsageError(("--cookie belongs" if cookie else "--alg, --secret and --key belong") + " to --mode jwt")
+        which = "--cookie and --dpop belong" if mode == "oauth" and cookie else (
+            "--cookie belongs" if cookie else "--alg, --secret and --key belong")
+        raise UsageError(which + " to --mode jwt")
+
+
+def _run_oauth(host: str, port: int, ttl: int, quiet: bool, open_page: bool) -> None:
+    """authcli's OpenID provider for a class's own clients: they register at /register."""
+    from dataclasses import replace
+
+    from authcli.cli.serve_hints import oauth_hints
+    from authcli.server.policy import HARDENED_OAUTH
+    from authcli.server.schemes.oauth import OAuthProvider
+
+    if host in ("0.0.0.0", "::"):
+        raise UsageError("--mode oauth names itself by its URL (the issuer in every token): give one address "
+                         "with --host, 127.0.0.1 or this machine's address on the classroom network")
+    policy = replace(HARDENED_OAUTH, access_ttl=ttl, id_token_ttl=ttl)
+    run(OAuthProvider(policy=policy), None, Mode.oauth, host, port,
+        f"access and ID tokens live {ttl} s, codes {policy.code_ttl} s", quiet, oauth_hints(), open_page)
 
 
 def _refuse_dpop_with(dpop: bool, weak: str | None, mode: Mode, cookie: bool) -> None:

@@ -47,3 +47,11 @@ def open_in_browser(url: str) -> str:
     except webbrowser.Error:
         opened = False
     return f"Opened {url} in your browser." if opened else f"No browser could be started from here: open {url} yourself."
+
+
+def oauth_hints() -> list[str]:
+    """Where a class's own client starts: discovery, then registration of its redirect URI."""
+    return ["Discovery: curl URL/.well-known/openid-configuration",
+            "Register a client (redirect URIs on loopback only, matched exactly): curl -H 'Content-Type: "
+            "application/json' -d '{\"redirect_uris\": [\"http://127.0.0.1:8080/callback\"]}' URL/register",
+            "PKCE with S256 is required of every client; see the README for a five-line Authlib client."]

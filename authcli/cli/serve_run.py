@@ -22,6 +22,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 class Mode(str, Enum):
     session = "session"
     jwt = "jwt"
+    oauth = "oauth"
 
 
 def run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str,
@@ -53,6 +54,9 @@ def run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port
         server = AuthServer(auth, host, port, on_record=None if quiet else log,
                             tls=tls.server_context() if tls else None).start()
         stack.callback(server.stop)
+        bind = getattr(auth, "bind", None)  # an OpenID provider's issuer is its own URL, port included
+        if bind is not None:
+            bind(server.url)
         stop = threading.Event()
         # Ctrl-C and SIGTERM both end the server cleanly, even when started from a script that
         # ignores SIGINT for its background jobs.

@@ -108,7 +108,7 @@ def _back_channel(r: SimpleNamespace) -> list[Step]:
 
 def _app_store(snapshot) -> ClientStorage:
     """The app's session store after the login: shown with its tokens shortened like any credential."""
-    return ClientStorage({f'sessions["{row.key[:10]}..."]': json.dumps(row.value) for row in snapshot.rows},
+    return ClientStorage({f'sessions["{row.key[:8]}..."]': json.dumps(row.value) for row in snapshot.rows},
                          "The client app's sessions (its memory), after the callback")
 
 

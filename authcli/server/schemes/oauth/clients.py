@@ -93,7 +93,7 @@ class Registry:
         if not isinstance(name, str) or len(name) > MAX_NAME:
             raise OAuthError("invalid_client_metadata", f"client_name: a string of at most {MAX_NAME} characters")
         secret = secrets.token_urlsafe(32) if method != "none" else None
-        client = Client(secrets.token_urlsafe(16), _digest(secret) if secret else None, tuple(uris), name, method)
+        client = Client(secrets.token_urlsafe(32), _digest(secret) if secret else None, tuple(uris), name, method)
         self.add(client)
         body: dict[str, Any] = {"client_id": client.client_id, "client_id_issued_at": issued_at,
                                 "redirect_uris": uris, "token_endpoint_auth_method": method,

@@ -76,7 +76,7 @@ class ClientApp:
     def login(self, request: Request) -> Response:
         """A new state, nonce and code_verifier, kept in a session of their own; off to the AS."""
         verifier = make_verifier()
-        record = {"state": secrets.token_urlsafe(16), "nonce": secrets.token_urlsafe(16), "code_verifier": verifier}
+        record = {"state": secrets.token_urlsafe(32), "nonce": secrets.token_urlsafe(32), "code_verifier": verifier}
         events: list[Event] = []
         cookie = self._new_session(record, events)
         q = {"response_type": "code", "client_id": self.reg.client_id, "redirect_uri": self.reg.redirect_uri,

@@ -93,7 +93,7 @@ def _code(provider: OAuthProvider, client: Client, p: dict[str, str], checks: li
             raise OAuthError("invalid_grant", "BASE64URL(SHA-256(code_verifier)) is not the code_challenge")
         checks.append(Check("code_verifier", True, "BASE64URL(SHA-256(code_verifier)) equals the stored "
                             "code_challenge"))
-    family = secrets.token_urlsafe(12)
+    family = "fam-" + secrets.token_urlsafe(9)  # names a login's chain of refresh tokens
     provider.codes.update(code, lambda r: bool(r.update(family=family)) or True)
     return issue_tokens(provider, client, record["sub"], record["scope"], family, record["auth_time"],
                         nonce=record["nonce"], id_token=True)
