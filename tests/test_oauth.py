@@ -240,3 +240,47 @@ def test_the_login_form_refuses_a_cross_site_post_and_wrong_passwords(provider):
     assert wrong.status_code == 401 and "Wrong email or password" in wrong.text
     deny = requests.post(provider.url + "/authorize", data={**q, "decision": "deny"}, allow_redirects=False, timeout=5)
     assert "error=access_denied" in deny.headers["Location"]
+
+
+def test_one_address_registers_its_share_and_a_refresh_loop_keeps_two_records():
+    from dataclasses import replace
+
+    from authcli.server.policy import HARDENED_OAUTH
+
+    auth = OAuthProvider(policy=replace(HARDENED_OAUTH, clients_per_address=2))
+    with AuthServer(auth, request_timeout=2.0) as server:
+        auth.bind(server.url)
+        creds = register(server.url)
+        register(server.url)
+        third = requests.post(server.url + "/register", json={"redirect_uris": [CALLBACK]}, timeout=5)
+        assert third.status_code == 429 and third.json()["error"] == "invalid_client_metadata"
+        verifier = "r" * 43
+        from authcli.tokens.pkce import s256
+
+        q = authorize_query(creds["client_id"], code_challenge=s256(verifier))
+        location = login(server.url + "/authorize?" + "&".join(f"{k}={requests.utils.quote(v)}" for k, v in q.items()))
+        code = parse_qs(urlsplit(location).query)["code"][0]
+        auth_pair = (creds["client_id"], creds["client_secret"])
+        token = requests.post(server.url + "/token", data={"grant_type": "authorization_code", "code": code,
+                                                           "redirect_uri": CALLBACK, "code_verifier": verifier},
+                              auth=auth_pair, timeout=5).json()
+        for _ in range(5):
+            token = requests.post(server.url + "/token", data={"grant_type": "refresh_token",
+                                                               "refresh_token": token["refresh_token"]},
+                                  auth=auth_pair, timeout=5).json()
+        assert len(auth.refresh) == 2  # the active one and the one it replaced
+
+
+def test_a_prefix_matching_provider_still_refuses_a_redirect_uri_no_header_can_carry():
+    from dataclasses import replace
+
+    from authcli.server.policy import HARDENED_OAUTH
+
+    auth = OAuthProvider(policy=replace(HARDENED_OAUTH, redirect_match="prefix"))
+    with AuthServer(auth, request_timeout=2.0) as server:
+        auth.bind(server.url)
+        creds = register(server.url)
+        for uri, status in ((CALLBACK + "/../x\r\nSet-Cookie: a=b", 400), (CALLBACK + "/../attacker", 200)):
+            got = requests.get(server.url + "/authorize", params=authorize_query(creds["client_id"], redirect_uri=uri),
+                               allow_redirects=False, timeout=5)
+            assert got.status_code == status

@@ -24,7 +24,7 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=
 @pytest.fixture(scope="module")
 def provider():
     auth = OAuthProvider()
-    with AuthServer(auth, request_timeout=1.0) as server:
+    with AuthServer(auth, request_timeout=5.0) as server:
         auth.bind(server.url)
         client = requests.post(server.url + "/register", json={"redirect_uris": [CALLBACK]}, timeout=5).json()
         yield server, client
@@ -86,8 +86,8 @@ def test_malformed_authorization_requests_are_4xx_or_an_error_redirect(provider,
 def test_malformed_registrations_get_rfc7591_errors(provider, doc):
     server, _ = provider
     got = requests.post(server.url + "/register", json=doc, timeout=5)
-    assert got.status_code in (201, 400), got.text
-    if got.status_code == 400:
+    assert got.status_code in (201, 400, 429), got.text  # 429: this address registered its share
+    if got.status_code in (400, 429):
         assert got.json()["error"] in ("invalid_redirect_uri", "invalid_client_metadata")
 
 

@@ -143,17 +143,19 @@ class OAuthPolicy:
     access_ttl: int = 300
     id_token_ttl: int = 300
     refresh_ttl: int = 86400
-    # RFC 9700 2.1.1: PKCE for every client, confidential ones too; S256 only (plain shows the
-    # verifier to whoever sees the authorization request). False: the lab's stolen code redeemed.
+    # PKCE for every client: RFC 9700 2.1.1 requires it of public clients and recommends it for
+    # confidential ones; S256 only (plain shows the verifier to whoever sees the authorization
+    # request). False: the lab's stolen code redeemed.
     require_pkce: bool = True
     pkce_methods: tuple[str, ...] = ("S256",)
-    # RFC 9700 4.1.3: redirect URIs compared as exact strings. "prefix": the lab's leak.
+    # RFC 9700 2.1: redirect URIs compared as exact strings. "prefix": the lab's leak.
     redirect_match: str = "exact"
     rotate_refresh: bool = True         # RFC 9700 4.14.2: a new refresh token on each use...
     refresh_reuse_revokes: bool = True  # ...and an old one used again revokes the whole family
     refuse_cross_site: bool = True      # the login and consent form answers only its own origin
     # Bounds (SECURITY 22): registered clients, live codes, refresh records; past them, 503.
     max_clients: int = 1000
+    clients_per_address: int = 20       # registrations one address may make (then 429)
     max_codes: int = 10_000
     max_refresh: int = 10_000
     alg: str = "RS256"                  # ID and access tokens; OIDC Core 15.1 requires RS256 support

@@ -13,7 +13,7 @@ from authcli.events import AuthorizationChecked, CodeIssued, CredentialsChecked,
 from authcli.server.journal import Request, Response
 from authcli.server.routes import NO_STORE, refuse_cross_site
 from authcli.errors import NoRedirect, OAuthError
-from authcli.server.schemes.oauth.clients import Client
+from authcli.server.schemes.oauth.clients import Client, loopback_uri
 from authcli.server.schemes.oauth.wire import form, query, redirect
 from authcli.tokens.pkce import CHALLENGE
 
@@ -39,8 +39,12 @@ class AuthRequest:
 
 def _redirect_ok(provider: OAuthProvider, client: Client, uri: str) -> bool:
     if provider.policy.redirect_match == "prefix":  # the lab's mistake: any URI that starts like one
+        try:
+            loopback_uri(uri)  # still a loopback URL with nothing a header could not carry
+        except OAuthError:
+            return False
         return any(uri.startswith(r) for r in client.redirect_uris)
-    return uri in client.redirect_uris  # RFC 9700 4.1.3: exact string comparison
+    return uri in client.redirect_uris  # RFC 9700 2.1: exact string comparison
 
 
 def check(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:

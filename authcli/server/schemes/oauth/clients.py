@@ -59,21 +59,27 @@ def loopback_uri(uri: Any) -> str:
 class Registry:
     """Clients by client_id, bounded; registration answers the RFC 7591 3.2.1 document."""
 
-    def __init__(self, limit: int):
-        self.limit = limit
+    def __init__(self, limit: int, per_address: int = 20):
+        self.limit, self.per_address = limit, per_address
         self._lock = threading.Lock()
         self._clients: dict[str, Client] = {}
+        self._by_address: dict[str, int] = {}
 
-    def add(self, client: Client) -> None:
+    def add(self, client: Client, address: str = "") -> None:
+        """Bounded in all and per address: one student's script cannot take every slot."""
         with self._lock:
+            if self._by_address.get(address, 0) >= self.per_address:
+                raise OAuthError("invalid_client_metadata", f"{self.per_address} clients registered from "
+                                 "this address, the most one address may register", 429)
             if len(self._clients) >= self.limit:
                 raise Saturated(f"{self.limit} clients registered, the most this server keeps")
             self._clients[client.client_id] = client
+            self._by_address[address] = self._by_address.get(address, 0) + 1
 
     def get(self, client_id: Any) -> Client | None:
         return self._clients.get(client_id) if isinstance(client_id, str) else None
 
-    def register(self, metadata: Any, issued_at: int) -> tuple[Client, dict[str, Any]]:
+    def register(self, metadata: Any, issued_at: int, address: str = "") -> tuple[Client, dict[str, Any]]:
         """A new client from its metadata (RFC 7591 2), and the answer's body."""
         if not isinstance(metadata, dict) or not is_text(metadata):
             raise OAuthError("invalid_client_metadata", "send a JSON object of client metadata")
@@ -94,7 +100,7 @@ class Registry:
             raise OAuthError("invalid_client_metadata", f"client_name: a string of at most {MAX_NAME} characters")
         secret = secrets.token_urlsafe(32) if method != "none" else None
         client = Client(secrets.token_urlsafe(32), _digest(secret) if secret else None, tuple(uris), name, method)
-        self.add(client)
+        self.add(client, address)
         body: dict[str, Any] = {"client_id": client.client_id, "client_id_issued_at": issued_at,
                                 "redirect_uris": uris, "token_endpoint_auth_method": method,
                                 "grant_types": metadata.get("grant_types", list(GRANT_TYPES[:1])),

@@ -47,7 +47,7 @@ class OAuthProvider:
         self.users = users or demo_users()
         self.hashing = HashBound()
         self.ring = KeyRing(make_signing_key(policy.alg))
-        self.registry = Registry(policy.max_clients)
+        self.registry = Registry(policy.max_clients, policy.clients_per_address)
         self.codes = Records("codes", "Authorization codes (the AS's memory)", policy.max_codes, clock)
         self.refresh = Records("refresh", "Refresh tokens by SHA-256 (the AS's memory)", policy.max_refresh, clock)
         table: dict[str, dict[str, Any]] = {
@@ -106,9 +106,13 @@ class OAuthProvider:
                 metadata = json.loads(request.body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError, RecursionError):
                 raise OAuthError("invalid_client_metadata", "the body is not JSON") from None
-            client, body = self.registry.register(metadata, int(self.clock()))
+            address = request.peer[0] if request.peer else ""
+            client, body = self.registry.register(metadata, int(self.clock()), address)
         except OAuthError as err:
-            return json_error(OAuthError(err.error, err.description, 400), [ClientRegistered(f"refused: {err.description}")])
+            # RFC 7591 3.2.2: 400 (429 when one address has registered its share)
+            status = 429 if err.status == 429 else 400
+            return json_error(OAuthError(err.error, err.description, status),
+                              [ClientRegistered(f"refused: {err.description}")])
         kind = "public, PKCE only" if client.public else "confidential, with a secret"
         return json_answer(201, body, [ClientRegistered(f"registered client {client.client_id} ({kind}) for "
                                                         f"{', '.join(client.redirect_uris)}", client_id=client.client_id)],

@@ -131,12 +131,19 @@ def _refresh(provider: OAuthProvider, client: Client, p: dict[str, str], checks:
     scope = p.get("scope", record["scope"])
     if not set(scope.split()) <= set(record["scope"].split()) or not scope.split():
         raise OAuthError("invalid_scope", "a refresh may keep or narrow the scope, never widen it")
-    reuse = None if provider.policy.rotate_refresh else given
-    return issue_tokens(provider, client, record["sub"], scope, record["family"], record["auth_time"], reuse=reuse)
+    if not provider.policy.rotate_refresh:
+        return issue_tokens(provider, client, record["sub"], scope, record["family"], record["auth_time"], reuse=given)
+    body = issue_tokens(provider, client, record["sub"], scope, record["family"], record["auth_time"], prev=key)
+    # A family keeps two records: the active token and the one it replaced (a replay of that one
+    # is the reuse to catch). Older ones go, so refreshing in a loop cannot fill the store.
+    if record.get("prev"):
+        provider.refresh.pop(record["prev"])
+    return body
 
 
 def issue_tokens(provider: OAuthProvider, client: Client, sub: str, scope: str, family: str, auth_time: int, *,
-                 nonce: str | None = None, id_token: bool = False, reuse: str | None = None) -> dict[str, Any]:
+                 nonce: str | None = None, id_token: bool = False, reuse: str | None = None,
+                 prev: str | None = None) -> dict[str, Any]:
     policy, key = provider.policy, provider.ring.current
     now = int(provider.clock())
     claims = {"iss": provider.issuer, "sub": sub, "aud": provider.audiences, "client_id": client.client_id,
@@ -154,6 +161,6 @@ def issue_tokens(provider: OAuthProvider, client: Client, sub: str, scope: str, 
     if reuse is None:
         provider.refresh.put(refresh_key(refresh), {"client_id": client.client_id, "sub": sub, "scope": scope,
                                                     "family": family, "auth_time": auth_time, "used": False,
-                                                    "revoked": False}, policy.refresh_ttl)
+                                                    "revoked": False, "prev": prev}, policy.refresh_ttl)
     body["refresh_token"] = refresh
     return body
