@@ -4,6 +4,7 @@ reuse detection and the RFCs' error codes, on real HTTP."""
 
 from __future__ import annotations
 
+import re
 import signal
 import warnings
 from urllib.parse import parse_qs, urlsplit
@@ -284,3 +285,14 @@ def test_a_prefix_matching_provider_still_refuses_a_redirect_uri_no_header_can_c
             got = requests.get(server.url + "/authorize", params=authorize_query(creds["client_id"], redirect_uri=uri),
                                allow_redirects=False, timeout=5)
             assert got.status_code == status
+
+
+def test_serve_weak_no_pkce_takes_an_authorization_request_without_a_challenge():
+    with ServeProcess("--weak", "no-pkce", "--port", "0", timeout=20) as serve:
+        url = next(found.group(0) for found in (re.search(r"http://127\.0\.0\.1:\d+", serve.line()) for _ in range(5))
+                   if found)
+        creds = register(url)
+        q = authorize_query(creds["client_id"], code_challenge=None, code_challenge_method=None)
+        got = requests.get(url + "/authorize", params=q, allow_redirects=False, timeout=5)
+        assert got.status_code == 200 and got.headers["X-Authcli-Weak"] == "no-pkce"
+        assert serve.stop(signal.SIGINT) == 0

@@ -4,6 +4,7 @@ prefix-matched redirect URI lets the attacker's link say. The victim is a@b.com,
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, lab_users
@@ -46,8 +47,9 @@ def _said(result: Outcome) -> Outcome:
         result.result = f"{ex.response.status}: tokens for user 1 (a@b.com)"
     elif isinstance(body, dict) and "error" in body:
         result.result = f"{ex.response.status} {body['error']}"
-    else:
-        result.result = f"{ex.response.status} {ex.response.body.split(':')[0].strip()[:50]}"
+    else:  # the error page names its code in brackets: "Authorization request refused (invalid_request): ..."
+        named = re.search(r"\((\w+)\)", ex.response.body)
+        result.result = f"{ex.response.status} {named.group(1) if named else ex.response.reason}"
     return result
 
 
