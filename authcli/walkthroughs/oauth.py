@@ -4,6 +4,7 @@ servers (the authorization server, a client web app, an API) and a scripted brow
 from __future__ import annotations
 
 import json
+import time
 from contextlib import ExitStack
 from types import SimpleNamespace
 from typing import Callable, Iterator
@@ -24,13 +25,15 @@ from authcli.walkthroughs.model import Step, WalkthroughInfo
 INFO = WalkthroughInfo("oauth", "OAuth 2.0 and OpenID Connect: the code flow with PKCE", 9)
 
 
-def oauth_walkthrough(*, clock: Callable[[], float] = clock_now) -> Iterator[Step]:
-    """Yield the steps; the three servers live exactly as long as the generator."""
+def oauth_walkthrough(*, clock: Callable[[], float] = clock_now,
+                      sleep: Callable[[float], None] = time.sleep) -> Iterator[Step]:
+    """Yield the steps; the three servers live exactly as long as the generator. The traffic
+    runs as one burst before the first step is shown, so --step pauses change nothing."""
     from authcli.walkthroughs.oauth_steps import recap, steps
 
     with ExitStack() as stack:
         run = _servers(stack, clock)
-        _traffic(run)
+        _traffic(run, sleep)
         shown = Shown()
         yield from shown.all(steps(run))
         yield recap(run, shown.steps)
@@ -69,7 +72,7 @@ def back(exchange: Exchange, path: str) -> Exchange:
     return next(e.exchange for e in exchange.events(BackChannel) if e.exchange.request.target.startswith(path))
 
 
-def _traffic(r: SimpleNamespace) -> None:
+def _traffic(r: SimpleNamespace, sleep: Callable[[float], None]) -> None:
     """Registration, then the flow as a browser follows it, one redirect at a time."""
     r.discovery = expect(r.app_to_as.send("GET", "/.well-known/openid-configuration"), 200, "discovery")
     r.metadata = json.loads(r.discovery.response.body)
@@ -88,6 +91,10 @@ def _traffic(r: SimpleNamespace) -> None:
     form = {**query, "email": DEMO_EMAIL, "password": DEMO_PASSWORD, "decision": "allow"}
     r.consent = expect(r.browser_at_as.send("POST", "/authorize", data=urlencode(form).encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}), 302, "login and consent")
     r.codes = r.provider.codes.snapshot()
+    # The tokens are issued at the start of a second (NumericDates are whole seconds), so every
+    # check that follows says the same "issued under a second ago" on any run.
+    if r.clock() % 1 > 0.1:
+        sleep(1 - r.clock() % 1)
     r.callback = expect(r.browser.send("GET", _path(r.consent.response.header("Location"))), 302, "the callback")
     r.token = back(r.callback, "/token")
     r.jwks = back(r.callback, "/jwks")
