@@ -49,7 +49,9 @@ def run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port
             return log_line(record, state, color=color)
 
         # Written off the event loop: a paused terminal or a pager must not stall the clients.
-        log = LogWriter(console.file, line, lambda: store_state(count(), stateless=sessions is None))
+        records = getattr(auth, "records", None)  # an authorization server counts what it keeps
+        log = LogWriter(console.file, line, (lambda: f"[{records()}]") if records is not None
+                        else lambda: store_state(count(), stateless=sessions is None))
         stack.callback(log.close)
         server = AuthServer(auth, host, port, on_record=None if quiet else log,
                             tls=tls.server_context() if tls else None).start()

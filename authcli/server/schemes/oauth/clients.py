@@ -76,6 +76,9 @@ class Registry:
             self._clients[client.client_id] = client
             self._by_address[address] = self._by_address.get(address, 0) + 1
 
+    def __len__(self) -> int:
+        return len(self._clients)
+
     def get(self, client_id: Any) -> Client | None:
         return self._clients.get(client_id) if isinstance(client_id, str) else None
 

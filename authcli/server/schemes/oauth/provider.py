@@ -69,6 +69,11 @@ class OAuthProvider:
     def audiences(self) -> list[str]:
         return [*self.resources, self.issuer]
 
+    def records(self) -> str:
+        """What this server keeps, for serve's log: "2 clients, 1 code, 3 refresh tokens"."""
+        kept = ((len(self.registry), "client"), (len(self.codes), "code"), (len(self.refresh), "refresh token"))
+        return ", ".join(f"{n} {noun}{'s' * (n != 1)}" for n, noun in kept)
+
     def handle(self, request: Request) -> Response:
         if self.issuer is None:
             return Response(503, "Starting: the issuer URL is not known yet\n", [("Retry-After", "1")])
