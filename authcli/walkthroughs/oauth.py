@@ -80,6 +80,7 @@ def _traffic(r: SimpleNamespace, sleep: Callable[[float], None]) -> None:
     r.register = expect(r.app_to_as.send("POST", "/register", json={
         "redirect_uris": [redirect_uri], "client_name": "authcli demo app"}), 201, "registration")
     creds = json.loads(r.register.response.body)
+    r.clients = r.provider.registry.snapshot()
     r.app.reg = Registration(creds["client_id"], creds["client_secret"], redirect_uri, r.metadata["issuer"],
                              r.metadata["authorization_endpoint"])
     r.login = expect(r.browser.send("GET", "/login"), 302, "the app's login link")

@@ -39,7 +39,10 @@ def steps(r: SimpleNamespace) -> list[Step]:
             "endpoints from its discovery document [^oidc-discovery-4], then registers [^rfc7591-3]: it names "
             "its redirect URI and gets a client_id and a client_secret, which stay on the app's server. This "
             "AS takes loopback redirect URIs only and compares them as exact strings [^rfc9700-2.1].",
-        ], ExchangeBlock(r.register), predict="The app sends its redirect URI to the AS's registration endpoint."),
+        ], ExchangeBlock(r.register), ClientStorage({c["client_id"]: f"secret: {c['secret']}, redirect_uris: "
+                                                    f"{', '.join(c['redirect_uris'])}" for c in r.clients},
+                                                   "The AS's registered clients (its memory)"),
+            predict="The app sends its redirect URI to the AS's registration endpoint."),
         step(2, "GET /login at the app: off to the AS with state, nonce and a PKCE challenge", [
             "The app makes three random values and keeps them in a session of its own: state, which the "
             "callback must bring back, so a callback this browser did not start is refused [^rfc6749-10.12]; "
@@ -92,8 +95,8 @@ def _back_channel(r: SimpleNamespace) -> list[Step]:
             "is not taken for an access token [^rfc9068-4]. It asks the AS nothing.",
         ], ExchangeBlock(r.profile, events=False), ExchangeBlock(r.api_call, events=False),
             ChecksBlock(list(r.api_call.event(TokenChecked).checks), "The API's checks:"),
-            NothingStored("The API stores nothing: the token carried everything (and a JWT cannot be "
-                          "revoked before its exp)."),
+            NothingStored("The API keeps only the AS's public keys, cached: nothing about the user or the "
+                          "token, which carried everything (and which it cannot revoke before its exp)."),
             predict="The user opens their profile page; the app calls the API."),
         step(9, "A refresh: new tokens, and the old refresh token spent", [
             "Before the access token's exp the app trades the refresh token for new tokens [^rfc6749-6]. The "
