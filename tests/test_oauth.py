@@ -36,7 +36,8 @@ def provider():
 
 def register(url: str, **metadata) -> dict:
     endpoint = url if url.endswith("/register") else url + "/register"
-    got = requests.post(endpoint, json={"redirect_uris": [CALLBACK], "client_name": "test", **metadata},
+    got = requests.post(endpoint, json={"redirect_uris": [CALLBACK], "client_name": "test",
+                                        "grant_types": ["authorization_code", "refresh_token"], **metadata},
                         timeout=5)
     assert got.status_code == 201, got.text
     return got.json()
@@ -296,3 +297,22 @@ def test_serve_weak_no_pkce_takes_an_authorization_request_without_a_challenge()
         got = requests.get(url + "/authorize", params=q, allow_redirects=False, timeout=5)
         assert got.status_code == 200 and got.headers["X-Authcli-Weak"] == "no-pkce"
         assert serve.stop(signal.SIGINT) == 0
+
+
+def test_a_client_that_registered_no_refresh_grant_gets_no_refresh_token(provider):
+    got = requests.post(provider.url + "/register", json={"redirect_uris": [CALLBACK]}, timeout=5).json()
+    assert got["grant_types"] == ["authorization_code"]  # RFC 7591's default
+    verifier = "n" * 43
+    from authcli.tokens.pkce import s256
+
+    q = authorize_query(got["client_id"], code_challenge=s256(verifier))
+    location = login(provider.url + "/authorize?" + "&".join(f"{k}={requests.utils.quote(v)}" for k, v in q.items()))
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    auth = (got["client_id"], got["client_secret"])
+    token = requests.post(provider.url + "/token", data={"grant_type": "authorization_code", "code": code,
+                                                         "redirect_uri": CALLBACK, "code_verifier": verifier},
+                          auth=auth, timeout=5).json()
+    assert "access_token" in token and "refresh_token" not in token
+    refused = requests.post(provider.url + "/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
+                            auth=auth, timeout=5)
+    assert refused.status_code == 400 and refused.json()["error"] == "unauthorized_client"

@@ -78,7 +78,8 @@ def _traffic(r: SimpleNamespace, sleep: Callable[[float], None]) -> None:
     r.metadata = json.loads(r.discovery.response.body)
     redirect_uri = r.app_server.url + "/callback"
     r.register = expect(r.app_to_as.send("POST", "/register", json={
-        "redirect_uris": [redirect_uri], "client_name": "authcli demo app"}), 201, "registration")
+        "redirect_uris": [redirect_uri], "client_name": "authcli demo app",
+        "grant_types": ["authorization_code", "refresh_token"]}), 201, "registration")
     creds = json.loads(r.register.response.body)
     r.clients = r.provider.registry.snapshot()
     r.app.reg = Registration(creds["client_id"], creds["client_secret"], redirect_uri, r.metadata["issuer"],

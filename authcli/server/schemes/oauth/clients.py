@@ -32,6 +32,7 @@ class Client:
     redirect_uris: tuple[str, ...]
     name: str
     auth_method: str
+    grant_types: tuple[str, ...] = ("authorization_code",)  # RFC 7591 2: the default when none is named
 
     @property
     def public(self) -> bool:
@@ -96,17 +97,20 @@ class Registry:
                              f"token_endpoint_auth_method: this server takes {' or '.join(AUTH_METHODS)}")
         for name, allowed in (("grant_types", GRANT_TYPES), ("response_types", ("code",))):
             value = metadata.get(name, list(allowed[:1]))
-            if not isinstance(value, list) or not all(v in allowed for v in value):
-                raise OAuthError("invalid_client_metadata", f"{name}: this server supports {', '.join(allowed)}")
+            if not isinstance(value, list) or not all(v in allowed for v in value) or allowed[0] not in value:
+                raise OAuthError("invalid_client_metadata", f"{name}: this server supports {', '.join(allowed)} "
+                                 f"(with {allowed[0]})")
+        grants = tuple(dict.fromkeys(metadata.get("grant_types", ["authorization_code"])))
         name = metadata.get("client_name", "")
         if not isinstance(name, str) or len(name) > MAX_NAME:
             raise OAuthError("invalid_client_metadata", f"client_name: a string of at most {MAX_NAME} characters")
         secret = secrets.token_urlsafe(32) if method != "none" else None
-        client = Client(secrets.token_urlsafe(32), _digest(secret) if secret else None, tuple(uris), name, method)
+        client = Client(secrets.token_urlsafe(32), _digest(secret) if secret else None, tuple(uris), name, method,
+                        grants)
         self.add(client, address)
         body: dict[str, Any] = {"client_id": client.client_id, "client_id_issued_at": issued_at,
                                 "redirect_uris": uris, "token_endpoint_auth_method": method,
-                                "grant_types": metadata.get("grant_types", list(GRANT_TYPES[:1])),
+                                "grant_types": list(grants),
                                 "response_types": ["code"]}
         if name:
             body["client_name"] = name

@@ -38,6 +38,8 @@ def token(provider: OAuthProvider, request: Request) -> Response:
         grant = p.get("grant_type", "")
         if not grant:
             raise OAuthError("invalid_request", "grant_type is required")
+        if grant in ("authorization_code", "refresh_token") and grant not in client.grant_types:
+            raise OAuthError("unauthorized_client", f"this client did not register the {grant} grant")
         if grant == "authorization_code":
             body = _code(provider, client, p, checks)
         elif grant == "refresh_token":
@@ -157,6 +159,8 @@ def issue_tokens(provider: OAuthProvider, client: Client, sub: str, scope: str, 
         if nonce is not None:
             id_claims["nonce"] = nonce
         body["id_token"] = issue(key, id_claims)
+    if "refresh_token" not in client.grant_types:  # RFC 7591 2: it registered no refresh_token grant
+        return body
     refresh = reuse or secrets.token_urlsafe(32)
     if reuse is None:
         provider.refresh.put(refresh_key(refresh), {"client_id": client.client_id, "sub": sub, "scope": scope,
