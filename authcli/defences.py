@@ -156,6 +156,20 @@ _ENTRIES = [
             "sharing the attacker's address (one NAT) waits the window out; a password in every "
             "wordlist still falls sooner or later",
             ("owasp-account-lockout", "asvs-2.2.1")),
+    # --- OAuth 2.0 --------------------------------------------------------------------------
+    Defence("pkce", "PKCE (S256)",
+            "a copied authorization code is refused without the code_verifier, which only the client "
+            "that started the flow holds (the code's URL shows only its SHA-256)",
+            "an attacker who starts the flow holds a verifier of their own: a code sent to their redirect "
+            "URI, or obtained through a link they made, is theirs to redeem; nor does it stop XSS in the "
+            "client, which acts as the user",
+            ("rfc7636-4.6",)),
+    Defence("exact-redirect", "Exact redirect URI matching",
+            "codes go only to a redirect URI the client registered, compared character for character, so "
+            "a link naming any other URL is refused before the user logs in",
+            "a leak at the registered URI itself: an open redirect or attacker content on that page, "
+            "its logs, its Referer",
+            ("rfc9700-2.1",)),
 ]
 
 DEFENCES: dict[str, Defence] = {d.key: d for d in _ENTRIES}

@@ -59,6 +59,18 @@ class HttpError(AuthcliError):
         self.message = message
 
 
+class OAuthError(AuthcliError):
+    """An OAuth request refused with an error code the RFCs name (invalid_request, invalid_grant...)."""
+
+    def __init__(self, error: str, description: str, status: int = 400):
+        super().__init__(description)
+        self.error, self.description, self.status = error, description, status
+
+
+class NoRedirect(OAuthError):
+    """client_id or redirect_uri is wrong: the error is shown at the server, never sent to that URI."""
+
+
 class BrowserMissing(AuthcliError):
     """No browser to drive here: Playwright's package or a Chromium is not installed."""
 

@@ -252,3 +252,60 @@ class TokenCookieSet(Event):
     size: int = 0
     fits: bool = True
     kind: ClassVar[str] = "cookie"
+
+
+@dataclass(frozen=True)
+class ClientRegistered(Event):
+    """RFC 7591 dynamic registration: a client was given a client_id (and a secret if confidential)."""
+
+    client_id: str = ""
+    kind: ClassVar[str] = "oauth.register"
+
+
+@dataclass(frozen=True)
+class AuthorizationChecked(Event):
+    """The authorization server checked an authorization request; `error` is the RFC 6749 code
+    it answered with ("" when the request was good)."""
+
+    client_id: str = ""
+    error: str = ""
+    kind: ClassVar[str] = "oauth.authorize"
+
+
+@dataclass(frozen=True)
+class CodeIssued(Event):
+    """A one-time authorization code was stored, bound to the client, redirect URI and PKCE challenge."""
+
+    record: dict[str, Any] = field(default_factory=dict)
+    kind: ClassVar[str] = "oauth.code"
+
+
+@dataclass(frozen=True)
+class GrantChecked(Event):
+    """The token endpoint checked a grant: `error` is the RFC 6749 5.2 code ("" when tokens were issued)."""
+
+    grant: str = ""
+    error: str = ""
+    checks: list[Any] = field(default_factory=list)
+    kind: ClassVar[str] = "oauth.grant"
+
+
+@dataclass(frozen=True)
+class BackChannel(Event):
+    """A server made a request of another server (the client app of the authorization server or
+    the API): the exchange as that server received and answered it."""
+
+    exchange: Any = None
+    kind: ClassVar[str] = "oauth.backchannel"
+
+
+@dataclass(frozen=True)
+class IdTokenChecked(Event):
+    """The client verified an ID token claim by claim (OIDC Core 3.1.3.7)."""
+
+    checks: list[Any] = field(default_factory=list)
+    kind: ClassVar[str] = "oauth.idtoken"
+
+    @property
+    def failed(self) -> list[str]:
+        return [c.name for c in self.checks if c.ok is False]

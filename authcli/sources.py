@@ -217,6 +217,39 @@ _ENTRIES = [
            "V2.2.1: anti-automation controls against credential stuffing and brute force, without "
            "enabling account lockout for others",
            "https://github.com/OWASP/ASVS/blob/v4.0.3/4.0/en/0x11-V2-Authentication.md"),
+    # --- OAuth 2.0 and OpenID Connect (demo oauth, serve --mode oauth) -----------------------
+    Source("rfc6749-2.3.1", "RFC 6749 §2.3.1", "The OAuth 2.0 Authorization Framework, 2.3.1 Client Password "
+           "(HTTP Basic)", "https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1"),
+    Source("rfc6749-4.1.2", "RFC 6749 §4.1.2", "The OAuth 2.0 Authorization Framework, 4.1.2 Authorization "
+           "Response (the code: short-lived, one use)", "https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2"),
+    Source("rfc6749-5.1", "RFC 6749 §5.1", "The OAuth 2.0 Authorization Framework, 5.1 Successful Response "
+           "(Cache-Control: no-store)", "https://www.rfc-editor.org/rfc/rfc6749#section-5.1"),
+    Source("rfc6749-6", "RFC 6749 §6", "The OAuth 2.0 Authorization Framework, 6 Refreshing an Access Token",
+           "https://www.rfc-editor.org/rfc/rfc6749#section-6"),
+    Source("rfc6749-10.12", "RFC 6749 §10.12", "The OAuth 2.0 Authorization Framework, 10.12 Cross-Site Request "
+           "Forgery (state)", "https://www.rfc-editor.org/rfc/rfc6749#section-10.12"),
+    Source("rfc7636-4.1", "RFC 7636 §4.1", "Proof Key for Code Exchange (PKCE), 4.1 Client Creates a Code Verifier",
+           "https://www.rfc-editor.org/rfc/rfc7636#section-4.1"),
+    Source("rfc7636-4.2", "RFC 7636 §4.2", "Proof Key for Code Exchange (PKCE), 4.2 Client Creates the Code "
+           "Challenge (S256)", "https://www.rfc-editor.org/rfc/rfc7636#section-4.2"),
+    Source("rfc7636-4.6", "RFC 7636 §4.6", "Proof Key for Code Exchange (PKCE), 4.6 Server Verifies code_verifier "
+           "before Returning the Tokens", "https://www.rfc-editor.org/rfc/rfc7636#section-4.6"),
+    Source("rfc7591-3", "RFC 7591 §3", "OAuth 2.0 Dynamic Client Registration Protocol, 3 Client Registration "
+           "Endpoint", "https://www.rfc-editor.org/rfc/rfc7591#section-3"),
+    Source("rfc9068-4", "RFC 9068 §4", "JWT Profile for OAuth 2.0 Access Tokens, 4 Validating JWT Access Tokens "
+           "(typ at+jwt, iss, aud)", "https://www.rfc-editor.org/rfc/rfc9068#section-4"),
+    Source("rfc9207-2", "RFC 9207 §2", "OAuth 2.0 Authorization Server Issuer Identification, 2 Response "
+           "Parameter iss", "https://www.rfc-editor.org/rfc/rfc9207#section-2"),
+    Source("rfc9700-2.1", "RFC 9700 §2.1", "OAuth 2.0 Security Best Current Practice, 2.1 Protecting "
+           "Redirect-Based Flows (exact redirect URI matching)", "https://www.rfc-editor.org/rfc/rfc9700#section-2.1"),
+    Source("oidc-core-3.1.2.1", "OIDC Core §3.1.2.1", "OpenID Connect Core 1.0, 3.1.2.1 Authentication Request "
+           "(nonce)", "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest"),
+    Source("oidc-core-3.1.3.6", "OIDC Core §3.1.3.6", "OpenID Connect Core 1.0, 3.1.3.6 ID Token (at_hash)",
+           "https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken"),
+    Source("oidc-core-3.1.3.7", "OIDC Core §3.1.3.7", "OpenID Connect Core 1.0, 3.1.3.7 ID Token Validation",
+           "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation"),
+    Source("oidc-discovery-4", "OIDC Discovery §4", "OpenID Connect Discovery 1.0, 4 Obtaining OpenID Provider "
+           "Configuration Information", "https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig"),
 ]
 
 SOURCES: dict[str, Source] = {s.key: s for s in _ENTRIES}

@@ -141,3 +141,40 @@ def test_readme_jwt_curl_session(curl, tmp_path):
         port = int(serve.url().rsplit(":", 1)[1])
         out = run_block(script, port, tmp_path)
     assert "HTTP/1.1 200" in out and "Welcome user 1\n" in out and "UNVERIFIED" in out
+
+
+def test_readme_oauth_curl_and_authlib_client(curl, tmp_path):
+    """The README's curl lines register a client; its Authlib client completes the flow with it."""
+    import json
+    import sys
+
+    import requests
+
+    script = curl_block("discovery document and a client of your own")
+    with ServeProcess("--mode", "oauth", "--port", "0") as serve:
+        port = int(serve.url().rsplit(":", 1)[1])
+        out = run_block(script, port, tmp_path)
+        first, _, second = out.partition("}\n{")
+        assert json.loads(first + "}")["issuer"] == f"http://127.0.0.1:{port}"
+        creds = json.loads("{" + second)
+        client = curl_block("log in as a@b.com / 123").replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        client = client.replace("CLIENT_ID", creds["client_id"]).replace("CLIENT_SECRET", creds["client_secret"])
+        assert len(client.splitlines()) == 7  # two imports, five lines
+        proc = subprocess.Popen([sys.executable, "-c", client], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            url = proc.stdout.readline().split("Log in at: ", 1)[1].strip()
+            page = requests.get(url, timeout=5)
+            fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.text))
+            import html
+
+            fields = {k: html.unescape(v) for k, v in fields.items() if k != "decision"}
+            answer = requests.post(url.split("?")[0], data={**fields, "email": "a@b.com", "password": "123",
+                                                            "decision": "allow"}, allow_redirects=False, timeout=10)
+            done, err = proc.communicate(answer.headers["Location"] + "\n", timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, err
+        assert "'email': 'a@b.com'" in done and "'sub': '1'" in done

@@ -272,3 +272,23 @@ def compare(
 
     play(INFO, compare_walkthrough(), fmt, pause=step,
              all_headers=all_headers, predict=predict)
+
+
+@app.command("oauth")
+@reports_errors
+def oauth(
+    fmt: Format = FORMAT,
+    as_json: bool = JSON,
+    step: bool = STEP,
+    predict: bool = PREDICT,
+    all_headers: bool = ALL_HEADERS,
+) -> None:
+    """'Log in with...': OAuth 2.0 and OpenID Connect, the code flow with PKCE, across an authorization server, a client app and an API.
+
+    \b
+    Example: authcli demo oauth --step
+    """
+    fmt = output_format(fmt, as_json)
+    from authcli.walkthroughs.oauth import INFO, oauth_walkthrough
+
+    play(INFO, oauth_walkthrough(), fmt, pause=step, all_headers=all_headers, predict=predict)

@@ -86,14 +86,15 @@ def serve(
             refuse_ignored(mode, alg=alg, key=key, idle=idle, open=open_page or None, secret=secret,
                            store=store, redis_url=redis_url, cookie=cookie or None)
             run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
+        elif mode is Mode.oauth:  # its own key and records; none of the others' options
+            _run_oauth(host, port, ttl, quiet, open_page, (store, redis_url, idle, tls), (secret, alg, key, cookie or dpop))
         elif mode is Mode.session:
             _refuse_jwt_options(secret, alg, key, cookie)
             sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make()
             stack.callback(sessions.close)
-            idle_text = f", ended after {idle} s idle" if idle else ""
             run(SessionAuth(sessions, ttl, policy=_session_policy(tls, idle, ttl)), sessions, mode, host, port,
-                 f"sessions live {ttl} s{idle_text} in {sessions.facts.name}", quiet, https_hints(tls),
-                 open_page, tls=tls)
+                 f"sessions live {ttl} s{f', ended after {idle} s idle' if idle else ''} in {sessions.facts.name}",
+                 quiet, https_hints(tls), open_page, tls=tls)
         else:
             signer = _jwt_key(alg, secret, key, store is not None or redis_url is not None or idle is not None)
             auth, kind = _jwt_auth(signer, ttl, tls, cookie, dpop)
@@ -101,9 +102,34 @@ def serve(
                 quiet, https_hints(tls) + verify_hints(signer, secret) + DPOP_HINTS * dpop, open_page, tls=tls)
 
 
-def _refuse_jwt_options(secret: str | None, alg: Alg | None, key: Path | None, cookie: bool) -> None:
+def _refuse_jwt_options(secret: str | None, alg: Alg | None, key: Path | None, cookie: bool | None,
+                        mode: str = "session") -> None:
     if secret is not None or alg is not None or key is not None or cookie:
-        raise UsageError(("--cookie belongs" if cookie else "--alg, --secret and --key belong") + " to --mode jwt")
+        which = "--cookie and --dpop belong" if mode == "oauth" and cookie else (
+            "--cookie belongs" if cookie else "--alg, --secret and --key belong")
+        raise UsageError(which + " to --mode jwt")
+
+
+def _run_oauth(host: str, port: int, ttl: int, quiet: bool, open_page: bool, unused: tuple, jwt: tuple) -> None:
+    """authcli's OpenID provider for a class's own clients: they register at /register. `unused`
+    and `jwt`: the other modes' options, refused."""
+    from dataclasses import replace
+
+    secret, alg, key, cookie = jwt
+    _refuse_jwt_options(secret, alg, key, cookie or None, "oauth")
+    if any(option is not None for option in unused):
+        raise UsageError("--mode oauth keeps its records in memory over plain HTTP: leave out "
+                         "--store, --redis-url, --idle and --https")
+    from authcli.cli.serve_hints import oauth_hints
+    from authcli.server.policy import HARDENED_OAUTH
+    from authcli.server.schemes.oauth import OAuthProvider
+
+    if host in ("0.0.0.0", "::"):
+        raise UsageError("--mode oauth names itself by its URL (the issuer in every token): give one address "
+                         "with --host, 127.0.0.1 or this machine's address on the classroom network")
+    policy = replace(HARDENED_OAUTH, access_ttl=ttl, id_token_ttl=ttl)
+    run(OAuthProvider(policy=policy), None, Mode.oauth, host, port,
+        f"access and ID tokens live {ttl} s, codes {policy.code_ttl} s", quiet, oauth_hints(policy), open_page)
 
 
 def _refuse_dpop_with(dpop: bool, weak: str | None, mode: Mode, cookie: bool) -> None:

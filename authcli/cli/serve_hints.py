@@ -47,3 +47,15 @@ def open_in_browser(url: str) -> str:
     except webbrowser.Error:
         opened = False
     return f"Opened {url} in your browser." if opened else f"No browser could be started from here: open {url} yourself."
+
+
+def oauth_hints(policy) -> list[str]:
+    """Where a class's own client starts: discovery, then registration of its redirect URI; what
+    this server's policy asks of it (a lab server's says what it does not)."""
+    match = "matched exactly" if policy.redirect_match == "exact" else "matched BY PREFIX (the lab's mistake)"
+    pkce = ("PKCE with S256 is required of every client" if policy.require_pkce
+            else "PKCE is NOT required (the lab's mistake)")
+    return ["Discovery: curl URL/.well-known/openid-configuration",
+            f"Register a client (redirect URIs on loopback only, {match}): curl -H 'Content-Type: "
+            "application/json' -d '{\"redirect_uris\": [\"http://127.0.0.1:8080/callback\"]}' URL/register",
+            f"{pkce}; see the README for a five-line Authlib client."]

@@ -22,6 +22,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 class Mode(str, Enum):
     session = "session"
     jwt = "jwt"
+    oauth = "oauth"
 
 
 def run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port: int, lifetime: str,
@@ -48,11 +49,16 @@ def run(auth: object, sessions: SessionStore | None, mode: Mode, host: str, port
             return log_line(record, state, color=color)
 
         # Written off the event loop: a paused terminal or a pager must not stall the clients.
-        log = LogWriter(console.file, line, lambda: store_state(count(), stateless=sessions is None))
+        records = getattr(auth, "records", None)  # an authorization server counts what it keeps
+        log = LogWriter(console.file, line, (lambda: f"[{records()}]") if records is not None
+                        else lambda: store_state(count(), stateless=sessions is None))
         stack.callback(log.close)
         server = AuthServer(auth, host, port, on_record=None if quiet else log,
                             tls=tls.server_context() if tls else None).start()
         stack.callback(server.stop)
+        bind = getattr(auth, "bind", None)  # an OpenID provider's issuer is its own URL, port included
+        if bind is not None:
+            bind(server.url)
         stop = threading.Event()
         # Ctrl-C and SIGTERM both end the server cleanly, even when started from a script that
         # ignores SIGINT for its background jobs.

@@ -37,7 +37,8 @@ def weak_mode(names: str, mode: Mode | None, host: str, https: bool = False) -> 
 def refuse_ignored(mode: Mode, **given: object) -> None:
     """A weak server's key and policy are the lab's: options it would not honour are refused,
     never silently dropped."""
-    unused = ("alg", "key", "idle", "open", "cookie") + (("secret",) if mode is Mode.session else ("store", "redis_url"))
+    unused = (("alg", "key", "idle", "open", "cookie") + (("secret",) if mode is not Mode.jwt else ())
+              + (("store", "redis_url") if mode is not Mode.session else ()))
     ignored = ["--" + name.replace("_", "-") for name in unused if given[name] is not None]
     if ignored:
         raise UsageError(f"--weak servers take their algorithm, key and timeouts from the lab: leave out "
@@ -63,6 +64,15 @@ def run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl
         app = SessionAuth(sessions, ttl, policy=session_policy(chosen), users=lab_users(), weak=tags)
         run(app, sessions, mode, host, port, f"sessions live {ttl} s in {sessions.facts.name}", quiet,
              [], False, warning=banner)
+        return
+    if mode is Mode.oauth:
+        from authcli.cli.serve_hints import oauth_hints
+        from authcli.server.lab.weaknesses import oauth_policy
+        from authcli.server.schemes.oauth import OAuthProvider
+
+        app = OAuthProvider(policy=oauth_policy(chosen), users=lab_users(), weak=tags)
+        run(app, None, mode, host, port, f"codes live {app.policy.code_ttl} s", quiet, oauth_hints(app.policy), False,
+            warning=banner)
         return
     w = chosen[0]
     key = make_signing_key(w.alg, secret.encode() if secret else next((c.secret for c in chosen if c.secret), None))

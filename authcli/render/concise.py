@@ -113,7 +113,8 @@ class Concise:
 
     @staticmethod
     def _where(snapshot: StoreSnapshot) -> object:
-        return snapshot.backend
+        # One server may keep several named stores (the OAuth demo's codes and refresh tokens).
+        return snapshot.backend, getattr(snapshot.notation, "name", None)
 
     @staticmethod
     def _signature(snapshot: StoreSnapshot) -> list:

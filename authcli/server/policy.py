@@ -132,3 +132,33 @@ HARDENED_DPOP = DpopPolicy()
 JWT_COOKIE = CookiePolicy(name="token")
 COOKIE_JWT = JwtPolicy(cookie=JWT_COOKIE)
 HTTPS_COOKIE_JWT = JwtPolicy(cookie=CookiePolicy(name="__Host-token", secure=True))
+
+
+@dataclass(frozen=True)
+class OAuthPolicy:
+    """The authorization server's decisions (RFC 6749, RFC 7636, OpenID Connect Core 1.0, and
+    RFC 9700, the security BCP). A lab's weak provider is this with other values."""
+
+    code_ttl: int = 60                  # RFC 6749 4.1.2: short-lived, 10 minutes at most
+    access_ttl: int = 300
+    id_token_ttl: int = 300
+    refresh_ttl: int = 86400
+    # PKCE for every client: RFC 9700 2.1.1 requires it of public clients and recommends it for
+    # confidential ones; S256 only (plain shows the verifier to whoever sees the authorization
+    # request). False: the lab's stolen code redeemed.
+    require_pkce: bool = True
+    pkce_methods: tuple[str, ...] = ("S256",)
+    # RFC 9700 2.1: redirect URIs compared as exact strings. "prefix": the lab's leak.
+    redirect_match: str = "exact"
+    rotate_refresh: bool = True         # RFC 9700 4.14.2: a new refresh token on each use...
+    refresh_reuse_revokes: bool = True  # ...and an old one used again revokes the whole family
+    refuse_cross_site: bool = True      # the login and consent form answers only its own origin
+    # Bounds (SECURITY 22): registered clients, live codes, refresh records; past them, 503.
+    max_clients: int = 1000
+    clients_per_address: int = 20       # registrations one address may make (then 429)
+    max_codes: int = 10_000
+    max_refresh: int = 10_000
+    alg: str = "RS256"                  # ID and access tokens; OIDC Core 15.1 requires RS256 support
+
+
+HARDENED_OAUTH = OAuthPolicy()

@@ -118,6 +118,14 @@ WEAKNESSES = {w.name: w for w in [
              "account+address, 50 per address, in a 60 s window, then 429 with Retry-After",
              guards=("login-limits",),
              lesson="The hardened server answers 429 after 5 failed logins per account and address, for 60 s at most"),
+    Weakness("no-pkce", "oauth", "PKCE not required: a stolen authorization code is redeemed by whoever holds it",
+             {"require_pkce": False}, "OAuthPolicy.require_pkce = True: every authorization request carries a "
+             "code_challenge, and its code is redeemed only with the code_verifier", guards=("pkce",),
+             lesson="The hardened authorization server requires PKCE of every client"),
+    Weakness("redirect-prefix", "oauth", "redirect URIs matched by prefix: the code goes where the attacker's "
+             "link says", {"redirect_match": "prefix"}, "OAuthPolicy.redirect_match = \"exact\": only a "
+             "redirect URI the client registered, character for character", guards=("exact-redirect",),
+             lesson="The hardened authorization server compares redirect URIs as exact strings"),
 ]}
 
 
@@ -175,6 +183,15 @@ def session_policy(weak: list[Weakness], base: SessionPolicy = HARDENED_SESSIONS
 
 
 def jwt_policy(weak: list[Weakness], base: JwtPolicy = HARDENED_JWT) -> JwtPolicy:
+    for w in weak:
+        base = _apply(base, w.change)
+    return base
+
+
+def oauth_policy(weak: list[Weakness]):
+    from authcli.server.policy import HARDENED_OAUTH
+
+    base = HARDENED_OAUTH
     for w in weak:
         base = _apply(base, w.change)
     return base

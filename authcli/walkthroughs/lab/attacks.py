@@ -23,6 +23,7 @@ from authcli.tokens.forge import sign_hmac, sign_with, tampered, unsigned
 from authcli.walkthroughs.lab.model import Attack, Outcome, Pair, outcome, welcomed
 from authcli.walkthroughs.lab.injection import KID_SQL
 from authcli.walkthroughs.lab.logins import LOGIN_ATTACKS
+from authcli.walkthroughs.lab.oauth import OAUTH_ATTACKS
 from authcli.walkthroughs.lab.sessions import SESSION_ATTACKS
 from authcli import clock
 
@@ -221,4 +222,5 @@ ATTACKS = {a.weakness.name: a for a in [
          "A token that expired a year ago."),
     *SESSION_ATTACKS,
     *LOGIN_ATTACKS,
+    *OAUTH_ATTACKS,
 ]}

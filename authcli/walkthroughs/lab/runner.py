@@ -94,6 +94,9 @@ def attacked(attack: Attack) -> Iterator[tuple[Outcome, Outcome]]:
                 stack.callback(app.close)
         weak = stack.enter_context(AuthServer(weak_app))
         hard = stack.enter_context(AuthServer(hard_app))
+        for app, server in ((weak_app, weak), (hard_app, hard)):
+            if hasattr(app, "bind"):  # an authorization server's issuer is its own URL
+                app.bind(server.url)
         pair = Pair(weak, hard, stack)
         stack.callback(pair.close)
         won, lost = attack.run(pair)

@@ -1,0 +1,183 @@
+"""/authorize: the authorization request checked (RFC 6749 4.1.1, RFC 7636 4.3, OIDC Core
+3.1.2), a login and consent page, and the form's answer: a code, or an error, at the redirect URI."""
+
+from __future__ import annotations
+
+import html
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from authcli.events import AuthorizationChecked, CodeIssued, CredentialsChecked, Event
+from authcli.server.journal import Request, Response
+from authcli.server.routes import NO_STORE, refuse_cross_site
+from authcli.errors import NoRedirect, OAuthError
+from authcli.server.schemes.oauth.clients import Client, loopback_uri
+from authcli.server.schemes.oauth.wire import form, query, redirect
+from authcli.tokens.pkce import CHALLENGE
+
+if TYPE_CHECKING:
+    from authcli.server.schemes.oauth.provider import OAuthProvider
+
+SCOPES = ("openid", "email", "profile")
+REQUEST_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
+                  "code_challenge_method")
+MAX_VALUE = 512  # state, nonce: opaque to the server, but bounded
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    client: Client
+    redirect_uri: str
+    scope: str
+    state: str | None
+    nonce: str | None
+    challenge: str | None
+    method: str | None
+
+
+def _redirect_ok(provider: OAuthProvider, client: Client, uri: str) -> bool:
+    if provider.policy.redirect_match == "prefix":  # the lab's mistake: any URI that starts like one
+        try:
+            loopback_uri(uri)  # still a loopback URL with nothing a header could not carry
+        except OAuthError:
+            return False
+        return any(uri.startswith(r) for r in client.redirect_uris)
+    return uri in client.redirect_uris  # RFC 9700 2.1: exact string comparison
+
+
+def check(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:
+    """The request's parameters, checked in the order the RFCs give: who and where first (NoRedirect)."""
+    client = provider.registry.get(p.get("client_id"))
+    if client is None:
+        raise NoRedirect("invalid_request", "unknown or missing client_id")
+    uri = p.get("redirect_uri")
+    if uri is None or not _redirect_ok(provider, client, uri):
+        raise NoRedirect("invalid_request", "redirect_uri is missing or is not one this client registered")
+    for name in ("state", "nonce", "scope"):
+        if len(p.get(name, "")) > MAX_VALUE:
+            raise OAuthError("invalid_request", f"{name} is longer than {MAX_VALUE} characters")
+    if p.get("response_type") != "code":
+        raise OAuthError("unsupported_response_type" if "response_type" in p else "invalid_request",
+                         "this server supports response_type=code only (no implicit flow)")
+    scope = p.get("scope", "openid")
+    if not scope.split() or any(s not in SCOPES for s in scope.split()):
+        raise OAuthError("invalid_scope", f"scopes this server knows: {' '.join(SCOPES)}")
+    challenge, method = p.get("code_challenge"), p.get("code_challenge_method")
+    if challenge is None and provider.policy.require_pkce:
+        raise OAuthError("invalid_request", "code_challenge is required (PKCE, for every client)")
+    if challenge is not None:
+        method = method or "plain"
+        if method not in provider.policy.pkce_methods:
+            raise OAuthError("invalid_request", f"code_challenge_method must be {' or '.join(provider.policy.pkce_methods)}")
+        if not CHALLENGE.fullmatch(challenge):
+            raise OAuthError("invalid_request", "code_challenge must be 43 base64url characters (an S256 hash)")
+    return AuthRequest(client, uri, " ".join(dict.fromkeys(scope.split())), p.get("state"), p.get("nonce"),
+                       challenge, method)
+
+
+def _refused(err: OAuthError, p: dict[str, str], events: list[Event]) -> Response:
+    events.append(AuthorizationChecked(f"refused: {err.error}: {err.description}", client_id=p.get("client_id", "")[:60],
+                                       error=err.error))
+    return Response(400, f"Authorization request refused ({err.error}): {err.description}\n",
+                    [("Content-Type", "text/plain; charset=utf-8"), NO_STORE], events)
+
+
+def _error_redirect(req: AuthRequest, err: OAuthError, issuer: str, events: list[Event]) -> Response:
+    events.append(AuthorizationChecked(f"{err.error}: {err.description} -> back to the client",
+                                       client_id=req.client.client_id, error=err.error))
+    values = {"error": err.error, "error_description": err.description, "iss": issuer}
+    return redirect(req.redirect_uri, {**values, **({"state": req.state} if req.state is not None else {})}, events)
+
+
+def page(provider: OAuthProvider, p: dict[str, str], req: AuthRequest, message: str = "") -> str:
+    hidden = "".join(f'<input type="hidden" name="{n}" value="{html.escape(p[n])}">' for n in REQUEST_PARAMS if n in p)
+    who = html.escape(req.client.name or req.client.client_id)
+    said = f'<p class="error">{html.escape(message)}</p>' if message else ""
+    return (f'<!doctype html><meta charset="utf-8"><title>Sign in</title><link rel="stylesheet" href="/style.css">'
+            f"<h1>Sign in</h1><p><b>{who}</b> asks for {html.escape(req.scope)}, back to "
+            f"{html.escape(req.redirect_uri)}</p>{said}"
+            f'<form method="post" action="/authorize">{hidden}'
+            '<input name="email" placeholder="email"><input name="password" type="password">'
+            '<button name="decision" value="allow">Allow</button><button name="decision" value="deny">Deny</button>'
+            "</form>\n")
+
+
+def _page_headers(req: AuthRequest) -> list[tuple[str, str]]:
+    # The form posts here and its answer redirects to the client: form-action must allow both.
+    target = urlsplit(req.redirect_uri)
+    csp = (f"default-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+           f"form-action 'self' {target.scheme}://{target.netloc}")
+    return [("Content-Type", "text/html; charset=utf-8"), ("Content-Security-Policy", csp), NO_STORE]
+
+
+def show(provider: OAuthProvider, request: Request) -> Response:
+    """GET /authorize: check the request, then the login and consent page."""
+    events: list[Event] = []
+    p: dict[str, str] = {}
+    try:
+        p = query(request)
+        req = check(provider, p)
+    except NoRedirect as err:
+        return _refused(err, p, events)
+    except OAuthError as err:
+        try:
+            return _error_redirect(check_who(provider, p), err, provider.issuer, events)
+        except OAuthError:
+            return _refused(err, p, events)
+    events.append(AuthorizationChecked(f"client {req.client.client_id[:12]}..., redirect_uri registered, "
+                                       f"scope {req.scope}, PKCE {req.method or 'none'}: the login and consent page",
+                                       client_id=req.client.client_id))
+    return Response(200, page(provider, p, req), _page_headers(req), events)
+
+
+def check_who(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:
+    """Only client_id and redirect_uri: where an error about the rest may be sent."""
+    client = provider.registry.get(p.get("client_id"))
+    uri = p.get("redirect_uri")
+    if client is None or uri is None or not _redirect_ok(provider, client, uri):
+        raise NoRedirect("invalid_request", "unknown client or redirect_uri")
+    state = p.get("state")
+    return AuthRequest(client, uri, "", state if state is None or len(state) <= MAX_VALUE else None,
+                       None, None, None)
+
+
+def submit(provider: OAuthProvider, request: Request) -> Response:
+    """POST /authorize: the user's credentials and decision; a code on the way back."""
+    events: list[Event] = []
+    if provider.policy.refuse_cross_site:
+        refuse_cross_site(request)
+    p: dict[str, str] = {}
+    try:
+        p = form(request)
+        req = check(provider, p)
+    except NoRedirect as err:
+        return _refused(err, p, events)
+    except OAuthError as err:
+        try:
+            return _error_redirect(check_who(provider, p), err, provider.issuer, events)
+        except OAuthError:
+            return _refused(err, p, events)
+    if p.get("decision") == "deny":
+        return _error_redirect(req, OAuthError("access_denied", "the user said no"), provider.issuer, events)
+    email, password = p.get("email", ""), p.get("password", "")
+    user = provider.users.check(email[:256], password[:256], provider.hashing) if email and password else None
+    if user is None:
+        events.append(CredentialsChecked("no user with this email and password -> the page again"))
+        return Response(401, page(provider, p, req, "Wrong email or password"), _page_headers(req), events)
+    events.append(CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id))
+    return _code(provider, req, user.user_id, events)
+
+
+def _code(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event]) -> Response:
+    code = secrets.token_urlsafe(32)
+    now = provider.clock()
+    record = {"client_id": req.client.client_id, "redirect_uri": req.redirect_uri, "scope": req.scope,
+              "sub": str(user_id), "auth_time": int(now), "code_challenge": req.challenge,
+              "code_challenge_method": req.method, "nonce": req.nonce, "used": False}
+    provider.codes.put(code, record, provider.policy.code_ttl)
+    events.append(CodeIssued(f"code stored for {provider.policy.code_ttl} s, bound to the client, its "
+                             "redirect_uri and code_challenge; one use", record=record))
+    values = {"code": code, **({"state": req.state} if req.state is not None else {}), "iss": provider.issuer}
+    return redirect(req.redirect_uri, values, events)
