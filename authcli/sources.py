@@ -139,6 +139,11 @@ _ENTRIES = [
     Source("jsonwebtoken-verify", "jsonwebtoken verify.js", "auth0/node-jsonwebtoken verify.js: exp is "
            "checked only when the token has one (typeof payload.exp !== 'undefined'), unless ignoreExpiration",
            "https://github.com/auth0/node-jsonwebtoken/blob/master/verify.js"),
+    Source("authlib-pkce", "Authlib RFC 7636", "Authlib documentation: RFC7636, Proof Key for Code Exchange "
+           "(the CodeChallenge extension and its required option)",
+           "https://docs.authlib.org/en/latest/specs/rfc7636.html"),
+    Source("authlib-client", "Authlib ClientMixin", "Authlib documentation: RFC6749, the client model "
+           "(ClientMixin.check_redirect_uri)", "https://docs.authlib.org/en/latest/specs/rfc6749.html"),
     Source("pyjwt-api", "PyJWT API", "PyJWT documentation: API Reference (jwt.decode's algorithms and options)",
            "https://pyjwt.readthedocs.io/en/stable/api.html"),
     Source("jose-embedded-jwk", "jose EmbeddedJWK", "panva/jose documentation: EmbeddedJWK",

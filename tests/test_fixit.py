@@ -12,8 +12,8 @@ from authcli.cli.app import app
 from authcli.errors import UsageError
 from authcli.server.lab.frameworks import SETTINGS
 from authcli.server.lab.policy_file import FIELDS, read_policy, weak_policy_text
-from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy, session_policy
-from authcli.server.policy import HARDENED_JWT, HARDENED_SESSIONS
+from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy, oauth_policy, session_policy
+from authcli.server.policy import HARDENED_JWT, HARDENED_OAUTH, HARDENED_SESSIONS
 from authcli.sources import MARKER, SOURCES
 from authcli.walkthroughs.lab.attacks import ATTACKS
 from authcli.walkthroughs.lab.fixit import fix_walkthrough
@@ -44,6 +44,8 @@ def test_the_weak_file_is_every_weakness_of_the_lab():
         if w.mode == "jwt" and w.change:
             assert all(getattr(student.jwt(w.change.get("key_source", "server")), k) == v for k, v in w.change.items())
     assert student.secret == WEAKNESSES["weak-secret"].secret
+    assert student.oauth() == oauth_policy([w for w in WEAKNESSES.values() if w.mode == "oauth"])
+    assert read_policy("").oauth() == HARDENED_OAUTH
     assert {n for f in FIELDS.values() for n in f.attacks} == set(WEAKNESSES) == set(ATTACKS)
 
 

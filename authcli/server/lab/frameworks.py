@@ -84,6 +84,13 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("jsonwebtoken", "secretOrPublicKey as a function of the header: look kid up among "
                 "your keys, never as a path or in SQL", "[^jsonwebtoken]"),
     ),
+    "oauth.require_pkce": (
+        Setting("Authlib", "register_grant(AuthorizationCodeGrant, [CodeChallenge(required=True)])", "[^authlib-pkce]"),
+    ),
+    "oauth.redirect_match": (
+        Setting("Authlib", "ClientMixin.check_redirect_uri: redirect_uri in the registered list, never a "
+                "startswith", "[^authlib-client]"),
+    ),
     "jwt.hmac_secret": (
         Setting("jsonwebtoken", "secretOrPrivateKey of jwt.sign (and jwt.verify's secretOrPublicKey)", "[^jsonwebtoken]"),
         Setting("PyJWT", "key of jwt.encode and jwt.decode", "[^pyjwt-api]"),

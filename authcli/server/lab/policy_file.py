@@ -18,7 +18,7 @@ from typing import Any
 from authcli.errors import UsageError
 from authcli.server.lab.frameworks import SETTINGS
 from authcli.server.lab.weaknesses import HANDOUT_SECRET
-from authcli.server.policy import CookiePolicy, JwtPolicy, LoginLimits, SessionPolicy
+from authcli.server.policy import CookiePolicy, JwtPolicy, LoginLimits, OAuthPolicy, SessionPolicy
 from authcli.sources import MARKER, SOURCES
 
 KEY_SOURCES = ("jwk-header", "jku-header", "kid-path", "kid-sql")
@@ -86,6 +86,12 @@ FIELDS = {f.name: f for f in [
     Field("jwt.hmac_secret", HANDOUT_SECRET.decode(), "random", '"random": 256 random bits made at start; any '
           "other text is the HS256 secret itself (mySecretKey is in authcli's own wordlist: authcli crack "
           "finds it)", ("weak-secret",)),
+    Field("oauth.require_pkce", False, True, "false: an authorization code is redeemed without a "
+          "code_verifier, so whoever steals the code gets the tokens; true: every authorization request "
+          "carries a code_challenge and its code is redeemed only with the verifier", ("no-pkce",)),
+    Field("oauth.redirect_match", "prefix", "exact", '"prefix": any redirect URI that starts with a '
+          'registered one is accepted, so an attacker\'s link sends the code elsewhere; "exact": character '
+          "for character as registered", ("redirect-prefix",), ("exact", "prefix")),
 ]}
 
 
@@ -227,6 +233,10 @@ class StudentPolicy:
         return replace(JwtPolicy(), verify_signature=v["jwt.verify_signature"], accept_alg_none=v["jwt.accept_alg_none"],
                        check_exp=v["jwt.check_exp"], hmac_with_public_key=v["jwt.hmac_with_public_key"],
                        key_source=source)
+
+    def oauth(self) -> OAuthPolicy:
+        v = self.values
+        return replace(OAuthPolicy(), require_pkce=v["oauth.require_pkce"], redirect_match=v["oauth.redirect_match"])
 
     @property
     def secret(self) -> bytes | None:

@@ -15,9 +15,8 @@ from authcli.errors import WalkthroughError
 from authcli.passwords import lab_users
 from authcli.server.lab.frameworks import SETTINGS
 from authcli.server.lab.policy_file import FIELDS, Field, StudentPolicy, toml_value
-from authcli.server.transport.httpd import AuthServer
 from authcli.walkthroughs.lab.attacks import ATTACKS
-from authcli.walkthroughs.lab.model import Attack, Outcome, Pair
+from authcli.walkthroughs.lab.model import Attack, Outcome, start_pair
 from authcli.walkthroughs.lab.model import checks as _checks
 from authcli.walkthroughs.model import (
     ChecksBlock, ExchangeBlock, Step, Table, TableBlock, WalkthroughInfo, step,
@@ -66,6 +65,10 @@ def student_apps(attack: Attack, student: StudentPolicy) -> tuple[Any, Any]:
     # X-Authcli-Weak: the file's mistakes this server can have (its mode; of the key sources, its own).
     names = tuple(n for n in still_open(student) if ATTACKS[n].weakness.mode == w.mode
                   and ("key_source" not in ATTACKS[n].weakness.change or n == w.name))
+    if w.mode == "oauth":
+        from authcli.server.schemes.oauth import OAuthProvider
+
+        return weak, OAuthProvider(policy=student.oauth(), users=lab_users(), weak=names)
     if w.mode == "session":
         return weak, SessionAuth(MemoryStore(), hard.policy.ttl, policy=student.session(), users=lab_users(), weak=names)
     # weak-secret tests the file's secret; every other attack uses the key both lab servers share.
@@ -79,11 +82,7 @@ def tried(attack: Attack, student: StudentPolicy) -> Iterator[tuple[Outcome, Out
     """The attack on the lab's weak server (it must work there), then on the file's server."""
     weak_app, your_app = student_apps(attack, student)
     with ExitStack() as stack:
-        for app in (weak_app, your_app):
-            if hasattr(app, "close"):
-                stack.callback(app.close)
-        pair = Pair(stack.enter_context(AuthServer(weak_app)), stack.enter_context(AuthServer(your_app)), stack)
-        stack.callback(pair.close)
+        pair = start_pair(stack, weak_app, your_app)
         weak, yours = attack.run(pair)
         if not weak.won:
             raise WalkthroughError(f"{attack.weakness.name}: the attack did not work on the weak server ({weak.result})")

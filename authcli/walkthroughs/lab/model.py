@@ -49,6 +49,22 @@ class Pair:
             client.close()
 
 
+def start_pair(stack: ExitStack, weak_app: Any, hard_app: Any) -> Pair:
+    """Both apps on real servers, closed with `stack` (apps first, then servers); an authorization
+    server's issuer is bound to its own URL once it listens. The pair's clients close first."""
+    for app in (weak_app, hard_app):
+        if hasattr(app, "close"):
+            stack.callback(app.close)
+    weak = stack.enter_context(AuthServer(weak_app))
+    hard = stack.enter_context(AuthServer(hard_app))
+    for app, server in ((weak_app, weak), (hard_app, hard)):
+        if hasattr(app, "bind"):
+            app.bind(server.url)
+    pair = Pair(weak, hard, stack)
+    stack.callback(pair.close)
+    return pair
+
+
 @dataclass(frozen=True)
 class Attack:
     """What the attacker knows and does, and the function that does it against a pair."""

@@ -13,9 +13,8 @@ from typing import Iterator
 
 from authcli.errors import WalkthroughError
 from authcli.events import KeyChosen
-from authcli.server.transport.httpd import AuthServer
 from authcli.walkthroughs.lab.attacks import ATTACKS
-from authcli.walkthroughs.lab.model import Attack, Outcome, Pair
+from authcli.walkthroughs.lab.model import Attack, Outcome, start_pair
 from authcli.walkthroughs.lab.model import checks as _checks
 from authcli.walkthroughs.model import (
     ChecksBlock, Defences, ExchangeBlock, Note, NotesBlock, Step, Table, TableBlock, WalkthroughInfo, step,
@@ -89,16 +88,7 @@ def attacked(attack: Attack) -> Iterator[tuple[Outcome, Outcome]]:
     lesson that did not go as taught."""
     weak_app, hard_app = attack.apps(attack.weakness)
     with ExitStack() as stack:
-        for app in (weak_app, hard_app):
-            if hasattr(app, "close"):
-                stack.callback(app.close)
-        weak = stack.enter_context(AuthServer(weak_app))
-        hard = stack.enter_context(AuthServer(hard_app))
-        for app, server in ((weak_app, weak), (hard_app, hard)):
-            if hasattr(app, "bind"):  # an authorization server's issuer is its own URL
-                app.bind(server.url)
-        pair = Pair(weak, hard, stack)
-        stack.callback(pair.close)
+        pair = start_pair(stack, weak_app, hard_app)
         won, lost = attack.run(pair)
         name = attack.weakness.name
         if not won.won:
