@@ -50,7 +50,7 @@ def run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl
     from authcli.server.schemes.jwt_auth import JwtAuth
     from authcli.server.schemes.session_auth import SessionAuth
     from authcli.server.lab.weaknesses import jwt_policy, parse, session_policy
-    from authcli.tokens.signing import make_signing_key
+    from authcli.server.lab.jwt_weak import lab_key
 
     chosen = parse(names)
     tags = tuple(w.name for w in chosen)
@@ -64,8 +64,7 @@ def run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl
         run(app, sessions, mode, host, port, f"sessions live {ttl} s in {sessions.facts.name}", quiet,
              [], False, warning=banner)
         return
-    w = chosen[0]
-    key = make_signing_key(w.alg, secret.encode() if secret else next((c.secret for c in chosen if c.secret), None))
+    key = lab_key(chosen, secret.encode() if secret else None)
     app = JwtAuth(key, ttl, policy=jwt_policy(chosen), users=lab_users(), weak=tags)
     stack.callback(app.close)
     run(app, None, mode, host, port, f"{key.alg} tokens live {ttl} s", quiet,
