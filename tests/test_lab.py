@@ -91,7 +91,7 @@ def test_the_lab_walkthrough_ends_with_the_table():
 def test_lab_list_and_errors():
     runner = CliRunner()
     listed = runner.invoke(app, ["lab", "--list"])
-    assert listed.exit_code == 0 and len(listed.stdout.splitlines()) == 16
+    assert listed.exit_code == 0 and len(listed.stdout.splitlines()) == 17
     bad = runner.invoke(app, ["lab", "nope"])
     assert bad.exit_code == 2 and bad.stderr.startswith("error: unknown weakness nope")
     summary = runner.invoke(app, ["lab", "alg-none", "--summary", "-f", "json"])

@@ -32,22 +32,13 @@ def _login(server: AuthServer) -> str:
     return answer.json()["token"]
 
 
-def test_the_key_recovered_from_two_tokens_is_the_servers_and_only_the_weak_server_takes_the_forgery():
-    require_gmpy2()
-    weak_app, hard_app = jwt_apps(WEAKNESSES[LAB])
-    with AuthServer(weak_app) as weak, AuthServer(hard_app) as hard:
-        assert requests.get(weak.url + "/.well-known/jwks.json", timeout=10).status_code == 404  # no exposed key
-        first, second = _login(weak), _login(weak)
-        found = recover(split(first), split(second))
-        server_public = weak_app.key.private.public_key().public_numbers()
-        assert (found.n, found.e) == (server_public.n, server_public.e) and found.engine == "gmpy2"
-        assert found.pem() == public_pem(weak_app.key) and found.n.bit_length() == 512
-        forged = sign_hmac({"alg": "HS256", "typ": "JWT"}, {**split(first).payload, "sub": "1", "userId": 1},
-                           found.pem())
-        bearer = {"Authorization": f"Bearer {forged}"}
-        assert requests.get(weak.url + "/profile", headers=bearer, timeout=10).text.strip() == "Welcome user 1"
-        refused = requests.get(hard.url + "/profile", headers=bearer, timeout=10)
-        assert refused.status_code == 401 and "HS256" in refused.headers["WWW-Authenticate"]
+def test_no_key_is_published_and_a_single_token_gives_nothing_away():
+    weak_app, _ = jwt_apps(WEAKNESSES[LAB])
+    with AuthServer(weak_app) as weak:
+        assert requests.get(weak.url + "/.well-known/jwks.json", timeout=10).status_code == 404
+        token = _login(weak)
+        with pytest.raises(RecoveryFailed, match="the same"):
+            recover(split(token), split(token))
 
 
 @pytest.mark.parametrize("bits", [512, 2048])
@@ -94,32 +85,47 @@ def test_without_gmpy2_the_lab_says_so_in_one_line(monkeypatch):
     assert ATTACKS[LAB].weakness.key_bits == 512
 
 
-def test_the_lab_step_by_step_in_every_format():
-    """The lab's attack once, through the walkthrough: the weak server's 200 and the hardened one's
-    401 from the same forged bytes, the narration, every format and --step from that one run."""
+def test_the_lab_recovers_the_servers_key_and_only_the_weak_server_takes_the_forgery(monkeypatch):
+    """The lab's attack once, through the walkthrough, with spies (the real functions, recorded):
+    the key recovered from two tokens over real HTTP is the server's own; the same forged bytes
+    get 200 from the weak server and 401 from the hardened one; every format and --step from
+    that one run."""
     import io
     import json
-
-    from rich.console import Console
 
     from authcli.render.html import HtmlRenderer
     from authcli.render.jsonout import JsonRenderer
     from authcli.render.markdown import MarkdownRenderer
-    from authcli.render.terminal import TerminalRenderer
+    from authcli.server.lab import jwt_weak
+    from authcli.tokens import recover as recovery
     from test_walkthrough_browser_dpop import stepped
 
     require_gmpy2()
+    made, found = [], []
+    real_key, real_recover = jwt_weak.small_rsa_key, recovery.recover
+    monkeypatch.setattr(jwt_weak, "small_rsa_key", lambda *a: made.append(real_key(*a)) or made[-1])
+    monkeypatch.setattr(recovery, "recover", lambda *a, **k: found.append(real_recover(*a, **k)) or found[-1])
     steps = list(runner.lab_walkthrough([LAB]))
+
+    [server_key], [key] = made, found
+    server_public = server_key.private.public_key().public_numbers()
+    assert (key.n, key.e) == (server_public.n, server_public.e) and key.engine == "gmpy2"
+    assert key.pem() == public_pem(server_key) and key.n.bit_length() == 512
     weak, hard = steps[1], steps[2]
-    said = " ".join(weak.text)
-    assert "GET /.well-known/jwks.json: 404" in said and "authcli checked that it is the server's public key" in said
-    assert "512-bit key" in said and "[^rfc7518-3.3]" in said and "Result: the attack worked (200 Welcome user 1)" in said
-    assert "Result: refused (401: algorithm FAIL)" in " ".join(hard.text)
     weak_sent, hard_sent = ([b.exchange for b in s.all(ExchangeBlock)] for s in (weak, hard))
     assert [ex.request.target for ex in weak_sent] == ["/login", "/login", "/.well-known/jwks.json", "/profile"]
     assert all(ex.response.header("X-Authcli-Weak") == LAB for ex in weak_sent)
-    assert hard_sent[-1].response.header("X-Authcli-Weak") is None
-    assert weak_sent[-1].request.header("Authorization") == hard_sent[-1].request.header("Authorization")
+    forged = weak_sent[-1].request.header("Authorization")
+    assert forged == hard_sent[-1].request.header("Authorization")
+    header = split(forged.split(" ", 1)[1]).header
+    assert header["alg"] == "HS256" and sign_hmac(header, split(forged.split(" ", 1)[1]).payload, key.pem()) == forged.split(" ", 1)[1]
+    assert weak_sent[-1].response.status == 200 and weak_sent[-1].response.body.strip() == "Welcome user 1"
+    assert hard_sent[-1].response.status == 401 and hard_sent[-1].response.header("X-Authcli-Weak") is None
+    said = " ".join(weak.text)
+    assert "GET /.well-known/jwks.json: 404" in said and "authcli checked that it is the server's public key" in said
+    assert f"k={key.divided_out}" in said and "512-bit key" in said and "[^rfc7518-3.3]" in said
+    assert "Result: refused (401: algorithm FAIL)" in " ".join(hard.text)
+
     outs = {"md": io.StringIO(), "json": io.StringIO(), "html": io.StringIO()}
     for renderer in [MarkdownRenderer(outs["md"]), JsonRenderer(outs["json"]), HtmlRenderer(outs["html"])]:
         renderer.start(runner.INFO)

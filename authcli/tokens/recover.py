@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from authcli.errors import AuthcliError
+from authcli.errors import RecoveryFailed
 from authcli.tokens.parse import TokenParts, b64url_decode
 
 E = 65537
@@ -29,10 +29,6 @@ DIGEST_INFO = {
 }
 # Small factors the gcd may carry besides n: n itself has none (its primes are half its size).
 SMALL_PRIMES = [p for p in range(2, 1 << 16) if all(p % q for q in range(2, int(p ** 0.5) + 1))]
-
-
-class RecoveryFailed(AuthcliError):
-    """The two tokens did not give an RSA modulus that verifies them."""
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,7 @@ def alg_confusion_no_key(pair: Pair):
          "s^e - m is a multiple of n for each token, with e = 65537, the exponent nearly every RSA key "
          "uses [^portswigger-alg-confusion].",
          f"With gmpy2, gcd(s1^e - m1, s2^e - m2) over two numbers of about {bits * 65537 // 10 ** 6} million bits "
-         f"took {found.seconds:.1f} s and gave {'n itself' if found.divided_out == 1 else f'n times {found.divided_out}, divided out'}: "
+         f"took {found.seconds:.1f} s and gave k times n, k={found.divided_out} (small factors are divided out): "
          f"a {bits}-bit modulus that verifies both tokens' signatures, and authcli checked that it is the "
          f"server's public key. As PEM ({len(pem)} bytes) it is the HS256 secret, exactly as in alg-confusion.",
          f"This lab's server signs with a {bits}-bit key, the smallest RS256's encoding fits in, so the gcd takes "
