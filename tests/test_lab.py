@@ -153,3 +153,14 @@ def test_serve_weak_secret_says_whose_secret_it_is():
     hint = verify_hints(make_signing_key("HS256", HANDOUT_SECRET), None)[0]
     assert "handout's" in hint and "random" not in hint
     assert "256 random bits" in verify_hints(make_signing_key("HS256"), None)[0]
+
+
+def test_serve_weak_no_key_says_its_key_is_published_nowhere():
+    """`serve --weak alg-confusion-no-key`: a 512-bit key and no JWKS; the banner must not point at one."""
+    from authcli.cli.serve_hints import verify_hints
+    from authcli.server.lab.jwt_weak import lab_key
+
+    key = lab_key(parse("alg-confusion-no-key"))
+    assert key.jwks is None and key.private.key_size == 512
+    [hint] = verify_hints(key, None)
+    assert "publishes nowhere" in hint and "jwks.json > jwks.json" not in hint
