@@ -27,8 +27,17 @@ DIGEST_INFO = {
     "RS384": (hashlib.sha384, bytes.fromhex("3041300d060960864801650304020205000430")),
     "RS512": (hashlib.sha512, bytes.fromhex("3051300d060960864801650304020305000440")),
 }
-# Small factors the gcd may carry besides n: n itself has none (its primes are half its size).
-SMALL_PRIMES = [p for p in range(2, 1 << 16) if all(p % q for q in range(2, int(p ** 0.5) + 1))]
+SMALL = 1 << 16  # the gcd's extra factors are tried below this: n itself has none (its primes are half its size)
+
+
+def small_primes(limit: int = SMALL) -> list[int]:
+    """The primes below `limit` (a sieve: milliseconds, made only when a gcd needs them)."""
+    sieve = bytearray([1]) * limit
+    sieve[:2] = b"\x00\x00"
+    for p in range(2, int(limit ** 0.5) + 1):
+        if sieve[p]:
+            sieve[p * p::p] = bytes(len(range(p * p, limit, p)))
+    return [p for p in range(limit) if sieve[p]]
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ def _engine(use_gmpy2: bool | None) -> tuple[str, Callable[[int], Any], Callable
 def strip_small(g: int, size_bits: int) -> tuple[int, int]:
     """g without the small prime factors a gcd of two multiples of n may carry; the cofactor."""
     k = 1
-    for p in SMALL_PRIMES:
+    for p in small_primes() if g.bit_length() > size_bits else ():
         if g.bit_length() <= size_bits:
             break
         while g % p == 0 and g.bit_length() > size_bits:
