@@ -85,3 +85,7 @@ class NotRegularFile(AuthcliError, OSError):
 
 class FileTooLarge(AuthcliError, OSError):
     """A file longer than its reader's limit."""
+
+
+class RecoveryFailed(AuthcliError):
+    """Two tokens did not give an RSA public key that verifies them (lab alg-confusion-no-key)."""

@@ -103,6 +103,13 @@ _ENTRIES = [
            "https://docs.djangoproject.com/en/stable/topics/http/sessions/"),
     Source("portswigger-jwt", "PortSwigger JWT attacks", "PortSwigger Web Security Academy: JWT attacks",
            "https://portswigger.net/web-security/jwt"),
+    Source("portswigger-alg-confusion", "PortSwigger algorithm confusion", "PortSwigger Web Security Academy: "
+           "Algorithm confusion attacks, Deriving public keys from existing tokens",
+           "https://portswigger.net/web-security/jwt/algorithm-confusion#deriving-public-keys-from-existing-tokens"),
+    Source("rfc8017-9.2", "RFC 8017 §9.2", "PKCS #1: RSA Cryptography Specifications Version 2.2, 9.2 EMSA-PKCS1-v1_5",
+           "https://www.rfc-editor.org/rfc/rfc8017#section-9.2"),
+    Source("rfc7518-3.3", "RFC 7518 §3.3", "JSON Web Algorithms (JWA), 3.3 Digital Signature with RSASSA-PKCS1-v1_5 "
+           "(a key of 2048 bits or larger MUST be used)", "https://www.rfc-editor.org/rfc/rfc7518#section-3.3"),
     Source("portswigger-jwt-labs", "PortSwigger JWT labs", "PortSwigger Web Security Academy: the JWT labs",
            "https://portswigger.net/web-security/all-labs#jwt"),
     Source("owasp-query-parameterization", "OWASP Query Parameterization", "OWASP Cheat Sheet Series: "

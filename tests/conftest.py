@@ -109,6 +109,20 @@ def require_browser() -> None:
         pytest.skip(missing)
 
 
+GMPY2_HINT = ("the lab's alg-confusion-no-key needs gmpy2: pip install 'authcli[gmpy2]' "
+              "(set AUTHCLI_REQUIRE_GMPY2=1 to make its absence a failure, as CI does)")
+
+
+def require_gmpy2() -> None:
+    """Skip without gmpy2; fail instead when AUTHCLI_REQUIRE_GMPY2 is set (CI)."""
+    from authcli.tokens.recover import has_gmpy2
+
+    if not has_gmpy2():
+        if os.environ.get("AUTHCLI_REQUIRE_GMPY2"):
+            pytest.fail("AUTHCLI_REQUIRE_GMPY2 is set but " + GMPY2_HINT)
+        pytest.skip(GMPY2_HINT)
+
+
 REDIS_HINT = ("Redis tests need a redis-server binary: apt-get install redis-server "
               "(set AUTHCLI_REQUIRE_REDIS=1 to make its absence a failure, as CI does)")
 

@@ -56,3 +56,24 @@ def test_the_dpop_page_signs_proofs_with_a_key_nobody_can_copy(page):
         limits = " ".join(page.text_content("#limits").split())
         assert "can still ask the browser to sign proofs" in limits and "RFC 9449 §11.4" in limits
         assert page.problems == []
+
+
+def test_the_demos_page_scripts_run_in_the_dpop_page(page):
+    """demo browser --dpop's own scripts (KEY, STEAL, INJECTED), in the page fixture's Chromium:
+    the key is not extractable, the token copied out gets 401 from Python, and script in the page
+    still signs proofs with the page's key (what DPoP does not stop)."""
+    from authcli.walkthroughs.browser_dpop import INJECTED, KEY, LOGIN, STEAL
+
+    with AuthServer(DpopJwtAuth(make_signing_key("ES256"), 60)) as server:
+        page.goto(server.url + "/")
+        expect(page.locator("#key")).to_contain_text("Key made")
+        key = page.evaluate(KEY)
+        assert key["extractable"] is False and key["exportKey"] == "InvalidAccessError"
+        page.click(LOGIN)
+        expect(page.locator("#login-answer")).to_contain_text("200 OK")
+        stolen = page.evaluate(STEAL)
+        assert split(stolen).payload["cnf"] == {"jkt": thumbprint(key["jwk"])}
+        assert requests.get(server.url + "/profile", headers={"Authorization": f"DPoP {stolen}"},
+                            timeout=10).status_code == 401
+        assert page.evaluate(INJECTED) == "200 Welcome user 1"
+        assert page.problems == []

@@ -34,10 +34,11 @@ HANDOUT_TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcklkI
 
 
 def test_every_weakness_has_an_attack():
-    assert list(ATTACKS) == list(WEAKNESSES) and len(WEAKNESSES) == 19
+    assert list(ATTACKS) == list(WEAKNESSES) and len(WEAKNESSES) == 20
 
 
-@pytest.mark.parametrize("name", list(WEAKNESSES))
+# alg-confusion-no-key runs once, in tests/test_recover.py: its gcd takes seconds.
+@pytest.mark.parametrize("name", [n for n, w in WEAKNESSES.items() if not w.needs])
 def test_the_attack_works_on_the_weak_server_and_fails_on_the_hardened_one(name):
     if name == "no-httponly" and os.environ.get("AUTHCLI_REQUIRE_BROWSER"):
         from conftest import require_browser
@@ -90,7 +91,7 @@ def test_the_lab_walkthrough_ends_with_the_table():
 def test_lab_list_and_errors():
     runner = CliRunner()
     listed = runner.invoke(app, ["lab", "--list"])
-    assert listed.exit_code == 0 and len(listed.stdout.splitlines()) == 19
+    assert listed.exit_code == 0 and len(listed.stdout.splitlines()) == 20
     bad = runner.invoke(app, ["lab", "nope"])
     assert bad.exit_code == 2 and bad.stderr.startswith("error: unknown weakness nope")
     summary = runner.invoke(app, ["lab", "alg-none", "--summary", "-f", "json"])
@@ -152,3 +153,14 @@ def test_serve_weak_secret_says_whose_secret_it_is():
     hint = verify_hints(make_signing_key("HS256", HANDOUT_SECRET), None)[0]
     assert "handout's" in hint and "random" not in hint
     assert "256 random bits" in verify_hints(make_signing_key("HS256"), None)[0]
+
+
+def test_serve_weak_no_key_says_its_key_is_published_nowhere():
+    """`serve --weak alg-confusion-no-key`: a 512-bit key and no JWKS; the banner must not point at one."""
+    from authcli.cli.serve_hints import verify_hints
+    from authcli.server.lab.jwt_weak import lab_key
+
+    key = lab_key(parse("alg-confusion-no-key"))
+    assert key.jwks is None and key.private.key_size == 512
+    [hint] = verify_hints(key, None)
+    assert "publishes nowhere" in hint and "jwks.json > jwks.json" not in hint

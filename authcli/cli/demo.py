@@ -225,6 +225,8 @@ def browser(
     https: bool = https_option(),
     cookie: bool = typer.Option(False, "--cookie", help="The JWT half keeps the token in an HttpOnly cookie "
                                 "instead of localStorage: what injected script, other sites and 4 KB do to it."),
+    dpop: bool = typer.Option(False, "--dpop", help="The JWT half binds the token to a non-extractable WebCrypto "
+                              "key (DPoP, RFC 9449): a copy replayed without a proof gets 401."),
 ) -> None:
     """The handout's browser half in a real headless Chromium: its cookie store, localStorage, XSS and CSRF.
 
@@ -234,8 +236,11 @@ def browser(
     \b
     Example: authcli demo browser --step
     Example: authcli demo browser --cookie
+    Example: authcli demo browser --dpop
     """
     fmt = output_format(fmt, as_json)
+    if cookie and dpop:
+        raise UsageError("--cookie and --dpop are separate demos: pick one")
     from authcli.browser import check
     from authcli.walkthroughs.browser import INFO, browser_walkthrough
 
@@ -248,6 +253,10 @@ def browser(
             from authcli.walkthroughs.browser_cookie import INFO as COOKIE_INFO, browser_cookie_walkthrough
 
             info, steps = COOKIE_INFO, browser_cookie_walkthrough(ttl, tls=tls)
+        elif dpop:
+            from authcli.walkthroughs.browser_dpop import INFO as DPOP_INFO, browser_dpop_walkthrough
+
+            info, steps = DPOP_INFO, browser_dpop_walkthrough(ttl, tls=tls)
         else:
             info, steps = INFO, browser_walkthrough(ttl, tls=tls)
         play(info, steps, fmt, pause=step, all_headers=all_headers, predict=predict)

@@ -14,6 +14,10 @@ def https_hints(tls) -> list[str]:
 
 def verify_hints(key, given_secret: str | None) -> list[str]:
     """How to check (and make) this server's tokens yourself: what the README's last step needs."""
+    if key.secret is None and key.jwks is None:
+        return [f"Tokens are signed with a {key.private.key_size}-bit {key.alg} key that this server publishes "
+                "nowhere (/.well-known/jwks.json: 404): two of its tokens give it away (authcli lab "
+                "alg-confusion-no-key)."]
     if key.secret is None:
         return [f"Tokens are signed with a {key.alg} private key; the public key is at "
                 "/.well-known/jwks.json. Verify one: curl -s URL/.well-known/jwks.json > jwks.json && "

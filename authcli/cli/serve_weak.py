@@ -51,7 +51,7 @@ def run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl
     from authcli.server.schemes.jwt_auth import JwtAuth
     from authcli.server.schemes.session_auth import SessionAuth
     from authcli.server.lab.weaknesses import jwt_policy, parse, session_policy
-    from authcli.tokens.signing import make_signing_key
+    from authcli.server.lab.jwt_weak import lab_key
 
     chosen = parse(names)
     tags = tuple(w.name for w in chosen)
@@ -74,8 +74,7 @@ def run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl
         run(app, None, mode, host, port, f"codes live {app.policy.code_ttl} s", quiet, oauth_hints(app.policy), False,
             warning=banner)
         return
-    w = chosen[0]
-    key = make_signing_key(w.alg, secret.encode() if secret else next((c.secret for c in chosen if c.secret), None))
+    key = lab_key(chosen, secret.encode() if secret else None)
     policy = jwt_policy(chosen)
     if policy.key_source == "kid-sql":  # its keys in SQLite, found by kid
         from authcli.server.schemes.kid_table import KeyTableJwtAuth as JwtAuth  # noqa: N814

@@ -134,3 +134,63 @@ def relax(verdict: Verdict, parts: TokenParts, policy: JwtPolicy, own: tuple[str
             check = Check("exp", None, "not checked: this server ignores expiry")
         checks.append(check)
     return Verdict(distrust(checks))
+
+
+def lab_key(chosen: list, secret: bytes | None = None) -> SigningKey:
+    """The key of a weak JWT server with these weaknesses: the handout's secret where one asks for
+    it, a small RSA key that publishes no JWKS where one asks for that, else a new key."""
+    from authcli.tokens.signing import make_signing_key
+
+    bits = max(w.key_bits for w in chosen)
+    if bits:
+        return small_rsa_key(bits)
+    return make_signing_key(chosen[0].alg, secret or next((w.secret for w in chosen if w.secret), None))
+
+
+def small_rsa_key(bits: int = 512) -> SigningKey:
+    """An RS256 key of `bits` (512: the smallest PKCS #1 v1.5 with SHA-256 fits in), publishing
+    no JWKS. cryptography refuses to generate keys under 1024 bits, so the primes are found here
+    (Miller-Rabin, 40 rounds) and the key is assembled from its numbers."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from authcli.tokens.signing import from_private
+
+    e = 65537
+    while True:
+        p, q = _prime(bits // 2), _prime(bits // 2)
+        phi = (p - 1) * (q - 1)
+        if p != q and (p * q).bit_length() == bits and phi % e:
+            break
+    d = pow(e, -1, phi)
+    numbers = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p), rsa.RSAPublicNumbers(e, p * q))
+    return replace(from_private(numbers.private_key(), "RS256"), jwks=None, generated=True)
+
+
+def _prime(bits: int) -> int:
+    import secrets
+
+    while True:
+        n = secrets.randbits(bits) | (3 << (bits - 2)) | 1  # top two bits set: p*q has all `bits`
+        if _probably_prime(n):
+            return n
+
+
+def _probably_prime(n: int, rounds: int = 40) -> bool:
+    import secrets
+
+    if any(n % p == 0 for p in (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)):
+        return False
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for _ in range(rounds):
+        x = pow(2 + secrets.randbelow(n - 3), d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True

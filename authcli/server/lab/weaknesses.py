@@ -31,6 +31,8 @@ class Weakness:
     secret: bytes | None = None      # a fixed HS256 secret (the handout's), else a random one
     guards: tuple[str, ...] = ()     # the defences (authcli.defences) the hardened server uses here
     lesson: str = ""                 # the lab's lesson, one sentence; the policy value is its detail
+    key_bits: int = 0                # an RSA key this small that publishes no JWKS (0: the usual key)
+    needs: str = ""                  # an optional module the attacker's side imports (pyproject extra)
 
     @property
     def lesson_line(self) -> str:
@@ -79,6 +81,11 @@ WEAKNESSES = {w.name: w for w in [
              "own algorithm (RS256), so HS256 is refused before any key is used", alg="RS256",
              guards=("alg-allowlist",),
              lesson="The hardened server refuses HMAC when it holds an RSA key"),
+    Weakness("alg-confusion-no-key", "jwt", "alg-confusion on a server that publishes no key: two of "
+             "its tokens give the key away", {"hmac_with_public_key": True}, "hmac_with_public_key = "
+             "False: the allow-list is the key's own algorithm (RS256); keeping the public key "
+             "secret never was a defence", alg="RS256", guards=("alg-allowlist",), key_bits=512, needs="gmpy2",
+             lesson="The hardened server refuses HMAC when it holds an RSA key, published or not"),
     Weakness("no-exp", "jwt", "expiry not checked: last year's token works",
              {"check_exp": False}, "JwtPolicy.check_exp = True: exp is required and checked",
              guards=("exp-checked",),

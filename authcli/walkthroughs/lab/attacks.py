@@ -16,6 +16,7 @@ from typing import Any
 
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, DEMO_USER_ID, lab_users
 from authcli.server.schemes.jwt_auth import JwtAuth
+from authcli.server.lab.jwt_weak import lab_key
 from authcli.server.lab.weaknesses import WEAKNESSES, Weakness, jwt_policy
 from authcli.tokens.parse import split
 from authcli.tokens.signing import make_signing_key
@@ -68,7 +69,7 @@ class JwksHost:
 def jwt_apps(w: Weakness) -> tuple[JwtAuth, JwtAuth]:
     """The weak server and the hardened one, with one key (a random one for the hardened
     server of weak-secret: a strong secret is its defence)."""
-    key = make_signing_key(w.alg, w.secret)
+    key = lab_key([w])
     hard_key = make_signing_key(w.alg) if w.secret else key
     if w.name == "kid-path":
         key = hard_key = replace(key, kid="server-key")
@@ -185,6 +186,36 @@ def alg_confusion(pair: Pair):
          "the token pick HS256 checks the HMAC with the same bytes."], []))
 
 
+def alg_confusion_no_key(pair: Pair):
+    from authcli.errors import WalkthroughError
+    from authcli.server.lab.jwt_weak import public_pem
+    from authcli.tokens.recover import recover
+
+    first, token = _login(pair, pair.weak)
+    second, other = _login(pair, pair.weak)
+    jwks = pair.send(pair.weak, "GET", "/.well-known/jwks.json")
+    found = recover(split(token), split(other))
+    pem = found.pem()
+    if pem != public_pem(pair.weak.app.key):  # told only when it is so: the attacker's key is the server's
+        raise WalkthroughError("alg-confusion-no-key: the recovered key is not the server's public key")
+    bits = found.n.bit_length()
+    forged = sign_hmac({"alg": "HS256", "typ": "JWT"}, _victim_claims(token), pem)
+    return _both(pair, forged, [("log in", first), ("log in again", second), ("no public key", jwks)], (
+        [f"The server publishes no key (GET /.well-known/jwks.json: {jwks.response.status}). The attacker "
+         "logs in twice and keeps both tokens. An RS256 signature s is m^d mod n, where m is the PKCS #1 "
+         "v1.5 encoding of the SHA-256 of header.payload, which anyone can compute [^rfc8017-9.2]; so "
+         "s^e - m is a multiple of n for each token, with e = 65537, the exponent nearly every RSA key "
+         "uses [^portswigger-alg-confusion].",
+         f"With gmpy2, gcd(s1^e - m1, s2^e - m2) over two numbers of about {bits * 65537 // 10 ** 6} million bits "
+         f"took {found.seconds:.1f} s and gave k times n, k={found.divided_out} (small factors are divided out): "
+         f"a {bits}-bit modulus that verifies both tokens' signatures, and authcli checked that it is the "
+         f"server's public key. As PEM ({len(pem)} bytes) it is the HS256 secret, exactly as in alg-confusion.",
+         f"This lab's server signs with a {bits}-bit key, the smallest RS256's encoding fits in, to keep "
+         "the wait short. Real keys are 2048 bits or more [^rfc7518-3.3], and the same gcd recovers them "
+         "too; it only takes longer, as the numbers grow with the key (benchmarks/recover_key.py measures "
+         "512, 1024 and 2048 bits)."], []))
+
+
 def no_exp(pair: Pair):
     from authcli.tokens.signing import issue
 
@@ -218,6 +249,9 @@ ATTACKS = {a.weakness.name: a for a in [
     _jwt("alg-confusion", alg_confusion, "The attacker fetches the server's public key and signs a "
          "token for user 1 with HS256, using the public key as the secret.",
          "An HS256 token signed with the server's public key."),
+    _jwt("alg-confusion-no-key", alg_confusion_no_key, "The attacker has no public key to fetch: "
+         "they recover it from two of the server's tokens, then sign a token for user 1 with HS256, "
+         "using it as the secret.", "An HS256 token signed with a public key recovered from two tokens."),
     _jwt("no-exp", no_exp, "The attacker replays a token that expired a year ago.",
          "A token that expired a year ago."),
     *SESSION_ATTACKS,

@@ -65,20 +65,36 @@ def lab_walkthrough(names: list[str] | None = None) -> Iterator[Step]:
         "mistake, built from the hardened policy with that mistake's values, listening on loopback "
         "only and saying so in an X-Authcli-Weak header; then, request for request, against "
         "authcli's default server. Every success and refusal below happened.",
-        *(["The JWT attacks follow seven of PortSwigger's eight JWT labs [^portswigger-jwt-labs]; "
-           "the eighth, algorithm confusion with no exposed key, is not here; kid-sql is WebGoat's "
-           "[^webgoat-jwt], and no-exp is authcli's own."] if jwt else []),
+        *(["The JWT attacks follow PortSwigger's eight JWT labs [^portswigger-jwt-labs] (two of "
+           "them are algorithm confusion: with the public key published, and with no exposed key); "
+           "kid-sql is WebGoat's [^webgoat-jwt], and no-exp is authcli's own."] if jwt else []),
     ])
-    rows, number = [], 1
+    rows, number, skipped = [], 1, []
     for attack in chosen:
+        if missing(attack):
+            skipped.append(attack.weakness.name)
+            yield step(None, f"{attack.weakness.name}: skipped", [missing(attack)])
+            continue
         with attacked(attack) as (weak, hard):
             yield from _attack_steps(number, attack, weak, hard)
         number += 2
         rows.append([attack.weakness.name, weak.result, hard.result, attack.weakness.fix])
     yield step(None, "Summary", [
         f"{len(rows)} attack{'s' if len(rows) != 1 else ''}: each worked against the server with "
-        "the mistake and was refused by the hardened one.",
+        "the mistake and was refused by the hardened one."
+        + (f" Skipped: {', '.join(skipped)} (see above)." if skipped else ""),
     ], TableBlock(Table("Attack lab", ["attack", "weak server", "hardened server", "defence"], rows)))
+
+
+def missing(attack: Attack) -> str:
+    """One line when the attacker's side needs a module that is not installed, else ""."""
+    import importlib.util
+
+    needs = attack.weakness.needs
+    if not needs or importlib.util.find_spec(needs) is not None:
+        return ""
+    return (f"Skipped: {attack.weakness.name} needs {needs} for its big-number arithmetic: "
+            f"pip install 'authcli[{needs}]'")
 
 
 @contextmanager
