@@ -112,6 +112,8 @@ _ENTRIES = [
            "endpoint pastes kid into SELECT key FROM jwt_keys WHERE id = '...')",
            "https://github.com/WebGoat/WebGoat/blob/main/src/main/java/org/owasp/webgoat/lessons/jwt/"
            "claimmisuse/JWTHeaderKIDEndpoint.java"),
+    Source("sqlite-comments", "SQLite: comments", "SQLite SQL language: comments (-- to the end of "
+           "the line)", "https://www.sqlite.org/lang_comment.html"),
     # The frameworks' own settings, named in the fix-it file (authcli/server/lab/frameworks.py).
     Source("express-session", "express-session", "expressjs/session README: options (cookie.httpOnly, "
            "cookie.sameSite, genid) and req.session.regenerate / destroy",

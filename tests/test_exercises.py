@@ -134,12 +134,14 @@ def forge(lab: str, url: str, folder: Path, run: Exercise) -> str:
         command = hint(EXERCISES[lab], 3, url).split("Write the key as PEM: ", 1)[1]
         subprocess.run(command, shell=True, cwd=folder, env=ENV, check=True, timeout=30)
         return authcli(*become, "--alg", "HS256", "--secret-file", str(folder / "public.pem"))
+    if lab == "kid-sql":
+        return authcli(*become, "--header", "kid=x' UNION SELECT 'known-secret' --", "--secret", "known-secret")
     extra = {"alg-none": ["--alg", "none"], "no-verify": [], "jwk-header": ["--embed-jwk"],
              "kid-path": ["--header", "kid=../../../../../../../../dev/null", "--secret", ""]}[lab]
     return authcli(*become, *extra)
 
 
-LABS = ["no-verify", "alg-none", "weak-secret", "jwk-header", "kid-path", "alg-confusion", "no-exp"]
+LABS = ["no-verify", "alg-none", "weak-secret", "jwk-header", "kid-path", "alg-confusion", "no-exp", "kid-sql"]
 SESSION_LABS = ["predictable-id", "logout-cookie-only", "no-server-expiry"]
 
 
@@ -179,6 +181,27 @@ def test_a_student_solves_it(lab, tmp_path):
     assert f"solved: {lab}" in out and flag in out
     assert "The request that did it" in out and f"Authorization: Bearer {forged}" in out
     assert "The same request to the hardened server" in out and "\n  401 " in out
+
+
+def test_kid_sql_signed_with_authcli_sign_and_not_by_a_plain_kid_or_another_run(tmp_path):
+    """authcli sign builds the token from scratch (the run's audience copied from the login token);
+    a token signed with the same secret but a plain kid is refused, and a forged token from
+    another run names the wrong audience."""
+    kid = "x' UNION SELECT 'known-secret' --"
+    with Exercise("kid-sql", tmp_path) as first:
+        aud = re.search(r"audience \(aud\) (\S+):", first.until("audience (aud)")).group(1)
+        plain = authcli("sign", "--sub", "1", "--aud", aud, "--exp", "15m", "--kid", "server-key",
+                        "--secret", "known-secret")
+        assert admin(first.url, plain).status_code == 401
+        forged = authcli("sign", "--sub", "1", "--aud", aud, "--exp", "15m", "--kid", kid, "--secret", "known-secret")
+        assert admin(first.url, forged).status_code == 200
+        code, out = first.finish()
+    assert code == 0 and "solved: kid-sql" in out and "\n  401 " in out and "not a key name" in out
+    with Exercise("kid-sql", tmp_path) as second:
+        assert admin(second.url, forged).status_code == 401
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
 
 
 def test_jku_solved_with_a_key_set_served_from_a_folder(tmp_path):

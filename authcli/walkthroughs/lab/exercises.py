@@ -62,6 +62,16 @@ def _foreign_key(record: RequestRecord, run: Any = None) -> bool:
     return any(isinstance(e, KeyChosen) for e in record.events)
 
 
+def _kid_as_sql(record: RequestRecord, run: Any = None) -> bool:
+    """The weak server verified with what its key query returned, and the kid it pasted into that
+    query is not a key name (letters, digits, - and _): its text changed the SQL."""
+    from authcli.server.lab.kid_sql import KID_NAME
+
+    event = checked(record)
+    kid = (event.header or {}).get("kid") if event is not None else None
+    return _foreign_key(record) and isinstance(kid, str) and not KID_NAME.fullmatch(kid)
+
+
 def _own_key(record: RequestRecord, run: Any = None) -> bool:
     """Every check passed with the server's own (guessable) secret. User 1 cannot log in (its
     password is random each run, and the run refuses user 1's login tokens by jti), so a token
@@ -142,6 +152,17 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "Write the key as PEM: curl -s {url}/.well-known/jwks.json | " + PEM + " > public.pem",
         f"authcli tamper $TOKEN {SUB} --alg HS256 --secret-file public.pem signs with those exact "
         "bytes (final newline kept). " + SEND), _foreign_key),
+    Exercise("kid-sql", "Get this run's flag from GET /admin, which answers only user 1.",
+             (*JWT_TOOLS, "authcli sign"), (
+        DECODE + " Its header's kid names the key the server should use: the name of a row in its "
+        "SQLite keys table.",
+        "This server finds the key with SQL built from kid's text, between single quotes. A kid that "
+        "closes the quote and adds UNION SELECT 'a string' makes the query return that string as the "
+        "key [^webgoat-jwt].",
+        "Pick your own secret, say known-secret, and write a kid that returns it: "
+        "x' UNION SELECT 'known-secret' -- (-- makes the rest of the line a comment [^sqlite-comments]).",
+        f"authcli tamper $TOKEN {SUB} --header \"kid=x' UNION SELECT 'known-secret' --\" "
+        "--secret known-secret signs a token for user 1 with that secret. " + SEND), _kid_as_sql),
     Exercise("no-exp", "Get this run's flag from GET /admin with the token of user 1's found in an "
              "old log file (shown below).", ("curl", "authcli decode"), (
         "Decode the old token: authcli decode $OLD. Look at exp, and at today's date.",

@@ -96,6 +96,7 @@ class Practice:
 
     def _apps(self) -> tuple[WithAdmin, WithAdmin]:
         from authcli.server.schemes.jwt_auth import JwtAuth
+        from authcli.server.schemes.kid_table import KeyTableJwtAuth
         from authcli.tokens.signing import make_signing_key
 
         w = WEAKNESSES[self.exercise.name]
@@ -115,8 +116,9 @@ class Practice:
             key = hard_key = replace(key, kid="server-key")
         base = replace(HARDENED_JWT, audience=self.audience, extra_claims=(("aud", self.audience),),
                        required_claims=(*HARDENED_JWT.required_claims, "aud"))
-        weak = JwtAuth(key, TOKEN_TTL, policy=jwt_policy([w], base), users=users, weak=(w.name,))
-        hard = JwtAuth(hard_key, TOKEN_TTL, policy=base, users=users)
+        kind = KeyTableJwtAuth if w.name == "kid-sql" else JwtAuth  # its keys in SQLite, found by kid
+        weak = kind(key, TOKEN_TTL, policy=jwt_policy([w], base), users=users, weak=(w.name,))
+        hard = kind(hard_key, TOKEN_TTL, policy=base, users=users)
         if self.exercise.leaked:
             self.leaked = self._hard_copy = self._old_token(weak)
         return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
