@@ -385,6 +385,73 @@ def test_the_list_marks_exactly_the_labs_with_an_exercise():
 
     listed = cli("lab", "--list").stdout.splitlines()
     marked = {line.split()[0] for line in listed if line.split()[2] == "exercise"}
-    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit"])
+    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum"])
     for exercise in EXERCISES.values():  # graded: each hint says more; every fact cites a source
         assert len(exercise.hints) >= 3 and any("[^" in h for h in exercise.hints)
+
+
+def the_emails(run: Exercise) -> list[str]:
+    return run.until("The 20 emails: ").split("The 20 emails: ", 1)[1].split()
+
+
+def enumerate_accounts(url: str, candidates: list[str]) -> list[str]:
+    """Hint 3's loop, in requests: each email with a wrong password; keep those told 'Wrong password'."""
+    found = []
+    for email in candidates:
+        answer = requests.post(url + "/login", json={"email": email, "password": "x"}, timeout=10)
+        assert answer.status_code == 401
+        if "Wrong password" in answer.text:
+            found.append(email)
+    return found
+
+
+def send_answer(url: str, emails: list[str]) -> requests.Response:
+    return requests.post(url + "/answer", json={"emails": emails}, timeout=10)
+
+
+def test_a_student_finds_which_emails_have_accounts(tmp_path):
+    with Exercise("user-enum", tmp_path) as run:
+        candidates = the_emails(run)
+        assert len(candidates) == 20 and "a@b.com" not in candidates
+        found = enumerate_accounts(run.url, candidates)
+        assert 3 <= len(found) <= 8
+        assert send_answer(run.url, found).status_code == 200
+        code, out = run.finish()
+    assert code == 0, out
+    assert f"solved: user-enum, with 0 hints. Flag: authcli{{" in out and f"this run's {len(found)} accounts" in out
+    assert "Your first login for an email with no account, the same request, to the hardened server" in out
+    assert "\n  401 Wrong credentials" in out and "No user with this email" not in out.split("hardened server")[-1]
+
+
+def test_a_wrong_guessed_or_replayed_answer_is_not_accepted(tmp_path):
+    with Exercise("user-enum", tmp_path) as first:
+        found = enumerate_accounts(first.url, the_emails(first))
+        send_answer(first.url, found)
+        assert first.finish()[0] == 0
+    with Exercise("user-enum", tmp_path) as second:
+        candidates = the_emails(second)
+        send_answer(second.url, found)  # another run's accounts, sent without asking /login here
+        second.until_match(r"-> (wrong|right, but \d+ of the 20 emails were never tried)")
+        mine = enumerate_accounts(second.url, candidates)
+        send_answer(second.url, mine[1:])  # one missing
+        second.until("-> wrong: not exactly this run's accounts (1 answer left)")
+        send_answer(second.url, mine + ["eve@example.com"])  # one too many
+        second.until("-> wrong: not exactly this run's accounts (0 answers left)")
+        send_answer(second.url, mine)  # right, but past the three answers judged
+        second.until("-> not judged: 3 answers per run")
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
+
+
+def test_a_bad_answer_gets_a_4xx_with_the_reason(tmp_path):
+    with Exercise("user-enum", tmp_path) as run:
+        url = run.url + "/answer"
+        assert requests.get(url, timeout=10).status_code == 405
+        assert requests.post(url, data='{"emails": []}', headers={"Content-Type": "text/plain"}, timeout=10).status_code == 415
+        for body in ("{not json", '{"emails": 3}', '{"emails": [1]}', '["a@b.com"]', '{"emails": [""]}', "\xff"):
+            answer = requests.post(url, data=body.encode("latin-1"), headers={"Content-Type": "application/json"}, timeout=10)
+            assert answer.status_code == 400 and "emails" in answer.text, body
+        run.type("q")
+        code, out = run.finish()
+    assert code == 1 and "Traceback" not in out and "solved:" not in out

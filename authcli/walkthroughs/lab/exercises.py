@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from authcli.events import KeyChosen, SessionLookedUp, TokenChecked
 from authcli.server.journal import RequestRecord
+from authcli.server.lab.answer import ANSWER_PATH
 
 LOGIN = ("curl -s -X POST {url}/login -H 'Content-Type: application/json' "
          "-d '{{\"email\":\"eve@example.com\",\"password\":\"eve\"}}'")
@@ -37,6 +38,7 @@ class Exercise:
     evidence: Callable[[RequestRecord, Any], bool]  # the lab's weakness let this /admin request through (run: the Practice)
     leaked: str = ""                           # what the student is handed, {value} in its words
     guessing: bool = False                     # user 1's password is in authcli's list: the story is the guesses
+    path: str = "/admin"                       # the route whose requests are judged (/answer: user-enum's)
 
 
 def checked(record: RequestRecord) -> TokenChecked | None:
@@ -70,6 +72,11 @@ def _kid_as_sql(record: RequestRecord, run: Any = None) -> bool:
     event = checked(record)
     kid = (event.header or {}).get("kid") if event is not None else None
     return _foreign_key(record) and isinstance(kid, str) and not KID_NAME.fullmatch(kid)
+
+
+def _answered(record: RequestRecord, run: Any = None) -> bool:
+    """user-enum's requests to /answer are judged by the run (practice_enum.Enumeration)."""
+    return False
 
 
 def _own_key(record: RequestRecord, run: Any = None) -> bool:
@@ -205,6 +212,21 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "\"{{\\\"email\\\":\\\"a@b.com\\\",\\\"password\\\":\\\"$p\\\"}}\"; done < LIST | grep ^200",
         "Log in with it keeping the cookie (curl -c jar.txt ...), then: curl -s -b jar.txt {url}/admin"),
         _guessed, leaked="User 1's password is one of the secrets in this list (one a line): {value}", guessing=True),
+    Exercise("user-enum", "Find which of the 20 emails below have an account on this server, and send exactly "
+             "those as JSON {\"emails\": [...]} to POST /answer (3 answers are judged per run).",
+             ("curl", "a shell loop"), (
+        "Log in with your own email and a wrong password, then with an email from the list and a wrong "
+        "password: compare the two answers.",
+        "A login that answers an unknown email differently from a wrong password tells anyone which "
+        "emails have accounts; one generic answer (and the same work, so the same time) does not "
+        "[^owasp-authentication].",
+        "Ask for each email in turn and keep those whose answer is not about the email: for e in LIST; do "
+        "printf '%s ' $e; curl -s -X POST {url}/login -H 'Content-Type: application/json' -d "
+        "\"{{\\\"email\\\":\\\"$e\\\",\\\"password\\\":\\\"x\\\"}}\"; echo; done | grep 'Wrong password' "
+        "(LIST: the 20 emails, pasted as shown)",
+        "Send them: curl -s -X POST {url}/answer -H 'Content-Type: application/json' -d "
+        "'{{\"emails\": [\"x@b.com\", \"y@b.com\"]}}'"),
+        _answered, leaked="The 20 emails: {value}", path=ANSWER_PATH),
 ]}
 
 

@@ -19,11 +19,13 @@ from authcli.events import AuthorizationRefused, Refused, SessionCreated, TokenC
 from authcli.http import Exchange
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, ATTACKER_USER_ID, DEMO_EMAIL, DEMO_USER_ID
 from authcli.server.journal import RequestRecord
-from authcli.server.lab.admin import ADMIN_ID, ADMIN_PATH, WithAdmin
+from authcli.server.lab.admin import ADMIN_ID, WithAdmin
+from authcli.server.lab.answer import ANSWER_PATH, WithAnswer
 from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy
 from authcli.server.policy import HARDENED_JWT
 from authcli.server.transport.httpd import AuthServer
 from authcli.walkthroughs.lab.exercises import EXERCISES, Exercise, checked
+from authcli.walkthroughs.lab.practice_enum import Enumeration
 
 TOKEN_TTL = 900  # long enough to work with one token for a while; log in again for another
 # What a request carries that belongs to one connection, not to the request: never replayed.
@@ -63,12 +65,12 @@ class Attempt:
     verdict: str
 
 
-def _users(password: str):
+def _users(password: str, more: tuple = ()):
     from authcli.passwords import User, UserDirectory, hash_password
 
     # User 1 keeps the handout's email, but not its password: only the weakness gets in.
     return UserDirectory([User(DEMO_EMAIL, DEMO_USER_ID, hash_password(password)),
-                          User(ATTACKER_EMAIL, ATTACKER_USER_ID, hash_password(ATTACKER_PASSWORD))])
+                          User(ATTACKER_EMAIL, ATTACKER_USER_ID, hash_password(ATTACKER_PASSWORD)), *more])
 
 
 class Practice:
@@ -91,6 +93,7 @@ class Practice:
         self._sessions: dict[str, int] = {}  # user 1's session IDs -> failed logins before each
         self._guesses: list = []            # the requests that logged in as user 1, or tried
         self._issued: dict[str, str] = {}  # jti -> sub of every token /login signed this run
+        self.enum: Enumeration | None = None  # user-enum: this run's accounts, the probes, the answers
         self._mark = 0
         self._stack = ExitStack()
 
@@ -103,13 +106,14 @@ class Practice:
         self._password = guessable() if self.exercise.guessing else secrets.token_urlsafe(24)
         if self.exercise.guessing:
             self.leaked = wordlist_path()
-        users = _users(self._password)
+        users = _users(self._password, self._accounts())
         if w.mode == "session":
             from authcli.walkthroughs.lab.practice_sessions import session_apps
 
             self.audience = None
             weak, hard = session_apps(w, users)
-            return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
+            wrap = WithAnswer if self.exercise.path == ANSWER_PATH else WithAdmin
+            return wrap(weak, self.flag), wrap(hard, flag())
         key = make_signing_key(w.alg, w.secret)
         hard_key = make_signing_key(w.alg) if w.secret else key
         if w.name == "kid-path":
@@ -122,6 +126,17 @@ class Practice:
         if self.exercise.leaked:
             self.leaked = self._hard_copy = self._old_token(weak)
         return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
+
+    def _accounts(self) -> tuple:
+        """user-enum: this run's accounts among the candidates, which the student is handed."""
+        if self.exercise.path != ANSWER_PATH:
+            return ()
+        from authcli.walkthroughs.lab.practice_sessions import accounts, candidates
+
+        drawn = accounts(ATTACKER_USER_ID + 1)
+        self.enum = Enumeration(candidates(), [u.email for u in drawn])
+        self.leaked = " ".join(self.enum.candidates)
+        return tuple(drawn)
 
     def _old_token(self, app) -> str:
         """User 1's token from a year ago, signed by this run's key for this run's audience."""
@@ -164,12 +179,14 @@ class Practice:
                     self._issued[event.claims["jti"]] = str(event.claims.get("sub"))
             if record.request.path == "/login":
                 self._count_login(record)
-            if record.request.path == ADMIN_PATH:
+            if record.request.path == self.exercise.path:
                 attempts.append(self.judge(record))
         return attempts
 
     def _count_login(self, record: RequestRecord) -> None:
         """Logins for user 1 in order: how many failed before each one that made a session."""
+        if self.enum is not None:
+            self.enum.saw_login(record)
         try:
             email = json.loads(record.request.body).get("email")
         except (ValueError, AttributeError):
@@ -188,6 +205,8 @@ class Practice:
         return self._sessions.get(session_id, -1)
 
     def judge(self, record: RequestRecord) -> Attempt:
+        if self.enum is not None:
+            return Attempt(record, *self.enum.judge(record))
         if record.status != 200:
             said = next((e.message for kind in (Refused, TokenChecked, AuthorizationRefused)
                          for e in record.events if isinstance(e, kind)), "refused")
@@ -204,6 +223,8 @@ class Practice:
         """The very request that solved it (its method, target, headers and body), sent to the
         hardened server; where the story is the guesses, those requests, in order, until one is
         refused without a guess being checked (429) or gets in. How many were sent, and the last."""
+        if self.enum is not None and self.enum.unknown_probe is not None:
+            return 1, self._send_hard(self.enum.unknown_probe)
         if self.exercise.guessing and self._guesses:
             for sent, request in enumerate(self._guesses, 1):
                 answer = self._send_hard(request)
