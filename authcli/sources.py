@@ -156,6 +156,9 @@ _ENTRIES = [
            "https://www.rfc-editor.org/rfc/rfc6265#section-4.1.2.5"),
     Source("rfc6265-5.2.2", "RFC 6265 §5.2.2", "HTTP State Management Mechanism, 5.2.2 The Max-Age Attribute",
            "https://www.rfc-editor.org/rfc/rfc6265#section-5.2.2"),
+    Source("rfc6265-8.6", "RFC 6265 §8.6", "HTTP State Management Mechanism, 8.6 Weak Integrity "
+           "(a sibling subdomain can set a cookie for the parent domain)",
+           "https://www.rfc-editor.org/rfc/rfc6265#section-8.6"),
     Source("rfc6265-8.5", "RFC 6265 §8.5", "HTTP State Management Mechanism, 8.5 Weak Confidentiality "
            "(cookies do not provide isolation by port)", "https://www.rfc-editor.org/rfc/rfc6265#section-8.5"),
     Source("rfc6265bis-samesite", "RFC 6265bis SameSite", "Cookies: HTTP State Management Mechanism "

@@ -307,7 +307,7 @@ def test_ctrl_c_stops_the_servers_and_says_so(tmp_path):
 
 def test_bad_options_get_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTHCLI_HOME", str(tmp_path))
-    for args, said in [(["fixation", "--exercise"], "fixation has no exercise yet"),
+    for args, said in [(["login-csrf", "--exercise"], "login-csrf has no exercise yet"),
                        (["--exercise"], "--exercise takes one lab"),
                        (["alg-none", "--hint", "9"], "alg-none has 4 hints"),
                        (["alg-none", "--hint", "x"], "--hint takes a number"),
@@ -385,7 +385,7 @@ def test_the_list_marks_exactly_the_labs_with_an_exercise():
 
     listed = cli("lab", "--list").stdout.splitlines()
     marked = {line.split()[0] for line in listed if line.split()[2] == "exercise"}
-    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum"])
+    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum", "fixation"])
     for exercise in EXERCISES.values():  # graded: each hint says more; every fact cites a source
         assert len(exercise.hints) >= 3 and any("[^" in h for h in exercise.hints)
 
@@ -455,3 +455,55 @@ def test_a_bad_answer_gets_a_4xx_with_the_reason(tmp_path):
         run.type("q")
         code, out = run.finish()
     assert code == 1 and "Traceback" not in out and "solved:" not in out
+
+
+def plant(url: str, session_id: str) -> requests.Response:
+    return requests.post(url + "/victim", json={"sessionId": session_id}, timeout=10)
+
+
+def with_cookie(url: str, session_id: str) -> requests.Response:
+    return requests.get(url + "/admin", headers={"Cookie": f"sessionId={session_id}"}, timeout=10)
+
+
+def test_a_student_fixes_user_1s_session_id(tmp_path):
+    import secrets
+
+    chosen = secrets.token_urlsafe(32)  # hint 1's python3 -c line
+    with Exercise("fixation", tmp_path) as run:
+        assert plant(run.url, chosen).status_code == 202
+        run.until(f"user 1 logged in, their browser carrying sessionId={chosen} (200)")
+        answer = with_cookie(run.url, chosen)
+        assert answer.status_code == 200, answer.text
+        code, out = run.finish()
+    assert code == 0, out
+    assert "solved: fixation" in out and f"Cookie: sessionId={chosen}" in out
+    assert "The same request to the hardened server" in out and "\n  401 " in out
+
+
+def test_an_id_not_planted_or_from_another_run_is_not_accepted(tmp_path):
+    import secrets
+
+    eves, earlier = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    with Exercise("fixation", tmp_path) as first:
+        assert with_cookie(first.url, earlier).status_code == 401  # nothing planted yet: no session
+        mine = requests.post(first.url + "/login", json=EVE, headers={"Cookie": f"sessionId={eves}"}, timeout=10)
+        assert mine.cookies["sessionId"] == eves  # adopted: the weakness, but it is eve's session
+        assert with_cookie(first.url, eves).status_code == 403
+        plant(first.url, "too-short")  # not of the server's shape: user 1 logs in under a new ID
+        first.until("carrying sessionId=too-short (200)")
+        assert with_cookie(first.url, "too-short").status_code == 401
+        plant(first.url, earlier)
+        first.until(f"carrying sessionId={earlier} (200)")
+        assert with_cookie(first.url, earlier).ok
+        assert first.finish()[0] == 0
+    with Exercise("fixation", tmp_path) as second:
+        assert with_cookie(second.url, earlier).status_code == 401  # another run's: nobody
+        url = second.url + "/victim"
+        assert requests.get(url, timeout=10).status_code == 405
+        assert requests.post(url, data="{}", headers={"Content-Type": "text/plain"}, timeout=10).status_code == 415
+        for body in ("{not json", '{"sessionId": 3}', '{"sessionId": "a b"}', '{"sessionId": ""}', "[]"):
+            answer = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+            assert answer.status_code == 400 and "sessionId" in answer.text, body
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out and "Traceback" not in out

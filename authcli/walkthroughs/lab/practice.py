@@ -20,13 +20,14 @@ from authcli.http import Exchange
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, ATTACKER_USER_ID, DEMO_EMAIL, DEMO_USER_ID
 from authcli.server.journal import RequestRecord
 from authcli.server.lab.admin import ADMIN_ID, WithAdmin
-from authcli.server.lab.answer import ANSWER_PATH, WithAnswer
+from authcli.server.lab.answer import ANSWER_PATH, VICTIM_PATH, WithAnswer
 from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy
 from authcli.server.policy import HARDENED_JWT
 from authcli.server.transport.httpd import AuthServer
 from authcli.walkthroughs.lab.exercises import EXERCISES, Exercise, checked
 from authcli.walkthroughs.lab.practice_enum import Enumeration
 
+MAX_PLANTS = 20  # fixation: user 1 logs in (two Argon2id hashes) at most this often per run
 TOKEN_TTL = 900  # long enough to work with one token for a while; log in again for another
 # What a request carries that belongs to one connection, not to the request: never replayed.
 HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "keep-alive"}
@@ -94,6 +95,7 @@ class Practice:
         self._guesses: list = []            # the requests that logged in as user 1, or tried
         self._issued: dict[str, str] = {}  # jti -> sub of every token /login signed this run
         self.enum: Enumeration | None = None  # user-enum: this run's accounts, the probes, the answers
+        self.planted: set[str] = set()      # fixation: IDs user 1's browser carried into a login
         self._mark = 0
         self._stack = ExitStack()
 
@@ -112,8 +114,10 @@ class Practice:
 
             self.audience = None
             weak, hard = session_apps(w, users)
-            wrap = WithAnswer if self.exercise.path == ANSWER_PATH else WithAdmin
-            return wrap(weak, self.flag), wrap(hard, flag())
+            route = self.exercise.route
+            if route:
+                return WithAnswer(weak, self.flag, route), WithAnswer(hard, flag(), route)
+            return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
         key = make_signing_key(w.alg, w.secret)
         hard_key = make_signing_key(w.alg) if w.secret else key
         if w.name == "kid-path":
@@ -181,6 +185,8 @@ class Practice:
                 self._count_login(record)
             if record.request.path == self.exercise.path:
                 attempts.append(self.judge(record))
+            elif record.request.path == VICTIM_PATH == self.exercise.route:
+                attempts.append(self._victim(record))
         return attempts
 
     def _count_login(self, record: RequestRecord) -> None:
@@ -199,6 +205,23 @@ class Practice:
         for event in record.events:
             if isinstance(event, SessionCreated) and event.record.get("userId") == DEMO_USER_ID:
                 self._sessions[event.session_id] = self._failures
+
+    def _victim(self, record: RequestRecord) -> Attempt:
+        """fixation: user 1's browser carries the planted ID and logs in, on both servers (the
+        hardened server's story is the same); what the student is told."""
+        from authcli.server.lab.answer import planted
+        from authcli.walkthroughs.lab.practice_sessions import logs_in_carrying
+
+        value = planted(record.request.body or b"") if record.status == 202 else None
+        if value is None:
+            return Attempt(record, False, f"{record.status}: nothing planted")
+        if len(self.planted) >= MAX_PLANTS:
+            return Attempt(record, False, f"not planted: {MAX_PLANTS} plants per run")
+        status = logs_in_carrying(self.weak, value, self._password)
+        logs_in_carrying(self.hard, value, self._password)
+        if status == 200:
+            self.planted.add(value)
+        return Attempt(record, False, f"user 1 logged in, their browser carrying sessionId={value} ({status})")
 
     def failures_before(self, session_id: str) -> int:
         """Failed logins for user 1 before the login that made `session_id` (-1: not a login's)."""
