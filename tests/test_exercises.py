@@ -4,6 +4,7 @@ it must not accept: the demo password, a token or flag from another run."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -507,3 +508,45 @@ def test_an_id_not_planted_or_from_another_run_is_not_accepted(tmp_path):
         second.type("q")
         code, out = second.finish()
     assert code == 1 and "solved:" not in out and "Traceback" not in out
+
+
+# user-enum's judge over a class: once every email was asked at /login, an answer solves it
+# exactly when it names this run's accounts (in any order and case); no body earns a 5xx. And
+# /victim's body: only an ID of the lab's shape is planted. (In process, as the alg-none one.)
+
+@pytest.fixture(scope="module")
+def user_enum_run():
+    with Practice("user-enum") as practice:
+        for email in practice.enum.candidates:
+            requests.post(practice.weak.url + "/login", json={"email": email, "password": "x"}, timeout=10)
+        practice.poll()
+        assert practice.enum.probed == set(practice.enum.candidates)
+        yield practice
+
+
+ANSWERS = st.lists(st.sampled_from(["admin@b.com", "bob@b.com", "ceo@b.com", "ops@b.com", "a@b.com", "x"]), max_size=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pick=st.lists(st.booleans(), min_size=20, max_size=20), noise=ANSWERS, upper=st.booleans(),
+       junk=st.one_of(st.none(), st.binary(max_size=40), st.text(max_size=20).map(str.encode)))
+def test_the_judge_counts_exactly_this_runs_accounts(user_enum_run, pick, noise, upper, junk):
+    practice = user_enum_run
+    practice.enum.answers = 0  # the three-answer limit is tested by a student above
+    sent = [e for e, keep in zip(practice.enum.candidates, pick) if keep] + noise
+    body = junk if junk is not None else json.dumps({"emails": [e.upper() if upper else e for e in sent]}).encode()
+    answer = requests.post(practice.weak.url + "/answer", data=body, headers={"Content-Type": "application/json"},
+                           timeout=10)
+    assert answer.status_code in (200, 400)
+    attempts = practice.poll()
+    assert len(attempts) == 1
+    assert attempts[0].solved == (junk is None and set(sent) == practice.enum.accounts), attempts[0].verdict
+
+
+@settings(max_examples=40, deadline=None)
+@given(value=st.one_of(st.text(max_size=140), st.integers(), st.none()))
+def test_only_an_id_of_the_labs_shape_is_planted(value):
+    from authcli.server.lab.answer import SESSION_ID, planted
+
+    assert planted(json.dumps({"sessionId": value}).encode()) == (
+        value if isinstance(value, str) and SESSION_ID.fullmatch(value) else None)
