@@ -96,6 +96,7 @@ class Practice:
         self._issued: dict[str, str] = {}  # jti -> sub of every token /login signed this run
         self.enum: Enumeration | None = None  # user-enum: this run's accounts, the probes, the answers
         self.planted: set[str] = set()      # fixation: IDs user 1's browser carried into a login
+        self._plants = 0                    # fixation: how often user 1 was made to log in
         self._mark = 0
         self._stack = ExitStack()
 
@@ -215,8 +216,9 @@ class Practice:
         value = planted(record.request.body or b"") if record.status == 202 else None
         if value is None:
             return Attempt(record, False, f"{record.status}: nothing planted")
-        if len(self.planted) >= MAX_PLANTS:
+        if self._plants >= MAX_PLANTS:
             return Attempt(record, False, f"not planted: {MAX_PLANTS} plants per run")
+        self._plants += 1
         status = logs_in_carrying(self.weak, value, self._password)
         logs_in_carrying(self.hard, value, self._password)
         if status == 200:
