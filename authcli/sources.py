@@ -119,6 +119,8 @@ _ENTRIES = [
            "endpoint pastes kid into SELECT key FROM jwt_keys WHERE id = '...')",
            "https://github.com/WebGoat/WebGoat/blob/main/src/main/java/org/owasp/webgoat/lessons/jwt/"
            "claimmisuse/JWTHeaderKIDEndpoint.java"),
+    Source("sqlite-comments", "SQLite: comments", "SQLite SQL language: comments (-- to the end of "
+           "the line)", "https://www.sqlite.org/lang_comment.html"),
     # The frameworks' own settings, named in the fix-it file (authcli/server/lab/frameworks.py).
     Source("express-session", "express-session", "expressjs/session README: options (cookie.httpOnly, "
            "cookie.sameSite, genid) and req.session.regenerate / destroy",
@@ -166,6 +168,9 @@ _ENTRIES = [
            "https://www.rfc-editor.org/rfc/rfc6265#section-4.1.2.5"),
     Source("rfc6265-5.2.2", "RFC 6265 §5.2.2", "HTTP State Management Mechanism, 5.2.2 The Max-Age Attribute",
            "https://www.rfc-editor.org/rfc/rfc6265#section-5.2.2"),
+    Source("rfc6265-8.6", "RFC 6265 §8.6", "HTTP State Management Mechanism, 8.6 Weak Integrity "
+           "(a sibling subdomain can set a cookie for the parent domain)",
+           "https://www.rfc-editor.org/rfc/rfc6265#section-8.6"),
     Source("rfc6265-8.5", "RFC 6265 §8.5", "HTTP State Management Mechanism, 8.5 Weak Confidentiality "
            "(cookies do not provide isolation by port)", "https://www.rfc-editor.org/rfc/rfc6265#section-8.5"),
     Source("rfc6265bis-samesite", "RFC 6265bis SameSite", "Cookies: HTTP State Management Mechanism "

@@ -4,6 +4,7 @@ it must not accept: the demo password, a token or flag from another run."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -134,12 +135,14 @@ def forge(lab: str, url: str, folder: Path, run: Exercise) -> str:
         command = hint(EXERCISES[lab], 3, url).split("Write the key as PEM: ", 1)[1]
         subprocess.run(command, shell=True, cwd=folder, env=ENV, check=True, timeout=30)
         return authcli(*become, "--alg", "HS256", "--secret-file", str(folder / "public.pem"))
+    if lab == "kid-sql":
+        return authcli(*become, "--header", "kid=x' UNION SELECT 'known-secret' --", "--secret", "known-secret")
     extra = {"alg-none": ["--alg", "none"], "no-verify": [], "jwk-header": ["--embed-jwk"],
              "kid-path": ["--header", "kid=../../../../../../../../dev/null", "--secret", ""]}[lab]
     return authcli(*become, *extra)
 
 
-LABS = ["no-verify", "alg-none", "weak-secret", "jwk-header", "kid-path", "alg-confusion", "no-exp"]
+LABS = ["no-verify", "alg-none", "weak-secret", "jwk-header", "kid-path", "alg-confusion", "no-exp", "kid-sql"]
 SESSION_LABS = ["predictable-id", "logout-cookie-only", "no-server-expiry"]
 
 
@@ -179,6 +182,27 @@ def test_a_student_solves_it(lab, tmp_path):
     assert f"solved: {lab}" in out and flag in out
     assert "The request that did it" in out and f"Authorization: Bearer {forged}" in out
     assert "The same request to the hardened server" in out and "\n  401 " in out
+
+
+def test_kid_sql_signed_with_authcli_sign_and_not_by_a_plain_kid_or_another_run(tmp_path):
+    """authcli sign builds the token from scratch (the run's audience copied from the login token);
+    a token signed with the same secret but a plain kid is refused, and a forged token from
+    another run names the wrong audience."""
+    kid = "x' UNION SELECT 'known-secret' --"
+    with Exercise("kid-sql", tmp_path) as first:
+        aud = re.search(r"audience \(aud\) (\S+):", first.until("audience (aud)")).group(1)
+        plain = authcli("sign", "--sub", "1", "--aud", aud, "--exp", "15m", "--kid", "server-key",
+                        "--secret", "known-secret")
+        assert admin(first.url, plain).status_code == 401
+        forged = authcli("sign", "--sub", "1", "--aud", aud, "--exp", "15m", "--kid", kid, "--secret", "known-secret")
+        assert admin(first.url, forged).status_code == 200
+        code, out = first.finish()
+    assert code == 0 and "solved: kid-sql" in out and "\n  401 " in out and "not a key name" in out
+    with Exercise("kid-sql", tmp_path) as second:
+        assert admin(second.url, forged).status_code == 401
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
 
 
 def test_jku_solved_with_a_key_set_served_from_a_folder(tmp_path):
@@ -284,7 +308,7 @@ def test_ctrl_c_stops_the_servers_and_says_so(tmp_path):
 
 def test_bad_options_get_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTHCLI_HOME", str(tmp_path))
-    for args, said in [(["fixation", "--exercise"], "fixation has no exercise yet"),
+    for args, said in [(["login-csrf", "--exercise"], "login-csrf has no exercise yet"),
                        (["--exercise"], "--exercise takes one lab"),
                        (["alg-none", "--hint", "9"], "alg-none has 4 hints"),
                        (["alg-none", "--hint", "x"], "--hint takes a number"),
@@ -362,6 +386,167 @@ def test_the_list_marks_exactly_the_labs_with_an_exercise():
 
     listed = cli("lab", "--list").stdout.splitlines()
     marked = {line.split()[0] for line in listed if line.split()[2] == "exercise"}
-    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit"])
+    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum", "fixation"])
     for exercise in EXERCISES.values():  # graded: each hint says more; every fact cites a source
         assert len(exercise.hints) >= 3 and any("[^" in h for h in exercise.hints)
+
+
+def the_emails(run: Exercise) -> list[str]:
+    return run.until("The 20 emails: ").split("The 20 emails: ", 1)[1].split()
+
+
+def enumerate_accounts(url: str, candidates: list[str]) -> list[str]:
+    """Hint 3's loop, in requests: each email with a wrong password; keep those told 'Wrong password'."""
+    found = []
+    for email in candidates:
+        answer = requests.post(url + "/login", json={"email": email, "password": "x"}, timeout=10)
+        assert answer.status_code == 401
+        if "Wrong password" in answer.text:
+            found.append(email)
+    return found
+
+
+def send_answer(url: str, emails: list[str]) -> requests.Response:
+    return requests.post(url + "/answer", json={"emails": emails}, timeout=10)
+
+
+def test_a_student_finds_which_emails_have_accounts(tmp_path):
+    with Exercise("user-enum", tmp_path) as run:
+        candidates = the_emails(run)
+        assert len(candidates) == 20 and "a@b.com" not in candidates
+        found = enumerate_accounts(run.url, candidates)
+        assert 3 <= len(found) <= 8
+        assert send_answer(run.url, found).status_code == 200
+        code, out = run.finish()
+    assert code == 0, out
+    assert f"solved: user-enum, with 0 hints. Flag: authcli{{" in out and f"this run's {len(found)} accounts" in out
+    assert "Your first login for an email with no account, the same request, to the hardened server" in out
+    assert "\n  401 Wrong credentials" in out and "No user with this email" not in out.split("hardened server")[-1]
+
+
+def test_a_wrong_guessed_or_replayed_answer_is_not_accepted(tmp_path):
+    with Exercise("user-enum", tmp_path) as first:
+        found = enumerate_accounts(first.url, the_emails(first))
+        send_answer(first.url, found)
+        assert first.finish()[0] == 0
+    with Exercise("user-enum", tmp_path) as second:
+        candidates = the_emails(second)
+        send_answer(second.url, found)  # another run's accounts, sent without asking /login here
+        second.until_match(r"-> (wrong|right, but \d+ of the 20 emails were never tried)")
+        mine = enumerate_accounts(second.url, candidates)
+        send_answer(second.url, mine[1:])  # one missing
+        second.until("-> wrong: not exactly this run's accounts (1 answer left)")
+        send_answer(second.url, mine + ["eve@example.com"])  # one too many
+        second.until("-> wrong: not exactly this run's accounts (0 answers left)")
+        send_answer(second.url, mine)  # right, but past the three answers judged
+        second.until("-> not judged: 3 answers per run")
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
+
+
+def test_a_bad_answer_gets_a_4xx_with_the_reason(tmp_path):
+    with Exercise("user-enum", tmp_path) as run:
+        url = run.url + "/answer"
+        assert requests.get(url, timeout=10).status_code == 405
+        assert requests.post(url, data='{"emails": []}', headers={"Content-Type": "text/plain"}, timeout=10).status_code == 415
+        for body in ("{not json", '{"emails": 3}', '{"emails": [1]}', '["a@b.com"]', '{"emails": [""]}', "\xff"):
+            answer = requests.post(url, data=body.encode("latin-1"), headers={"Content-Type": "application/json"}, timeout=10)
+            assert answer.status_code == 400 and "emails" in answer.text, body
+        run.type("q")
+        code, out = run.finish()
+    assert code == 1 and "Traceback" not in out and "solved:" not in out
+
+
+def plant(url: str, session_id: str) -> requests.Response:
+    return requests.post(url + "/victim", json={"sessionId": session_id}, timeout=10)
+
+
+def with_cookie(url: str, session_id: str) -> requests.Response:
+    return requests.get(url + "/admin", headers={"Cookie": f"sessionId={session_id}"}, timeout=10)
+
+
+def test_a_student_fixes_user_1s_session_id(tmp_path):
+    import secrets
+
+    chosen = secrets.token_urlsafe(32)  # hint 1's python3 -c line
+    with Exercise("fixation", tmp_path) as run:
+        assert plant(run.url, chosen).status_code == 202
+        run.until(f"user 1 logged in, their browser carrying sessionId={chosen} (200)")
+        answer = with_cookie(run.url, chosen)
+        assert answer.status_code == 200, answer.text
+        code, out = run.finish()
+    assert code == 0, out
+    assert "solved: fixation" in out and f"Cookie: sessionId={chosen}" in out
+    assert "The same request to the hardened server" in out and "\n  401 " in out
+
+
+def test_an_id_not_planted_or_from_another_run_is_not_accepted(tmp_path):
+    import secrets
+
+    eves, earlier = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    with Exercise("fixation", tmp_path) as first:
+        assert with_cookie(first.url, earlier).status_code == 401  # nothing planted yet: no session
+        mine = requests.post(first.url + "/login", json=EVE, headers={"Cookie": f"sessionId={eves}"}, timeout=10)
+        assert mine.cookies["sessionId"] == eves  # adopted: the weakness, but it is eve's session
+        assert with_cookie(first.url, eves).status_code == 403
+        plant(first.url, "too-short")  # not of the server's shape: user 1 logs in under a new ID
+        first.until("carrying sessionId=too-short (200)")
+        assert with_cookie(first.url, "too-short").status_code == 401
+        plant(first.url, earlier)
+        first.until(f"carrying sessionId={earlier} (200)")
+        assert with_cookie(first.url, earlier).ok
+        assert first.finish()[0] == 0
+    with Exercise("fixation", tmp_path) as second:
+        assert with_cookie(second.url, earlier).status_code == 401  # another run's: nobody
+        url = second.url + "/victim"
+        assert requests.get(url, timeout=10).status_code == 405
+        assert requests.post(url, data="{}", headers={"Content-Type": "text/plain"}, timeout=10).status_code == 415
+        for body in ("{not json", '{"sessionId": 3}', '{"sessionId": "a b"}', '{"sessionId": ""}', "[]"):
+            answer = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+            assert answer.status_code == 400 and "sessionId" in answer.text, body
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out and "Traceback" not in out
+
+
+# user-enum's judge over a class: once every email was asked at /login, an answer solves it
+# exactly when it names this run's accounts (in any order and case); no body earns a 5xx. And
+# /victim's body: only an ID of the lab's shape is planted. (In process, as the alg-none one.)
+
+@pytest.fixture(scope="module")
+def user_enum_run():
+    with Practice("user-enum") as practice:
+        for email in practice.enum.candidates:
+            requests.post(practice.weak.url + "/login", json={"email": email, "password": "x"}, timeout=10)
+        practice.poll()
+        assert practice.enum.probed == set(practice.enum.candidates)
+        yield practice
+
+
+ANSWERS = st.lists(st.sampled_from(["admin@b.com", "bob@b.com", "ceo@b.com", "ops@b.com", "a@b.com", "x"]), max_size=8)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pick=st.lists(st.booleans(), min_size=20, max_size=20), noise=ANSWERS, upper=st.booleans(),
+       junk=st.one_of(st.none(), st.binary(max_size=40), st.text(max_size=20).map(str.encode)))
+def test_the_judge_counts_exactly_this_runs_accounts(user_enum_run, pick, noise, upper, junk):
+    practice = user_enum_run
+    practice.enum.answers = 0  # the three-answer limit is tested by a student above
+    sent = [e for e, keep in zip(practice.enum.candidates, pick) if keep] + noise
+    body = junk if junk is not None else json.dumps({"emails": [e.upper() if upper else e for e in sent]}).encode()
+    answer = requests.post(practice.weak.url + "/answer", data=body, headers={"Content-Type": "application/json"},
+                           timeout=10)
+    assert answer.status_code in (200, 400)
+    attempts = practice.poll()
+    assert len(attempts) == 1
+    assert attempts[0].solved == (junk is None and set(sent) == practice.enum.accounts), attempts[0].verdict
+
+
+@settings(max_examples=40, deadline=None)
+@given(value=st.one_of(st.text(max_size=140), st.integers(), st.none()))
+def test_only_an_id_of_the_labs_shape_is_planted(value):
+    from authcli.server.lab.answer import SESSION_ID, planted
+
+    assert planted(json.dumps({"sessionId": value}).encode()) == (
+        value if isinstance(value, str) and SESSION_ID.fullmatch(value) else None)

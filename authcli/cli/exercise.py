@@ -135,7 +135,8 @@ def _solved(practice, attempt, seconds: float, hints: int) -> None:
         typer.echo(line)
     sent, replay = practice.replay(attempt.record)
     failed = next((f"{c.name}, {c.detail}" for c in checks(replay) or [] if c.ok is False), None)
-    for line in words.defence(practice.hard.url, replay.response, failed, WEAKNESSES[name].lesson_line, sent):
+    what = "Your first login for an email with no account, the same request," if practice.enum else ""
+    for line in words.defence(practice.hard.url, replay.response, failed, WEAKNESSES[name].lesson_line, sent, what):
         typer.echo(line)
     where = progress.record(progress.Solve(name, iso(clock.now()), round(seconds, 1), hints,
                                            practice.flag, practice.run_id))

@@ -56,9 +56,10 @@ def solved(lab: str, flag: str, hints: int, request) -> list[str]:
     ]
 
 
-def defence(url: str, response, failed: str | None, lesson: str, sent: int = 1) -> list[str]:
+def defence(url: str, response, failed: str | None, lesson: str, sent: int = 1, what: str = "") -> list[str]:
     body = response.body.strip().splitlines()[0] if response.body.strip() else response.reason
     return [
+        f"{what} to the hardened server ({url}):" if what else
         f"The same request to the hardened server ({url}):" if sent == 1 else
         f"The same logins to the hardened server ({url}), in order: the answer to login {sent}:",
         f"  {response.status} {printable(body)}",

@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from authcli.events import KeyChosen, SessionLookedUp, TokenChecked
 from authcli.server.journal import RequestRecord
+from authcli.server.lab.answer import ANSWER_PATH, VICTIM_PATH
 
 LOGIN = ("curl -s -X POST {url}/login -H 'Content-Type: application/json' "
          "-d '{{\"email\":\"eve@example.com\",\"password\":\"eve\"}}'")
@@ -37,6 +38,8 @@ class Exercise:
     evidence: Callable[[RequestRecord, Any], bool]  # the lab's weakness let this /admin request through (run: the Practice)
     leaked: str = ""                           # what the student is handed, {value} in its words
     guessing: bool = False                     # user 1's password is in authcli's list: the story is the guesses
+    path: str = "/admin"                       # the route whose requests are judged (/answer: user-enum's)
+    route: str = ""                            # the exercise's own POST route (answer.py), if any
 
 
 def checked(record: RequestRecord) -> TokenChecked | None:
@@ -62,6 +65,21 @@ def _foreign_key(record: RequestRecord, run: Any = None) -> bool:
     return any(isinstance(e, KeyChosen) for e in record.events)
 
 
+def _kid_as_sql(record: RequestRecord, run: Any = None) -> bool:
+    """The weak server verified with what its key query returned, and the kid it pasted into that
+    query is not a key name (letters, digits, - and _): its text changed the SQL."""
+    from authcli.server.lab.kid_sql import KID_NAME
+
+    event = checked(record)
+    kid = (event.header or {}).get("kid") if event is not None else None
+    return _foreign_key(record) and isinstance(kid, str) and not KID_NAME.fullmatch(kid)
+
+
+def _answered(record: RequestRecord, run: Any = None) -> bool:
+    """user-enum's requests to /answer are judged by the run (practice_enum.Enumeration)."""
+    return False
+
+
 def _own_key(record: RequestRecord, run: Any = None) -> bool:
     """Every check passed with the server's own (guessable) secret. User 1 cannot log in (its
     password is random each run, and the run refuses user 1's login tokens by jti), so a token
@@ -75,6 +93,12 @@ def _session_of_user_1(record: RequestRecord, run: Any = None) -> bool:
     is random each run and only the exercise's own user 1 logs in, never asking for /admin."""
     return any(isinstance(e, SessionLookedUp) and e.record is not None and e.record.get("userId") == 1
                for e in record.events)
+
+
+def _fixed(record: RequestRecord, run: Any) -> bool:
+    """User 1's session, under an ID the student planted in user 1's browser before they logged in."""
+    return any(isinstance(e, SessionLookedUp) and e.record is not None and e.record.get("userId") == 1
+               and e.session_id in run.planted for e in record.events)
 
 
 def _guessed(record: RequestRecord, run: Any) -> bool:
@@ -142,6 +166,17 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "Write the key as PEM: curl -s {url}/.well-known/jwks.json | " + PEM + " > public.pem",
         f"authcli tamper $TOKEN {SUB} --alg HS256 --secret-file public.pem signs with those exact "
         "bytes (final newline kept). " + SEND), _foreign_key),
+    Exercise("kid-sql", "Get this run's flag from GET /admin, which answers only user 1.",
+             (*JWT_TOOLS, "authcli sign"), (
+        DECODE + " Its header's kid names the key the server should use: the name of a row in its "
+        "SQLite keys table.",
+        "This server finds the key with SQL built from kid's text, between single quotes. A kid that "
+        "closes the quote and adds UNION SELECT 'a string' makes the query return that string as the "
+        "key [^webgoat-jwt].",
+        "Pick your own secret, say known-secret, and write a kid that returns it: "
+        "x' UNION SELECT 'known-secret' -- (-- makes the rest of the line a comment [^sqlite-comments]).",
+        f"authcli tamper $TOKEN {SUB} --header \"kid=x' UNION SELECT 'known-secret' --\" "
+        "--secret known-secret signs a token for user 1 with that secret. " + SEND), _kid_as_sql),
     Exercise("no-exp", "Get this run's flag from GET /admin with the token of user 1's found in an "
              "old log file (shown below).", ("curl", "authcli decode"), (
         "Decode the old token: authcli decode $OLD. Look at exp, and at today's date.",
@@ -184,6 +219,35 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "\"{{\\\"email\\\":\\\"a@b.com\\\",\\\"password\\\":\\\"$p\\\"}}\"; done < LIST | grep ^200",
         "Log in with it keeping the cookie (curl -c jar.txt ...), then: curl -s -b jar.txt {url}/admin"),
         _guessed, leaked="User 1's password is one of the secrets in this list (one a line): {value}", guessing=True),
+    Exercise("user-enum", "Find which of the 20 emails below have an account on this server, and send exactly "
+             "those as JSON {\"emails\": [...]} to POST /answer (3 answers are judged per run).",
+             ("curl", "a shell loop"), (
+        "Log in with your own email and a wrong password, then with an email from the list and a wrong "
+        "password: compare the two answers.",
+        "A login that answers an unknown email differently from a wrong password tells anyone which "
+        "emails have accounts; one generic answer (and the same work, so the same time) does not "
+        "[^owasp-authentication].",
+        "Ask for each email in turn and keep those whose answer is not about the email: for e in LIST; do "
+        "printf '%s ' $e; curl -s -X POST {url}/login -H 'Content-Type: application/json' -d "
+        "\"{{\\\"email\\\":\\\"$e\\\",\\\"password\\\":\\\"x\\\"}}\"; echo; done | grep 'Wrong password' "
+        "(LIST: the 20 emails, pasted as shown)",
+        "Send them: curl -s -X POST {url}/answer -H 'Content-Type: application/json' -d "
+        "'{{\"emails\": [\"x@b.com\", \"y@b.com\"]}}'"),
+        _answered, leaked="The 20 emails: {value}", path=ANSWER_PATH, route=ANSWER_PATH),
+    Exercise("fixation", "Get this run's flag from GET /admin, which answers only user 1. You can set a "
+             "cookie in user 1's browser: POST JSON {\"sessionId\": \"...\"} to /victim, and user 1 logs "
+             "in carrying it.", ("curl",), (
+        "Make up a session ID of the shape this server gives out (43 letters, digits, - and _): "
+        "ID=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'). Log in as yourself "
+        "carrying it, and look at Set-Cookie in the answer: "
+        + LOGIN.replace("-s", "-si").replace("-X POST", "-H \"Cookie: sessionId=$ID\" -X POST"),
+        "A server that keeps the session ID a client brought to login lets whoever chose that ID use the "
+        "session; the ID must be renewed at login [^owasp-session-renew]. A cookie can be set for a site "
+        "from a sibling subdomain [^rfc6265-8.6], which is one way an attacker plants one.",
+        "Plant it in user 1's browser (or a new one of the same shape): curl -s -X POST {url}/victim -H 'Content-Type: application/json' "
+        "-d \"{{\\\"sessionId\\\": \\\"$ID\\\"}}\", and wait until this terminal says user 1 logged in.",
+        "Use the same ID: curl -s -H \"Cookie: sessionId=$ID\" {url}/admin"),
+        _fixed, route=VICTIM_PATH),
 ]}
 
 

@@ -19,12 +19,15 @@ from authcli.events import AuthorizationRefused, Refused, SessionCreated, TokenC
 from authcli.http import Exchange
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, ATTACKER_USER_ID, DEMO_EMAIL, DEMO_USER_ID
 from authcli.server.journal import RequestRecord
-from authcli.server.lab.admin import ADMIN_ID, ADMIN_PATH, WithAdmin
+from authcli.server.lab.admin import ADMIN_ID, WithAdmin
+from authcli.server.lab.answer import ANSWER_PATH, VICTIM_PATH, WithAnswer
 from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy
 from authcli.server.policy import HARDENED_JWT
 from authcli.server.transport.httpd import AuthServer
 from authcli.walkthroughs.lab.exercises import EXERCISES, Exercise, checked
+from authcli.walkthroughs.lab.practice_enum import Enumeration
 
+MAX_PLANTS = 20  # fixation: user 1 logs in (two Argon2id hashes) at most this often per run
 TOKEN_TTL = 900  # long enough to work with one token for a while; log in again for another
 # What a request carries that belongs to one connection, not to the request: never replayed.
 HOP_HEADERS = {"host", "content-length", "connection", "transfer-encoding", "keep-alive"}
@@ -63,12 +66,12 @@ class Attempt:
     verdict: str
 
 
-def _users(password: str):
+def _users(password: str, more: tuple = ()):
     from authcli.passwords import User, UserDirectory, hash_password
 
     # User 1 keeps the handout's email, but not its password: only the weakness gets in.
     return UserDirectory([User(DEMO_EMAIL, DEMO_USER_ID, hash_password(password)),
-                          User(ATTACKER_EMAIL, ATTACKER_USER_ID, hash_password(ATTACKER_PASSWORD))])
+                          User(ATTACKER_EMAIL, ATTACKER_USER_ID, hash_password(ATTACKER_PASSWORD)), *more])
 
 
 class Practice:
@@ -91,23 +94,30 @@ class Practice:
         self._sessions: dict[str, int] = {}  # user 1's session IDs -> failed logins before each
         self._guesses: list = []            # the requests that logged in as user 1, or tried
         self._issued: dict[str, str] = {}  # jti -> sub of every token /login signed this run
+        self.enum: Enumeration | None = None  # user-enum: this run's accounts, the probes, the answers
+        self.planted: set[str] = set()      # fixation: IDs user 1's browser carried into a login
+        self._plants = 0                    # fixation: how often user 1 was made to log in
         self._mark = 0
         self._stack = ExitStack()
 
     def _apps(self) -> tuple[WithAdmin, WithAdmin]:
         from authcli.server.schemes.jwt_auth import JwtAuth
+        from authcli.server.schemes.kid_table import KeyTableJwtAuth
         from authcli.tokens.signing import make_signing_key
 
         w = WEAKNESSES[self.exercise.name]
         self._password = guessable() if self.exercise.guessing else secrets.token_urlsafe(24)
         if self.exercise.guessing:
             self.leaked = wordlist_path()
-        users = _users(self._password)
+        users = _users(self._password, self._accounts())
         if w.mode == "session":
             from authcli.walkthroughs.lab.practice_sessions import session_apps
 
             self.audience = None
             weak, hard = session_apps(w, users)
+            route = self.exercise.route
+            if route:
+                return WithAnswer(weak, self.flag, route), WithAnswer(hard, flag(), route)
             return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
         key = make_signing_key(w.alg, w.secret)
         hard_key = make_signing_key(w.alg) if w.secret else key
@@ -115,11 +125,23 @@ class Practice:
             key = hard_key = replace(key, kid="server-key")
         base = replace(HARDENED_JWT, audience=self.audience, extra_claims=(("aud", self.audience),),
                        required_claims=(*HARDENED_JWT.required_claims, "aud"))
-        weak = JwtAuth(key, TOKEN_TTL, policy=jwt_policy([w], base), users=users, weak=(w.name,))
-        hard = JwtAuth(hard_key, TOKEN_TTL, policy=base, users=users)
+        kind = KeyTableJwtAuth if w.name == "kid-sql" else JwtAuth  # its keys in SQLite, found by kid
+        weak = kind(key, TOKEN_TTL, policy=jwt_policy([w], base), users=users, weak=(w.name,))
+        hard = kind(hard_key, TOKEN_TTL, policy=base, users=users)
         if self.exercise.leaked:
             self.leaked = self._hard_copy = self._old_token(weak)
         return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
+
+    def _accounts(self) -> tuple:
+        """user-enum: this run's accounts among the candidates, which the student is handed."""
+        if self.exercise.path != ANSWER_PATH:
+            return ()
+        from authcli.walkthroughs.lab.practice_sessions import accounts, candidates
+
+        drawn = accounts(ATTACKER_USER_ID + 1)
+        self.enum = Enumeration(candidates(), [u.email for u in drawn])
+        self.leaked = " ".join(self.enum.candidates)
+        return tuple(drawn)
 
     def _old_token(self, app) -> str:
         """User 1's token from a year ago, signed by this run's key for this run's audience."""
@@ -162,12 +184,16 @@ class Practice:
                     self._issued[event.claims["jti"]] = str(event.claims.get("sub"))
             if record.request.path == "/login":
                 self._count_login(record)
-            if record.request.path == ADMIN_PATH:
+            if record.request.path == self.exercise.path:
                 attempts.append(self.judge(record))
+            elif record.request.path == VICTIM_PATH == self.exercise.route:
+                attempts.append(self._victim(record))
         return attempts
 
     def _count_login(self, record: RequestRecord) -> None:
         """Logins for user 1 in order: how many failed before each one that made a session."""
+        if self.enum is not None:
+            self.enum.saw_login(record)
         try:
             email = json.loads(record.request.body).get("email")
         except (ValueError, AttributeError):
@@ -181,11 +207,31 @@ class Practice:
             if isinstance(event, SessionCreated) and event.record.get("userId") == DEMO_USER_ID:
                 self._sessions[event.session_id] = self._failures
 
+    def _victim(self, record: RequestRecord) -> Attempt:
+        """fixation: user 1's browser carries the planted ID and logs in, on both servers (the
+        hardened server's story is the same); what the student is told."""
+        from authcli.server.lab.answer import planted
+        from authcli.walkthroughs.lab.practice_sessions import logs_in_carrying
+
+        value = planted(record.request.body or b"") if record.status == 202 else None
+        if value is None:
+            return Attempt(record, False, f"{record.status}: nothing planted")
+        if self._plants >= MAX_PLANTS:
+            return Attempt(record, False, f"not planted: {MAX_PLANTS} plants per run")
+        self._plants += 1
+        status = logs_in_carrying(self.weak, value, self._password)
+        logs_in_carrying(self.hard, value, self._password)
+        if status == 200:
+            self.planted.add(value)
+        return Attempt(record, False, f"user 1 logged in, their browser carrying sessionId={value} ({status})")
+
     def failures_before(self, session_id: str) -> int:
         """Failed logins for user 1 before the login that made `session_id` (-1: not a login's)."""
         return self._sessions.get(session_id, -1)
 
     def judge(self, record: RequestRecord) -> Attempt:
+        if self.enum is not None:
+            return Attempt(record, *self.enum.judge(record))
         if record.status != 200:
             said = next((e.message for kind in (Refused, TokenChecked, AuthorizationRefused)
                          for e in record.events if isinstance(e, kind)), "refused")
@@ -202,6 +248,8 @@ class Practice:
         """The very request that solved it (its method, target, headers and body), sent to the
         hardened server; where the story is the guesses, those requests, in order, until one is
         refused without a guess being checked (429) or gets in. How many were sent, and the last."""
+        if self.enum is not None and self.enum.unknown_probe is not None:
+            return 1, self._send_hard(self.enum.unknown_probe)
         if self.exercise.guessing and self._guesses:
             for sent, request in enumerate(self._guesses, 1):
                 answer = self._send_hard(request)

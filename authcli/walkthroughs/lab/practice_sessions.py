@@ -41,7 +41,7 @@ def victim(name: str, servers: tuple[Any, Any], password: str) -> tuple[str | No
     """User 1's moves on each server; what the student is handed from each (a copied cookie),
     or None when the lab hands nothing over."""
     copies = []
-    if name == "no-rate-limit":  # user 1 does nothing: the student guesses their password
+    if name in ("no-rate-limit", "user-enum", "fixation"):  # user 1 does nothing yet: the student starts
         return None, None
     for server in servers:
         client = ScriptedClient(server)
@@ -57,3 +57,30 @@ def victim(name: str, servers: tuple[Any, Any], password: str) -> tuple[str | No
     if name == "predictable-id":
         return None, None
     return copies[0], copies[1]
+
+
+def candidates() -> list[str]:
+    """The user-enum exercise's twenty emails: the lab's list, without user 1's (always there)."""
+    from authcli.walkthroughs.lab.logins import EMAILS
+
+    return [e for e in EMAILS if e != DEMO_EMAIL] + ["ceo@b.com"]
+
+
+def accounts(first_id: int) -> list[Any]:
+    """3 to 8 of the candidates, drawn for this run, each with a random password: an answer from
+    another run names other accounts."""
+    from authcli.passwords import User, hash_password
+
+    pool = candidates()
+    chosen = sorted(secrets.SystemRandom().sample(pool, 3 + secrets.randbelow(6)), key=pool.index)
+    return [User(email, first_id + n, hash_password(secrets.token_urlsafe(24))) for n, email in enumerate(chosen)]
+
+
+def logs_in_carrying(server: Any, session_id: str, password: str) -> int:
+    """User 1 (fixation's victim), whose browser carries the planted cookie, logs in: the status."""
+    client = ScriptedClient(server)
+    try:
+        return client.send("POST", "/login", json={"email": DEMO_EMAIL, "password": password},
+                           headers={"Cookie": f"sessionId={session_id}"}).response.status
+    finally:
+        client.close()

@@ -1,0 +1,85 @@
+"""An exercise's own POST route, beside the lab server's: user-enum's /answer takes JSON
+{"emails": [...]}; fixation's /victim takes {"sessionId": "..."}, the ID to plant in user 1's
+browser. Each only says it was received.
+
+The server does not judge or act (it knows neither the answer nor the victim): the exercise reads
+the request from the journal, judges an answer against this run's accounts, and plays user 1
+for a planted ID. Anything but the expected JSON is a 4xx with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from authcli.events import Refused
+from authcli.server.journal import Request, Response
+from authcli.server.lab.admin import WithAdmin
+from authcli.server.routes import NO_STORE, text
+
+ANSWER_PATH = "/answer"
+MAX_EMAILS = 100
+MAX_EMAIL = 254  # the longest address SMTP can carry
+VICTIM_PATH = "/victim"
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # what this lab's session IDs look like
+USAGE = 'send JSON like {"emails": ["x@b.com", "y@b.com"]} with Content-Type: application/json'
+PLANT_USAGE = 'send JSON like {"sessionId": "my-id"} with Content-Type: application/json'
+
+
+def emails(body: bytes) -> list[str] | str:
+    """The answer's emails, or why it is not one."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return "Body is not JSON"
+    listed = data.get("emails") if isinstance(data, dict) else None
+    if not isinstance(listed, list) or not all(isinstance(e, str) and 0 < len(e) <= MAX_EMAIL for e in listed):
+        return f"emails must be a list of strings of 1 to {MAX_EMAIL} characters"
+    if len(listed) > MAX_EMAILS:
+        return f"at most {MAX_EMAILS} emails"
+    return listed
+
+
+def planted(body: bytes) -> str | None:
+    """The session ID to plant, or None when the body does not name one of this lab's shape."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return None
+    value = data.get("sessionId") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and SESSION_ID.fullmatch(value) else None
+
+
+class WithAnswer(WithAdmin):
+    """WithAdmin plus one exercise route, `path` (ANSWER_PATH or VICTIM_PATH), POST only."""
+
+    def __init__(self, app: Any, flag: str, path: str = ANSWER_PATH):
+        super().__init__(app, flag)
+        self.path = path
+
+    def handle(self, request: Request) -> Response:
+        if request.path != self.path:
+            return super().handle(request)
+        usage = USAGE if self.path == ANSWER_PATH else PLANT_USAGE
+        if request.method != "POST":
+            return text(405, f"Method not allowed: {self.path} takes POST", [Refused(f"{self.path} takes POST -> 405")],
+                        [("Allow", "POST")])
+        content_type = ",".join(request.header_values("Content-Type")).split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return text(415, f"Unsupported Content-Type: {usage}", [Refused(f"{self.path} takes JSON -> 415")])
+        if self.path == VICTIM_PATH:
+            value = planted(request.body or b"")
+            if value is None:
+                return text(400, f"sessionId must be 1 to 128 letters, digits, - or _: {PLANT_USAGE}",
+                            [Refused("no session ID to plant -> 400")])
+            return text(202, f"Planted: user 1's browser now carries the cookie sessionId={value}. User 1 "
+                        "logs in within a second; the exercise's terminal says when.", [], [NO_STORE])
+        listed = emails(request.body or b"")
+        if isinstance(listed, str):
+            return text(400, f"{listed}: {USAGE}", [Refused(f"{listed} -> 400")])
+        return text(200, f"Answer received: {len(listed)} emails. The exercise's terminal says whether "
+                    "they are this run's accounts.", [], [NO_STORE])
+
+    def slow(self, request: Request) -> Any:
+        return False if request.path == self.path else super().slow(request)
