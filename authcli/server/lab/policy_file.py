@@ -79,7 +79,8 @@ FIELDS = {f.name: f for f in [
     Field("jwt.check_exp", False, True, "false: last year's token still works; true: exp is required and "
           "checked", ("no-exp",)),
     Field("jwt.hmac_with_public_key", True, False, "true: an RS256 server also verifies HS256, with its "
-          "public key as the secret; false: the allow-list is the key's own algorithm", ("alg-confusion",)),
+          "public key (published, or recovered from two tokens) as the secret; false: the allow-list is the "
+          "key's own algorithm", ("alg-confusion", "alg-confusion-no-key")),
     Field("jwt.key_from_token", list(KEY_SOURCES), [], "the token headers allowed to choose the verifying "
           "key: the jwk it carries, a jku URL to fetch, kid as a file path, kid pasted into SQL. [] : keys "
           "come from the server's side only", ("jwk-header", "jku-header", "kid-path", "kid-sql"), KEY_SOURCES),
