@@ -10,13 +10,18 @@ with textContent, and the teacher's terminal escapes names (render/escape.py).
 from __future__ import annotations
 
 import json
+import time
+from typing import Callable
 
 from authcli.classroom.room import Room
 from authcli.errors import HttpError
 from authcli.events import Event, Refused
 from authcli.server.journal import Request, Response
+from authcli.server.policy import LoginLimits
 from authcli.server.routes import NO_STORE, Router, page, refuse_cross_site
 from authcli.server.schemes.cookies import read_cookie
+from authcli.server.throttle import LoginThrottle
+from authcli.server.transport.limits import address_key
 from authcli.server.transport.stream import HEADERS, Channel, Stream, event
 
 SEAT = "classSeat"
@@ -26,6 +31,13 @@ MAX_JSON = 2048  # a join or an answer is a few dozen bytes
 # holds a connection until it closes: without a cap, one student could hold the connections
 # their whole address may have, and a class behind one NAT address would be locked out.
 STREAMS_PER_STUDENT = 4
+# Wrong join tokens allowed per minute. The token is 6 hex digits (24 bits, said aloud): one
+# address guessing unthrottled tried 1,100 a second (half the space in about two hours, a long
+# lesson). 20 a minute per address (a class behind one NAT address mistyping) and 200 for the
+# whole room (many addresses) puts half the space 29 days away. A guess over the limit gets
+# 429 before the token is compared, so a 429 says nothing about the guess.
+WRONG_TOKENS = LoginLimits(per_account=20, per_address=20, window=60)
+WRONG_TOKENS_ROOM = LoginLimits(per_account=200, per_address=200, window=60)
 
 
 def _body(request: Request) -> dict:
@@ -54,8 +66,10 @@ class ClassApp:
 
     store = None
 
-    def __init__(self, room: Room):
+    def __init__(self, room: Room, clock: Callable[[], float] = time.monotonic):
         self.room = room
+        self.guesses = LoginThrottle(WRONG_TOKENS, clock)
+        self.room_guesses = LoginThrottle(WRONG_TOKENS_ROOM, clock)
         self.channel = Channel()
         room.on_change = self.publish
         self.router = Router({
@@ -81,7 +95,18 @@ class ClassApp:
 
     def _join(self, request: Request) -> Response:
         data = _body(request)
-        seat, name = self.room.join(data.get("name"), data.get("token"))
+        address = str(address_key(request.peer)) if request.peer else ""
+        wait = max(self.guesses.blocked("", address), self.room_guesses.blocked("", "room"))
+        if wait or self.guesses.full("", address):
+            why = "too many wrong join tokens: try again in a minute"
+            return _json(429, {"error": why}, [Refused(why)], [("Retry-After", str(wait or 60))])
+        try:
+            seat, name = self.room.join(data.get("name"), data.get("token"))
+        except HttpError as err:
+            if err.status == 403:
+                self.guesses.failed("", address)
+                self.room_guesses.failed("", "room")
+            raise
         cookie = f"{SEAT}={seat}; HttpOnly; SameSite=Strict; Path=/"
         return _json(200, {"name": name, "answers": self.room.mine(seat)}, [Event("a student joined")],
                      [("Set-Cookie", cookie)])
