@@ -88,3 +88,54 @@ def test_a_guessing_address_over_real_http_leaves_other_students_their_join():
         ada = requests.post(server.url + "/class/join", json={"name": "Ada", "token": room.token}, timeout=5)
         assert ada.status_code == 200  # from another address: not held up by the guesser
         assert server.handler_errors == 0
+
+
+def names() -> st.SearchStrategy[str]:
+    """Names the room accepts, weighted to markup, links and formulas."""
+    from authcli.classroom.room import clean_name
+    from authcli.errors import HttpError
+
+    def valid(text: str) -> str | None:
+        try:
+            return clean_name(text)
+        except HttpError:
+            return None
+
+    markup = st.sampled_from(["<img src=x onerror=alert(1)>", "[prize](http://evil.example)", "**b**", "`c`",
+                              "&amp;", "&#60;b&#62;", "\\|", "|", "www.evil.example", "<http://x>", "![i](x)",
+                              "=HYPERLINK(\"http://x\",\"y\")", "+1", "-1", "@SUM(A1)", "_i_", "~~s~~", "# h"])
+    parts = st.lists(st.one_of(markup, st.text(max_size=6)), min_size=1, max_size=4).map("".join)
+    return parts.map(valid).filter(lambda n: n is not None)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(names(), min_size=1, max_size=4))
+def test_a_name_in_the_markdown_report_is_text_never_a_tag_link_or_emphasis(shown):
+    from markdown_it import MarkdownIt
+
+    from authcli.classroom.report import Report, StudentGain
+    from authcli.render import classroom as paper
+    from authcli.render.escape import printable
+
+    report = Report(students=[StudentGain(n, 50.0, 75.0, 0.5) for n in shown])
+    tokens = MarkdownIt("commonmark").enable("table").parse(paper.markdown(report))
+    body = tokens[[t.type for t in tokens].index("tbody_open"):]
+    cells = [t for t in body if t.type == "inline"][::4]  # the first cell of each row: the name
+    assert len(cells) == len(shown)
+    for cell, name in zip(cells, shown):
+        assert {c.type for c in cell.children} <= {"text"}, (name, cell.children)
+        assert "".join(c.content for c in cell.children) == printable(name)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(names(), min_size=1, max_size=4))
+def test_a_name_in_the_csv_report_never_starts_a_formula(shown):
+    import csv
+    import io
+
+    from authcli.classroom.report import Report, StudentGain
+    from authcli.render import classroom as paper
+
+    rows = list(csv.reader(io.StringIO(paper.csv_text(Report(students=[StudentGain(n, 1.0, 2.0, 0.1) for n in shown])))))
+    assert [r[0].removeprefix("'") for r in rows[1:-1]] == [n for n in shown]
+    assert all(not r[0].startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows)
