@@ -139,3 +139,31 @@ def test_a_name_in_the_csv_report_never_starts_a_formula(shown):
     rows = list(csv.reader(io.StringIO(paper.csv_text(Report(students=[StudentGain(n, 1.0, 2.0, 0.1) for n in shown])))))
     assert [r[0].removeprefix("'") for r in rows[1:-1]] == [n for n in shown]
     assert all(not r[0].startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 300), st.lists(st.tuples(st.integers(0, 3), st.integers(0, 400)), max_size=300),
+       st.sampled_from(["127.0.0.{}", "fd00:0:0:{}::1", "fd00::{}"]))
+def test_one_address_cannot_fill_the_class_with_made_up_names(flood, joins, form):
+    from authcli.classroom.room import MAX_STUDENTS, NAMES_PER_ADDRESS
+    from authcli.errors import HttpError
+    from authcli.server.transport.limits import address_key
+
+    room = Room()
+    brought: dict[object, set[str]] = {}
+    for who, n in [(0, 1000 + i) for i in range(flood)] + joins:
+        address = address_key((form.format(who + 1), 5000))
+        try:
+            room.join(f"bot {n}", room.token, address)
+        except HttpError as err:
+            assert err.status == 409 and f"bot {n}" not in room.names
+            assert len(brought.get(address, ())) >= NAMES_PER_ADDRESS or len(room.names) >= MAX_STUDENTS
+            continue
+        if f"bot {n}" not in {m for s in brought.values() for m in s}:
+            brought.setdefault(address, set()).add(f"bot {n}")
+    assert all(len(names) <= NAMES_PER_ADDRESS for names in brought.values())
+    assert len(room.names) >= min(flood, NAMES_PER_ADDRESS)
+    # the addresses that were capped still rejoin names they brought; a new address still joins
+    for address, names in brought.items():
+        assert room.join(next(iter(names)), room.token, address)[1] in names
+    assert room.join("Latecomer", room.token, address_key(("127.0.9.9", 1)))[1] == "Latecomer"

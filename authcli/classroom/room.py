@@ -22,6 +22,11 @@ from authcli.errors import HttpError
 MAX_NAME = 40
 MAX_STUDENTS = 1000   # a lecture hall, with room; the 1001st name is refused (409)
 SEATS_PER_NAME = 8    # devices one name may have joined from; the oldest is forgotten
+# New names one address may bring (an IPv4 address, an IPv6 /64). Anyone with the token could
+# otherwise fill MAX_STUDENTS with made-up names in a second (measured: 1,000 names from one
+# student, then every latecomer got "the class is full"). A class behind one NAT address holds
+# about 120 browsers (transport/limits.py PER_ADDRESS, two connections each): 128 fit it.
+NAMES_PER_ADDRESS = 128
 
 
 @dataclass(frozen=True)
@@ -84,17 +89,23 @@ class Room:
     answers: dict[str, dict[str, tuple[str, float]]] = field(default_factory=dict)  # key -> student -> answer
     revealed: dict | None = None
     closed: set[str] = field(default_factory=set)
+    brought: dict[object, int] = field(default_factory=dict)        # address -> new names it joined
 
-    def join(self, name: object, token: object) -> tuple[str, str]:
-        """A seat for this name: (seat, name as shown). 403 without the room's token."""
+    def join(self, name: object, token: object, address: object = "") -> tuple[str, str]:
+        """A seat for this name: (seat, name as shown). 403 without the room's token; 409 when
+        the class, or this address's share of new names, is full."""
         if not isinstance(token, str) or not hmac.compare_digest(token.strip().lower().encode(), self.token.encode()):
             raise HttpError(403, "wrong join token: it is on the teacher's screen")
         shown = clean_name(name)
         folded = shown.casefold()
         seat = secrets.token_urlsafe(24)
         with self._lock:
-            if folded not in self.names and len(self.names) >= MAX_STUDENTS:
-                raise HttpError(409, f"the class is full ({MAX_STUDENTS} students)")
+            if folded not in self.names:
+                if len(self.names) >= MAX_STUDENTS:
+                    raise HttpError(409, f"the class is full ({MAX_STUDENTS} students)")
+                if self.brought.get(address, 0) >= NAMES_PER_ADDRESS:
+                    raise HttpError(409, f"{NAMES_PER_ADDRESS} names joined from this address already")
+                self.brought[address] = self.brought.get(address, 0) + 1
             self.names.setdefault(folded, shown)
             mine = [s for s, n in self.seats.items() if n == folded]
             for old in mine[:max(0, len(mine) - SEATS_PER_NAME + 1)]:

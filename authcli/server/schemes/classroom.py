@@ -101,7 +101,7 @@ class ClassApp:
             why = "too many wrong join tokens: try again in a minute"
             return _json(429, {"error": why}, [Refused(why)], [("Retry-After", str(wait or 60))])
         try:
-            seat, name = self.room.join(data.get("name"), data.get("token"))
+            seat, name = self.room.join(data.get("name"), data.get("token"), address)
         except HttpError as err:
             if err.status == 403:
                 self.guesses.failed("", address)
