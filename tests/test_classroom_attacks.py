@@ -154,7 +154,7 @@ def test_one_address_cannot_fill_the_class_with_made_up_names(flood, joins, form
     for who, n in [(0, 1000 + i) for i in range(flood)] + joins:
         address = address_key((form.format(who + 1), 5000))
         try:
-            room.join(f"bot {n}", room.token, address)
+            room.join(f"bot {n}", room.token, address, room.codes.get(f"bot {n}"))  # its own, or a new name
         except HttpError as err:
             assert err.status == 409 and f"bot {n}" not in room.names
             assert len(brought.get(address, ())) >= NAMES_PER_ADDRESS or len(room.names) >= MAX_STUDENTS
@@ -165,5 +165,35 @@ def test_one_address_cannot_fill_the_class_with_made_up_names(flood, joins, form
     assert len(room.names) >= min(flood, NAMES_PER_ADDRESS)
     # the addresses that were capped still rejoin names they brought; a new address still joins
     for address, names in brought.items():
-        assert room.join(next(iter(names)), room.token, address)[1] in names
+        name = next(iter(names))
+        assert room.join(name, room.token, address, room.codes[name])[1] == name
     assert room.join("Latecomer", room.token, address_key(("127.0.9.9", 1)))[1] == "Latecomer"
+
+
+@settings(max_examples=60, deadline=None)
+@given(names(), st.lists(st.one_of(st.none(), st.text(max_size=8), st.integers(0, 16**6 - 1).map("{:06x}".format)),
+                         max_size=6),
+       st.sampled_from(["{}", " {} ", "{}".upper(), "{}x"]))
+def test_knowing_the_token_and_a_name_is_not_enough_to_answer_or_read_as_that_student(name, guesses, spelling):
+    from authcli.classroom.room import Question
+
+    room, clock = Room(), Clock()
+    app = ClassApp(room, clock)
+    room.ask([Question("q", "Status?", ("200", "401"), "401")], "predict")
+    seat, _ = room.join(name, room.token, "127.0.0.2")
+    room.answer(seat, "q", "200")
+    code = room.codes[name.casefold()]
+    for guess in guesses:
+        if isinstance(guess, str) and guess.strip().lower() == code:
+            continue
+        spoof = {"name": spelling.format(name).strip() if spelling != "{}x" else name, "token": room.token,
+                 "code": guess}
+        body = json.dumps(spoof).encode()
+        status = app.handle(Request("POST", "/class/join", "HTTP/1.1", [("Host", "127.0.0.1"),
+                            ("Content-Type", "application/json")], body, peer=("127.0.0.3", 1))).status
+        assert status in (400, 403, 429)  # never a seat under the name: no answers read, none sent
+    assert room.mine(seat) == {"q": "200"} and sum(1 for n in room.seats.values() if n == name.casefold()) == 1
+    # the student's own rejoin code, as typed on another device, is a seat with the answers kept
+    again, shown = room.join(name.upper() if name.upper().casefold() == name.casefold() else name, room.token,
+                             "127.0.0.4", f" {code.upper()} ")
+    assert room.mine(again) == {"q": "200"} and room.student(seat) == room.student(again)

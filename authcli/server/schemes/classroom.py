@@ -101,14 +101,15 @@ class ClassApp:
             why = "too many wrong join tokens: try again in a minute"
             return _json(429, {"error": why}, [Refused(why)], [("Retry-After", str(wait or 60))])
         try:
-            seat, name = self.room.join(data.get("name"), data.get("token"), address)
+            seat, name = self.room.join(data.get("name"), data.get("token"), address, data.get("code"),
+                                        self._seat(request))
         except HttpError as err:
             if err.status == 403:
                 self.guesses.failed("", address)
                 self.room_guesses.failed("", "room")
             raise
         cookie = f"{SEAT}={seat}; HttpOnly; SameSite=Strict; Path=/"
-        return _json(200, {"name": name, "answers": self.room.mine(seat)}, [Event("a student joined")],
+        return _json(200, self._me_data(seat), [Event("a student joined")],
                      [("Set-Cookie", cookie)])
 
     def _answer(self, request: Request) -> Response:
@@ -116,9 +117,12 @@ class ClassApp:
         choice = self.room.answer(self._seat(request), data.get("key"), data.get("choice"))
         return _json(200, {"key": data["key"], "choice": choice}, [Event("an answer was recorded")])
 
+    def _me_data(self, seat: str) -> dict:
+        student = self.room.student(seat)
+        return {"name": self.room.names[student], "answers": self.room.mine(seat), "code": self.room.codes[student]}
+
     def _me(self, request: Request) -> Response:
-        seat = self._seat(request)
-        return _json(200, {"name": self.room.names[self.room.student(seat)], "answers": self.room.mine(seat)}, [])
+        return _json(200, self._me_data(self._seat(request)), [])
 
     def _state(self, request: Request) -> Response:
         self.room.student(self._seat(request))
