@@ -197,3 +197,36 @@ def test_knowing_the_token_and_a_name_is_not_enough_to_answer_or_read_as_that_st
     again, shown = room.join(name.upper() if name.upper().casefold() == name.casefold() else name, room.token,
                              "127.0.0.4", f" {code.upper()} ")
     assert room.mine(again) == {"q": "200"} and room.student(seat) == room.student(again)
+
+
+def test_in_chromium_a_second_device_rejoins_with_the_code_and_a_classmate_without_it_does_not(browser):
+    from playwright.sync_api import expect
+
+    from authcli.classroom.room import Question
+
+    room = Room()
+    with AuthServer(ClassApp(room)) as server:
+        room.ask([Question("q", "Status?", ("200", "401"), "401")], "predict")
+        phone, laptop, eve = (browser.new_context().new_page() for _ in range(3))
+        phone.goto(f"{server.url}/#t={room.token}")
+        phone.fill("#join [name=name]", "Ada <b>")
+        phone.click("#join-button")
+        expect(phone.locator("#me")).to_have_text("Ada <b>")
+        code = phone.locator("#code").inner_text()
+        assert code == room.codes["ada <b>"]
+        phone.click(".question[data-key='q'] button[data-choice='401']")
+        expect(phone.locator("#status")).to_contain_text("Answer sent: 401")
+        eve.goto(f"{server.url}/#t={room.token}")
+        eve.fill("#join [name=name]", "ADA <b>")
+        eve.click("#join-button")
+        expect(eve.locator("#status")).to_contain_text("rejoin code")
+        assert eve.locator("#room").is_hidden()
+        laptop.goto(f"{server.url}/#t={room.token}")
+        laptop.fill("#join [name=name]", "ada <b>")
+        laptop.fill("#join [name=code]", code.upper())
+        laptop.click("#join-button")
+        expect(laptop.locator("#me")).to_have_text("Ada <b>")
+        expect(laptop.locator(".question[data-key='q'] button.chosen")).to_have_text("401")
+        for page in (phone, laptop, eve):
+            page.context.close()
+        assert server.handler_errors == 0
