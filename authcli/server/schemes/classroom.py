@@ -3,7 +3,8 @@ question, and follow the room live over Server-Sent Events.
 
 Every POST takes JSON only and refuses cross-site browsers (routes.refuse_cross_site), as
 /login does; the seat is an HttpOnly, SameSite=Strict cookie that means nothing by itself (the
-room maps it to a name). Nothing a student sends is echoed into HTML: the page builds its DOM
+room maps it to a name). Wrong join tokens and rejoin codes are guesses, counted per address and
+per room (429 past the limit, before comparing). Nothing a student sends is echoed into HTML: the page builds its DOM
 with textContent, and the teacher's terminal escapes names (render/escape.py).
 """
 
