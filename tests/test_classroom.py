@@ -165,9 +165,9 @@ def test_a_student_who_drops_and_rejoins_keeps_their_answers(classroom):
     first.join()
     assert first.answer("q", "200").status_code == 200
     first.close()  # the phone's browser is gone
-    again = Student(server.url, "  ada   LOVELACE ", room.token)
+    again = Student(server.url, "  ada   LOVELACE ", room.token, code=f" {first.code.upper()} ")
     joined = again.join()
-    assert joined.json() == {"name": "Ada Lovelace", "answers": {"q": "200"}}
+    assert joined.json() == {"name": "Ada Lovelace", "answers": {"q": "200"}, "code": first.code}
     assert again.answer("q", "401").status_code == 200
     [tally] = room.close(reveal=True)
     assert tally.histogram == {"200": 0, "401": 1} and len(room.names) == 1

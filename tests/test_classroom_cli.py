@@ -66,7 +66,7 @@ def test_a_teacher_on_stdin_a_student_at_a_terminal_and_the_report(tmp_path):
         assert "The pre check closed: 2 students answered." in out
         s_out, s_err = student.communicate(timeout=10)
         s_out = "\n".join(said) + s_out
-        assert "Joined as Ada." in s_out and "Sent: b" in s_out
+        assert "Joined as Ada (rejoin code " in s_out and "Sent: b" in s_out
         assert "The class is over." in s_out and "Traceback" not in s_err
     finally:
         for p in (teacher, student):

@@ -47,21 +47,22 @@ def _chunks(response: requests.Response) -> Iterator[bytes]:
 class Student:
     """One student's device: a cookie jar with its seat, and the room's URL."""
 
-    def __init__(self, url: str, name: str, token: str, timeout: float = TIMEOUT):
+    def __init__(self, url: str, name: str, token: str, timeout: float = TIMEOUT, code: str = ""):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise UsageError(f"not a class URL: {url[:100]!r} (it looks like http://192.168.1.20:8000/)")
         self.base = f"{parts.scheme}://{parts.netloc}"
         token = token or dict(p.partition("=")[::2] for p in parts.fragment.split("&") if p).get("t", "")
-        self.name, self.token, self.timeout = name, token, timeout
+        self.name, self.token, self.timeout, self.code = name, token, timeout, code
         self.http = requests.Session()
         self.answers: dict[str, str] = {}
 
     def join(self) -> requests.Response:
-        response = self.http.post(f"{self.base}/class/join", json={"name": self.name, "token": self.token},
+        response = self.http.post(f"{self.base}/class/join", json={"name": self.name, "token": self.token, "code": self.code},
                                   timeout=self.timeout)
         if response.ok:
             self.answers = response.json().get("answers", {})
+            self.code = str(response.json().get("code", ""))
         return response
 
     def answer(self, key: str, choice: str) -> requests.Response:

@@ -3,8 +3,10 @@
 Routes (on the server's loop) and the teacher's terminal (its own thread) both call it; nothing
 here blocks or writes a file: the teacher's thread saves a question's answers when it closes
 (results.py), so a hash, a disk or a slow report never stalls the loop. Students are known by
-the name they typed (case and surrounding spaces ignored): joining again with the same name, on
-any device, is the same student, answers kept. An answer replaces that student's earlier one;
+the name they typed (case and surrounding spaces ignored). The first join of a name gets the
+name's rejoin code: joining again with that name (another device, a lost cookie) needs it, so
+knowing the room's token and a classmate's name is not enough to answer, or read answers, as
+them. An answer replaces that student's earlier one;
 once a question is closed its answers are final (a late one gets 409).
 """
 
@@ -22,6 +24,11 @@ from authcli.errors import HttpError
 MAX_NAME = 40
 MAX_STUDENTS = 1000   # a lecture hall, with room; the 1001st name is refused (409)
 SEATS_PER_NAME = 8    # devices one name may have joined from; the oldest is forgotten
+# New names one address may bring (an IPv4 address, an IPv6 /64). Anyone with the token could
+# otherwise fill MAX_STUDENTS with made-up names in a second (measured: 1,000 names from one
+# student, then every latecomer got "the class is full"). A class behind one NAT address holds
+# about 120 browsers (transport/limits.py PER_ADDRESS, two connections each): 128 fit it.
+NAMES_PER_ADDRESS = 128
 
 
 @dataclass(frozen=True)
@@ -84,23 +91,38 @@ class Room:
     answers: dict[str, dict[str, tuple[str, float]]] = field(default_factory=dict)  # key -> student -> answer
     revealed: dict | None = None
     closed: set[str] = field(default_factory=set)
+    brought: dict[object, int] = field(default_factory=dict)        # address -> new names it joined
+    codes: dict[str, str] = field(default_factory=dict)             # folded name -> its rejoin code
 
-    def join(self, name: object, token: object) -> tuple[str, str]:
-        """A seat for this name: (seat, name as shown). 403 without the room's token."""
+    def join(self, name: object, token: object, address: object = "", code: object = None,
+             seat: str | None = None) -> tuple[str, str]:
+        """A seat for this name: (seat, name as shown). 403 without the room's token, or for a
+        name that joined before without its rejoin code (`code`, or `seat`: a seat it holds);
+        409 when the class, or this address's share of new names, is full."""
         if not isinstance(token, str) or not hmac.compare_digest(token.strip().lower().encode(), self.token.encode()):
             raise HttpError(403, "wrong join token: it is on the teacher's screen")
         shown = clean_name(name)
         folded = shown.casefold()
-        seat = secrets.token_urlsafe(24)
+        new = secrets.token_urlsafe(24)
         with self._lock:
-            if folded not in self.names and len(self.names) >= MAX_STUDENTS:
-                raise HttpError(409, f"the class is full ({MAX_STUDENTS} students)")
+            if folded in self.names and self.seats.get(seat or "") != folded and not (
+                    isinstance(code, str) and hmac.compare_digest(code.strip().lower().encode(),
+                                                                  self.codes[folded].encode())):
+                raise HttpError(403, "this name has joined already: type its rejoin code (on its first "
+                                     "device's page), or pick another name")
+            if folded not in self.names:
+                if len(self.names) >= MAX_STUDENTS:
+                    raise HttpError(409, f"the class is full ({MAX_STUDENTS} students)")
+                if self.brought.get(address, 0) >= NAMES_PER_ADDRESS:
+                    raise HttpError(409, f"{NAMES_PER_ADDRESS} names joined from this address already")
+                self.brought[address] = self.brought.get(address, 0) + 1
+                self.codes[folded] = secrets.token_hex(3)
             self.names.setdefault(folded, shown)
             mine = [s for s, n in self.seats.items() if n == folded]
             for old in mine[:max(0, len(mine) - SEATS_PER_NAME + 1)]:
                 del self.seats[old]
-            self.seats[seat] = folded
-            return seat, self.names[folded]
+            self.seats[new] = folded
+            return new, self.names[folded]
 
     def student(self, seat: str | None) -> str:
         with self._lock:

@@ -158,6 +158,7 @@ def join(
     url: str = typer.Argument(..., help="The URL the teacher's screen shows (with #t=TOKEN, or give --token)."),
     name: str = typer.Option(..., "--name", help="Your name, as the teacher will see it."),
     token: str = typer.Option("", "--token", help="The join token on the teacher's screen."),
+    code: str = typer.Option("", "--code", help="Your rejoin code, to join again as a name that joined before."),
 ) -> None:
     """Join a class from a terminal: answer each question as it comes (one line each).
 
@@ -166,7 +167,7 @@ def join(
     """
     from authcli.cli.classroom_join import follow
 
-    follow(url, name, token, _asker(sys.stdin.isatty()), stdout_console())
+    follow(url, name, token, _asker(sys.stdin.isatty()), stdout_console(), code)
 
 
 @app.command("report")

@@ -46,10 +46,10 @@ def _reveal(revealed: dict, answers: dict, console) -> None:
         _say(console, f"{printable(str(r.get('reason', '')))} You answered: {printable(str(mine))}.")
 
 
-def follow(url: str, name: str, token: str, ask, console) -> None:
+def follow(url: str, name: str, token: str, ask, console, code: str = "") -> None:
     import requests
 
-    student = Student(url, name, token)
+    student = Student(url, name, token, code=code)
     try:
         _follow(student, ask, console)
     except requests.RequestException as err:
@@ -63,7 +63,8 @@ def _follow(student: Student, ask, console) -> None:
     joined = student.join()
     if not joined.ok:
         raise UsageError(f"not joined: {printable(joined.text.strip())[:200]}")
-    _say(console, f"Joined as {printable(joined.json()['name'])}. Waiting for the teacher.")
+    _say(console, f"Joined as {printable(joined.json()['name'])} (rejoin code {printable(student.code)}: "
+                  "joining again as this name, on another device, needs it). Waiting for the teacher.")
     seen: set[str] = set()
     for state in student.states(read_timeout=STREAM_SILENCE):
         for q in state.get("questions", []):

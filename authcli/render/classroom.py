@@ -39,13 +39,23 @@ def _cell(text: str) -> str:
     return printable(text).replace("|", "\\|")
 
 
+_MARKUP = {ord(c): "\\" + c for c in "\\`*_{}[]()<>#+-.!|&~:=\"'$%^@/;?,"}
+
+
+def _name(text: str) -> str:
+    """A student's name as Markdown text: every ASCII punctuation mark backslash-escaped
+    (CommonMark allows it before any), so `<img onerror=...>`, `[x](http://...)`, `**` or an
+    entity is shown as typed, never becomes a tag, a link or emphasis."""
+    return printable(text).translate(_MARKUP)
+
+
 def markdown(report: Report) -> str:
     out = ["# What the class learned", "",
            f"Class gain (Hake's normalized gain, (post - pre) / (100 - pre), from class averages): "
            f"**{_g(report.class_gain)}** (pre {_pct(report.class_pre)}%, post {_pct(report.class_post)}%, "
            f"{sum(s.pre is not None and s.post is not None for s in report.students)} students took both).", "",
            "| student | pre % | post % | gain |", "|---|---|---|---|"]
-    out += [f"| {_cell(s.name)} | {_pct(s.pre)} | {_pct(s.post)} | {_g(s.gain)} |" for s in report.students]
+    out += [f"| {_name(s.name)} | {_pct(s.pre)} | {_pct(s.post)} | {_g(s.gain)} |" for s in report.students]
     if report.missed:
         out += ["", f"## Most missed ({report.check} check)", "", "| item | wrong | source |", "|---|---|---|"]
         out += [f"| {_cell(m.prompt)} | {m.wrong}/{m.answered} | {SOURCES[m.source].short} |" for m in report.missed]
@@ -99,7 +109,7 @@ def csv_text(report: Report) -> str:
     writer.writerow(["student", "pre", "post", "gain"])
     for s in report.students:
         name = printable(s.name)
-        if name[:1] in ("=", "+", "-", "@"):
+        if name[:1] in ("=", "+", "-", "@", "\t", "\r"):  # OWASP CSV Injection's list
             name = "'" + name
         writer.writerow([name, _pct(s.pre), _pct(s.post), _g(s.gain)])
     writer.writerow(["(class)", _pct(report.class_pre), _pct(report.class_post), _g(report.class_gain)])

@@ -100,6 +100,7 @@ function listen() {
 function enter(me) {
   state.answers = me.answers || {};
   $("me").textContent = me.name;
+  $("code").textContent = me.code || "";
   $("room").hidden = false;
   $("join").hidden = true;
   $("status").textContent = "";
@@ -109,7 +110,7 @@ function enter(me) {
 async function join(event) {
   event.preventDefault();
   const form = new FormData($("join"));
-  const sent = await post("/class/join", { name: form.get("name"), token: form.get("token") });
+  const sent = await post("/class/join", { name: form.get("name"), token: form.get("token"), code: form.get("code") });
   if (!sent.ok) {
     $("status").textContent = sent.data.error || `Not joined (${sent.status})`;
     return;

@@ -3,20 +3,26 @@ question, and follow the room live over Server-Sent Events.
 
 Every POST takes JSON only and refuses cross-site browsers (routes.refuse_cross_site), as
 /login does; the seat is an HttpOnly, SameSite=Strict cookie that means nothing by itself (the
-room maps it to a name). Nothing a student sends is echoed into HTML: the page builds its DOM
+room maps it to a name). Wrong join tokens and rejoin codes are guesses, counted per address and
+per room (429 past the limit, before comparing). Nothing a student sends is echoed into HTML: the page builds its DOM
 with textContent, and the teacher's terminal escapes names (render/escape.py).
 """
 
 from __future__ import annotations
 
 import json
+import time
+from typing import Callable
 
 from authcli.classroom.room import Room
 from authcli.errors import HttpError
 from authcli.events import Event, Refused
 from authcli.server.journal import Request, Response
+from authcli.server.policy import LoginLimits
 from authcli.server.routes import NO_STORE, Router, page, refuse_cross_site
 from authcli.server.schemes.cookies import read_cookie
+from authcli.server.throttle import LoginThrottle
+from authcli.server.transport.limits import address_key
 from authcli.server.transport.stream import HEADERS, Channel, Stream, event
 
 SEAT = "classSeat"
@@ -26,6 +32,15 @@ MAX_JSON = 2048  # a join or an answer is a few dozen bytes
 # holds a connection until it closes: without a cap, one student could hold the connections
 # their whole address may have, and a class behind one NAT address would be locked out.
 STREAMS_PER_STUDENT = 4
+# Wrong join tokens allowed per minute. The token is 6 hex digits (24 bits, said aloud): one
+# address guessing unthrottled tried 1,100 a second (half the space in about two hours, a long
+# lesson). 20 a minute per address (a class behind one NAT address mistyping) puts half the
+# space 290 days away; the room's 1,000 a minute, 6 days, whatever the addresses. A guess over
+# the limit gets 429 before the token is compared, so a 429 says nothing about the guess. The
+# room's limit is also a lockout of new joins for whoever guesses past it: it takes 50
+# addresses guessing at once (an IPv6 /64 is one), and students who have joined are unaffected.
+WRONG_TOKENS = LoginLimits(per_account=20, per_address=20, window=60)
+WRONG_TOKENS_ROOM = LoginLimits(per_account=1000, per_address=1000, window=60)
 
 
 def _body(request: Request) -> dict:
@@ -54,8 +69,10 @@ class ClassApp:
 
     store = None
 
-    def __init__(self, room: Room):
+    def __init__(self, room: Room, clock: Callable[[], float] = time.monotonic):
         self.room = room
+        self.guesses = LoginThrottle(WRONG_TOKENS, clock)
+        self.room_guesses = LoginThrottle(WRONG_TOKENS_ROOM, clock)
         self.channel = Channel()
         room.on_change = self.publish
         self.router = Router({
@@ -81,9 +98,21 @@ class ClassApp:
 
     def _join(self, request: Request) -> Response:
         data = _body(request)
-        seat, name = self.room.join(data.get("name"), data.get("token"))
+        address = str(address_key(request.peer)) if request.peer else ""
+        wait = max(self.guesses.blocked("", address), self.room_guesses.blocked("", "room"))
+        if wait or self.guesses.full("", address):
+            why = "too many wrong join tokens: try again in a minute"
+            return _json(429, {"error": why}, [Refused(why)], [("Retry-After", str(wait or 60))])
+        try:
+            seat, name = self.room.join(data.get("name"), data.get("token"), address, data.get("code"),
+                                        self._seat(request))
+        except HttpError as err:
+            if err.status == 403:
+                self.guesses.failed("", address)
+                self.room_guesses.failed("", "room")
+            raise
         cookie = f"{SEAT}={seat}; HttpOnly; SameSite=Strict; Path=/"
-        return _json(200, {"name": name, "answers": self.room.mine(seat)}, [Event("a student joined")],
+        return _json(200, self._me_data(seat), [Event("a student joined")],
                      [("Set-Cookie", cookie)])
 
     def _answer(self, request: Request) -> Response:
@@ -91,9 +120,12 @@ class ClassApp:
         choice = self.room.answer(self._seat(request), data.get("key"), data.get("choice"))
         return _json(200, {"key": data["key"], "choice": choice}, [Event("an answer was recorded")])
 
+    def _me_data(self, seat: str) -> dict:
+        student = self.room.student(seat)
+        return {"name": self.room.names[student], "answers": self.room.mine(seat), "code": self.room.codes[student]}
+
     def _me(self, request: Request) -> Response:
-        seat = self._seat(request)
-        return _json(200, {"name": self.room.names[self.room.student(seat)], "answers": self.room.mine(seat)}, [])
+        return _json(200, self._me_data(self._seat(request)), [])
 
     def _state(self, request: Request) -> Response:
         self.room.student(self._seat(request))
