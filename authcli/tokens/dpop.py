@@ -85,7 +85,9 @@ def make_proof(key: ProofKey, method: str, url: str, now: float, *, token: str |
 def _ago(age: float) -> str:
     if abs(age) < 1:
         return "under a second ago"
-    return f"{age:.0f} seconds ago" if age > 0 else f"{-age:.0f} seconds ahead"
+    seconds = round(abs(age))
+    unit = "second" if seconds == 1 else "seconds"
+    return f"{seconds} {unit} ago" if age > 0 else f"{seconds} {unit} ahead"
 
 
 @dataclass(frozen=True)
