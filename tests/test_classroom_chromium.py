@@ -54,12 +54,21 @@ def predict_choice(question, name: str, n: int) -> str:
     return question.answer if name in right else next(c for c in question.choices if c != question.answer)
 
 
-def click(tab, key: str, choice: str) -> None:
+def click(tab, key: str, choice: str, wait: bool = False) -> None:
+    """A tap on a choice; `wait`: until the server took it (else `answered` waits for them all)."""
     from playwright.sync_api import expect
 
     button = tab.locator(f".question[data-key='{key}'] button[data-choice='{choice}']")
     button.click()
-    expect(button).to_have_class("chosen")
+    if wait:
+        expect(button).to_have_class("chosen")
+
+
+def answered(tab, open_questions: int) -> None:
+    """Every open question's answer sent and taken (a button is marked chosen on a 200)."""
+    from playwright.sync_api import expect
+
+    expect(tab.locator("#questions button.chosen")).to_have_count(open_questions)
 
 
 class Lesson:
@@ -81,7 +90,7 @@ class Lesson:
                     self._send(s.name, key, check_choice(item, s.name, kind, i), s)
                 for name, tab in self.tabs.items():
                     if i == 0:  # a change of mind on a phone replaces the first answer
-                        click(tab, key, next(c for c in item.options if c != check_choice(item, name, kind, i)))
+                        click(tab, key, next(c for c in item.options if c != check_choice(item, name, kind, i)), True)
                     self._send(name, key, check_choice(item, name, kind, i), tab)
         elif self.room.phase == "predict":
             for key, q in self.room.open.items():
@@ -89,6 +98,8 @@ class Lesson:
                     device = self.tabs.get(name) or next(s for s in self.students if s.name == name)
                     self._send(name, key, predict_choice(q, name, self.asked), device)
                 self.asked += 1
+        for tab in self.tabs.values():
+            answered(tab, len(self.room.open))
         return ""
 
     def _send(self, name: str, key: str, choice: str, device) -> None:
