@@ -44,7 +44,8 @@ SHOWN = """() => [...document.querySelectorAll('#results .question')].map((part)
     const spans = line.querySelectorAll('span');
     histogram[spans[0].textContent.trim()] = parseInt(spans[2].textContent.trim(), 10);
   }
-  return {histogram, mine: part.querySelector('p.dim').textContent};
+  const right = part.querySelector(':scope > div.right span').textContent.trim();
+  return {histogram, right, mine: part.querySelector('p.dim').textContent};
 })"""
 
 
@@ -95,6 +96,8 @@ class Lesson:
                     self._send(name, key, check_choice(item, name, kind, i), tab)
         elif self.room.phase == "predict":
             for key, q in self.room.open.items():
+                for tab in self.tabs.values():  # the request about to be sent is on the phone
+                    expect(tab.locator(f".question[data-key='{key}'] pre")).to_contain_text(" HTTP/1.1")
                 for name in NAMES:
                     device = self.tabs.get(name) or next(s for s in self.students if s.name == name)
                     self._send(name, key, predict_choice(q, name, self.asked), device)
@@ -184,12 +187,14 @@ def test_a_class_with_two_chromium_pages_through_a_demo_with_a_pre_and_post_chec
     for key, choice, n in conn.execute("SELECT key, choice, COUNT(*) FROM answers WHERE key LIKE 'predict:%' "
                                        "GROUP BY key, choice"):
         histograms.setdefault(key, {})[choice] = n
+    answers = dict(conn.execute("SELECT key, answer FROM questions WHERE kind = 'predict'").fetchall())
     for name in NAMES:
         seen = lesson.seen[name]
         assert [s["key"] for s in seen] == [f"predict:{i}" for i in range(1, lesson.asked + 1)]
         for shown in seen:
             assert {c: n for c, n in shown["histogram"].items() if n} == histograms[shown["key"]]
             if name in PAGES:
+                assert shown["right"] == answers[shown["key"]]
                 assert shown["mine"] == f"You answered: {lesson.expected[name.casefold()][shown['key']]}."
 
     report = build(conn)
