@@ -135,6 +135,13 @@ def forge(lab: str, url: str, folder: Path, run: Exercise) -> str:
         command = hint(EXERCISES[lab], 3, url).split("Write the key as PEM: ", 1)[1]
         subprocess.run(command, shell=True, cwd=folder, env=ENV, check=True, timeout=30)
         return authcli(*become, "--alg", "HS256", "--secret-file", str(folder / "public.pem"))
+    if lab == "alg-confusion-no-key":
+        from authcli.walkthroughs.lab.exercises import EXERCISES, hint
+
+        command = hint(EXERCISES[lab], 3, url).split("(gmpy2 makes it seconds): ", 1)[1]
+        subprocess.run(command, shell=True, cwd=folder, env={**ENV, "T1": token, "T2": my_token(url)},
+                       check=True, timeout=300)  # a gcd over 33-million-bit numbers: seconds, minutes when loaded
+        return authcli(*become, "--alg", "HS256", "--secret-file", str(folder / "public.pem"))
     if lab == "kid-sql":
         return authcli(*become, "--header", "kid=x' UNION SELECT 'known-secret' --", "--secret", "known-secret")
     extra = {"alg-none": ["--alg", "none"], "no-verify": [], "jwk-header": ["--embed-jwk"],
@@ -182,6 +189,37 @@ def test_a_student_solves_it(lab, tmp_path):
     assert f"solved: {lab}" in out and flag in out
     assert "The request that did it" in out and f"Authorization: Bearer {forged}" in out
     assert "The same request to the hardened server" in out and "\n  401 " in out
+
+
+def test_alg_confusion_no_key_solved_with_a_recovered_key_and_nothing_else(tmp_path):
+    """Two of the run's tokens, authcli's recovery as the hint writes it, then HS256 with that PEM.
+    An HS256 token signed with any other public key's PEM is refused, and the key recovered in one
+    run is not the next run's."""
+    from conftest import require_gmpy2
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    require_gmpy2()
+    lab = "alg-confusion-no-key"
+    other = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "other.pem").write_bytes(other)
+    with Exercise(lab, tmp_path, timeout=60) as first:
+        assert requests.get(first.url + "/.well-known/jwks.json", timeout=10).status_code == 404
+        wrong = authcli("tamper", my_token(first.url), "--set", 'sub="1"', "--alg", "HS256",
+                        "--secret-file", str(tmp_path / "other.pem"))
+        assert admin(first.url, wrong).status_code == 401
+        forged = forge(lab, first.url, tmp_path, first)
+        answer = admin(first.url, forged)
+        assert answer.status_code == 200, answer.text
+        code, out = first.finish()
+    assert code == 0, out
+    assert f"solved: {lab}" in out and "The same request to the hardened server" in out and "\n  401 " in out
+    with Exercise(lab, tmp_path) as second:
+        assert admin(second.url, forged).status_code == 401
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
 
 
 def test_kid_sql_signed_with_authcli_sign_and_not_by_a_plain_kid_or_another_run(tmp_path):
@@ -386,7 +424,8 @@ def test_the_list_marks_exactly_the_labs_with_an_exercise():
 
     listed = cli("lab", "--list").stdout.splitlines()
     marked = {line.split()[0] for line in listed if line.split()[2] == "exercise"}
-    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum", "fixation"])
+    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum", "fixation",
+                                                                 "alg-confusion-no-key"])
     for exercise in EXERCISES.values():  # graded: each hint says more; every fact cites a source
         assert len(exercise.hints) >= 3 and any("[^" in h for h in exercise.hints)
 

