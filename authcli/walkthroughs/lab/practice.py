@@ -306,4 +306,4 @@ class Practice:
         """What the student is told at the start (the run's data, as JSON would carry it)."""
         return {"lab": self.exercise.name, "run": self.run_id, "url": self.weak.url,
                 "login": {k: v for k, v in self.login.items()}, "audience": self.audience,
-                "leaked": self.leaked, "handed": self.exercise.leaked, "goal": self.exercise.goal, "tools": list(self.exercise.tools)}
+                "leaked": self.leaked, "oauth": self.oauth is not None, "handed": self.exercise.leaked, "goal": self.exercise.goal, "tools": list(self.exercise.tools)}
