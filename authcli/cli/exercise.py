@@ -136,6 +136,8 @@ def _solved(practice, attempt, seconds: float, hints: int) -> None:
     sent, replay = practice.replay(attempt.record)
     failed = next((f"{c.name}, {c.detail}" for c in checks(replay) or [] if c.ok is False), None)
     what = "Your first login for an email with no account, the same request," if practice.enum else ""
+    if practice.oauth is not None and practice.oauth.hard_answer is not None:
+        what = "User 1 opening your last link, with the hardened server's client_id,"
     for line in words.defence(practice.hard.url, replay.response, failed, WEAKNESSES[name].lesson_line, sent, what):
         typer.echo(line)
     where = progress.record(progress.Solve(name, iso(clock.now()), round(seconds, 1), hints,

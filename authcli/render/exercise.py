@@ -18,8 +18,9 @@ def start(facts: dict, tools: tuple[str, ...], hints: int) -> list[str]:
         f"Exercise: {facts['lab']} (run {facts['run']})",
         f"Goal: {facts['goal']}",
         f"Server: {facts['url']}  (deliberately weak, loopback only; it stops when this exercise ends)",
-        f"Your account: {login['email']} / {login['password']} (user {login['user']}, not an admin): "
-        f"POST {facts['url']}/login with JSON {{\"email\": ..., \"password\": ...}}",
+        f"Your account: {login['email']} / {login['password']} (user {login['user']}, not an admin): " + (
+            f"the authorization server's sign-in form, {facts['url']}/authorize" if facts.get("oauth") else
+            f"POST {facts['url']}/login with JSON {{\"email\": ..., \"password\": ...}}"),
         f"Tools: {', '.join(tools)}",
     ]
     if facts.get("audience"):

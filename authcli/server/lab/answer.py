@@ -83,3 +83,37 @@ class WithAnswer(WithAdmin):
 
     def slow(self, request: Request) -> Any:
         return False if request.path == self.path else super().slow(request)
+
+
+LINK_USAGE = 'send JSON like {"link": "http://127.0.0.1:PORT/authorize?..."} with Content-Type: application/json'
+MAX_LINK = 2000
+
+
+def link(body: bytes) -> str | None:
+    """redirect-prefix: the link user 1 is to open, or None when the body does not carry one."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return None
+    value = data.get("link") if isinstance(data, dict) else None
+    ok = isinstance(value, str) and 0 < len(value) <= MAX_LINK and value.isprintable() and " " not in value
+    return value if ok else None
+
+
+class WithLink(WithAnswer):
+    """An OAuth lab's /victim: JSON {"link": "..."}, the link user 1 opens (the exercise plays user 1)."""
+
+    def __init__(self, app: Any, flag: str):
+        super().__init__(app, flag, VICTIM_PATH)
+
+    def handle(self, request: Request) -> Response:
+        if request.path != self.path or request.method != "POST":
+            return super().handle(request)
+        content_type = ",".join(request.header_values("Content-Type")).split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return text(415, f"Unsupported Content-Type: {LINK_USAGE}", [Refused(f"{self.path} takes JSON -> 415")])
+        if link(request.body or b"") is None:
+            return text(400, f"link must be a URL of 1 to {MAX_LINK} printable characters: {LINK_USAGE}",
+                        [Refused("no link to open -> 400")])
+        return text(202, "Sent: user 1 opens the link within a second; the exercise's terminal says where "
+                    "their browser went.", [], [NO_STORE])

