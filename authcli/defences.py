@@ -170,6 +170,12 @@ _ENTRIES = [
             "a leak at the registered URI itself: an open redirect or attacker content on that page, "
             "its logs, its Referer",
             ("rfc9700-2.1",)),
+    Defence("no-implicit", "No implicit flow",
+            "the authorization server answers response_type=code only: no access token is ever put in a "
+            "URL, where the browser's history and every script on the page can read it",
+            "a code in the URL leaks the same ways (PKCE is what makes a leaked code useless), and a "
+            "token the client itself later puts in a URL or page",
+            ("rfc9700-2.1.2",)),
 ]
 
 DEFENCES: dict[str, Defence] = {d.key: d for d in _ENTRIES}

@@ -150,6 +150,8 @@ class OAuthPolicy:
     pkce_methods: tuple[str, ...] = ("S256",)
     # RFC 9700 2.1: redirect URIs compared as exact strings. "prefix": the lab's leak.
     redirect_match: str = "exact"
+    # RFC 9700 2.1.2: no implicit flow (response_type=token). True: the lab's access token in the URL.
+    allow_implicit: bool = False
     rotate_refresh: bool = True         # RFC 9700 4.14.2: a new refresh token on each use...
     refresh_reuse_revokes: bool = True  # ...and an old one used again revokes the whole family
     refuse_cross_site: bool = True      # the login and consent form answers only its own origin

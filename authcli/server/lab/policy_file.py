@@ -93,6 +93,9 @@ FIELDS = {f.name: f for f in [
     Field("oauth.redirect_match", "prefix", "exact", '"prefix": any redirect URI that starts with a '
           'registered one is accepted, so an attacker\'s link sends the code elsewhere; "exact": character '
           "for character as registered", ("redirect-prefix",), ("exact", "prefix")),
+    Field("oauth.allow_implicit", True, False, "true: response_type=token is served, so the access token "
+          "itself comes back in the redirect URL's fragment (history, any script on the page); false: "
+          "response_type=code only", ("implicit",)),
 ]}
 
 
@@ -237,7 +240,8 @@ class StudentPolicy:
 
     def oauth(self) -> OAuthPolicy:
         v = self.values
-        return replace(OAuthPolicy(), require_pkce=v["oauth.require_pkce"], redirect_match=v["oauth.redirect_match"])
+        return replace(OAuthPolicy(), require_pkce=v["oauth.require_pkce"], redirect_match=v["oauth.redirect_match"],
+                       allow_implicit=v["oauth.allow_implicit"])
 
     @property
     def secret(self) -> bytes | None:

@@ -133,6 +133,10 @@ WEAKNESSES = {w.name: w for w in [
              "link says", {"redirect_match": "prefix"}, "OAuthPolicy.redirect_match = \"exact\": only a "
              "redirect URI the client registered, character for character", guards=("exact-redirect",),
              lesson="The hardened authorization server compares redirect URIs as exact strings"),
+    Weakness("implicit", "oauth", "the implicit flow: the access token itself comes back in the redirect URL's "
+             "fragment", {"allow_implicit": True}, "OAuthPolicy.allow_implicit = False: response_type=code only, "
+             "so only a one-use code, bound to PKCE, ever travels in a URL", guards=("no-implicit",),
+             lesson="The hardened authorization server answers response_type=code only"),
 ]}
 
 
