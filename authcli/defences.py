@@ -170,6 +170,12 @@ _ENTRIES = [
             "a leak at the registered URI itself: an open redirect or attacker content on that page, "
             "its logs, its Referer",
             ("rfc9700-2.1",)),
+    Defence("state-check", "state checked by the client",
+            "the client app keeps a random state in the browser's session and refuses a callback whose "
+            "state differs, so a code from a login another browser started is never redeemed here",
+            "a state that leaks with the URL, an attacker who can run script on the client's own origin, "
+            "or a code stolen and redeemed elsewhere (PKCE's job)",
+            ("rfc6749-10.12", "rfc9700-2.1")),
     Defence("no-implicit", "No implicit flow",
             "the authorization server answers response_type=code only: no access token is ever put in a "
             "URL, where the browser's history and every script on the page can read it",

@@ -164,3 +164,17 @@ class OAuthPolicy:
 
 
 HARDENED_OAUTH = OAuthPolicy()
+
+
+@dataclass(frozen=True)
+class RelyingPolicy:
+    """The client app's own checks on what comes back from the authorization server: the AS cannot
+    make them for it. A lab's weak client is this with other values."""
+
+    check_state: bool = True            # RFC 6749 10.12: the callback's state is this browser's
+    use_pkce: bool = True               # RFC 9700 2.1.1: a code_verifier kept in this browser's session
+    check_nonce: bool = True            # OIDC Core 3.1.3.7: the ID token's nonce is this login's
+    check_aud: bool = True              # OIDC Core 3.1.3.7: the ID token's aud names this client
+
+
+HARDENED_RELYING = RelyingPolicy()

@@ -11,6 +11,7 @@ from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, lab_users
 from authcli.server.lab.weaknesses import WEAKNESSES, Weakness, oauth_policy
 from authcli.server.schemes.oauth import OAuthProvider
 from authcli.tokens.pkce import make_verifier, s256
+from authcli.walkthroughs.lab.oauth_client import CLIENT_ATTACKS
 from authcli.walkthroughs.lab.model import Attack, Outcome, Pair, outcome
 
 APP = "http://127.0.0.1:9/callback"  # the victim app's registered redirect URI (never contacted)
@@ -146,6 +147,7 @@ OAUTH_ATTACKS = [
     Attack(WEAKNESSES["redirect-prefix"], "The attacker sends the victim an authorization link for the real "
            "app whose redirect_uri only starts like the registered one, with a code_challenge of their own.",
            redirect_prefix, oauth_apps, "The victim logs in through the attacker's link."),
+    *CLIENT_ATTACKS,
     Attack(WEAKNESSES["implicit"], "The attacker reads the victim's browser history, or runs a script on the "
            "app's page (an analytics tag, an XSS): either sees the redirect URL, fragment included.",
            implicit, oauth_apps, "The victim logs in with response_type=token; the token comes back in the URL."),
