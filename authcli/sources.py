@@ -269,6 +269,8 @@ _ENTRIES = [
            "https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken"),
     Source("oidc-core-3.1.3.7", "OIDC Core §3.1.3.7", "OpenID Connect Core 1.0, 3.1.3.7 ID Token Validation",
            "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation"),
+    Source("oidc-core-15.5.2", "OIDC Core §15.5.2", "OpenID Connect Core 1.0, 15.5.2 Nonce Implementation Notes",
+           "https://openid.net/specs/openid-connect-core-1_0.html#NonceNotes"),
     Source("oidc-discovery-4", "OIDC Discovery §4", "OpenID Connect Discovery 1.0, 4 Obtaining OpenID Provider "
            "Configuration Information", "https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig"),
 ]

@@ -95,6 +95,7 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
     "client.check_state": (),
     "client.use_pkce": (),
     "client.check_nonce": (),
+    "client.check_aud": (),
     "jwt.hmac_secret": (
         Setting("jsonwebtoken", "secretOrPrivateKey of jwt.sign (and jwt.verify's secretOrPublicKey)", "[^jsonwebtoken]"),
         Setting("PyJWT", "key of jwt.encode and jwt.decode", "[^pyjwt-api]"),

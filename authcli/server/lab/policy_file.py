@@ -103,7 +103,11 @@ FIELDS = {f.name: f for f in [
           "session, so a code from another browser's login fails at /token; false: none sent (the "
           "authorization server must then allow that: oauth.require_pkce = false)", ("no-state",)),
     Field("client.check_nonce", False, True, "the client app's: true: the ID token's nonce must be the one "
-          "this browser's login sent; false: any ID token for this app is taken", ("no-state",)),
+          "this browser's login sent; false: any ID token for this app is taken, so one captured from "
+          "another login is replayed into yours", ("no-state", "no-nonce")),
+    Field("client.check_aud", False, True, "the client app's: true: the ID token's aud must name this app's "
+          "client_id; false: a token the same provider made for another app (the attacker's) logs its user "
+          "in here", ("wrong-aud",)),
 ]}
 
 
@@ -255,7 +259,7 @@ class StudentPolicy:
         """The client app's checks (the `client` table)."""
         v = self.values
         return RelyingPolicy(check_state=v["client.check_state"], use_pkce=v["client.use_pkce"],
-                             check_nonce=v["client.check_nonce"])
+                             check_nonce=v["client.check_nonce"], check_aud=v["client.check_aud"])
 
     @property
     def secret(self) -> bytes | None:

@@ -139,6 +139,16 @@ WEAKNESSES = {w.name: w for w in [
              "RelyingPolicy.check_state = True: the callback's state must be the one this browser's login "
              "sent", guards=("state-check",),
              lesson="The hardened client app accepts a callback only with the state its own browser's login sent"),
+    Weakness("wrong-aud", "oauth", "the client app takes an ID token without checking aud: a token made for "
+             "another client logs its user in here", {"client.check_aud": False},
+             "RelyingPolicy.check_aud = True: the ID token's aud must name this app's client_id",
+             guards=("aud-check",),
+             lesson="The hardened client app accepts only ID tokens whose aud names its own client_id"),
+    Weakness("no-nonce", "oauth", "the client app takes an ID token without checking nonce: a captured token "
+             "is replayed into another login", {"client.check_nonce": False},
+             "RelyingPolicy.check_nonce = True: the ID token's nonce must be the one this browser's login sent",
+             guards=("nonce-check",),
+             lesson="The hardened client app accepts an ID token only with the nonce its own browser's login sent"),
     Weakness("implicit", "oauth", "the implicit flow: the access token itself comes back in the redirect URL's "
              "fragment", {"allow_implicit": True}, "OAuthPolicy.allow_implicit = False: response_type=code only, "
              "so only a one-use code, bound to PKCE, ever travels in a URL", guards=("no-implicit",),

@@ -21,7 +21,7 @@ from authcli.server.policy import HARDENED_RELYING, HARDENED_SESSIONS, CookiePol
 from authcli.server.routes import NO_STORE, Router, text
 from authcli.server.schemes.cookies import read_cookie, set_cookie
 from authcli.server.schemes.oauth.records import Records
-from authcli.server.schemes.oauth.wire import query
+from authcli.server.schemes.oauth.wire import form, query
 from authcli.errors import OAuthError
 from authcli.tokens.checks import Check
 from authcli.tokens.idtoken import check_id_token, claims_of
@@ -55,8 +55,9 @@ class ClientApp:
         self.policy, self.weak = policy, weak  # weak: the lab's mistakes (a weak app listens on loopback only)
         self.sessions = Records("sessions", "The client app's sessions (its memory)", 1000, clock)
         self.router = Router({"/login": {"GET": self.login}, "/callback": {"GET": self.callback},
-                              "/profile": {"GET": self.profile}, "/refresh": {"POST": self.refresh}},
-                             INDEX, slow=frozenset({"/callback", "/profile", "/refresh"}))
+                              "/profile": {"GET": self.profile}, "/refresh": {"POST": self.refresh},
+                              "/login/id-token": {"POST": self.id_token_login}},
+                             INDEX, slow=frozenset({"/callback", "/profile", "/refresh", "/login/id-token"}))
 
     def handle(self, request: Request) -> Response:
         if self.reg is None:  # registered at the AS once it listens (its redirect URI names its port)
@@ -135,6 +136,28 @@ class ClientApp:
         claims = claims_of(tokens["id_token"])
         cookie = self._new_session({"sub": claims["sub"], "access_token": tokens["access_token"],
                                     "refresh_token": tokens.get("refresh_token")}, events)
+        return Response(302, "", [("Location", "/profile"), ("Set-Cookie", cookie), NO_STORE], events)
+
+    def id_token_login(self, request: Request) -> Response:
+        """POST /login/id-token (form id_token=...): an ID token the app's own front end obtained (a native
+        or one-page app), checked as at the callback, nonce against this browser's login."""
+        events: list[Event] = []
+        sid, pending = self._session(request)
+        try:
+            id_token = form(request).get("id_token", "")
+        except OAuthError as err:
+            return text(400, f"Bad request: {err.description}", events, [NO_STORE])
+        jwks = self.to_as("GET", "/jwks")
+        events.append(BackChannel(f"GET /jwks -> {jwks.response.status}", exchange=jwks))
+        checks = self._checks(id_token, jwks.response.body.encode(), pending or {}, None)
+        failed = [c.name for c in checks if c.ok is False]
+        events.append(IdTokenChecked("ID token: " + (f"{', '.join(failed)} FAILED" if failed else "accepted"),
+                                     checks=checks))
+        if failed:
+            return text(401, f"ID token refused: {', '.join(failed)}", events, [NO_STORE])
+        if pending:
+            self.sessions.pop(sid)
+        cookie = self._new_session({"sub": claims_of(id_token)["sub"]}, events)
         return Response(302, "", [("Location", "/profile"), ("Set-Cookie", cookie), NO_STORE], events)
 
     def _state_refused(self, p: dict[str, str], pending: dict[str, Any] | None) -> str:
