@@ -263,6 +263,8 @@ _ENTRIES = [
            "(SHOULD NOT be used)", "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2"),
     Source("rfc6749-4.2.2", "RFC 6749 §4.2.2", "The OAuth 2.0 Authorization Framework, 4.2.2 Access Token "
            "Response (implicit grant: the token in the fragment)", "https://www.rfc-editor.org/rfc/rfc6749#section-4.2.2"),
+    Source("referrer-policy-strip", "Referrer Policy §8.4", "W3C Referrer Policy, 8.4 Strip url for use as a "
+           "referrer (the fragment is removed)", "https://www.w3.org/TR/referrer-policy/#strip-url"),
     Source("oidc-core-3.1.2.1", "OIDC Core §3.1.2.1", "OpenID Connect Core 1.0, 3.1.2.1 Authentication Request "
            "(nonce)", "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest"),
     Source("oidc-core-3.1.3.6", "OIDC Core §3.1.3.6", "OpenID Connect Core 1.0, 3.1.3.6 ID Token (at_hash)",
