@@ -122,7 +122,7 @@ def _implicit_on(pair: Pair, server) -> Outcome:
     if not token:  # no token in the URL: nothing for the attacker to read
         result = outcome(shown, won_if=lambda ex: False)
         error = parse_qs(urlsplit(location).query).get("error", [""])[0]
-        result.result = f"{login.response.status} {error or login.response.reason}: no token in the URL"
+        result.result = f"{login.response.status} {error or login.response.reason}"
         return result
     used = pair.send(server, "GET", "/userinfo", headers={"Authorization": f"Bearer {token}"})
     result = outcome(shown + [("the attacker calls the API with the token read from the URL", used)], won_if=_user_1)

@@ -4,10 +4,10 @@ with an authorization server of its own, both on loopback. The victim is a@b.com
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from authcli.events import BackChannel
+from authcli.events import BackChannel, SessionCreated
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, DEMO_EMAIL, DEMO_PASSWORD, lab_users
 from authcli.server.lab.weaknesses import WEAKNESSES, Weakness, oauth_policy, relying_policy
 from authcli.server.policy import HARDENED_OAUTH, HARDENED_RELYING, OAuthPolicy, RelyingPolicy
@@ -54,8 +54,9 @@ def _path(location: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _logged_in(ex: Any) -> bool:
-    return ex.response.status == 302 and ex.response.header("Location") == "/profile"
+def _logged_in_as(sub: str) -> Callable[[Any], bool]:
+    """The app answered with a session for `sub` (the record it stored says whose)."""
+    return lambda ex: ex.response.status == 302 and any(e.record.get("sub") == sub for e in ex.events(SessionCreated))
 
 
 def _no_state_on(pair: Pair, server: AuthServer) -> Outcome:
@@ -67,9 +68,9 @@ def _no_state_on(pair: Pair, server: AuthServer) -> Outcome:
     callback = _path(login.response.header("Location") or "/callback")  # ...and stops before the callback
     finished = pair.send(server, "GET", callback)  # the victim's browser, sent there by the attacker's page
     result = outcome([("the attacker logs in as themselves and keeps the callback URL", login),
-                      ("the victim's browser opens the attacker's callback URL", finished)], won_if=_logged_in)
+                      ("the victim's browser opens the attacker's callback URL", finished)], won_if=_logged_in_as("2"))
     if result.won:
-        result.result = "302: the victim's browser is logged in as user 2 (the attacker)"
+        result.result = "302: victim logged in as user 2 (the attacker)"
     return result
 
 
@@ -108,7 +109,7 @@ def _basic(client_id: str, secret: str) -> str:
 
 def _won(result: Outcome) -> Outcome:
     if result.won:
-        result.result = "302: the attacker's browser is logged in as user 1 (a@b.com)"
+        result.result = "302: attacker logged in as user 1"
     return result
 
 
@@ -129,7 +130,7 @@ def _wrong_aud_on(pair: Pair, server: AuthServer) -> Outcome:
     used = _post_token(attacker, json.loads(tokens.response.body).get("id_token", ""))
     return _won(outcome([("the victim signs in to the attacker's own app", login),
                          ("the attacker's app gets an ID token for user 1 (aud: the attacker's app)", tokens),
-                         ("the attacker posts that ID token to this app's login", used)], won_if=_logged_in))
+                         ("the attacker posts that ID token to this app's login", used)], won_if=_logged_in_as("1")))
 
 
 def wrong_aud(pair: Pair) -> tuple[Outcome, Outcome]:
@@ -152,7 +153,7 @@ def _no_nonce_on(pair: Pair, server: AuthServer) -> Outcome:
     used = _post_token(attacker, id_token)
     return _won(outcome([("the victim logs in; the app's token response (ID token and all) is logged", done),
                          ("the attacker posts the captured ID token into a login of their own", used)],
-                        won_if=_logged_in))
+                        won_if=_logged_in_as("1")))
 
 
 def no_nonce(pair: Pair) -> tuple[Outcome, Outcome]:
