@@ -170,6 +170,31 @@ _ENTRIES = [
             "a leak at the registered URI itself: an open redirect or attacker content on that page, "
             "its logs, its Referer",
             ("rfc9700-2.1",)),
+    Defence("state-check", "state checked by the client",
+            "the client app keeps a random state in the browser's session and refuses a callback whose "
+            "state differs, so a code from a login another browser started is never redeemed here",
+            "a state that leaks with the URL, an attacker who can run script on the client's own origin, "
+            "or a code stolen and redeemed elsewhere (PKCE's job)",
+            ("rfc6749-10.12", "rfc9700-2.1")),
+    Defence("aud-check", "aud checked by the client",
+            "the client app accepts an ID token only if its aud names the app's own client_id, so a token "
+            "the same provider made for another app (one the attacker runs) logs no one in here",
+            "a token made for this app itself and captured (the nonce's job), or an app that reads "
+            "claims before checking the signature and issuer",
+            ("oidc-core-3.1.3.7",)),
+    Defence("nonce-check", "nonce checked by the client",
+            "the client app sends a fresh nonce with each login, keeps it in that browser's session and "
+            "accepts an ID token only if it carries that nonce, so a captured token is not replayed into "
+            "another login",
+            "an ID token stolen together with the victim's own session cookie (which holds the nonce), "
+            "or an access token replayed at an API (the nonce binds the ID token to one login only)",
+            ("oidc-core-3.1.3.7", "oidc-core-15.5.2")),
+    Defence("no-implicit", "No implicit flow",
+            "the authorization server answers response_type=code only: no access token is ever put in a "
+            "URL, where the browser's history and every script on the page can read it",
+            "a code in the URL leaks the same ways (PKCE is what makes a leaked code useless), and a "
+            "token the client itself later puts in a URL or page",
+            ("rfc9700-2.1.2",)),
 ]
 
 DEFENCES: dict[str, Defence] = {d.key: d for d in _ENTRIES}

@@ -259,12 +259,20 @@ _ENTRIES = [
            "Parameter iss", "https://www.rfc-editor.org/rfc/rfc9207#section-2"),
     Source("rfc9700-2.1", "RFC 9700 §2.1", "OAuth 2.0 Security Best Current Practice, 2.1 Protecting "
            "Redirect-Based Flows (exact redirect URI matching)", "https://www.rfc-editor.org/rfc/rfc9700#section-2.1"),
+    Source("rfc9700-2.1.2", "RFC 9700 §2.1.2", "OAuth 2.0 Security Best Current Practice, 2.1.2 Implicit Grant "
+           "(SHOULD NOT be used)", "https://www.rfc-editor.org/rfc/rfc9700#section-2.1.2"),
+    Source("rfc6749-4.2.2", "RFC 6749 §4.2.2", "The OAuth 2.0 Authorization Framework, 4.2.2 Access Token "
+           "Response (implicit grant: the token in the fragment)", "https://www.rfc-editor.org/rfc/rfc6749#section-4.2.2"),
+    Source("referrer-policy-strip", "Referrer Policy §8.4", "W3C Referrer Policy, 8.4 Strip url for use as a "
+           "referrer (the fragment is removed)", "https://www.w3.org/TR/referrer-policy/#strip-url"),
     Source("oidc-core-3.1.2.1", "OIDC Core §3.1.2.1", "OpenID Connect Core 1.0, 3.1.2.1 Authentication Request "
            "(nonce)", "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest"),
     Source("oidc-core-3.1.3.6", "OIDC Core §3.1.3.6", "OpenID Connect Core 1.0, 3.1.3.6 ID Token (at_hash)",
            "https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken"),
     Source("oidc-core-3.1.3.7", "OIDC Core §3.1.3.7", "OpenID Connect Core 1.0, 3.1.3.7 ID Token Validation",
            "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation"),
+    Source("oidc-core-15.5.2", "OIDC Core §15.5.2", "OpenID Connect Core 1.0, 15.5.2 Nonce Implementation Notes",
+           "https://openid.net/specs/openid-connect-core-1_0.html#NonceNotes"),
     Source("oidc-discovery-4", "OIDC Discovery §4", "OpenID Connect Discovery 1.0, 4 Obtaining OpenID Provider "
            "Configuration Information", "https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig"),
 ]

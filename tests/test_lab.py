@@ -34,7 +34,7 @@ HANDOUT_TOKEN = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidXNlcklkI
 
 
 def test_every_weakness_has_an_attack():
-    assert list(ATTACKS) == list(WEAKNESSES) and len(WEAKNESSES) == 20
+    assert list(ATTACKS) == list(WEAKNESSES) and len(WEAKNESSES) == 24
 
 
 # alg-confusion-no-key runs once, in tests/test_recover.py: its gcd takes seconds.
@@ -91,7 +91,7 @@ def test_the_lab_walkthrough_ends_with_the_table():
 def test_lab_list_and_errors():
     runner = CliRunner()
     listed = runner.invoke(app, ["lab", "--list"])
-    assert listed.exit_code == 0 and len(listed.stdout.splitlines()) == 20
+    assert listed.exit_code == 0 and len(listed.stdout.splitlines()) == 24
     bad = runner.invoke(app, ["lab", "nope"])
     assert bad.exit_code == 2 and bad.stderr.startswith("error: unknown weakness nope")
     summary = runner.invoke(app, ["lab", "alg-none", "--summary", "-f", "json"])

@@ -70,6 +70,10 @@ def run_weak(stack: ExitStack, names: str, mode: Mode, host: str, port: int, ttl
         from authcli.server.lab.weaknesses import oauth_policy
         from authcli.server.schemes.oauth import OAuthProvider
 
+        client_side = [w.name for w in chosen if any(k.startswith("client.") for k in w.change)]
+        if client_side:  # the client app's mistakes: this command serves the authorization server only
+            raise UsageError(f"{', '.join(client_side)}: the client app's mistake, not the authorization server's; "
+                             f"`authcli lab {client_side[0]}` runs it")
         app = OAuthProvider(policy=oauth_policy(chosen), users=lab_users(), weak=tags)
         run(app, None, mode, host, port, f"codes live {app.policy.code_ttl} s", quiet, oauth_hints(app.policy), False,
             warning=banner)

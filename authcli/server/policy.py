@@ -150,6 +150,8 @@ class OAuthPolicy:
     pkce_methods: tuple[str, ...] = ("S256",)
     # RFC 9700 2.1: redirect URIs compared as exact strings. "prefix": the lab's leak.
     redirect_match: str = "exact"
+    # RFC 9700 2.1.2: no implicit flow (response_type=token). True: the lab's access token in the URL.
+    allow_implicit: bool = False
     rotate_refresh: bool = True         # RFC 9700 4.14.2: a new refresh token on each use...
     refresh_reuse_revokes: bool = True  # ...and an old one used again revokes the whole family
     refuse_cross_site: bool = True      # the login and consent form answers only its own origin
@@ -162,3 +164,17 @@ class OAuthPolicy:
 
 
 HARDENED_OAUTH = OAuthPolicy()
+
+
+@dataclass(frozen=True)
+class RelyingPolicy:
+    """The client app's own checks on what comes back from the authorization server: the AS cannot
+    make them for it. A lab's weak client is this with other values."""
+
+    check_state: bool = True            # RFC 6749 10.12: the callback's state is this browser's
+    use_pkce: bool = True               # RFC 9700 2.1.1: a code_verifier kept in this browser's session
+    check_nonce: bool = True            # OIDC Core 3.1.3.7: the ID token's nonce is this login's
+    check_aud: bool = True              # OIDC Core 3.1.3.7: the ID token's aud names this client
+
+
+HARDENED_RELYING = RelyingPolicy()

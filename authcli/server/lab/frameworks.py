@@ -91,6 +91,11 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
         Setting("Authlib", "ClientMixin.check_redirect_uri: redirect_uri in the registered list, never a "
                 "startswith", "[^authlib-client]"),
     ),
+    "oauth.allow_implicit": (),  # Authlib serves response_type=token only if ImplicitGrant is registered: not checked in its docs here
+    "client.check_state": (),
+    "client.use_pkce": (),
+    "client.check_nonce": (),
+    "client.check_aud": (),
     "jwt.hmac_secret": (
         Setting("jsonwebtoken", "secretOrPrivateKey of jwt.sign (and jwt.verify's secretOrPublicKey)", "[^jsonwebtoken]"),
         Setting("PyJWT", "key of jwt.encode and jwt.decode", "[^pyjwt-api]"),

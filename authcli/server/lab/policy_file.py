@@ -18,7 +18,7 @@ from typing import Any
 from authcli.errors import UsageError
 from authcli.server.lab.frameworks import SETTINGS
 from authcli.server.lab.weaknesses import HANDOUT_SECRET
-from authcli.server.policy import CookiePolicy, JwtPolicy, LoginLimits, OAuthPolicy, SessionPolicy
+from authcli.server.policy import CookiePolicy, JwtPolicy, LoginLimits, OAuthPolicy, RelyingPolicy, SessionPolicy
 from authcli.sources import MARKER, SOURCES
 
 KEY_SOURCES = ("jwk-header", "jku-header", "kid-path", "kid-sql")
@@ -93,6 +93,21 @@ FIELDS = {f.name: f for f in [
     Field("oauth.redirect_match", "prefix", "exact", '"prefix": any redirect URI that starts with a '
           'registered one is accepted, so an attacker\'s link sends the code elsewhere; "exact": character '
           "for character as registered", ("redirect-prefix",), ("exact", "prefix")),
+    Field("oauth.allow_implicit", True, False, "true: response_type=token is served, so the access token "
+          "itself comes back in the redirect URL's fragment (history, any script on the page); false: "
+          "response_type=code only", ("implicit",)),
+    Field("client.check_state", False, True, "the client app's own check, not the authorization server's. "
+          "false: a callback is accepted whatever its state, so another browser's login finishes here "
+          "(login CSRF); true: its state must be the one this browser's login sent", ("no-state",)),
+    Field("client.use_pkce", False, True, "the client app's: true: a code_verifier kept in this browser's "
+          "session, so a code from another browser's login fails at /token; false: none sent (the "
+          "authorization server must then allow that: oauth.require_pkce = false)", ("no-state",)),
+    Field("client.check_nonce", False, True, "the client app's: true: the ID token's nonce must be the one "
+          "this browser's login sent; false: any ID token for this app is taken, so one captured from "
+          "another login is replayed into yours", ("no-state", "no-nonce")),
+    Field("client.check_aud", False, True, "the client app's: true: the ID token's aud must name this app's "
+          "client_id; false: a token the same provider made for another app (the attacker's) logs its user "
+          "in here", ("wrong-aud",)),
 ]}
 
 
@@ -237,7 +252,14 @@ class StudentPolicy:
 
     def oauth(self) -> OAuthPolicy:
         v = self.values
-        return replace(OAuthPolicy(), require_pkce=v["oauth.require_pkce"], redirect_match=v["oauth.redirect_match"])
+        return replace(OAuthPolicy(), require_pkce=v["oauth.require_pkce"], redirect_match=v["oauth.redirect_match"],
+                       allow_implicit=v["oauth.allow_implicit"])
+
+    def relying(self) -> RelyingPolicy:
+        """The client app's checks (the `client` table)."""
+        v = self.values
+        return RelyingPolicy(check_state=v["client.check_state"], use_pkce=v["client.use_pkce"],
+                             check_nonce=v["client.check_nonce"], check_aud=v["client.check_aud"])
 
     @property
     def secret(self) -> bytes | None:

@@ -133,6 +133,26 @@ WEAKNESSES = {w.name: w for w in [
              "link says", {"redirect_match": "prefix"}, "OAuthPolicy.redirect_match = \"exact\": only a "
              "redirect URI the client registered, character for character", guards=("exact-redirect",),
              lesson="The hardened authorization server compares redirect URIs as exact strings"),
+    Weakness("no-state", "oauth", "the client app checks no state (and binds no PKCE verifier or nonce to the "
+             "browser): the victim's browser finishes the attacker's login", {"client.check_state": False,
+             "client.use_pkce": False, "client.check_nonce": False, "require_pkce": False},
+             "RelyingPolicy.check_state = True: the callback's state must be the one this browser's login "
+             "sent", guards=("state-check",),
+             lesson="The hardened client app accepts a callback only with the state its own browser's login sent"),
+    Weakness("wrong-aud", "oauth", "the client app takes an ID token without checking aud: a token made for "
+             "another client logs its user in here", {"client.check_aud": False},
+             "RelyingPolicy.check_aud = True: the ID token's aud must name this app's client_id",
+             guards=("aud-check",),
+             lesson="The hardened client app accepts only ID tokens whose aud names its own client_id"),
+    Weakness("no-nonce", "oauth", "the client app takes an ID token without checking nonce: a captured token "
+             "is replayed into another login", {"client.check_nonce": False},
+             "RelyingPolicy.check_nonce = True: the ID token's nonce must be the one this browser's login sent",
+             guards=("nonce-check",),
+             lesson="The hardened client app accepts an ID token only with the nonce its own browser's login sent"),
+    Weakness("implicit", "oauth", "the implicit flow: the access token itself comes back in the redirect URL's "
+             "fragment", {"allow_implicit": True}, "OAuthPolicy.allow_implicit = False: response_type=code only, "
+             "so only a one-use code, bound to PKCE, ever travels in a URL", guards=("no-implicit",),
+             lesson="The hardened authorization server answers response_type=code only"),
 ]}
 
 
@@ -196,9 +216,20 @@ def jwt_policy(weak: list[Weakness], base: JwtPolicy = HARDENED_JWT) -> JwtPolic
 
 
 def oauth_policy(weak: list[Weakness]):
+    """The authorization server's side of the weaknesses (a `client.` value is the client app's)."""
     from authcli.server.policy import HARDENED_OAUTH
 
     base = HARDENED_OAUTH
     for w in weak:
-        base = _apply(base, w.change)
+        base = _apply(base, {k: v for k, v in w.change.items() if not k.startswith("client.")})
+    return base
+
+
+def relying_policy(weak: list[Weakness]):
+    """The client app's side of the weaknesses: their `client.` values."""
+    from authcli.server.policy import HARDENED_RELYING
+
+    base = HARDENED_RELYING
+    for w in weak:
+        base = _apply(base, {k[7:]: v for k, v in w.change.items() if k.startswith("client.")})
     return base

@@ -65,6 +65,10 @@ def student_apps(attack: Attack, student: StudentPolicy) -> tuple[Any, Any]:
     # X-Authcli-Weak: the file's mistakes this server can have (its mode; of the key sources, its own).
     names = tuple(n for n in still_open(student) if ATTACKS[n].weakness.mode == w.mode
                   and ("key_source" not in ATTACKS[n].weakness.change or n == w.name))
+    if w.mode == "oauth" and hasattr(weak, "provider"):  # the client app's checks: it and its own AS
+        from authcli.walkthroughs.lab.oauth_client import client_app
+
+        return weak, client_app(student.relying(), student.oauth(), names)
     if w.mode == "oauth":
         from authcli.server.schemes.oauth import OAuthProvider
 

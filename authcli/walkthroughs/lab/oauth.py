@@ -11,6 +11,7 @@ from authcli.passwords import DEMO_EMAIL, DEMO_PASSWORD, lab_users
 from authcli.server.lab.weaknesses import WEAKNESSES, Weakness, oauth_policy
 from authcli.server.schemes.oauth import OAuthProvider
 from authcli.tokens.pkce import make_verifier, s256
+from authcli.walkthroughs.lab.oauth_client import CLIENT_ATTACKS
 from authcli.walkthroughs.lab.model import Attack, Outcome, Pair, outcome
 
 APP = "http://127.0.0.1:9/callback"  # the victim app's registered redirect URI (never contacted)
@@ -107,6 +108,39 @@ def redirect_prefix(pair: Pair) -> tuple[Outcome, Outcome]:
     return weak, hard
 
 
+def _user_1(ex) -> bool:
+    return ex.response.status == 200 and json.loads(ex.response.body).get("sub") == "1"
+
+
+def _implicit_on(pair: Pair, server) -> Outcome:
+    client_id = _public_client(pair, server)
+    query = {"response_type": "token", "client_id": client_id, "redirect_uri": APP, "scope": "openid", "state": "s1"}
+    login = _login(pair, server, query)
+    location = login.response.header("Location") or ""
+    token = parse_qs(urlsplit(location).fragment).get("access_token", [""])[0]
+    shown = [("the user logs in through the app's implicit-flow link", login)]
+    if not token:  # no token in the URL: nothing for the attacker to read
+        result = outcome(shown, won_if=lambda ex: False)
+        error = parse_qs(urlsplit(location).query).get("error", [""])[0]
+        result.result = f"{login.response.status} {error or login.response.reason}"
+        return result
+    used = pair.send(server, "GET", "/userinfo", headers={"Authorization": f"Bearer {token}"})
+    result = outcome(shown + [("the attacker calls the API with the token read from the URL", used)], won_if=_user_1)
+    result.result = f"{used.response.status}: " + ("user 1's claims" if result.won else result.result)
+    return result
+
+
+def implicit(pair: Pair) -> tuple[Outcome, Outcome]:
+    weak, hard = _implicit_on(pair, pair.weak), _implicit_on(pair, pair.hard)
+    weak.notes.append("The token sits in the redirect URL's fragment [^rfc6749-4.2.2]. A fragment never reaches "
+                      "a server and browsers strip it from Referer [^referrer-policy-strip], but it stays in the "
+                      "browser's history, and in location.hash for every script the page runs: the leakage and "
+                      "replay for which RFC 9700 says the implicit grant SHOULD NOT be used [^rfc9700-2.1.2].")
+    hard.notes.append("This server answers response_type=code only: the URL carries a one-use code, bound to "
+                      "PKCE, never the token [^rfc9700-2.1.2].")
+    return weak, hard
+
+
 OAUTH_ATTACKS = [
     Attack(WEAKNESSES["no-pkce"], "The attacker copies the code from the redirect URL (browser history, a "
            "proxy log, a Referer) and redeems it for the public client, which has no secret.", no_pkce, oauth_apps,
@@ -114,4 +148,8 @@ OAUTH_ATTACKS = [
     Attack(WEAKNESSES["redirect-prefix"], "The attacker sends the victim an authorization link for the real "
            "app whose redirect_uri only starts like the registered one, with a code_challenge of their own.",
            redirect_prefix, oauth_apps, "The victim logs in through the attacker's link."),
+    *CLIENT_ATTACKS,
+    Attack(WEAKNESSES["implicit"], "The attacker reads the victim's browser history, or runs a script on the "
+           "app's page (an analytics tag, an XSS): either sees the redirect URL, fragment included.",
+           implicit, oauth_apps, "The victim logs in with response_type=token; the token comes back in the URL."),
 ]

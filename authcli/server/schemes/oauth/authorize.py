@@ -35,6 +35,7 @@ class AuthRequest:
     nonce: str | None
     challenge: str | None
     method: str | None
+    response_type: str = "code"
 
 
 def _redirect_ok(provider: OAuthProvider, client: Client, uri: str) -> bool:
@@ -58,14 +59,15 @@ def check(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:
     for name in ("state", "nonce", "scope"):
         if len(p.get(name, "")) > MAX_VALUE:
             raise OAuthError("invalid_request", f"{name} is longer than {MAX_VALUE} characters")
-    if p.get("response_type") != "code":
+    implicit = p.get("response_type") == "token" and provider.policy.allow_implicit  # the lab's weak AS only
+    if p.get("response_type") != "code" and not implicit:
         raise OAuthError("unsupported_response_type" if "response_type" in p else "invalid_request",
                          "this server supports response_type=code only (no implicit flow)")
     scope = p.get("scope", "openid")
     if not scope.split() or any(s not in SCOPES for s in scope.split()):
         raise OAuthError("invalid_scope", f"scopes this server knows: {' '.join(SCOPES)}")
     challenge, method = p.get("code_challenge"), p.get("code_challenge_method")
-    if challenge is None and provider.policy.require_pkce:
+    if challenge is None and provider.policy.require_pkce and not implicit:
         raise OAuthError("invalid_request", "code_challenge is required (PKCE, for every client)")
     if challenge is not None:
         method = method or "plain"
@@ -74,7 +76,7 @@ def check(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:
         if not CHALLENGE.fullmatch(challenge):
             raise OAuthError("invalid_request", "code_challenge must be 43 base64url characters (an S256 hash)")
     return AuthRequest(client, uri, " ".join(dict.fromkeys(scope.split())), p.get("state"), p.get("nonce"),
-                       challenge, method)
+                       challenge, method, "token" if implicit else "code")
 
 
 def _refused(err: OAuthError, p: dict[str, str], events: list[Event]) -> Response:
@@ -167,7 +169,22 @@ def submit(provider: OAuthProvider, request: Request) -> Response:
         events.append(CredentialsChecked("no user with this email and password -> the page again"))
         return Response(401, page(provider, p, req, "Wrong email or password"), _page_headers(req), events)
     events.append(CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id))
+    if req.response_type == "token":
+        return _implicit(provider, req, user.user_id, events)
     return _code(provider, req, user.user_id, events)
+
+
+def _implicit(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event]) -> Response:
+    """The lab's weak AS: the access token itself in the redirect's fragment (RFC 6749 4.2.2)."""
+    from urllib.parse import urlencode
+
+    from authcli.server.schemes.oauth.token import issue_tokens
+
+    body = issue_tokens(provider, req.client, str(user_id), req.scope, "", int(provider.clock()))
+    events.append(CodeIssued("implicit flow: the access token goes in the redirect URL's fragment", record={}))
+    values = {"access_token": body["access_token"], "token_type": "Bearer", "expires_in": str(body["expires_in"]),
+              "scope": req.scope, **({"state": req.state} if req.state is not None else {})}
+    return Response(302, "", [("Location", f"{req.redirect_uri}#{urlencode(values)}"), NO_STORE], events)
 
 
 def _code(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event]) -> Response:

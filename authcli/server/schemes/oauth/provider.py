@@ -85,8 +85,8 @@ class OAuthProvider:
     def metadata(self) -> dict[str, Any]:
         """OpenID Connect Discovery 1.0 section 3 (and RFC 8414 2): what a client library reads first."""
         return {"issuer": self.issuer, **{k: self.issuer + v for k, v in PATHS.items()},
-                "scopes_supported": list(authorize.SCOPES), "response_types_supported": ["code"],
-                "response_modes_supported": ["query"], "grant_types_supported": ["authorization_code", "refresh_token"],
+                "scopes_supported": list(authorize.SCOPES), "response_types_supported": ["code", *(["token"] if self.policy.allow_implicit else [])],
+                "response_modes_supported": ["query", *(["fragment"] if self.policy.allow_implicit else [])], "grant_types_supported": ["authorization_code", "refresh_token"],
                 "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": [self.policy.alg],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
                 "code_challenge_methods_supported": list(self.policy.pkce_methods),
