@@ -200,6 +200,9 @@ _ENTRIES = [
     Source("owasp-session-httponly", "OWASP Session: HttpOnly", "OWASP Session Management Cheat Sheet, HttpOnly "
            "Attribute (scripts cannot read the cookie through document.cookie; it prevents session ID stealing "
            "through XSS)", "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#httponly-attribute"),
+    Source("html-text-plain", "HTML: text/plain form data", "WHATWG HTML Standard, the text/plain encoding "
+           "algorithm (each field sent as name=value and a CRLF)",
+           "https://html.spec.whatwg.org/multipage/form-control-infrastructure.html#text/plain-encoding-algorithm"),
     Source("owasp-session-expiration", "OWASP Session: expiration", "OWASP Session Management Cheat Sheet, Session "
            "Expiration (idle, absolute and manual expiration)",
            "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-expiration"),

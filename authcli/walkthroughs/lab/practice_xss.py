@@ -5,6 +5,9 @@ found: the script has to send it somewhere (the weak server's /collect) for the 
 
 The hardened server's user 1 runs the same script in the same way, so the replay shows what it
 could collect there (an HttpOnly cookie is not in document.cookie).
+
+login-csrf uses the same user 1: their Chromium opens the student's page at ATTACKER (another
+site, answered by Playwright, so no DNS and no second server), on each server in turn.
 """
 
 from __future__ import annotations
@@ -21,6 +24,13 @@ LOGIN = """async ([email, password]) => {
                                    body: JSON.stringify({email, password})});
   return r.status;
 }"""
+ATTACKER = "http://attacker.example/"  # where user 1 opens login-csrf's page (Playwright serves it)
+PROFILE = """async () => {
+  const r = await fetch("/profile");
+  return `${r.status} ${(await r.text()).trim()}`.slice(0, 160);
+}"""
+
+
 class XssVictim:
     """User 1 in Chromium, logged in on both servers (one profile each). A context manager."""
 
@@ -59,6 +69,29 @@ class XssVictim:
         return (f"your script in user 1's page: {said[0]}. What it sent is in /collect, if anything; its "
                 "requests are user 1's browser's own, never counted")
 
+    def opens(self, page: str) -> tuple[Any, str]:
+        """login-csrf: user 1's browser opens `page` at ATTACKER (another site), on each server (the
+        hardened one's copy names the hardened server's URL where yours names this one's), then
+        shows their /profile. The weak server's login record that did it, if user 1 now is eve."""
+        found, said = None, ""
+        for server, tab in zip(self.servers, self.tabs):
+            mark = server.mark()
+            html = page.replace(self.servers[0].url, server.url)
+            tab.route(ATTACKER + "**", _serving(html))
+            try:
+                tab.goto(ATTACKER)
+                tab.wait_for_timeout(SETTLE_MS)  # the page's own script submits its form
+                tab.goto(f"{server.url}/")
+                who = tab.evaluate(PROFILE)
+            except self.browser._error as err:
+                who = "the page did not load: " + (str(err).splitlines() or ["error"])[0][:120]
+            finally:
+                tab.unroute(ATTACKER + "**")
+            if server is self.servers[0]:
+                found, said = _cross_site_login(server.records_since(mark)), who
+        verdict = f"user 1 opened your page; their /profile now says: {said}"
+        return found, verdict
+
     def hard_collect(self):
         """What the hardened server's /collect holds: what the same script found there."""
         client = ScriptedClient(self.servers[1])
@@ -83,3 +116,23 @@ def _run(tab: Any, code: str) -> str:
     if thrown:
         return "it threw " + str((thrown.get("exception") or {}).get("description") or thrown.get("text", ""))[:120].splitlines()[0]
     return "it ran"
+
+
+def _cross_site_login(records: list) -> Any:
+    """The login, sent by user 1's browser from another site's page, that made eve's session."""
+    from authcli.events import SessionCreated
+    from authcli.passwords import ATTACKER_USER_ID
+
+    for record in records:
+        origin = ",".join(record.request.header_values("Origin"))
+        if (record.request.path == "/login" and origin == ATTACKER.rstrip("/") and any(
+                isinstance(e, SessionCreated) and e.record.get("userId") == ATTACKER_USER_ID for e in record.events)):
+            return record
+    return None
+
+
+def _serving(html: str):
+    """A Playwright route handler that answers with `html`, as the attacker's site would."""
+    def handler(route) -> None:
+        route.fulfill(status=200, body=html, headers={"Content-Type": "text/html; charset=utf-8"})
+    return handler
