@@ -747,9 +747,10 @@ def test_the_flag_fetched_by_the_page_or_eves_cookie_is_not_accepted(tmp_path):
     assert code == 1 and "solved:" not in out and "Traceback" not in out
 
 
-def test_no_httponly_without_chromium_says_so_in_one_line(tmp_path):
+@pytest.mark.parametrize("lab", ["no-httponly", "login-csrf"])
+def test_a_browser_exercise_without_chromium_says_so_in_one_line(tmp_path, lab):
     env = {**ENV, "AUTHCLI_HOME": str(tmp_path), "AUTHCLI_CHROMIUM": "/nonexistent/chromium"}
-    done = subprocess.run([sys.executable, "-m", "authcli", "lab", "no-httponly", "--exercise"], env=env,
+    done = subprocess.run([sys.executable, "-m", "authcli", "lab", lab, "--exercise"], env=env,
                           capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and "hromium" in done.stderr
@@ -786,7 +787,8 @@ def test_a_page_that_does_not_log_user_1_in_as_eve_is_not_accepted(tmp_path):
         for page in ("<p>hello</p>", csrf_page(run.url, password="wrong")):
             assert requests.post(run.url + "/victim", json={"page": page}, timeout=10).status_code == 202
             run.until("user 1 opened your page")
-        mine = requests.post(run.url + "/login", json=EVE, timeout=10)  # eve logging in herself
+        # eve's own login, even with the attacker page's Origin, is not user 1's browser's
+        mine = requests.post(run.url + "/login", json=EVE, headers={"Origin": "http://attacker.example"}, timeout=10)
         assert mine.ok and requests.get(run.url + "/collect", timeout=10).status_code == 404
         assert requests.post(run.url + "/victim", json={"script": "x"}, timeout=10).status_code == 400
         run.type("q")

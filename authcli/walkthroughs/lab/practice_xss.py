@@ -88,7 +88,8 @@ class XssVictim:
             finally:
                 tab.unroute(ATTACKER + "**")
             if server is self.servers[0]:
-                found, said = _cross_site_login(server.records_since(mark)), who
+                held = {c["value"] for c in tab.context.cookies(server.url) if c["name"] == "sessionId"}
+                found, said = _cross_site_login(server.records_since(mark), held), who
         verdict = f"user 1 opened your page; their /profile now says: {said}"
         return found, verdict
 
@@ -118,15 +119,17 @@ def _run(tab: Any, code: str) -> str:
     return "it ran"
 
 
-def _cross_site_login(records: list) -> Any:
-    """The login, sent by user 1's browser from another site's page, that made eve's session."""
+def _cross_site_login(records: list, held: set[str]) -> Any:
+    """The login, sent from another site's page, that made eve's session: the one whose ID user 1's
+    browser now holds (a login sent by anyone else leaves user 1's cookie as it was)."""
     from authcli.events import SessionCreated
     from authcli.passwords import ATTACKER_USER_ID
 
     for record in records:
         origin = ",".join(record.request.header_values("Origin"))
         if (record.request.path == "/login" and origin == ATTACKER.rstrip("/") and any(
-                isinstance(e, SessionCreated) and e.record.get("userId") == ATTACKER_USER_ID for e in record.events)):
+                isinstance(e, SessionCreated) and e.record.get("userId") == ATTACKER_USER_ID
+                and e.session_id in held for e in record.events)):
             return record
     return None
 
