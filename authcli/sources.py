@@ -197,6 +197,12 @@ _ENTRIES = [
     Source("owasp-session-renew", "OWASP Session: renew ID", "OWASP Session Management Cheat Sheet, Renew the Session "
            "ID After Any Privilege Level Change", "https://cheatsheetseries.owasp.org/cheatsheets/"
            "Session_Management_Cheat_Sheet.html#renew-the-session-id-after-any-privilege-level-change"),
+    Source("owasp-session-httponly", "OWASP Session: HttpOnly", "OWASP Session Management Cheat Sheet, HttpOnly "
+           "Attribute (scripts cannot read the cookie through document.cookie; it prevents session ID stealing "
+           "through XSS)", "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#httponly-attribute"),
+    Source("html-text-plain", "HTML: text/plain form data", "WHATWG HTML Standard, the text/plain encoding "
+           "algorithm (each field sent as name=value and a CRLF)",
+           "https://html.spec.whatwg.org/multipage/form-control-infrastructure.html#text/plain-encoding-algorithm"),
     Source("owasp-session-expiration", "OWASP Session: expiration", "OWASP Session Management Cheat Sheet, Session "
            "Expiration (idle, absolute and manual expiration)",
            "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-expiration"),

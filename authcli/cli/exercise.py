@@ -138,6 +138,8 @@ def _solved(practice, attempt, seconds: float, hints: int) -> None:
     what = "Your first login for an email with no account, the same request," if practice.enum else ""
     if practice.oauth is not None and practice.oauth.hard_answer is not None:
         what = "User 1 opening your last link, with the hardened server's client_id,"
+    if practice.xss is not None and practice.weak.app.field == "script":
+        what = "What your scripts in user 1's page there collected: GET /collect"
     for line in words.defence(practice.hard.url, replay.response, failed, WEAKNESSES[name].lesson_line, sent, what):
         typer.echo(line)
     where = progress.record(progress.Solve(name, iso(clock.now()), round(seconds, 1), hints,

@@ -117,3 +117,68 @@ class WithLink(WithAnswer):
                         [Refused("no link to open -> 400")])
         return text(202, "Sent: user 1 opens the link within a second; the exercise's terminal says where "
                     "their browser went.", [], [NO_STORE])
+
+
+COLLECT_PATH = "/collect"
+MAX_SCRIPT = 4000
+MAX_COLLECTED = 4096  # bytes kept of one POST to /collect
+KEEP = 20             # the last this many POSTs are kept
+SCRIPT_USAGE = 'send JSON like {"script": "fetch(\'/collect\', ...)"} with Content-Type: application/json'
+
+
+def script(body: bytes, field: str = "script") -> str | None:
+    """no-httponly: the script user 1's page is to run (an XSS payload); login-csrf (field
+    "page"): the HTML of the attacker's page user 1 opens. None when the body has none."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return None
+    value = data.get(field) if isinstance(data, dict) else None
+    return value if isinstance(value, str) and 0 < len(value.strip()) and len(value) <= MAX_SCRIPT else None
+
+
+class WithScript(WithAnswer):
+    """no-httponly's routes: POST /victim {"script": "..."}, a script user 1's page runs (the
+    exercise plays user 1, in Chromium); and /collect, the attacker's drop box on this origin:
+    POST stores the body (the last KEEP, each cut at MAX_COLLECTED bytes), GET lists them, one
+    JSON string a line. The server runs nothing itself. login-csrf's (field "page"): POST /victim
+    {"page": "<html>..."}, the attacker's page user 1 opens; no /collect."""
+
+    def __init__(self, app: Any, flag: str, field: str = "script"):
+        super().__init__(app, flag, VICTIM_PATH)
+        self.field = field
+        self.collected: list[str] = []
+
+    def handle(self, request: Request) -> Response:
+        if request.path == COLLECT_PATH and self.field == "script":
+            return self._collect(request)
+        if request.path != self.path or request.method != "POST":
+            return super().handle(request)
+        content_type = ",".join(request.header_values("Content-Type")).split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return text(415, f"Unsupported Content-Type: {self._usage()}", [Refused(f"{self.path} takes JSON -> 415")])
+        if script(request.body or b"", self.field) is None:
+            return text(400, f"{self.field} must be a string of 1 to {MAX_SCRIPT} characters: {self._usage()}",
+                        [Refused(f"no {self.field} -> 400")])
+        return text(202, f"Sent: user 1's browser takes your {self.field} within a second; the exercise's "
+                    "terminal says what happened.", [], [NO_STORE])
+
+    def _usage(self) -> str:
+        return SCRIPT_USAGE if self.field == "script" else PAGE_USAGE
+
+    def _collect(self, request: Request) -> Response:
+        if request.method == "GET":
+            listing = "\n".join(json.dumps(c) for c in self.collected) or "Nothing collected yet"
+            return text(200, listing, [], [NO_STORE])
+        if request.method != "POST":
+            return text(405, "Method not allowed: /collect takes GET or POST", [Refused("/collect: GET or POST -> 405")],
+                        [("Allow", "GET, POST")])
+        self.collected = [*self.collected, (request.body or b"")[:MAX_COLLECTED].decode("utf-8", "replace")][-KEEP:]
+        return text(200, f"Collected ({len(self.collected)} kept)", [], [NO_STORE])
+
+    def slow(self, request: Request) -> Any:
+        return False if request.path == COLLECT_PATH else super().slow(request)
+
+
+PAGE_USAGE = 'send JSON like {"page": "<html>...</html>"} with Content-Type: application/json'
+

