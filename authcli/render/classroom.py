@@ -103,13 +103,16 @@ def html(report: Report) -> str:
 
 
 def csv_text(report: Report) -> str:
-    """One row per student; a name that starts like a formula is quoted so no spreadsheet runs it."""
+    """One row per student; a name that starts like a formula (or with the quote) is quoted so no
+    spreadsheet runs it."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", "pre", "post", "gain"])
     for s in report.students:
         name = printable(s.name)
-        if name[:1] in ("=", "+", "-", "@", "\t", "\r"):  # OWASP CSV Injection's list
+        # OWASP CSV Injection's list, and the quote itself: a name that starts with ' gets one more,
+        # so one leading ' is always the report's and taking it off gives the name back.
+        if name[:1] in ("=", "+", "-", "@", "\t", "\r", "'"):
             name = "'" + name
         writer.writerow([name, _pct(s.pre), _pct(s.post), _g(s.gain)])
     writer.writerow(["(class)", _pct(report.class_pre), _pct(report.class_post), _g(report.class_gain)])
