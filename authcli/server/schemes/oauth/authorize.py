@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from authcli.events import AuthorizationChecked, CodeIssued, CredentialsChecked, Event
@@ -114,20 +114,29 @@ def _page_headers(req: AuthRequest) -> list[tuple[str, str]]:
     return [("Content-Type", "text/html; charset=utf-8"), ("Content-Security-Policy", csp), NO_STORE]
 
 
+def _checked(provider: OAuthProvider, read: Callable[[Request], dict[str, str]], request: Request,
+             events: list[Event]) -> tuple[dict[str, str], AuthRequest | Response]:
+    """The parameters `read` from the request and the request checked, or the answer refusing it:
+    an error redirect where client_id and redirect_uri allow one (RFC 6749 4.1.2.1), else a page."""
+    p: dict[str, str] = {}
+    try:
+        p = read(request)
+        return p, check(provider, p)
+    except NoRedirect as err:
+        return p, _refused(err, p, events)
+    except OAuthError as err:
+        try:
+            return p, _error_redirect(check_who(provider, p), err, provider.issuer, events)
+        except OAuthError:
+            return p, _refused(err, p, events)
+
+
 def show(provider: OAuthProvider, request: Request) -> Response:
     """GET /authorize: check the request, then the login and consent page."""
     events: list[Event] = []
-    p: dict[str, str] = {}
-    try:
-        p = query(request)
-        req = check(provider, p)
-    except NoRedirect as err:
-        return _refused(err, p, events)
-    except OAuthError as err:
-        try:
-            return _error_redirect(check_who(provider, p), err, provider.issuer, events)
-        except OAuthError:
-            return _refused(err, p, events)
+    p, req = _checked(provider, query, request, events)
+    if isinstance(req, Response):
+        return req
     events.append(AuthorizationChecked(f"client {req.client.client_id[:12]}..., redirect_uri registered, "
                                        f"scope {req.scope}, PKCE {req.method or 'none'}: the login and consent page",
                                        client_id=req.client.client_id))
@@ -150,17 +159,9 @@ def submit(provider: OAuthProvider, request: Request) -> Response:
     events: list[Event] = []
     if provider.policy.refuse_cross_site:
         refuse_cross_site(request)
-    p: dict[str, str] = {}
-    try:
-        p = form(request)
-        req = check(provider, p)
-    except NoRedirect as err:
-        return _refused(err, p, events)
-    except OAuthError as err:
-        try:
-            return _error_redirect(check_who(provider, p), err, provider.issuer, events)
-        except OAuthError:
-            return _refused(err, p, events)
+    p, req = _checked(provider, form, request, events)
+    if isinstance(req, Response):
+        return req
     if p.get("decision") == "deny":
         return _error_redirect(req, OAuthError("access_denied", "the user said no"), provider.issuer, events)
     email, password = p.get("email", ""), p.get("password", "")
