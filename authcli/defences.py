@@ -159,7 +159,7 @@ _ENTRIES = [
     # --- OAuth 2.0 --------------------------------------------------------------------------
     Defence("pkce", "PKCE (S256)",
             "a copied authorization code is refused without the code_verifier, which only the client "
-            "that started the flow holds (the code's URL shows only its SHA-256)",
+            "that started the flow holds (the authorization request's URL carries only its SHA-256, the code_challenge)",
             "an attacker who starts the flow holds a verifier of their own: a code sent to their redirect "
             "URI, or obtained through a link they made, is theirs to redeem; nor does it stop XSS in the "
             "client, which acts as the user",

@@ -148,11 +148,13 @@ _ENTRIES = [
     Source("jsonwebtoken-verify", "jsonwebtoken verify.js", "auth0/node-jsonwebtoken verify.js: exp is "
            "checked only when the token has one (typeof payload.exp !== 'undefined'), unless ignoreExpiration",
            "https://github.com/auth0/node-jsonwebtoken/blob/master/verify.js"),
-    Source("authlib-pkce", "Authlib RFC 7636", "Authlib documentation: RFC7636, Proof Key for Code Exchange "
-           "(the CodeChallenge extension and its required option)",
-           "https://docs.authlib.org/en/latest/specs/rfc7636.html"),
-    Source("authlib-client", "Authlib ClientMixin", "Authlib documentation: RFC6749, the client model "
-           "(ClientMixin.check_redirect_uri)", "https://docs.authlib.org/en/latest/specs/rfc6749.html"),
+    Source("authlib-pkce", "Authlib CodeChallenge", "Authlib source, authlib/oauth2/rfc7636/challenge.py: the "
+           "CodeChallenge extension (required=True, the default, forces a code_verifier on public clients "
+           "only; a request with no code_challenge passes validate_code_challenge)",
+           "https://github.com/authlib/authlib/blob/main/authlib/oauth2/rfc7636/challenge.py"),
+    Source("authlib-client", "Authlib ClientMixin", "Authlib source, authlib/oauth2/rfc6749/models.py: "
+           "ClientMixin.check_redirect_uri is abstract, written by the application (its example: membership "
+           "in the registered list)", "https://github.com/authlib/authlib/blob/main/authlib/oauth2/rfc6749/models.py"),
     Source("pyjwt-api", "PyJWT API", "PyJWT documentation: API Reference (jwt.decode's algorithms and options)",
            "https://pyjwt.readthedocs.io/en/stable/api.html"),
     Source("jose-embedded-jwk", "jose EmbeddedJWK", "panva/jose documentation: EmbeddedJWK",
@@ -222,16 +224,27 @@ _ENTRIES = [
            "https://www.rfc-editor.org/rfc/rfc6797#section-8.3"),
     Source("rfc6797-14.6", "RFC 6797 §14.6", "HTTP Strict Transport Security (HSTS), 14.6 Bootstrap MITM "
            "Vulnerability (the first visit is not protected)", "https://www.rfc-editor.org/rfc/rfc6797#section-14.6"),
-    Source("rfc6265bis-5.4", "RFC 6265bis §5.4", "Cookies: HTTP State Management Mechanism "
-           "(draft-ietf-httpbis-rfc6265bis), 5.4: a cookie whose name plus value is longer than 4096 octets "
-           "is ignored (the section the web-platform-tests cookies/size tests cite)",
-           "https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#section-5.4"),
+    Source("rfc6265bis-5.6", "RFC 6265bis §5.6", "Cookies: HTTP State Management Mechanism "
+           "(draft-ietf-httpbis-rfc6265bis-22), 5.6 The Set-Cookie Header Field: a cookie whose name plus "
+           "value is longer than 4096 octets is ignored entirely",
+           "https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis-22#section-5.6"),
+    Source("rfc9700-4.1.1", "RFC 9700 §4.1.1", "OAuth 2.0 Security Best Current Practice, 4.1.1 Redirect URI "
+           "Validation Attacks on Authorization Code Grant (an attacker impersonating a public client "
+           "exchanges the code for tokens)", "https://www.rfc-editor.org/rfc/rfc9700#section-4.1.1"),
+    Source("rfc9700-4.2", "RFC 9700 §4.2", "OAuth 2.0 Security Best Current Practice, 4.2 Credential Leakage "
+           "via Referer Headers", "https://www.rfc-editor.org/rfc/rfc9700#section-4.2"),
+    Source("rfc9700-4.3", "RFC 9700 §4.3", "OAuth 2.0 Security Best Current Practice, 4.3 Credential Leakage "
+           "via Browser History (the URL with the code may end up in the history)",
+           "https://www.rfc-editor.org/rfc/rfc9700#section-4.3"),
+    Source("rfc7515-4.1.2", "RFC 7515 §4.1.2", 'JSON Web Signature (JWS), 4.1.2 "jku" (JWK Set URL) Header '
+           "Parameter", "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.2"),
+    Source("owasp-session-content", "OWASP Session: ID content", "OWASP Session Management Cheat Sheet, "
+           "Session ID Content (or Value): the meaning of a session ID is stored on the server side",
+           "https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html#session-id-content-or-value"),
     Source("oauth-browser-bff", "OAuth Browser-Based Apps §6.1", "OAuth 2.0 for Browser-Based Applications "
            "(draft-ietf-oauth-browser-based-apps-22), 6.1 Backend For Frontend (BFF): the browser holds a "
            "session cookie, the backend holds the tokens",
            "https://datatracker.ietf.org/doc/html/draft-ietf-oauth-browser-based-apps-22#section-6.1"),
-    Source("rfc6265-8.6", "RFC 6265 §8.6", "HTTP State Management Mechanism, 8.6 Weak Integrity",
-           "https://www.rfc-editor.org/rfc/rfc6265#section-8.6"),
     Source("owasp-account-lockout", "OWASP Authentication: lockout", "OWASP Cheat Sheet Series: "
            "Authentication, Account Lockout (limit failed attempts; a lockout an attacker can trigger "
            "denies the real user, so keep it short)",

@@ -159,7 +159,7 @@ def test_readme_oauth_curl_and_authlib_client(curl, tmp_path):
         creds = json.loads("{" + second)
         client = curl_block("log in as a@b.com / 123").replace("127.0.0.1:8000", f"127.0.0.1:{port}")
         client = client.replace("CLIENT_ID", creds["client_id"]).replace("CLIENT_SECRET", creds["client_secret"])
-        assert len(client.splitlines()) == 7  # two imports, five lines
+        assert len(client.splitlines()) == 8  # two imports, six lines
         proc = subprocess.Popen([sys.executable, "-c", client], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import signal
 import warnings
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -316,3 +316,21 @@ def test_a_client_that_registered_no_refresh_grant_gets_no_refresh_token(provide
     refused = requests.post(provider.url + "/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
                             auth=auth, timeout=5)
     assert refused.status_code == 400 and refused.json()["error"] == "unauthorized_client"
+
+
+@pytest.mark.parametrize("pkce", [True, False])
+def test_the_code_line_says_what_the_code_is_bound_to(pkce):
+    """The line the AS logs for a new code names the code_challenge only when there was one (the
+    no-pkce lab's weak server must not claim a binding it did not make)."""
+    from authcli.events import CodeIssued
+    from authcli.server.lab.weaknesses import WEAKNESSES, oauth_policy
+
+    auth = OAuthProvider(policy=oauth_policy([WEAKNESSES["no-pkce"]]), weak=("no-pkce",))
+    with AuthServer(auth, request_timeout=2.0) as server:
+        auth.bind(server.url)
+        creds = register(server.url)
+        over = {} if pkce else {"code_challenge": None, "code_challenge_method": None}
+        login(server.url + "/authorize?" + urlencode(authorize_query(creds["client_id"], **over)))
+        lines = [e.message for r in server.journal.since(0) for e in r.events if isinstance(e, CodeIssued)]
+    assert len(lines) == 1
+    assert ("code_challenge;" in lines[0]) is pkce and ("no code_challenge (no PKCE)" in lines[0]) is not pkce

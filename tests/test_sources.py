@@ -65,6 +65,9 @@ def markers(path: Path) -> list[tuple[int, str]]:
 def used_keys() -> set[str]:
     keys = {k for path in python_files() if path not in REGISTRIES for _, k in markers(path)}
     keys |= {k for d in DEFENCES.values() for k in d.sources}
+    from authcli.classroom.bank import ITEMS
+
+    keys |= {item.source for item in ITEMS}  # the concept check's items name theirs as data
     urls = {s.url: s.key for s in SOURCES.values()}
     keys |= {urls[url] for path in web_files() for url, _ in SOURCE_LINK.findall(path.read_text()) if url in urls}
     return keys
@@ -108,6 +111,10 @@ def test_web_pages_link_their_sources():
 
 
 def test_registry_entries_are_well_formed():
+    from authcli.sources import _ENTRIES
+
+    keys = [s.key for s in _ENTRIES]  # a second entry under one key would silently replace the first
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
     for key, s in SOURCES.items():
         assert MARKER.fullmatch(f"[^{key}]"), key
         assert s.short and s.title and s.url.startswith("https://"), key

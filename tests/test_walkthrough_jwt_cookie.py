@@ -79,7 +79,7 @@ def test_every_format_renders_the_same_run(steps):
     text, md, doc, html = render_all(INFO, steps)
     assert "Step 3 · GET /profile: the jar sends the cookie by itself" in text
     assert "## Step 10. The claims grow" in md
-    assert "[^rfc6265bis-5.4]:" in md
+    assert "[^rfc6265bis-5.6]:" in md
     assert doc["walkthrough"] == "jwt" and len([s for s in doc["steps"] if s.get("number")]) == 10
     assert "JWT in an HttpOnly cookie" in html
 

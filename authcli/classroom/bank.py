@@ -30,12 +30,12 @@ def _item(key: str, prompt: str, source: str, answer: str, *options: tuple[str, 
 
 
 ITEMS: tuple[Item, ...] = (
-    _item("session-lives", "After a session login, where does the user's data (userId) live?", "owasp-session-entropy", "b",
+    _item("session-lives", "After a session login, where does the user's data (userId) live?", "owasp-session-content", "b",
           ("Inside the cookie, encoded", "the cookie carries the user's data"),
           ("In the server's session store, under the session ID", ""),
           ("In the browser's localStorage", "sessions are kept on the client"),
           ("Nowhere: the server recomputes it from the password", "the server re-authenticates every request")),
-    _item("session-id", "What does a session ID tell the server by itself, before any lookup?", "owasp-session-entropy", "c",
+    _item("session-id", "What does a session ID tell the server by itself, before any lookup?", "owasp-session-content", "c",
           ("The user's ID, once decoded", "the ID encodes who the user is"),
           ("When the session expires", "the ID carries its own expiry"),
           ("Nothing: it is a random key into the store", ""),
@@ -49,7 +49,7 @@ ITEMS: tuple[Item, ...] = (
           ("Encrypts the cookie's value", "Secure encrypts the cookie"),
           ("Hides the cookie from JavaScript", "Secure is HttpOnly"),
           ("Signs the cookie so it cannot be changed", "Secure signs the cookie"),
-          ("The browser sends it over HTTPS only (and to localhost, which browsers treat as secure)", "")),
+          ("The browser sends it over secure connections only (HTTPS; Chrome and Firefox also count http://localhost)", "")),
     _item("samesite", "A cookie is SameSite=Lax. Another site's page POSTs a form to your server. Is the cookie sent?",
           "rfc6265bis-samesite", "b",
           ("Yes: cookies go with every request to their site", "cookies are always sent"),

@@ -158,7 +158,7 @@ def cookie_steps(r: SimpleNamespace) -> list[Step]:
         step(13, f"The claims grow: Chromium drops a cookie past {COOKIE_LIMIT} bytes", [
             f"A server with the same key puts the user's {len(PERMISSIONS)} permissions in the token: "
             f"its cookie is {r.grown_size} bytes of name and value. Chromium ignores a Set-Cookie "
-            f"whose name plus value is longer than {COOKIE_LIMIT} bytes [^rfc6265bis-5.4]: the login "
+            f"whose name plus value is longer than {COOKIE_LIMIT} bytes [^rfc6265bis-5.6]: the login "
             "answered 200, Chromium's cookie store stayed empty, and /profile got 401: the user is "
             "silently not logged in.",
         ], Script(s.LOGIN, r.grown_said, r.grown_where), ExchangeBlock(r.grown_login, events=False),

@@ -35,7 +35,8 @@ INFO = WalkthroughInfo("jwt", "JWT: the token carries everything, the server sto
 DEFAULT_TTL = 3
 EXPIRY_MARGIN = 0.05
 ENCODED_NOT_ENCRYPTED = ("Header and payload are base64url: encoded, not encrypted; anyone holding "
-                         "the token can read them (try authcli decode). Only signing needs the key.")
+                         "the token can read them (try authcli decode). Reading needs no key; only signing and "
+                         "checking the signature do.")
 
 
 def _checks(exchange: Exchange) -> ChecksBlock:

@@ -169,7 +169,7 @@ def _grown(auth: JwtAuth, tls: TlsFiles | None) -> Step:
     return step(10, f"The claims grow: past a cookie's {COOKIE_LIMIT} bytes", [
         f"The same key, and the token now carries the user's {len(PERMISSIONS)} permissions: its "
         f"cookie is {said.size} bytes of name and value. RFC 6265bis tells browsers to ignore a "
-        f"Set-Cookie whose name plus value is longer than {COOKIE_LIMIT} bytes [^rfc6265bis-5.4]; "
+        f"Set-Cookie whose name plus value is longer than {COOKIE_LIMIT} bytes [^rfc6265bis-5.6]; "
         "Chromium does (demo browser --cookie), and the user is simply not logged in. Python's cookie jar has no "
         f"such limit: it kept all {said.size - len(auth.policy.cookie.name)} characters of the token below.",
     ], ExchangeBlock(login, events=False), JarBlock(jar),

@@ -60,8 +60,9 @@ def steps(r: SimpleNamespace) -> list[Step]:
         step(4, "POST /authorize: the password, the consent, and a one-time code", [
             "The user types the password at the AS, never at the app. The AS stores a code bound to the "
             "client, the redirect URI, the code_challenge and the nonce, for one use and "
-            f"{r.provider.policy.code_ttl} seconds (the RFC asks for 10 minutes at most) [^rfc6749-4.1.2], and sends the browser back with the code, the same state and iss, the AS's "
-            "name [^rfc9207-2]. The code is in a URL, where history, logs and Referer can see it: short-lived, "
+            f"{r.provider.policy.code_ttl} seconds (RFC 6749 recommends 10 minutes at most) [^rfc6749-4.1.2], and sends the browser back with the code, the same state and iss, the AS's "
+            "name [^rfc9207-2]. The code is in a URL, where history, logs and Referer can see it [^rfc9700-4.2] "
+            "[^rfc9700-4.3]: short-lived, "
             "single-use, and useless without the verifier.",
         ], ExchangeBlock(r.consent), StoreBlock(r.codes, "after the answer"),
             predict="The user types a@b.com / 123 and clicks Allow."),
@@ -145,10 +146,11 @@ def recap(r: SimpleNamespace, shown: list[Step]) -> Step:
     rows = [["Browser", "the app's session cookie; the code, briefly, in a URL",
              "tokens, client_secret, code_verifier"],
             ["Client app", "client_secret, code_verifier (until redeemed), the tokens", "the password"],
-            ["AS", "password hashes, codes, refresh token hashes, signing key", "the code_verifier (only its hash)"],
+            ["AS", "password hashes, codes, refresh token hashes, signing key", "the code_verifier before the token request (until then only its hash, the code_challenge)"],
             ["API", "the AS's public keys (cached)", "the password, the refresh token"]]
     return step(None, "Recap: who holds what", [
-        "PKCE binds the code to the app that asked for it, state binds the callback to the browser that "
+        "PKCE binds the code to the login that asked for it (only the holder of that login's code_verifier "
+        "can redeem it), state binds the callback to the browser that "
         "started it, nonce binds the ID token to this login. None of them protects against script injected "
         "into the app's own pages (XSS), which acts as the user, nor against a compromised AS.",
     ], TableBlock(Table("Who holds what", ["party", "holds", "never sees"], rows)), _sequence(r))

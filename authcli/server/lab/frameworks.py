@@ -85,11 +85,13 @@ SETTINGS: dict[str, tuple[Setting, ...]] = {
                 "your keys, never as a path or in SQL", "[^jsonwebtoken]"),
     ),
     "oauth.require_pkce": (
-        Setting("Authlib", "register_grant(AuthorizationCodeGrant, [CodeChallenge(required=True)])", "[^authlib-pkce]"),
+        Setting("Authlib", "register_grant(AuthorizationCodeGrant, [CodeChallenge(required=True)]) (the default): "
+                "public clients must send a code_verifier; confidential clients may still skip PKCE, and plain "
+                "is accepted unless SUPPORTED_CODE_CHALLENGE_METHOD is narrowed to [\"S256\"]", "[^authlib-pkce]"),
     ),
     "oauth.redirect_match": (
-        Setting("Authlib", "ClientMixin.check_redirect_uri: redirect_uri in the registered list, never a "
-                "startswith", "[^authlib-client]"),
+        Setting("Authlib", "ClientMixin.check_redirect_uri, which you write: return redirect_uri in the "
+                "registered list (Authlib's example and its SQLAlchemy mixin), never a startswith", "[^authlib-client]"),
     ),
     "oauth.allow_implicit": (),  # Authlib serves response_type=token only if ImplicitGrant is registered: not checked in its docs here
     "client.check_state": (),

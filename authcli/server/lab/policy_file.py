@@ -88,7 +88,8 @@ FIELDS = {f.name: f for f in [
           "other text is the HS256 secret itself (mySecretKey is in authcli's own wordlist: authcli crack "
           "finds it)", ("weak-secret",)),
     Field("oauth.require_pkce", False, True, "false: an authorization code is redeemed without a "
-          "code_verifier, so whoever steals the code gets the tokens; true: every authorization request "
+          "code_verifier, so whoever steals a public client's code gets the tokens (a confidential client's "
+          "code can still be injected into that client); true: every authorization request "
           "carries a code_challenge and its code is redeemed only with the verifier", ("no-pkce",)),
     Field("oauth.redirect_match", "prefix", "exact", '"prefix": any redirect URI that starts with a '
           'registered one is accepted, so an attacker\'s link sends the code elsewhere; "exact": character '

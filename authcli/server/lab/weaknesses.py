@@ -125,7 +125,7 @@ WEAKNESSES = {w.name: w for w in [
              "account+address, 50 per address, in a 60 s window, then 429 with Retry-After",
              guards=("login-limits",),
              lesson="The hardened server answers 429 after 5 failed logins per account and address, for 60 s at most"),
-    Weakness("no-pkce", "oauth", "PKCE not required: a stolen authorization code is redeemed by whoever holds it",
+    Weakness("no-pkce", "oauth", "PKCE not required: a stolen authorization code of a public client (no secret) is redeemed by whoever holds it",
              {"require_pkce": False}, "OAuthPolicy.require_pkce = True: every authorization request carries a "
              "code_challenge, and its code is redeemed only with the code_verifier", guards=("pkce",),
              lesson="The hardened authorization server requires PKCE of every client"),

@@ -44,8 +44,6 @@ def token_from_cookie(cookie: CookiePolicy, request: Request) -> tuple[str | Non
     if found.session_id is None:
         events.append(AuthorizationRefused(f"{found.problem} -> 401"))
         return None, text(401, f"Not logged in: {found.problem}", events, [NO_STORE]), events
-        return None, text(401, f"Not logged in: {found.problem}", events, [("WWW-Authenticate", REALM),
-                                                                           NO_STORE]), events
     return found.session_id, None, events
 
 

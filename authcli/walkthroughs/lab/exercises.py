@@ -143,7 +143,8 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
              (*JWT_TOOLS, "authcli crack"), (
         DECODE + " It is HS256: one secret both signs and checks it.",
         "An HMAC signature can be checked against guessed secrets offline, from one token, without "
-        "asking the server; a secret a person chose is in someone's wordlist [^rfc8725-3.5].",
+        "asking the server; a secret a person chose is likely in a wordlist, which is why human-memorizable "
+        "passwords MUST NOT be used directly as an HMAC key [^rfc8725-3.5].",
         "authcli crack $TOKEN tries a wordlist of secrets people really use.",
         f"authcli tamper $TOKEN {SUB} --secret THE_SECRET signs a token for user 1 with it. " + SEND),
         _own_key),
@@ -157,7 +158,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
     Exercise("jku-header", "Get this run's flag from GET /admin, which answers only user 1.",
              (*JWT_TOOLS, "python3 -m http.server"), (
         DECODE + " It is RS256: signed with the server's private key, which you do not have.",
-        "A jku header names a URL that holds a JWK Set [^rfc7517-5]; a server that fetches keys from "
+        "A jku header names a URL that holds a JWK Set [^rfc7515-4.1.2] [^rfc7517-5]; a server that fetches keys from "
         "whatever URL the token names verifies with the attacker's key [^portswigger-jwt].",
         f"authcli tamper $TOKEN {SUB} --jku http://127.0.0.1:8000/jwks.json signs with a new key and "
         "writes its key set to jwks.json. This lab server fetches from loopback only.",
@@ -203,7 +204,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
     Exercise("no-exp", "Get this run's flag from GET /admin with the token of user 1's found in an "
              "old log file (shown below).", ("curl", "authcli decode"), (
         "Decode the old token: authcli decode $OLD. Look at exp, and at today's date.",
-        "exp is the time after which a token must not be accepted [^rfc7519-4.1.4]; this server "
+        "exp is the time on or after which a token must not be accepted [^rfc7519-4.1.4]; this server "
         "never looks at it.",
         "Send it as it is: curl -s -H \"Authorization: Bearer $OLD\" {url}/admin"),
         _skipped("exp"), leaked="Found in an old log file, user 1's token: {value}"),
@@ -263,7 +264,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         f"The app is a public client: client_id only, no secret, redirect URI {CALLBACK}. The code in the "
         "logged redirect is what the app would send to /token.",
         "An authorization code travels in the redirect's URL, where history, logs and Referer headers can "
-        "keep it [^rfc6749-4.1.2]. PKCE binds it to a code_verifier only the app knows, and the server "
+        "keep it [^rfc9700-4.2] [^rfc9700-4.3]. PKCE binds it to a code_verifier only the app knows, and the server "
         "must check it [^rfc7636-4.6]; this one does not ask for PKCE.",
         "Redeem it as the app would, with no verifier: " + TOKEN + CALLBACK),
         oauth.no_pkce, leaked="The app's client_id, then the redirect user 1's browser followed, from a proxy log: {value}",
@@ -277,8 +278,9 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         + "&redirect_uri=" + EVIL + "'",
         "This server takes any redirect URI that starts with a registered one; a browser resolves "
         "/callback/../../attacker to /attacker, a page that is not the app's. Redirect URIs must be "
-        "compared as exact strings [^rfc9700-2.1]. PKCE is no help here: you start the flow, so the "
-        "code_verifier is yours [^rfc7636-4.2].",
+        "compared as exact strings, the port of a native app's localhost redirect URI being the one "
+        "exception [^rfc9700-2.1]. PKCE is no help here: you start the flow, so the code_verifier is yours "
+        "[^rfc9700-4.1.1].",
         "Make a verifier and its challenge: " + CHALLENGE + ". Send user 1 the link: curl -s -X POST "
         "{url}/victim -H 'Content-Type: application/json' -d '{{\"link\": \"{url}/authorize?response_type=code"
         f"&client_id=THE_CLIENT&scope=openid&state=x&code_challenge_method=S256&redirect_uri={EVIL}&"

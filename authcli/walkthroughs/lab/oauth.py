@@ -132,10 +132,12 @@ def _implicit_on(pair: Pair, server) -> Outcome:
 
 def implicit(pair: Pair) -> tuple[Outcome, Outcome]:
     weak, hard = _implicit_on(pair, pair.weak), _implicit_on(pair, pair.hard)
-    weak.notes.append("The token sits in the redirect URL's fragment [^rfc6749-4.2.2]. A fragment never reaches "
-                      "a server and browsers strip it from Referer [^referrer-policy-strip], but it stays in the "
-                      "browser's history, and in location.hash for every script the page runs: the leakage and "
-                      "replay for which RFC 9700 says the implicit grant SHOULD NOT be used [^rfc9700-2.1.2].")
+    weak.notes.append("The token sits in the redirect URL's fragment [^rfc6749-4.2.2]. Browsers send no fragment "
+                      "in requests and strip it from Referer [^referrer-policy-strip], but it stays in the "
+                      "browser's history, in location.hash for every script the page runs, and a redirect whose "
+                      "Location has no fragment carries it on to the next page: the leakage and replay for which "
+                      "RFC 9700 says clients SHOULD NOT use the implicit grant unless both are mitigated "
+                      "[^rfc9700-2.1.2].")
     hard.notes.append("This server answers response_type=code only: the URL carries a one-use code, bound to "
                       "PKCE, never the token [^rfc9700-2.1.2].")
     return weak, hard

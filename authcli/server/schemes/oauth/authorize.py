@@ -195,7 +195,9 @@ def _code(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[
               "sub": str(user_id), "auth_time": int(now), "code_challenge": req.challenge,
               "code_challenge_method": req.method, "nonce": req.nonce, "used": False}
     provider.codes.put(code, record, provider.policy.code_ttl)
-    events.append(CodeIssued(f"code stored for {provider.policy.code_ttl} s, bound to the client, its "
-                             "redirect_uri and code_challenge; one use", record=record))
+    bound = (", its redirect_uri and code_challenge" if req.challenge else
+             " and its redirect_uri, with no code_challenge (no PKCE)")
+    events.append(CodeIssued(f"code stored for {provider.policy.code_ttl} s, bound to the client{bound}; one use",
+                             record=record))
     values = {"code": code, **({"state": req.state} if req.state is not None else {}), "iss": provider.issuer}
     return redirect(req.redirect_uri, values, events)
