@@ -96,3 +96,30 @@ def test_the_session_demo_narrates_the_deadline_that_really_ended_the_session():
     plain = {s.number: s for s in session_walkthrough(3, clock=clock, sleep=clock.advance)}
     assert "only an absolute timeout" in " ".join(plain[6].text).lower()
     assert "expired at" in " ".join(plain[7].text)
+
+
+def test_a_request_made_during_a_pause_moves_the_idle_wait_with_it():
+    """A "try it" line run while a step is on screen (--step) is a real request: it slides the
+    idle deadline. Step 6 waits for the deadline in the record as the wait begins and names that
+    last request; the session still ends by its idle timeout, and the demo says so truthfully."""
+    import re
+
+    from authcli.events import SessionCreated, SessionDeleted
+
+    clock = FakeClock()
+    run = session_walkthrough(5, clock=clock, sleep=clock.advance, idle=2)
+    steps, url, session_id = {}, None, None
+    for each in run:
+        steps[each.number] = each
+        url = url or re.search(r"http://127\.0\.0\.1:\d+", each.title).group(0)
+        for block in each.blocks:
+            if isinstance(block, ExchangeBlock) and session_id is None:
+                created = [e for e in block.exchange.server if isinstance(e, SessionCreated)]
+                session_id = created[0].session_id if created else None
+        if each.number == 5:  # the student runs the try-it line before step 6
+            clock.advance(1)
+            assert requests.get(url + "/profile", cookies={"sessionId": session_id}, timeout=5).status_code == 200
+    moved = [r for r in steps[6].text if "that was at" in r]
+    assert moved
+    ended = [e for e in steps[7].exchange.server if isinstance(e, SessionDeleted)]
+    assert ended and ended[0].message.startswith("idle")

@@ -159,6 +159,13 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         first.append(plain_http_step(stage.server, client, session_id))
     yield from shown.all(first)
 
+    # A "try it" line run during a pause (--step) is a real request: it slides the idle deadline.
+    # The wait is for the deadline in the record as the wait begins, never the one read before.
+    fresh = store.snapshot().get(session_id)
+    if fresh is not None and fresh.value.get("lastSeenAt") != row.value.get("lastSeenAt"):
+        row, idle_at = fresh, _idle_first(fresh.value, stage.idle)
+        if idle_at is not None:
+            deadline = idle_at
     expires_at = row.value["expiresAt"]
     yield shown(_waiting(store, ttl, expires_at, deadline - clock(), stage.idle, row.value.get("lastSeenAt"),
                          idle_at))
