@@ -4,6 +4,7 @@ string that names a standard or a guide carries a marker (or, in a web page, a s
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -32,6 +33,7 @@ def _docstrings(tree: ast.AST) -> set[int]:
     return ids
 
 
+@functools.lru_cache(maxsize=None)  # three tests read every module: parse each once
 def strings(path: Path) -> list[tuple[int, str]]:
     """The string literals of a module as the program sees them (implicit concatenation joined,
     an f-string's literal parts joined around its fields), docstrings left out."""
