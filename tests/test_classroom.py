@@ -88,7 +88,6 @@ def test_a_class_predicts_through_a_demo_and_the_report_gives_its_gains(classroo
     pre_right = {"Ada": 4, "Bob": 8, "Cy": 12, "Dee": 16, "Eve": 0}  # items right before
     post_right = {"Ada": 12, "Bob": 12, "Cy": 16, "Dee": 16, "Eve": 4}
     expected: list[dict[str, int]] = []   # each predict question's histogram
-    late: list[int] = []
 
     def on_enter(prompt: str) -> str:
         phase = room.phase

@@ -27,8 +27,10 @@ from authcli.server.schemes.classroom import ClassApp
 from authcli.server.transport.httpd import AuthServer
 from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.jwt import INFO, jwt_walkthrough
-from test_browser import page, watch  # noqa: F401  (the Chromium page fixture)
+from test_browser import page, watch
 from test_classroom import Listener
+
+FIXTURES = (page,)  # pytest finds the Chromium page fixture by its name in this module
 
 HTTP = ["Ada", "Bob", "Cy"]
 PAGES = ["Grace", "Hedy"]

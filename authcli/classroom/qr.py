@@ -17,14 +17,6 @@ def _code(url: str):
     return segno.make(url, error="m")
 
 
-def available() -> bool:
-    try:
-        import segno  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def terminal_text(url: str) -> str | None:
     """Half-block characters, two rows of modules per line; None without segno."""
     code = _code(url)

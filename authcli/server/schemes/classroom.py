@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Callable
+from urllib.parse import parse_qs, urlsplit
 
 from authcli.classroom.room import Room
 from authcli.errors import HttpError
@@ -23,7 +24,7 @@ from authcli.server.routes import NO_STORE, Router, page, refuse_cross_site
 from authcli.server.schemes.cookies import read_cookie
 from authcli.server.throttle import LoginThrottle
 from authcli.server.transport.limits import address_key
-from authcli.server.transport.stream import HEADERS, Channel, Stream, event
+from authcli.server.transport.stream import HEADERS, Channel, Stream
 
 SEAT = "classSeat"
 JSON = ("Content-Type", "application/json")
@@ -75,6 +76,7 @@ class ClassApp:
         self.room_guesses = LoginThrottle(WRONG_TOKENS_ROOM, clock)
         self.channel = Channel()
         room.on_change = self.publish
+        self.publish(room.state())  # the first event: a stream opening before any change starts here
         self.router = Router({
             "/class/join": {"POST": self._join},
             "/class/answer": {"POST": self._answer},
@@ -90,8 +92,8 @@ class ClassApp:
     def slow(self, request: Request) -> bool:
         return False
 
-    def publish(self) -> None:
-        self.channel.publish("state", json.dumps(self.room.state()))
+    def publish(self, state: dict) -> None:
+        self.channel.publish("state", json.dumps(state))
 
     def _seat(self, request: Request) -> str | None:
         return read_cookie(request.header_values("Cookie"), SEAT)
@@ -139,6 +141,10 @@ class ClassApp:
         if self.channel.open_for(student) >= STREAMS_PER_STUDENT:
             why = f"{STREAMS_PER_STUDENT} class pages are open under this name already: close one"
             return _json(429, {"error": why}, [Refused(why)], [("Retry-After", "5")])
-        first = "retry: 1000\n\n" + event("state", json.dumps(self.room.state()))
-        return Response(200, first, [*HEADERS], [Event("a class stream opened")],
-                        stream=Stream(self.channel, student))
+        # A device that dropped says where it was: the header from EventSource's own reconnect,
+        # `?last=` from a page that opened a new EventSource after a refusal.
+        last = (request.header_values("Last-Event-ID") or parse_qs(urlsplit(request.target).query).get("last")
+                or [None])[-1]
+        events, seq = self.channel.opening(last)
+        return Response(200, "retry: 1000\n\n" + events.decode("utf-8"), [*HEADERS],
+                        [Event("a class stream opened")], stream=Stream(self.channel, student, seq))
