@@ -41,6 +41,7 @@ class Connection:
         self.stream = None         # an SSE Channel: the connection stays open for its events
         self.stream_owner = ""
         self.stream_seq = 0        # the last of its channel's events it was given
+        self.moved = self.since    # a stream: when its unsent bytes last moved, or began to wait
 
     @property
     def idle(self) -> bool:

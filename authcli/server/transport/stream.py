@@ -11,8 +11,8 @@ same millisecond (piped input, a fast Enter) would otherwise replace the reveal 
 wrote it, and a phone would never see it. The channel keeps the last LOG events, so a device
 that dropped reconnects with `Last-Event-ID` (EventSource sends it by itself) and gets what it
 missed, in order. Nobody waits for anybody: `publish` returns at once, a stream that stops
-reading is closed once its unsent bytes pass STREAM_LIMIT (it reconnects and catches up from
-its id), and every KEEPALIVE seconds a comment line keeps proxies and NATs from dropping one.
+reading is closed once its unsent bytes pass STREAM_LIMIT, or wait STREAM_STALL seconds without
+moving (it reconnects and catches up from its id), and every KEEPALIVE seconds a comment line keeps proxies and NATs from dropping one.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 KEEPALIVE = 15.0
 STREAM_LIMIT = 64 * 1024  # unsent bytes a stream may hold (the loop's OUTBOX_LIMIT)
+# Seconds a stream's unsent bytes may wait without one of them being taken: a phone asleep or
+# gone. Without it, a stream given everything in one write (a teacher faster than the loop)
+# never meets STREAM_LIMIT again and holds its connection and its bytes until the class ends.
+STREAM_STALL = 30.0
 # Events a channel keeps for reconnecting devices. A lesson publishes two or three per question
 # (asked, revealed) and two per concept check: 256 is a whole lesson with room, and at most a
 # few hundred KB (a check's state, the largest, is about 5 KB).
@@ -130,6 +134,7 @@ class Streams:
         channel.attach(self.wake)
         channel.streams[conn] = conn.stream_owner
         self.channels[channel] = None
+        conn.moved = time.monotonic()  # its first events begin to wait now
         conn.pending.clear()  # a stream takes no more requests: anything pipelined behind it is dropped
         if conn.stream_seq < channel.latest:
             self.wake()  # published while it opened, before the loop listened: the next turn sends it
@@ -152,6 +157,8 @@ class Streams:
                     self._close(conn)  # cannot happen while it is open; a reconnect gets the state
                     continue
                 chunk, conn.stream_seq = found
+                if not conn.outbox:
+                    conn.moved = time.monotonic()  # its bytes begin to wait now
                 conn.outbox += chunk
                 conn.since = time.monotonic()
                 self._send(conn)
@@ -160,8 +167,10 @@ class Streams:
     def _keep_streams_alive(self, now: float) -> None:
         for channel in self.channels:
             for conn in list(channel.streams):
-                if now - conn.since > KEEPALIVE and not conn.outbox:
+                if conn.outbox and now - conn.moved > STREAM_STALL:
+                    self._close(conn)  # it stopped reading: it will reconnect with its last id
+                elif now - conn.since > KEEPALIVE and not conn.outbox:
                     conn.outbox += b": keep-alive\n\n"
-                    conn.since = now
+                    conn.since = conn.moved = now
                     self._send(conn)
                     self._settle(conn)
