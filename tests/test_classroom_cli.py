@@ -12,6 +12,7 @@ import sys
 import time
 
 import pytest
+import requests
 
 from authcli.classroom.client import Student
 from test_browser import page
@@ -109,7 +110,7 @@ def test_the_qr_code_decodes_back_to_the_join_url(tmp_path):
     assert qr.terminal_text(url).count("\n") > 10
 
 
-def test_two_chromium_pages_join_answer_and_see_the_reveal(page):
+def test_two_chromium_pages_join_answer_and_see_the_reveal(page, tmp_path):
     from playwright.sync_api import expect
 
     from authcli.classroom.room import Question, Room
@@ -150,6 +151,15 @@ def test_two_chromium_pages_join_answer_and_see_the_reveal(page):
             expect(page.locator("#results")).to_contain_text("You answered: 401")
             cookies = {c["name"]: c for c in page.context.cookies()}
             assert cookies["classSeat"]["httpOnly"] and cookies["classSeat"]["sameSite"] == "Strict"
+            # The join QR code on a joined page, for a neighbour: it decodes to this address and token.
+            expect(page.locator("#share")).to_be_visible()
+            page.locator("#qr").screenshot(path=str(tmp_path / "qr.png"))
+            zbarimg = shutil.which("zbarimg")
+            if zbarimg is not None:
+                decoded = subprocess.run([zbarimg, "-q", "--raw", str(tmp_path / "qr.png")], capture_output=True,
+                                         text=True, timeout=30)
+                assert decoded.stdout.strip() == f"{server.url}/#t={room.token}"
+            assert requests.get(f"{server.url}/class/qr.svg", timeout=5).status_code == 401  # it holds the token
             assert page.problems == [] and grace.problems == []
     finally:
         other_context.close()

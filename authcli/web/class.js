@@ -114,6 +114,10 @@ function enter(me) {
   $("room").hidden = false;
   $("join").hidden = true;
   $("status").textContent = "";
+  if (me.qr && !$("qr").src) {
+    $("qr").addEventListener("load", () => { $("share").hidden = false; }, { once: true });
+    $("qr").src = "/class/qr.svg";
+  }
   listen();
 }
 

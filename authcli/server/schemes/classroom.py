@@ -11,10 +11,12 @@ with textContent, and the teacher's terminal escapes names (render/escape.py).
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
+from authcli.classroom import qr
 from authcli.classroom.room import Room
 from authcli.errors import HttpError
 from authcli.events import Event, Refused
@@ -29,6 +31,7 @@ from authcli.server.transport.stream import HEADERS, Channel, Stream
 SEAT = "classSeat"
 JSON = ("Content-Type", "application/json")
 MAX_JSON = 2048  # a join or an answer is a few dozen bytes
+HOST = re.compile(r"[A-Za-z0-9.\-]{1,80}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
 # Open class pages one student may follow at once (a phone, a laptop, a tab or two). A stream
 # holds a connection until it closes: without a cap, one student could hold the connections
 # their whole address may have, and a class behind one NAT address would be locked out.
@@ -83,6 +86,7 @@ class ClassApp:
             "/class/me": {"GET": self._me},
             "/class/state": {"GET": self._state},
             "/class/events": {"GET": self._events},
+            "/class/qr.svg": {"GET": self._qr},
         }, page("class.html"), {"/class.js": "class.js", "/style.css": "style.css", "/class.css": "class.css"},
             slow=frozenset())
 
@@ -124,7 +128,21 @@ class ClassApp:
 
     def _me_data(self, seat: str) -> dict:
         student = self.room.student(seat)
-        return {"name": self.room.names[student], "answers": self.room.mine(seat), "code": self.room.codes[student]}
+        return {"name": self.room.names[student], "answers": self.room.mine(seat), "code": self.room.codes[student],
+                "qr": qr.available()}
+
+    def _qr(self, request: Request) -> Response:
+        """The join QR code for a joined student's page: the address this device reached the
+        class at (a Host the server's host check let through) and the room's token, which the
+        student typed already. Nobody else gets it: it holds the token."""
+        self.room.student(self._seat(request))
+        host = (request.header_values("Host") or [""])[0].strip()
+        if not HOST.fullmatch(host):
+            raise HttpError(404, "no QR code for this address")
+        code = qr.svg(f"http://{host}/#t={self.room.token}")
+        if code is None:
+            raise HttpError(404, "no QR code: the teacher's authcli has no segno (pip install 'authcli[class]')")
+        return Response(200, code, [("Content-Type", "image/svg+xml"), NO_STORE], [])
 
     def _me(self, request: Request) -> Response:
         return _json(200, self._me_data(self._seat(request)), [])
