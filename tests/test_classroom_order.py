@@ -163,7 +163,8 @@ def test_a_device_that_never_reads_delays_no_one_and_is_dropped(monkeypatch):
         dead = socket.socket()
         dead.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # a phone asleep: its window fills
         dead.connect(("127.0.0.1", server.port))
-        dead.sendall(f"GET /class/events HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nCookie: {cookie}\r\n\r\n".encode())
+        dead.sendall(f"GET /class/events HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+                     f"Cookie: {cookie}\r\n\r\n".encode())
         devices = [Listener(s) for s in students]
         for device in devices:
             device.until(lambda state: state["phase"] == "waiting")

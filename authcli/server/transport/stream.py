@@ -12,7 +12,8 @@ wrote it, and a phone would never see it. The channel keeps the last LOG events,
 that dropped reconnects with `Last-Event-ID` (EventSource sends it by itself) and gets what it
 missed, in order. Nobody waits for anybody: `publish` returns at once, a stream that stops
 reading is closed once its unsent bytes pass STREAM_LIMIT, or wait STREAM_STALL seconds without
-moving (it reconnects and catches up from its id), and every KEEPALIVE seconds a comment line keeps proxies and NATs from dropping one.
+moving (it reconnects and catches up from its id), and every KEEPALIVE seconds a comment line
+keeps proxies and NATs from dropping a quiet one.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ STREAM_LIMIT = 64 * 1024  # unsent bytes a stream may hold (the loop's OUTBOX_LI
 # never meets STREAM_LIMIT again and holds its connection and its bytes until the class ends.
 STREAM_STALL = 30.0
 # Events a channel keeps for reconnecting devices. A lesson publishes two or three per question
-# (asked, revealed) and two per concept check: 256 is a whole lesson with room, and at most a
-# few hundred KB (a check's state, the largest, is about 5 KB).
+# (asked, revealed) and two per concept check: 256 is a whole lesson with room. At most 1.5 MB
+# (a check's state, the largest, is about 6 KB); a lesson's are mostly under 1 KB.
 LOG = 256
 HEADERS = [("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-store")]
 
@@ -154,7 +155,7 @@ class Streams:
                     missed[conn.stream_seq] = channel.after(conn.stream_seq)
                 found = missed[conn.stream_seq]
                 if found is None:
-                    self._close(conn)  # cannot happen while it is open; a reconnect gets the state
+                    self._close(conn)  # LOG events behind (a loop stalled for a lesson): reconnecting gets the state
                     continue
                 chunk, conn.stream_seq = found
                 if not conn.outbox:
