@@ -88,7 +88,6 @@ def test_a_class_predicts_through_a_demo_and_the_report_gives_its_gains(classroo
     pre_right = {"Ada": 4, "Bob": 8, "Cy": 12, "Dee": 16, "Eve": 0}  # items right before
     post_right = {"Ada": 12, "Bob": 12, "Cy": 16, "Dee": 16, "Eve": 4}
     expected: list[dict[str, int]] = []   # each predict question's histogram
-    late: list[int] = []
 
     def on_enter(prompt: str) -> str:
         phase = room.phase
@@ -167,7 +166,7 @@ def test_a_student_who_drops_and_rejoins_keeps_their_answers(classroom):
     first.close()  # the phone's browser is gone
     again = Student(server.url, "  ada   LOVELACE ", room.token, code=f" {first.code.upper()} ")
     joined = again.join()
-    assert joined.json() == {"name": "Ada Lovelace", "answers": {"q": "200"}, "code": first.code}
+    assert joined.json() == {"name": "Ada Lovelace", "answers": {"q": "200"}, "code": first.code, "qr": True}
     assert again.answer("q", "401").status_code == 200
     [tally] = room.close(reveal=True)
     assert tally.histogram == {"200": 0, "401": 1} and len(room.names) == 1
@@ -338,3 +337,22 @@ def test_the_bank_holds_12_to_20_items_each_with_a_source_and_a_misconception_pe
         assert item.source in SOURCES and item.answer in item.options
         assert set(item.misconceptions) == set(item.options) - {item.answer}
         assert all(m.strip() for m in item.misconceptions.values())
+
+
+@pytest.mark.parametrize("host, status", [
+    ("192.168.1.20:8000", 200), ("[fe80::1]:8000", 200), ("localhost", 200),
+    ('a"><script>', 404), ("a b", 404), ("x" * 200, 404), ("", 404), ("h:99999999", 404),
+])
+def test_the_page_s_qr_code_holds_the_address_the_device_used_and_only_a_plain_one(host, status):
+    from authcli.server.journal import Request
+
+    room = Room()
+    app = ClassApp(room)
+    seat, _ = room.join("Ada", room.token)
+    headers = [("Host", host), ("Cookie", f"classSeat={seat}")]
+    response = app.handle(Request("GET", "/class/qr.svg", "HTTP/1.1", headers))
+    assert response.status == status
+    if status == 200:
+        assert response.body.startswith("<svg") and "<script" not in response.body
+        assert dict(response.headers)["Content-Type"] == "image/svg+xml"
+    assert app.handle(Request("GET", "/class/qr.svg", "HTTP/1.1", headers[:1])).status == 401

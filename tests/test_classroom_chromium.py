@@ -27,8 +27,10 @@ from authcli.server.schemes.classroom import ClassApp
 from authcli.server.transport.httpd import AuthServer
 from authcli.tokens.signing import make_signing_key
 from authcli.walkthroughs.jwt import INFO, jwt_walkthrough
-from test_browser import page, watch  # noqa: F401  (the Chromium page fixture)
+from test_browser import page, watch
 from test_classroom import Listener
+
+FIXTURES = (page,)  # pytest finds the Chromium page fixture by its name in this module
 
 HTTP = ["Ada", "Bob", "Cy"]
 PAGES = ["Grace", "Hedy"]
@@ -208,3 +210,52 @@ def test_a_class_with_two_chromium_pages_through_a_demo_with_a_pre_and_post_chec
     assert report.class_pre == pytest.approx(25.0) and report.class_post == pytest.approx(62.5)
     assert report.class_gain == pytest.approx(0.5)
     assert [p.answered for p in report.predictions] == [len(NAMES)] * lesson.asked
+
+
+# Every state the page's EventSource was given, with its id, before the page's own handler runs.
+RECORD = """(() => {
+  const Source = window.EventSource;
+  window.received = [];
+  window.EventSource = class extends Source {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("state", (e) => window.received.push([e.lastEventId, JSON.parse(e.data)]));
+    }
+  };
+})();"""
+
+
+def test_a_piped_teacher_reaches_a_chromium_page_with_every_state_even_across_a_dropped_stream(page):
+    import socket
+
+    from test_classroom_order import question, recording
+
+    room = Room()
+    app = ClassApp(room)
+    page.add_init_script(RECORD)
+    with AuthServer(app) as server:
+        join(page, f"{server.url}/#t={room.token}", "Grace")
+        told = recording(app)
+        teacher = Teacher(room, Results(":memory:", "none"), lambda prompt: "", lambda line: None)
+        for n in (1, 2, 3):  # Enter piped in: each reveal replaced by the next question at once
+            teacher.predict([question(n)])
+        page.wait_for_function("window.received.length === 7")  # the state it opened on, then 6
+        [conn] = app.channel.streams  # the phone's Wi-Fi drops: the server's end goes away
+        conn.sock.shutdown(socket.SHUT_RDWR)
+        for n in (4, 5, 6):  # while it is away (EventSource waits `retry: 1000` ms)
+            teacher.predict([question(n)])
+        teacher.finish()
+        expect(page.locator("#phase")).to_have_text("The class is over. Thank you!")
+        received = page.evaluate("window.received")
+        resumed = [r.request.header_values("Last-Event-ID") for r in server.records_since(0)
+                   if r.request.path == "/class/events"]
+        assert server.handler_errors == 0
+    assert resumed == [[], [received[6][0]]]  # Chromium sent back the id of the last event it had
+    assert [state for _, state in received[1:]] == told  # each reveal and question, in order, once
+    seqs = [int(i.split(".")[1]) for i, _ in received]
+    assert seqs == list(range(seqs[0], seqs[0] + len(received)))
+    # The last reveal stays on the phone after the class ends, marked as the last one.
+    expect(page.locator("#previous")).to_be_visible()
+    expect(page.locator("#results .question")).to_have_count(1)
+    expect(page.locator("#results")).to_contain_text("Step 6:")
+    assert page.problems == []

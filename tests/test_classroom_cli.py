@@ -12,9 +12,12 @@ import sys
 import time
 
 import pytest
+import requests
 
 from authcli.classroom.client import Student
-from test_browser import page  # noqa: F401  (the Chromium page fixture)
+from test_browser import page
+
+FIXTURES = (page,)  # pytest finds the Chromium page fixture by its name in this module
 
 ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
 
@@ -88,7 +91,9 @@ def test_report_without_results_is_one_line_and_exit_1(tmp_path):
 
 
 def test_the_qr_code_decodes_back_to_the_join_url(tmp_path):
-    import segno  # noqa: F401  (in the test extras: a missing one is a failure, not a skip)
+    import importlib
+
+    importlib.import_module("segno")  # in the test extras: a missing one is a failure, not a skip
     zbarimg = shutil.which("zbarimg")
     if zbarimg is None:
         if os.environ.get("AUTHCLI_REQUIRE_ZBAR"):
@@ -105,7 +110,7 @@ def test_the_qr_code_decodes_back_to_the_join_url(tmp_path):
     assert qr.terminal_text(url).count("\n") > 10
 
 
-def test_two_chromium_pages_join_answer_and_see_the_reveal(page):
+def test_two_chromium_pages_join_answer_and_see_the_reveal(page, tmp_path):
     from playwright.sync_api import expect
 
     from authcli.classroom.room import Question, Room
@@ -146,6 +151,15 @@ def test_two_chromium_pages_join_answer_and_see_the_reveal(page):
             expect(page.locator("#results")).to_contain_text("You answered: 401")
             cookies = {c["name"]: c for c in page.context.cookies()}
             assert cookies["classSeat"]["httpOnly"] and cookies["classSeat"]["sameSite"] == "Strict"
+            # The join QR code on a joined page, for a neighbour: it decodes to this address and token.
+            page.click("#share summary")
+            page.locator("#qr").screenshot(path=str(tmp_path / "qr.png"))
+            zbarimg = shutil.which("zbarimg")
+            if zbarimg is not None:
+                decoded = subprocess.run([zbarimg, "-q", "--raw", str(tmp_path / "qr.png")], capture_output=True,
+                                         text=True, timeout=30)
+                assert decoded.stdout.strip() == f"{server.url}/#t={room.token}"
+            assert requests.get(f"{server.url}/class/qr.svg", timeout=5).status_code == 401  # it holds the token
             assert page.problems == [] and grace.problems == []
     finally:
         other_context.close()

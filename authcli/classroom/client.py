@@ -14,9 +14,10 @@ from authcli.errors import UsageError
 TIMEOUT = 10.0
 
 
-def parse_events(chunks: Iterator[bytes]) -> Iterator[tuple[str, str]]:
-    """(event name, data) for each Server-Sent Event in a byte stream; comments skipped."""
-    buffer = b""
+def parse_events(chunks: Iterator[bytes]) -> Iterator[tuple[str, str, str]]:
+    """(event name, data, id) for each Server-Sent Event in a byte stream; comments skipped.
+    The id is the last one the stream gave, as EventSource keeps it (empty before any)."""
+    buffer, last_id = b"", ""
     for chunk in chunks:
         buffer += chunk
         while b"\n\n" in buffer:
@@ -29,8 +30,10 @@ def parse_events(chunks: Iterator[bytes]) -> Iterator[tuple[str, str]]:
                     name = value
                 elif field == "data":
                     data.append(value)
+                elif field == "id" and "\0" not in value:
+                    last_id = value
             if data:
-                yield name, "\n".join(data)
+                yield name, "\n".join(data), last_id
 
 
 def _chunks(response: requests.Response) -> Iterator[bytes]:
@@ -56,6 +59,7 @@ class Student:
         self.name, self.token, self.timeout, self.code = name, token, timeout, code
         self.http = requests.Session()
         self.answers: dict[str, str] = {}
+        self.last_id = ""  # the last event this device read: a reconnect resumes after it
 
     def join(self) -> requests.Response:
         response = self.http.post(f"{self.base}/class/join", json={"name": self.name, "token": self.token, "code": self.code},
@@ -72,14 +76,18 @@ class Student:
             self.answers[key] = choice
         return response
 
-    def states(self, read_timeout: float | None = None) -> Iterator[dict]:
-        """The room's state now, then each time it changes, until the server closes the stream."""
-        response = self.http.get(f"{self.base}/class/events", stream=True,
+    def states(self, read_timeout: float | None = None, resume: bool = False) -> Iterator[dict]:
+        """The room's state now, then each state it goes through, in order, until the server
+        closes the stream. `resume`: start after the last event read before (`last_id`), as
+        EventSource does when it reconnects, so a dropped device misses nothing."""
+        headers = {"Last-Event-ID": self.last_id} if resume and self.last_id else {}
+        response = self.http.get(f"{self.base}/class/events", stream=True, headers=headers,
                                  timeout=(self.timeout, read_timeout))
         with response:
             if response.status_code != 200:
                 raise UsageError(f"the class refused the stream: {response.status_code} {response.text[:200]}")
-            for name, data in parse_events(_chunks(response)):
+            for name, data, last_id in parse_events(_chunks(response)):
+                self.last_id = last_id
                 if name == "state":
                     yield json.loads(data)
 

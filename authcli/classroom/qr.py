@@ -1,5 +1,6 @@
-"""The join URL as a QR code (segno: pure Python, an optional extra): for the terminal, and as a
-PNG or SVG file for the projector. Without segno the URL and token are printed alone."""
+"""The join URL as a QR code (segno: pure Python, an optional extra): for the terminal, as a
+PNG or SVG file for the projector, and as SVG on a joined student's page (so a neighbour can
+scan it). Without segno the URL and token are printed alone."""
 
 from __future__ import annotations
 
@@ -18,11 +19,19 @@ def _code(url: str):
 
 
 def available() -> bool:
-    try:
-        import segno  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    from importlib.util import find_spec
+
+    return find_spec("segno") is not None
+
+
+def svg(url: str) -> str | None:
+    """An SVG document (no script, no external reference); None without segno."""
+    code = _code(url)
+    if code is None:
+        return None
+    data = io.BytesIO()
+    code.save(data, kind="svg", scale=6, border=4, xmldecl=False, light="#fff")  # scannable on a dark page
+    return data.getvalue().decode("utf-8")
 
 
 def terminal_text(url: str) -> str | None:

@@ -79,7 +79,8 @@ def clean_name(name: object) -> str:
 
 @dataclass
 class Room:
-    """The class as the server sees it; `on_change` is told when what students see changed."""
+    """The class as the server sees it; `on_change(state)` is given each state students must see,
+    in order, from the thread that changed it (the teacher's)."""
 
     token: str = field(default_factory=lambda: secrets.token_hex(3))  # said aloud: 6 hex digits
     on_change: object = None
@@ -155,7 +156,7 @@ class Room:
         with self._lock:
             self.open = {q.key: q for q in questions}
             self.phase, self.revealed = phase, None
-        self._changed()
+            self._changed()
 
     def count(self) -> int:
         """How many students have answered every open question so far."""
@@ -176,20 +177,26 @@ class Room:
             self.revealed = {"results": [{"key": t.question.key, "prompt": t.question.prompt,
                                           "histogram": t.histogram, "answer": t.question.answer,
                                           "reason": t.question.reason} for t in tallies]} if reveal else None
-        self._changed()
+            self._changed()
         return tallies
 
     def finish(self) -> None:
         with self._lock:
             self.open, self.phase, self.revealed = {}, "done", None
-        self._changed()
+            self._changed()
 
     def state(self) -> dict:
         """What every student sees (never the answer to an open question)."""
         with self._lock:
-            return {"phase": self.phase, "questions": [q.public() for q in self.open.values()],
-                    "revealed": self.revealed, "students": len(self.names)}
+            return self._state()
+
+    def _state(self) -> dict:
+        return {"phase": self.phase, "questions": [q.public() for q in self.open.values()],
+                "revealed": self.revealed, "students": len(self.names)}
 
     def _changed(self) -> None:
+        # Called holding the lock: each change is told once, with the state it left, and in the
+        # order the changes were made, whichever threads made them. on_change must not wait
+        # (the class server's only keeps the event: Channel.publish).
         if callable(self.on_change):
-            self.on_change()
+            self.on_change(self._state())

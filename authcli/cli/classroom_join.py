@@ -9,6 +9,11 @@ from authcli.render.escape import printable
 
 # The server writes a comment every 15 s on a quiet stream: this much silence means it is gone.
 STREAM_SILENCE = 60.0
+# A dropped stream (Wi-Fi, the server closing a stream that fell behind) is opened again from the
+# last event read, as EventSource does: this many times in a row, RETRY seconds apart (the
+# server's `retry:`), before the class counts as gone.
+RECONNECTS = 3
+RETRY = 1.0
 
 
 def _say(console, line: str = "") -> None:
@@ -65,15 +70,28 @@ def _follow(student: Student, ask, console) -> None:
         raise UsageError(f"not joined: {printable(joined.text.strip())[:200]}")
     _say(console, f"Joined as {printable(joined.json()['name'])} (rejoin code {printable(student.code)}: "
                   "joining again as this name, on another device, needs it). Waiting for the teacher.")
+    import time
+
+    import requests
+
     seen: set[str] = set()
-    for state in student.states(read_timeout=STREAM_SILENCE):
-        for q in state.get("questions", []):
-            if q.get("key") not in seen:
-                seen.add(q.get("key"))
-                _ask_one(student, q, ask, console)
-        if state.get("phase") == "reveal" and state.get("revealed"):
-            _reveal(state["revealed"], student.answers, console)
-        if state.get("phase") == "done":
-            _say(console, "The class is over. Thank you!")
-            return
-    raise UsageError("the class server went away")
+    drops = 0
+    while True:
+        try:
+            for state in student.states(read_timeout=STREAM_SILENCE, resume=True):
+                drops = 0
+                for q in state.get("questions", []):
+                    if q.get("key") not in seen:
+                        seen.add(q.get("key"))
+                        _ask_one(student, q, ask, console)
+                if state.get("phase") == "reveal" and state.get("revealed"):
+                    _reveal(state["revealed"], student.answers, console)
+                if state.get("phase") == "done":
+                    _say(console, "The class is over. Thank you!")
+                    return
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+            pass
+        drops += 1
+        if drops > RECONNECTS:
+            raise UsageError("the class server went away")
+        time.sleep(RETRY)

@@ -3,7 +3,7 @@
 // with textContent: names and questions never become markup.
 "use strict";
 
-const state = { answers: {}, stream: null };
+const state = { answers: {}, stream: null, lastId: "" };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, text, cls) {
@@ -80,13 +80,23 @@ function show(room) {
     check: "Concept check: answer every item.", reveal: "Revealed.", done: "The class is over. Thank you!" };
   $("phase").textContent = phases[room.phase] || "";
   $("questions").replaceChildren(...room.questions.map(question));
-  results(room.revealed);
+  // A reveal stays on screen under the next question until the next reveal: a student who
+  // looked away, or a teacher quick with Enter, must not make it vanish unseen. A concept
+  // check clears it (its items are not about the last step).
+  if (room.revealed || room.phase === "check") results(room.revealed);
+  $("previous").hidden = !(room.phase !== "reveal" && $("results").childElementCount);
 }
 
 function listen() {
   if (state.stream) state.stream.close();
-  state.stream = new EventSource("/class/events");
-  state.stream.addEventListener("state", (e) => show(JSON.parse(e.data)));
+  // Every state comes in order with an id; EventSource sends the last one back by itself when it
+  // reconnects, and a new EventSource (after a refusal) asks from it: nothing missed is skipped.
+  const last = state.lastId ? `?last=${encodeURIComponent(state.lastId)}` : "";
+  state.stream = new EventSource(`/class/events${last}`);
+  state.stream.addEventListener("state", (e) => {
+    state.lastId = e.lastEventId;
+    show(JSON.parse(e.data));
+  });
   state.stream.addEventListener("error", () => {
     // Reconnecting by itself (a dropped network) is quiet; a refusal (the teacher restarted,
     // or too many pages open under this name) closes the stream: offer to join again.
@@ -104,6 +114,10 @@ function enter(me) {
   $("room").hidden = false;
   $("join").hidden = true;
   $("status").textContent = "";
+  if (me.qr && !$("qr").src) {
+    $("qr").addEventListener("load", () => { $("share").hidden = false; }, { once: true });
+    $("qr").src = "/class/qr.svg";
+  }
   listen();
 }
 

@@ -11,9 +11,12 @@ with textContent, and the teacher's terminal escapes names (render/escape.py).
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Callable
+from urllib.parse import parse_qs, urlsplit
 
+from authcli.classroom import qr
 from authcli.classroom.room import Room
 from authcli.errors import HttpError
 from authcli.events import Event, Refused
@@ -23,11 +26,12 @@ from authcli.server.routes import NO_STORE, Router, page, refuse_cross_site
 from authcli.server.schemes.cookies import read_cookie
 from authcli.server.throttle import LoginThrottle
 from authcli.server.transport.limits import address_key
-from authcli.server.transport.stream import HEADERS, Channel, Stream, event
+from authcli.server.transport.stream import HEADERS, Channel, Stream
 
 SEAT = "classSeat"
 JSON = ("Content-Type", "application/json")
 MAX_JSON = 2048  # a join or an answer is a few dozen bytes
+HOST = re.compile(r"[A-Za-z0-9.\-]{1,80}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:[0-9]{1,5})?")
 # Open class pages one student may follow at once (a phone, a laptop, a tab or two). A stream
 # holds a connection until it closes: without a cap, one student could hold the connections
 # their whole address may have, and a class behind one NAT address would be locked out.
@@ -75,12 +79,14 @@ class ClassApp:
         self.room_guesses = LoginThrottle(WRONG_TOKENS_ROOM, clock)
         self.channel = Channel()
         room.on_change = self.publish
+        self.publish(room.state())  # the first event: a stream opening before any change starts here
         self.router = Router({
             "/class/join": {"POST": self._join},
             "/class/answer": {"POST": self._answer},
             "/class/me": {"GET": self._me},
             "/class/state": {"GET": self._state},
             "/class/events": {"GET": self._events},
+            "/class/qr.svg": {"GET": self._qr},
         }, page("class.html"), {"/class.js": "class.js", "/style.css": "style.css", "/class.css": "class.css"},
             slow=frozenset())
 
@@ -90,8 +96,8 @@ class ClassApp:
     def slow(self, request: Request) -> bool:
         return False
 
-    def publish(self) -> None:
-        self.channel.publish("state", json.dumps(self.room.state()))
+    def publish(self, state: dict) -> None:
+        self.channel.publish("state", json.dumps(state))
 
     def _seat(self, request: Request) -> str | None:
         return read_cookie(request.header_values("Cookie"), SEAT)
@@ -122,7 +128,21 @@ class ClassApp:
 
     def _me_data(self, seat: str) -> dict:
         student = self.room.student(seat)
-        return {"name": self.room.names[student], "answers": self.room.mine(seat), "code": self.room.codes[student]}
+        return {"name": self.room.names[student], "answers": self.room.mine(seat), "code": self.room.codes[student],
+                "qr": qr.available()}
+
+    def _qr(self, request: Request) -> Response:
+        """The join QR code for a joined student's page: the address this device reached the
+        class at (a Host the server's host check let through) and the room's token, which the
+        student typed already. Nobody else gets it: it holds the token."""
+        self.room.student(self._seat(request))
+        host = (request.header_values("Host") or [""])[0].strip()
+        if not HOST.fullmatch(host):
+            raise HttpError(404, "no QR code for this address")
+        code = qr.svg(f"http://{host}/#t={self.room.token}")
+        if code is None:
+            raise HttpError(404, "no QR code: the teacher's authcli has no segno (pip install 'authcli[class]')")
+        return Response(200, code, [("Content-Type", "image/svg+xml"), NO_STORE], [])
 
     def _me(self, request: Request) -> Response:
         return _json(200, self._me_data(self._seat(request)), [])
@@ -139,6 +159,10 @@ class ClassApp:
         if self.channel.open_for(student) >= STREAMS_PER_STUDENT:
             why = f"{STREAMS_PER_STUDENT} class pages are open under this name already: close one"
             return _json(429, {"error": why}, [Refused(why)], [("Retry-After", "5")])
-        first = "retry: 1000\n\n" + event("state", json.dumps(self.room.state()))
-        return Response(200, first, [*HEADERS], [Event("a class stream opened")],
-                        stream=Stream(self.channel, student))
+        # A device that dropped says where it was: the header from EventSource's own reconnect,
+        # `?last=` from a page that opened a new EventSource after a refusal.
+        last = (request.header_values("Last-Event-ID") or parse_qs(urlsplit(request.target).query).get("last")
+                or [None])[-1]
+        events, seq = self.channel.opening(last)
+        return Response(200, "retry: 1000\n\n" + events.decode("utf-8"), [*HEADERS],
+                        [Event("a class stream opened")], stream=Stream(self.channel, student, seq))

@@ -40,6 +40,8 @@ class Connection:
         self.handshaking = False   # HTTPS: wrapped, handshake in progress
         self.stream = None         # an SSE Channel: the connection stays open for its events
         self.stream_owner = ""
+        self.stream_seq = 0        # the last of its channel's events it was given
+        self.moved = self.since    # a stream: when its unsent bytes last moved, or began to wait
 
     @property
     def idle(self) -> bool:
@@ -94,6 +96,7 @@ def answer(shared: Shared, conn: Connection, request: Request,
     if response.stream is not None and request.method == "GET":
         # the loop opens it once this head is queued
         conn.stream, conn.stream_owner = response.stream.channel, response.stream.owner
+        conn.stream_seq = response.stream.seq
     # Recorded before the bytes go out, so a client that reads the journal after its
     # response always finds this request there.
     shared.journal.record(RequestRecord(request, response.status, response.events, conn.peer))

@@ -251,6 +251,8 @@ class Loop(Doors, TlsDoor, Workers, Watchdog, Streams):
             self._close(conn)
             return
         del conn.outbox[:sent]
+        if sent:
+            conn.moved = time.monotonic()
 
     def _settle(self, conn: Connection) -> None:
         """After anything happened to it: close it, linger, or say what it waits for."""
