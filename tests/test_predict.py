@@ -36,9 +36,9 @@ def test_answers_piped_through_stdin_are_scored():
     assert "The client edits the payload (userId 1 becomes 2) and keeps the signature." in text
     # Before the answer, only what the client sends: the title (which gives it away) comes after.
     assert text.index("Step 4/9 · what will happen?") < text.index("Step 4 · A tampered token")
-    assert "Not quite (you said 200): 401. the signature check failed\n" in text  # step 4
-    assert "Not quite (you said 401): 200. every check passed\n" in text  # step 7
-    assert "Right: 401. the exp check failed\n" in text  # step 9
+    assert "Not quite (you said 200): 401 (the signature check failed)\n" in text  # step 4
+    assert "Not quite (you said 401): 200 (every check passed)\n" in text  # step 7
+    assert "Right: 401 (the exp check failed)\n" in text  # step 9
     assert "Predictions: 5 of 7 answered right." in text
     assert "  step 4: Status of GET /profile now? 401 (you said 200)" in text
     assert "  step 7: Status of GET /profile now? 200 (you said 401)" in text
@@ -50,8 +50,8 @@ def test_a_verdict_is_one_line():
     out = run(["demo", "session", "--ttl", "1", "--step", "--predict"], "")  # all skipped
     verdicts = [line for line in out.stdout.splitlines() if line.startswith("Skipped: ")]
     assert len(verdicts) == 20 and all(len(line) <= 80 for line in verdicts), verdicts
-    assert "Skipped: 200. password matches; a session record was written" in verdicts
-    assert "Skipped: 401. no such session in the store" in verdicts
+    assert "Skipped: 200 (password matches; a session record was written)" in verdicts
+    assert "Skipped: 401 (no such session in the store)" in verdicts
     assert not any("sessionStore[" in line or "{" in line for line in verdicts)
     assert "Predictions: 0 of 0 answered right; 20 skipped." in out.stdout
 
@@ -60,8 +60,8 @@ def test_a_reply_outside_the_choices_is_asked_again_and_closed_stdin_never_hangs
     out = run(["demo", "jwt", "--ttl", "2", "--step", "--predict"], "maybe\n200\n")
     assert out.returncode == 0, out.stderr
     assert "Answer one of: 200, 401" in out.stderr
-    assert "Right: 200. " in out.stdout  # step 1, after the second try
-    assert "Skipped: 401." in out.stdout  # stdin ended: the rest go unanswered, nothing waits
+    assert "Right: 200 (" in out.stdout  # step 1, after the second try
+    assert "Skipped: 401 (" in out.stdout  # stdin ended: the rest go unanswered, nothing waits
     assert "Predictions: 1 of 1 answered right; 6 skipped." in out.stdout  # skipped is not wrong
     assert "  skipped: step 3, step 4, step 5, step 6, step 7, step 9" in out.stdout
 

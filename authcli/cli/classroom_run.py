@@ -75,7 +75,7 @@ class Teacher:
             self.show(f"{printable(q.prompt)}  {len(tally.answers)} answered")
             for line in histogram_lines(tally.histogram, q.answer):
                 self.show(line)
-            self.show(f"Right: {q.answer}. {printable(q.reason)}")
+            self.show(f"Right: {q.answer} ({printable(q.reason)})")
         self.show("")
 
     def next_key(self) -> str:

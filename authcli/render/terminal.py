@@ -382,7 +382,7 @@ class TerminalRenderer(Renderer):
             head = ("Skipped: ", "bold yellow")
         else:
             head = (f"Not quite (you said {printable(reply.strip())}): ", "bold red")
-        self.console.print(Text.assemble(head, (question.answer, "bold"), ". ", printable(question.reason),
+        self.console.print(Text.assemble(head, (question.answer, "bold"), " (", printable(question.reason), ")",
                                          no_wrap=True, overflow="ellipsis"))
 
     def score(self, score) -> None:

@@ -69,7 +69,7 @@ function results(revealed) {
       line.append(bar, el("span", ` ${n}${choice === r.answer ? " (right)" : ""}`));
       part.append(line);
     }
-    part.append(el("p", `Right: ${r.answer}. ${r.reason}.`));
+    part.append(el("p", `Right: ${r.answer} (${r.reason}).`));
     part.append(el("p", `You answered: ${state.answers[r.key] || "nothing"}.`, "dim"));
     box.append(part);
   }
