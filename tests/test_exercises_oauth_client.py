@@ -88,6 +88,9 @@ def test_no_state_not_by_eves_own_browser_a_bad_link_or_another_runs_callback(tm
         jar, query = app_login(run.url)
         mine = sign_in(provider, query).headers["Location"]
         assert jar.get(mine, allow_redirects=False, timeout=10).status_code == 302  # eve's own browser: eve
+        profile = jar.get(run.url + "/profile", timeout=10)  # the app's page, its API the provider's /userinfo
+        assert profile.status_code == 200 and profile.text.startswith("User 2.") and '"sub": "2"' in profile.text
+        assert jar.get(run.url + "/admin", timeout=10).status_code == 404  # the app has no admins
         assert link(run.url, provider + "/authorize?x=1").status_code == 202
         assert "not followed" in run.until("not followed")
         moved = {k: v for k, v in parse_qsl(urlsplit(old).query) if k != "iss"}  # its iss names the old server

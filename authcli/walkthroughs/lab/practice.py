@@ -116,13 +116,12 @@ class Practice:
             self.leaked = wordlist_path()
         users = _users(self._password, self._accounts())
         if w.mode == "oauth" and w.name in CLIENT_LABS:
-            from authcli.server.lab.answer import WithLink
-            from authcli.walkthroughs.lab.practice_client import client_apps
+            from authcli.walkthroughs.lab.practice_client import AppWithLink, client_apps
 
             self.audience = None
             weak, hard, self._provider = client_apps(w, users)
             if self.exercise.route:
-                return WithLink(weak, self.flag), WithLink(hard, flag())
+                return AppWithLink(weak, self.flag), AppWithLink(hard, flag())
             return weak, hard
         if w.mode == "oauth":
             from authcli.server.lab.answer import WithLink

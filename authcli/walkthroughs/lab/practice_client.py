@@ -17,7 +17,9 @@ from urllib.parse import parse_qsl, urlsplit
 from authcli.client import ScriptedClient
 from authcli.events import BackChannel, IdTokenChecked, SessionCreated
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, ATTACKER_USER_ID
-from authcli.server.journal import RequestRecord
+from authcli.server.journal import Request, RequestRecord, Response
+from authcli.server.lab.admin import ADMIN_PATH
+from authcli.server.lab.answer import WithLink
 from authcli.server.schemes.oauth.relying import COOKIE, ClientApp, Registration
 from authcli.tokens.idtoken import claims_of
 from authcli.walkthroughs.lab.practice_oauth import FORM, LEAKED_TTL, MAX_LINKS, form_of, logs_in
@@ -41,6 +43,19 @@ def client_apps(w: Any, users: Any) -> tuple[ClientApp, ClientApp, Any]:
     # no-nonce: the captured ID token must outlast a student's working on it (5 min would not).
     policy = replace(oauth_policy([w]), id_token_ttl=LEAKED_TTL)
     return weak, hard, OAuthProvider(policy=policy, users=users, weak=(w.name,))
+
+
+class AppWithLink(WithLink):
+    """The client app plus /victim (the link user 1 opens); no /admin: the app has no admins, and
+    what counts is a session, in the app's journal."""
+
+    def handle(self, request: Request) -> Response:
+        if request.path == ADMIN_PATH:
+            return self.app.handle(request)
+        return super().handle(request)
+
+    def slow(self, request: Request) -> Any:
+        return self.app.slow(request) if request.path == ADMIN_PATH else super().slow(request)
 
 
 def inner(server: Any) -> ClientApp:
@@ -82,6 +97,7 @@ class ClientStory:
                                  "started there, sent"}[name]
         self.links = 0
         self.captured: set[str] = set()          # no-nonce: user 1's ID tokens from the log
+        self._clients: list[ScriptedClient] = []  # the apps' own, to the authorization server
         for server in servers:
             self._register(server)
         self.browsers = tuple(ScriptedClient(s) for s in servers)  # user 1's browser at each app
@@ -99,8 +115,8 @@ class ClientStory:
                 self.leaked = tokens[0]
 
     def close(self) -> None:
-        for browser in self.browsers:
-            browser.close()
+        for client in [*self.browsers, *self._clients]:
+            client.close()
 
     @staticmethod
     def _send(server: Any, method: str, path: str, **kw: Any):
@@ -114,10 +130,13 @@ class ClientStory:
         """A confidential client (its secret stays on the app's server), like the lab's."""
         app = inner(server)
         to_as = ScriptedClient(self.provider)
+        self._clients.append(to_as)
         reg = to_as.send("POST", "/register", json={"redirect_uris": [server.url + "/callback"],
                                                     "grant_types": ["authorization_code", "refresh_token"]})
         creds = json.loads(reg.response.body)
         app.to_as = to_as.send
+        # The app's /profile calls "its API" with the access token: here the provider's /userinfo.
+        app.to_api = lambda method, path, **kw: to_as.send(method, "/userinfo", **kw)
         app.reg = Registration(creds["client_id"], creds["client_secret"], server.url + "/callback",
                                self.provider.url, self.provider.url + "/authorize")
 
@@ -158,21 +177,22 @@ class ClientStory:
             return self._opens_callback(parts.path + "?" + parts.query)
         query = dict(parse_qsl(parts.query, max_num_fields=50))
         ex = logs_in(self.provider, query, self._password)
-        where = _location(ex) if ex.response.status == 302 else ""
-        if query.get("redirect_uri") != MINE or not where:
-            shown = "" if query.get("redirect_uri") == self.servers[0].url + "/callback" else f": {where}"
-            return None, (f"user 1 signed in: {ex.response.status}, their browser went back to "
-                          f"{query.get('redirect_uri', '?')[:100]}, not your app{shown if where else ''}")
-        return None, f"user 1 signed in to your app; their browser went to your app's redirect URI: {where}"
+        if ex.response.status != 302:
+            return None, f"user 1 opened it: {ex.response.status}, the authorization server refused the request"
+        if query.get("redirect_uri") != MINE:  # where the code went is not yours to see
+            return None, (f"user 1 signed in; their browser went back to {query.get('redirect_uri', '?')[:100]}, "
+                          "not your app's redirect URI: no code for you")
+        return None, f"user 1 signed in to your app; their browser went to your app's redirect URI: {_location(ex)}"
 
     def _opens_callback(self, target: str) -> tuple[RequestRecord | None, str]:
         weak, hard = self.servers
         mark = weak.mark()
         ex = self.browsers[0].send("GET", target)
-        self.hard_answer = self.browsers[1].send("GET", self._eve_callback(1))
         record = next((r for r in weak.records_since(mark) if r.request.path == "/callback"), None)
         subs = [e.record.get("sub") for e in ex.events(SessionCreated)]
         if ex.response.status == 302 and subs:
+            if subs[0] == str(ATTACKER_USER_ID) and self.hard_answer is None:  # the replay: the same at the hardened app
+                self.hard_answer = self.browsers[1].send("GET", self._eve_callback(1))
             return record, f"user 1's browser opened it: the app logged it in as user {subs[0]}"
         return record, f"user 1's browser opened it: {ex.response.status} {ex.response.body.strip()[:120]}"
 
