@@ -25,7 +25,8 @@ from authcli.server.lab.answer import ANSWER_PATH, VICTIM_PATH, WithAnswer
 from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy
 from authcli.server.policy import HARDENED_JWT
 from authcli.server.transport.httpd import AuthServer
-from authcli.walkthroughs.lab.exercises import EXERCISES, Exercise, checked
+from authcli.walkthroughs.lab.exercise_model import Exercise, checked
+from authcli.walkthroughs.lab.exercises import EXERCISES
 from authcli.walkthroughs.lab.practice_client import CLIENT_LABS
 from authcli.walkthroughs.lab.practice_enum import Enumeration
 
