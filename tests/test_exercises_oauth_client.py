@@ -246,3 +246,29 @@ def test_implicit_not_by_eves_own_token_the_demo_password_or_another_runs(tmp_pa
         assert "user 1, but not by implicit: not counted" in run.until("not counted")
         assert userinfo(run.url, old).status_code == 401  # another run's server signed it
         quit_unsolved(run)
+
+
+def test_no_state_solved_by_running_its_hints_shell_commands(tmp_path):
+    """The hints are commands a student pastes: typed h four times, then run with bash and curl."""
+    import shutil
+    import subprocess
+
+    if shutil.which("curl") is None:
+        import pytest
+
+        pytest.skip("curl is not installed")
+    with Exercise("no-state", tmp_path) as run:
+        provider = provider_of(run)
+        hints = []
+        for number in range(1, 5):
+            run.type("h")
+            hints.append(run.until(f"Hint {number} of 4: ").split(": ", 1)[1].rstrip("\n"))
+        assert provider + "/authorize" in hints[2] and "PORT" not in "".join(hints)
+        sign_in_as_eve = hints[2].split("instead of going there: ", 1)[1]
+        send = hints[3].split("Send user 1 that URL: ", 1)[1]
+        script = (f"QUERY=$(curl -si {run.url}/login | tr -d '\\r' | sed -n 's/^[Ll]ocation: [^?]*?//p')\n"
+                  f"URL=$({sign_in_as_eve})\n" + send.replace("THE_CALLBACK_URL", "'\"$URL\"'"))
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0 and "Sent: user 1 opens the link" in done.stdout, done.stderr
+        code, out = run.finish()
+    assert code == 0 and "solved: no-state, with 4 hints" in out, out
