@@ -85,7 +85,8 @@ def _cookie(headers: Any) -> str | None:
 
 class ClientStory:
     """What happened at both apps this run: their registrations, user 1's browser at each (logged in
-    at the start), what user 1's login left in a log (no-nonce), the student's own app (wrong-aud)."""
+    at the start, but in wrong-aud), what user 1's login left in a log (no-nonce), the student's own
+    app (wrong-aud), and the hardened story's copy of each value the replay sends."""
 
     def __init__(self, name: str, servers: tuple[Any, Any], provider: Any, password: str):
         self.name, self.servers, self.provider, self._password = name, servers, provider, password
@@ -105,7 +106,6 @@ class ClientStory:
         if name == "wrong-aud":
             mine = self._send(provider, "POST", "/register", json={"redirect_uris": [MINE]})
             creds = json.loads(mine.response.body)
-            self.mine = creds["client_id"]
             self.leaked = f"client_id {creds['client_id']}, client_secret {creds['client_secret']}, redirect URI {MINE}"
         else:
             tokens = [self._user_1_logs_in(i) for i in (0, 1)]
