@@ -292,6 +292,10 @@ _ENTRIES = [
            "https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation"),
     Source("oidc-core-15.5.2", "OIDC Core §15.5.2", "OpenID Connect Core 1.0, 15.5.2 Nonce Implementation Notes",
            "https://openid.net/specs/openid-connect-core-1_0.html#NonceNotes"),
+    Source("oidc-core-5.3", "OIDC Core §5.3", "OpenID Connect Core 1.0, 5.3 UserInfo Endpoint",
+           "https://openid.net/specs/openid-connect-core-1_0.html#UserInfo"),
+    Source("rfc6750-1.2", "RFC 6750 §1.2", "OAuth 2.0 Bearer Token Usage, 1.2 Terminology (Bearer Token)",
+           "https://www.rfc-editor.org/rfc/rfc6750#section-1.2"),
     Source("oidc-discovery-4", "OIDC Discovery §4", "OpenID Connect Discovery 1.0, 4 Obtaining OpenID Provider "
            "Configuration Information", "https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig"),
 ]

@@ -426,7 +426,8 @@ def test_the_list_marks_exactly_the_labs_with_an_exercise():
     marked = {line.split()[0] for line in listed if line.split()[2] == "exercise"}
     assert marked == set(EXERCISES) == set(LABS + SESSION_LABS + ["jku-header", "no-rate-limit", "user-enum", "fixation",
                                                                  "alg-confusion-no-key", "no-pkce", "redirect-prefix",
-                                                                 "no-httponly", "login-csrf"])
+                                                                 "no-httponly", "login-csrf", "no-state",
+                                                                 "wrong-aud", "no-nonce", "implicit"])
     for exercise in EXERCISES.values():  # graded: each hint says more; every fact cites a source
         assert len(exercise.hints) >= 3 and any("[^" in h for h in exercise.hints)
 

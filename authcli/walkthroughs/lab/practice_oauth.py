@@ -1,11 +1,12 @@
 """The OAuth labs' exercise servers, and user 1 (the victim, played by the exercise) on each: the
-victim's app is a public client registered at the start; user 1 logs in through it (no-pkce) or
-through the link the student sends to /victim (redirect-prefix).
+victim's app is a public client registered at the start; user 1 logs in through it (no-pkce, and
+implicit's token-in-the-URL flow) or through the link the student sends to /victim (redirect-prefix).
 
 The journal decides: a /token answer of 200 that redeemed a code made for user 1 (only the
 exercise's user 1 logs in: their password is random each run, and user 1 never calls /token
-here), by the lab's weakness. The hardened server's user 1 does the same, so the replay shows
-it refusing the same move.
+here), by the lab's weakness; implicit's, a /userinfo answer of 200 for the access token the
+implicit grant put in user 1's URL. The hardened server's user 1 does the same, so the replay
+shows it refusing the same move.
 """
 
 from __future__ import annotations
@@ -24,13 +25,21 @@ from authcli.tokens.pkce import make_verifier, s256
 APP = "http://127.0.0.1:9/callback"  # the victim app's registered redirect URI (never contacted)
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 MAX_LINKS = 20  # redirect-prefix: user 1 follows at most this many links per run
+LEAKED_TTL = 3600  # implicit, no-nonce: the leaked token lasts an hour (the handout says so)
 
 
 def oauth_apps(w: Any, users: Any) -> tuple[Any, Any]:
     from authcli.server.lab.weaknesses import oauth_policy
     from authcli.server.schemes.oauth import OAuthProvider
 
-    return (OAuthProvider(policy=oauth_policy([w]), users=users, weak=(w.name,)), OAuthProvider(users=users))
+    from dataclasses import replace
+
+    from authcli.server.policy import HARDENED_OAUTH
+
+    # implicit: the token in user 1's history must outlast a student's working on it (5 min would not)
+    ttl = {"access_ttl": LEAKED_TTL} if w.name == "implicit" else {}
+    return (OAuthProvider(policy=replace(oauth_policy([w]), **ttl), users=users, weak=(w.name,)),
+            OAuthProvider(policy=replace(HARDENED_OAUTH, **ttl), users=users))
 
 
 def form_of(body: bytes | None) -> dict[str, str]:
@@ -77,8 +86,12 @@ class OAuthStory:
         self.hard_answer = None                  # redirect-prefix: the hardened server and user 1's link
         self.links = 0
         self.leaked = self.clients[0]
+        self.what = "User 1 opening your last link, with the hardened server's client_id,"
+        self.tokens: set[str] = set()            # implicit: access tokens the implicit grant put in a URL
         if name == "no-pkce":
             self.leaked = f"{self.clients[0]} {self._app_login()}"
+        elif name == "implicit":
+            self.leaked = f"{self.clients[0]} {self._implicit_login()}"
 
     def _app_login(self) -> str:
         """no-pkce: user 1 logs in through the app, which sends no code_challenge (on the hardened
@@ -95,6 +108,22 @@ class OAuthStory:
         self.codes.add(code)
         self.swaps[code] = hard_code
         return location
+
+    def _implicit_login(self) -> str:
+        """implicit: user 1 logs in through the app's implicit-flow link; the URL their browser went
+        to, fragment and all, as its history keeps it. The hardened server refuses the same link."""
+        query = {"response_type": "token", "client_id": self.clients[0], "redirect_uri": APP, "scope": "openid",
+                 "state": secrets.token_urlsafe(8)}
+        ex = logs_in(self.servers[0], query, self._password)
+        self.hard_answer = logs_in(self.servers[1], {**query, "client_id": self.clients[1]}, self._password)
+        self.what = "User 1's same implicit-flow login, sent"
+        location = ex.response.header("Location") or ""
+        self.tokens.update(parse_qs(urlsplit(location).fragment).get("access_token", []))
+        return location
+
+    def replayed_as(self) -> str:
+        """What the hardened server was sent instead of the solving request ('': that request)."""
+        return self.what if self.hard_answer is not None else ""
 
     def follow(self, link: str, weak_url: str) -> str:
         """redirect-prefix: user 1 opens the student's link on both servers and allows; where user 1's
@@ -135,3 +164,10 @@ def redirect_prefix(record: RequestRecord, run: Any) -> bool:
     """User 1's code, redeemed with a redirect_uri that only starts like the app's registered one."""
     uri = form_of(record.request.body).get("redirect_uri", "")
     return run.oauth.redeemed(record) and uri != APP and uri.startswith(APP)
+
+
+def implicit(record: RequestRecord, run: Any) -> bool:
+    """User 1's claims, for the access token the implicit grant put in user 1's redirect URL."""
+    values = [v for n, v in record.request.headers if n.lower() == "authorization"]
+    token = values[0].partition(" ")[2].strip() if len(values) == 1 else ""
+    return record.status == 200 and token in run.oauth.tokens
