@@ -316,3 +316,66 @@ def test_a_client_that_registered_no_refresh_grant_gets_no_refresh_token(provide
     refused = requests.post(provider.url + "/token", data={"grant_type": "refresh_token", "refresh_token": "x"},
                             auth=auth, timeout=5)
     assert refused.status_code == 400 and refused.json()["error"] == "unauthorized_client"
+
+
+def _authorize_url(meta: dict, creds: dict, **extra) -> str:
+    from urllib.parse import urlencode
+
+    from authcli.tokens.pkce import make_verifier, s256
+
+    q = {"response_type": "code", "client_id": creds["client_id"], "redirect_uri": CALLBACK, "scope": "openid",
+         "state": "s1", "code_challenge": s256(make_verifier()), "code_challenge_method": "S256", **extra}
+    return meta["authorization_endpoint"] + "?" + urlencode(q)
+
+
+def _post(browser: requests.Session, url: str, **fields) -> requests.Response:
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    return browser.post(url.split("?")[0], data={**query, **fields}, allow_redirects=False, timeout=10)
+
+
+def test_a_second_authorize_in_the_same_browser_asks_consent_but_no_password(provider):
+    """OIDC Core 3.1.2.3: the AS's own sign-in cookie; consent is still asked every time (3.1.2.4)."""
+    meta = metadata(provider)
+    creds = register(meta["registration_endpoint"])
+    browser = requests.Session()
+    first = _post(browser, _authorize_url(meta, creds), email="a@b.com", password="123", decision="allow")
+    assert first.status_code == 302 and "code=" in first.headers["Location"]
+    set_cookie = first.headers["Set-Cookie"]
+    assert set_cookie.startswith("as_session=") and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
+    assert "Secure" not in set_cookie  # plain http: Secure would keep requests from sending it back
+    page = browser.get(_authorize_url(meta, creds), timeout=5)
+    assert page.status_code == 200 and "Signed in as a@b.com" in page.text
+    assert 'name="password"' not in page.text and 'value="allow"' in page.text  # consent, still asked
+    second = _post(browser, _authorize_url(meta, creds), decision="allow")
+    assert second.status_code == 302 and "code=" in second.headers["Location"]
+    assert "Set-Cookie" not in second.headers  # the same sign-in, not a new one
+    # prompt=login: the client asks for a fresh login, so the password again
+    fresh = browser.get(_authorize_url(meta, creds, prompt="login"), timeout=5)
+    assert 'name="password"' in fresh.text
+    refused = _post(browser, _authorize_url(meta, creds, prompt="login"), decision="allow")
+    assert refused.status_code == 401
+    # prompt=none: no page; this AS asks consent every time, so consent_required (OIDC Core 3.1.2.6)
+    silent = browser.get(_authorize_url(meta, creds, prompt="none"), allow_redirects=False, timeout=5)
+    assert parse_qs(urlsplit(silent.headers["Location"]).query)["error"] == ["consent_required"]
+    stranger = requests.get(_authorize_url(meta, creds, prompt="none"), allow_redirects=False, timeout=5)
+    assert parse_qs(urlsplit(stranger.headers["Location"]).query)["error"] == ["login_required"]
+    bad = requests.get(_authorize_url(meta, creds, prompt="none login"), allow_redirects=False, timeout=5)
+    assert parse_qs(urlsplit(bad.headers["Location"]).query)["error"] == ["invalid_request"]
+
+
+def test_the_sign_in_cookie_alone_never_consents_for_another_origin(provider):
+    """A page elsewhere (another port counts: another origin) posting the consent form with the
+    browser's sign-in cookie gets 403; a forged or unknown cookie is no sign-in."""
+    meta = metadata(provider)
+    creds = register(meta["registration_endpoint"])
+    browser = requests.Session()
+    _post(browser, _authorize_url(meta, creds), email="a@b.com", password="123", decision="allow")
+    url = _authorize_url(meta, creds)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    forged = browser.post(url.split("?")[0], data={**query, "decision": "allow"}, allow_redirects=False,
+                          headers={"Origin": "http://127.0.0.1:9", "Sec-Fetch-Site": "same-site"}, timeout=5)
+    assert forged.status_code == 403
+    for value in ("x" * 43, "", "a" * 5000):
+        other = requests.post(url.split("?")[0], data={**query, "decision": "allow"}, allow_redirects=False,
+                              headers={"Cookie": f"as_session={value}"}, timeout=5)
+        assert other.status_code in (401, 431, 400) and "code=" not in other.headers.get("Location", "")
