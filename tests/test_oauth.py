@@ -102,7 +102,7 @@ def authlib_flow(url: str, verify: str | bool = True) -> None:
     session = OAuth2Session(creds["client_id"], creds["client_secret"], scope="openid email",
                             redirect_uri=CALLBACK, code_challenge_method="S256",
                             token_endpoint_auth_method="client_secret_basic")
-    session.verify = verify
+    session.verify = verify  # requests lets a set REQUESTS_CA_BUNDLE win over this: each call names it too
     verifier = "v" * 20 + "erifier-for-the-test-0123456789"
     url, state = session.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier,
                                                   nonce="n-0S6_WzA2Mj")
