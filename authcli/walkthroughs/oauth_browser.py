@@ -128,14 +128,14 @@ def _flags(cookie) -> str:
 
 
 def _steps(r: SimpleNamespace) -> list[Step]:
+    return [*_to_the_as(r), *_back_at_the_app(r)]
+
+
+def _to_the_as(r: SimpleNamespace) -> list[Step]:
+    """Steps 1 to 3: the servers, the redirect to the AS, the password there."""
     as_url, app_url, api_url = r.as_server.url, r.app_url, r.api_server.url
     code = r.consent.response.header("Location") or ""
-    referer = r.callback.request.header("Referer") or "none"
-    site = r.callback.request.header("Sec-Fetch-Site") or "none"
-    as_cookie, app_cookie = _cookie(r.jar, r.provider.login_cookie.name), _cookie(r.jar, "app_session")
-    auth_time = [split(t["id_token"]).payload.get("auth_time") for t in (r.tokens, r.tokens2)]
-    iat2 = split(r.tokens2["id_token"]).payload.get("iat")
-    same = "the same" if auth_time[0] == auth_time[1] else "different"
+    as_cookie = _cookie(r.jar, r.provider.login_cookie.name)
     return [
         step(1, "A real Chromium, and three servers on two host names", [
             f"authcli started a headless Chromium {r.version} ({r.executable}), driven by Playwright, and "
@@ -166,6 +166,18 @@ def _steps(r: SimpleNamespace) -> list[Step]:
         ], ExchangeBlock(r.consent), StoreBlock(r.codes, "after the whole login"),
             StoreBlock(r.logins, "after the answer"),
             predict=f"The user types {DEMO_EMAIL} / {DEMO_PASSWORD} at the AS and clicks Allow."),
+    ]
+
+
+def _back_at_the_app(r: SimpleNamespace) -> list[Step]:
+    """Steps 4 to 6: the callback, the profile with the API call, and a second login."""
+    referer = r.callback.request.header("Referer") or "none"
+    site = r.callback.request.header("Sec-Fetch-Site") or "none"
+    as_cookie, app_cookie = _cookie(r.jar, r.provider.login_cookie.name), _cookie(r.jar, "app_session")
+    auth_time = [split(t["id_token"]).payload.get("auth_time") for t in (r.tokens, r.tokens2)]
+    iat2 = split(r.tokens2["id_token"]).payload.get("iat")
+    same = "the same" if auth_time[0] == auth_time[1] else "different"
+    return [
         step(4, "GET /callback: the code in a URL the URL bar never showed", [
             f"Chromium sent the app's pending-login cookie with the callback although Sec-Fetch-Site says "
             f"{site} [^fetch-metadata]: SameSite=Lax lets a cookie ride on a top-level GET navigation "
