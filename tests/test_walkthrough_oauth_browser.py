@@ -53,7 +53,7 @@ def test_the_redirects_cross_two_sites_and_chromium_follows_them(steps):
     assert authorize.request.header("Cookie") is None  # never been to the AS
     query = parse_qs(urlsplit(authorize.request.target).query)
     assert query["code_challenge_method"] == ["S256"] and "state" in query and "nonce" in query
-    bar = next(b for b in number(steps, 2).blocks if hasattr(b, "notes")).notes[0].text
+    bar = next(b for b in number(steps, 2).blocks if isinstance(b, ClientStorage)).items["URL bar"]
     assert bar == authorize.request.url  # the URL bar, read from Chromium
     assert list(jar(number(steps, 2))) == ["app_session"]
 

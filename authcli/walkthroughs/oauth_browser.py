@@ -24,7 +24,7 @@ from authcli.tokens.parse import split
 from authcli.walkthroughs.browser import _page
 from authcli.walkthroughs.common import expect
 from authcli.walkthroughs.model import (
-    ChecksBlock, ClientStorage, ExchangeBlock, JarBlock, Note, NotesBlock, Step, StoreBlock, Table, TableBlock,
+    ChecksBlock, ClientStorage, ExchangeBlock, JarBlock, Step, StoreBlock, Table, TableBlock,
     WalkthroughInfo, step,
 )
 from authcli.walkthroughs.oauth import _servers, back
@@ -155,7 +155,7 @@ def _to_the_as(r: SimpleNamespace) -> list[Step]:
             "[^rfc7636-4.2]).",
         ], ExchangeBlock(r.login), ExchangeBlock(_page(r.authorize)), StoreBlock(r.pending, "after the redirect"),
             JarBlock(r.jar_authorize, STORE),
-            NotesBlock([Note("URL bar", r.bar_authorize)]),
+            ClientStorage({"URL bar": r.bar_authorize}, "Chromium's tab, after the redirect"),
             predict="Chromium opens the app's /login."),
         step(3, "The password at the AS: its sign-in cookie and a code", [
             "The form posts to the AS's own origin (the AS refuses it from anywhere else). The AS checked "
