@@ -171,7 +171,8 @@ class Browser:
             port = urlsplit(response.url).port
             found = next((i for i, (s, _) in enumerate(records) if s.port == port), None)
             if found is None:
-                raise WalkthroughError(f"the browser's request to {urlsplit(response.url).netloc} reached no server here")
+                raise WalkthroughError(f"the browser's request to {urlsplit(response.url).netloc} reached no "
+                                       "server here")
             server, record = records.pop(found)
             pairs.append(self._pair(record, response, server))
         return result, pairs

@@ -208,7 +208,8 @@ def _back_at_the_app(r: SimpleNamespace) -> list[Step]:
             f"{'shown' if r.asked_password2 else 'none'}). The user still chose Allow: this AS asks consent on "
             "every login [^oidc-core-3.1.2.4]. A client that needs the password typed again sends "
             "prompt=login [^oidc-core-prompt]; prompt=none asks for no page at all and gets an error "
-            f"instead: for this signed-in browser, consent_required [^oidc-core-3.1.2.6]. The two ID tokens carry {same} auth_time ({auth_time[0]}, {auth_time[1]}): "
+            "instead: for this signed-in browser, consent_required [^oidc-core-3.1.2.6]. The two ID tokens "
+            f"carry {same} auth_time ({auth_time[0]}, {auth_time[1]}): "
             f"when the user typed the password, not when the token was made (the second's iat: {iat2}).",
         ], ExchangeBlock(_page(r.authorize2)), ExchangeBlock(r.consent2), JarBlock(r.jar2, STORE),
             predict="The user opens the app's /login again in the same browser."),

@@ -205,7 +205,8 @@ def submit(provider: OAuthProvider, request: Request) -> Response:
     cookie = None
     if known is not None and not (email or password):
         events.append(CredentialsChecked(f"no password asked: this browser signed in as {known.email} at "
-                                         f"{known.auth_time} (login cookie {known.sid[:8]}...)", user_id=int(known.sub)))
+                                         f"{known.auth_time} (login cookie {known.sid[:8]}...)",
+                                         user_id=int(known.sub)))
         sub, auth_time = known.sub, known.auth_time
     else:
         user = provider.users.check(email[:256], password[:256], provider.hashing) if email and password else None
