@@ -87,8 +87,7 @@ def serve(
                            store=store, redis_url=redis_url, cookie=cookie or None)
             run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
         elif mode is Mode.oauth:  # its own key and records; none of the others' options
-            _run_oauth(host, port, ttl, quiet, open_page, tls, (store, redis_url, idle),
-                       (secret, alg, key, cookie or dpop))
+            _run_oauth(host, port, ttl, quiet, open_page, tls, (store, redis_url, idle), (secret, alg, key, cookie or dpop))
         elif mode is Mode.session:
             _refuse_jwt_options(secret, alg, key, cookie)
             sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make()
