@@ -130,3 +130,15 @@ def test_without_a_browser_it_is_one_line_and_exit_2(monkeypatch):
     result = CliRunner().invoke(app, ["demo", "oauth", "--browser"])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1 and "Chromium" in result.stderr
+
+
+def test_step_mode_asks_each_prediction(steps):
+    from authcli.cli.stepper import play_steps
+
+    console = Console(file=io.StringIO(), width=100, record=True)
+    asked: list[str] = []
+    play_steps(TerminalRenderer(console), INFO, (s for s in steps), ask=lambda prompt: asked.append(prompt) or "",
+               say=lambda line: None, predict=True, pauses=True)
+    out = console.export_text()
+    assert "Recap: what Chromium held" in out and "The user opens the app's /login again" in out  # step 6's teaser
+    assert any("/callback" in a for a in asked) and len(asked) >= 6  # questions on the real requests

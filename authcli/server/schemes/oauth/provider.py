@@ -80,8 +80,9 @@ class OAuthProvider:
         return [*self.resources, self.issuer]
 
     def records(self) -> str:
-        """What this server keeps, for serve's log: "2 clients, 1 code, 3 refresh tokens"."""
-        kept = ((len(self.registry), "client"), (len(self.codes), "code"), (len(self.refresh), "refresh token"))
+        """What this server keeps, for serve's log: "2 clients, 1 code, 3 refresh tokens, 1 sign-in"."""
+        kept = ((len(self.registry), "client"), (len(self.codes), "code"), (len(self.refresh), "refresh token"),
+                (len(self.logins), "sign-in"))
         return ", ".join(f"{n} {noun}{'s' * (n != 1)}" for n, noun in kept)
 
     def handle(self, request: Request) -> Response:
