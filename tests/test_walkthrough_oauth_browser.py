@@ -132,6 +132,18 @@ def test_without_a_browser_it_is_one_line_and_exit_2(monkeypatch):
     assert len(result.stderr.strip().splitlines()) == 1 and "Chromium" in result.stderr
 
 
+def test_every_line_fits_80_columns(steps):
+    """Rendered whole (every header: the CLI folds them, and printed 330 lines when written)."""
+    console = Console(file=io.StringIO(), width=80, record=True)
+    renderer = TerminalRenderer(console)
+    renderer.start(INFO)
+    for step in steps:
+        renderer.step(step)
+    renderer.end()
+    lines = console.export_text().splitlines()
+    assert len(lines) > 300 and all(len(line) <= 80 for line in lines)
+
+
 def test_step_mode_asks_each_prediction(steps):
     from authcli.cli.stepper import play_steps
 
