@@ -386,6 +386,13 @@ def test_a_second_authorize_in_the_same_browser_asks_consent_but_no_password(pro
     assert parse_qs(urlsplit(stranger.headers["Location"]).query)["error"] == ["login_required"]
     bad = requests.get(_authorize_url(meta, creds, prompt="none login"), allow_redirects=False, timeout=5)
     assert parse_qs(urlsplit(bad.headers["Location"]).query)["error"] == ["invalid_request"]
+    # max_age: a sign-in older than that many seconds is no sign-in (OIDC Core 3.1.2.1)
+    assert 'name="password"' not in browser.get(_authorize_url(meta, creds, max_age="600"), timeout=5).text
+    provider.app.logins.each(lambda r: True, lambda r: r.update(auth_time=r["auth_time"] - 120))  # 2 minutes on
+    assert 'name="password"' in browser.get(_authorize_url(meta, creds, max_age="60"), timeout=5).text
+    for junk in ("-1", "1e3", "soon", "9" * 12):
+        got = requests.get(_authorize_url(meta, creds, max_age=junk), allow_redirects=False, timeout=5)
+        assert parse_qs(urlsplit(got.headers["Location"]).query)["error"] == ["invalid_request"]
 
 
 def test_the_sign_in_cookie_alone_never_consents_for_another_origin(provider):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 SCOPES = ("openid", "email", "profile")
 REQUEST_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-                  "code_challenge_method", "prompt")
+                  "code_challenge_method", "prompt", "max_age")
 PROMPTS = ("none", "login", "consent")  # OIDC Core 3.1.2.1 (select_account: one account per browser here)
 MAX_VALUE = 512  # state, nonce: opaque to the server, but bounded
 
@@ -39,6 +39,7 @@ class AuthRequest:
     method: str | None
     response_type: str = "code"
     prompt: tuple[str, ...] = ()
+    max_age: int | None = None  # OIDC Core 3.1.2.1: seconds since the user last typed the password
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ def check(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:
     prompt = tuple(p.get("prompt", "").split())
     if any(v not in PROMPTS for v in prompt) or ("none" in prompt and len(prompt) > 1):
         raise OAuthError("invalid_request", "prompt takes none, or login and/or consent")
+    max_age = p.get("max_age")
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit() and len(max_age) <= 9):
+        raise OAuthError("invalid_request", "max_age is a number of seconds")
     challenge, method = p.get("code_challenge"), p.get("code_challenge_method")
     if challenge is None and provider.policy.require_pkce and not implicit:
         raise OAuthError("invalid_request", "code_challenge is required (PKCE, for every client)")
@@ -92,7 +96,8 @@ def check(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:
         if not CHALLENGE.fullmatch(challenge):
             raise OAuthError("invalid_request", "code_challenge must be 43 base64url characters (an S256 hash)")
     return AuthRequest(client, uri, " ".join(dict.fromkeys(scope.split())), p.get("state"), p.get("nonce"),
-                       challenge, method, "token" if implicit else "code", prompt)
+                       challenge, method, "token" if implicit else "code", prompt,
+                       int(max_age) if max_age is not None else None)
 
 
 def _refused(err: OAuthError, p: dict[str, str], events: list[Event]) -> Response:
@@ -127,12 +132,14 @@ def page(provider: OAuthProvider, p: dict[str, str], req: AuthRequest, message: 
 
 def signed_in(provider: OAuthProvider, request: Request, req: AuthRequest) -> SignIn | None:
     """The browser's sign-in at this AS, if its login cookie names a live one and the client did
-    not ask for a fresh login (prompt=login, OIDC Core 3.1.2.3)."""
+    not ask for a fresh login (prompt=login, or a max_age it is older than: OIDC Core 3.1.2.3)."""
     if not provider.policy.login_ttl or "login" in req.prompt:
         return None
     sid = read_cookie(request.header_values("Cookie"), provider.login_cookie.name)
     record = provider.logins.get(sid) if sid and len(sid) <= 64 else None
-    return None if record is None else SignIn(sid, record["sub"], record["email"], record["auth_time"])
+    if record is None or (req.max_age is not None and provider.clock() - record["auth_time"] > req.max_age):
+        return None
+    return SignIn(sid, record["sub"], record["email"], record["auth_time"])
 
 
 def _page_headers(req: AuthRequest) -> list[tuple[str, str]]:
