@@ -143,15 +143,19 @@ class Browser:
 
     # --- what it sent, paired with what the server received --------------------------------------
 
-    def act(self, action: Callable[[], Any], count: int, paths: tuple[str, ...] = TARGETS) -> tuple[Any, list[Exchange]]:
+    def act(self, action: Callable[[], Any], count: int, paths: tuple[str, ...] = TARGETS,
+            servers: tuple[AuthServer, ...] = ()) -> tuple[Any, list[Exchange]]:
         """Do `action` (a click, a navigation, page script) and return what it returned and the
         `count` exchanges it caused on `paths`: each request as the server received it, each
-        response as Chromium received it, and the server's events."""
-        mark, seen = self.server.mark(), len(self._responses)
+        response as Chromium received it, and the server's events. `servers`: where the requests
+        may go (a redirect can lead to another server); by default the browser's own server."""
+        servers = servers or (self.server,)
+        marks, seen = [s.mark() for s in servers], len(self._responses)
         result = action()
         deadline = time.monotonic() + TIMEOUT
         while True:
-            records = [r for r in self.server.records_since(mark) if r.request.path in paths]
+            records = [(s, r) for s, mark in zip(servers, marks) for r in s.records_since(mark)
+                       if r.request.path in paths]
             responses = [r for r in self._responses[seen:] if urlsplit(r.url).path in paths]
             if len(records) >= count and len(responses) >= count and all(
                     r.request in self._finished for r in responses[:count]):
@@ -162,16 +166,25 @@ class Browser:
             self.tab.wait_for_timeout(10)  # lets Playwright deliver the browser's events
         if len(records) != count or len(responses) != count:
             raise WalkthroughError(f"expected {count} requests from the browser, the server saw {len(records)}")
-        return result, [self._pair(record, response) for record, response in zip(records, responses)]
+        pairs = []
+        for response in responses:  # each answer with the first unpaired record of the server it went to
+            port = urlsplit(response.url).port
+            found = next((i for i, (s, _) in enumerate(records) if s.port == port), None)
+            if found is None:
+                raise WalkthroughError(f"the browser's request to {urlsplit(response.url).netloc} reached no "
+                                       "server here")
+            server, record = records.pop(found)
+            pairs.append(self._pair(record, response, server))
+        return result, pairs
 
-    def _pair(self, record, response) -> Exchange:
+    def _pair(self, record, response, server: AuthServer) -> Exchange:
         received = record.request
         url = urlsplit(response.url)
         if response.request.method != received.method or url.path != received.path:
             raise WalkthroughError(f"the browser's {response.request.method} {url.path} does not match the "
                                    f"server's {received.method} {received.path}")
-        host = (received.header_values("Host") or [f"{self.server.host}:{self.server.port}"])[0]
-        scheme = self.server.url.split(":", 1)[0]
+        host = (received.header_values("Host") or [f"{server.host}:{server.port}"])[0]
+        scheme = server.url.split(":", 1)[0]
         request = HttpRequest(received.method, f"{scheme}://{host}{received.target}", received.target,
                               received.http_version, received.headers,
                               received.body.decode("utf-8", "replace"))

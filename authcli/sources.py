@@ -286,6 +286,22 @@ _ENTRIES = [
            "referrer (the fragment is removed)", "https://www.w3.org/TR/referrer-policy/#strip-url"),
     Source("oidc-core-3.1.2.1", "OIDC Core §3.1.2.1", "OpenID Connect Core 1.0, 3.1.2.1 Authentication Request "
            "(nonce)", "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest"),
+    Source("rfc9700-4.3.1", "RFC 9700 §4.3.1", "OAuth 2.0 Security Best Current Practice, 4.3.1 Authorization "
+           "Code in Browser History", "https://www.rfc-editor.org/rfc/rfc9700#section-4.3.1"),
+    Source("mdn-referrer-policy", "MDN Referrer-Policy", "MDN Web Docs, Referrer-Policy header (the default, "
+           "strict-origin-when-cross-origin: only the origin to another origin)",
+           "https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Referrer-Policy"),
+    Source("oidc-core-3.1.2.3", "OIDC Core §3.1.2.3", "OpenID Connect Core 1.0, 3.1.2.3 Authorization Server "
+           "Authenticates End-User (an existing session may be used, unless prompt=login)",
+           "https://openid.net/specs/openid-connect-core-1_0.html#Authenticates"),
+    Source("oidc-core-3.1.2.4", "OIDC Core §3.1.2.4", "OpenID Connect Core 1.0, 3.1.2.4 Authorization Server "
+           "Obtains End-User Consent/Authorization", "https://openid.net/specs/openid-connect-core-1_0.html#Consent"),
+    Source("oidc-core-prompt", "OIDC Core §3.1.2.1 prompt", "OpenID Connect Core 1.0, 3.1.2.1 Authentication "
+           "Request, the prompt parameter (none, login, consent)",
+           "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest"),
+    Source("oidc-core-3.1.2.6", "OIDC Core §3.1.2.6", "OpenID Connect Core 1.0, 3.1.2.6 Authentication Error "
+           "Response (login_required, consent_required)",
+           "https://openid.net/specs/openid-connect-core-1_0.html#AuthError"),
     Source("oidc-core-3.1.3.6", "OIDC Core §3.1.3.6", "OpenID Connect Core 1.0, 3.1.3.6 ID Token (at_hash)",
            "https://openid.net/specs/openid-connect-core-1_0.html#CodeIDToken"),
     Source("oidc-core-3.1.3.7", "OIDC Core §3.1.3.7", "OpenID Connect Core 1.0, 3.1.3.7 ID Token Validation",

@@ -49,6 +49,7 @@ COMMANDS = [
     ("authcli demo session --ttl 2 --https", 0),
     ("authcli demo refresh", 0),
     ("authcli demo oauth", 0),
+    ("authcli demo oauth --browser", 0),
     ("authcli demo session --ttl 3 --idle 1", 0),
     ("authcli demo browser", 0),
     ("authcli demo browser --dpop", 0),
@@ -130,7 +131,7 @@ def document(transcripts: dict[str, str]) -> str:
 # Transcripts whose long values wrap at 80 columns in the middle of a credential's short form
 # (demo oauth's URLs carry several), where the rules below cannot read them: compared with their
 # wrapped lines joined again.
-JOINED = ("\n$ authcli demo oauth\n",)
+JOINED = ("\n$ authcli demo oauth\n", "\n$ authcli demo oauth --browser\n")
 
 
 def normalize(text: str) -> str:
@@ -144,6 +145,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"authcli\{[\w-]+\}", "authcli{FLAG}", text)
     text = re.sub(r"(run |authcli-exercise-)[0-9a-f]{16}\b", r"\1RUN", text)
     text = re.sub(r"127\.0\.0\.1%3A\d+", "127.0.0.1%3APORT", text)  # demo oauth: iss in a query
+    text = re.sub(r"localhost%3A\d+", "localhost%3APORT", text)  # demo oauth --browser: its redirect_uri
     if text.startswith(JOINED):  # its wrapped lines joined again (see JOINED)
         text = re.sub(r"\n  (?=[^\s|])", "", text)
     text = re.sub(r"localhost:\d+", "localhost:PORT", text)
@@ -236,7 +238,7 @@ def needs_haproxy(command: str) -> bool:
 
 
 def needs_browser(command: str) -> bool:
-    return "demo browser" in command or command == "authcli lab --summary"  # no-httponly, in Chromium
+    return "demo browser" in command or "--browser" in command or command == "authcli lab --summary"
 
 
 NEXT_SECTION = re.compile(r"\n```\n+## (`|A `--step` screen)")

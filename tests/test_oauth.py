@@ -34,25 +34,29 @@ def provider():
         yield server
 
 
-def register(url: str, **metadata) -> dict:
+def register(url: str, verify: str | bool = True, **metadata) -> dict:
     endpoint = url if url.endswith("/register") else url + "/register"
     got = requests.post(endpoint, json={"redirect_uris": [CALLBACK], "client_name": "test",
                                         "grant_types": ["authorization_code", "refresh_token"], **metadata},
-                        timeout=5)
+                        timeout=5, verify=verify)
     assert got.status_code == 201, got.text
     return got.json()
 
 
-def login(authorize_url: str) -> str:
-    """The user: GET the page, post the form it holds; the redirect's Location."""
-    page = requests.get(authorize_url, timeout=5)
+def login(authorize_url: str, verify: str | bool = True) -> str:
+    """The user: GET the page, post the form it holds; the redirect's Location. The AS's sign-in
+    cookie comes with it: Secure, and __Host-, over HTTPS only."""
+    page = requests.get(authorize_url, timeout=5, verify=verify)
     assert page.status_code == 200 and "<form" in page.text
     query = dict(parse_qs(urlsplit(authorize_url).query))
     fields = {k: v[0] for k, v in query.items()}
     base = authorize_url.split("?")[0]
     answer = requests.post(base, data={**fields, "email": "a@b.com", "password": "123", "decision": "allow"},
-                           allow_redirects=False, timeout=10)
+                           allow_redirects=False, timeout=10, verify=verify)
     assert answer.status_code == 302, answer.text
+    https = authorize_url.startswith("https://")
+    assert answer.headers["Set-Cookie"].startswith("__Host-as_session=" if https else "as_session=")
+    assert ("; Secure" in answer.headers["Set-Cookie"]) == https
     return answer.headers["Location"]
 
 
@@ -72,40 +76,61 @@ def test_authlib_completes_the_flow_against_serve_mode_oauth():
     assert "POST /token" in serve.out and "Traceback" not in serve.err
 
 
-def authlib_flow(url: str) -> None:
+def test_authlib_completes_the_flow_against_serve_mode_oauth_https():
+    """--https: the issuer, discovery's URLs, iss in the redirect and the ID token, and the AS's
+    sign-in cookie (Secure, __Host-) all https; every request checked against the throwaway CA."""
+    with ServeProcess("--mode", "oauth", "--port", "0", "--https") as serve:
+        banner = serve.line()
+        url = re.search(r"https://127\.0\.0\.1:\d+", banner).group(0)
+        ca = None
+        while ca is None:
+            ca = re.search(r"against the CA in (\S+?ca\.pem)", serve.line())
+        authlib_flow(url, ca.group(1))
+        with pytest.raises(requests.exceptions.SSLError):  # nothing here trusts it by default
+            requests.get(url + "/.well-known/openid-configuration", timeout=5)
+        assert serve.stop(signal.SIGINT) == 0
+    assert "POST /token" in serve.out and "Traceback" not in serve.err
+
+
+def authlib_flow(url: str, verify: str | bool = True) -> None:
     """Discovery, registration, the code flow with PKCE and client_secret_basic, the ID token
-    verified by Authlib, /userinfo, a refresh, and the old refresh token's reuse caught."""
-    meta = requests.get(url + "/.well-known/openid-configuration", timeout=5).json()
-    creds = register(meta["registration_endpoint"])
+    verified by Authlib, /userinfo, a refresh, and the old refresh token's reuse caught.
+    `verify`: the CA an HTTPS server's certificate is checked against."""
+    meta = requests.get(url + "/.well-known/openid-configuration", timeout=5, verify=verify).json()
+    assert meta["issuer"] == url and all(meta[k].startswith(url + "/") for k in meta if k.endswith("_endpoint"))
+    creds = register(meta["registration_endpoint"], verify)
     session = OAuth2Session(creds["client_id"], creds["client_secret"], scope="openid email",
                             redirect_uri=CALLBACK, code_challenge_method="S256",
                             token_endpoint_auth_method="client_secret_basic")
+    session.verify = verify  # requests lets a set REQUESTS_CA_BUNDLE win over this: each call names it too
     verifier = "v" * 20 + "erifier-for-the-test-0123456789"
     url, state = session.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier,
                                                   nonce="n-0S6_WzA2Mj")
-    location = login(url)
+    location = login(url, verify)
     assert parse_qs(urlsplit(location).query)["state"] == [state]
-    token = session.fetch_token(meta["token_endpoint"], authorization_response=location, code_verifier=verifier)
+    assert parse_qs(urlsplit(location).query)["iss"] == [meta["issuer"]]  # RFC 9207: https over --https
+    token = session.fetch_token(meta["token_endpoint"], authorization_response=location, code_verifier=verifier,
+                                verify=verify)
     assert token["token_type"] == "Bearer" and "refresh_token" in token
-    keys = JsonWebKey.import_key_set(requests.get(meta["jwks_uri"], timeout=5).json())
+    keys = JsonWebKey.import_key_set(requests.get(meta["jwks_uri"], timeout=5, verify=verify).json())
     claims = authlib_jwt.decode(token["id_token"], keys, claims_cls=CodeIDToken,
                                 claims_options={"iss": {"essential": True, "value": meta["issuer"]}},
                                 claims_params={"nonce": "n-0S6_WzA2Mj", "client_id": creds["client_id"],
                                                "access_token": token["access_token"]})
     claims.validate(now=int(clock_now()))
     assert claims["sub"] == "1" and claims["aud"] == creds["client_id"]
-    info = session.get(meta["userinfo_endpoint"])
+    info = session.get(meta["userinfo_endpoint"], verify=verify)
     assert info.status_code == 200 and info.json()["email"] == "a@b.com"
     # A refresh through Authlib: a new refresh token; the old one replayed revokes the family.
     old = token["refresh_token"]
-    new = session.refresh_token(meta["token_endpoint"], refresh_token=old)
+    new = session.refresh_token(meta["token_endpoint"], refresh_token=old, verify=verify)
     assert new["refresh_token"] != old
     reused = requests.post(meta["token_endpoint"], data={"grant_type": "refresh_token", "refresh_token": old},
-                           auth=(creds["client_id"], creds["client_secret"]), timeout=5)
+                           auth=(creds["client_id"], creds["client_secret"]), timeout=5, verify=verify)
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
     after = requests.post(meta["token_endpoint"], data={"grant_type": "refresh_token",
                                                         "refresh_token": new["refresh_token"]},
-                          auth=(creds["client_id"], creds["client_secret"]), timeout=5)
+                          auth=(creds["client_id"], creds["client_secret"]), timeout=5, verify=verify)
     assert after.json()["error"] == "invalid_grant" and "revoked" in after.json()["error_description"]
 
 
@@ -334,3 +359,73 @@ def test_the_code_line_says_what_the_code_is_bound_to(pkce):
         lines = [e.message for r in server.journal.since(0) for e in r.events if isinstance(e, CodeIssued)]
     assert len(lines) == 1
     assert ("code_challenge;" in lines[0]) is pkce and ("no code_challenge (no PKCE)" in lines[0]) is not pkce
+
+
+def _authorize_url(meta: dict, creds: dict, **extra) -> str:
+    from urllib.parse import urlencode
+
+    from authcli.tokens.pkce import make_verifier, s256
+
+    q = {"response_type": "code", "client_id": creds["client_id"], "redirect_uri": CALLBACK, "scope": "openid",
+         "state": "s1", "code_challenge": s256(make_verifier()), "code_challenge_method": "S256", **extra}
+    return meta["authorization_endpoint"] + "?" + urlencode(q)
+
+
+def _post(browser: requests.Session, url: str, **fields) -> requests.Response:
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    return browser.post(url.split("?")[0], data={**query, **fields}, allow_redirects=False, timeout=10)
+
+
+def test_a_second_authorize_in_the_same_browser_asks_consent_but_no_password(provider):
+    """OIDC Core 3.1.2.3: the AS's own sign-in cookie; consent is still asked every time (3.1.2.4)."""
+    meta = metadata(provider)
+    creds = register(meta["registration_endpoint"])
+    browser = requests.Session()
+    first = _post(browser, _authorize_url(meta, creds), email="a@b.com", password="123", decision="allow")
+    assert first.status_code == 302 and "code=" in first.headers["Location"]
+    set_cookie = first.headers["Set-Cookie"]
+    assert set_cookie.startswith("as_session=") and "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
+    assert "Secure" not in set_cookie  # plain http: Secure would keep requests from sending it back
+    page = browser.get(_authorize_url(meta, creds), timeout=5)
+    assert page.status_code == 200 and "Signed in as a@b.com" in page.text
+    assert 'name="password"' not in page.text and 'value="allow"' in page.text  # consent, still asked
+    second = _post(browser, _authorize_url(meta, creds), decision="allow")
+    assert second.status_code == 302 and "code=" in second.headers["Location"]
+    assert "Set-Cookie" not in second.headers  # the same sign-in, not a new one
+    # prompt=login: the client asks for a fresh login, so the password again
+    fresh = browser.get(_authorize_url(meta, creds, prompt="login"), timeout=5)
+    assert 'name="password"' in fresh.text
+    refused = _post(browser, _authorize_url(meta, creds, prompt="login"), decision="allow")
+    assert refused.status_code == 401
+    # prompt=none: no page; this AS asks consent every time, so consent_required (OIDC Core 3.1.2.6)
+    silent = browser.get(_authorize_url(meta, creds, prompt="none"), allow_redirects=False, timeout=5)
+    assert parse_qs(urlsplit(silent.headers["Location"]).query)["error"] == ["consent_required"]
+    stranger = requests.get(_authorize_url(meta, creds, prompt="none"), allow_redirects=False, timeout=5)
+    assert parse_qs(urlsplit(stranger.headers["Location"]).query)["error"] == ["login_required"]
+    bad = requests.get(_authorize_url(meta, creds, prompt="none login"), allow_redirects=False, timeout=5)
+    assert parse_qs(urlsplit(bad.headers["Location"]).query)["error"] == ["invalid_request"]
+    # max_age: a sign-in older than that many seconds is no sign-in (OIDC Core 3.1.2.1)
+    assert 'name="password"' not in browser.get(_authorize_url(meta, creds, max_age="600"), timeout=5).text
+    provider.app.logins.each(lambda r: True, lambda r: r.update(auth_time=r["auth_time"] - 120))  # 2 minutes on
+    assert 'name="password"' in browser.get(_authorize_url(meta, creds, max_age="60"), timeout=5).text
+    for junk in ("-1", "1e3", "soon", "9" * 12):
+        got = requests.get(_authorize_url(meta, creds, max_age=junk), allow_redirects=False, timeout=5)
+        assert parse_qs(urlsplit(got.headers["Location"]).query)["error"] == ["invalid_request"]
+
+
+def test_the_sign_in_cookie_alone_never_consents_for_another_origin(provider):
+    """A page elsewhere (another port counts: another origin) posting the consent form with the
+    browser's sign-in cookie gets 403; a forged or unknown cookie is no sign-in."""
+    meta = metadata(provider)
+    creds = register(meta["registration_endpoint"])
+    browser = requests.Session()
+    _post(browser, _authorize_url(meta, creds), email="a@b.com", password="123", decision="allow")
+    url = _authorize_url(meta, creds)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    forged = browser.post(url.split("?")[0], data={**query, "decision": "allow"}, allow_redirects=False,
+                          headers={"Origin": "http://127.0.0.1:9", "Sec-Fetch-Site": "same-site"}, timeout=5)
+    assert forged.status_code == 403
+    for value in ("x" * 43, "", "a" * 5000):
+        other = requests.post(url.split("?")[0], data={**query, "decision": "allow"}, allow_redirects=False,
+                              headers={"Cookie": f"as_session={value}"}, timeout=5)
+        assert other.status_code in (401, 431, 400) and "code=" not in other.headers.get("Location", "")

@@ -101,3 +101,38 @@ def test_userinfo_refuses_anything_but_a_good_token(provider, value):
     except ValueError:  # a header requests itself will not send
         return
     assert got.status_code in (400, 401)
+
+
+@pytest.fixture(scope="module")
+def signed_in(provider):
+    """A real sign-in at the AS: its cookie's value, to be mangled."""
+    from authcli.tokens.pkce import make_verifier, s256
+
+    server, client = provider
+    query = {"response_type": "code", "client_id": client["client_id"], "redirect_uri": CALLBACK,
+             "scope": "openid", "code_challenge": s256(make_verifier()), "code_challenge_method": "S256"}
+    answer = requests.post(server.url + "/authorize", data={**query, "email": "a@b.com", "password": "123",
+                                                            "decision": "allow"}, allow_redirects=False, timeout=10)
+    return query, answer.cookies["as_session"]
+
+
+@SETTINGS
+@given(change=st.sampled_from(["cut", "extend", "flip", "junk", "twice", "quoted", "prompt"]), junk=junk,
+       at=st.integers(min_value=0, max_value=42))
+def test_only_the_sign_in_cookie_the_as_issued_skips_the_password(provider, signed_in, change, junk, at):
+    """A truncated, extended, altered, duplicated or quoted sign-in cookie, or prompt=login, is no
+    sign-in: no code without the password, and never a 5xx."""
+    server, _ = provider
+    query, sid = signed_in
+    more = "".join(ch for ch in junk if ch.isprintable() and ch.isascii() and ch not in "; ") or "x"  # `;` ends a value
+    value = {"cut": sid[:at], "extend": sid + more, "flip": sid[:at] + ("A" if sid[at] != "A" else "B")
+             + sid[at + 1:], "junk": junk, "twice": f"{sid}; as_session={sid}", "quoted": f'"{sid}"',
+             "prompt": sid}[change]
+    cookie = "".join(ch for ch in f"as_session={value}" if ch.isprintable() and ch.isascii())
+    data = {**query, "decision": "allow", **({"prompt": "login"} if change == "prompt" else {})}
+    got = requests.post(server.url + "/authorize", data=data, headers={"Cookie": cookie},
+                        allow_redirects=False, timeout=5)
+    assert got.status_code < 500
+    assert "code=" not in got.headers.get("Location", "")
+    page = requests.get(server.url + "/authorize?" + urlencode(data), headers={"Cookie": cookie}, timeout=5)
+    assert page.status_code < 500 and "Signed in as" not in page.text

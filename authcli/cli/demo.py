@@ -291,13 +291,26 @@ def oauth(
     step: bool = STEP,
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
+    browser: bool = typer.Option(False, "--browser", help="The browser is a real headless Chromium (as in demo "
+                                 "browser): its redirects, URL bar, history and each site's cookies, and a "
+                                 "second login on the AS's own sign-in cookie."),
 ) -> None:
     """'Log in with...': OAuth 2.0 and OpenID Connect, the code flow with PKCE, across an authorization server, a client app and an API.
 
+    --browser needs Playwright (pip install 'authcli[browser]') and a Chromium, as demo browser does.
+
     \b
     Example: authcli demo oauth --step
+    Example: authcli demo oauth --browser
     """
     fmt = output_format(fmt, as_json)
+    if browser:
+        from authcli.browser import check
+        from authcli.walkthroughs.oauth_browser import INFO as BROWSER_INFO, oauth_browser_walkthrough
+
+        check()  # before anything is printed: no browser is one line and exit 2
+        play(BROWSER_INFO, oauth_browser_walkthrough(), fmt, pause=step, all_headers=all_headers, predict=predict)
+        return
     from authcli.walkthroughs.oauth import INFO, oauth_walkthrough
 
     play(INFO, oauth_walkthrough(), fmt, pause=step, all_headers=all_headers, predict=predict)

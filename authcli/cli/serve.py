@@ -87,7 +87,7 @@ def serve(
                            store=store, redis_url=redis_url, cookie=cookie or None)
             run_weak(stack, weak, mode, host, port, ttl, store, redis_url, secret, quiet)
         elif mode is Mode.oauth:  # its own key and records; none of the others' options
-            _run_oauth(host, port, ttl, quiet, open_page, (store, redis_url, idle, tls), (secret, alg, key, cookie or dpop))
+            _run_oauth(host, port, ttl, quiet, open_page, tls, (store, redis_url, idle), (secret, alg, key, cookie or dpop))
         elif mode is Mode.session:
             _refuse_jwt_options(secret, alg, key, cookie)
             sessions: SessionStore = open_store(stack, store or DEFAULT, redis_url).make()
@@ -110,17 +110,18 @@ def _refuse_jwt_options(secret: str | None, alg: Alg | None, key: Path | None, c
         raise UsageError(which + " to --mode jwt")
 
 
-def _run_oauth(host: str, port: int, ttl: int, quiet: bool, open_page: bool, unused: tuple, jwt: tuple) -> None:
-    """authcli's OpenID provider for a class's own clients: they register at /register. `unused`
+def _run_oauth(host: str, port: int, ttl: int, quiet: bool, open_page: bool, tls, unused: tuple,
+               jwt: tuple) -> None:
+    """authcli's OpenID provider for a class's own clients: they register at /register. `tls`:
+    --https (the issuer, every URL in discovery and the sign-in cookie then say https). `unused`
     and `jwt`: the other modes' options, refused."""
     from dataclasses import replace
 
     secret, alg, key, cookie = jwt
     _refuse_jwt_options(secret, alg, key, cookie or None, "oauth")
     if any(option is not None for option in unused):
-        raise UsageError("--mode oauth keeps its records in memory over plain HTTP: leave out "
-                         "--store, --redis-url, --idle and --https")
-    from authcli.cli.serve_hints import oauth_hints
+        raise UsageError("--mode oauth keeps its records in memory: leave out --store, --redis-url and --idle")
+    from authcli.cli.serve_hints import https_hints, oauth_hints
     from authcli.server.policy import HARDENED_OAUTH
     from authcli.server.schemes.oauth import OAuthProvider
 
@@ -129,7 +130,8 @@ def _run_oauth(host: str, port: int, ttl: int, quiet: bool, open_page: bool, unu
                          "with --host, 127.0.0.1 or this machine's address on the classroom network")
     policy = replace(HARDENED_OAUTH, access_ttl=ttl, id_token_ttl=ttl)
     run(OAuthProvider(policy=policy), None, Mode.oauth, host, port,
-        f"access and ID tokens live {ttl} s, codes {policy.code_ttl} s", quiet, oauth_hints(policy), open_page)
+        f"access and ID tokens live {ttl} s, codes {policy.code_ttl} s", quiet,
+        https_hints(tls, "/.well-known/openid-configuration") + oauth_hints(policy, tls), open_page, tls=tls)
 
 
 def _refuse_dpop_with(dpop: bool, weak: str | None, mode: Mode, cookie: bool) -> None:

@@ -4,12 +4,12 @@ its tokens yourself, the addresses students can type (LAN discovery), the browse
 from __future__ import annotations
 
 
-def https_hints(tls) -> list[str]:
+def https_hints(tls, path: str = "/profile") -> list[str]:
     if tls is None:
         return []
     return [f"HTTPS: clients verify this server against the CA in {tls.ca}"
             + (" (a throwaway one, deleted when the server stops)" if tls.directory else "") + ". Try: "
-            f"curl --cacert {tls.ca} -i URL/profile   (never -k: that would trust anyone)"]
+            f"curl --cacert {tls.ca} -i URL{path}   (never -k: that would trust anyone)"]
 
 
 def verify_hints(key, given_secret: str | None) -> list[str]:
@@ -53,13 +53,15 @@ def open_in_browser(url: str) -> str:
     return f"Opened {url} in your browser." if opened else f"No browser could be started from here: open {url} yourself."
 
 
-def oauth_hints(policy) -> list[str]:
+def oauth_hints(policy, tls=None) -> list[str]:
     """Where a class's own client starts: discovery, then registration of its redirect URI; what
     this server's policy asks of it (a lab server's says what it does not)."""
     match = "matched exactly" if policy.redirect_match == "exact" else "matched BY PREFIX (the lab's mistake)"
     pkce = ("PKCE with S256 is required of every client" if policy.require_pkce
             else "PKCE is NOT required (the lab's mistake)")
-    return ["Discovery: curl URL/.well-known/openid-configuration",
-            f"Register a client (redirect URIs on loopback only, {match}): curl -H 'Content-Type: "
+    curl = f"curl --cacert {tls.ca}" if tls is not None else "curl"
+    discovery = [] if tls is not None else ["Discovery: curl URL/.well-known/openid-configuration"]  # https_hints has it
+    return [*discovery,
+            f"Register a client (redirect URIs on loopback only, {match}): {curl} -H 'Content-Type: "
             "application/json' -d '{\"redirect_uris\": [\"http://127.0.0.1:8080/callback\"]}' URL/register",
             f"{pkce}; see the README for a five-line Authlib client."]

@@ -155,6 +155,12 @@ class OAuthPolicy:
     rotate_refresh: bool = True         # RFC 9700 4.14.2: a new refresh token on each use...
     refresh_reuse_revokes: bool = True  # ...and an old one used again revokes the whole family
     refuse_cross_site: bool = True      # the login and consent form answers only its own origin
+    # OIDC Core 3.1.2.3: the AS remembers that this browser signed in, in its own cookie
+    # (HttpOnly; SameSite=Lax; Secure and __Host- over HTTPS): a later /authorize asks for
+    # consent only, unless prompt=login. Seconds it lasts; 0: a password every time.
+    login_ttl: int = 600
+    login_cookie: CookiePolicy = field(default_factory=lambda: CookiePolicy(name="as_session"))
+    max_logins: int = 10_000
     # Bounds (SECURITY 22): registered clients, live codes, refresh records; past them, 503.
     max_clients: int = 1000
     clients_per_address: int = 20       # registrations one address may make (then 429)

@@ -34,9 +34,8 @@ from authcli.clock import now as clock_now
 INFO = WalkthroughInfo("jwt", "JWT: the token carries everything, the server stores nothing", 9)
 DEFAULT_TTL = 3
 EXPIRY_MARGIN = 0.05
-ENCODED_NOT_ENCRYPTED = ("Header and payload are base64url: encoded, not encrypted; anyone holding "
-                         "the token can read them (try authcli decode). Reading needs no key; only signing and "
-                         "checking the signature do.")
+ENCODED_NOT_ENCRYPTED = ("Header and payload are base64url: encoded, not encrypted; anyone with the "
+                         "token can read them (try authcli decode). Only signing and verifying need a key.")
 
 
 def _checks(exchange: Exchange) -> ChecksBlock:

@@ -62,15 +62,16 @@ def steps(r: SimpleNamespace) -> list[Step]:
             "client, the redirect URI, the code_challenge and the nonce, for one use and "
             f"{r.provider.policy.code_ttl} seconds (RFC 6749 recommends 10 minutes at most) [^rfc6749-4.1.2], and sends the browser back with the code, the same state and iss, the AS's "
             "name [^rfc9207-2]. The code is in a URL, where history, logs and Referer can see it [^rfc9700-4.2] "
-            "[^rfc9700-4.3]: short-lived, "
-            "single-use, and useless without the verifier.",
+            "[^rfc9700-4.3]: short-lived, single-use, and useless without the verifier. Its own cookie, "
+            "as_session, spares this browser the password (not the consent) at the next login "
+            "[^oidc-core-3.1.2.3].",
         ], ExchangeBlock(r.consent), StoreBlock(r.codes, "after the answer"),
             predict="The user types a@b.com / 123 and clicks Allow."),
         step(5, "GET /callback at the app: state checked, the code redeemed, a new session", [
             "The app compares state with its session's: the same, so this browser started this login. "
             "Then, server to server, it redeems the code (step 6) and checks the ID token (step 7), and "
             "logs the user in under a new session ID. The tokens stay in the app's store: the browser holds "
-            "only the app's cookie.",
+            "two IDs, the app's cookie and the AS's.",
         ], ExchangeBlock(r.callback), JarBlock(r.browser.jar(), "The browser's cookie jar"),
             predict="The browser follows the redirect back to the app, with the code and state."),
         *_back_channel(r),
@@ -143,7 +144,7 @@ def _sequence(r: SimpleNamespace) -> Sequence:
 
 
 def recap(r: SimpleNamespace, shown: list[Step]) -> Step:
-    rows = [["Browser", "the app's session cookie; the code, briefly, in a URL",
+    rows = [["Browser", "the app's and the AS's cookies; the code, briefly, in a URL",
              "tokens, client_secret, code_verifier"],
             ["Client app", "client_secret, code_verifier (until redeemed), the tokens", "the password"],
             ["AS", "password hashes, codes, refresh token hashes, signing key", "the code_verifier before the token request (until then only its hash, the code_challenge)"],

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
-from authcli.events import AuthorizationChecked, CodeIssued, CredentialsChecked, Event
+from authcli.events import AuthorizationChecked, CodeIssued, CredentialsChecked, Event, SessionCreated
 from authcli.server.journal import Request, Response
 from authcli.server.routes import NO_STORE, refuse_cross_site
+from authcli.server.schemes.cookies import read_cookie, set_named_cookie
 from authcli.errors import NoRedirect, OAuthError
 from authcli.server.schemes.oauth.clients import Client, loopback_uri
 from authcli.server.schemes.oauth.wire import form, query, redirect
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 SCOPES = ("openid", "email", "profile")
 REQUEST_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
-                  "code_challenge_method")
+                  "code_challenge_method", "prompt", "max_age")
+PROMPTS = ("none", "login", "consent")  # OIDC Core 3.1.2.1 (select_account: one account per browser here)
 MAX_VALUE = 512  # state, nonce: opaque to the server, but bounded
 
 
@@ -36,6 +38,18 @@ class AuthRequest:
     challenge: str | None
     method: str | None
     response_type: str = "code"
+    prompt: tuple[str, ...] = ()
+    max_age: int | None = None  # OIDC Core 3.1.2.1: seconds since the user last typed the password
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """This browser's sign-in at the AS, from its login cookie: who, and since when (auth_time)."""
+
+    sid: str
+    sub: str
+    email: str
+    auth_time: int
 
 
 def _redirect_ok(provider: OAuthProvider, client: Client, uri: str) -> bool:
@@ -66,6 +80,12 @@ def check(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:
     scope = p.get("scope", "openid")
     if not scope.split() or any(s not in SCOPES for s in scope.split()):
         raise OAuthError("invalid_scope", f"scopes this server knows: {' '.join(SCOPES)}")
+    prompt = tuple(p.get("prompt", "").split())
+    if any(v not in PROMPTS for v in prompt) or ("none" in prompt and len(prompt) > 1):
+        raise OAuthError("invalid_request", "prompt takes none, or login and/or consent")
+    max_age = p.get("max_age")
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit() and len(max_age) <= 9):
+        raise OAuthError("invalid_request", "max_age is a number of seconds")
     challenge, method = p.get("code_challenge"), p.get("code_challenge_method")
     if challenge is None and provider.policy.require_pkce and not implicit:
         raise OAuthError("invalid_request", "code_challenge is required (PKCE, for every client)")
@@ -76,7 +96,8 @@ def check(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:
         if not CHALLENGE.fullmatch(challenge):
             raise OAuthError("invalid_request", "code_challenge must be 43 base64url characters (an S256 hash)")
     return AuthRequest(client, uri, " ".join(dict.fromkeys(scope.split())), p.get("state"), p.get("nonce"),
-                       challenge, method, "token" if implicit else "code")
+                       challenge, method, "token" if implicit else "code", prompt,
+                       int(max_age) if max_age is not None else None)
 
 
 def _refused(err: OAuthError, p: dict[str, str], events: list[Event]) -> Response:
@@ -93,17 +114,32 @@ def _error_redirect(req: AuthRequest, err: OAuthError, issuer: str, events: list
     return redirect(req.redirect_uri, {**values, **({"state": req.state} if req.state is not None else {})}, events)
 
 
-def page(provider: OAuthProvider, p: dict[str, str], req: AuthRequest, message: str = "") -> str:
+def page(provider: OAuthProvider, p: dict[str, str], req: AuthRequest, message: str = "",
+         signed_in: SignIn | None = None) -> str:
+    """The login and consent page; for a browser already signed in here, the consent alone."""
     hidden = "".join(f'<input type="hidden" name="{n}" value="{html.escape(p[n])}">' for n in REQUEST_PARAMS if n in p)
     who = html.escape(req.client.name or req.client.client_id)
     said = f'<p class="error">{html.escape(message)}</p>' if message else ""
+    fields = ('<input name="email" placeholder="email"><input name="password" type="password">' if signed_in is None
+              else f'<p id="signed-in">Signed in as {html.escape(signed_in.email)}</p>')
     return (f'<!doctype html><meta charset="utf-8"><title>Sign in</title><link rel="stylesheet" href="/style.css">'
-            f"<h1>Sign in</h1><p><b>{who}</b> asks for {html.escape(req.scope)}, back to "
-            f"{html.escape(req.redirect_uri)}</p>{said}"
-            f'<form method="post" action="/authorize">{hidden}'
-            '<input name="email" placeholder="email"><input name="password" type="password">'
+            f"<h1>{'Sign in' if signed_in is None else 'Allow access?'}</h1><p><b>{who}</b> asks for "
+            f"{html.escape(req.scope)}, back to {html.escape(req.redirect_uri)}</p>{said}"
+            f'<form method="post" action="/authorize">{hidden}{fields}'
             '<button name="decision" value="allow">Allow</button><button name="decision" value="deny">Deny</button>'
             "</form>\n")
+
+
+def signed_in(provider: OAuthProvider, request: Request, req: AuthRequest) -> SignIn | None:
+    """The browser's sign-in at this AS, if its login cookie names a live one and the client did
+    not ask for a fresh login (prompt=login, or a max_age it is older than: OIDC Core 3.1.2.3)."""
+    if not provider.policy.login_ttl or "login" in req.prompt:
+        return None
+    sid = read_cookie(request.header_values("Cookie"), provider.login_cookie.name)
+    record = provider.logins.get(sid) if sid and len(sid) <= 64 else None
+    if record is None or (req.max_age is not None and provider.clock() - record["auth_time"] > req.max_age):
+        return None
+    return SignIn(sid, record["sub"], record["email"], record["auth_time"])
 
 
 def _page_headers(req: AuthRequest) -> list[tuple[str, str]]:
@@ -137,10 +173,17 @@ def show(provider: OAuthProvider, request: Request) -> Response:
     p, req = _checked(provider, query, request, events)
     if isinstance(req, Response):
         return req
+    known = signed_in(provider, request, req)
+    if "none" in req.prompt:  # OIDC Core 3.1.2.6: no page at all, and this AS asks consent every time
+        err = OAuthError("login_required", "prompt=none, and this browser is not signed in here") if known is None \
+            else OAuthError("consent_required", "prompt=none, and this server asks for consent on every login")
+        return _error_redirect(req, err, provider.issuer, events)
+    what = ("the login and consent page" if known is None
+            else f"signed in here since {known.auth_time} (login cookie): the consent page, no password")
     events.append(AuthorizationChecked(f"client {req.client.client_id[:12]}..., redirect_uri registered, "
-                                       f"scope {req.scope}, PKCE {req.method or 'none'}: the login and consent page",
+                                       f"scope {req.scope}, PKCE {req.method or 'none'}: {what}",
                                        client_id=req.client.client_id))
-    return Response(200, page(provider, p, req), _page_headers(req), events)
+    return Response(200, page(provider, p, req, signed_in=known), _page_headers(req), events)
 
 
 def check_who(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:
@@ -165,14 +208,44 @@ def submit(provider: OAuthProvider, request: Request) -> Response:
     if p.get("decision") == "deny":
         return _error_redirect(req, OAuthError("access_denied", "the user said no"), provider.issuer, events)
     email, password = p.get("email", ""), p.get("password", "")
-    user = provider.users.check(email[:256], password[:256], provider.hashing) if email and password else None
-    if user is None:
-        events.append(CredentialsChecked("no user with this email and password -> the page again"))
-        return Response(401, page(provider, p, req, "Wrong email or password"), _page_headers(req), events)
-    events.append(CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id))
+    known = signed_in(provider, request, req)
+    cookie = None
+    if known is not None and not (email or password):
+        events.append(CredentialsChecked(f"no password asked: this browser signed in as {known.email} at "
+                                         f"{known.auth_time} (login cookie {known.sid[:8]}...)",
+                                         user_id=int(known.sub)))
+        sub, auth_time = known.sub, known.auth_time
+    else:
+        user = provider.users.check(email[:256], password[:256], provider.hashing) if email and password else None
+        if user is None:
+            events.append(CredentialsChecked("no user with this email and password -> the page again"))
+            return Response(401, page(provider, p, req, "Wrong email or password"), _page_headers(req), events)
+        events.append(CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id))
+        sub, auth_time = str(user.user_id), int(provider.clock())
+        cookie = _sign_in(provider, known, sub, user.email, auth_time, events)
     if req.response_type == "token":
-        return _implicit(provider, req, user.user_id, events)
-    return _code(provider, req, user.user_id, events)
+        answer = _implicit(provider, req, int(sub), events)
+    else:
+        answer = _code(provider, req, sub, auth_time, events)
+    if cookie is not None:
+        answer.headers.append(("Set-Cookie", cookie))
+    return answer
+
+
+def _sign_in(provider: OAuthProvider, old: SignIn | None, sub: str, email: str, auth_time: int,
+             events: list[Event]) -> str | None:
+    """A new login session at the AS (a new ID at every password login; the old one ends): its Set-Cookie."""
+    if not provider.policy.login_ttl:
+        return None
+    if old is not None:
+        provider.logins.pop(old.sid)
+    sid = secrets.token_urlsafe(32)
+    record = {"sub": sub, "email": email, "auth_time": auth_time}
+    provider.logins.put(sid, record, provider.policy.login_ttl)
+    events.append(SessionCreated(f"login session {sid[:8]}... stored: this browser is signed in here for "
+                                 f"{provider.policy.login_ttl} s", session_id=sid, record=record,
+                                 ttl=provider.policy.login_ttl))
+    return set_named_cookie(sid, provider.login_cookie)
 
 
 def _implicit(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event]) -> Response:
@@ -188,11 +261,10 @@ def _implicit(provider: OAuthProvider, req: AuthRequest, user_id: int, events: l
     return Response(302, "", [("Location", f"{req.redirect_uri}#{urlencode(values)}"), NO_STORE], events)
 
 
-def _code(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event]) -> Response:
+def _code(provider: OAuthProvider, req: AuthRequest, sub: str, auth_time: int, events: list[Event]) -> Response:
     code = secrets.token_urlsafe(32)
-    now = provider.clock()
     record = {"client_id": req.client.client_id, "redirect_uri": req.redirect_uri, "scope": req.scope,
-              "sub": str(user_id), "auth_time": int(now), "code_challenge": req.challenge,
+              "sub": sub, "auth_time": auth_time, "code_challenge": req.challenge,
               "code_challenge_method": req.method, "nonce": req.nonce, "used": False}
     provider.codes.put(code, record, provider.policy.code_ttl)
     bound = (", its redirect_uri and code_challenge" if req.challenge else

@@ -45,15 +45,15 @@ def _digest(secret: str) -> str:
 
 
 def loopback_uri(uri: Any) -> str:
-    """A redirect URI this server accepts: plain http on a loopback address (RFC 8252 7.3), no
+    """A redirect URI this server accepts: http (RFC 8252 7.3) or https on a loopback address, no
     fragment (RFC 6749 3.1.2), no userinfo, nothing parsers read differently. OAuthError if not."""
     if not isinstance(uri, str) or len(uri) > MAX_URI:
         raise OAuthError("invalid_redirect_uri", f"a redirect URI is a string of at most {MAX_URI} characters")
-    try:
-        outbound.parse(uri)
+    try:  # the one loopback URL parser the jku lab uses; https differs from it in the scheme only
+        outbound.parse("http://" + uri[len("https://"):] if uri.startswith("https://") else uri)
     except BadKey:
-        raise OAuthError("invalid_redirect_uri", "redirect URIs must be http:// on 127.0.0.1, [::1] or "
-                         "localhost, with a path, no fragment, userinfo or encoded host") from None
+        raise OAuthError("invalid_redirect_uri", "redirect URIs must be http:// or https:// on 127.0.0.1, "
+                         "[::1] or localhost, with a path, no fragment, userinfo or encoded host") from None
     return uri
 
 

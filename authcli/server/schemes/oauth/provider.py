@@ -4,6 +4,7 @@ registration, every decision read from an OAuthPolicy."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, Callable
 
 from authcli.clock import now as clock_now
@@ -11,7 +12,7 @@ from authcli.errors import BadKey, MalformedToken
 from authcli.events import ClientRegistered, Event, JwksServed, TokenChecked
 from authcli.passwords import HashBound, UserDirectory, demo_users
 from authcli.server.journal import Request, Response
-from authcli.server.policy import HARDENED_OAUTH, OAuthPolicy
+from authcli.server.policy import HARDENED_OAUTH, CookiePolicy, OAuthPolicy
 from authcli.server.routes import NO_STORE, Router
 from authcli.server.schemes.jwks import JWKS_MAX_AGE, KeyRing
 from authcli.server.schemes.jwt_auth import invalid_token, unmarked
@@ -50,6 +51,7 @@ class OAuthProvider:
         self.registry = Registry(policy.max_clients, policy.clients_per_address)
         self.codes = Records("codes", "Authorization codes (the AS's memory)", policy.max_codes, clock)
         self.refresh = Records("refresh", "Refresh tokens by SHA-256 (the AS's memory)", policy.max_refresh, clock)
+        self.logins = Records("logins", "Browsers signed in here (the AS's memory)", policy.max_logins, clock)
         table: dict[str, dict[str, Any]] = {
             "/.well-known/openid-configuration": {"GET": self.discovery},
             "/.well-known/oauth-authorization-server": {"GET": self.discovery},
@@ -66,12 +68,21 @@ class OAuthProvider:
         self.issuer = self.issuer or url
 
     @property
+    def login_cookie(self) -> CookiePolicy:
+        """The AS's own sign-in cookie; over HTTPS Secure with the __Host- prefix (RFC 6265bis 4.1.3.2)."""
+        cookie = self.policy.login_cookie
+        if (self.issuer or "").startswith("https://"):
+            return replace(cookie, name="__Host-" + cookie.name.removeprefix("__Host-"), secure=True)
+        return cookie
+
+    @property
     def audiences(self) -> list[str]:
         return [*self.resources, self.issuer]
 
     def records(self) -> str:
-        """What this server keeps, for serve's log: "2 clients, 1 code, 3 refresh tokens"."""
-        kept = ((len(self.registry), "client"), (len(self.codes), "code"), (len(self.refresh), "refresh token"))
+        """What this server keeps, for serve's log: "2 clients, 1 code, 3 refresh tokens, 1 sign-in"."""
+        kept = ((len(self.registry), "client"), (len(self.codes), "code"), (len(self.refresh), "refresh token"),
+                (len(self.logins), "sign-in"))
         return ", ".join(f"{n} {noun}{'s' * (n != 1)}" for n, noun in kept)
 
     def handle(self, request: Request) -> Response:
