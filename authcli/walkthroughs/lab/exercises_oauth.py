@@ -105,9 +105,10 @@ OAUTH_EXERCISES = [
              "history kept the URL it went to (shown below).", ("curl", "authcli decode"), (
         "Look at the history line: with response_type=token the authorization server sends the access token "
         "itself back in the redirect URL, in its fragment, after # [^rfc6749-4.2.2].",
-        "A fragment never reaches a server and browsers strip it from Referer [^referrer-policy-strip], but the "
+        "Browsers send no fragment in requests and strip it from Referer [^referrer-policy-strip], but the "
         "browser's history keeps it, and every script on the app's page can read location.hash: RFC 9700 says "
-        "the implicit grant SHOULD NOT be used [^rfc9700-2.1.2]. authcli decode $TOKEN shows whose token it is.",
+        "clients SHOULD NOT use the implicit grant unless such leaks are mitigated [^rfc9700-2.1.2]. "
+        "authcli decode $TOKEN shows whose token it is.",
         "An access token is a bearer token: whoever holds it can use it [^rfc6750-1.2]. /userinfo answers the "
         "claims of the token's user [^oidc-core-5.3]: curl -s -H \"Authorization: Bearer $TOKEN\" "
         "{url}/userinfo"),
