@@ -155,9 +155,11 @@ class OAuthPolicy:
     rotate_refresh: bool = True         # RFC 9700 4.14.2: a new refresh token on each use...
     refresh_reuse_revokes: bool = True  # ...and an old one used again revokes the whole family
     refuse_cross_site: bool = True      # the login and consent form answers only its own origin
-    # Bounds (SECURITY 22): registered clients, live codes, refresh records; past them, 503.
+    # Bounds (SECURITY 22, 24): registered clients, live codes, refresh records. Past one, the
+    # oldest of the client address keeping the most is dropped for the newcomer: refusing
+    # everyone (503) let one student fill it and lock the class out (refresh tokens for a day).
     max_clients: int = 1000
-    clients_per_address: int = 20       # registrations one address may make (then 429)
+    clients_per_address: int = 20       # clients one address may keep (then 429)
     max_codes: int = 10_000
     max_refresh: int = 10_000
     alg: str = "RS256"                  # ID and access tokens; OIDC Core 15.1 requires RS256 support

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Hashable
 from urllib.parse import urlsplit
 
 from authcli.events import AuthorizationChecked, CodeIssued, CredentialsChecked, Event
@@ -15,6 +15,7 @@ from authcli.server.routes import NO_STORE, refuse_cross_site
 from authcli.errors import NoRedirect, OAuthError
 from authcli.server.schemes.oauth.clients import Client, loopback_uri
 from authcli.server.schemes.oauth.wire import form, query, redirect
+from authcli.server.transport.limits import address_key
 from authcli.tokens.pkce import CHALLENGE
 
 if TYPE_CHECKING:
@@ -171,30 +172,31 @@ def submit(provider: OAuthProvider, request: Request) -> Response:
         return Response(401, page(provider, p, req, "Wrong email or password"), _page_headers(req), events)
     events.append(CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id))
     if req.response_type == "token":
-        return _implicit(provider, req, user.user_id, events)
-    return _code(provider, req, user.user_id, events)
+        return _implicit(provider, req, user.user_id, events, address_key(request.peer))
+    return _code(provider, req, user.user_id, events, address_key(request.peer))
 
 
-def _implicit(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event]) -> Response:
+def _implicit(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event],
+              owner: Hashable) -> Response:
     """The lab's weak AS: the access token itself in the redirect's fragment (RFC 6749 4.2.2)."""
     from urllib.parse import urlencode
 
     from authcli.server.schemes.oauth.token import issue_tokens
 
-    body = issue_tokens(provider, req.client, str(user_id), req.scope, "", int(provider.clock()))
+    body = issue_tokens(provider, req.client, str(user_id), req.scope, "", int(provider.clock()), owner=owner)
     events.append(CodeIssued("implicit flow: the access token goes in the redirect URL's fragment", record={}))
     values = {"access_token": body["access_token"], "token_type": "Bearer", "expires_in": str(body["expires_in"]),
               "scope": req.scope, **({"state": req.state} if req.state is not None else {})}
     return Response(302, "", [("Location", f"{req.redirect_uri}#{urlencode(values)}"), NO_STORE], events)
 
 
-def _code(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event]) -> Response:
+def _code(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event], owner: Hashable) -> Response:
     code = secrets.token_urlsafe(32)
     now = provider.clock()
     record = {"client_id": req.client.client_id, "redirect_uri": req.redirect_uri, "scope": req.scope,
               "sub": str(user_id), "auth_time": int(now), "code_challenge": req.challenge,
               "code_challenge_method": req.method, "nonce": req.nonce, "used": False}
-    provider.codes.put(code, record, provider.policy.code_ttl)
+    provider.codes.put(code, record, provider.policy.code_ttl, owner)
     events.append(CodeIssued(f"code stored for {provider.policy.code_ttl} s, bound to the client, its "
                              "redirect_uri and code_challenge; one use", record=record))
     values = {"code": code, **({"state": req.state} if req.state is not None else {}), "iss": provider.issuer}

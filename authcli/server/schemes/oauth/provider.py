@@ -22,6 +22,7 @@ from authcli.server.schemes.oauth.clients import Registry
 from authcli.server.schemes.oauth.records import Records
 from authcli.server.schemes.oauth.token import token
 from authcli.server.schemes.oauth.wire import json_answer, json_error
+from authcli.server.transport.limits import address_key
 from authcli.tokens.checks import verify
 from authcli.tokens.parse import split
 from authcli.tokens.signing import make_signing_key
@@ -111,16 +112,18 @@ class OAuthProvider:
                 metadata = json.loads(request.body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError, RecursionError):
                 raise OAuthError("invalid_client_metadata", "the body is not JSON") from None
-            address = request.peer[0] if request.peer else ""
-            client, body = self.registry.register(metadata, int(self.clock()), address)
+            client, body, dropped = self.registry.register(metadata, int(self.clock()), address_key(request.peer))
         except OAuthError as err:
             # RFC 7591 3.2.2: 400 (429 when one address has registered its share)
             status = 429 if err.status == 429 else 400
             return json_error(OAuthError(err.error, err.description, status),
                               [ClientRegistered(f"refused: {err.description}")])
         kind = "public, PKCE only" if client.public else "confidential, with a secret"
+        room = (f"; the registry was full: client {dropped[:12]}..., the oldest of the address keeping the "
+                "most, dropped") if dropped else ""
         return json_answer(201, body, [ClientRegistered(f"registered client {client.client_id} ({kind}) for "
-                                                        f"{', '.join(client.redirect_uris)}", client_id=client.client_id)],
+                                                        f"{', '.join(client.redirect_uris)}{room}",
+                                                        client_id=client.client_id)],
                            [NO_STORE])
 
     def userinfo(self, request: Request) -> Response:
