@@ -186,3 +186,11 @@ def test_a_full_refresh_store_drops_the_hoarders_token_not_the_newcomers():
         assert len(auth.refresh) == 1 and auth.refresh.evicted == 1 and second["refresh_token"]
     finally:
         server.stop()
+
+
+def test_only_the_login_forms_post_waits_for_a_worker():
+    from authcli.server.journal import Request
+
+    auth = OAuthProvider()
+    assert auth.slow(Request("POST", "/authorize", "HTTP/1.1", []))
+    assert not any(auth.slow(Request(m, "/authorize?client_id=x", "HTTP/1.1", [])) for m in ("GET", "HEAD", "PUT"))
