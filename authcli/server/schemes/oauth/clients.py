@@ -132,7 +132,7 @@ class Registry:
         # a control character would make it read as another app's name (RFC 7591 5).
         if not shows_plainly(name):
             raise OAuthError("invalid_client_metadata", "client_name: no control, invisible or "
-                             "direction-changing characters")
+                             "direction characters (they make a name read as another)")
         secret = secrets.token_urlsafe(32) if method != "none" else None
         client = Client(secrets.token_urlsafe(32), _digest(secret) if secret else None, tuple(uris), name, method,
                         grants)
