@@ -194,3 +194,41 @@ def test_only_the_login_forms_post_waits_for_a_worker():
     auth = OAuthProvider()
     assert auth.slow(Request("POST", "/authorize", "HTTP/1.1", []))
     assert not any(auth.slow(Request(m, "/authorize?client_id=x", "HTTP/1.1", [])) for m in ("GET", "HEAD", "PUT"))
+
+
+@pytest.fixture(scope="module")
+def running():
+    auth, server = _server()
+    reg = requests.post(server.url + "/register", json={
+        "redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token"]}, timeout=5).json()
+    yield auth, server, reg["client_id"]
+    server.stop()
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(replays=st.integers(1, 6))
+def test_a_replayed_code_revokes_what_it_gave_once_not_once_a_replay(running, replays):
+    """Each replay of a used code scanned every refresh record (up to 10,000) on the loop."""
+    import secrets
+
+    auth, server, client_id = running
+    code, verifier = secrets.token_urlsafe(32), "v" * 43
+    auth.codes.put(code, {"client_id": client_id, "redirect_uri": CALLBACK, "scope": "openid", "sub": "1",
+                          "auth_time": 0, "code_challenge": s256(verifier), "code_challenge_method": "S256",
+                          "nonce": None, "used": False}, 60)
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK, "client_id": client_id,
+            "code_verifier": verifier}
+    first = requests.post(server.url + "/token", data=form, timeout=5).json()
+    scans = []
+    each = auth.refresh.each
+    auth.refresh.each = lambda *a: scans.append(1) or each(*a)
+    try:
+        answers = [requests.post(server.url + "/token", data=form, timeout=5) for _ in range(replays)]
+    finally:
+        del auth.refresh.each
+    assert all(a.status_code == 400 and a.json()["error"] == "invalid_grant" for a in answers)
+    assert len(scans) == 1
+    refreshed = requests.post(server.url + "/token", data={"grant_type": "refresh_token", "client_id": client_id,
+                                                           "refresh_token": first["refresh_token"]}, timeout=5)
+    assert refreshed.json()["error"] == "invalid_grant"  # what the code gave stays revoked

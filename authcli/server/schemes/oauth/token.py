@@ -71,14 +71,19 @@ def _code(provider: OAuthProvider, client: Client, p: dict[str, str], checks: li
 
     def spend(record: dict[str, Any]) -> bool:
         if record["used"]:
-            used.append(record)
-            return False
+            used.append(dict(record))
+            # Revoking scans every refresh record: once per code, not once per replay (a used
+            # code replayed in a loop was a scan of up to 10,000 records per request, on the loop).
+            record["revoked"] = True
+            return not used[0].get("revoked")
         record["used"] = True
         return True
 
     record = provider.codes.update(code, spend)
     if record is None:
         raise OAuthError("invalid_grant", "unknown or expired code")
+    if used and used[0].get("revoked"):
+        raise OAuthError("invalid_grant", "this code was already used, and what it gave is already revoked")
     if used:  # RFC 6749 4.1.2: a code used twice is refused, and what it gave is revoked
         family = record.get("family")
         n = provider.refresh.each(lambda r: r.get("family") == family, lambda r: r.update(revoked=True))
