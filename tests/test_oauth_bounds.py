@@ -17,7 +17,7 @@ from requests.adapters import HTTPAdapter
 from authcli.errors import OAuthError
 from authcli.server.policy import HARDENED_OAUTH
 from authcli.server.schemes.oauth import OAuthProvider
-from authcli.server.schemes.oauth.clients import Registry
+from authcli.server.schemes.oauth.clients import Client, Registry
 from authcli.server.schemes.oauth.records import Records
 from authcli.server.transport.httpd import AuthServer
 from authcli.server.transport.limits import address_key
@@ -232,3 +232,45 @@ def test_a_replayed_code_revokes_what_it_gave_once_not_once_a_replay(running, re
     refreshed = requests.post(server.url + "/token", data={"grant_type": "refresh_token", "client_id": client_id,
                                                            "refresh_token": first["refresh_token"]}, timeout=5)
     assert refreshed.json()["error"] == "invalid_grant"  # what the code gave stays revoked
+
+
+# --- the consent page: what a client registered and a request carried is text, never markup ----
+
+class _Tags:
+    def __init__(self, text: str):
+        from html.parser import HTMLParser
+
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        parser = HTMLParser()
+        parser.handle_starttag = lambda tag, attrs: self.tags.append((tag, dict(attrs)))
+        parser.handle_data = self.text.append
+        parser.feed(text)
+        parser.close()
+
+
+markup = st.lists(st.sampled_from([*"<>\"'&=/ ;ab\u00e9", "<script>", "</form>", "&amp;", "-->"]),
+                  max_size=12).map("".join)
+
+
+@SETTINGS
+@given(name=markup.filter(lambda n: n.strip() == n and len(n) <= 100), state=markup, nonce=markup,
+       path=st.text(alphabet=st.sampled_from(list("abc'()*!$&;=:/-._~")), max_size=30))
+def test_the_consent_page_shows_every_name_and_parameter_as_text(running, name, state, nonce, path):
+    from authcli.server.schemes.oauth import authorize
+
+    provider = running[0]  # nothing is stored: the page is built from the registered client
+    uri = "http://127.0.0.1:9/" + path
+    client = Client(f"c{len(name)}-{len(path)}", None, (uri,), name, "none")
+    provider.registry.get = lambda client_id: client if client_id == client.client_id else None
+    try:
+        p = {"response_type": "code", "client_id": client.client_id, "redirect_uri": uri, "state": state,
+             "nonce": nonce, "code_challenge": "a" * 43, "code_challenge_method": "S256"}
+        page = _Tags(authorize.page(provider, p, authorize.check(provider, p)))
+        assert [t for t, _ in page.tags] == ["meta", "title", "link", "h1", "p", "b", "form", *["input"] * 7,
+                                             "input", "input", "button", "button"]
+        hidden = {a["name"]: a["value"] for t, a in page.tags if t == "input" and a.get("type") == "hidden"}
+        assert hidden == p  # each value back exactly as sent, inside its attribute
+        assert (name or client.client_id) in "".join(page.text)
+    finally:
+        del provider.registry.get
