@@ -279,3 +279,27 @@ def test_the_consent_page_shows_every_name_and_parameter_as_text(running, name, 
         assert (name or client.client_id) in "".join(page.text)
     finally:
         del provider.registry.get
+
+
+def test_the_login_forms_failed_passwords_are_limited_as_logins_are():
+    """POST /authorize took unlimited password guesses, where /login answers 429 after five."""
+    from authcli.server.policy import LoginLimits
+
+    auth, server = _server(login_limits=LoginLimits(per_account=2, per_address=10))
+    try:
+        client_id = requests.post(server.url + "/register", json={
+            "redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"}, timeout=5).json()["client_id"]
+        q = {"response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "scope": "openid",
+             "code_challenge": s256("v" * 43), "code_challenge_method": "S256", "decision": "allow"}
+        guesser = student("127.0.0.2")
+        tries = [guesser.post(server.url + "/authorize", data={**q, "email": "a@b.com", "password": f"guess{i}"},
+                              allow_redirects=False, timeout=10) for i in range(3)]
+        assert [t.status_code for t in tries] == [401, 401, 429] and int(tries[2].headers["Retry-After"]) > 0
+        right = guesser.post(server.url + "/authorize", data={**q, "email": "a@b.com", "password": "123"},
+                             allow_redirects=False, timeout=10)
+        assert right.status_code == 429  # not even checked: a 429 says nothing about the guess
+        other = student("127.0.0.3").post(server.url + "/authorize", data={**q, "email": "a@b.com", "password": "123"},
+                                          allow_redirects=False, timeout=10)
+        assert other.status_code == 302  # another address's user is not locked out
+    finally:
+        server.stop()

@@ -162,6 +162,9 @@ class OAuthPolicy:
     clients_per_address: int = 20       # clients one address may keep (then 429)
     max_codes: int = 10_000
     max_refresh: int = 10_000
+    # The login form's failed passwords, counted as /login counts them (OWASP Authentication):
+    # per account and address, then 429 with Retry-After before any hash. None: unlimited.
+    login_limits: LoginLimits | None = field(default_factory=LoginLimits)
     alg: str = "RS256"                  # ID and access tokens; OIDC Core 15.1 requires RS256 support
 
 

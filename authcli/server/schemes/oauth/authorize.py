@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from authcli.events import AuthorizationChecked, CodeIssued, CredentialsChecked, Event
 from authcli.server.journal import Request, Response
 from authcli.server.routes import NO_STORE, refuse_cross_site
+from authcli.server.throttle import client_address, gate
 from authcli.errors import NoRedirect, OAuthError
 from authcli.server.schemes.oauth.clients import Client, loopback_uri
 from authcli.server.schemes.oauth.wire import form, query, redirect
@@ -165,11 +166,18 @@ def submit(provider: OAuthProvider, request: Request) -> Response:
         return req
     if p.get("decision") == "deny":
         return _error_redirect(req, OAuthError("access_denied", "the user said no"), provider.issuer, events)
-    email, password = p.get("email", ""), p.get("password", "")
-    user = provider.users.check(email[:256], password[:256], provider.hashing) if email and password else None
+    email, password = p.get("email", "")[:256], p.get("password", "")[:256]
+    refused = gate(provider.throttle, email, request)
+    if refused is not None:
+        return refused
+    user = provider.users.check(email, password, provider.hashing) if email and password else None
     if user is None:
+        if provider.throttle is not None:
+            provider.throttle.failed(email, client_address(request))
         events.append(CredentialsChecked("no user with this email and password -> the page again"))
         return Response(401, page(provider, p, req, "Wrong email or password"), _page_headers(req), events)
+    if provider.throttle is not None:
+        provider.throttle.succeeded(email, client_address(request))
     events.append(CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id))
     if req.response_type == "token":
         return _implicit(provider, req, user.user_id, events, address_key(request.peer))

@@ -13,6 +13,7 @@ from authcli.passwords import HashBound, UserDirectory, demo_users
 from authcli.server.journal import Request, Response
 from authcli.server.policy import HARDENED_OAUTH, OAuthPolicy
 from authcli.server.routes import NO_STORE, Router
+from authcli.server.throttle import LoginThrottle
 from authcli.server.schemes.jwks import JWKS_MAX_AGE, KeyRing
 from authcli.server.schemes.jwt_auth import invalid_token, unmarked
 from authcli.server.schemes.jwks_verifier import _bearer
@@ -47,6 +48,7 @@ class OAuthProvider:
         self.policy, self.clock, self.issuer, self.resources, self.weak = policy, clock, issuer, resources, weak
         self.users = users or demo_users()
         self.hashing = HashBound()
+        self.throttle = LoginThrottle(policy.login_limits, clock) if policy.login_limits is not None else None
         self.ring = KeyRing(make_signing_key(policy.alg))
         self.registry = Registry(policy.max_clients, policy.clients_per_address)
         self.codes = Records("codes", "Authorization codes (the AS's memory)", policy.max_codes, clock)
