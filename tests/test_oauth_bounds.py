@@ -56,15 +56,18 @@ puts = st.lists(st.sampled_from("abcde"), max_size=60)
 def test_a_full_record_store_takes_every_newcomer_from_the_biggest_holder(owners, limit):
     records = Records("r", "test", limit, clock=lambda: 0.0)
     held: dict[str, list[str]] = {}
+    last: list[str] = []  # owners, the one that put most recently last
     for i, owner in enumerate(owners):
-        before = {o: len(keys) for o, keys in held.items()}
+        before = {o: len(keys) for o, keys in held.items() if keys}
         evicted = records.put(f"k{i}", {"n": i}, 60, owner)
         if evicted is not None:
             loser = next(o for o, keys in held.items() if evicted in keys)
-            assert before[loser] == max(before.values())  # the address keeping the most pays
+            biggest = [o for o in before if before[o] == max(before.values())]
+            assert loser == max(biggest, key=last.index)  # the biggest; of equals, the last to put
             assert held[loser][0] == evicted               # with its oldest record
             held[loser].remove(evicted)
         held.setdefault(owner, []).append(f"k{i}")
+        last = [o for o in last if o != owner] + [owner]
         assert records.get(f"k{i}") == {"n": i}           # the newcomer is always kept
         assert len(records) == sum(map(len, held.values())) <= limit
         assert all(records.owned(o) == len(keys) for o, keys in held.items())
@@ -85,6 +88,7 @@ def test_expired_records_make_room_before_anyone_is_evicted():
 def test_a_full_registry_never_refuses_an_address_under_its_share(addresses, limit, per_address):
     registry = Registry(limit, per_address)
     kept: dict[object, list[str]] = {}
+    last: list[object] = []
     for address in addresses:
         key = address_key((address, 1))
         mine = len(kept.get(key, ()))
@@ -96,11 +100,22 @@ def test_a_full_registry_never_refuses_an_address_under_its_share(addresses, lim
         assert mine < per_address
         if dropped is not None:
             loser = next(k for k, ids in kept.items() if dropped in ids)
-            assert len(kept[loser]) == max(map(len, kept.values())) and kept[loser][0] == dropped
+            most = max(map(len, kept.values()))
+            assert loser == max((k for k in kept if len(kept[k]) == most), key=last.index)
+            assert kept[loser][0] == dropped
             kept[loser].remove(dropped)
             assert registry.get(dropped) is None
         kept.setdefault(key, []).append(client.client_id)
+        last = [k for k in last if k != key] + [key]
         assert len(registry) == sum(map(len, kept.values())) <= limit
+
+
+def test_a_full_registry_drops_the_late_hoarders_client_not_the_teachers_early_one():
+    registry = Registry(4, per_address=2)
+    teachers = [registry.register({"redirect_uris": [CALLBACK]}, 0, "10.0.0.1")[0] for _ in range(2)]
+    hoarders = [registry.register({"redirect_uris": [CALLBACK]}, 0, "10.0.0.66")[0] for _ in range(2)]
+    _, _, dropped = registry.register({"redirect_uris": [CALLBACK]}, 0, "10.0.0.67")
+    assert dropped == hoarders[0].client_id and all(registry.get(t.client_id) for t in teachers)
 
 
 def test_one_ipv6_64_is_one_address_for_the_registry():

@@ -82,13 +82,17 @@ class Registry:
                                  "this address, the most one address may keep", 429)
             dropped = None
             if len(self._clients) >= self.limit:
-                biggest = max(self._by_address, key=lambda a: len(self._by_address[a]))
+                # Of the biggest, the address that registered last: a script in a loop, not
+                # the teacher who registered early (max keeps the first of equals).
+                biggest = max(reversed(self._by_address), key=lambda a: len(self._by_address[a]))
                 dropped = next(iter(self._by_address[biggest]))
                 self._drop(dropped)
                 self.evicted += 1
             self._clients[client.client_id] = client
             self._address_of[client.client_id] = address
-            self._by_address.setdefault(address, {})[client.client_id] = None
+            mine = self._by_address.pop(address, {})
+            mine[client.client_id] = None
+            self._by_address[address] = mine  # addresses in the order they last registered
             return dropped
 
     def _drop(self, client_id: str) -> None:

@@ -64,7 +64,9 @@ class Records:
             if key not in self._items and len(self._items) >= self.limit:
                 self._purge(now)
                 if len(self._items) >= self.limit:
-                    biggest = max(self._owned, key=lambda o: len(self._owned[o]))
+                    # Of the biggest, the one that put last: a script in a loop, not the
+                    # teacher who registered early (max keeps the first of equals).
+                    biggest = max(reversed(self._owned), key=lambda o: len(self._owned[o]))
                     evicted = next(iter(self._owned[biggest]))
                     self._drop(evicted)
                     self.evicted += 1
@@ -72,7 +74,9 @@ class Records:
                 self._drop(key)
             self._items[key] = (copy.deepcopy(record), now + ttl)
             self._owner[key] = owner
-            self._owned.setdefault(owner, {})[key] = None
+            keys = self._owned.pop(owner, {})
+            keys[key] = None
+            self._owned[owner] = keys  # owners in the order they last put
             return evicted
 
     def owned(self, owner: Hashable) -> int:
