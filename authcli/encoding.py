@@ -24,3 +24,13 @@ def is_text(value: object) -> bool:
     except (UnicodeEncodeError, ValueError, RecursionError):
         return False
     return True
+
+
+def shows_plainly(text: str) -> bool:
+    """True when a name a person will read has no control, format or separator characters but
+    the space: no ESC for a terminal, no right-to-left override (U+202E) turning a page's
+    "gro.elgoog" into "google.org", no zero-width joiner hiding a difference."""
+    import unicodedata
+
+    return all(ch == " " or unicodedata.category(ch)[0] not in "CZ" for ch in text)
+

@@ -364,3 +364,25 @@ def test_expect_with_the_body_already_sent_gets_no_interim_answer(server):
     with connect(server) as sock:
         sock.sendall(head + LOGIN_BODY)
         assert [s for s, _, _ in answers(sock, 1)] == [401]
+
+
+@FUZZ
+@given(capacity=st.integers(4, 24))
+def test_no_address_holds_more_than_a_quarter_of_a_small_server(server, capacity):
+    """Under a low descriptor limit PER_ADDRESS (256) was more than the whole server: one address
+    holding connections mid-request (or class pages, which never time out) locked out the rest."""
+    server._loop.capacity = capacity
+    held = []
+    try:
+        for _ in range(capacity // 4):
+            held.append(connect(server))
+            held[-1].sendall(b"GET / HTTP/1.1\r\n")  # half a head: not idle, cannot be evicted
+        time.sleep(0.05)
+        status, headers, body = fetch(server)
+        assert status == 503 and b"from your address" in body and headers["retry-after"] == "1"
+        assert fetch(server, source="127.0.0.2")[0] == 401
+    finally:
+        for sock in held:
+            sock.close()
+        settle(server)
+        server._loop.capacity = 4096

@@ -593,6 +593,31 @@ def test_only_an_id_of_the_labs_shape_is_planted(value):
         value if isinstance(value, str) and SESSION_ID.fullmatch(value) else None)
 
 
+def nested(depth: int, opener: str) -> bytes:
+    closer = {"[": "]", '{"email":': "}"}[opener]
+    return (opener * depth + "1" + closer * depth).encode()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.one_of(st.binary(max_size=60),
+                      st.builds(nested, st.integers(0, 5000), st.sampled_from(["[", '{"email":'])),
+                      st.recursive(st.none() | st.text(max_size=10) | st.integers(),
+                                   lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                                       st.sampled_from(["email", "password", "x"]), inner, max_size=3),
+                                   max_leaves=20).map(lambda v: json.dumps(v).encode())))
+def test_whatever_a_login_body_holds_the_exercise_reads_it_without_a_crash(user_enum_run, body):
+    """A 5,000-deep [[[...]]] sent to /login ended `lab user-enum --exercise` with a RecursionError
+    traceback: the exercise reads every login's body from the journal."""
+    answer = requests.post(user_enum_run.weak.url + "/login", data=body, headers={"Content-Type": "application/json"},
+                           timeout=10)
+    assert answer.status_code < 500
+    user_enum_run.poll()
+    from authcli.server.lab.answer import body_field
+
+    value = body_field(body, "email")
+    assert value is None or isinstance(json.loads(body), dict)
+
+
 # The OAuth labs: the goal is tokens for user 1 from /token; the exercise plays user 1 and the app.
 
 def oauth_handed(run: Exercise) -> tuple[str, str]:

@@ -162,3 +162,30 @@ def test_the_login_labs_in_full_and_listed():
     assert "Retry-After: " in result.stdout and "9 x 401, 1 x 200" in result.stdout
     listed = CliRunner().invoke(app, ["lab", "--list"]).stdout
     assert "user-enum" in listed and "no-rate-limit" in listed
+
+
+@settings(max_examples=50, deadline=None)
+@given(hosts=st.lists(st.integers(1, 2**64 - 1), min_size=4, max_size=12),
+       emails=st.lists(st.sampled_from(["a@b.com", "x@b.com", "root@b.com"]), min_size=12, max_size=12))
+def test_failures_count_for_the_whole_ipv6_64_whatever_address_in_it_sends(hosts, emails):
+    """The throttle keyed the raw address: a laptop rotating through its /64 (SLAAC hands it
+    2^64 addresses) had a fresh counter each time, so guesses were unlimited."""
+    import ipaddress
+
+    from authcli.server.journal import Request
+    from authcli.server.throttle import client_address, gate
+
+    throttle = LoginThrottle(LoginLimits(per_account=2, per_address=3), clock=lambda: 0.0)
+    answers = []
+    for host, email in zip(hosts, emails):
+        peer = (str(ipaddress.IPv6Address((0x20010db8_00010002 << 64) | host)), 5000)
+        request = Request("POST", "/login", "HTTP/1.1", [], peer=peer)
+        refused = gate(throttle, email, request)
+        answers.append(refused.status if refused else None)
+        if refused is None:
+            throttle.failed(email, client_address(request))
+    assert set(answers) <= {None, 429} and answers.count(None) <= 3  # per_address, for the whole /64
+    if answers.count(None) == 3:
+        third = [i for i, a in enumerate(answers) if a is None][2]
+        assert all(a == 429 for a in answers[third + 1:])
+    assert len(throttle) <= 1 + len(set(emails))  # one address counter, not one per address used

@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from authcli import clock
+from authcli.encoding import shows_plainly
 from authcli.errors import HttpError
 
 MAX_NAME = 40
@@ -72,7 +73,7 @@ def clean_name(name: object) -> str:
         raise HttpError(400, "type a name to join")
     if len(shown) > MAX_NAME:
         raise HttpError(400, f"a name is at most {MAX_NAME} characters")
-    if any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in shown):
+    if not shows_plainly(shown):
         raise HttpError(400, "a name may not hold control or invisible characters")
     return shown
 

@@ -161,11 +161,16 @@ class OAuthPolicy:
     login_ttl: int = 600
     login_cookie: CookiePolicy = field(default_factory=lambda: CookiePolicy(name="as_session"))
     max_logins: int = 10_000
-    # Bounds (SECURITY 22): registered clients, live codes, refresh records; past them, 503.
+    # Bounds (SECURITY 22, 24): registered clients, live codes, refresh records. Past one, the
+    # oldest of the client address keeping the most is dropped for the newcomer: refusing
+    # everyone (503) let one student fill it and lock the class out (refresh tokens for a day).
     max_clients: int = 1000
-    clients_per_address: int = 20       # registrations one address may make (then 429)
+    clients_per_address: int = 20       # clients one address may keep (then 429)
     max_codes: int = 10_000
     max_refresh: int = 10_000
+    # The login form's failed passwords, counted as /login counts them (OWASP Authentication):
+    # per account and address, then 429 with Retry-After before any hash. None: unlimited.
+    login_limits: LoginLimits | None = field(default_factory=LoginLimits)
     alg: str = "RS256"                  # ID and access tokens; OIDC Core 15.1 requires RS256 support
 
 

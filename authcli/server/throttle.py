@@ -19,6 +19,7 @@ from authcli.events import CredentialsChecked
 from authcli.server.journal import Request, Response
 from authcli.server.policy import LoginLimits
 from authcli.server.routes import NO_STORE, text
+from authcli.server.transport.limits import address_key
 
 
 class LoginThrottle:
@@ -88,12 +89,19 @@ class LoginThrottle:
         return len(self._seen)
 
 
+def client_address(request: Request) -> str:
+    """Whose failures these are: the IPv4 address, or the IPv6 /64 (transport.limits.address_key).
+    Counted by the raw address, one laptop's /64 of addresses had a fresh counter per address:
+    unlimited guesses, and a table it could fill for everyone."""
+    return str(address_key(request.peer))
+
+
 def gate(throttle: LoginThrottle | None, email: str, request: Request) -> Response | None:
     """Before any hashing: 429 with Retry-After while this account+address or address is over
     its limit, 503 when the table has no room to count a failure; None: go on."""
     if throttle is None:
         return None
-    address = request.peer[0] if request.peer else ""
+    address = client_address(request)
     wait = throttle.blocked(email, address)
     if wait:
         shown = email if email.isprintable() else repr(email)

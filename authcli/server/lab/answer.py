@@ -27,6 +27,17 @@ USAGE = 'send JSON like {"emails": ["x@b.com", "y@b.com"]} with Content-Type: ap
 PLANT_USAGE = 'send JSON like {"sessionId": "my-id"} with Content-Type: application/json'
 
 
+def body_field(body: bytes | None, name: str) -> Any:
+    """`name` in a request body that is a JSON object, or None: not UTF-8, not JSON, nested past
+    the parser's depth (RecursionError: a 5,000-deep [[[...]]] ended the exercise with a
+    traceback), or not an object. Every reader of a request body in the labs goes through here."""
+    try:
+        data = json.loads((body or b"").decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    return data.get(name) if isinstance(data, dict) else None
+
+
 def emails(body: bytes) -> list[str] | str:
     """The answer's emails, or why it is not one."""
     try:
@@ -43,11 +54,7 @@ def emails(body: bytes) -> list[str] | str:
 
 def planted(body: bytes) -> str | None:
     """The session ID to plant, or None when the body does not name one of this lab's shape."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        return None
-    value = data.get("sessionId") if isinstance(data, dict) else None
+    value = body_field(body, "sessionId")
     return value if isinstance(value, str) and SESSION_ID.fullmatch(value) else None
 
 
@@ -91,11 +98,7 @@ MAX_LINK = 2000
 
 def link(body: bytes) -> str | None:
     """redirect-prefix: the link user 1 is to open, or None when the body does not carry one."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        return None
-    value = data.get("link") if isinstance(data, dict) else None
+    value = body_field(body, "link")
     ok = isinstance(value, str) and 0 < len(value) <= MAX_LINK and value.isprintable() and " " not in value
     return value if ok else None
 
@@ -129,11 +132,7 @@ SCRIPT_USAGE = 'send JSON like {"script": "fetch(\'/collect\', ...)"} with Conte
 def script(body: bytes, field: str = "script") -> str | None:
     """no-httponly: the script user 1's page is to run (an XSS payload); login-csrf (field
     "page"): the HTML of the attacker's page user 1 opens. None when the body has none."""
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError, UnicodeDecodeError):
-        return None
-    value = data.get(field) if isinstance(data, dict) else None
+    value = body_field(body, field)
     return value if isinstance(value, str) and 0 < len(value.strip()) and len(value) <= MAX_SCRIPT else None
 
 

@@ -21,7 +21,7 @@ from authcli.events import (
 )
 from authcli.server.journal import Request, Response
 from authcli.server.policy import HARDENED_SESSIONS, SessionPolicy
-from authcli.server.throttle import LoginThrottle, gate
+from authcli.server.throttle import LoginThrottle, client_address, gate
 from authcli.server.routes import NO_STORE, Router, page, read_credentials, refuse_cross_site, text
 from authcli.stores.base import SessionStore, overwrite
 from authcli.timefmt import iso
@@ -88,7 +88,7 @@ class SessionAuth:
         if user is None:
             return self._wrong(email, request)
         if self.throttle is not None:
-            self.throttle.succeeded(email, request.peer[0] if request.peer else "")
+            self.throttle.succeeded(email, client_address(request))
         events.append(CredentialsChecked(f"{email}: password matches the stored Argon2id hash",
                                          user_id=user.user_id))
         session_id = self._fixation(request, events) or self._new_id()
@@ -118,7 +118,7 @@ class SessionAuth:
     def _wrong(self, email: str, request: Request) -> Response:
         shown = email if email.isprintable() else repr(email)
         if self.throttle is not None:
-            self.throttle.failed(email, request.peer[0] if request.peer else "")
+            self.throttle.failed(email, client_address(request))
         if self.policy.name_unknown_email:
             return text(401, "Wrong password", [CredentialsChecked(f"{shown}: wrong password {HASH_NOTE}")],
                         [NO_STORE])

@@ -25,6 +25,10 @@ OUT_OF_FILES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 # would wait that long to be accepted. The listener is tried again every ACCEPT_EVERY answers.
 ACCEPT_EVERY = 32
 ACCEPT_BATCH = 1024  # the listen backlog (httpd.BACKLOG)
+# No address holds more than 1/SHARE of the server. PER_ADDRESS alone assumed 4,096 descriptors:
+# under a hard limit of 256 (capacity 192) one address could hold every connection, and class
+# pages (SSE streams: never idle, never timed out) kept them, locking out the rest of the room.
+SHARE = 4
 
 
 class Doors:
@@ -83,7 +87,7 @@ class Doors:
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn = Connection(sock, tuple(address[:2]))
-        if self.addresses.count(conn.key) >= PER_ADDRESS:
+        if self.addresses.count(conn.key) >= min(PER_ADDRESS, max(1, self.capacity // SHARE)):
             victim, full = self.addresses.oldest_idle(conn.key), "from your address"
         elif self.addresses.total >= self.capacity:
             victim, full = self.addresses.evictable(), "on this server"

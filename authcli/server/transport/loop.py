@@ -226,7 +226,7 @@ class Loop(Doors, TlsDoor, Workers, Watchdog, Streams):
             if self.slow.put(conn.key, (conn, request)):
                 conn.busy = True
                 return False
-            response = busy(f"Busy: too many logins are waiting for a password check; {BUSY}")
+            response = busy(f"Busy: too many slow requests (password checks, token signing) are waiting; {BUSY}")
         data, keep = answer(self.shared, conn, request, response)
         self._answered_one(conn, data, keep)
         return keep

@@ -8,7 +8,6 @@ accept must name this run's audience, so a token forged against another run is r
 
 from __future__ import annotations
 
-import json
 import secrets
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -21,7 +20,7 @@ from authcli.http import Exchange
 from authcli.passwords import ATTACKER_EMAIL, ATTACKER_PASSWORD, ATTACKER_USER_ID, DEMO_EMAIL, DEMO_USER_ID
 from authcli.server.journal import RequestRecord
 from authcli.server.lab.admin import ADMIN_ID, WithAdmin
-from authcli.server.lab.answer import ANSWER_PATH, VICTIM_PATH, WithAnswer
+from authcli.server.lab.answer import ANSWER_PATH, VICTIM_PATH, WithAnswer, body_field
 from authcli.server.lab.weaknesses import WEAKNESSES, jwt_policy
 from authcli.server.policy import HARDENED_JWT
 from authcli.server.transport.httpd import AuthServer
@@ -241,11 +240,7 @@ class Practice:
         """Logins for user 1 in order: how many failed before each one that made a session."""
         if self.enum is not None:
             self.enum.saw_login(record)
-        try:
-            email = json.loads(record.request.body).get("email")
-        except (ValueError, AttributeError):
-            return
-        if email != DEMO_EMAIL:
+        if body_field(record.request.body, "email") != DEMO_EMAIL:
             return
         self._guesses.append(record.request)
         if record.status == 401:

@@ -9,10 +9,9 @@ came from the server's words, not from a guess.
 
 from __future__ import annotations
 
-import json
 
 from authcli.server.journal import RequestRecord
-from authcli.server.lab.answer import emails
+from authcli.server.lab.answer import body_field, emails
 
 MAX_ANSWERS = 3
 
@@ -28,10 +27,7 @@ class Enumeration:
         self.answers = 0
 
     def saw_login(self, record: RequestRecord) -> None:
-        try:
-            email = json.loads(record.request.body).get("email")
-        except (ValueError, AttributeError, TypeError):
-            return
+        email = body_field(record.request.body, "email")
         if email in self.candidates:
             self.probed.add(email)
             if email not in self.accounts and self.unknown_probe is None:

@@ -6,16 +6,18 @@ from __future__ import annotations
 import html
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Hashable
 from urllib.parse import urlsplit
 
 from authcli.events import AuthorizationChecked, CodeIssued, CredentialsChecked, Event, SessionCreated
 from authcli.server.journal import Request, Response
 from authcli.server.routes import NO_STORE, refuse_cross_site
 from authcli.server.schemes.cookies import read_cookie, set_named_cookie
+from authcli.server.throttle import client_address, gate
 from authcli.errors import NoRedirect, OAuthError
 from authcli.server.schemes.oauth.clients import Client, loopback_uri
 from authcli.server.schemes.oauth.wire import form, query, redirect
+from authcli.server.transport.limits import address_key
 from authcli.tokens.pkce import CHALLENGE
 
 if TYPE_CHECKING:
@@ -207,33 +209,40 @@ def submit(provider: OAuthProvider, request: Request) -> Response:
         return req
     if p.get("decision") == "deny":
         return _error_redirect(req, OAuthError("access_denied", "the user said no"), provider.issuer, events)
-    email, password = p.get("email", ""), p.get("password", "")
+    email, password = p.get("email", "")[:256], p.get("password", "")[:256]
     known = signed_in(provider, request, req)
-    cookie = None
+    cookie, owner = None, address_key(request.peer)
     if known is not None and not (email or password):
         events.append(CredentialsChecked(f"no password asked: this browser signed in as {known.email} at "
                                          f"{known.auth_time} (login cookie {known.sid[:8]}...)",
                                          user_id=int(known.sub)))
         sub, auth_time = known.sub, known.auth_time
     else:
-        user = provider.users.check(email[:256], password[:256], provider.hashing) if email and password else None
+        refused = gate(provider.throttle, email, request)
+        if refused is not None:
+            return refused
+        user = provider.users.check(email, password, provider.hashing) if email and password else None
         if user is None:
+            if provider.throttle is not None:
+                provider.throttle.failed(email, client_address(request))
             events.append(CredentialsChecked("no user with this email and password -> the page again"))
             return Response(401, page(provider, p, req, "Wrong email or password"), _page_headers(req), events)
+        if provider.throttle is not None:
+            provider.throttle.succeeded(email, client_address(request))
         events.append(CredentialsChecked(f"{email}: password matches the stored Argon2id hash", user_id=user.user_id))
         sub, auth_time = str(user.user_id), int(provider.clock())
-        cookie = _sign_in(provider, known, sub, user.email, auth_time, events)
+        cookie = _sign_in(provider, known, sub, user.email, auth_time, events, owner)
     if req.response_type == "token":
-        answer = _implicit(provider, req, int(sub), events)
+        answer = _implicit(provider, req, int(sub), events, owner)
     else:
-        answer = _code(provider, req, sub, auth_time, events)
+        answer = _code(provider, req, sub, auth_time, events, owner)
     if cookie is not None:
         answer.headers.append(("Set-Cookie", cookie))
     return answer
 
 
 def _sign_in(provider: OAuthProvider, old: SignIn | None, sub: str, email: str, auth_time: int,
-             events: list[Event]) -> str | None:
+             events: list[Event], owner: Hashable) -> str | None:
     """A new login session at the AS (a new ID at every password login; the old one ends): its Set-Cookie."""
     if not provider.policy.login_ttl:
         return None
@@ -241,32 +250,34 @@ def _sign_in(provider: OAuthProvider, old: SignIn | None, sub: str, email: str, 
         provider.logins.pop(old.sid)
     sid = secrets.token_urlsafe(32)
     record = {"sub": sub, "email": email, "auth_time": auth_time}
-    provider.logins.put(sid, record, provider.policy.login_ttl)
+    provider.logins.put(sid, record, provider.policy.login_ttl, owner)
     events.append(SessionCreated(f"login session {sid[:8]}... stored: this browser is signed in here for "
                                  f"{provider.policy.login_ttl} s", session_id=sid, record=record,
                                  ttl=provider.policy.login_ttl))
     return set_named_cookie(sid, provider.login_cookie)
 
 
-def _implicit(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event]) -> Response:
+def _implicit(provider: OAuthProvider, req: AuthRequest, user_id: int, events: list[Event],
+              owner: Hashable) -> Response:
     """The lab's weak AS: the access token itself in the redirect's fragment (RFC 6749 4.2.2)."""
     from urllib.parse import urlencode
 
     from authcli.server.schemes.oauth.token import issue_tokens
 
-    body = issue_tokens(provider, req.client, str(user_id), req.scope, "", int(provider.clock()))
+    body = issue_tokens(provider, req.client, str(user_id), req.scope, "", int(provider.clock()), owner=owner)
     events.append(CodeIssued("implicit flow: the access token goes in the redirect URL's fragment", record={}))
     values = {"access_token": body["access_token"], "token_type": "Bearer", "expires_in": str(body["expires_in"]),
               "scope": req.scope, **({"state": req.state} if req.state is not None else {})}
     return Response(302, "", [("Location", f"{req.redirect_uri}#{urlencode(values)}"), NO_STORE], events)
 
 
-def _code(provider: OAuthProvider, req: AuthRequest, sub: str, auth_time: int, events: list[Event]) -> Response:
+def _code(provider: OAuthProvider, req: AuthRequest, sub: str, auth_time: int, events: list[Event],
+          owner: Hashable) -> Response:
     code = secrets.token_urlsafe(32)
     record = {"client_id": req.client.client_id, "redirect_uri": req.redirect_uri, "scope": req.scope,
               "sub": sub, "auth_time": auth_time, "code_challenge": req.challenge,
               "code_challenge_method": req.method, "nonce": req.nonce, "used": False}
-    provider.codes.put(code, record, provider.policy.code_ttl)
+    provider.codes.put(code, record, provider.policy.code_ttl, owner)
     bound = (", its redirect_uri and code_challenge" if req.challenge else
              " and its redirect_uri, with no code_challenge (no PKCE)")
     events.append(CodeIssued(f"code stored for {provider.policy.code_ttl} s, bound to the client{bound}; one use",

@@ -10,11 +10,11 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Hashable
 from urllib.parse import unquote_plus
 
-from authcli.encoding import is_text
-from authcli.errors import BadKey, OAuthError, Saturated
+from authcli.encoding import is_text, shows_plainly
+from authcli.errors import BadKey, OAuthError
 from authcli.server.journal import Request
 from authcli.server.lab import outbound
 
@@ -58,24 +58,50 @@ def loopback_uri(uri: Any) -> str:
 
 
 class Registry:
-    """Clients by client_id, bounded; registration answers the RFC 7591 3.2.1 document."""
+    """Clients by client_id, bounded; registration answers the RFC 7591 3.2.1 document.
+
+    Each address (transport.limits.address_key: an IPv6 /64 is one) may keep `per_address`
+    clients (then 429). Past `limit` in all, the oldest client of the address keeping the most
+    is dropped for the newcomer: refusing everyone once full let one student with 50 addresses
+    lock registration for the rest of the class in under a second (measured), for good, since
+    clients never expire."""
 
     def __init__(self, limit: int, per_address: int = 20):
         self.limit, self.per_address = limit, per_address
         self._lock = threading.Lock()
         self._clients: dict[str, Client] = {}
-        self._by_address: dict[str, int] = {}
+        self._by_address: dict[Hashable, dict[str, None]] = {}  # each address's clients, oldest first
+        self._address_of: dict[str, Hashable] = {}
+        self.evicted = 0
 
-    def add(self, client: Client, address: str = "") -> None:
-        """Bounded in all and per address: one student's script cannot take every slot."""
+    def add(self, client: Client, address: Hashable = "") -> str | None:
+        """Keep `client`; the client_id dropped to make room, if one was."""
         with self._lock:
-            if self._by_address.get(address, 0) >= self.per_address:
+            if len(self._by_address.get(address, ())) >= self.per_address:
                 raise OAuthError("invalid_client_metadata", f"{self.per_address} clients registered from "
-                                 "this address, the most one address may register", 429)
+                                 "this address, the most one address may keep", 429)
+            dropped = None
             if len(self._clients) >= self.limit:
-                raise Saturated(f"{self.limit} clients registered, the most this server keeps")
+                # Of the biggest, the address that registered last: a script in a loop, not
+                # the teacher who registered early (max keeps the first of equals).
+                biggest = max(reversed(self._by_address), key=lambda a: len(self._by_address[a]))
+                dropped = next(iter(self._by_address[biggest]))
+                self._drop(dropped)
+                self.evicted += 1
             self._clients[client.client_id] = client
-            self._by_address[address] = self._by_address.get(address, 0) + 1
+            self._address_of[client.client_id] = address
+            mine = self._by_address.pop(address, {})
+            mine[client.client_id] = None
+            self._by_address[address] = mine  # addresses in the order they last registered
+            return dropped
+
+    def _drop(self, client_id: str) -> None:
+        del self._clients[client_id]
+        address = self._address_of.pop(client_id)
+        keys = self._by_address[address]
+        del keys[client_id]
+        if not keys:
+            del self._by_address[address]
 
     def __len__(self) -> int:
         return len(self._clients)
@@ -83,8 +109,10 @@ class Registry:
     def get(self, client_id: Any) -> Client | None:
         return self._clients.get(client_id) if isinstance(client_id, str) else None
 
-    def register(self, metadata: Any, issued_at: int, address: str = "") -> tuple[Client, dict[str, Any]]:
-        """A new client from its metadata (RFC 7591 2), and the answer's body."""
+    def register(self, metadata: Any, issued_at: int,
+                 address: Hashable = "") -> tuple[Client, dict[str, Any], str | None]:
+        """A new client from its metadata (RFC 7591 2), the answer's body, and the client_id
+        dropped to make room for it (None when there was room)."""
         if not isinstance(metadata, dict) or not is_text(metadata):
             raise OAuthError("invalid_client_metadata", "send a JSON object of client metadata")
         uris = metadata.get("redirect_uris")
@@ -104,10 +132,15 @@ class Registry:
         name = metadata.get("client_name", "")
         if not isinstance(name, str) or len(name) > MAX_NAME:
             raise OAuthError("invalid_client_metadata", f"client_name: a string of at most {MAX_NAME} characters")
+        # The consent page shows it to the user as the app asking: a right-to-left override or
+        # a control character would make it read as another app's name (RFC 7591 5).
+        if not shows_plainly(name):
+            raise OAuthError("invalid_client_metadata", "client_name: no control, invisible or "
+                             "direction characters (they make a name read as another)")
         secret = secrets.token_urlsafe(32) if method != "none" else None
         client = Client(secrets.token_urlsafe(32), _digest(secret) if secret else None, tuple(uris), name, method,
                         grants)
-        self.add(client, address)
+        dropped = self.add(client, address)
         body: dict[str, Any] = {"client_id": client.client_id, "client_id_issued_at": issued_at,
                                 "redirect_uris": uris, "token_endpoint_auth_method": method,
                                 "grant_types": list(grants),
@@ -116,7 +149,7 @@ class Registry:
             body["client_name"] = name
         if secret:
             body.update(client_secret=secret, client_secret_expires_at=0)  # 0: never expires
-        return client, body
+        return client, body, dropped
 
     def authenticate(self, request: Request, form: dict[str, str]) -> Client:
         """The client making a token request: client_secret_basic for a confidential client,

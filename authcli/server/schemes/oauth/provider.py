@@ -14,6 +14,7 @@ from authcli.passwords import HashBound, UserDirectory, demo_users
 from authcli.server.journal import Request, Response
 from authcli.server.policy import HARDENED_OAUTH, CookiePolicy, OAuthPolicy
 from authcli.server.routes import NO_STORE, Router
+from authcli.server.throttle import LoginThrottle
 from authcli.server.schemes.jwks import JWKS_MAX_AGE, KeyRing
 from authcli.server.schemes.jwt_auth import invalid_token, unmarked
 from authcli.server.schemes.jwks_verifier import _bearer
@@ -23,6 +24,7 @@ from authcli.server.schemes.oauth.clients import Registry
 from authcli.server.schemes.oauth.records import Records
 from authcli.server.schemes.oauth.token import token
 from authcli.server.schemes.oauth.wire import json_answer, json_error
+from authcli.server.transport.limits import address_key
 from authcli.tokens.checks import verify
 from authcli.tokens.parse import split
 from authcli.tokens.signing import make_signing_key
@@ -47,6 +49,7 @@ class OAuthProvider:
         self.policy, self.clock, self.issuer, self.resources, self.weak = policy, clock, issuer, resources, weak
         self.users = users or demo_users()
         self.hashing = HashBound()
+        self.throttle = LoginThrottle(policy.login_limits, clock) if policy.login_limits is not None else None
         self.ring = KeyRing(make_signing_key(policy.alg))
         self.registry = Registry(policy.max_clients, policy.clients_per_address)
         self.codes = Records("codes", "Authorization codes (the AS's memory)", policy.max_codes, clock)
@@ -61,7 +64,7 @@ class OAuthProvider:
             "/userinfo": {"GET": self.userinfo, "POST": self.userinfo},
             "/register": {"POST": self.register},
         }
-        self.router = Router(table, INDEX, {"/style.css": "style.css"}, slow=frozenset({"/authorize"}))
+        self.router = Router(table, INDEX, {"/style.css": "style.css"}, slow=frozenset({"/authorize", "/token"}))
 
     def bind(self, url: str) -> None:
         """The issuer is the server's own URL: set once it listens (port 0 picks the port)."""
@@ -91,7 +94,12 @@ class OAuthProvider:
         return self.router.handle(request)
 
     def slow(self, request: Request) -> bool:
-        return self.router.slow(request)
+        # The form's POST checks a password (Argon2id) and /token signs one or two RS256 tokens
+        # (1.6 ms a refresh, 27 times a discovery request: on the loop, one address refreshing
+        # from 16 connections took 26 ms of every turn). Workers take them, round-robin by
+        # address. GET /authorize only shows the page: queued behind the hashes it waited
+        # (measured: 2 ms alone, 270 ms while four addresses flooded wrong passwords).
+        return request.method == "POST" and self.router.slow(request)
 
     def metadata(self) -> dict[str, Any]:
         """OpenID Connect Discovery 1.0 section 3 (and RFC 8414 2): what a client library reads first."""
@@ -122,16 +130,18 @@ class OAuthProvider:
                 metadata = json.loads(request.body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError, RecursionError):
                 raise OAuthError("invalid_client_metadata", "the body is not JSON") from None
-            address = request.peer[0] if request.peer else ""
-            client, body = self.registry.register(metadata, int(self.clock()), address)
+            client, body, dropped = self.registry.register(metadata, int(self.clock()), address_key(request.peer))
         except OAuthError as err:
             # RFC 7591 3.2.2: 400 (429 when one address has registered its share)
             status = 429 if err.status == 429 else 400
             return json_error(OAuthError(err.error, err.description, status),
                               [ClientRegistered(f"refused: {err.description}")])
         kind = "public, PKCE only" if client.public else "confidential, with a secret"
+        room = (f"; the registry was full: client {dropped[:12]}..., the oldest of the address keeping the "
+                "most, dropped") if dropped else ""
         return json_answer(201, body, [ClientRegistered(f"registered client {client.client_id} ({kind}) for "
-                                                        f"{', '.join(client.redirect_uris)}", client_id=client.client_id)],
+                                                        f"{', '.join(client.redirect_uris)}{room}",
+                                                        client_id=client.client_id)],
                            [NO_STORE])
 
     def userinfo(self, request: Request) -> Response:

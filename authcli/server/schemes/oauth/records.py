@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import copy
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
-from authcli.errors import Saturated
 from authcli.stores.base import StoreRow, StoreSnapshot, count_phrase
 from authcli.stores.memory import FACTS
 
@@ -29,26 +28,61 @@ class _Notation:
 
 class Records:
     """A dict of JSON-like records with deadlines, behind a lock; expired ones are dropped when
-    met, and past `limit` live records a new one is refused (Saturated: the caller answers 503)."""
+    met. Each record has an owner (the client address that caused it). Past `limit` live
+    records, the oldest record of the owner holding the most makes room: a full store refusing
+    every newcomer would let one student's script, minting records for as long as they live
+    (refresh tokens: a day), lock the whole class out; this way the script mostly evicts itself."""
 
     def __init__(self, name: str, where: str, limit: int, clock: Callable[[], float]):
         self.notation = _Notation(name, where)
         self.limit, self.clock = limit, clock
         self._lock = threading.Lock()
         self._items: dict[str, tuple[dict[str, Any], float]] = {}
+        self._owner: dict[str, Hashable] = {}
+        self._owned: dict[Hashable, dict[str, None]] = {}  # each owner's keys, oldest first
+        self.evicted = 0
+
+    def _drop(self, key: str) -> tuple[dict[str, Any], float] | None:
+        found = self._items.pop(key, None)
+        owner = self._owner.pop(key, None)
+        keys = self._owned.get(owner)
+        if keys is not None:
+            keys.pop(key, None)
+            if not keys:
+                del self._owned[owner]
+        return found
 
     def _purge(self, now: float) -> None:
         for key in [k for k, (_, end) in self._items.items() if end <= now]:
-            del self._items[key]
+            self._drop(key)
 
-    def put(self, key: str, record: dict[str, Any], ttl: float) -> None:
+    def put(self, key: str, record: dict[str, Any], ttl: float, owner: Hashable = "") -> str | None:
+        """Keep `record` for `ttl` seconds; the key evicted to make room, if one was."""
         with self._lock:
             now = self.clock()
+            evicted = None
             if key not in self._items and len(self._items) >= self.limit:
                 self._purge(now)
                 if len(self._items) >= self.limit:
-                    raise Saturated(f"{self.notation.name}: {self.limit} live records, the most kept")
+                    # Of the biggest, the one that put last: a script in a loop, not the
+                    # teacher who registered early (max keeps the first of equals).
+                    biggest = max(reversed(self._owned), key=lambda o: len(self._owned[o]))
+                    evicted = next(iter(self._owned[biggest]))
+                    self._drop(evicted)
+                    self.evicted += 1
+            if key in self._items:
+                self._drop(key)
             self._items[key] = (copy.deepcopy(record), now + ttl)
+            self._owner[key] = owner
+            keys = self._owned.pop(owner, {})
+            keys[key] = None
+            self._owned[owner] = keys  # owners in the order they last put
+            return evicted
+
+    def owned(self, owner: Hashable) -> int:
+        """Records kept for `owner`, expired ones not yet dropped included."""
+        with self._lock:
+            return len(self._owned.get(owner, ()))
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:
@@ -82,7 +116,7 @@ class Records:
 
     def pop(self, key: str) -> dict[str, Any] | None:
         with self._lock:
-            found = self._items.pop(key, None)
+            found = self._drop(key)
             return None if found is None or found[1] <= self.clock() else found[0]
 
     def __len__(self) -> int:

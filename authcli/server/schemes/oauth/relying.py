@@ -22,6 +22,7 @@ from authcli.server.routes import NO_STORE, Router, text
 from authcli.server.schemes.cookies import read_cookie, set_cookie
 from authcli.server.schemes.oauth.records import Records
 from authcli.server.schemes.oauth.wire import form, query
+from authcli.server.transport.limits import address_key
 from authcli.errors import OAuthError
 from authcli.tokens.checks import Check
 from authcli.tokens.idtoken import check_id_token, claims_of
@@ -67,9 +68,9 @@ class ClientApp:
     def slow(self, request: Request) -> bool:
         return self.router.slow(request)  # they wait on the other servers: never on the loop
 
-    def _new_session(self, record: dict[str, Any], events: list[Event]) -> str:
+    def _new_session(self, request: Request, record: dict[str, Any], events: list[Event]) -> str:
         sid = secrets.token_urlsafe(32)
-        self.sessions.put(sid, record, COOKIE.ttl)
+        self.sessions.put(sid, record, COOKIE.ttl, address_key(request.peer))
         events.append(SessionCreated(f"session {sid[:8]}... stored", session_id=sid, record=record, ttl=COOKIE.ttl))
         return set_cookie(sid, COOKIE)
 
@@ -82,7 +83,7 @@ class ClientApp:
         verifier = make_verifier()
         record = {"state": secrets.token_urlsafe(32), "nonce": secrets.token_urlsafe(32), "code_verifier": verifier}
         events: list[Event] = []
-        cookie = self._new_session(record, events)
+        cookie = self._new_session(request, record, events)
         q = {"response_type": "code", "client_id": self.reg.client_id, "redirect_uri": self.reg.redirect_uri,
              "scope": self.scope, "state": record["state"], "nonce": record["nonce"]}
         if self.policy.use_pkce:
@@ -134,7 +135,7 @@ class ClientApp:
         if pending:
             self.sessions.pop(sid)  # the login's own session ends; a new ID for the logged-in user
         claims = claims_of(tokens["id_token"])
-        cookie = self._new_session({"sub": claims["sub"], "access_token": tokens["access_token"],
+        cookie = self._new_session(request, {"sub": claims["sub"], "access_token": tokens["access_token"],
                                     "refresh_token": tokens.get("refresh_token")}, events)
         return Response(302, "", [("Location", "/profile"), ("Set-Cookie", cookie), NO_STORE], events)
 
@@ -157,7 +158,7 @@ class ClientApp:
             return text(401, f"ID token refused: {', '.join(failed)}", events, [NO_STORE])
         if pending:
             self.sessions.pop(sid)
-        cookie = self._new_session({"sub": claims_of(id_token)["sub"]}, events)
+        cookie = self._new_session(request, {"sub": claims_of(id_token)["sub"]}, events)
         return Response(302, "", [("Location", "/profile"), ("Set-Cookie", cookie), NO_STORE], events)
 
     def _state_refused(self, p: dict[str, str], pending: dict[str, Any] | None) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Hashable
 
 from authcli.events import Event, GrantChecked
 from authcli.server.journal import Request, Response
 from authcli.errors import OAuthError
 from authcli.server.schemes.oauth.clients import Client
 from authcli.server.schemes.oauth.wire import TOKEN_HEADERS, form, json_error
+from authcli.server.transport.limits import address_key
 from authcli.tokens.checks import Check
 from authcli.tokens.idtoken import at_hash
 from authcli.tokens.pkce import VERIFIER, matches
@@ -41,9 +42,9 @@ def token(provider: OAuthProvider, request: Request) -> Response:
         if grant in ("authorization_code", "refresh_token") and grant not in client.grant_types:
             raise OAuthError("unauthorized_client", f"this client did not register the {grant} grant")
         if grant == "authorization_code":
-            body = _code(provider, client, p, checks)
+            body = _code(provider, client, p, checks, address_key(request.peer))
         elif grant == "refresh_token":
-            body = _refresh(provider, client, p, checks)
+            body = _refresh(provider, client, p, checks, address_key(request.peer))
         else:
             raise OAuthError("unsupported_grant_type", "this server takes authorization_code and refresh_token")
     except OAuthError as err:
@@ -58,7 +59,8 @@ def token(provider: OAuthProvider, request: Request) -> Response:
     return Response(200, json.dumps(body, indent=1) + "\n", list(TOKEN_HEADERS), events)
 
 
-def _code(provider: OAuthProvider, client: Client, p: dict[str, str], checks: list[Check]) -> dict[str, Any]:
+def _code(provider: OAuthProvider, client: Client, p: dict[str, str], checks: list[Check],
+          owner: Hashable) -> dict[str, Any]:
     code = p.get("code")
     if not code:
         raise OAuthError("invalid_request", "code is required")
@@ -69,14 +71,19 @@ def _code(provider: OAuthProvider, client: Client, p: dict[str, str], checks: li
 
     def spend(record: dict[str, Any]) -> bool:
         if record["used"]:
-            used.append(record)
-            return False
+            used.append(dict(record))
+            # Revoking scans every refresh record: once per code, not once per replay (a used
+            # code replayed in a loop was a scan of up to 10,000 records per request, on the loop).
+            record["revoked"] = True
+            return not used[0].get("revoked")
         record["used"] = True
         return True
 
     record = provider.codes.update(code, spend)
     if record is None:
         raise OAuthError("invalid_grant", "unknown or expired code")
+    if used and used[0].get("revoked"):
+        raise OAuthError("invalid_grant", "this code was already used, and what it gave is already revoked")
     if used:  # RFC 6749 4.1.2: a code used twice is refused, and what it gave is revoked
         family = record.get("family")
         n = provider.refresh.each(lambda r: r.get("family") == family, lambda r: r.update(revoked=True))
@@ -98,10 +105,11 @@ def _code(provider: OAuthProvider, client: Client, p: dict[str, str], checks: li
     family = "fam-" + secrets.token_urlsafe(9)  # names a login's chain of refresh tokens
     provider.codes.update(code, lambda r: bool(r.update(family=family)) or True)
     return issue_tokens(provider, client, record["sub"], record["scope"], family, record["auth_time"],
-                        nonce=record["nonce"], id_token=True)
+                        nonce=record["nonce"], id_token=True, owner=owner)
 
 
-def _refresh(provider: OAuthProvider, client: Client, p: dict[str, str], checks: list[Check]) -> dict[str, Any]:
+def _refresh(provider: OAuthProvider, client: Client, p: dict[str, str], checks: list[Check],
+             owner: Hashable) -> dict[str, Any]:
     given = p.get("refresh_token")
     if not given:
         raise OAuthError("invalid_request", "refresh_token is required")
@@ -134,8 +142,10 @@ def _refresh(provider: OAuthProvider, client: Client, p: dict[str, str], checks:
     if not set(scope.split()) <= set(record["scope"].split()) or not scope.split():
         raise OAuthError("invalid_scope", "a refresh may keep or narrow the scope, never widen it")
     if not provider.policy.rotate_refresh:
-        return issue_tokens(provider, client, record["sub"], scope, record["family"], record["auth_time"], reuse=given)
-    body = issue_tokens(provider, client, record["sub"], scope, record["family"], record["auth_time"], prev=key)
+        return issue_tokens(provider, client, record["sub"], scope, record["family"], record["auth_time"], reuse=given,
+                            owner=owner)
+    body = issue_tokens(provider, client, record["sub"], scope, record["family"], record["auth_time"], prev=key,
+                        owner=owner)
     # A family keeps two records: the active token and the one it replaced (a replay of that one
     # is the reuse to catch). Older ones go, so refreshing in a loop cannot fill the store.
     if record.get("prev"):
@@ -145,7 +155,7 @@ def _refresh(provider: OAuthProvider, client: Client, p: dict[str, str], checks:
 
 def issue_tokens(provider: OAuthProvider, client: Client, sub: str, scope: str, family: str, auth_time: int, *,
                  nonce: str | None = None, id_token: bool = False, reuse: str | None = None,
-                 prev: str | None = None) -> dict[str, Any]:
+                 prev: str | None = None, owner: Hashable = "") -> dict[str, Any]:
     policy, key = provider.policy, provider.ring.current
     now = int(provider.clock())
     claims = {"iss": provider.issuer, "sub": sub, "aud": provider.audiences, "client_id": client.client_id,
@@ -165,6 +175,6 @@ def issue_tokens(provider: OAuthProvider, client: Client, sub: str, scope: str, 
     if reuse is None:
         provider.refresh.put(refresh_key(refresh), {"client_id": client.client_id, "sub": sub, "scope": scope,
                                                     "family": family, "auth_time": auth_time, "used": False,
-                                                    "revoked": False, "prev": prev}, policy.refresh_ttl)
+                                                    "revoked": False, "prev": prev}, policy.refresh_ttl, owner)
     body["refresh_token"] = refresh
     return body
