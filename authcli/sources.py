@@ -190,6 +190,12 @@ _ENTRIES = [
            "session restore)", "https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Set-Cookie"),
     Source("mdn-site", "MDN Site", "MDN Web Docs, Glossary: Site (scheme and registrable domain; the port does "
            "not count)", "https://developer.mozilla.org/en-US/docs/Glossary/Site"),
+    Source("html-obtain-site", "HTML: obtain a site", "HTML Living Standard, obtain a site (a host with no "
+           "registrable domain, such as 127.0.0.1 or localhost, is its own site, with its scheme)",
+           "https://html.spec.whatwg.org/multipage/browsers.html#obtain-a-site"),
+    Source("oidc-core-2", "OIDC Core §2", "OpenID Connect Core 1.0, 2 ID Token (auth_time: the time the "
+           "End-User authentication occurred; iat: the time the JWT was issued)",
+           "https://openid.net/specs/openid-connect-core-1_0.html#IDToken"),
     Source("fetch-metadata", "Fetch Metadata", "W3C, Fetch Metadata Request Headers (Sec-Fetch-Site, -Mode, -Dest)",
            "https://www.w3.org/TR/fetch-metadata/"),
     Source("owasp-csrf", "OWASP CSRF", "OWASP Cross-Site Request Forgery Prevention Cheat Sheet",
@@ -289,7 +295,7 @@ _ENTRIES = [
     Source("rfc9700-4.3.1", "RFC 9700 §4.3.1", "OAuth 2.0 Security Best Current Practice, 4.3.1 Authorization "
            "Code in Browser History", "https://www.rfc-editor.org/rfc/rfc9700#section-4.3.1"),
     Source("mdn-referrer-policy", "MDN Referrer-Policy", "MDN Web Docs, Referrer-Policy header (the default, "
-           "strict-origin-when-cross-origin: only the origin to another origin)",
+           "strict-origin-when-cross-origin: only the origin to another origin, nothing from HTTPS to HTTP)",
            "https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Referrer-Policy"),
     Source("oidc-core-3.1.2.3", "OIDC Core §3.1.2.3", "OpenID Connect Core 1.0, 3.1.2.3 Authorization Server "
            "Authenticates End-User (an existing session may be used, unless prompt=login)",
@@ -297,7 +303,7 @@ _ENTRIES = [
     Source("oidc-core-3.1.2.4", "OIDC Core §3.1.2.4", "OpenID Connect Core 1.0, 3.1.2.4 Authorization Server "
            "Obtains End-User Consent/Authorization", "https://openid.net/specs/openid-connect-core-1_0.html#Consent"),
     Source("oidc-core-prompt", "OIDC Core §3.1.2.1 prompt", "OpenID Connect Core 1.0, 3.1.2.1 Authentication "
-           "Request, the prompt parameter (none, login, consent)",
+           "Request, the prompt parameter (none, login, consent, select_account)",
            "https://openid.net/specs/openid-connect-core-1_0.html#AuthRequest"),
     Source("oidc-core-3.1.2.6", "OIDC Core §3.1.2.6", "OpenID Connect Core 1.0, 3.1.2.6 Authentication Error "
            "Response (login_required, consent_required)",

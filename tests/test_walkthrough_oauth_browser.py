@@ -53,7 +53,7 @@ def test_the_redirects_cross_two_sites_and_chromium_follows_them(steps):
     assert authorize.request.header("Cookie") is None  # never been to the AS
     query = parse_qs(urlsplit(authorize.request.target).query)
     assert query["code_challenge_method"] == ["S256"] and "state" in query and "nonce" in query
-    bar = next(b for b in number(steps, 2).blocks if isinstance(b, ClientStorage)).items["URL bar"]
+    bar = next(b for b in number(steps, 2).blocks if isinstance(b, ClientStorage)).items["the tab's URL"]
     assert bar == authorize.request.url  # the URL bar, read from Chromium
     assert list(jar(number(steps, 2))) == ["app_session"]
 
@@ -116,7 +116,7 @@ def test_every_format_renders_it_in_plain_text(steps):
             renderer.step(step)
         renderer.end()
     out = console.export_text()
-    assert "Step 4 · GET /callback: the code in a URL the URL bar never showed" in out
+    assert "Step 4 · GET /callback: the code in a URL the tab never showed" in out
     assert "Chromium's cookie store, every origin: 2 cookies" in out and "[^" not in out
     assert "## Step 6. Log in again in the same browser" in md.getvalue()
     doc = json.loads(js.getvalue())

@@ -216,7 +216,7 @@ def _session_intro(chromium: Browser, server: AuthServer, r: SimpleNamespace) ->
             f"by Playwright, and a session-cookie server on {server.url} with an in-memory store. "
             "Nothing below is simulated (response headers in the alphabetical order Playwright reports). Later "
             f"steps open a second site, {r.attacker}: the same server under its other name; to a "
-            "browser, 127.0.0.1 and localhost are different sites [^mdn-site].",
+            "browser, 127.0.0.1 and localhost are different sites [^html-obtain-site].",
             *([f"HTTPS: both servers use a throwaway certificate for localhost, 127.0.0.1 and ::1. "
                "Chromium was told to trust exactly that certificate's key (its SPKI pin, "
                "--ignore-certificate-errors-spki-list); any other certificate error would still stop "

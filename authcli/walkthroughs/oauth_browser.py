@@ -2,7 +2,8 @@
 
 The same three servers as demo oauth; the browser is a headless Chromium driven with Playwright.
 Every cookie shown is read back from Chromium's own store, every request is the one the server
-received, and the URL bar and history are Chromium's, read through DevTools.
+received; the tab's URL is Playwright's page.url and its back/forward history is Chromium's, read
+through the DevTools protocol (Page.getNavigationHistory).
 """
 
 from __future__ import annotations
@@ -100,7 +101,9 @@ def _burst(r: SimpleNamespace, chromium: Browser, sleep: Callable[[float], None]
     r.codes, r.logins, r.sessions = r.provider.codes.snapshot(), r.provider.logins.snapshot(), r.app.sessions.snapshot()
     r.token, r.api_call = back(r.callback, "/token"), back(r.profile, "/api")
     r.tokens = json.loads(r.token.response.body)
-    # The same browser, later: another login at the app.
+    # The same browser, a second later: another login at the app (its tokens' iat then moves on,
+    # while auth_time stays the password's).
+    sleep(1.0)
     r.login2, r.authorize2 = go(lambda: chromium.tab.goto(r.app_url + "/login"), 2)
     expect(r.authorize2, 200, "the second authorization request")
     r.shown2 = (chromium.tab.text_content("#signed-in") or "").strip()
@@ -140,8 +143,8 @@ def _to_the_as(r: SimpleNamespace) -> list[Step]:
         step(1, "A real Chromium, and three servers on two host names", [
             f"authcli started a headless Chromium {r.version} ({r.executable}), driven by Playwright, and "
             f"three servers: the authorization server (AS) on {as_url}, the API on {api_url}, and the "
-            f"client app, reached as {app_url}. To a browser 127.0.0.1 and localhost are different sites "
-            "[^mdn-site], so the app's cookies and the AS's never meet. The AS and the API share the host "
+            f"client app, reached as {app_url}. 127.0.0.1 and localhost are different hosts, so the app's "
+            "cookies and the AS's never meet, and different sites [^html-obtain-site]. The AS and the API share the host "
             "127.0.0.1: cookies are not isolated by port [^rfc6265-8.5], so a cookie the AS sets would also "
             "go to the API if the browser ever went there (it does not: only the app's server calls the API). "
             "The app registered its callback on localhost [^rfc7591-3].",
@@ -149,13 +152,13 @@ def _to_the_as(r: SimpleNamespace) -> list[Step]:
         step(2, "The user opens the app's /login: Chromium is sent on to the AS", [
             "The app answered 302 with a new session cookie of its own (state, nonce and code_verifier stay in "
             "its store) and the authorization request in the Location. Chromium followed it to another site; "
-            "the request carried no cookie, as this browser has never been to the AS. The URL bar now shows "
+            "the request carried no cookie, as this browser has never been to the AS. The tab's URL is now "
             "the AS's page with client_id, redirect_uri, state, nonce and code_challenge in the query, and "
-            "history keeps that URL: none of them is a secret (the challenge is a hash of the verifier "
-            "[^rfc7636-4.2]).",
+            "history keeps that URL: the challenge is only a hash of the verifier [^rfc7636-4.2], but state "
+            "must not reach an attacker before the callback spends it [^rfc9700-4.2].",
         ], ExchangeBlock(r.login), ExchangeBlock(_page(r.authorize)), StoreBlock(r.pending, "after the redirect"),
             JarBlock(r.jar_authorize, STORE),
-            ClientStorage({"URL bar": r.bar_authorize}, "Chromium's tab, after the redirect"),
+            ClientStorage({"the tab's URL": r.bar_authorize}, "Chromium's tab, after the redirect"),
             predict="Chromium opens the app's /login."),
         step(3, "The password at the AS: its sign-in cookie and a code", [
             "The form posts to the AS's own origin (the AS refuses it from anywhere else). The AS checked "
@@ -178,24 +181,26 @@ def _back_at_the_app(r: SimpleNamespace) -> list[Step]:
     iat2 = split(r.tokens2["id_token"]).payload.get("iat")
     same = "the same" if auth_time[0] == auth_time[1] else "different"
     return [
-        step(4, "GET /callback: the code in a URL the URL bar never showed", [
+        step(4, "GET /callback: the code in a URL the tab never showed", [
             f"Chromium sent the app's pending-login cookie with the callback although Sec-Fetch-Site says "
             f"{site} [^fetch-metadata]: SameSite=Lax lets a cookie ride on a top-level GET navigation "
             "[^rfc6265bis-samesite] (Strict would have lost this login). The app compared state, redeemed the "
             "code server to server with its secret and code_verifier, and checked the ID token. "
-            f"Referer: {referer}: only the AS's origin, never its URL with the query [^mdn-referrer-policy].",
+            f"Referer: {referer}: only the AS's origin: Chromium's default policy, strict-origin-when-cross-origin, "
+            "which this AS does not override, cuts the path and query [^mdn-referrer-policy].",
             "The callback answered 302 to /profile, so Chromium never showed the URL with the code, and the "
-            f"tab's history (below) holds {len(r.history)} entries, none with a code [^rfc9700-4.3.1]. Had "
-            "the callback answered with a page, the code "
-            "would sit in the URL bar and in history; it would still be spent (one use) and, without the "
+            f"tab's back/forward history (below) holds {len(r.history)} entries, none with a code. A browser's "
+            "history database may still keep the URLs of a redirect chain, so the code can end up there "
+            "[^rfc9700-4.3.1]. Had the callback answered with a page, the code would sit in the tab's URL and "
+            "in its history; it would still be spent (one use) and, without the "
             "code_verifier that never left the app's server, useless to whoever copied it [^rfc7636-4.6].",
         ], ExchangeBlock(r.callback), ClientStorage({str(i): url for i, url in enumerate(r.history, 1)},
-                                                    "Chromium's history for this tab (read through DevTools)"),
+                                                    "Chromium's back/forward history for this tab (DevTools protocol)"),
             ExchangeBlock(r.token, events=False),
             ChecksBlock(list(r.callback.event(IdTokenChecked).checks), "The app's checks of the ID token:"),
             predict="Chromium follows the Location to the app's /callback."),
         step(5, "GET /profile: the app's server calls the API", [
-            f"The URL bar: {r.bar_profile}. The app logged the user in under a new session ID and its server "
+            f"The tab's URL: {r.bar_profile}. The app logged the user in under a new session ID and its server "
             "called the API with the access token; the page showed " + json.dumps(r.page_text[:120]) + ". "
             f"Chromium holds {app_cookie.name} for {app_cookie.domain} and {as_cookie.name} for "
             f"{as_cookie.domain}, both HttpOnly: random IDs that mean something only to their own server. "
@@ -209,8 +214,8 @@ def _back_at_the_app(r: SimpleNamespace) -> list[Step]:
             "every login [^oidc-core-3.1.2.4]. A client that needs the password typed again sends "
             "prompt=login [^oidc-core-prompt]; prompt=none asks for no page at all and gets an error "
             "instead: for this signed-in browser, consent_required [^oidc-core-3.1.2.6]. The two ID tokens "
-            f"carry {same} auth_time ({auth_time[0]}, {auth_time[1]}): "
-            f"when the user typed the password, not when the token was made (the second's iat: {iat2}).",
+            f"carry {same} auth_time ({auth_time[0]}, {auth_time[1]}): when the user typed the password "
+            f"[^oidc-core-2]; iat is when each token was made (the second's: {iat2}).",
         ], ExchangeBlock(_page(r.authorize2)), ExchangeBlock(r.consent2), JarBlock(r.jar2, STORE),
             predict="The user opens the app's /login again in the same browser."),
     ]
@@ -232,7 +237,8 @@ def _recap(r: SimpleNamespace) -> Step:
              else "the app: its logged-in session"] for c in r.jar2]
     rows.append(["(history)", "", "", ", ".join(_where(url) for url in r.history)])
     return step(None, "Recap: what Chromium held", [
-        "Two cookies on two sites and a history with the authorization request, never the code or a token. "
+        "Two cookies on two sites and a back/forward history with the authorization request, never the code or a "
+        "token. "
         "PKCE makes a copied code useless, state ties the callback to this browser, SameSite=Lax lets the "
         "callback's top-level GET carry the app's cookie. None of them stops script injected into the app's "
         "pages (XSS) from acting as the user, or a user who allows a client they should not trust.",

@@ -63,8 +63,8 @@ def steps(r: SimpleNamespace) -> list[Step]:
             f"{r.provider.policy.code_ttl} seconds (RFC 6749 recommends 10 minutes at most) [^rfc6749-4.1.2], and sends the browser back with the code, the same state and iss, the AS's "
             "name [^rfc9207-2]. The code is in a URL, where history, logs and Referer can see it [^rfc9700-4.2] "
             "[^rfc9700-4.3]: short-lived, single-use, and useless without the verifier. Its own cookie, "
-            "as_session, spares this browser the password (not the consent) at the next login "
-            "[^oidc-core-3.1.2.3].",
+            "as_session, spares this browser the password (not the consent) at a login in the next "
+            f"{r.provider.policy.login_ttl} s, unless the client sends prompt=login [^oidc-core-3.1.2.3].",
         ], ExchangeBlock(r.consent), StoreBlock(r.codes, "after the answer"),
             predict="The user types a@b.com / 123 and clicks Allow."),
         step(5, "GET /callback at the app: state checked, the code redeemed, a new session", [

@@ -107,9 +107,10 @@ OAUTH_EXERCISES = [
         "itself back in the redirect URL, in its fragment, after # [^rfc6749-4.2.2].",
         "Browsers send no fragment in requests and strip it from Referer [^referrer-policy-strip], but the "
         "browser's history keeps it, and every script on the app's page can read location.hash: RFC 9700 says "
-        "clients SHOULD NOT use the implicit grant unless such leaks are mitigated [^rfc9700-2.1.2]. "
+        "clients SHOULD NOT use the implicit grant unless access token injection is prevented and such leaks "
+        "are mitigated [^rfc9700-2.1.2]. "
         "authcli decode $TOKEN shows whose token it is.",
-        "An access token is a bearer token: whoever holds it can use it [^rfc6750-1.2]. /userinfo answers the "
+        "This access token is a bearer token: whoever holds it can use it [^rfc6750-1.2]. /userinfo answers the "
         "claims of the token's user [^oidc-core-5.3]: curl -s -H \"Authorization: Bearer $TOKEN\" "
         "{url}/userinfo"),
         oauth.implicit, leaked="The app's client_id, then the URL in user 1's browser history (this run's "

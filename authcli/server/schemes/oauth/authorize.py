@@ -84,7 +84,7 @@ def check(provider: OAuthProvider, p: dict[str, str]) -> AuthRequest:
         raise OAuthError("invalid_scope", f"scopes this server knows: {' '.join(SCOPES)}")
     prompt = tuple(p.get("prompt", "").split())
     if any(v not in PROMPTS for v in prompt) or ("none" in prompt and len(prompt) > 1):
-        raise OAuthError("invalid_request", "prompt takes none, or login and/or consent")
+        raise OAuthError("invalid_request", "this server takes prompt=none, or login and/or consent (not select_account)")
     max_age = p.get("max_age")
     if max_age is not None and not (max_age.isascii() and max_age.isdigit() and len(max_age) <= 9):
         raise OAuthError("invalid_request", "max_age is a number of seconds")
@@ -177,7 +177,7 @@ def show(provider: OAuthProvider, request: Request) -> Response:
         return req
     known = signed_in(provider, request, req)
     if "none" in req.prompt:  # OIDC Core 3.1.2.6: no page at all, and this AS asks consent every time
-        err = OAuthError("login_required", "prompt=none, and this browser is not signed in here") if known is None \
+        err = OAuthError("login_required", "prompt=none, and this browser has no sign-in here recent enough (none, or older than max_age)") if known is None \
             else OAuthError("consent_required", "prompt=none, and this server asks for consent on every login")
         return _error_redirect(req, err, provider.issuer, events)
     what = ("the login and consent page" if known is None
@@ -243,7 +243,7 @@ def submit(provider: OAuthProvider, request: Request) -> Response:
 
 def _sign_in(provider: OAuthProvider, old: SignIn | None, sub: str, email: str, auth_time: int,
              events: list[Event], owner: Hashable) -> str | None:
-    """A new login session at the AS (a new ID at every password login; the old one ends): its Set-Cookie."""
+    """A new login session at the AS (a new ID at every password login; the old one ends, unless prompt=login or max_age hid it): its Set-Cookie."""
     if not provider.policy.login_ttl:
         return None
     if old is not None:
