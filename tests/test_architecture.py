@@ -342,3 +342,34 @@ def test_the_lazy_face_check_catches(tmp_path):
 def test_package_faces_import_their_names_explicitly():
     """`from authcli.tokens.report import examine`, not a name a face's __getattr__ resolves."""
     assert lazy_face_hooks(PACKAGE) == []
+
+
+def _string_predicates(path: Path) -> list[int]:
+    """Lines where wait_for_function is given an expression that is not a function: Playwright
+    re-evaluates such a string with eval() at each poll, which the pages' CSP (no 'unsafe-eval')
+    refuses once the first check came out false; a function is evaluated once and then called."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "wait_for_function"
+                and node.args):
+            arg = node.args[0]
+            text = (arg.value if isinstance(arg, ast.Constant) else
+                    "".join(v.value for v in arg.values if isinstance(v, ast.Constant)) if isinstance(arg, ast.JoinedStr)
+                    else "")
+            if not text.lstrip().startswith(("() =>", "function", "async")):
+                lines.append(node.lineno)
+    return lines
+
+
+@pytest.mark.parametrize("text,found", [('t.wait_for_function("window.x === 1")', [1]),
+                                        ("t.wait_for_function(f\"document.querySelector('#{a}')\")", [1]),
+                                        ('t.wait_for_function("() => window.x === 1")', [])])
+def test_the_predicate_check_catches(tmp_path, text, found):
+    (tmp_path / "m.py").write_text(text)
+    assert _string_predicates(tmp_path / "m.py") == found
+
+
+def test_waits_in_chromium_pass_a_function_not_a_string():
+    tests = Path(__file__).resolve().parent
+    bad = [(p.name, n) for p in [*PACKAGE.rglob("*.py"), *tests.glob("*.py")] for n in _string_predicates(p)]
+    assert not bad

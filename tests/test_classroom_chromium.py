@@ -239,7 +239,7 @@ def test_a_piped_teacher_reaches_a_chromium_page_with_every_state_even_across_a_
         teacher = Teacher(room, Results(":memory:", "none"), lambda prompt: "", lambda line: None)
         for n in (1, 2, 3):  # Enter piped in: each reveal replaced by the next question at once
             teacher.predict([question(n)])
-        page.wait_for_function("window.received.length === 7")  # the state it opened on, then 6
+        page.wait_for_function("() => window.received.length === 7")  # the state it opened on, then 6
         [conn] = app.channel.streams  # the phone's Wi-Fi drops: the server's end goes away
         conn.sock.shutdown(socket.SHUT_RDWR)
         for n in (4, 5, 6):  # while it is away (EventSource waits `retry: 1000` ms)

@@ -1,4 +1,5 @@
-"""examples.md must be what the tool prints. Regenerate: AUTHCLI_WRITE_EXAMPLES=1 pytest tests/test_examples.py"""
+"""examples.md must be what the tool prints, one test per transcript. Regenerate (then check):
+AUTHCLI_WRITE_EXAMPLES=1 pytest -n0 tests/test_examples.py"""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from authcli.sources import MARKER
 
-from conftest import HAPROXY_HINT, REDIS_HINT, browser_missing
+from conftest import HAPROXY_HINT, browser_missing
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples.md"
 # Each transcript: the command as a user types it, run by bash, with plain output at 80 columns.
@@ -80,8 +81,8 @@ HEADER = """# authcli examples
 Real transcripts, produced by the tool itself: plain output as when piped (80 columns, no
 colour, ASCII rules), and one `--step` screen as a real 80x24 terminal shows it.
 Ports, session IDs, hashes and times differ on every run; `tests/test_examples.py` checks that
-everything else is exactly what the tool prints today. Regenerate with
-`AUTHCLI_WRITE_EXAMPLES=1 pytest tests/test_examples.py`.
+everything else is exactly what the tool prints today. Regenerate (and check) with
+`AUTHCLI_WRITE_EXAMPLES=1 pytest -n0 tests/test_examples.py`.
 """
 
 
@@ -252,62 +253,71 @@ def section(document_text: str, command: str) -> str:
     return document_text[start:end.start() if end else len(document_text)]
 
 
-def test_examples_md_is_what_the_tool_prints(request, tmux):
-    try:
-        redis_url = request.getfixturevalue("redis_url")
-    except pytest.skip.Exception:
-        redis_url = None  # check every other transcript, then report the skip
-    no_browser = browser_missing()
-    if no_browser and os.environ.get("AUTHCLI_REQUIRE_BROWSER"):
-        pytest.fail("AUTHCLI_REQUIRE_BROWSER is set but: " + no_browser)
+def _requirements(request, command: str) -> str:
+    """The Redis URL a transcript runs with (a database of its own, emptied), after skipping, or
+    failing under AUTHCLI_REQUIRE_*, a transcript whose component is missing."""
     import shutil
 
-    no_haproxy = shutil.which("haproxy") is None
-    if no_haproxy and os.environ.get("AUTHCLI_REQUIRE_HAPROXY"):
-        pytest.fail("AUTHCLI_REQUIRE_HAPROXY is set but " + HAPROXY_HINT)
-    commands = [(c, code) for c, code in COMMANDS
-                if (redis_url or not needs_redis(c)) and not (no_browser and needs_browser(c))
-                and not (no_haproxy and needs_haproxy(c))]
-    # The commands are separate processes, mostly waiting out 1 s lifetimes: run them side by
-    # side. Each one that uses Redis gets a database of its own, emptied first, so no transcript
-    # shows another's keys.
-    from concurrent.futures import ThreadPoolExecutor
-
-    def database(command: str) -> str:
-        if not redis_url or not needs_redis(command):
-            return redis_url or ""
-        import redis
-
-        # A database per Redis transcript (Redis has 16): numbered among those that need one.
-        url = f"{redis_url.rsplit('/', 1)[0]}/{1 + [c for c, _ in COMMANDS if needs_redis(c)].index(command)}"
-        client = redis.Redis.from_url(url)
-        client.flushdb()
-        client.close()
-        return url
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        screen = pool.submit(step_screen, tmux)
-        outputs = list(pool.map(lambda c: run(c[0], c[1], database(c[0])), commands))
-    for (command, _), out in zip(commands, outputs):  # a source marker is shown, never left raw
-        assert "markdown" in command or not MARKER.search(out), command
-    fresh = document({**{command: out for (command, _), out in zip(commands, outputs)},
-                      STEP_SCREEN: screen.result()})
-    if os.environ.get("AUTHCLI_WRITE_EXAMPLES"):
-        assert redis_url and not no_browser and not no_haproxy, \
-            "regenerating examples.md needs redis-server, HAProxy and Chromium"
-        EXAMPLES.write_text(fresh)
-    current = EXAMPLES.read_text()
-    for command in [c for c, _ in commands] + [STEP_SCREEN]:  # one at a time: a failure names its command
-        assert normalize(section(current, command)) == normalize(section(fresh, command)), command
-    if redis_url is None:
-        pytest.skip("the Redis transcript was not checked: " + REDIS_HINT)
-    if no_browser:
-        pytest.skip("the browser transcript was not checked: " + no_browser)
-    if no_haproxy:
+    if needs_browser(command) and (missing := browser_missing()):
+        if os.environ.get("AUTHCLI_REQUIRE_BROWSER"):
+            pytest.fail("AUTHCLI_REQUIRE_BROWSER is set but: " + missing)
+        pytest.skip("the browser transcript was not checked: " + missing)
+    if needs_haproxy(command) and shutil.which("haproxy") is None:
+        if os.environ.get("AUTHCLI_REQUIRE_HAPROXY"):
+            pytest.fail("AUTHCLI_REQUIRE_HAPROXY is set but " + HAPROXY_HINT)
         pytest.skip("the scaling transcript was not checked: " + HAPROXY_HINT)
-    # Everything outside the transcripts (the header, the headings, their order) as written:
-    # each transcript names its own IDs and credentials, compared one by one above.
-    assert _frame(current) == _frame(fresh)
+    if not needs_redis(command):
+        return ""
+    import redis
+
+    # A database per Redis transcript (Redis has 16), numbered among those that need one, so no
+    # transcript shows another's keys.
+    base = request.getfixturevalue("redis_url")  # skips, or fails under AUTHCLI_REQUIRE_REDIS
+    url = f"{base.rsplit('/', 1)[0]}/{1 + [c for c, _ in COMMANDS if needs_redis(c)].index(command)}"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+def _id(command: str) -> str:
+    return command.replace(HANDOUT_TOKEN, "<token>").replace(JWT_IO_SAMPLE, "<jwt.io sample>")[:70]
+
+
+if os.environ.get("AUTHCLI_WRITE_EXAMPLES"):  # collected only when asked to regenerate; runs first
+    # (with -n0), so the checks below then read what it wrote
+    def test_write_examples_md(request, tmux):
+        """Every transcript run again, side by side, and examples.md rewritten from them."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        assert not browser_missing(), "regenerating examples.md needs Chromium"
+        urls = {c: _requirements(request, c) for c, _ in COMMANDS}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            screen = pool.submit(step_screen, tmux)
+            outputs = list(pool.map(lambda c: run(c[0], c[1], urls[c[0]]), COMMANDS))
+        EXAMPLES.write_text(document({**{c: out for (c, _), out in zip(COMMANDS, outputs)},
+                                      STEP_SCREEN: screen.result()}))
+
+
+# One test per transcript: the commands mostly wait out 1-3 s lifetimes, so pytest-xdist runs
+# them beside the rest of the suite.
+@pytest.mark.parametrize("command,code", COMMANDS, ids=[_id(c) for c, _ in COMMANDS])
+def test_each_transcript_is_what_the_tool_prints(request, command, code):
+    out = run(command, code, _requirements(request, command))
+    assert "markdown" in command or not MARKER.search(out), command  # a source marker is shown, never left raw
+    assert normalize(section(EXAMPLES.read_text(), command)) == normalize(f"\n$ {command}\n{out}")
+
+
+def test_the_step_screen_is_what_a_terminal_shows(tmux):
+    assert normalize(section(EXAMPLES.read_text(), STEP_SCREEN)) == \
+        normalize(section(document({STEP_SCREEN: step_screen(tmux)}), STEP_SCREEN))
+
+
+def test_every_command_has_its_section_in_order():
+    """Everything outside the transcripts (the header, the headings, their order) as written:
+    each transcript is compared on its own above."""
+    current = EXAMPLES.read_text()
+    assert _frame(current) == _frame(document({**{c: "" for c, _ in COMMANDS}, STEP_SCREEN: ""}))
 
 
 def _frame(text: str) -> str:

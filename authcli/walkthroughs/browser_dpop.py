@@ -69,7 +69,7 @@ def browser_dpop_walkthrough(ttl: int = DEFAULT_TTL, key: SigningKey | None = No
 def _clicked(chromium: Browser, button: str, path: str, shown: str) -> tuple[object, str]:
     """Click one of dpop.js's buttons: the exchange, and the proof the page signed for it."""
     _, [exchange] = chromium.act(lambda: chromium.tab.click(button), 1, (path,))
-    chromium.tab.wait_for_function(f"document.querySelector('#{shown}').textContent.length > 0")
+    chromium.tab.wait_for_function(f"() => document.querySelector('#{shown}').textContent.length > 0")
     return exchange, chromium.tab.text_content("#proof") or ""
 
 
@@ -77,7 +77,7 @@ def dpop_burst(chromium: Browser, server: AuthServer, tls: TlsFiles | None = Non
     """The whole DPoP half at once: the page's key, its login and request, the copy replayed."""
     r = SimpleNamespace(where=f"{server.url}/", url=server.url, alg=server.app.key.alg)
     chromium.tab.goto(r.where)  # the page's script then asks HEAD / for the server's Date
-    chromium.tab.wait_for_function("document.querySelector('#key').textContent.startsWith('Key made')")
+    chromium.tab.wait_for_function("() => document.querySelector('#key').textContent.startsWith('Key made')")
     r.key = chromium.run(KEY)
     if r.key["extractable"] is not False or r.key["exportKey"] != "InvalidAccessError":
         raise WalkthroughError(f"expected a non-extractable private key, the page got {r.key}")
