@@ -820,3 +820,18 @@ def test_a_page_that_does_not_log_user_1_in_as_eve_is_not_accepted(tmp_path):
         run.type("q")
         code, out = run.finish()
     assert code == 1 and "solved:" not in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("lab,field", [("no-pkce", "code_ttl"), ("redirect-prefix", "code_ttl"),
+                                       ("implicit", "access_ttl")])
+def test_what_an_oauth_exercise_hands_out_outlasts_working_by_hand(lab, field):
+    """A code that lives 60 s (the hardened server's) expires while a student reads the hints: on
+    both of the exercise's servers it lasts as long as the handout says (an hour)."""
+    from authcli.passwords import lab_users
+    from authcli.server.lab.weaknesses import WEAKNESSES
+    from authcli.walkthroughs.lab.exercises import EXERCISES
+    from authcli.walkthroughs.lab.practice_oauth import LEAKED_TTL, oauth_apps
+
+    weak, hard = oauth_apps(WEAKNESSES[lab], lab_users())
+    assert getattr(weak.policy, field) == getattr(hard.policy, field) == LEAKED_TTL
+    assert "an hour" in EXERCISES[lab].leaked

@@ -33,7 +33,9 @@ OAUTH_EXERCISES = [
         "keep it [^rfc9700-4.2] [^rfc9700-4.3]. PKCE binds it to a code_verifier only the app knows, and the server "
         "must check it [^rfc7636-4.6]; this one does not ask for PKCE.",
         "Redeem it as the app would, with no verifier: " + TOKEN + CALLBACK),
-        oauth.no_pkce, leaked="The app's client_id, then the redirect user 1's browser followed, from a proxy log: {value}",
+        oauth.no_pkce, leaked="The app's client_id, then the redirect user 1's browser followed, from a proxy log "
+        "(codes on this run's authorization server last an hour, to leave time to work by hand; real ones last "
+        "minutes): {value}",
         path="/token"),
     Exercise("redirect-prefix", "Get tokens for user 1 (a@b.com) from this authorization server's POST /token. "
              "User 1 uses the app whose client_id is below and opens a link you send: POST JSON "
@@ -53,7 +55,8 @@ OAUTH_EXERCISES = [
         "code_challenge='$C'\"}}'",
         "This terminal shows where user 1's browser went: take the code from it. " + TOKEN + EVIL
         + " -d code_verifier=$V"),
-        oauth.redirect_prefix, leaked="The app's client_id: {value}", path="/token", route=VICTIM_PATH),
+        oauth.redirect_prefix, leaked="The app's client_id (codes on this run's authorization server last an hour, "
+        "to leave time to work by hand; real ones last minutes): {value}", path="/token", route=VICTIM_PATH),
     Exercise("no-state", "Make user 1's browser log in to this client app as you (eve), so that what they save "
              "there lands in your account. User 1 is logged in to the app and opens a link you send: POST JSON "
              "{\"link\": \"...\"} to /victim (a link to this app's /callback), and their browser opens it.",

@@ -25,7 +25,7 @@ from authcli.tokens.pkce import make_verifier, s256
 APP = "http://127.0.0.1:9/callback"  # the victim app's registered redirect URI (never contacted)
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 MAX_LINKS = 20  # redirect-prefix: user 1 follows at most this many links per run
-LEAKED_TTL = 3600  # implicit, no-nonce: the leaked token lasts an hour (the handout says so)
+LEAKED_TTL = 3600  # what an OAuth exercise hands out (a token, a code) lasts an hour; the handout says so
 
 
 def oauth_apps(w: Any, users: Any) -> tuple[Any, Any]:
@@ -36,8 +36,9 @@ def oauth_apps(w: Any, users: Any) -> tuple[Any, Any]:
 
     from authcli.server.policy import HARDENED_OAUTH
 
-    # implicit: the token in user 1's history must outlast a student's working on it (5 min would not)
-    ttl = {"access_ttl": LEAKED_TTL} if w.name == "implicit" else {}
+    # What the student is handed must outlast their working on it by hand: implicit's token in user
+    # 1's history (5 min would not), and the codes of no-pkce and redirect-prefix (60 s would not).
+    ttl = {"access_ttl": LEAKED_TTL} if w.name == "implicit" else {"code_ttl": LEAKED_TTL}
     return (OAuthProvider(policy=replace(oauth_policy([w]), **ttl), users=users, weak=(w.name,)),
             OAuthProvider(policy=replace(HARDENED_OAUTH, **ttl), users=users))
 
