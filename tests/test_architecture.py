@@ -373,3 +373,19 @@ def test_waits_in_chromium_pass_a_function_not_a_string():
     tests = Path(__file__).resolve().parent
     bad = [(p.name, n) for p in [*PACKAGE.rglob("*.py"), *tests.glob("*.py")] for n in _string_predicates(p)]
     assert not bad
+
+
+def test_every_walkthrough_heading_names_its_command_once():
+    """A walkthrough's heading is `authcli <command>: <title>`; a command written with its own
+    `authcli` read "authcli authcli demo oauth --browser" at the top of the screen."""
+    import importlib
+    import pkgutil
+
+    import authcli.walkthroughs as package
+    from authcli.walkthroughs.model import WalkthroughInfo
+
+    infos = [getattr(importlib.import_module(m.name), "INFO", None)
+             for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")]
+    infos = [i for i in infos if isinstance(i, WalkthroughInfo)]
+    assert len(infos) > 10
+    assert not [i.heading for i in infos if i.heading.startswith("authcli authcli")]

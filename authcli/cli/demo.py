@@ -292,7 +292,7 @@ def oauth(
     predict: bool = PREDICT,
     all_headers: bool = ALL_HEADERS,
     browser: bool = typer.Option(False, "--browser", help="The browser is a real headless Chromium (as in demo "
-                                 "browser): its redirects, URL bar, history and each site's cookies, and a "
+                                 "browser): its redirects, the tab's URL, history and each site's cookies, and a "
                                  "second login on the AS's own sign-in cookie."),
 ) -> None:
     """'Log in with...': OAuth 2.0 and OpenID Connect, the code flow with PKCE, across an authorization server, a client app and an API.

@@ -30,8 +30,8 @@ from authcli.walkthroughs.model import (
 )
 from authcli.walkthroughs.oauth import _servers, back
 
-INFO = WalkthroughInfo("oauth", "OAuth 2.0 and OpenID Connect in a real Chromium: redirects, cookies, the URL bar",
-                       6, command="authcli demo oauth --browser")
+INFO = WalkthroughInfo("oauth", "OAuth 2.0 and OpenID Connect in a real Chromium: redirects, cookies, history",
+                       6, command="demo oauth --browser")
 PATHS = ("/login", "/authorize", "/callback", "/profile")
 STORE = "Chromium's cookie store, every origin"
 
