@@ -8,6 +8,7 @@ without running a 15 s benchmark. The curl sessions are run for real against `au
 from __future__ import annotations
 
 import os
+import sys
 import re
 import shlex
 import subprocess
@@ -117,7 +118,9 @@ def curl_block(after: str) -> str:
 def run_block(script: str, port: int, cwd: Path) -> str:
     script = script.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
     out = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, capture_output=True, text=True,
-                         timeout=30, env={**os.environ, "NO_COLOR": "1"})
+                         timeout=30, env={**os.environ, "NO_COLOR": "1",
+                                          # the README's `authcli` lines: this interpreter's, activated or not
+                                          "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}"})
     assert out.returncode == 0, out.stderr
     return out.stdout
 
