@@ -9,6 +9,7 @@ import sys
 
 import jwt as pyjwt
 import pytest
+from hypothesis import given, settings, strategies as st
 from cryptography.hazmat.primitives import serialization
 from typer.testing import CliRunner
 
@@ -365,3 +366,21 @@ def test_check_texts_cite_the_rule_they_apply():
     assert "[^rfc7518-3.2]" in short and "guessed" not in short  # length alone makes no key guessable
     [random_but_short] = key_warnings(secret_key(b"\x8f" * 11), parts)
     assert "11 bytes" in random_but_short and "wordlist" not in random_but_short
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=st.lists(st.tuples(st.integers(min_value=1, max_value=400), st.sampled_from(["\n", "\r\n", " ", "\t", "\n  "])),
+                     min_size=1, max_size=6))
+def test_a_token_wrapped_by_a_terminal_decodes_the_same_and_says_so(cuts):
+    """Copied from a terminal that folded it (or pasted across lines inside quotes), a token has
+    line breaks inside: decode removes them, says so on stderr, and verifies what it would
+    verify whole. A leading Bearer stays a prefix, not part of the token."""
+    token = pyjwt.encode(claims(), SECRET, algorithm="HS256")
+    broken = token
+    for at, gap in sorted(cuts, reverse=True):
+        at = min(at, len(broken) - 1)
+        broken = broken[:at] + gap + broken[at:]
+    result = decode(f"Bearer {broken}", "--secret", SECRET)
+    assert result.exit_code == 0 and "VERIFIED" in result.stdout, result.stderr
+    assert "from inside the token" in result.stderr
+    assert token in result.stdout.replace("\n", "")

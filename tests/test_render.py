@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from rich.console import Console
 
 from authcli.render.markdown import MarkdownRenderer, step_markdown
@@ -162,3 +163,26 @@ def test_the_short_form_never_cuts_a_pem_line_or_escapes_nothing():
     token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJl"
     assert concise.text(f"Bearer {token}") == f"Bearer {token}"
     assert concise.text(f"Bearer {token}") == f"Bearer {token[:10]}...{token[-4:]} ({len(token)} chars)"
+
+
+@settings(max_examples=60, deadline=None)
+@given(width=st.integers(min_value=40, max_value=140),
+       rows=st.lists(st.lists(st.text(alphabet="abcdefghij0123456789 -\"", max_size=70), min_size=4, max_size=4),
+                     min_size=1, max_size=5))
+def test_a_table_never_loses_a_letter_at_any_width(width, rows):
+    """rich crops a table whose columns' least widths do not fit, cutting words out of the last
+    column (decode at 80 columns lost "he" of "(the user)"): every letter and digit of every
+    cell is drawn, whatever the width."""
+    import re
+    from io import StringIO
+
+    from rich.console import Console
+
+    from authcli.render.parts import table
+
+    rows = [["x" + r[0].replace(" ", "")[:12], *r[1:]] for r in rows]  # the first column: a key
+    out = StringIO()
+    Console(file=out, width=width, color_system=None).print(table("T", ["claim", "value", "as a date", "meaning"], rows))
+    drawn = re.findall(r"[A-Za-z0-9]", out.getvalue())
+    wanted = re.findall(r"[A-Za-z0-9]", "T claim value as a date meaning " + " ".join(" ".join(r) for r in rows))
+    assert sorted(drawn) == sorted(wanted)

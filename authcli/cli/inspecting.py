@@ -122,6 +122,22 @@ def _key(secret: str | None, secret_file: Path | None, key: Path | None, header:
     return None
 
 
+def _unfolded(token: str, note: Callable[[str], None]) -> str:
+    """A token copied from a terminal that wrapped it (or pasted across lines, quoted) comes with
+    line breaks inside: base64url as JWS and JWE use it has no line breaks or whitespace (RFC 7515
+    §2), so what is inside the token is removed, and the user is told."""
+    from authcli.tokens.parse import clean
+
+    inner = clean(token)  # a leading `Bearer ` first: it is not part of the token
+    joined = "".join(inner.split())
+    if joined != inner and "." in joined:
+        removed = len(inner) - len(joined)
+        note(f"removed {removed} whitespace character{'s' if removed != 1 else ''} from inside the token "
+             "(line breaks from a wrapped terminal line): a JWT has none")
+        return joined
+    return token
+
+
 def run_decode(token: str, *, secret: str | None = None, secret_file: Path | None = None,
                key: Path | None = None, alg: str | None = None, leeway: float = 0,
                audience: str | None = None, issuer: str | None = None, at: str | None = None,
@@ -136,6 +152,7 @@ def run_decode(token: str, *, secret: str | None = None, secret_file: Path | Non
         token = sys.stdin.read(MAX_INPUT + 1)
         if len(token) > MAX_INPUT:
             raise UsageError("the token on stdin is larger than 1 MB")
+    token = _unfolded(token, note or _note)
     from authcli.tokens.jwe import is_jwe
 
     if is_jwe(token):  # encrypted: five parts, opened with the recipient's key

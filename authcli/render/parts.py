@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table as RichTable
@@ -10,21 +12,47 @@ from rich.text import Text
 from authcli.render.cite import terminal_text
 from authcli.render.escape import printable
 
+_LETTERS = re.compile(r"[A-Za-z0-9]")
+
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> RenderableType:
     heading = Text(printable(title), style="bold")
     if not rows:
         return Group(heading, "")
-    grid = RichTable(box=box.SIMPLE_HEAD, expand=False, show_edge=False)
-    for i, column in enumerate(columns):
+    return Group(heading, _Fitted(columns, rows), "")
+
+
+class _Fitted:
+    """A table whose columns' least widths fit the width it is drawn at: rich draws a table
+    whose least widths add up to more than that and then crops every line, cutting words out
+    of the last column ("who the token is about (t" / "user)", at 80 columns in decode)."""
+
+    def __init__(self, columns: list[str], rows: list[list[str]]):
+        self.columns, self.rows = columns, rows
+
+    def __rich_console__(self, console, options):
         # The first column holds IDs and keys: keep them whole so they can be compared by eye.
         # Others wrap at spaces only: each is at least as wide as its longest word (an ID or a
-        # quoted value is never cut in the middle), up to a third of a terminal.
-        words = [len(w) for row in rows if i < len(row) for w in printable(row[i]).split()]
-        grid.add_column(column, overflow="fold", no_wrap=i == 0, min_width=min(max(words, default=1), 26))
-    for row in rows:
-        grid.add_row(*(terminal_text(cell) for cell in row))
-    return Group(heading, grid, "")
+        # quoted value is never cut in the middle), up to a third of a terminal; when those
+        # widths together do not fit, long words fold instead (nothing is cut away).
+        least = [min(max((len(w) for row in self.rows if i < len(row) for w in printable(row[i]).split()),
+                         default=1), 26) for i in range(len(self.columns))]
+        grid = self._grid(least)
+        if self._letters(console.render_lines(grid, options, pad=False)) < self._letters([self.columns, *self.rows]):
+            grid = self._grid([None] * len(least))  # rich cropped its lines: let every column fold
+        yield grid
+
+    @staticmethod
+    def _letters(lines) -> int:
+        return sum(len(_LETTERS.findall(getattr(part, "text", part))) for line in lines for part in line)
+
+    def _grid(self, least: list[int | None]) -> RichTable:
+        grid = RichTable(box=box.SIMPLE_HEAD, expand=False, show_edge=False)
+        for i, column in enumerate(self.columns):
+            grid.add_column(column, overflow="fold", no_wrap=i == 0, min_width=least[i])
+        for row in self.rows:
+            grid.add_row(*(terminal_text(cell) for cell in row))
+        return grid
 
 
 def hanging(rows: list[tuple[Text | str, Text | str]]) -> RichTable:
