@@ -66,7 +66,9 @@ _ENTRIES = [
             "could read it",
             "what counts as secure is the browser's choice: Chromium and Firefox also send it to "
             "http://localhost (Chromium to 127.0.0.1 too, tested), Safari does not; it hides nothing from "
-            "script in the page or malware on the machine",
+            "script in the page or malware on the machine; on its own it does not stop a sibling subdomain "
+            "(or, in old browsers, a plain http:// page) from setting a cookie of the same name: that is "
+            "__Host-'s job",
             ("rfc6265-4.1.2.5", "httpwg-2605", "webkit-281149")),
     Defence("host-prefix", "__Host- prefix",
             "the browser keeps a __Host- cookie only with Secure, Path=/ and no Domain, so a subdomain "
@@ -120,7 +122,7 @@ _ENTRIES = [
             "a copied token alone is refused: each request needs a fresh proof signed by the private key "
             "the token names (cnf.jkt), and a captured proof is refused by its jti",
             "code running in the client (an injected script, malware) signs fresh proofs with the key, even "
-            "a non-extractable one; a server that keeps no jti cache takes a captured proof until its iat "
+            "a non-extractable one, and can send those proofs with the token to another machine; a server that keeps no jti cache takes a captured proof until its iat "
             "window closes",
             ("rfc9449-7.1", "rfc9449-11.4")),
     Defence("strong-secret", "A random 256-bit HMAC secret",

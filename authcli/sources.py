@@ -74,7 +74,7 @@ _ENTRIES = [
            "https://www.rfc-editor.org/rfc/rfc9449#section-5"),
     Source("rfc9449-6.1", "RFC 9449 §6.1", "OAuth 2.0 Demonstrating Proof of Possession (DPoP), 6.1 JWK Thumbprint Confirmation Method (cnf.jkt)",
            "https://www.rfc-editor.org/rfc/rfc9449#section-6.1"),
-    Source("rfc9449-7.1", "RFC 9449 §7.1", "OAuth 2.0 Demonstrating Proof of Possession (DPoP), 7.1 DPoP-Protected Resource Request",
+    Source("rfc9449-7.1", "RFC 9449 §7.1", "OAuth 2.0 Demonstrating Proof of Possession (DPoP), 7.1 The DPoP Authentication Scheme",
            "https://www.rfc-editor.org/rfc/rfc9449#section-7.1"),
     Source("rfc9449-7.2", "RFC 9449 §7.2", "OAuth 2.0 Demonstrating Proof of Possession (DPoP), 7.2 Compatibility with the Bearer Authentication Scheme",
            "https://www.rfc-editor.org/rfc/rfc9449#section-7.2"),

@@ -105,7 +105,7 @@ def dpop_burst(chromium: Browser, server: AuthServer, tls: TlsFiles | None = Non
 def dpop_steps(r: SimpleNamespace) -> list[Step]:
     where = r.where
     return [
-        step(8, "A DPoP server: the page makes a key nobody can copy", [
+        step(8, "A DPoP server: the page makes a key page script cannot export", [
             f"A second server signs {r.alg} tokens bound to a key (DPoP [^rfc9449-4.2]). In a fresh profile "
             f"its page on {where} made a P-256 key pair with WebCrypto, non-extractable: Chromium "
             "refuses to export the private key (exportKey: " + r.key["exportKey"] + "), but page script "
@@ -119,7 +119,7 @@ def dpop_steps(r: SimpleNamespace) -> list[Step]:
             predict="The page posts the login with a DPoP proof."),
         step(10, "The page's own request: the token and a fresh proof", [
             "The page's /profile button. Each request gets a new proof for its method and URL, with ath, the token's hash "
-            "[^rfc9449-7.1]; the server checks it and that its key is the token's.",
+            "[^rfc9449-4.2]; the server checks it and that its key is the token's.",
         ], ExchangeBlock(r.profile),
             predict="The page fetches /profile with its token and a new proof."),
         step(11, "The token copied out of the page, replayed from Python: 401", [
@@ -131,9 +131,10 @@ def dpop_steps(r: SimpleNamespace) -> list[Step]:
             Defences(["dpop"]), predict="An injected script copies the token; it is replayed without a proof."),
         step(12, "What DPoP does not stop: script in the page signs proofs", [
             "The same injected script, run inside the page, asks Chromium to sign a fresh proof with the "
-            "page's key and gets 200: a non-extractable key cannot be taken, but it can be used while "
-            "the page is open [^rfc9449-11.4]. DPoP stops replay of a stolen token elsewhere; it does "
-            "not stop XSS.",
+            "page's key and gets 200: a non-extractable key cannot be taken, but it can be used: the "
+            "script can sign proofs for requests it sends from the page, or send the token and fresh "
+            "proofs (even proofs dated for later) to the attacker's own machine [^rfc9449-11.4]. DPoP "
+            "makes a token stolen alone (from a log or a copied response) useless; it does not stop XSS.",
         ], Script(INJECTED, r.injected, where), ExchangeBlock(r.used),
             predict="An injected script fetches /profile with a proof made by the page's own key."),
     ]
@@ -149,6 +150,7 @@ def dpop_recap(r: SimpleNamespace) -> Step:
     ]
     return step(None, "Recap: a token bound to a key the browser holds", [
         "The token is as readable as one in localStorage, but a copy alone is useless: every use "
-        "needs a proof from a key Chromium will not give out. Script running in the page is still "
-        "the user, as it is for a cookie.",
+        "needs a proof from a key Chromium will not give out. Script running in the page can still "
+        "sign proofs, and can even carry the token and proofs away, which a script cannot do with an "
+        "HttpOnly cookie.",
     ], TableBlock(Table("Who can use the DPoP token", ["who", "answer"], rows)))

@@ -104,7 +104,7 @@ def _steps(r: SimpleNamespace) -> list[Step]:
             predict="The client logs in, sending a proof signed with its new key."),
         step(3, "GET /profile: Authorization: DPoP and a fresh proof", [
             "Each request carries Authorization: DPoP <token> and a new proof for this method and URL, "
-            "with ath, the hash of the token [^rfc9449-7.1]. The server checks the proof, that its key "
+            "with ath, the hash of the token [^rfc9449-4.2]. The server checks the proof, that its key "
             "is the one cnf.jkt names, then the token as usual: one more signature check per request.",
         ], ExchangeBlock(r.profile, events=False), _proof_checks(r.profile), _checks(r.profile),
             predict="The client sends its token with a fresh proof."),
@@ -114,7 +114,8 @@ def _steps(r: SimpleNamespace) -> list[Step]:
         ], ExchangeBlock(r.bearer), Defences(["dpop"]),
             predict="Someone copied the token. They send it from another machine as Authorization: Bearer."),
         step(5, "The stolen token as DPoP, without a proof", [
-            "Without the private key there is no proof to send: invalid_dpop_proof [^rfc9449-7.1].",
+            "Without the private key there is no proof to send: 401 (this server answers invalid_dpop_proof; "
+            "RFC 9449 names no code for a missing proof) [^rfc9449-7.1].",
         ], ExchangeBlock(r.bare), predict="They send it as Authorization: DPoP, with no proof."),
         step(6, "A proof signed by the thief's own key", [
             "Anyone can sign a proof with a key of their own, and this one passes every check but the "

@@ -14,8 +14,8 @@ HTTPS_DEFENCES = ["secure", "host-prefix", "hsts"]
 HTTPS_NOTES = [
     Note("Strict-Transport-Security", "every HTTPS answer carries it, so you can see it, but in this "
          "demo it has no effect: 127.0.0.1 is an IP address, never recorded as an HSTS host "
-         "[^rfc6797-8.1]; requests ignores the header; Chromium did not apply it to localhost either "
-         "(tested). A year (max-age=31536000) is the usual advice [^owasp-hsts]; this demo sends 300 s."),
+         "[^rfc6797-8.1]; requests ignores the header; Chromium did not apply it to localhost here either "
+         "(tested with this demo's certificate). A year (max-age=31536000) is the usual advice [^owasp-hsts]; this demo sends 300 s."),
 ]
 
 

@@ -124,8 +124,8 @@ def _failover(c: Cluster, stopped: str, took: float | None, after: Exchange) -> 
     return (f"HAProxy's health check (check inter {CHECK_MS}ms fall 1) marked {stopped} DOWN "
             f"{took * 1000:.0f} ms later, so the {c.sticky_cookie}={stopped} cookie no longer counted: "
             f"HAProxy sent the request to {now}" + (f" and set {c.sticky_cookie}={now}" if moved else "")
-            + f" (option redispatch does the same for a request whose connection to {stopped} fails "
-            "before a check notices)[^haproxy-redispatch]")
+            + f" (option redispatch does the same, on the last connection retry by default, for a request "
+            f"whose connection to {stopped} fails before a check notices)[^haproxy-redispatch]")
 
 
 def _round2(c: Cluster, observed: dict[int, list[Exchange]]) -> Iterator[Step]:

@@ -113,7 +113,8 @@ def round5(cluster: MakeCluster, observed: dict[int, list[Exchange]]) -> Iterato
         f"Both servers hold the same key, but B's clock reads {SKEW} s earlier than A's. "
         f"{served_by(login)} signed the token with iat set to its own now; round-robin sent the next "
         f"request to {served_by(refused)}, for which that moment has not come yet: the token was "
-        f"issued in the future, {refused.response.status}. A clock ahead would cut every token's "
+        f"issued in the future, {refused.response.status} (this server refuses a future iat; RFC 7519 "
+        "itself only says iat records when the token was issued [^rfc7519-4.1]). A clock ahead would cut every token's "
         "life short instead (exp).",
     ], c.config(), ExchangeBlock(login), ExchangeBlock(refused),
         predict=f"B's clock runs {SKEW} s behind A's. The client logs in, then sends its token.")
@@ -123,10 +124,11 @@ def round5(cluster: MakeCluster, observed: dict[int, list[Exchange]]) -> Iterato
     bearer = {"Authorization": f"Bearer {json.loads(again.response.body)['token']}"}
     accepted = expect(c.send("GET", "/profile", headers=bearer), 200, "round 5 profile with leeway")
     yield step(None, f"Round 5 · {LEEWAY} s of leeway: B accepts", [
-        f"The same two clocks, and both servers now allow {LEEWAY} s of leeway on exp, nbf and iat, "
-        f"as RFC 7519 permits for clock skew[^rfc7519-4.1.4]: {answer(accepted)}.",
+        f"The same two clocks, and both servers now allow {LEEWAY} s of leeway on exp and nbf, as RFC 7519 "
+        "permits for clock skew (usually no more than a few minutes)[^rfc7519-4.1.4], and on this "
+        f"server's own future-iat check: {answer(accepted)}.",
         "Servers keep their clocks in step with NTP, which usually holds them within tens of "
-        "milliseconds of each other[^rfc5905], so seconds of leeway are enough, never minutes: "
+        "milliseconds of each other[^rfc5905], so seconds of leeway are usually enough: "
         "every second of leeway is a second longer an expired token is still accepted.",
     ], ExchangeBlock(accepted), predict=f"Both servers allow {LEEWAY} s of leeway. The client logs in "
                                         "again and sends its new token.")

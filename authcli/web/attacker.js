@@ -78,7 +78,7 @@ window.addEventListener("focus", refresh);  // back from the tab the link opened
 $("csrf-fetch").addEventListener("click", async () => {
   try {
     const answer = await fetch(`${victim}/profile`, { credentials: "include", mode: "no-cors", cache: "no-store" });
-    $("fetch-answer").textContent = `The browser sent it and got an answer, but this script sees an opaque response: type "${answer.type}", status ${answer.status}, no body. Without CORS headers from the victim, another site cannot read its answers.`;
+    $("fetch-answer").textContent = `The browser sent it and got an answer, but this script sees an opaque response: type "${answer.type}", status ${answer.status}, no body. In no-cors mode a cross-site answer is always opaque; reading it would take mode "cors" and the victim answering with Access-Control-Allow-Origin naming this site and Access-Control-Allow-Credentials: true.`;
   } catch (err) {
     $("fetch-answer").textContent = `fetch failed: ${err}`;
   }
