@@ -86,3 +86,24 @@ def test_every_format(fmt):
         assert len(doc["steps"]) == INFO.steps + 1
     else:
         assert "code_verifier" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_the_id_token_is_shown_whole_once_where_step_7_says_decode_it(steps):
+    """By default a second JWT is shortened where it first appears (the /token response), so its
+    token view is where it is born: step 7 says "try authcli decode", and the ID token must be
+    there whole, unbroken by anything but the terminal's wrapping."""
+    import io
+
+    from rich.console import Console
+
+    from authcli.render.terminal import TerminalRenderer
+
+    out = io.StringIO()
+    renderer = TerminalRenderer(Console(file=out, width=80, color_system=None), concise=True)
+    renderer.start(INFO)
+    for step in steps:
+        renderer.step(step)
+    text = out.getvalue()
+    id_token = json.loads(steps[5].exchange.response.body)["id_token"]
+    assert id_token in text.replace("\n", "")
+    assert text.replace("\n", "").count(id_token) == 1  # whole once; shortened everywhere else

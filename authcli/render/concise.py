@@ -52,6 +52,7 @@ class Concise:
         # a handout keeps it, drawn as a diagram).
         self.traffic = traffic
         self.seen: set[str] = set()
+        self.whole: set[str] = set()  # credentials already shown whole somewhere
         self.born: set[str] = set()
         self.kinds: set[str] = set()  # "jwt", "opaque": the kinds of credential already shown whole  # tokens whose token view, in the step at hand, shows them whole
         self.stores: dict[object, list] = {}
@@ -64,7 +65,8 @@ class Concise:
         """`value` with every long credential shortened, except the first of its kind (a JWT, an
         opaque ID or refresh token) the first time it is shown: a second token in full teaches
         nothing the first did not. `whole` False: shortened even then, as in a request: what a
-        client sends was born elsewhere (a response, a token view, an attacker's changes)."""
+        client sends was born elsewhere (a response, a token view), except a JWT never seen
+        before, which an attacker made for this request: the request is where it is born."""
         def one(match: re.Match[str]) -> str:
             found = match.group(0)
             if len(found) < LONG:
@@ -74,6 +76,10 @@ class Concise:
                 kind = "jwt" if "." in found else "opaque"
                 if whole and kind not in self.kinds:  # the first of its kind; later ones look alike
                     self.kinds.add(kind)
+                    self.whole.add(found)
+                    return found
+                if not whole and kind == "jwt":  # a JWT first met in a request: forged there, born there
+                    self.whole.add(found)
                     return found
             return short(found)
         return CREDENTIAL.sub(one, value)
@@ -87,8 +93,12 @@ class Concise:
         # (error_description, body) are shortened, with their length.
         self._reasons = [r for b in step.all(m.ChecksBlock) for c in b.checks if c.ok is False
                          for r in _wire_forms(c.detail) if len(r) > REASON]
-        for block in step.all(m.TokenBlock):  # a token is born in its token view, coloured by part
-            if block.view.token not in self.seen:
+        # A token is born in its token view, coloured by part: whole there unless it was already
+        # shown whole (an ID token first met shortened in a response, a forged token first met in
+        # the request that carried it: the view is where a student copies it for authcli decode).
+        for block in step.all(m.TokenBlock):
+            if block.view.token not in self.whole:
+                self.whole.add(block.view.token)
                 self.seen.update((block.view.token, block.view.signature_b64))
                 self.born.add(block.view.token)
                 self.kinds.add("jwt")
