@@ -186,3 +186,20 @@ def test_a_table_never_loses_a_letter_at_any_width(width, rows):
     drawn = re.findall(r"[A-Za-z0-9]", out.getvalue())
     wanted = re.findall(r"[A-Za-z0-9]", "T claim value as a date meaning " + " ".join(" ".join(r) for r in rows))
     assert sorted(drawn) == sorted(wanted)
+
+
+@pytest.mark.parametrize("width", [40, 60, 80])
+def test_a_step_title_is_never_cut(width):
+    """rich cuts a rule's title with an ellipsis when it does not fit: a title too long for its
+    rule is printed whole, wrapped, with the rule under it."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from authcli.render.terminal import step_renderable
+    from authcli.walkthroughs.model import step
+
+    title = "GET /callback at the app: state checked, the code redeemed, a new session"
+    out = StringIO()
+    Console(file=out, width=width, color_system=None).print(step_renderable(step(5, title, ["Text."])))
+    assert "…" not in out.getvalue() and " ".join(out.getvalue().split()).startswith(f"Step 5 · {title}")

@@ -41,16 +41,21 @@ def play(answers: list[str], on_ask=None):
 def test_a_pause_before_each_new_step_and_none_after_the_recap():
     text, prompts, _ = play([])
     assert len(prompts) == 13  # 14 steps (set-up, 12, recap): a prompt between each pair
-    assert prompts[0] == "Enter: step 1/12 · b: back " and prompts[-1] == "Enter: Recap · b: back "
+    assert prompts[0] == "Enter: step 1/12 · b: back · q: quit " and prompts[-1] == "Enter: Recap · b: back · q: quit "
     assert text.rindex("Recap") > text.rindex("Step 12 · After the restart")  # nothing after the recap waits
+
+
+def test_q_stops_the_demo_as_ctrl_c_does():
+    with pytest.raises(KeyboardInterrupt):
+        play(["", "q"])
 
 
 def test_b_shows_the_previous_step_again_then_enter_goes_on():
     text, prompts, _ = play(["", "", "b", "", ""])
     assert text.count("Step 1 · Log in with a wrong password") == 2
     assert text.count("Step 2 · Log in with the right password") == 2
-    assert prompts[2:5] == ["Enter: step 3/12 · b: back ", "Enter: step 2/12 · b: back ",
-                            "Enter: step 3/12 · b: back "]
+    assert prompts[2:5] == ["Enter: step 3/12 · b: back · q: quit ", "Enter: step 2/12 · b: back · q: quit ",
+                            "Enter: step 3/12 · b: back · q: quit "]
 
 
 def test_while_paused_the_curl_line_replays_the_step_for_real(curl):

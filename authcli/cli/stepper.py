@@ -128,8 +128,10 @@ class Player:
             if screen.index == screen.pages - 1:  # the step is all on screen: how to rerun it
                 for line in footer(screen.step, self.width):
                     self.say(line)
-            answer = (self.ask(f"Enter: {_next_label(self.screens, at, upcoming, self.info.steps)} · b: back ")
-                      or "").strip().lower()
+            answer = (self.ask(f"Enter: {_next_label(self.screens, at, upcoming, self.info.steps)} · b: back "
+                               "· q: quit ") or "").strip().lower()
+            if answer == "q":  # as Ctrl-C: the servers stop on the way out, the run ends here
+                raise KeyboardInterrupt
             if answer == "b" and at > 0:
                 at -= 1
             elif answer != "b" and at < len(self.screens) - 1:

@@ -198,9 +198,24 @@ BLOCKS = {
 }
 
 
-def _title(step: m.Step, part: str = "") -> Rule:
+def _title(step: m.Step, part: str = "") -> _TitleRule:
     title = f"Step {step.number} · {step.title}" if step.number is not None else step.title
-    return Rule(Text(printable(title) + part, style="bold"), align="left")
+    return _TitleRule(Text(printable(title) + part, style="bold"))
+
+
+class _TitleRule:
+    """A step's title in its rule, or, when the title is too long for the rule at this width
+    (rich would cut it with an ellipsis), the title wrapped in full and the rule under it."""
+
+    def __init__(self, title: Text):
+        self.title = title
+
+    def __rich_console__(self, console, options):
+        if self.title.cell_len + 2 <= options.max_width:  # what rich's left-aligned rule needs uncut
+            yield Rule(self.title, align="left")
+        else:
+            yield self.title
+            yield Rule()
 
 
 def _body(step: m.Step, fold_headers: bool) -> list[RenderableType]:

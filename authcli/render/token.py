@@ -87,7 +87,7 @@ def examination_renderable(exam: Examination) -> RenderableType:
                      verdict.failed.name in ("algorithm", "signature", "crit") else "NOT proven")
         failed_claims = [c.name for c in verdict.checks if c.ok is False and c.name not in ("algorithm", "signature", "crit")]
         claims = ("none to check (a JWS, not a JWT)" if exam.view.content is not None else
-                  "not checked (the signature failed)" if verdict.claims_ok is None else
+                  "not checked (the signature was not verified)" if verdict.claims_ok is None else
                   f"acceptable {exam.when}" if verdict.claims_ok else
                   f"NOT acceptable {exam.when} ({', '.join(failed_claims)} failed)")
         warned = " (see the warnings above)" if exam.warnings and verdict.ok else ""

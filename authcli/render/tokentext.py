@@ -37,7 +37,7 @@ def signature_line(view: TokenView) -> str:
 
 def merged_checks(checks: list[Check]) -> list[tuple[str, str, str]]:
     """(status, names, detail) per line: checks skipped for the same reason share one line
-    (`SKIP exp, iat: not checked: the signature failed`)."""
+    (`SKIP exp, iat: not checked: the signature was not verified`)."""
     lines: list[tuple[str, str, str]] = []
     for c in checks:
         if lines and c.ok is None and lines[-1][0] == "SKIP" and lines[-1][2] == c.detail:

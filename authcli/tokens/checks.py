@@ -15,7 +15,7 @@ from authcli.tokens.parse import TokenParts
 # The checks that say whether the signature is genuine; every other check is about the claims.
 SIGNATURE_CHECKS = ("algorithm", "signature", "crit")
 # A claim check after a failed signature: a PASS there would vouch for what the attacker wrote.
-UNTRUSTED = "not checked: the signature failed, so the claims are the attacker's word"
+UNTRUSTED = "not checked: the signature was not verified, so the claims are the attacker's word"
 
 
 @dataclass(frozen=True)

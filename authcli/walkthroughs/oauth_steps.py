@@ -43,7 +43,7 @@ def steps(r: SimpleNamespace) -> list[Step]:
                                                     f"{', '.join(c['redirect_uris'])}" for c in r.clients},
                                                    "The AS's registered clients (its memory)"),
             predict="The app sends its redirect URI to the AS's registration endpoint."),
-        step(2, "GET /login at the app: off to the AS with state, nonce and a PKCE challenge", [
+        step(2, "GET /login: off to the AS with state, nonce and a PKCE challenge", [
             "The app makes three random values and keeps them in a session of its own: state, which the "
             "callback must bring back, so a callback this browser did not start is refused [^rfc6749-10.12]; "
             "nonce, which the ID token must carry [^oidc-core-3.1.2.1]; and the code_verifier [^rfc7636-4.1], "
@@ -67,7 +67,7 @@ def steps(r: SimpleNamespace) -> list[Step]:
             f"{r.provider.policy.login_ttl} s, unless the client sends prompt=login [^oidc-core-3.1.2.3].",
         ], ExchangeBlock(r.consent), StoreBlock(r.codes, "after the answer"),
             predict="The user types a@b.com / 123 and clicks Allow."),
-        step(5, "GET /callback at the app: state checked, the code redeemed, a new session", [
+        step(5, "GET /callback: state checked, the code redeemed, a new session", [
             "The app compares state with its session's: the same, so this browser started this login. "
             "Then, server to server, it redeems the code (step 6) and checks the ID token (step 7), and "
             "logs the user in under a new session ID. The tokens stay in the app's store: the browser holds "
@@ -82,7 +82,7 @@ def _back_channel(r: SimpleNamespace) -> list[Step]:
     """Steps 6 to 9: what the app does server to server, and with the tokens."""
     _, codes, refresh = r.after_login
     return [
-        step(6, "POST /token, the back channel: code, code_verifier and the client's secret", [
+        step(6, "POST /token (back channel): code, code_verifier, client secret", [
             "The app authenticates with HTTP Basic [^rfc6749-2.3.1] and sends the code_verifier. The AS hashes "
             "it and compares with the stored code_challenge, so a copied code is useless without the verifier "
             "[^rfc7636-4.6]. The answer carries an access token (for the API), an ID token (for the app) and "

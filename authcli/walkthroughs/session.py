@@ -277,8 +277,8 @@ def _restart_act(stage: _Stage) -> Iterator[Step]:
                 "to the new server too."]
     else:
         text = [f"The new server at {stage.server.url} has an empty {facts.label} store: the session "
-                "died with the old process (as on a second server behind a load balancer). Cookies "
-                "belong to a host, not a port [^rfc6265-8.5], so the cookie did go."]
+                "died with the old process (as on a second server behind a load balancer). The "
+                "cookie came anyway: cookies belong to a host, not a port [^rfc6265-8.5]."]
     yield step(12, "After the restart", text, ExchangeBlock(after), _store(stage.store),
                predict="The server was restarted. The client sends its cookie.")
 

@@ -80,8 +80,8 @@ def lab_walkthrough(names: list[str] | None = None) -> Iterator[Step]:
         number += 2
         rows.append([attack.weakness.name, weak.result, hard.result, attack.weakness.fix])
     yield step(None, "Summary", [
-        f"{len(rows)} attack{'s' if len(rows) != 1 else ''}: each worked against the server with "
-        "the mistake and was refused by the hardened one."
+        (f"{len(rows)} attacks: each worked" if len(rows) != 1 else "1 attack: it worked")
+        + " against the server with the mistake and was refused by the hardened one."
         + (f" Skipped: {', '.join(skipped)} (see above)." if skipped else ""),
     ], TableBlock(Table("Attack lab", ["attack", "weak server", "hardened server", "defence"], rows)))
 
