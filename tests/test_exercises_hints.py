@@ -1,0 +1,54 @@
+"""Every command in an exercise's hints pasted as a student pastes it: all hints, in order, into one
+bash (so what one hint sets, the next uses), after the lines the exercise hands out; it must solve."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from test_exercises import ENV, Exercise
+
+# A hint's command is its tail, after the first ": " that a command follows (words come first).
+COMMAND = re.compile(r": ((?:[A-Z][A-Z0-9_]*=|curl |authcli |python3 ).*)$")
+HANDED = re.compile(r"^  [A-Z][A-Z0-9_]*='")  # a handed-out value, as a line to paste
+
+pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+
+
+def hints_of(run: Exercise) -> list[str]:
+    total = int(re.search(r"^(\d+) hints: ", run.until(" hints: ")).group(1))
+    said = []
+    for number in range(1, total + 1):
+        run.type("h")
+        said.append(run.until(f"Hint {number} of {total}: ").split(": ", 1)[1].rstrip("\n"))
+    return said
+
+
+def paste(run: Exercise, tmp_path, hints: list[str]) -> subprocess.CompletedProcess:
+    handed = [line.rstrip("\n") for line in run.seen if HANDED.match(line)]
+    commands = [m.group(1) for m in map(COMMAND.search, hints) if m]
+    script = "\n".join(handed + commands)
+    return subprocess.run(["bash", "-eu", "-o", "pipefail", "-c", script], capture_output=True, text=True,
+                          timeout=60, env=ENV, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("lab, commands", [
+    ("no-verify", 3), ("alg-none", 3), ("weak-secret", 3), ("implicit", 3), ("no-pkce", 2), ("no-state", 3),
+    ("kid-path", 3), ("alg-confusion", 3), ("jwk-header", 3), ("kid-sql", 2), ("no-exp", 2), ("no-nonce", 3),
+])
+def test_pasting_every_hint_in_order_solves_the_exercise(lab, commands, tmp_path):
+    with Exercise(lab, tmp_path) as run:
+        hints = hints_of(run)
+        assert "PORT" not in "".join(hints) and not any(re.search(r"\$[A-Z]", h[:h.find(": ")]) for h in hints)
+        assert sum(1 for h in hints if COMMAND.search(h)) == commands, hints
+        done = paste(run, tmp_path, hints)
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        code, out = run.finish()
+    assert code == 0 and f"solved: {lab}, with {len(hints)} hint" in out, (out, done.stdout, done.stderr)
+    if lab in ("no-verify", "alg-none", "weak-secret", "kid-path", "alg-confusion", "jwk-header", "kid-sql", "no-exp"):
+        assert "Welcome, admin (user 1)" in done.stdout
+    if lab == "implicit":  # the goal's claims: user 1's sub and email, from /userinfo
+        assert '"sub": "1"' in done.stdout and '"email": "a@b.com"' in done.stdout
