@@ -139,7 +139,7 @@ def forge(lab: str, url: str, folder: Path, run: Exercise) -> str:
         from authcli.walkthroughs.lab.exercises import EXERCISES, hint
 
         command = hint(EXERCISES[lab], 3, url).split("(gmpy2 makes it seconds): ", 1)[1]
-        subprocess.run(command, shell=True, cwd=folder, env={**ENV, "T1": token, "T2": my_token(url)},
+        subprocess.run(command, shell=True, cwd=folder, env={**ENV, "TOKEN": token},
                        check=True, timeout=300)  # a gcd over 33-million-bit numbers: seconds, minutes when loaded
         return authcli(*become, "--alg", "HS256", "--secret-file", str(folder / "public.pem"))
     if lab == "kid-sql":
@@ -622,10 +622,10 @@ def test_whatever_a_login_body_holds_the_exercise_reads_it_without_a_crash(user_
 
 def oauth_handed(run: Exercise) -> tuple[str, str]:
     """The app's client_id and (no-pkce) the logged redirect's code, from the lines to paste."""
-    client = re.search(r"CLIENT='([^']+)'", run.until("  CLIENT='")).group(1)
-    if "REDIRECT" not in "".join(run.seen):
-        return client, ""
-    return client, re.search(r"[?&]code=([^&'\s]+)", run.until("  REDIRECT='")).group(1)
+    run.until(" hints: ")
+    handout = "".join(run.seen)
+    code = re.search(r"REDIRECT='[^']*[?&]code=([^&']+)", handout)
+    return re.search(r"CLIENT='([^']+)'", handout).group(1), code.group(1) if code else ""
 
 
 def redeem(url: str, client: str, code: str, redirect: str, **extra: str) -> requests.Response:

@@ -16,10 +16,6 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 EVE = {"email": "eve@example.com", "password": "eve", "decision": "allow"}
 
 
-def handed_line(run: Exercise, text: str) -> str:
-    return run.until(text).rstrip("\n").split("): ", 1)[-1].split(": ", 1)[-1]
-
-
 def provider_of(run: Exercise) -> str:
     return re.search(r"(http://127\.0\.0\.1:\d+)", run.until("Its authorization server: ")).group(1)
 
@@ -103,8 +99,11 @@ def test_no_state_not_by_eves_own_browser_a_bad_link_or_another_runs_callback(tm
 # wrong-aud: an ID token the provider made for the student's own app, about user 1, posted here.
 
 def my_app(run: Exercise) -> tuple[str, str, str]:
-    line = handed_line(run, "Your own app at the same authorization server: ")
-    return re.search(r"client_id (\S+), client_secret (\S+), redirect URI (\S+)", line).groups()
+    from authcli.walkthroughs.lab.practice_client import MINE
+
+    run.until("  MY_SECRET='")
+    handout = "".join(run.seen)
+    return re.search(r"MY_CLIENT='([^']+)'", handout).group(1), re.search(r"MY_SECRET='([^']+)'", handout).group(1), MINE
 
 
 def my_apps_token(run: Exercise, provider: str, jar_query: str, client: str, secret: str, mine: str,
