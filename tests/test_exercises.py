@@ -107,7 +107,7 @@ def admin(url: str, token: str) -> requests.Response:
 
 def handed(run: Exercise) -> str:
     """The credential the exercise hands over (an old token, a copied cookie), from its stdout."""
-    pattern = r"(?:OLD='|sessionId=|a line\): )([^'\s]+)'?$"
+    pattern = r"(?:OLD='|COPY='|sessionId=|a line\): )([^'\s]+)'?$"
     return re.search(pattern, run.until_match(pattern)).group(1)
 
 

@@ -54,6 +54,7 @@ def paste(run: Exercise, tmp_path, hints: list[str]) -> tuple[int, str, str]:
     ("no-verify", 3), ("alg-none", 3), ("weak-secret", 3), ("implicit", 3), ("no-pkce", 2), ("no-state", 3),
     ("kid-path", 3), ("alg-confusion", 3), ("jwk-header", 3), ("kid-sql", 2), ("no-exp", 2), ("no-nonce", 3),
     ("redirect-prefix", 3), ("wrong-aud", 4),
+    ("predictable-id", 2), ("logout-cookie-only", 1), ("no-server-expiry", 1),
 ])
 def test_pasting_every_hint_in_order_solves_the_exercise(lab, commands, tmp_path):
     with Exercise(lab, tmp_path) as run:
@@ -64,7 +65,8 @@ def test_pasting_every_hint_in_order_solves_the_exercise(lab, commands, tmp_path
         assert status == 0, (stdout, stderr)
         code, out = run.finish()
     assert code == 0 and f"solved: {lab}, with {len(hints)} hint" in out, (out, stdout, stderr)
-    if lab in ("no-verify", "alg-none", "weak-secret", "kid-path", "alg-confusion", "jwk-header", "kid-sql", "no-exp"):
+    if lab in ("no-verify", "alg-none", "weak-secret", "kid-path", "alg-confusion", "jwk-header", "kid-sql", "no-exp",
+               "predictable-id", "logout-cookie-only", "no-server-expiry"):
         assert "Welcome, admin (user 1)" in stdout
     if lab == "implicit":  # the goal's claims: user 1's sub and email, from /userinfo
         assert '"sub": "1"' in stdout and '"email": "a@b.com"' in stdout

@@ -208,29 +208,33 @@ EXERCISES: dict[str, Exercise] = {e.name: e for e in [
         "  OLD='{value}'"),
     Exercise("predictable-id", "Get this run's flag from GET /admin, which answers only user 1. User 1 "
              "logged in when this exercise started.", ("curl",), (
-        "Log in as yourself with curl -i, which shows the answer's headers: " + LOGIN.replace("-s", "-si")
-        + ". Your session ID is in Set-Cookie.",
+        "Log in as yourself: your session ID is in the answer's Set-Cookie header (curl -i shows the headers). "
+        "Keep it in MINE: MINE=$(" + LOGIN.replace("-s", "-si") + " | tr -d '\\r' | sed -n "
+        "'s/^[Ss]et-[Cc]ookie: sessionId=\\([^;]*\\).*/\\1/p'); echo \"your session ID: $MINE\"",
         "A session ID is all that says who you are, so it must be unguessable: OWASP asks for at least "
         "64 bits of entropy from a secure random generator [^owasp-session-entropy]. Is yours random?",
         "User 1 logged in when the exercise started, before anyone else: their ID is the first this "
         "server gave out, one less than the ID of your first login.",
-        "Send it: curl -s -H 'Cookie: sessionId=THEIR_ID' {url}/admin"), _session_of_user_1),
+        "Send theirs, one less than yours: curl -s -H \"Cookie: sessionId=$((MINE - 1))\" {url}/admin"),
+        _session_of_user_1),
     Exercise("logout-cookie-only", "Get this run's flag from GET /admin, which answers only user 1, with "
              "user 1's cookie, copied before user 1 logged out (shown below).", ("curl",), (
         "User 1 logged out: the answer to POST /logout cleared the cookie in their browser (Max-Age=0). "
         "Your copy is not in their browser.",
         "Logging out must end the session on the server, not only remove the cookie "
         "[^owasp-session-expiration].",
-        "Send the copy: curl -s -H 'Cookie: sessionId=THE_COPY' {url}/admin"),
-        _session_of_user_1, leaked="Copied from a shared computer before user 1 logged out: sessionId={value}"),
+        "Send the copy (COPY, pasted from the start): curl -s -H \"Cookie: sessionId=$COPY\" {url}/admin"),
+        _session_of_user_1, leaked="Copied from a shared computer before user 1 logged out, their session ID; paste "
+        "this line into your shell:\n  COPY='{value}'"),
     Exercise("no-server-expiry", "Get this run's flag from GET /admin, which answers only user 1, with "
              "user 1's cookie, copied before its Max-Age ran out (shown below).", ("curl",), (
         "The cookie's Max-Age told user 1's browser when to delete it [^mdn-set-cookie]: after 1 s. A "
         "copy made elsewhere is not bound by that.",
         "A server must end a session at its own deadline, whatever the client still sends "
         "[^owasp-session-expiration].",
-        "Send the copy: curl -s -H 'Cookie: sessionId=THE_COPY' {url}/admin"),
-        _session_of_user_1, leaked="Copied from user 1's browser; its Max-Age (1 s) has passed: sessionId={value}"),
+        "Send the copy (COPY, pasted from the start): curl -s -H \"Cookie: sessionId=$COPY\" {url}/admin"),
+        _session_of_user_1, leaked="Copied from user 1's browser, their session ID; its Max-Age (1 s) has passed. "
+        "Paste this line into your shell:\n  COPY='{value}'"),
     Exercise("no-rate-limit", "Get this run's flag from GET /admin, which answers only user 1 (a@b.com), by "
              "guessing user 1's password: it is one of the secrets in the list below.", ("curl", "a shell loop"), (
         "Log in as a@b.com with a wrong password a few times: does the server ever stop answering?",
