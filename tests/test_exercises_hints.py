@@ -59,6 +59,7 @@ def paste(run: Exercise, tmp_path, hints: list[str]) -> tuple[int, str, str]:
 def test_pasting_every_hint_in_order_solves_the_exercise(lab, commands, tmp_path):
     with Exercise(lab, tmp_path) as run:
         hints = hints_of(run)
+        banner = "".join(run.seen)
         assert "PORT" not in "".join(hints) and not any(re.search(r"\$[A-Z]", h[:h.find(": ")]) for h in hints)
         assert sum(1 for h in hints if COMMAND.search(h)) == commands, hints
         status, stdout, stderr = paste(run, tmp_path, hints)
@@ -70,3 +71,9 @@ def test_pasting_every_hint_in_order_solves_the_exercise(lab, commands, tmp_path
         assert "Welcome, admin (user 1)" in stdout
     if lab == "implicit":  # the goal's claims: user 1's sub and email, from /userinfo
         assert '"sub": "1"' in stdout and '"email": "a@b.com"' in stdout
+    if lab in ("implicit", "no-pkce", "redirect-prefix", "wrong-aud", "no-nonce"):  # eve plays no part
+        assert "Your account" not in banner
+    if lab == "no-state":  # the sign-in form is where a login at the app leads, not a bare /authorize (400)
+        assert "where a login at the app sends you" in banner and "/authorize\n" not in banner
+    if lab in ("implicit", "no-pkce"):  # port 9 explained, each value on a line of its own
+        assert "on a port nothing listens on" in banner and "  CLIENT='" in banner
