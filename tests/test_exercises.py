@@ -460,7 +460,7 @@ def test_a_student_finds_which_emails_have_accounts(tmp_path):
         assert send_answer(run.url, found).status_code == 200
         code, out = run.finish()
     assert code == 0, out
-    assert f"solved: user-enum, with 0 hints. Flag: authcli{{" in out and f"this run's {len(found)} accounts" in out
+    assert "solved: user-enum, with 0 hints. Flag: authcli{" in out and f"this run's {len(found)} accounts" in out
     assert "Your first login for an email with no account, the same request, to the hardened server" in out
     assert "\n  401 Wrong credentials" in out and "No user with this email" not in out.split("hardened server")[-1]
 
