@@ -316,6 +316,9 @@ _ENTRIES = [
            "https://openid.net/specs/openid-connect-core-1_0.html#NonceNotes"),
     Source("oidc-core-5.3", "OIDC Core §5.3", "OpenID Connect Core 1.0, 5.3 UserInfo Endpoint",
            "https://openid.net/specs/openid-connect-core-1_0.html#UserInfo"),
+    Source("oidc-core-5.4", "OIDC Core §5.4", "OpenID Connect Core 1.0, 5.4 Requesting Claims using Scope Values "
+           "(email: the email and email_verified Claims)",
+           "https://openid.net/specs/openid-connect-core-1_0.html#ScopeClaims"),
     Source("rfc6750-1.2", "RFC 6750 §1.2", "OAuth 2.0 Bearer Token Usage, 1.2 Terminology (Bearer Token)",
            "https://www.rfc-editor.org/rfc/rfc6750#section-1.2"),
     Source("oidc-discovery-4", "OIDC Discovery §4", "OpenID Connect Discovery 1.0, 4 Obtaining OpenID Provider "

@@ -107,7 +107,7 @@ def admin(url: str, token: str) -> requests.Response:
 
 def handed(run: Exercise) -> str:
     """The credential the exercise hands over (an old token, a copied cookie), from its stdout."""
-    pattern = r"(?:token: |sessionId=|a line\): )(\S+)$"
+    pattern = r"(?:OLD='|COPY='|sessionId=|a line\): )([^'\s]+)'?$"
     return re.search(pattern, run.until_match(pattern)).group(1)
 
 
@@ -139,7 +139,7 @@ def forge(lab: str, url: str, folder: Path, run: Exercise) -> str:
         from authcli.walkthroughs.lab.exercises import EXERCISES, hint
 
         command = hint(EXERCISES[lab], 3, url).split("(gmpy2 makes it seconds): ", 1)[1]
-        subprocess.run(command, shell=True, cwd=folder, env={**ENV, "T1": token, "T2": my_token(url)},
+        subprocess.run(command, shell=True, cwd=folder, env={**ENV, "TOKEN": token},
                        check=True, timeout=300)  # a gcd over 33-million-bit numbers: seconds, minutes when loaded
         return authcli(*become, "--alg", "HS256", "--secret-file", str(folder / "public.pem"))
     if lab == "kid-sql":
@@ -460,7 +460,7 @@ def test_a_student_finds_which_emails_have_accounts(tmp_path):
         assert send_answer(run.url, found).status_code == 200
         code, out = run.finish()
     assert code == 0, out
-    assert f"solved: user-enum, with 0 hints. Flag: authcli{{" in out and f"this run's {len(found)} accounts" in out
+    assert "solved: user-enum, with 0 hints. Flag: authcli{" in out and f"this run's {len(found)} accounts" in out
     assert "Your first login for an email with no account, the same request, to the hardened server" in out
     assert "\n  401 Wrong credentials" in out and "No user with this email" not in out.split("hardened server")[-1]
 
@@ -621,11 +621,11 @@ def test_whatever_a_login_body_holds_the_exercise_reads_it_without_a_crash(user_
 # The OAuth labs: the goal is tokens for user 1 from /token; the exercise plays user 1 and the app.
 
 def oauth_handed(run: Exercise) -> tuple[str, str]:
-    """The app's client_id and (no-pkce) the logged redirect's code."""
-    line = run.until("client_id")
-    words = line.split(": ", 1)[1].split()
-    code = re.search(r"[?&]code=([^&\s]+)", words[1]).group(1) if len(words) > 1 else ""
-    return words[0], code
+    """The app's client_id and (no-pkce) the logged redirect's code, from the lines to paste."""
+    run.until(" hints: ")
+    handout = "".join(run.seen)
+    code = re.search(r"REDIRECT='[^']*[?&]code=([^&']+)", handout)
+    return re.search(r"CLIENT='([^']+)'", handout).group(1), code.group(1) if code else ""
 
 
 def redeem(url: str, client: str, code: str, redirect: str, **extra: str) -> requests.Response:

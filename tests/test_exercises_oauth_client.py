@@ -16,10 +16,6 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 EVE = {"email": "eve@example.com", "password": "eve", "decision": "allow"}
 
 
-def handed_line(run: Exercise, text: str) -> str:
-    return run.until(text).rstrip("\n").split("): ", 1)[-1].split(": ", 1)[-1]
-
-
 def provider_of(run: Exercise) -> str:
     return re.search(r"(http://127\.0\.0\.1:\d+)", run.until("Its authorization server: ")).group(1)
 
@@ -103,8 +99,11 @@ def test_no_state_not_by_eves_own_browser_a_bad_link_or_another_runs_callback(tm
 # wrong-aud: an ID token the provider made for the student's own app, about user 1, posted here.
 
 def my_app(run: Exercise) -> tuple[str, str, str]:
-    line = handed_line(run, "Your own app at the same authorization server: ")
-    return re.search(r"client_id (\S+), client_secret (\S+), redirect URI (\S+)", line).groups()
+    from authcli.walkthroughs.lab.practice_client import MINE
+
+    run.until("  MY_SECRET='")
+    handout = "".join(run.seen)
+    return re.search(r"MY_CLIENT='([^']+)'", handout).group(1), re.search(r"MY_SECRET='([^']+)'", handout).group(1), MINE
 
 
 def my_apps_token(run: Exercise, provider: str, jar_query: str, client: str, secret: str, mine: str,
@@ -172,7 +171,7 @@ def test_wrong_aud_not_by_eves_own_token_the_apps_redirect_or_another_runs_token
 # no-nonce: user 1's captured ID token posted into a login of the student's own.
 
 def captured(run: Exercise) -> str:
-    return handed_line(run, "user 1's ID token")
+    return re.search(r"ID_TOKEN='([^']+)'", run.until("  ID_TOKEN='")).group(1)
 
 
 def test_a_student_replays_user_1s_captured_id_token_into_their_own_login(tmp_path):
@@ -209,8 +208,10 @@ def test_no_nonce_not_by_a_tampered_token_or_another_runs(tmp_path):
 # implicit: the access token in user 1's history line, used at /userinfo.
 
 def history(run: Exercise) -> tuple[str, str]:
-    words = handed_line(run, "browser history").split()
-    return words[0], dict(parse_qsl(urlsplit(words[1]).fragment))["access_token"]
+    """The lines the exercise hands out to paste: CLIENT='...' and HISTORY='...'."""
+    client = re.search(r"CLIENT='([^']+)'", run.until("  CLIENT='")).group(1)
+    url = re.search(r"HISTORY='([^']+)'", run.until("  HISTORY='")).group(1)
+    return client, dict(parse_qsl(urlsplit(url).fragment))["access_token"]
 
 
 def userinfo(url: str, token: str) -> requests.Response:
@@ -246,29 +247,3 @@ def test_implicit_not_by_eves_own_token_the_demo_password_or_another_runs(tmp_pa
         assert "user 1, but not by implicit: not counted" in run.until("not counted")
         assert userinfo(run.url, old).status_code == 401  # another run's server signed it
         quit_unsolved(run)
-
-
-def test_no_state_solved_by_running_its_hints_shell_commands(tmp_path):
-    """The hints are commands a student pastes: typed h four times, then run with bash and curl."""
-    import shutil
-    import subprocess
-
-    if shutil.which("curl") is None:
-        import pytest
-
-        pytest.skip("curl is not installed")
-    with Exercise("no-state", tmp_path) as run:
-        provider = provider_of(run)
-        hints = []
-        for number in range(1, 5):
-            run.type("h")
-            hints.append(run.until(f"Hint {number} of 4: ").split(": ", 1)[1].rstrip("\n"))
-        assert provider + "/authorize" in hints[2] and "PORT" not in "".join(hints)
-        sign_in_as_eve = hints[2].split("instead of going there: ", 1)[1]
-        send = hints[3].split("Send user 1 that URL: ", 1)[1]
-        script = (f"QUERY=$(curl -si {run.url}/login | tr -d '\\r' | sed -n 's/^[Ll]ocation: [^?]*?//p')\n"
-                  f"URL=$({sign_in_as_eve})\n" + send.replace("THE_CALLBACK_URL", "'\"$URL\"'"))
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=30)
-        assert done.returncode == 0 and "Sent: user 1 opens the link" in done.stdout, done.stderr
-        code, out = run.finish()
-    assert code == 0 and "solved: no-state, with 4 hints" in out, out

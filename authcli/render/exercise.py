@@ -20,18 +20,22 @@ def start(facts: dict, tools: tuple[str, ...], hints: int) -> list[str]:
         f"Server: {facts['url']}  (deliberately weak, loopback only; it stops when this exercise ends)",
         *([f"Its authorization server: {facts['provider']}  (where the app sends its users to sign in)"]
           if facts.get("provider") else []),
-        f"Your account: {login['email']} / {login['password']} (user {login['user']}"
-        f"{'' if facts.get('oauth') else ', not an admin'}): " + (
-            f"the authorization server's sign-in form, {facts.get('provider') or facts['url']}/authorize"
-            if facts.get("oauth") else
-            f"POST {facts['url']}/login with JSON {{\"email\": ..., \"password\": ...}}"),
+        *([f"Your account: {login['email']} / {login['password']} (user {login['user']}"
+           f"{'' if facts.get('oauth') else ', not an admin'}): " + (
+               # /authorize alone is a 400 (no client_id): the form comes from a login the app starts
+               f"typed into the authorization server's sign-in form, where a login at the app sends you "
+               f"(GET {facts['url']}/login answers a redirect to it)" if facts.get("oauth") else
+               f"POST {facts['url']}/login with JSON {{\"email\": ..., \"password\": ...}}")]
+          if facts.get("account", True) else []),
         f"Tools: {', '.join(tools)}",
     ]
     if facts.get("audience"):
         lines.append(f"Every token this run accepts names its audience (aud) {facts['audience']}: a token "
                      "from another run is refused.")
-    if facts.get("leaked"):
-        lines.append(facts["handed"].format(value=facts["leaked"]))
+    leaked = facts.get("leaked")
+    if leaked:  # two values or more come as a dict, each on a line of its own (the words' \n)
+        said = facts["handed"].format(**leaked) if isinstance(leaked, dict) else facts["handed"].format(value=leaked)
+        lines += said.split("\n")
     lines.append(f"{hints} hints: {WAITING}")
     return lines
 

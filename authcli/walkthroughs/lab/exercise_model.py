@@ -22,6 +22,7 @@ class Exercise:
     guessing: bool = False                     # user 1's password is in authcli's list: the story is the guesses
     path: str = "/admin"                       # the route whose requests are judged (/answer: user-enum's)
     route: str = ""                            # the exercise's own POST route (answer.py), if any
+    account: bool = True                       # the banner offers eve's account (not where it plays no part)
 
 
 def checked(record: RequestRecord) -> TokenChecked | None:

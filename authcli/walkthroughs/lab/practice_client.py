@@ -102,11 +102,11 @@ class ClientStory:
         for server in servers:
             self._register(server)
         self.browsers = tuple(ScriptedClient(s) for s in servers)  # user 1's browser at each app
-        self.leaked = ""
+        self.leaked: str | dict[str, str] = ""  # two values or more (a dict) are handed out labelled
         if name == "wrong-aud":
             mine = self._send(provider, "POST", "/register", json={"redirect_uris": [MINE]})
             creds = json.loads(mine.response.body)
-            self.leaked = f"client_id {creds['client_id']}, client_secret {creds['client_secret']}, redirect URI {MINE}"
+            self.leaked = {"client_id": creds["client_id"], "client_secret": creds["client_secret"]}
         else:
             tokens = [self._user_1_logs_in(i) for i in (0, 1)]
             if name == "no-nonce":

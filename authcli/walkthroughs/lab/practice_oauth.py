@@ -86,13 +86,13 @@ class OAuthStory:
         self.swaps: dict[str, str] = {self.clients[0]: self.clients[1]}  # weak -> hardened copy
         self.hard_answer = None                  # redirect-prefix: the hardened server and user 1's link
         self.links = 0
-        self.leaked = self.clients[0]
+        self.leaked: str | dict[str, str] = self.clients[0]  # two values (a dict) are handed out labelled
         self.what = "User 1 opening your last link, with the hardened server's client_id,"
         self.tokens: set[str] = set()            # implicit: access tokens the implicit grant put in a URL
         if name == "no-pkce":
-            self.leaked = f"{self.clients[0]} {self._app_login()}"
+            self.leaked = {"client_id": self.clients[0], "url": self._app_login()}
         elif name == "implicit":
-            self.leaked = f"{self.clients[0]} {self._implicit_login()}"
+            self.leaked = {"client_id": self.clients[0], "url": self._implicit_login()}
 
     def _app_login(self) -> str:
         """no-pkce: user 1 logs in through the app, which sends no code_challenge (on the hardened
@@ -113,7 +113,8 @@ class OAuthStory:
     def _implicit_login(self) -> str:
         """implicit: user 1 logs in through the app's implicit-flow link; the URL their browser went
         to, fragment and all, as its history keeps it. The hardened server refuses the same link."""
-        query = {"response_type": "token", "client_id": self.clients[0], "redirect_uri": APP, "scope": "openid",
+        # email in the scope: /userinfo answers user 1's email too (OIDC Core 5.4), the claims the goal names
+        query = {"response_type": "token", "client_id": self.clients[0], "redirect_uri": APP, "scope": "openid email",
                  "state": secrets.token_urlsafe(8)}
         ex = logs_in(self.servers[0], query, self._password)
         self.hard_answer = logs_in(self.servers[1], {**query, "client_id": self.clients[1]}, self._password)
