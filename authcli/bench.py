@@ -16,6 +16,8 @@ from authcli import clock
 from authcli.stores import DEFAULT, SOURCES
 
 if TYPE_CHECKING:
+    import requests
+
     from authcli.stores import StoreSource
 
 ProgressFn = Callable[[int, int, str], None]  # (done, total, what is being measured)

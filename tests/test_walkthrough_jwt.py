@@ -140,7 +140,7 @@ def test_the_handout_numbers_are_reconciled_once():
     assert len(said) == 1 and "userId 1" in said[0]
 
 
-def _refused(*events) -> "Exchange":
+def _refused(*events):
     from authcli.http import Exchange, HttpRequest, HttpResponse
 
     request = HttpRequest("GET", "http://127.0.0.1:1/profile", "/profile", "HTTP/1.1", [], "")

@@ -6,6 +6,7 @@ import re
 
 from rich import box
 from rich.console import Group, RenderableType
+from rich.rule import Rule
 from rich.table import Table as RichTable
 from rich.text import Text
 
@@ -63,3 +64,18 @@ def hanging(rows: list[tuple[Text | str, Text | str]]) -> RichTable:
     for left, right in rows:
         grid.add_row(left, right)
     return grid
+
+
+class TitleRule:
+    """A step's title in its rule, or, when the title is too long for the rule at this width
+    (rich would cut it with an ellipsis), the title wrapped in full and the rule under it."""
+
+    def __init__(self, title: Text):
+        self.title = title
+
+    def __rich_console__(self, console, options):
+        if self.title.cell_len + 2 <= options.max_width:  # what rich's left-aligned rule needs uncut
+            yield Rule(self.title, align="left")
+        else:
+            yield self.title
+            yield Rule()

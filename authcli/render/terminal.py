@@ -17,7 +17,7 @@ from authcli.render import text as plain
 from authcli.render.base import Output, Renderer
 from authcli.render.cite import terminal_text
 from authcli.render.concise import Concise
-from authcli.render.parts import hanging, table
+from authcli.render.parts import TitleRule, hanging, table
 from authcli.render.text import printable
 from authcli.render.token import checks_renderable, token_renderable, warnings_renderable
 from authcli.stores.base import StoreSnapshot
@@ -198,24 +198,9 @@ BLOCKS = {
 }
 
 
-def _title(step: m.Step, part: str = "") -> _TitleRule:
+def _title(step: m.Step, part: str = "") -> TitleRule:
     title = f"Step {step.number} · {step.title}" if step.number is not None else step.title
-    return _TitleRule(Text(printable(title) + part, style="bold"))
-
-
-class _TitleRule:
-    """A step's title in its rule, or, when the title is too long for the rule at this width
-    (rich would cut it with an ellipsis), the title wrapped in full and the rule under it."""
-
-    def __init__(self, title: Text):
-        self.title = title
-
-    def __rich_console__(self, console, options):
-        if self.title.cell_len + 2 <= options.max_width:  # what rich's left-aligned rule needs uncut
-            yield Rule(self.title, align="left")
-        else:
-            yield self.title
-            yield Rule()
+    return TitleRule(Text(printable(title) + part, style="bold"))
 
 
 def _body(step: m.Step, fold_headers: bool) -> list[RenderableType]:
