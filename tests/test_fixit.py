@@ -19,6 +19,8 @@ from authcli.walkthroughs.lab.attacks import ATTACKS
 from authcli.walkthroughs.lab.fixit import fix_walkthrough
 from authcli.walkthroughs.model import TableBlock
 
+ARGON2_LIGHT = True  # logins here are not about Argon2's cost (tests/conftest.py)
+
 # Half the lab's values fixed: these attacks must be refused, every other one must still work.
 HALF = {
     "verify_signature": "true", "accept_alg_none": "false",
