@@ -68,6 +68,54 @@ def pyjwt_on_authcli_clock():
         jwt.api_jwt.datetime = real
 
 
+@pytest.fixture(autouse=True, scope="session")
+def authcli_command_built_once():
+    """typer's CliRunner rebuilds the whole click command tree from the functions' signatures at
+    every invoke (~11 ms of CPU: type hints evaluated, every option made), thousands of times
+    across the hypothesis tests. authcli's app is built once per worker instead; click makes a
+    fresh context per invocation, so nothing carries over from one run to the next. Any other
+    Typer app (a test's own) is built as before."""
+    import typer.testing
+
+    from authcli.cli.app import app
+
+    real = typer.testing._get_command
+    built = real(app)
+    typer.testing._get_command = lambda given: built if given is app else real(given)
+    try:
+        yield
+    finally:
+        typer.testing._get_command = real
+
+
+# Argon2id at OWASP's parameters costs ~25 ms of CPU per login; ~1,100 logins in the pytest
+# processes took ~29 CPU-s of the suite's ~95 (measured per test). A module about something else
+# (a policy file, a store, a bad request body) sets ARGON2_LIGHT = True and its logins run
+# Argon2id with the smallest parameters the algorithm allows: still a real salted hash checked by
+# argon2-cffi, and a wrong password still fails. The product's parameters are untouched, and so is
+# every test that is about them: the hash format and its cost (test_passwords), the bounded
+# hashing queue and its 503s (test_availability), every CLI subprocess and
+# examples.md transcript.
+LIGHT_ARGON2 = {"ARGON2_M": 8, "ARGON2_T": 1}  # KiB, passes: argon2's minimum for one lane
+
+
+@pytest.fixture(autouse=True, scope="module")
+def argon2_light_where_the_module_says(request):
+    if not getattr(request.module, "ARGON2_LIGHT", False):
+        yield
+        return
+    from authcli import passwords
+
+    passwords.demo_users.cache_clear()  # a directory hashed at full cost is not reused, nor kept after
+    passwords.lab_users.cache_clear()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in LIGHT_ARGON2.items():
+            patch.setattr(passwords, name, value)
+        yield
+    passwords.demo_users.cache_clear()
+    passwords.lab_users.cache_clear()
+
+
 @pytest.fixture
 def memory_store(clock):
     return MemoryStore(clock=clock)

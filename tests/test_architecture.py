@@ -6,6 +6,7 @@ Read from the source itself (ast), so a change that breaks the design fails here
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,14 @@ def name_of(path: Path, root: Path = PACKAGE) -> str:
 
 
 def tree(path: Path) -> ast.Module:
-    return ast.parse(path.read_text(), str(path))
+    return _parsed(str(path), path.read_text())
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(name: str, text: str) -> ast.Module:
+    """Each module parsed once per worker (the checks only read the trees): keyed by its text, so a
+    changed file or a test's own fixture file is parsed afresh."""
+    return ast.parse(text, name)
 
 
 def lazy_faces(known: dict[str, Path]) -> dict[str, dict[str, str]]:

@@ -29,6 +29,8 @@ from authcli.tokens.signing import make_signing_key
 from authcli.tokens.forge import sign_hmac
 from conftest import CREDS, FakeClock
 
+ARGON2_LIGHT = True  # logins here are not about Argon2's cost (tests/conftest.py)
+
 FUZZ = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60)), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 # Five names over a few ports need few examples; each starts servers (~0.3 s).

@@ -19,6 +19,8 @@ from authcli.walkthroughs.lab.attacks import ATTACKS
 from authcli.walkthroughs.lab.fixit import fix_walkthrough
 from authcli.walkthroughs.model import TableBlock
 
+ARGON2_LIGHT = True  # logins here are not about Argon2's cost (tests/conftest.py)
+
 # Half the lab's values fixed: these attacks must be refused, every other one must still work.
 HALF = {
     "verify_signature": "true", "accept_alg_none": "false",
@@ -124,7 +126,34 @@ def test_write_policy_makes_a_new_file_and_never_overwrites(tmp_path):
     assert shown.exit_code == 0 and shown.output == weak_policy_text()
 
 
-def test_a_file_that_fixes_half_the_values_closes_exactly_those_attacks():
+@pytest.fixture
+def recovery_without_the_gcd(monkeypatch):
+    """alg-confusion-no-key's key recovery answered with the lab server's own public key, once
+    both tokens verify with it: what the real gcd gives (tests/test_recover.py checks that over
+    real HTTP), without its ~6 CPU-seconds in a test about which values close which attacks.
+    The logins, the forged HS256 token and both servers' answers stay real."""
+    from authcli.server.lab import jwt_weak
+    from authcli.tokens import recover as recovery
+
+    made: list = []
+    answered: list = []
+    real_key, real_recover = jwt_weak.small_rsa_key, recovery.recover
+    monkeypatch.setattr(jwt_weak, "small_rsa_key", lambda *a: made.append(real_key(*a)) or made[-1])
+
+    def known(first, second, **kwargs):
+        for key in made:
+            public = key.private.public_key().public_numbers()
+            found = recovery.Recovered(public.n, public.e, "the server's own key (test)", 0.0, 1, public.n.bit_length())
+            if all(recovery.verifies(found, *recovery._parts(token)) for token in (first, second)):
+                answered.append(found)
+                return found
+        return real_recover(first, second, **kwargs)
+
+    monkeypatch.setattr(recovery, "recover", known)
+    return answered
+
+
+def test_a_file_that_fixes_half_the_values_closes_exactly_those_attacks(recovery_without_the_gcd):
     steps = list(fix_walkthrough(read_policy(edited(HALF)), "half.toml"))
     rows = steps[-1].first(TableBlock).table.rows
     assert [r[0] for r in rows] == list(ATTACKS)
@@ -135,6 +164,7 @@ def test_a_file_that_fixes_half_the_values_closes_exactly_those_attacks():
     assert closing["kid-sql"] == 'key_from_token without "kid-sql"'
     assert closing["login-csrf"] == 'refuse_cross_site = true; login_content_types = ["application/json"]'
     assert f"{len(CLOSED)} of {len(ATTACKS)} attacks refused" in " ".join(steps[-1].text)
+    assert len(recovery_without_the_gcd) == 1  # alg-confusion-no-key's attack ran, with no gcd
 
 
 def test_a_fixed_value_can_still_be_let_through_by_another():

@@ -17,6 +17,8 @@ from authcli.walkthroughs.model import ExchangeBlock, TableBlock
 from authcli.walkthroughs.session import session_walkthrough
 from conftest import FakeClock
 
+ARGON2_LIGHT = True  # logins here are not about Argon2's cost (tests/conftest.py)
+
 CREDS = {"email": "a@b.com", "password": "123"}
 
 

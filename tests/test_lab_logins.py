@@ -23,6 +23,8 @@ from authcli.server.transport.httpd import AuthServer
 from authcli.stores.memory import MemoryStore
 from authcli.walkthroughs.lab.logins import EMAILS, passwords
 
+ARGON2_LIGHT = True  # logins here are not about Argon2's cost (tests/conftest.py)
+
 FUZZ = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60)) // 6 or 1, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 

@@ -31,6 +31,8 @@ from authcli.tokens.signing import make_signing_key
 from conftest import CREDS, FakeClock, login
 from test_box import Listener
 
+ARGON2_LIGHT = True  # logins here are not about Argon2's cost (tests/conftest.py)
+
 FUZZ = settings(max_examples=int(os.environ.get("AUTHCLI_FUZZ_EXAMPLES", 60)), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 FEW = settings(FUZZ, max_examples=min(12, FUZZ.max_examples))

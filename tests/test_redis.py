@@ -21,6 +21,8 @@ from authcli.walkthroughs.session import session_walkthrough
 from authcli.events import SessionCreated, SessionDeleted, SessionLookedUp
 from conftest import CREDS, ServeProcess, hammer, login
 
+ARGON2_LIGHT = True  # logins here are not about Argon2's cost (tests/conftest.py)
+
 
 def test_walkthrough_with_redis_shows_commands_and_real_keys(redis_url):
     steps = list(session_walkthrough(1, make_store=lambda: RedisStore(redis_url)))

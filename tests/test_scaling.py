@@ -15,6 +15,8 @@ from authcli.walkthroughs.scaling import scaling_walkthrough
 from authcli.walkthroughs.model import ConfigBlock, ExchangeBlock, ServersBlock
 from conftest import require_haproxy
 
+ARGON2_LIGHT = True  # logins here are not about Argon2's cost (tests/conftest.py)
+
 
 def run(*args: str) -> dict:
     result = CliRunner().invoke(app, ["demo", "scaling", "--format", "json", *args])

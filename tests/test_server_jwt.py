@@ -16,6 +16,8 @@ from authcli.server.policy import JwtPolicy
 from authcli.tokens.signing import make_signing_key
 from conftest import CREDS, hammer, login_response
 
+ARGON2_LIGHT = True  # logins here are not about Argon2's cost (tests/conftest.py)
+
 SECRET = b"k" * 32
 
 

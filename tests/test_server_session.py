@@ -15,6 +15,8 @@ from authcli.server.transport.httpd import AuthServer
 from authcli.server.schemes.cookies import new_session_id
 from conftest import CREDS, login
 
+ARGON2_LIGHT = True  # logins here are not about Argon2's cost (tests/conftest.py)
+
 
 def store_ids(server):
     return server.app.store.snapshot().ids()
