@@ -122,20 +122,20 @@ def _key(secret: str | None, secret_file: Path | None, key: Path | None, header:
     return None
 
 
-def _unfolded(token: str, note: Callable[[str], None]) -> str:
+def _unfolded(token: str) -> tuple[str, str]:
     """A token copied from a terminal that wrapped it (or pasted across lines, quoted) comes with
     line breaks inside: base64url as JWS and JWE use it has no line breaks or whitespace (RFC 7515
-    §2), so what is inside the token is removed, and the user is told."""
+    §2), so what is inside the token is removed; the line to tell the user, said only once the
+    token parsed (bad input gets its one error line, nothing else)."""
     from authcli.tokens.parse import clean
 
     inner = clean(token)  # a leading `Bearer ` first: it is not part of the token
     joined = "".join(inner.split())
     if joined != inner and "." in joined:
         removed = len(inner) - len(joined)
-        note(f"removed {removed} whitespace character{'s' if removed != 1 else ''} from inside the token "
-             "(line breaks from a wrapped terminal line): a JWT has none")
-        return joined
-    return token
+        return joined, (f"removed {removed} whitespace character{'s' if removed != 1 else ''} from inside the "
+                        "token (line breaks from a wrapped terminal line): a JWT has none")
+    return token, ""
 
 
 def run_decode(token: str, *, secret: str | None = None, secret_file: Path | None = None,
@@ -152,15 +152,18 @@ def run_decode(token: str, *, secret: str | None = None, secret_file: Path | Non
         token = sys.stdin.read(MAX_INPUT + 1)
         if len(token) > MAX_INPUT:
             raise UsageError("the token on stdin is larger than 1 MB")
-    token = _unfolded(token, note or _note)
+    token, unfolded = _unfolded(token)
     from authcli.tokens.jwe import is_jwe
 
     if is_jwe(token):  # encrypted: five parts, opened with the recipient's key
         from authcli.cli.opening import run_jwe
 
         console = console if console is not None or json_out else plain_console()
-        return run_jwe(token, secret=secret, secret_file=secret_file, key=key, json_out=json_out, console=console,
+        code = run_jwe(token, secret=secret, secret_file=secret_file, key=key, json_out=json_out, console=console,
                        read=_read, inner=lambda inner: run_decode(inner, console=console, note=note))
+        if unfolded:
+            (note or _note)(unfolded)
+        return code
     parts = split(token, jws=True)
     verify_key = _key(secret, secret_file, key, parts.header, alg)
     result = examine(token, verify_key, now=clock.now(), leeway=leeway, audience=audience, issuer=issuer,
@@ -174,6 +177,8 @@ def run_decode(token: str, *, secret: str | None = None, secret_file: Path | Non
     if result.verdict is not None and audience is None and any(c.name == "aud" and c.ok is False
                                                                for c in result.verdict.checks):
         (note or _note)("The token names an audience (aud): pass --audience NAME to say which one this verifier is.")
+    if unfolded:  # after everything else: an error stays the only line bad input gets
+        (note or _note)(unfolded)
     return 1 if result.verified is False else 0
 
 
