@@ -295,3 +295,26 @@ def test_pipelined_requests_get_their_answers_in_order(session_server):
     answer = raw(session_server, login + profile)
     statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)
     assert statuses == [b"200", b"401"]  # the second request carried no cookie
+
+
+def test_the_scripted_client_finds_its_own_record_when_another_client_spoke_meanwhile():
+    """A run that drives a browser beside its scripted client (the exercises' victims) can put a
+    second request in the journal while the client waits: the client's exchange is the one from
+    its own connection's address, never "expected one request, found 2"."""
+    from authcli.client import ScriptedClient
+    from authcli.stores.memory import MemoryStore
+
+    with AuthServer(SessionAuth(MemoryStore())) as server:
+        client = ScriptedClient(server)
+        recorded = server.recorded
+
+        def with_a_neighbour(ticket):
+            requests.get(server.url + "/profile", timeout=5)  # someone else, between send and lookup
+            return recorded(ticket)
+
+        server.recorded = with_a_neighbour
+        try:
+            exchange = client.send("POST", "/login", json=CREDS)
+        finally:
+            client.close()
+    assert (exchange.request.method, exchange.request.target, exchange.response.status) == ("POST", "/login", 200)
