@@ -19,7 +19,7 @@ CREDS = {"email": "a@b.com", "password": "123"}
 def pytest_xdist_auto_num_workers(config):
     """`-n auto`: two workers per core. Measured on 2 cores (quiet, one run each): the suite spends
     about two thirds of its time waiting on real clocks, sockets, browsers and subprocesses
-    (~320 CPU-s in ~900 worker-s), so 4 workers took 3:50 where 2 took 4:53."""
+    (~320 CPU-s in ~900 worker-s), so 4 workers took 3:56 where 2 took 4:53 (one run each)."""
     return 2 * (os.cpu_count() or 1)
 
 
