@@ -236,17 +236,19 @@ def settle(server, deadline: float = 2) -> None:
 
 
 def test_with_the_server_full_the_biggest_holders_oldest_idle_goes_first(server):
-    server._loop.capacity = 5
-    mine = [connect(server, "127.0.0.2") for _ in range(4)]
-    other = connect(server, "127.0.0.3")
-    for sock in [*mine, other]:
+    # Capacity 8: one address may hold 2 (a quarter, doors.SHARE). 127.0.0.2 holds 2, six others
+    # 1 each: the server is full, and the next connection costs the biggest holder its oldest.
+    server._loop.capacity = 8
+    mine = [connect(server, "127.0.0.2") for _ in range(2)]
+    others = [connect(server, f"127.0.0.{i}") for i in range(3, 9)]
+    for sock in [*mine, *others]:
         sock.sendall(NOPE)
-        answers(sock, 1)
+        assert answers(sock, 1)[0][0] == 404
     assert fetch(server)[0] == 401
     assert mine[0].recv(10) == b""
-    other.sendall(NOPE)
-    assert answers(other, 1)[0][0] == 404  # the small holder kept its connection
-    for sock in [*mine, other]:
+    others[0].sendall(NOPE)
+    assert answers(others[0], 1)[0][0] == 404  # a small holder kept its connection
+    for sock in [*mine, *others]:
         sock.close()
 
 
