@@ -39,13 +39,11 @@ class _Fitted:
         least = [min(max((len(w) for row in self.rows if i < len(row) for w in printable(row[i]).split()),
                          default=1), 26) for i in range(len(self.columns))]
         grid = self._grid(least)
-        if self._letters(console.render_lines(grid, options, pad=False)) < self._letters([self.columns, *self.rows]):
+        drawn = "".join(seg.text for line in console.render_lines(grid, options, pad=False) for seg in line)
+        shown = " ".join([*self.columns, *(terminal_text(cell).plain for row in self.rows for cell in row)])
+        if len(_LETTERS.findall(drawn)) < len(_LETTERS.findall(shown)):
             grid = self._grid([None] * len(least))  # rich cropped its lines: let every column fold
         yield grid
-
-    @staticmethod
-    def _letters(lines) -> int:
-        return sum(len(_LETTERS.findall(getattr(part, "text", part))) for line in lines for part in line)
 
     def _grid(self, least: list[int | None]) -> RichTable:
         grid = RichTable(box=box.SIMPLE_HEAD, expand=False, show_edge=False)

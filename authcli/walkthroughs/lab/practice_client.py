@@ -22,7 +22,7 @@ from authcli.server.lab.admin import ADMIN_PATH
 from authcli.server.lab.answer import WithLink
 from authcli.server.schemes.oauth.relying import COOKIE, ClientApp, Registration
 from authcli.tokens.idtoken import claims_of
-from authcli.walkthroughs.lab.practice_oauth import FORM, LEAKED_TTL, MAX_LINKS, form_of, logs_in
+from authcli.walkthroughs.lab.practice_oauth import FORM, LEAKED_TTL, MAX_LINKS, form_of, logs_in, send_once
 
 CLIENT_LABS = ("no-state", "wrong-aud", "no-nonce")
 MINE = "http://127.0.0.1:9/my-app/callback"  # wrong-aud: the student's own app's redirect URI (never contacted)
@@ -104,7 +104,7 @@ class ClientStory:
         self.browsers = tuple(ScriptedClient(s) for s in servers)  # user 1's browser at each app
         self.leaked: str | dict[str, str] = ""  # two values or more (a dict) are handed out labelled
         if name == "wrong-aud":
-            mine = self._send(provider, "POST", "/register", json={"redirect_uris": [MINE]})
+            mine = send_once(provider, "POST", "/register", json={"redirect_uris": [MINE]})
             creds = json.loads(mine.response.body)
             self.leaked = {"client_id": creds["client_id"], "client_secret": creds["client_secret"]}
         else:
@@ -116,14 +116,6 @@ class ClientStory:
 
     def close(self) -> None:
         for client in [*self.browsers, *self._clients]:
-            client.close()
-
-    @staticmethod
-    def _send(server: Any, method: str, path: str, **kw: Any):
-        client = ScriptedClient(server)
-        try:
-            return client.send(method, path, **kw)
-        finally:
             client.close()
 
     def _register(self, server: Any) -> None:
@@ -159,7 +151,7 @@ class ClientStory:
         form = {**_query(_location(start)), "email": ATTACKER_EMAIL, "password": ATTACKER_PASSWORD, "decision": "allow"}
         from urllib.parse import urlencode
 
-        login = self._send(self.provider, "POST", "/authorize", data=urlencode(form).encode(), headers=FORM)
+        login = send_once(self.provider, "POST", "/authorize", data=urlencode(form).encode(), headers=FORM)
         return _path(_location(login))
 
     def follow(self, link: str) -> tuple[RequestRecord | None, str]:

@@ -50,7 +50,8 @@ def form_of(body: bytes | None) -> dict[str, str]:
         return {}
 
 
-def _send(server: Any, method: str, path: str, **kw: Any):
+def send_once(server: Any, method: str, path: str, **kw: Any):
+    """One request from a client of its own (a new cookie jar), closed after."""
     client = ScriptedClient(server)
     try:
         return client.send(method, path, **kw)
@@ -60,14 +61,14 @@ def _send(server: Any, method: str, path: str, **kw: Any):
 
 def register(server: Any) -> str:
     """The victim's app: a public client (no secret to keep), one registered redirect URI."""
-    ex = _send(server, "POST", "/register", json={"redirect_uris": [APP], "token_endpoint_auth_method": "none"})
+    ex = send_once(server, "POST", "/register", json={"redirect_uris": [APP], "token_endpoint_auth_method": "none"})
     return json.loads(ex.response.body)["client_id"]
 
 
 def logs_in(server: Any, query: dict[str, str], password: str):
     """User 1 at the authorization server: the consent form posted with their password, allowed."""
     form = {**query, "email": DEMO_EMAIL, "password": password, "decision": "allow"}
-    return _send(server, "POST", "/authorize", data=urlencode(form).encode(), headers=FORM)
+    return send_once(server, "POST", "/authorize", data=urlencode(form).encode(), headers=FORM)
 
 
 def code_in(exchange) -> str | None:
